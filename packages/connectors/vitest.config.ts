@@ -1,0 +1,9 @@
+import { defineProject } from "vitest/config"
+
+const conditions = ["source", "node", "import", "default"]
+
+export default defineProject({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
+  test: { name: "connectors", include: ["test/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 }
+})

@@ -1,0 +1,156 @@
+/**
+ * The error type of `@ratchet/core`: one tagged error with a `reason` union.
+ * Each reason says whether retrying can help and renders a message that names
+ * what went wrong, where, and what to do.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RatchetError } from "@ratchet/core"
+ *
+ * const program = Effect.fail(RatchetError.badInput({ what: "not a directory", where: "/tmp/x", fix: "pass a repository root" }))
+ * program.pipe(Effect.catchReason("RatchetError", "BadInput", (r) => Effect.succeed(r.message)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * Bad input from the user: a path, a flag, a file. Exit code 2 in the CLI.
+ *
+ * @since 0.1.0
+ */
+export class BadInput extends Schema.TaggedClass<BadInput>()("BadInput", {
+  what: Schema.String,
+  where: Schema.String,
+  fix: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `${this.what} (${this.where}). ${this.fix}`
+  }
+}
+
+/**
+ * A `ratchet.config.*` file that cannot be loaded or does not validate. Exit code 2 in the CLI.
+ *
+ * @since 0.1.0
+ */
+export class ConfigInvalid extends Schema.TaggedClass<ConfigInvalid>()("ConfigInvalid", {
+  file: Schema.String,
+  detail: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `Invalid Ratchet config ${this.file}: ${this.detail}`
+  }
+}
+
+/**
+ * A stage that is not available in this build.
+ *
+ * @since 0.1.0
+ */
+export class NotImplemented extends Schema.TaggedClass<NotImplemented>()("NotImplemented", {
+  stage: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `The ${this.stage} stage is not implemented yet`
+  }
+}
+
+/**
+ * A filesystem or process failure that may succeed on retry.
+ *
+ * @since 0.1.0
+ */
+export class IoFailure extends Schema.TaggedClass<IoFailure>()("IoFailure", {
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  get retryable(): boolean {
+    return true
+  }
+  get message(): string {
+    return `I/O failure at ${this.path}: ${this.detail}`
+  }
+}
+
+/**
+ * An artifact whose content does not match its hash, or that is missing.
+ *
+ * @since 0.1.0
+ */
+export class IntegrityFailure extends Schema.TaggedClass<IntegrityFailure>()("IntegrityFailure", {
+  id: Schema.String,
+  detail: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `Artifact ${this.id} failed its integrity check: ${this.detail}`
+  }
+}
+
+/**
+ * A bug or an unexpected state. Exit code 1 in the CLI.
+ *
+ * @since 0.1.0
+ */
+export class Internal extends Schema.TaggedClass<Internal>()("Internal", {
+  detail: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `Internal error: ${this.detail}`
+  }
+}
+
+/** @since 0.1.0 */
+export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, Internal])
+/** @since 0.1.0 */
+export type Reason = typeof Reason.Type
+
+/**
+ * The single error type of `@ratchet/core`.
+ *
+ * @since 0.1.0
+ */
+export class RatchetError extends Schema.TaggedError<RatchetError>()("RatchetError", {
+  reason: Reason
+}) {
+  override get message(): string {
+    return this.reason.message
+  }
+  get retryable(): boolean {
+    return this.reason.retryable
+  }
+}
+
+/** @since 0.1.0 */
+export const badInput = (args: { what: string; where: string; fix: string }): RatchetError =>
+  new RatchetError({ reason: new BadInput(args) })
+/** @since 0.1.0 */
+export const configInvalid = (args: { file: string; detail: string }): RatchetError =>
+  new RatchetError({ reason: new ConfigInvalid(args) })
+/** @since 0.1.0 */
+export const notImplemented = (stage: string): RatchetError => new RatchetError({ reason: new NotImplemented({ stage }) })
+/** @since 0.1.0 */
+export const ioFailure = (path: string, detail: string): RatchetError =>
+  new RatchetError({ reason: new IoFailure({ path, detail }) })
+/** @since 0.1.0 */
+export const integrityFailure = (id: string, detail: string): RatchetError =>
+  new RatchetError({ reason: new IntegrityFailure({ id, detail }) })
+/** @since 0.1.0 */
+export const internal = (detail: string): RatchetError => new RatchetError({ reason: new Internal({ detail }) })
