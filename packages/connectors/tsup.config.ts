@@ -1,12 +1,12 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/*.ts"],
   format: ["esm"],
   target: "node22",
   platform: "node",
   dts: false,
   clean: false,
   sourcemap: true,
-  splitting: false
+  splitting: true
 })

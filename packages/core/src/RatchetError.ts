@@ -30,7 +30,7 @@ export class BadInput extends Schema.TaggedClass<BadInput>()("BadInput", {
     return false
   }
   get message(): string {
-    return `${this.what} (${this.where}). ${this.fix}`
+    return `${this.what} (${this.where}). ${this.fix.charAt(0).toUpperCase()}${this.fix.slice(1)}`
   }
 }
 

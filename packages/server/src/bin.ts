@@ -1,1 +1,15 @@
-export {}
+#!/usr/bin/env node
+/**
+ * The `ratchet` executable.
+ *
+ * @since 0.1.0
+ */
+const [major, minor] = process.versions.node.split(".").map(Number)
+if ((major ?? 0) < 22 || (major === 22 && (minor ?? 0) < 19)) {
+  process.stderr.write(
+    `ratchet: Node.js ${process.versions.node} is too old (need >= 22.19). Run it through npm (npx ratchet / npm run …), which uses the Node 24 pinned in devDependencies, or install Node 24.\n`
+  )
+  process.exit(2)
+}
+const { main } = await import("./Cli.js")
+process.exitCode = await main(process.argv.slice(2))

@@ -1,0 +1,49 @@
+/**
+ * Arguments and flags shared by several subcommands, and the repository-root check.
+ */
+import { statSync } from "node:fs"
+import { resolve } from "node:path"
+import { Effect } from "effect"
+import { Argument, type Command, Flag } from "effect/cli"
+import { Config, RatchetError } from "@ratchet/core"
+
+export const dirArgument = Argument.String("dir").pipe(
+  Argument.withDescription("repository root (default: the current directory)"),
+  Argument.withDefault(".")
+)
+
+export const jsonFlag = Flag.Boolean("json").pipe(
+  Flag.withDescription("print machine-readable JSON on stdout"),
+  Flag.withDefault(false)
+)
+
+export const configFlag = Flag.String("config").pipe(
+  Flag.withDescription("path to a ratchet.config.{ts,js,mjs} (default: the one at the repository root)"),
+  Flag.optional
+)
+
+/** Resolves `dir` and fails with bad input (exit 2) when it is not a directory. */
+export const repositoryRoot = (dir: string): Effect.Effect<string, RatchetError.RatchetError> =>
+  Effect.suspend(() => {
+    const root = resolve(dir)
+    let isDirectory = false
+    try {
+      isDirectory = statSync(root).isDirectory()
+    } catch {
+      return Effect.fail(
+        RatchetError.badInput({ what: "repository path does not exist", where: root, fix: "pass the path of a repository directory" })
+      )
+    }
+    return isDirectory
+      ? Effect.succeed(root)
+      : Effect.fail(
+          RatchetError.badInput({ what: "repository path is not a directory", where: root, fix: "pass the path of a repository directory" })
+        )
+  })
+
+/** Loads the config for a root, honouring `--config`. */
+export const loadConfig = (root: string, configFile: { _tag: "Some"; value: string } | { _tag: "None" }) =>
+  Config.loadConfig(root, configFile._tag === "Some" ? resolve(configFile.value) : undefined)
+
+/** The type of a subcommand (annotated so declarations stay portable). */
+export type Subcommand<Name extends string> = Command.Command<Name, any, any, RatchetError.RatchetError, never>
