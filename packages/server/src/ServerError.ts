@@ -1,0 +1,192 @@
+/**
+ * The error type of `@ratchet/server`: one tagged error with a `reason` union.
+ * Each reason knows its HTTP status and whether retrying can help, and renders
+ * a message that says what went wrong, where, and what to do.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * A request or argument that does not validate. HTTP 400.
+ *
+ * @since 0.1.0
+ */
+export class Invalid extends Schema.TaggedClass<Invalid>()("Invalid", {
+  field: Schema.String,
+  detail: Schema.String
+}) {
+  get status(): number {
+    return 400
+  }
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `Invalid ${this.field}: ${this.detail}`
+  }
+}
+
+/**
+ * An id that names nothing. HTTP 404.
+ *
+ * @since 0.1.0
+ */
+export class NotFound extends Schema.TaggedClass<NotFound>()("NotFound", {
+  kind: Schema.String,
+  id: Schema.String
+}) {
+  get status(): number {
+    return 404
+  }
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `No ${this.kind} with id ${JSON.stringify(this.id)}. List the ${this.kind}s to find a valid id.`
+  }
+}
+
+/**
+ * A state transition that is not allowed (approving a stale proposal, cancelling a finished run). HTTP 409.
+ *
+ * @since 0.1.0
+ */
+export class Conflict extends Schema.TaggedClass<Conflict>()("Conflict", {
+  detail: Schema.String
+}) {
+  get status(): number {
+    return 409
+  }
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return this.detail
+  }
+}
+
+/**
+ * A budget that is used up (compute minutes per day) or a repository that is paused. HTTP 429/409.
+ *
+ * @since 0.1.0
+ */
+export class BudgetExceeded extends Schema.TaggedClass<BudgetExceeded>()("BudgetExceeded", {
+  repoId: Schema.String,
+  detail: Schema.String
+}) {
+  get status(): number {
+    return 409
+  }
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `Repository ${this.repoId}: ${this.detail}`
+  }
+}
+
+/**
+ * The database failed (connection lost, constraint). HTTP 503; may succeed on retry.
+ *
+ * @since 0.1.0
+ */
+export class StoreFailure extends Schema.TaggedClass<StoreFailure>()("StoreFailure", {
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  get status(): number {
+    return 503
+  }
+  get retryable(): boolean {
+    return true
+  }
+  get message(): string {
+    return `Database failure during ${this.operation}: ${this.detail}`
+  }
+}
+
+/**
+ * An artifact whose bytes no longer match the stored sha256. HTTP 500.
+ *
+ * @since 0.1.0
+ */
+export class IntegrityFailure extends Schema.TaggedClass<IntegrityFailure>()("IntegrityFailure", {
+  id: Schema.String,
+  detail: Schema.String
+}) {
+  get status(): number {
+    return 500
+  }
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `Artifact ${this.id} failed its integrity check: ${this.detail}`
+  }
+}
+
+/**
+ * A bug or unexpected state. HTTP 500.
+ *
+ * @since 0.1.0
+ */
+export class Internal extends Schema.TaggedClass<Internal>()("Internal", {
+  detail: Schema.String
+}) {
+  get status(): number {
+    return 500
+  }
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `Internal error: ${this.detail}`
+  }
+}
+
+/** @since 0.1.0 */
+export const Reason = Schema.Union([Invalid, NotFound, Conflict, BudgetExceeded, StoreFailure, IntegrityFailure, Internal])
+/** @since 0.1.0 */
+export type Reason = typeof Reason.Type
+
+/**
+ * The single error type of `@ratchet/server`.
+ *
+ * @since 0.1.0
+ */
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
+  reason: Reason
+}) {
+  override get message(): string {
+    return this.reason.message
+  }
+  get status(): number {
+    return this.reason.status
+  }
+  get retryable(): boolean {
+    return this.reason.retryable
+  }
+}
+
+/** @since 0.1.0 */
+export const invalid = (field: string, detail: string): ServerError =>
+  new ServerError({ reason: new Invalid({ field, detail }) })
+/** @since 0.1.0 */
+export const notFound = (kind: string, id: string): ServerError =>
+  new ServerError({ reason: new NotFound({ kind, id }) })
+/** @since 0.1.0 */
+export const conflict = (detail: string): ServerError => new ServerError({ reason: new Conflict({ detail }) })
+/** @since 0.1.0 */
+export const budgetExceeded = (repoId: string, detail: string): ServerError =>
+  new ServerError({ reason: new BudgetExceeded({ repoId, detail }) })
+/** @since 0.1.0 */
+export const storeFailure = (operation: string, cause: unknown): ServerError =>
+  new ServerError({
+    reason: new StoreFailure({ operation, detail: cause instanceof Error ? cause.message : String(cause) })
+  })
+/** @since 0.1.0 */
+export const integrityFailure = (id: string, detail: string): ServerError =>
+  new ServerError({ reason: new IntegrityFailure({ id, detail }) })
+/** @since 0.1.0 */
+export const internal = (detail: string): ServerError => new ServerError({ reason: new Internal({ detail }) })

@@ -1,0 +1,128 @@
+import { Effect } from "effect"
+import * as Migrator from "effect/sql/Migrator"
+import { SqlClient } from "effect/sql/SqlClient"
+import { storeFailure } from "../ServerError.js"
+
+const initial = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE organisations (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`
+  yield* sql`CREATE TABLE repositories (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    url TEXT,
+    path TEXT,
+    default_branch TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (org_id, name)
+  )`
+  yield* sql`CREATE TABLE repository_settings (
+    repo_id TEXT PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
+    schedule TEXT,
+    timezone TEXT NOT NULL DEFAULT 'UTC',
+    provider TEXT,
+    model TEXT,
+    compute_minutes_per_day INTEGER NOT NULL DEFAULT 60,
+    candidates_per_run INTEGER NOT NULL DEFAULT 20,
+    proposals_per_run INTEGER NOT NULL DEFAULT 5,
+    max_setup_failures INTEGER NOT NULL DEFAULT 3,
+    consecutive_setup_failures INTEGER NOT NULL DEFAULT 0,
+    paused BOOLEAN NOT NULL DEFAULT false,
+    paused_reason TEXT,
+    updated_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    repo_id TEXT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    trigger TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    cancel_requested BOOLEAN NOT NULL DEFAULT false,
+    candidates INTEGER NOT NULL DEFAULT 0,
+    proposals INTEGER NOT NULL DEFAULT 0,
+    runner TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ
+  )`
+  yield* sql`CREATE INDEX runs_repo_idx ON runs (repo_id, created_at DESC)`
+  yield* sql`CREATE TABLE run_stages (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    stage TEXT NOT NULL,
+    status TEXT NOT NULL,
+    executions INTEGER NOT NULL DEFAULT 0,
+    output JSONB,
+    error TEXT,
+    runner TEXT,
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    PRIMARY KEY (run_id, stage)
+  )`
+  yield* sql`CREATE TABLE run_events (
+    seq BIGSERIAL PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    data JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE INDEX run_events_run_idx ON run_events (run_id, seq)`
+  yield* sql`CREATE TABLE attempts (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    data JSONB NOT NULL
+  )`
+  yield* sql`CREATE TABLE proposals (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    repo_id TEXT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    data JSONB NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    created_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE TABLE approvals (
+    id TEXT PRIMARY KEY,
+    proposal_id TEXT NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+    decision TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    note TEXT,
+    content_hash TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE TABLE artifacts (
+    id TEXT PRIMARY KEY,
+    run_id TEXT REFERENCES runs(id) ON DELETE CASCADE,
+    proposal_id TEXT REFERENCES proposals(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE TABLE budget_usage (
+    repo_id TEXT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    compute_ms BIGINT NOT NULL DEFAULT 0,
+    runs INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (repo_id, day)
+  )`
+})
+
+/** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
+export const runMigrations = Migrator.make({})({
+  loader: Migrator.fromRecord({ "0001_initial": initial }),
+  table: "ratchet_migrations"
+}).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))
