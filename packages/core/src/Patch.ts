@@ -1,6 +1,6 @@
 /**
  * The parsed form of a unified (git) diff, shared by policy rules and patch application.
- * The parser lives in `@ratchet/policy`.
+ * The parser and the formatter live in `@ratchet/policy` (`Diff.parse`, `Diff.format`).
  *
  * @since 0.1.0
  */
@@ -8,9 +8,12 @@
 /** @since 0.1.0 */
 export interface DiffLine {
   readonly type: "add" | "del" | "context"
+  /** The line without its leading marker and without its line terminator. */
   readonly text: string
   /** `true` when followed by `\ No newline at end of file`. */
   readonly noNewlineAtEnd?: boolean
+  /** The exact `\ ...` marker line when it differs from `\ No newline at end of file` (localised git). */
+  readonly noNewlineMarker?: string
 }
 
 /** @since 0.1.0 */
@@ -19,8 +22,11 @@ export interface Hunk {
   readonly oldLines: number
   readonly newStart: number
   readonly newLines: number
+  /** Text after the closing `@@` (the function context), including its leading space; `""` when none. */
   readonly header: string
   readonly lines: ReadonlyArray<DiffLine>
+  /** 1-based line of the `@@` header in the diff text (absent for patches built in code). */
+  readonly line?: number
 }
 
 /** @since 0.1.0 */
@@ -28,7 +34,9 @@ export type FileStatus = "modified" | "added" | "deleted" | "renamed" | "copied"
 
 /** @since 0.1.0 */
 export interface FilePatch {
+  /** Path before the change, relative to the repository root with the `a/` prefix removed; `null` for added files. */
   readonly oldPath: string | null
+  /** Path after the change, relative to the repository root with the `b/` prefix removed; `null` for deleted files. */
   readonly newPath: string | null
   readonly status: FileStatus
   readonly oldMode: string | null
@@ -40,11 +48,33 @@ export interface FilePatch {
   readonly hunks: ReadonlyArray<Hunk>
   /** 1-based line in the diff text where this file's section starts. */
   readonly line: number
+  /** `dissimilarity index` of a rewritten file. */
+  readonly dissimilarity?: number | null
+  /** The `index` line's value (`abc123..def456 100644`). */
+  readonly index?: string | null
+  /** `true` for a `diff --git` section, `false` for a plain `---`/`+++` unified diff. */
+  readonly git?: boolean
+  /**
+   * The section's header lines exactly as they appeared (from `diff --git` or `---` up to the
+   * first hunk or binary payload). `Diff.format` re-emits them verbatim when present; drop
+   * this field after changing paths, modes or status so that it synthesises git headers.
+   */
+  readonly headerLines?: ReadonlyArray<string>
+  /** The binary payload lines (`GIT binary patch` blocks or `Binary files ... differ`). */
+  readonly binaryLines?: ReadonlyArray<string>
+  /** Lines before this section that belong to no file (commit message, e-mail headers). */
+  readonly leading?: ReadonlyArray<string>
 }
 
 /** @since 0.1.0 */
 export interface ParsedPatch {
   readonly files: ReadonlyArray<FilePatch>
+  /** Line terminator of the diff text itself; `"\n"` when absent. */
+  readonly eol?: "\n" | "\r\n"
+  /** Lines after the last section that belong to no file (a `-- ` e-mail signature). */
+  readonly trailing?: ReadonlyArray<string>
+  /** `false` when the diff text does not end with a line terminator. */
+  readonly finalNewline?: boolean
 }
 
 /**
@@ -64,4 +94,16 @@ export const countChanges = (patch: ParsedPatch): { readonly added: number; read
     }
   }
   return { added, deleted }
+}
+
+/**
+ * The paths a file patch touches (old and new, deduplicated, nulls dropped).
+ *
+ * @since 0.1.0
+ */
+export const pathsOf = (file: FilePatch): ReadonlyArray<string> => {
+  const out: Array<string> = []
+  if (file.oldPath !== null) out.push(file.oldPath)
+  if (file.newPath !== null && file.newPath !== file.oldPath) out.push(file.newPath)
+  return out
 }
