@@ -39,6 +39,11 @@ export interface RunOptions {
   readonly limits?: Limits
   /** A label for logs and traces, e.g. `install`. */
   readonly label?: string
+  /**
+   * Directories the command may write (the workspace). Adapters that run commands as a dedicated
+   * user give it these; the first one also identifies the workspace. Default: `[cwd]`.
+   */
+  readonly writable?: ReadonlyArray<string>
 }
 
 /**

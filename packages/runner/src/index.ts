@@ -1,1 +1,9 @@
-export {}
+/**
+ * `@ratchet/runner`: isolated workspaces, the local sandbox, the artifact store, test-result parsers
+ * and the baseline runner.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as LocalSandbox from "./LocalSandbox.js"

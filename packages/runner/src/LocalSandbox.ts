@@ -1,0 +1,108 @@
+/**
+ * The local `Sandbox` backend: runs untrusted repository commands with `execa`.
+ *
+ * - wall-clock timeout with a kill of the whole process tree (process group, descendants, and
+ *   when running as root every process of a dedicated per-workspace uid);
+ * - output capped, keeping head and tail and saying how much was dropped;
+ * - environment scrubbed to an allow-list (no `*_TOKEN`, `*_KEY`, `DATABASE_URL`, …);
+ * - `prlimit` limits: processes (RLIMIT_NPROC), CPU seconds, file size, no core dumps. Memory is
+ *   limited without RLIMIT_AS (which breaks V8): node's old-space is capped via `NODE_OPTIONS` and
+ *   the tree's RSS is watched and killed past the limit;
+ * - as root, commands run as an unprivileged uid (`setpriv`) because Linux never enforces
+ *   RLIMIT_NPROC for root;
+ * - `network: false` runs the command in a fresh network namespace (`unshare --net`, loopback up);
+ *   where the OS refuses, a warning is logged once and recorded in `RunResult.warnings`;
+ * - each result records command, cwd, exit code or signal, wall time, CPU time and peak memory.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Sandbox } from "@ratchet/core"
+ * import { LocalSandbox } from "@ratchet/runner"
+ *
+ * const program = Effect.gen(function* () {
+ *   const sandbox = yield* Sandbox.Sandbox
+ *   return yield* sandbox.run({ command: "npm test", cwd: "/tmp/repo", timeoutMs: 60_000, network: false })
+ * }).pipe(Effect.provide(LocalSandbox.layer))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { existsSync, statSync } from "node:fs"
+import { isAbsolute } from "node:path"
+import { type Context, Effect, Layer } from "effect"
+import { RatchetError, Sandbox } from "@ratchet/core"
+import { type Capabilities, probe } from "./internal/isolation.js"
+import { runCommand } from "./internal/spawn.js"
+
+/**
+ * Options of the local sandbox.
+ *
+ * @since 0.1.0
+ */
+export interface LocalSandboxOptions {
+  /** The host environment the allow-list is taken from. Default `process.env`. */
+  readonly hostEnv?: NodeJS.ProcessEnv
+  /** Override the probed OS capabilities (tests use it to simulate a host without namespaces). */
+  readonly capabilities?: Partial<Capabilities>
+}
+
+/**
+ * What the OS lets the local sandbox do here (probed once).
+ *
+ * @since 0.1.0
+ */
+export const capabilities = (): Capabilities => probe()
+
+/**
+ * Builds a local sandbox service.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: LocalSandboxOptions = {}): Effect.Effect<Context.Service.Shape<typeof Sandbox.Sandbox>> =>
+  Effect.gen(function* () {
+    const caps: Capabilities = { ...probe(), ...options.capabilities }
+    const host = options.hostEnv ?? process.env
+    let warnedNetwork = false
+    const run = Effect.fn("LocalSandbox.run")(function* (runOptions: Sandbox.RunOptions) {
+      if (runOptions.command.trim().length === 0) {
+        return yield* Effect.fail(
+          RatchetError.badInput({ what: "empty command", where: runOptions.label ?? "sandbox", fix: "pass a shell command line" })
+        )
+      }
+      if (!isAbsolute(runOptions.cwd) || !existsSync(runOptions.cwd) || !statSync(runOptions.cwd).isDirectory()) {
+        return yield* Effect.fail(
+          RatchetError.badInput({
+            what: "working directory does not exist or is not an absolute directory path",
+            where: runOptions.cwd,
+            fix: "pass the absolute path of a prepared workspace"
+          })
+        )
+      }
+      if (runOptions.network === false && caps.netns === null && !warnedNetwork) {
+        warnedNetwork = true
+        yield* Effect.logWarning(
+          `Ratchet sandbox: cannot cut the network off (${caps.netnsProblem ?? "no isolation tool"}); commands keep network access`
+        )
+      }
+      return yield* Effect.tryPromise({
+        try: (signal) => runCommand(runOptions, caps, host, signal),
+        catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`)
+      })
+    })
+    return Sandbox.Sandbox.of({ run })
+  })
+
+/**
+ * The local sandbox as a layer.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Sandbox.Sandbox> = Layer.effect(Sandbox.Sandbox, make())
+
+/**
+ * A local sandbox with options (e.g. a different host environment).
+ *
+ * @since 0.1.0
+ */
+export const layerWith = (options: LocalSandboxOptions): Layer.Layer<Sandbox.Sandbox> => Layer.effect(Sandbox.Sandbox, make(options))
