@@ -198,7 +198,7 @@ export const loadConfig = (root: string, explicitFile?: string): Effect.Effect<R
       return yield* Effect.fail(configInvalid({ file, detail: "file not found" }))
     }
     const mod = yield* Effect.tryPromise({
-      try: () => import(`${pathToFileURL(file).href}?t=${statSync(file).mtimeMs}`) as Promise<Record<string, unknown>>,
+      try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
       catch: (cause) => configInvalid({ file, detail: describeImportError(cause) })
     })
     const value = mod.default ?? mod.config
@@ -211,8 +211,9 @@ export const loadConfig = (root: string, explicitFile?: string): Effect.Effect<R
 const describeImportError = (cause: unknown): string => {
   if (cause instanceof Error) {
     const code = (cause as { code?: string }).code
-    const first = cause.message.split("\n")[0]
-    return code ? `${code}: ${first}` : `${cause.name}: ${first}`
+    const lines = cause.message.split("\n").map((l) => l.trim()).filter((l) => l.length > 0).slice(0, 3)
+    const text = lines.join(" — ")
+    return code ? `${code}: ${text}` : `${cause.name}: ${text}`
   }
   return String(cause)
 }

@@ -1,0 +1,68 @@
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+
+// The CLI is tested as users run it: the built `ratchet` binary in a child process
+// (`npm test` builds first; the binary is Node 24 code, so run it with this process's Node).
+const bin = join(import.meta.dirname, "..", "dist", "bin.js")
+
+const ratchet = (...args: Array<string>) => {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout: 60_000 })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+describe("ratchet CLI", () => {
+  it("is built", () => {
+    expect(existsSync(bin), `${bin} is missing: run npm run build`).toBe(true)
+  })
+
+  it("--help lists every subcommand", () => {
+    const { code, stdout } = ratchet("--help")
+    expect(code).toBe(0)
+    for (const sub of ["detect", "scan", "baseline", "run", "policy", "serve"]) {
+      expect(stdout).toMatch(new RegExp(`^\\s+${sub}\\s+\\S`, "m"))
+    }
+  })
+
+  it("--version prints the package version", () => {
+    const { code, stdout } = ratchet("--version")
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/ratchet v\d+\.\d+\.\d+/)
+  })
+
+  it("a path that is not a directory exits 2 and names it on stderr", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "ratchet-cli-")), "file.txt")
+    writeFileSync(file, "x")
+    const { code, stderr } = ratchet("detect", file, "--json")
+    expect(code).toBe(2)
+    expect(stderr).toContain("not a directory")
+    expect(stderr).toContain(file)
+  })
+
+  it("a missing path exits 2", () => {
+    const { code, stderr } = ratchet("scan", "/definitely/not/here")
+    expect(code).toBe(2)
+    expect(stderr).toContain("/definitely/not/here")
+  })
+
+  it("an unknown flag exits 2", () => {
+    const { code, stdout, stderr } = ratchet("detect", "--no-such-flag")
+    expect(code).toBe(2)
+    expect(stdout + stderr).toContain("--no-such-flag")
+  })
+
+  it("an unknown subcommand exits 2", () => {
+    expect(ratchet("frobnicate").code).toBe(2)
+  })
+
+  it("a broken ratchet.config exits 2 naming the file and the reason", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ratchet-cli-"))
+    writeFileSync(join(dir, "ratchet.config.mjs"), "export default { policy: { maxFiles: 'many' } }\n")
+    const { code, stderr } = ratchet("detect", dir, "--json")
+    expect(code).toBe(2)
+    expect(stderr).toContain(join(dir, "ratchet.config.mjs"))
+    expect(stderr).toContain("maxFiles")
+  })
+})
