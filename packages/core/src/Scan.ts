@@ -1,22 +1,475 @@
 /**
- * Stage 3 — scan: find ranked improvement opportunities with tree-sitter and text rules.
+ * Stage 3 — scan: find ranked improvement opportunities with tree-sitter rules and text heuristics.
+ *
+ * Rules are plugins (`scan` hooks): by default the built-in templates (`Templates.builtin()`),
+ * the `ratchet:text-heuristics` plugin and the plugins of the repository's `ratchet.config.*`.
+ * The scanner walks the repository (honouring `.gitignore`, skipping `node_modules`, build
+ * output, `.d.ts`, minified, generated, binary and huge files), caches per-file results on disk
+ * by content hash, runs hooks on worker threads, and ranks what it finds (performance first,
+ * then code inside loops and hot call sites, then confidence and risk).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Scan } from "@ratchet/core"
+ *
+ * const result = await Effect.runPromise(Scan.scan("."))
+ * console.log(Scan.format(result))
+ * ```
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
-import type { ScanResult } from "./Opportunity.js"
-import type { Plugin } from "./Plugin.js"
-import { notImplemented, type RatchetError } from "./RatchetError.js"
+import { createHash } from "node:crypto"
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import { availableParallelism } from "node:os"
+import { dirname, isAbsolute, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Clock, Effect } from "effect"
+import { loadConfig, type ResolvedConfig } from "./Config.js"
+import type { Opportunity, ScanResult } from "./Opportunity.js"
+import { hooksOf, type Plugin } from "./Plugin.js"
+import { badInput, internal, type RatchetError } from "./RatchetError.js"
+import { type CacheEntry, loadCache, saveCache } from "./internal/scan/cache.js"
+import { type Offsets, offsetsOf } from "./internal/scan/offsets.js"
+import { DEFAULT_MAX_FILE_BYTES, skipReasonForBytes, skipReasonForText } from "./internal/scan/classify.js"
+import { activePlugins, builtinPlugins, offMatcher, type PluginSpec } from "./internal/scan/plugins.js"
+import { runPool, type WorkItem } from "./internal/scan/pool.js"
+import { type FileResult, type RawOpportunity, scanText } from "./internal/scan/runFile.js"
+import { textHeuristics as textHeuristicsPlugin } from "./internal/scan/textHeuristics.js"
+import { walk } from "./internal/scan/walk.js"
 
-/** @since 0.1.0 */
+/**
+ * Version of the scan engine; part of the cache fingerprint.
+ *
+ * @since 0.1.0
+ */
+export const ENGINE_VERSION = "scan-1"
+
+/**
+ * Options of {@link scan}. Unset fields fall back to the config's `scan` section.
+ *
+ * @since 0.1.0
+ */
 export interface ScanOptions {
+  /**
+   * Extra plugins, added after the built-ins. Defaults to the config's plugins. Plugins that are
+   * not the config file's own run on the main thread (functions cannot be sent to workers).
+   */
   readonly plugins?: ReadonlyArray<Plugin>
+  /** The loaded config; when absent (and `plugins` is absent too) `ratchet.config.*` is loaded from `root`. */
+  readonly config?: ResolvedConfig
+  /** Include the built-in templates and text heuristics (default `true`). */
+  readonly builtins?: boolean
+  /** Globs (relative to `root`) a file must match; default: config `scan.include`, else all JS/TS files. */
+  readonly include?: ReadonlyArray<string>
+  /** Globs (relative to `root`) of files to leave out; default: config `scan.exclude`. */
+  readonly exclude?: ReadonlyArray<string>
+  /** Plugin names, rule ids or globs switched "on"/"off"; merged over config `scan.rules`. */
+  readonly rules?: Readonly<Record<string, "on" | "off">>
+  /** The cache directory (absolute, or relative to `root`), or `false` to disable the cache. Default `.ratchet/cache/scan`. */
+  readonly cache?: string | false
+  /** Worker threads to use; `1` scans on the main thread. Default: the number of CPUs. */
+  readonly concurrency?: number
+  /** Files larger than this are skipped with a warning. Default 1 MiB. */
+  readonly maxFileBytes?: number
+  /** A hook running longer than this on one file (in a worker) is abandoned for that file. Default 30 s. */
+  readonly fileTimeoutMs?: number
 }
 
 /**
- * Scans the repository at `root`.
+ * Scanner statistics: the contract's `files`, `bytes`, `durationMs` plus details.
  *
  * @since 0.1.0
  */
-export const scan = (_root: string, _options: ScanOptions = {}): Effect.Effect<ScanResult, RatchetError> =>
-  Effect.fail(notImplemented("scan"))
+export interface ScanStats {
+  /** Files scanned (from the cache or freshly). */
+  readonly files: number
+  /** Bytes of the files scanned. */
+  readonly bytes: number
+  readonly durationMs: number
+  /** Files whose result came from the cache. */
+  readonly cached: number
+  /** Files that tree-sitter parsed in this run. */
+  readonly parsed: number
+  /** Files skipped (see `skipped`). */
+  readonly skippedFiles: number
+  /** Worker threads used (0: main thread only). */
+  readonly workers: number
+}
+
+/**
+ * The result of {@link scan}: a `ScanResult` (the `ratchet scan --json` contract) plus skipped files and warnings.
+ *
+ * @since 0.1.0
+ */
+export interface ScanReport extends ScanResult {
+  readonly stats: ScanStats
+  readonly skipped: ReadonlyArray<{ readonly file: string; readonly reason: string }>
+  readonly warnings: ReadonlyArray<string>
+}
+
+/**
+ * The `ratchet:text-heuristics` plugin (rules `text:await-in-loop`, `text:sync-fs-in-handler`,
+ * `text:spread-in-reduce`); part of the built-ins.
+ *
+ * @since 0.1.0
+ */
+export const textHeuristics: () => Plugin = textHeuristicsPlugin
+
+/**
+ * A stable opportunity id: a hash of rule, file, byte range and the code in that range.
+ *
+ * @since 0.1.0
+ */
+export const opportunityId = (rule: string, file: string, startByte: number, endByte: number, code: string): string =>
+  createHash("sha256").update(`${rule}\0${file}\0${startByte}:${endByte}\0${code}`).digest("hex").slice(0, 16)
+
+const RISK_PENALTY = { low: 0, medium: 10, high: 25 } as const
+
+/**
+ * The ranking score of an opportunity (higher first): performance before tech-debt, then
+ * loop nesting and hot call sites, confidence, estimated benefit, minus risk.
+ *
+ * @since 0.1.0
+ */
+export const score = (o: {
+  readonly kind: Opportunity["kind"]
+  readonly confidence: number
+  readonly risk: Opportunity["risk"]
+  readonly benefit?: number | undefined
+  readonly loopDepth?: number
+  readonly hot?: boolean
+}): number =>
+  (o.kind === "performance" ? 100 : 0) +
+  Math.min(Math.max(o.loopDepth ?? 0, 0), 3) * 15 +
+  (o.hot ? 12 : 0) +
+  o.confidence * 30 +
+  Math.min(Math.max(o.benefit ?? 0, 0), 1) * 20 -
+  RISK_PENALTY[o.risk]
+
+const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/** Fingerprint of the engine code itself, so a changed rule implementation invalidates the cache. */
+const engineFingerprint = (() => {
+  let memo: string | undefined
+  return (): string => {
+    if (memo !== undefined) return memo
+    const hash = createHash("sha256").update(ENGINE_VERSION)
+    try {
+      const self = fileURLToPath(import.meta.url)
+      if (self.endsWith(".ts")) {
+        // Running from sources: every source file of the package counts.
+        const stack = [dirname(self)]
+        while (stack.length > 0) {
+          const dir = stack.pop()!
+          for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+            const path = join(dir, entry.name)
+            if (entry.isDirectory()) stack.push(path)
+            else if (entry.isFile()) {
+              const s = statSync(path)
+              hash.update(`${path}:${s.size}:${s.mtimeMs}\n`)
+            }
+          }
+        }
+      } else {
+        const s = statSync(self)
+        hash.update(`${self}:${s.size}:${s.mtimeMs}`)
+      }
+    } catch {
+      hash.update("unknown")
+    }
+    memo = hash.digest("hex")
+    return memo
+  }
+})()
+
+const rulesetFingerprint = (plugins: ReadonlyArray<Plugin>, configFile: string | null, maxFileBytes: number): string => {
+  const hash = createHash("sha256").update(engineFingerprint()).update(`\0${maxFileBytes}\0`)
+  for (const p of plugins) {
+    const hook = p.scan
+    const fn = typeof hook === "function" ? hook : hook?.handler
+    hash.update(`${p.name}\0${p.enforce ?? ""}\0${typeof hook === "object" ? (hook.order ?? "") : ""}\0${fn?.toString() ?? ""}\0`)
+  }
+  if (configFile !== null) {
+    try {
+      hash.update(readFileSync(configFile))
+    } catch {
+      hash.update("unreadable")
+    }
+  }
+  return hash.digest("hex")
+}
+
+interface Pending extends WorkItem {
+  readonly size: number
+  readonly mtimeMs: number
+  readonly hash: string
+}
+
+/**
+ * Scans the repository at `root` and returns ranked opportunities.
+ *
+ * Fails with `BadInput` when `root` is not a readable directory or an option is invalid,
+ * and with `ConfigInvalid` when the repository's config cannot be loaded.
+ *
+ * @since 0.1.0
+ */
+export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<ScanReport, RatchetError> =>
+  Effect.gen(function* () {
+    const started = yield* Clock.currentTimeMillis
+    const absRoot = resolve(root)
+    const rootStat = yield* Effect.try({
+      try: () => statSync(absRoot),
+      catch: () => badInput({ what: "the scan root does not exist", where: absRoot, fix: "pass the path of a repository directory" })
+    })
+    if (!rootStat.isDirectory()) {
+      return yield* Effect.fail(badInput({ what: "the scan root is not a directory", where: absRoot, fix: "pass the path of a repository directory" }))
+    }
+    if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1)) {
+      return yield* Effect.fail(badInput({ what: `concurrency must be a whole number ≥ 1 (got ${options.concurrency})`, where: "Scan.scan options", fix: "pass e.g. { concurrency: 2 }" }))
+    }
+    if (options.maxFileBytes !== undefined && !(Number.isFinite(options.maxFileBytes) && options.maxFileBytes > 0)) {
+      return yield* Effect.fail(badInput({ what: `maxFileBytes must be a positive number (got ${options.maxFileBytes})`, where: "Scan.scan options", fix: "pass a size in bytes, e.g. 2097152" }))
+    }
+
+    const config: ResolvedConfig | null =
+      options.config ?? (options.plugins === undefined ? yield* loadConfig(absRoot) : null)
+    const extra = options.plugins ?? config?.plugins ?? []
+    const rules = { ...config?.scan?.rules, ...options.rules }
+    const off = Object.entries(rules)
+      .filter(([, v]) => v === "off")
+      .map(([k]) => k)
+    const builtins = options.builtins !== false
+    const plugins = activePlugins([...(builtins ? builtinPlugins() : []), ...extra], off)
+    const hooks = hooksOf(plugins, "scan")
+    const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
+    const configFile = config?.file ?? null
+    // Workers can rebuild the set when the extra plugins are exactly the config file's.
+    const transferable =
+      extra.length === 0 ||
+      (configFile !== null && config !== null && extra.length === config.plugins.length && extra.every((p, i) => p === config.plugins[i]))
+    const spec: PluginSpec = { builtins, configFile: extra.length > 0 ? configFile : null, root: absRoot, off }
+
+    const warnings: Array<string> = []
+    const include = options.include ?? config?.scan?.include
+    const exclude = options.exclude ?? config?.scan?.exclude
+    const listed = yield* Effect.try({
+      try: () => walk(absRoot, { include, exclude }),
+      catch: (cause) => badInput({ what: `invalid include/exclude glob: ${describe(cause)}`, where: "scan.include / scan.exclude", fix: "use picomatch globs such as src/**/*.ts" })
+    })
+    warnings.push(...listed.warnings)
+    const skipped: Array<{ file: string; reason: string }> = listed.skipped.map((s) => ({ file: s.path, reason: s.reason }))
+
+    const cacheDir = options.cache === false ? null : isAbsolute(options.cache ?? "") ? options.cache! : join(absRoot, options.cache ?? join(".ratchet", "cache", "scan"))
+    const fingerprint = rulesetFingerprint(plugins, spec.configFile, maxFileBytes)
+    const previous = cacheDir === null ? new Map<string, CacheEntry>() : loadCache(cacheDir, fingerprint, warnings)
+    const next = new Map<string, CacheEntry>()
+
+    // Reuse cached results; read, classify and hash the rest.
+    const results = new Map<string, FileResult>()
+    const pending: Array<Pending> = []
+    let bytes = 0
+    let cached = 0
+    for (const file of listed.files) {
+      let size: number
+      let mtimeMs: number
+      try {
+        const s = statSync(file.absolute)
+        size = s.size
+        mtimeMs = s.mtimeMs
+      } catch (cause) {
+        warnings.push(`cannot read ${file.path}: ${(cause as NodeJS.ErrnoException).code ?? describe(cause)}`)
+        continue
+      }
+      const old = previous.get(file.path)
+      if (old !== undefined && old.size === size && old.mtimeMs === mtimeMs) {
+        next.set(file.path, old)
+        if (old.skip !== undefined) skipped.push({ file: file.path, reason: old.skip })
+        else if (old.result !== undefined) {
+          results.set(file.path, old.result)
+          bytes += size
+          cached++
+        }
+        continue
+      }
+      if (size > maxFileBytes) {
+        const reason = `too large (${size} bytes > ${maxFileBytes}; raise maxFileBytes to include it)`
+        skipped.push({ file: file.path, reason })
+        warnings.push(`skipped ${file.path}: ${reason}`)
+        continue
+      }
+      let buffer: Buffer
+      try {
+        buffer = readFileSync(file.absolute)
+      } catch (cause) {
+        warnings.push(`cannot read ${file.path}: ${(cause as NodeJS.ErrnoException).code ?? describe(cause)}`)
+        continue
+      }
+      const hash = createHash("sha1").update(buffer).digest("hex")
+      if (old !== undefined && old.hash === hash) {
+        const entry = { ...old, size, mtimeMs }
+        next.set(file.path, entry)
+        if (old.skip !== undefined) skipped.push({ file: file.path, reason: old.skip })
+        else if (old.result !== undefined) {
+          results.set(file.path, old.result)
+          bytes += size
+          cached++
+        }
+        continue
+      }
+      const byteSkip = skipReasonForBytes(buffer, maxFileBytes)
+      const text = byteSkip === null ? buffer.toString("utf8") : ""
+      const skip = byteSkip ?? skipReasonForText(text)
+      if (skip !== null) {
+        skipped.push({ file: file.path, reason: skip })
+        if (byteSkip !== null) warnings.push(`skipped ${file.path}: ${skip}`)
+        next.set(file.path, { size, mtimeMs, hash, skip })
+        continue
+      }
+      pending.push({ path: file.path, text, size, mtimeMs, hash })
+    }
+
+    // Scan what the cache could not answer: on workers when worthwhile, else here.
+    const concurrency = options.concurrency ?? availableParallelism()
+    const pendingChars = pending.reduce((n, p) => n + p.text.length, 0)
+    const workers = transferable && pending.length >= 8 ? Math.min(concurrency, Math.ceil(pendingChars / (256 * 1024))) : 1
+    let usedWorkers = 0
+    let inThread: ReadonlyArray<WorkItem> = pending
+    if (workers > 1) {
+      const outcome = yield* Effect.tryPromise({
+        try: (signal) =>
+          runPool(pending, {
+            workers,
+            spec,
+            expectedPlugins: plugins.map((p) => p.name),
+            fileTimeoutMs: options.fileTimeoutMs ?? 30_000,
+            signal
+          }),
+        catch: (cause) => internal(`scanner worker pool failed: ${describe(cause)}`)
+      })
+      for (const [path, result] of outcome.results) results.set(path, result)
+      warnings.push(...outcome.warnings)
+      inThread = outcome.leftover
+      if (outcome.results.size > 0) usedWorkers = workers
+    }
+    for (const item of inThread) results.set(item.path, scanText(item.path, item.text, hooks, absRoot))
+    let parsed = 0
+    for (const item of pending) {
+      const result = results.get(item.path)
+      if (result === undefined) continue
+      bytes += item.size
+      if (result.parsed) parsed++
+      if (!result.incomplete) next.set(item.path, { size: item.size, mtimeMs: item.mtimeMs, hash: item.hash, result })
+    }
+    if (cacheDir !== null) saveCache(cacheDir, fingerprint, next, warnings)
+
+    // Assemble, filter switched-off rules, drop duplicates, rank.
+    const isOff = offMatcher(off)
+    const texts = new Map(pending.map((p) => [p.path, p.text]))
+    const offsetCache = new Map<string, Offsets>()
+    const textOf = (path: string): Offsets => {
+      let offsets = offsetCache.get(path)
+      if (offsets === undefined) {
+        let text = texts.get(path)
+        if (text === undefined) {
+          try {
+            text = readFileSync(join(absRoot, path), "utf8")
+          } catch {
+            text = ""
+          }
+        }
+        offsets = offsetsOf(text)
+        offsetCache.set(path, offsets)
+      }
+      return offsets
+    }
+    const ranked: Array<{ o: Opportunity; s: number }> = []
+    const seenIds = new Set<string>()
+    for (const [path, result] of [...results].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      warnings.push(...result.warnings)
+      const kept = result.opportunities.filter((o) => !isOff(o.rule) && !isOff(o.plugin))
+      const seen = new Set<string>()
+      for (const raw of kept) {
+        const key = `${raw.rule}\0${raw.startByte}\0${raw.endByte}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        // A text heuristic defers to an AST rule on the same code.
+        if (raw.rule === "text:await-in-loop" && kept.some((k) => k !== raw && !k.rule.startsWith("text:") && /await|promise/i.test(k.rule) && k.startByte < raw.endByte && raw.startByte < k.endByte))
+          continue
+        ranked.push({ o: toOpportunity(raw, path, textOf, seenIds), s: score(raw) })
+      }
+    }
+    ranked.sort((a, b) => b.s - a.s || (a.o.file < b.o.file ? -1 : a.o.file > b.o.file ? 1 : 0) || a.o.startLine - b.o.startLine || (a.o.rule < b.o.rule ? -1 : a.o.rule > b.o.rule ? 1 : 0))
+    const finished = yield* Clock.currentTimeMillis
+    return {
+      opportunities: ranked.map((r) => r.o),
+      stats: {
+        files: results.size,
+        bytes,
+        durationMs: Math.max(0, finished - started),
+        cached,
+        parsed,
+        skippedFiles: skipped.length,
+        workers: usedWorkers
+      },
+      skipped,
+      warnings
+    } satisfies ScanReport
+  }).pipe(Effect.withSpan("Scan.scan"))
+
+const toOpportunity = (raw: RawOpportunity, file: string, textOf: (path: string) => Offsets, seenIds: Set<string>): Opportunity => {
+  let id = raw.id ?? opportunityId(raw.rule, file, raw.startByte, raw.endByte, textOf(file).sliceBytes(raw.startByte, raw.endByte))
+  if (seenIds.has(id)) id = `${id}-${opportunityId(raw.rule, file, raw.startByte, raw.endByte, "")}`
+  seenIds.add(id)
+  return {
+    id,
+    rule: raw.rule,
+    kind: raw.kind,
+    file,
+    startLine: raw.startLine,
+    endLine: raw.endLine,
+    startByte: raw.startByte,
+    endByte: raw.endByte,
+    rationale: raw.rationale,
+    ...(raw.benefit !== undefined ? { benefit: raw.benefit } : {}),
+    risk: raw.risk,
+    confidence: raw.confidence
+  }
+}
+
+const truncate = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`)
+
+/**
+ * Renders a scan result for people: a summary line, then one row per opportunity in rank order.
+ *
+ * @since 0.1.0
+ */
+export const format = (result: ScanResult | ScanReport): string => {
+  const { files, bytes, durationMs } = result.stats
+  const report = result as Partial<ScanReport>
+  const extra: Array<string> = []
+  if (report.stats?.cached !== undefined && report.stats.cached > 0) extra.push(`${report.stats.cached} from cache`)
+  if (report.skipped !== undefined && report.skipped.length > 0) extra.push(`${report.skipped.length} skipped`)
+  const head = `Scanned ${files} file${files === 1 ? "" : "s"} (${(bytes / 1024 / 1024).toFixed(2)} MB${extra.length > 0 ? `, ${extra.join(", ")}` : ""}) in ${Math.round(durationMs)} ms — ${result.opportunities.length} opportunit${result.opportunities.length === 1 ? "y" : "ies"}`
+  const lines = [head]
+  if (result.opportunities.length > 0) {
+    const rows = result.opportunities.map((o, i) => [
+      String(i + 1),
+      o.rule,
+      o.kind,
+      `${o.file}:${o.startLine}${o.endLine !== o.startLine ? `-${o.endLine}` : ""}`,
+      o.risk,
+      `${Math.round(o.confidence * 100)}%`,
+      truncate(o.rationale, 90)
+    ])
+    const header = ["#", "rule", "kind", "location", "risk", "conf", "why"]
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)))
+    const render = (cells: ReadonlyArray<string>): string => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ")
+    lines.push("", render(header), render(widths.map((w) => "-".repeat(w))), ...rows.map(render))
+  }
+  if (report.warnings !== undefined && report.warnings.length > 0) {
+    lines.push("", `${report.warnings.length} warning${report.warnings.length === 1 ? "" : "s"}:`, ...report.warnings.slice(0, 20).map((w) => `  - ${w}`))
+    if (report.warnings.length > 20) lines.push(`  … and ${report.warnings.length - 20} more`)
+  }
+  return lines.join("\n")
+}

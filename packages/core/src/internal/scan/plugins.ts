@@ -1,0 +1,48 @@
+/**
+ * The scanner's plugin set: built-in templates and text heuristics plus config plugins, with
+ * `scan.rules` switches applied. Workers rebuild the same set from a serialisable spec.
+ */
+import picomatch from "picomatch"
+import type { Plugin } from "../../Plugin.js"
+import { builtin } from "../../Templates.js"
+import { textHeuristics } from "./textHeuristics.js"
+
+/** What a worker needs to rebuild the plugin set on its own. */
+export interface PluginSpec {
+  readonly builtins: boolean
+  /** A `ratchet.config.*` file whose plugins join the set, or `null`. */
+  readonly configFile: string | null
+  readonly root: string
+  /** `scan.rules` entries set to "off" (plugin names, rule ids or globs). */
+  readonly off: ReadonlyArray<string>
+}
+
+/** The built-in scan plugins: the templates, then the text heuristics. */
+export const builtinPlugins = (): Array<Plugin> => [...builtin(), textHeuristics()]
+
+/** A predicate for names switched off by `scan.rules` (exact names or globs). */
+export const offMatcher = (off: ReadonlyArray<string>): ((name: string) => boolean) => {
+  if (off.length === 0) return () => false
+  const exact = new Set(off)
+  const globs = off.filter((o) => /[*?[\]{}]/.test(o))
+  const glob = globs.length > 0 ? picomatch(globs, { dot: true }) : null
+  return (name) => exact.has(name) || (glob !== null && glob(name))
+}
+
+/** Drops plugins switched off by name, and plugins without a `scan` hook. */
+export const activePlugins = (plugins: ReadonlyArray<Plugin>, off: ReadonlyArray<string>): Array<Plugin> => {
+  const isOff = offMatcher(off)
+  return plugins.filter((p) => p.scan !== undefined && !isOff(p.name))
+}
+
+/** Rebuilds the plugin set from a spec (used inside workers). */
+export const loadPlugins = async (spec: PluginSpec): Promise<Array<Plugin>> => {
+  const plugins: Array<Plugin> = spec.builtins ? builtinPlugins() : []
+  if (spec.configFile !== null) {
+    const { Effect } = await import("effect")
+    const { loadConfig } = await import("../../Config.js")
+    const config = await Effect.runPromise(loadConfig(spec.root, spec.configFile))
+    plugins.push(...config.plugins)
+  }
+  return activePlugins(plugins, spec.off)
+}

@@ -1,0 +1,256 @@
+/**
+ * Runs the `scan` hooks of a plugin set on one file: lazy tree-sitter parse shared by all hooks,
+ * validation of what each hook returns (a broken plugin yields a warning, never a crash),
+ * and the loop / hot-call-site facts used for ranking.
+ */
+import type { Opportunity } from "../../Opportunity.js"
+import type { OpportunityInput, ResolvedHook, ScanContext, ScanFile } from "../../Plugin.js"
+import { type Offsets, offsetsOf } from "./offsets.js"
+import { type Language, languageOf, parse, type SyntaxNode, type Tree } from "../treeSitter.js"
+
+/** An opportunity as stored in the cache: everything but `id`/`file`, plus ranking facts. */
+export interface RawOpportunity {
+  readonly rule: string
+  readonly kind: Opportunity["kind"]
+  readonly startLine: number
+  readonly endLine: number
+  readonly startByte: number
+  readonly endByte: number
+  readonly rationale: string
+  readonly benefit?: number
+  readonly risk: Opportunity["risk"]
+  readonly confidence: number
+  /** The plugin that reported it. */
+  readonly plugin: string
+  /** An id the plugin chose, if any. */
+  readonly id?: string
+  /** How many loops (or iteration callbacks) enclose it; `-1` when unknown (file not parsed). */
+  readonly loopDepth: number
+  /** Whether the enclosing function is called from inside a loop in the same file. */
+  readonly hot: boolean
+}
+
+/** The cached outcome of scanning one file. */
+export interface FileResult {
+  readonly opportunities: ReadonlyArray<RawOpportunity>
+  readonly warnings: ReadonlyArray<string>
+  /** Whether tree-sitter parsed the file (some hook asked for the tree). */
+  readonly parsed: boolean
+  /** Set when the scan of this file did not complete (timeout); such results are not cached. */
+  readonly incomplete?: boolean
+}
+
+const LOOPS = new Set(["for_statement", "for_in_statement", "while_statement", "do_statement"])
+const ITERATION_METHODS = new Set(["forEach", "map", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex", "findLast", "findLastIndex", "flatMap"])
+const FUNCTIONS = new Set(["function_declaration", "function_expression", "function", "arrow_function", "method_definition", "generator_function_declaration", "generator_function"])
+
+/** Whether a function node is the callback of an array iteration method (`xs.map(fn)`). */
+const isIterationCallback = (fn: SyntaxNode): boolean => {
+  const args = fn.parent
+  if (args?.type !== "arguments") return false
+  const call = args.parent
+  if (call?.type !== "call_expression") return false
+  const callee = call.childForFieldName("function")
+  if (callee?.type !== "member_expression") return false
+  const property = callee.childForFieldName("property")
+  return property !== null && ITERATION_METHODS.has(property.text)
+}
+
+/** Loops and iteration callbacks around `node`, up to the first enclosing named function boundary. */
+const loopDepthOf = (node: SyntaxNode): number => {
+  let depth = 0
+  for (let n: SyntaxNode | null = node.parent; n !== null; n = n.parent) {
+    if (LOOPS.has(n.type)) depth++
+    else if (FUNCTIONS.has(n.type) && isIterationCallback(n)) depth++
+  }
+  return depth
+}
+
+const functionNameOf = (fn: SyntaxNode): string | null => {
+  const name = fn.childForFieldName("name")
+  if (name) return name.text
+  const parent = fn.parent
+  if (parent?.type === "variable_declarator" || parent?.type === "pair" || parent?.type === "assignment_expression") {
+    const target = parent.childForFieldName(parent.type === "pair" ? "key" : parent.type === "assignment_expression" ? "left" : "name")
+    if (!target) return null
+    const text = target.text
+    const dot = text.lastIndexOf(".")
+    return dot === -1 ? text : text.slice(dot + 1)
+  }
+  return null
+}
+
+const enclosingFunctionName = (node: SyntaxNode): string | null => {
+  for (let n: SyntaxNode | null = node.parent; n !== null; n = n.parent) {
+    if (FUNCTIONS.has(n.type) && !isIterationCallback(n)) return functionNameOf(n)
+  }
+  return null
+}
+
+/** Names of functions called from inside a loop somewhere in the file. */
+const calledInLoops = (tree: Tree): Set<string> => {
+  const names = new Set<string>()
+  for (const call of tree.rootNode.descendantsOfType("call_expression")) {
+    const callee = call.childForFieldName("function")
+    if (!callee) continue
+    const name =
+      callee.type === "identifier" ? callee.text : callee.type === "member_expression" ? (callee.childForFieldName("property")?.text ?? null) : null
+    if (name === null || names.has(name)) continue
+    if (loopDepthOf(call) > 0) names.add(name)
+  }
+  return names
+}
+
+const KINDS = new Set(["performance", "tech-debt"])
+const RISKS = new Set(["low", "medium", "high"])
+
+/** Offsets where each line starts; `lineStarts[i]` is line `i + 1`. */
+const lineStartsOf = (text: string): Array<number> => {
+  const starts = [0]
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1)
+  return starts
+}
+
+const lineOfOffset = (starts: ReadonlyArray<number>, offset: number): number => {
+  let lo = 0
+  let hi = starts.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (starts[mid]! <= offset) lo = mid
+    else hi = mid - 1
+  }
+  return lo + 1
+}
+
+const isLine = (n: unknown, max: number): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= max
+
+/** Checks and completes one hook result; returns a reason string when it is unusable. */
+const normalize = (
+  raw: OpportunityInput,
+  plugin: string,
+  offsets: Offsets,
+  starts: ReadonlyArray<number>
+): Omit<RawOpportunity, "loopDepth" | "hot"> | string => {
+  if (typeof raw !== "object" || raw === null) return "not an object"
+  if (typeof raw.rule !== "string" || raw.rule.length === 0) return "rule must be a non-empty string"
+  if (!KINDS.has(raw.kind)) return `kind must be "performance" or "tech-debt" (got ${JSON.stringify(raw.kind)})`
+  if (!RISKS.has(raw.risk)) return `risk must be "low", "medium" or "high" (got ${JSON.stringify(raw.risk)})`
+  if (typeof raw.confidence !== "number" || !(raw.confidence >= 0 && raw.confidence <= 1)) return "confidence must be a number in [0, 1]"
+  if (typeof raw.rationale !== "string" || raw.rationale.length === 0) return "rationale must be a non-empty string"
+  if (raw.benefit !== undefined && (typeof raw.benefit !== "number" || !Number.isFinite(raw.benefit))) return "benefit must be a finite number"
+  const lines = starts.length
+  let { startLine, endLine } = raw
+  let startByte = raw.startByte
+  let endByte = raw.endByte
+  const hasBytes = startByte !== undefined || endByte !== undefined
+  if (hasBytes) {
+    if (!Number.isInteger(startByte) || !Number.isInteger(endByte) || startByte! < 0 || endByte! < startByte! || endByte! > offsets.byteLength)
+      return `byte range ${startByte}..${endByte} is outside the file (0..${offsets.byteLength})`
+  }
+  if (!isLine(startLine, lines) || !isLine(endLine, lines) || endLine < startLine) {
+    if (!hasBytes) return `line range ${startLine}..${endLine} is outside the file (1..${lines})`
+    startLine = lineOfOffset(starts, offsets.toIndex(startByte!))
+    endLine = lineOfOffset(starts, offsets.toIndex(Math.max(startByte!, endByte! - 1)))
+  }
+  if (!hasBytes) {
+    startByte = offsets.toByte(starts[startLine - 1]!)
+    endByte = offsets.toByte(endLine < lines ? starts[endLine]! - 1 : offsets.toIndex(offsets.byteLength))
+  }
+  return {
+    rule: raw.rule,
+    kind: raw.kind,
+    startLine,
+    endLine,
+    startByte: startByte!,
+    endByte: endByte!,
+    rationale: raw.rationale,
+    ...(raw.benefit !== undefined ? { benefit: raw.benefit } : {}),
+    risk: raw.risk,
+    confidence: raw.confidence,
+    plugin,
+    ...(typeof raw.id === "string" && raw.id.length > 0 ? { id: raw.id } : {})
+  }
+}
+
+const describe = (cause: unknown): string => (cause instanceof Error ? `${cause.name}: ${cause.message.split("\n")[0]}` : String(cause))
+
+/** Scans one file's text with the given `scan` hooks. Never throws. */
+export const scanText = (
+  path: string,
+  text: string,
+  hooks: ReadonlyArray<ResolvedHook<"scan">>,
+  root: string
+): FileResult => {
+  const language: Language = languageOf(path) ?? "javascript"
+  const file: ScanFile = { path, text, language }
+  let tree: Tree | undefined
+  let parseError: unknown
+  const context: ScanContext = {
+    root,
+    tree: () => {
+      if (tree === undefined) {
+        if (parseError !== undefined) throw parseError
+        try {
+          tree = parse(text, language)
+        } catch (cause) {
+          parseError = cause
+          throw cause
+        }
+      }
+      return tree
+    }
+  }
+  const warnings: Array<string> = []
+  const found: Array<Omit<RawOpportunity, "loopDepth" | "hot">> = []
+  let starts: Array<number> | undefined
+  let offsets: Offsets | undefined
+  for (const hook of hooks) {
+    let results: ReadonlyArray<OpportunityInput>
+    try {
+      results = hook.handler(file, context)
+    } catch (cause) {
+      warnings.push(`plugin ${hook.plugin} failed on ${path}: ${describe(cause)}`)
+      continue
+    }
+    if (!Array.isArray(results)) {
+      if (results !== undefined && results !== null) warnings.push(`plugin ${hook.plugin} returned a non-array from scan on ${path}`)
+      continue
+    }
+    for (const raw of results) {
+      starts ??= lineStartsOf(text)
+      offsets ??= offsetsOf(text)
+      const normalized = normalize(raw, hook.plugin, offsets, starts)
+      if (typeof normalized === "string") warnings.push(`plugin ${hook.plugin} reported an invalid opportunity in ${path}: ${normalized}`)
+      else found.push(normalized)
+    }
+  }
+  const parsed = tree !== undefined
+  if (found.length === 0) return { opportunities: [], warnings, parsed }
+  // Ranking facts need the tree; parse it now if no hook did (only files with findings pay this).
+  let ranked: Tree | undefined = tree
+  if (ranked === undefined) {
+    try {
+      ranked = parse(text, language)
+    } catch {
+      ranked = undefined
+    }
+  }
+  let hotNames: Set<string> | undefined
+  const opportunities = found.map((o): RawOpportunity => {
+    if (ranked === undefined) return { ...o, loopDepth: -1, hot: false }
+    const start = offsets!.toIndex(o.startByte)
+    const node = (ranked.rootNode as SyntaxNode & { descendantForIndex(a: number, b?: number): SyntaxNode }).descendantForIndex(
+      start,
+      Math.max(start, offsets!.toIndex(o.endByte) - 1)
+    )
+    const loopDepth = loopDepthOf(node)
+    const name = enclosingFunctionName(node)
+    let hot = false
+    if (name !== null) {
+      hotNames ??= calledInLoops(ranked)
+      hot = hotNames.has(name)
+    }
+    return { ...o, loopDepth, hot }
+  })
+  return { opportunities, warnings, parsed }
+}

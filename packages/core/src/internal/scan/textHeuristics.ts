@@ -1,0 +1,303 @@
+/**
+ * Text heuristics: fast line/regex rules for patterns AST templates do not cover, run through
+ * the same plugin interface (rule ids `text:*`). Comments, string contents and regex literals are
+ * blanked first, so a pattern inside a string or a comment never matches.
+ */
+import type { OpportunityInput, Plugin, ScanFile } from "../../Plugin.js"
+import { offsetsOf } from "./offsets.js"
+
+const REGEX_PRECEDERS = new Set(["(", ",", "=", ":", "[", "!", "&", "|", "?", "{", "}", ";", "+", "-", "*", "%", "<", ">", "~", "^"])
+const REGEX_KEYWORDS = /(?:^|[^\w$.])(?:return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await|instanceof)$/
+
+/**
+ * Returns `text` with the contents of comments, strings, template literal text and regex literals
+ * replaced by spaces (delimiters and newlines kept, so offsets and lines are unchanged).
+ * Template `${…}` expressions stay as code.
+ */
+export const maskCode = (text: string): string => {
+  const out = text.split("")
+  const n = text.length
+  // Stack of brace depths at which a template literal `${` was opened.
+  const templateStack: Array<number> = []
+  let braces = 0
+  let lastSignificant = ""
+  let lastWordEnd = -1
+  const blank = (from: number, to: number): void => {
+    for (let k = from; k < to && k < n; k++) if (out[k] !== "\n" && out[k] !== "\r") out[k] = " "
+  }
+  // Scans template literal text from i (just after ` or }), returns the index after the closing ` or after `${`.
+  const templateText = (start: number): number => {
+    let j = start
+    while (j < n) {
+      const c = text[j]
+      if (c === "\\") {
+        j += 2
+        continue
+      }
+      if (c === "`") {
+        blank(start, j)
+        return j + 1
+      }
+      if (c === "$" && text[j + 1] === "{") {
+        blank(start, j)
+        templateStack.push(braces)
+        braces++
+        return j + 2
+      }
+      j++
+    }
+    blank(start, n)
+    return n
+  }
+  let i = 0
+  while (i < n) {
+    const c = text[i]!
+    if (c === "/" && text[i + 1] === "/") {
+      const end = text.indexOf("\n", i)
+      const stop = end === -1 ? n : end
+      blank(i, stop)
+      i = stop
+      continue
+    }
+    if (c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2)
+      const stop = end === -1 ? n : end + 2
+      blank(i, stop)
+      i = stop
+      continue
+    }
+    if (c === '"' || c === "'") {
+      let j = i + 1
+      while (j < n && text[j] !== c && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1
+      blank(i + 1, Math.min(j, n))
+      i = j + 1
+      lastSignificant = c
+      continue
+    }
+    if (c === "`") {
+      i = templateText(i + 1)
+      lastSignificant = "`"
+      continue
+    }
+    if (c === "/") {
+      const before = text.slice(Math.max(0, i - 12), i).trimEnd()
+      const isRegex =
+        lastSignificant === "" || REGEX_PRECEDERS.has(lastSignificant) || (lastWordEnd !== -1 && REGEX_KEYWORDS.test(before))
+      if (isRegex) {
+        let j = i + 1
+        let inClass = false
+        while (j < n && text[j] !== "\n") {
+          const d = text[j]
+          if (d === "\\") {
+            j += 2
+            continue
+          }
+          if (d === "[") inClass = true
+          else if (d === "]") inClass = false
+          else if (d === "/" && !inClass) break
+          j++
+        }
+        blank(i + 1, j)
+        i = j + 1
+        while (i < n && /[a-z]/i.test(text[i]!)) i++
+        lastSignificant = "/"
+        continue
+      }
+    }
+    if (c === "{") braces++
+    else if (c === "}") {
+      if (templateStack.length > 0 && templateStack[templateStack.length - 1] === braces - 1) {
+        templateStack.pop()
+        braces--
+        i = templateText(i + 1)
+        lastSignificant = "`"
+        continue
+      }
+      braces--
+    }
+    if (!/\s/.test(c)) {
+      if (/[\w$]/.test(c)) {
+        lastSignificant = "w"
+        lastWordEnd = i + 1
+      } else {
+        lastSignificant = c
+        lastWordEnd = -1
+      }
+    }
+    i++
+  }
+  return out.join("")
+}
+
+/** Index of the bracket matching the one at `open` in masked code, or -1. */
+const matching = (code: string, open: number): number => {
+  const o = code[open]!
+  const c = o === "(" ? ")" : o === "{" ? "}" : "]"
+  let depth = 0
+  for (let i = open; i < code.length; i++) {
+    const ch = code[i]
+    if (ch === o) depth++
+    else if (ch === c && --depth === 0) return i
+  }
+  return -1
+}
+
+const lineAt = (code: string, offset: number): number => {
+  let line = 1
+  for (let i = code.indexOf("\n"); i !== -1 && i < offset; i = code.indexOf("\n", i + 1)) line++
+  return line
+}
+
+/** Removes nested function bodies from a code range (their awaits and returns belong to them). */
+const outsideNestedFunctions = (code: string, from: number, to: number): string => {
+  let body = code.slice(from, to)
+  const fn = /=>\s*\{|\bfunction\b[^{]*\{|\b(?:async\s+)?[\w$]+\s*\([^()]*\)\s*\{/g
+  for (let m = fn.exec(body); m !== null; m = fn.exec(body)) {
+    if (/^(?:if|for|while|switch|catch|with)\b/.test(m[0])) continue
+    const open = m.index + m[0].length - 1
+    const close = matching(body, open)
+    if (close === -1) break
+    body = body.slice(0, open + 1) + " ".repeat(close - open - 1) + body.slice(close)
+    fn.lastIndex = open + 1
+  }
+  // Expression-bodied arrows: blank up to the end of the expression statement.
+  return body.replace(/=>\s*(?!\{)[^;,\n)]*/g, (s) => " ".repeat(s.length))
+}
+
+/** `text:await-in-loop`: a `for` loop whose body awaits, so iterations run one after another. */
+const awaitInLoop = (file: ScanFile, code: string): Array<OpportunityInput> => {
+  const found: Array<OpportunityInput> = []
+  const loop = /\bfor\s*\(/g
+  for (let m = loop.exec(code); m !== null; m = loop.exec(code)) {
+    const headerOpen = m.index + m[0].length - 1
+    const headerClose = matching(code, headerOpen)
+    if (headerClose === -1) continue
+    let bodyStart = headerClose + 1
+    while (bodyStart < code.length && /\s/.test(code[bodyStart]!)) bodyStart++
+    if (code[bodyStart] !== "{") continue
+    const bodyEnd = matching(code, bodyStart)
+    if (bodyEnd === -1) continue
+    const own = outsideNestedFunctions(code, bodyStart + 1, bodyEnd)
+    const at = own.search(/\bawait\b/)
+    if (at === -1) continue
+    // An early exit makes later iterations depend on earlier results: sequential on purpose.
+    if (/\b(?:break|return|throw|yield)\b/.test(own)) continue
+    // A nested for loop that awaits gets its own report.
+    if (/\bfor\s*\(/.test(own.slice(0, at))) continue
+    const startLine = lineAt(code, m.index)
+    found.push({
+      rule: "text:await-in-loop",
+      kind: "performance",
+      startLine,
+      endLine: startLine + (code.slice(m.index, bodyEnd).match(/\n/g)?.length ?? 0),
+      startByte: m.index,
+      endByte: bodyEnd + 1,
+      rationale:
+        "`await` inside a `for` loop runs the iterations one after another; if they do not depend on each other, start them together and await `Promise.all` (or a bounded pool)",
+      risk: "medium",
+      confidence: 0.4
+    })
+  }
+  return found
+}
+
+const SYNC_FS =
+  /\b(?:fs\.)?(readFileSync|writeFileSync|appendFileSync|existsSync|readdirSync|statSync|lstatSync|mkdirSync|rmSync|unlinkSync|copyFileSync|renameSync|accessSync|readlinkSync|realpathSync|opendirSync)\s*\(/g
+
+/** Headers (text before a `{`) that open a request handler. */
+const HANDLER_HEADERS: ReadonlyArray<RegExp> = [
+  // (req, res) => { … }, function (req, res, next) { … }
+  /\(\s*(?:req|request)\b[^()]*,\s*(?:res|response|reply|h)\b[^()]*\)\s*(?::[^{=]*)?(?:=>)?\s*$/,
+  // Next.js / SvelteKit / Remix route handlers
+  /\bexport\s+(?:async\s+)?function\s+(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|loader|action)\s*\([^()]*\)\s*(?::[^{]*)?$/,
+  // app.get("/x", async (c) => { … }), router.post('/x', (ctx) => { … })
+  /\b(?:app|router|server|api|route|fastify|hono)\s*\.\s*(?:get|post|put|patch|delete|all|use|route)\s*\(\s*["'`][^"'`]*["'`]\s*,[^{]*(?:=>|\))\s*$/
+]
+
+/** `text:sync-fs-in-handler`: a synchronous `fs` call inside a request handler blocks every request. */
+const syncFsInHandler = (file: ScanFile, code: string): Array<OpportunityInput> => {
+  if (!/Sync\s*\(/.test(code)) return []
+  const found: Array<OpportunityInput> = []
+  // Open-brace stack at every position, computed in one pass up to each call.
+  const stack: Array<number> = []
+  let scanned = 0
+  SYNC_FS.lastIndex = 0
+  for (let m = SYNC_FS.exec(code); m !== null; m = SYNC_FS.exec(code)) {
+    // Must be a call of an fs function, not a method on another object.
+    const before = code.slice(Math.max(0, m.index - 1), m.index)
+    if (before === "." && !m[0].startsWith("fs.")) continue
+    for (; scanned < m.index; scanned++) {
+      const ch = code[scanned]
+      if (ch === "{") stack.push(scanned)
+      else if (ch === "}") stack.pop()
+    }
+    const handler = stack.some((open) => {
+      const header = code.slice(Math.max(0, open - 300), open)
+      return HANDLER_HEADERS.some((re) => re.test(header))
+    })
+    if (!handler) continue
+    const line = lineAt(code, m.index)
+    found.push({
+      rule: "text:sync-fs-in-handler",
+      kind: "performance",
+      startLine: line,
+      endLine: line,
+      startByte: m.index,
+      endByte: m.index + m[0].length - 1,
+      rationale: `\`${m[1]}\` inside a request handler blocks the event loop for every request; use the \`fs/promises\` version with \`await\`, or do the work once at startup`,
+      risk: "low",
+      confidence: 0.7
+    })
+  }
+  return found
+}
+
+/** `text:spread-in-reduce`: `reduce` that copies its accumulator each step (`[...acc, x]`, `{ ...acc }`) is quadratic. */
+const spreadInReduce = (file: ScanFile, code: string): Array<OpportunityInput> => {
+  if (!code.includes("reduce")) return []
+  const found: Array<OpportunityInput> = []
+  const re = /\.reduce(?:Right)?\s*\(\s*(?:async\s*)?\(?\s*([A-Za-z_$][\w$]*)\s*(?::[^,)]*)?[,)][^=]*=>\s*(?:\(\s*)?(?:\{\s*return\s+)?(\[\s*\.\.\.\s*([A-Za-z_$][\w$]*)\b|\{\s*\.\.\.\s*([A-Za-z_$][\w$]*)\b)/g
+  for (let m = re.exec(code); m !== null; m = re.exec(code)) {
+    const acc = m[1]
+    if (acc !== (m[3] ?? m[4])) continue
+    const line = lineAt(code, m.index)
+    found.push({
+      rule: "text:spread-in-reduce",
+      kind: "performance",
+      startLine: line,
+      endLine: line + (m[0].match(/\n/g)?.length ?? 0),
+      startByte: m.index + 1,
+      endByte: m.index + m[0].length,
+      rationale: `\`reduce\` copies its accumulator \`${acc}\` with a spread on every step, which is O(n²); push/assign into one accumulator instead`,
+      risk: "low",
+      confidence: 0.8
+    })
+  }
+  return found
+}
+
+/**
+ * The `ratchet:text-heuristics` plugin.
+ *
+ * @since 0.1.0
+ */
+export const textHeuristics = (): Plugin => ({
+  name: "ratchet:text-heuristics",
+  scan: (file) => {
+    const text = file.text
+    const mayAwait = text.includes("await") && /\bfor\s*\(/.test(text)
+    const maySync = text.includes("Sync")
+    const mayReduce = text.includes("reduce")
+    if (!mayAwait && !maySync && !mayReduce) return []
+    const code = maskCode(text)
+    const found = [
+      ...(mayAwait ? awaitInLoop(file, code) : []),
+      ...(maySync ? syncFsInHandler(file, code) : []),
+      ...(mayReduce ? spreadInReduce(file, code) : [])
+    ]
+    if (found.length === 0) return found
+    // The rules work on string indices; opportunities carry UTF-8 byte offsets.
+    const offsets = offsetsOf(text)
+    return found.map((o) => ({ ...o, startByte: offsets.toByte(o.startByte!), endByte: offsets.toByte(o.endByte!) }))
+  }
+})
