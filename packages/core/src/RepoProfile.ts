@@ -103,7 +103,9 @@ export const RepoProfile = Schema.Struct({
   commands: Commands,
   warnings: Schema.Array(Schema.String),
   /** When confidence is too low: the one question to ask the user. */
-  question: Schema.optionalKey(Schema.NullOr(Schema.String))
+  question: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** Monorepo task tools found (turbo, nx, lerna), with versions and evidence. */
+  tools: Schema.optionalKey(Schema.Array(Framework))
 })
 /** @since 0.1.0 */
 export type RepoProfile = typeof RepoProfile.Type

@@ -1,0 +1,284 @@
+/**
+ * GitHub Actions: every `run:` command CI executes, with file, line, working directory
+ * and how much the workflow looks like "the CI" — following local composite actions
+ * and local reusable workflows, substituting matrix values and inputs.
+ */
+import type { RepoReader } from "./reader.js"
+import { joinCwd, normalizeCwd, splitScript } from "./shell.js"
+import { isYamlMap, lineOf, locOf, readYaml, type YamlMap } from "./yaml.js"
+
+export interface CiCommand {
+  readonly command: string
+  readonly cwd: string
+  readonly file: string
+  readonly line: number
+  /** How "CI-like" the workflow and job are (higher is better). */
+  readonly score: number
+  /** Identifies the job (file + job id), to group commands of one job. */
+  readonly job: string
+  readonly order: number
+  /** True when `${{ }}` expressions could not be resolved. */
+  readonly unresolved: boolean
+  /** The calling chain for evidence, e.g. "ci.yml → .github/actions/setup/action.yml". */
+  readonly via: ReadonlyArray<string>
+}
+
+export interface CiSetup {
+  readonly pm: "npm" | "pnpm" | "yarn" | "bun"
+  readonly version: string | null
+  readonly file: string
+  readonly line: number
+  readonly detail: string
+}
+
+export interface CiResult {
+  readonly commands: ReadonlyArray<CiCommand>
+  readonly setups: ReadonlyArray<CiSetup>
+  readonly workflowFiles: ReadonlyArray<string>
+}
+
+const MAX_WORKFLOWS = 60
+const MAX_DEPTH = 4
+
+type Vars = Record<string, string>
+
+const asMap = (u: unknown): YamlMap | undefined => (isYamlMap(u) ? u : undefined)
+const asString = (u: unknown): string | undefined =>
+  typeof u === "string" ? u : typeof u === "number" || typeof u === "boolean" ? String(u) : undefined
+
+const GOOD = /(^|[^a-z])(ci|test|tests|testing|build|check|checks|main|pr|pull[-_ ]?request|node|nodejs|validate|verify|push|quality|unit)([^a-z]|$)/i
+const BAD = /(release|publish|deploy|docs?|pages|stale|label|codeql|lock|triage|nightly|cron|canary|snapshot|size|lighthouse|greeting|dependabot|renovate|autofix|format|preview|changeset|sync|issue|welcome|security|scorecard|coverage-report)/i
+const E2E = /(e2e|playwright|cypress|browser|integration|smoke)/i
+
+const triggers = (on: unknown): Set<string> => {
+  if (typeof on === "string") return new Set([on])
+  if (Array.isArray(on)) return new Set(on.filter((x): x is string => typeof x === "string"))
+  if (isYamlMap(on)) return new Set(Object.keys(on))
+  return new Set()
+}
+
+const workflowScore = (file: string, wf: YamlMap): number => {
+  const name = `${file.split("/").pop()} ${asString(wf.name) ?? ""}`
+  let score = 0
+  if (GOOD.test(name)) score += 2
+  if (BAD.test(name)) score -= 3
+  if (E2E.test(name)) score -= 2
+  const on = triggers(wf.on ?? wf["true"])
+  if (on.has("pull_request") || on.has("push") || on.has("merge_group") || on.has("pull_request_target")) score += 2
+  else if (on.size > 0) score -= 1
+  return score
+}
+
+const jobScore = (id: string, job: YamlMap): number => {
+  const name = `${id} ${asString(job.name) ?? ""}`
+  let score = 0
+  if (/(^|[^a-z])(test|tests|unit|ci|build|check)([^a-z]|$)/i.test(name)) score += 1
+  if (BAD.test(name) || E2E.test(name)) score -= 2
+  if (/lint/i.test(name)) score -= 1
+  return score
+}
+
+/** Substitutes `${{ matrix.x }}`, `${{ inputs.x }}`, `${{ env.X }}`; reports whether anything stayed unresolved. */
+const substitute = (text: string, vars: Vars): { text: string; unresolved: boolean } => {
+  let unresolved = false
+  const out = text.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (whole, expr: string) => {
+    const key = expr.trim()
+    if (key in vars) return vars[key]
+    const fallback = /^(.+?)\s*\|\|\s*'([^']*)'$/.exec(key)
+    if (fallback) return vars[fallback[1].trim()] ?? fallback[2]
+    if (/^github\.workspace$/.test(key)) return "$GITHUB_WORKSPACE"
+    if (/^(secrets|github|runner|steps|needs|vars|job|strategy)\./.test(key)) return whole.includes("secrets.") ? "" : whole
+    unresolved = true
+    return whole
+  })
+  return { text: out, unresolved: unresolved || /\$\{\{/.test(out) }
+}
+
+const matrixVars = (job: YamlMap): Vars => {
+  const vars: Vars = {}
+  const matrix = asMap(asMap(job.strategy)?.matrix)
+  if (!matrix) return vars
+  for (const [key, value] of Object.entries(matrix)) {
+    if (key === "include" || key === "exclude") continue
+    const first = Array.isArray(value) ? value[0] : value
+    if (isYamlMap(first)) {
+      for (const [k, v] of Object.entries(first)) {
+        const s = asString(v)
+        if (s !== undefined) vars[`matrix.${key}.${k}`] = s
+      }
+    } else {
+      const s = asString(first)
+      if (s !== undefined) vars[`matrix.${key}`] = s
+    }
+  }
+  const include = matrix.include
+  if (Array.isArray(include)) {
+    for (const entry of include) {
+      if (!isYamlMap(entry)) continue
+      for (const [k, v] of Object.entries(entry)) {
+        const s = asString(v)
+        if (s !== undefined && !(`matrix.${k}` in vars)) vars[`matrix.${k}`] = s
+      }
+    }
+  }
+  return vars
+}
+
+const envVars = (vars: Vars, ...envs: Array<unknown>): Vars => {
+  const out: Vars = { ...vars }
+  for (const env of envs) {
+    const m = asMap(env)
+    if (!m) continue
+    for (const [k, v] of Object.entries(m)) {
+      const s = asString(v)
+      if (s !== undefined) out[`env.${k}`] = substitute(s, out).text
+    }
+  }
+  return out
+}
+
+const inputVars = (declared: unknown, given: unknown, callerVars: Vars): Vars => {
+  const vars: Vars = {}
+  const decl = asMap(declared)
+  if (decl) {
+    for (const [k, v] of Object.entries(decl)) {
+      const d = asString(asMap(v)?.default)
+      if (d !== undefined) vars[`inputs.${k}`] = d
+    }
+  }
+  const g = asMap(given)
+  if (g) {
+    for (const [k, v] of Object.entries(g)) {
+      const s = asString(v)
+      if (s !== undefined) vars[`inputs.${k}`] = substitute(s, callerVars).text
+    }
+  }
+  return vars
+}
+
+const PM_SETUP: ReadonlyArray<{ re: RegExp; pm: CiSetup["pm"]; versionKey: string | null }> = [
+  { re: /^pnpm\/action-setup@/, pm: "pnpm", versionKey: "version" },
+  { re: /^oven-sh\/setup-bun@/, pm: "bun", versionKey: "bun-version" },
+  { re: /^borales\/actions-yarn@/, pm: "yarn", versionKey: null },
+  { re: /^antfu\/setup-pnpm/, pm: "pnpm", versionKey: null }
+]
+
+export const readCi = (reader: RepoReader): CiResult => {
+  const commands: Array<CiCommand> = []
+  const setups: Array<CiSetup> = []
+  const dir = ".github/workflows"
+  const files = reader
+    .list(dir)
+    .map((e) => e.name)
+    .filter((n) => /\.ya?ml$/i.test(n))
+    .sort()
+  const workflowFiles = files.slice(0, MAX_WORKFLOWS).map((n) => `${dir}/${n}`)
+  if (files.length > MAX_WORKFLOWS) reader.warn(`${dir}: ${files.length} workflow files; only the first ${MAX_WORKFLOWS} were read`)
+  let order = 0
+
+  const runSteps = (
+    steps: unknown,
+    file: string,
+    ctx: { score: number; job: string; defaultCwd: string | null; vars: Vars; via: ReadonlyArray<string>; depth: number; composite: boolean }
+  ): void => {
+    if (!Array.isArray(steps)) return
+    steps.forEach((raw, index) => {
+      const step = asMap(raw)
+      if (!step) return
+      const stepVars = envVars(ctx.vars, step.env)
+      const uses = asString(step.uses)
+      if (uses !== undefined) {
+        const usesLine = lineOf(step, "uses") ?? lineOf(steps, index) ?? 0
+        for (const s of PM_SETUP) {
+          if (s.re.test(uses)) {
+            const version = s.versionKey ? asString(asMap(step.with)?.[s.versionKey]) ?? null : null
+            setups.push({ pm: s.pm, version: version && !version.includes("${{") ? version : null, file, line: usesLine, detail: `uses ${uses}${version ? ` (${s.versionKey}: ${version})` : ""}` })
+          }
+        }
+        if (/^actions\/setup-node@/.test(uses)) {
+          const cache = asString(asMap(step.with)?.cache)
+          if (cache === "npm" || cache === "pnpm" || cache === "yarn")
+            setups.push({ pm: cache, version: null, file, line: lineOf(asMap(step.with), "cache") ?? usesLine, detail: `actions/setup-node with cache: ${cache}` })
+        }
+        if (uses.startsWith("./") && ctx.depth < MAX_DEPTH) {
+          const actionDir = normalizeCwd(uses.replace(/@.*$/, ""))
+          const actionFile = reader.exists(`${actionDir}/action.yml`) ? `${actionDir}/action.yml` : `${actionDir}/action.yaml`
+          const action = asMap(readYaml(reader, actionFile))
+          const runs = asMap(action?.runs)
+          if (action && runs && asString(runs.using) === "composite") {
+            const vars = inputVars(action.inputs, step.with, stepVars)
+            runSteps(runs.steps, actionFile, {
+              ...ctx,
+              defaultCwd: null,
+              vars: { ...ctx.vars, ...vars },
+              via: [...ctx.via, `${file}:${usesLine}`],
+              depth: ctx.depth + 1,
+              composite: true
+            })
+          }
+        }
+        return
+      }
+      const run = asString(step.run)
+      if (run === undefined) return
+      const loc = locOf(step, "run")
+      const firstLine = loc ? loc.line + (loc.block ? 1 : 0) : 0
+      const wdRaw = asString(step["working-directory"]) ?? ctx.defaultCwd ?? "."
+      const wd = substitute(wdRaw, stepVars)
+      const baseCwd = wd.unresolved ? "." : joinCwd(".", wd.text)
+      for (const cmd of splitScript(run)) {
+        const sub = substitute(cmd.text, stepVars)
+        commands.push({
+          command: sub.text,
+          cwd: joinCwd(baseCwd, cmd.cd),
+          file,
+          line: firstLine + (loc?.block ? cmd.lineOffset : 0),
+          score: ctx.score,
+          job: ctx.job,
+          order: order++,
+          unresolved: sub.unresolved || wd.unresolved,
+          via: ctx.via
+        })
+      }
+    })
+  }
+
+  const runWorkflow = (file: string, wf: YamlMap, score: number, vars: Vars, via: ReadonlyArray<string>, depth: number, seen: ReadonlySet<string>): void => {
+    const jobs = asMap(wf.jobs)
+    if (!jobs) return
+    const wfCwd = asString(asMap(asMap(wf.defaults)?.run)?.["working-directory"]) ?? null
+    const wfVars = envVars(vars, wf.env)
+    for (const [id, rawJob] of Object.entries(jobs)) {
+      const job = asMap(rawJob)
+      if (!job) continue
+      const uses = asString(job.uses)
+      const jScore = score + jobScore(id, job)
+      const jVars = envVars({ ...wfVars, ...matrixVars(job) }, job.env)
+      if (uses !== undefined) {
+        if (uses.startsWith("./") && depth < MAX_DEPTH) {
+          const target = normalizeCwd(uses.replace(/@.*$/, ""))
+          if (seen.has(target)) continue
+          const called = asMap(readYaml(reader, target))
+          if (!called) continue
+          const callDecl = asMap(asMap(called.on)?.workflow_call)?.inputs
+          const inputs = inputVars(callDecl, job.with, jVars)
+          runWorkflow(target, called, jScore, { ...jVars, ...inputs }, [...via, `${file}:${lineOf(job, "uses") ?? 0}`], depth + 1, new Set([...seen, target]))
+        }
+        continue
+      }
+      const jobCwdRaw = asString(asMap(asMap(job.defaults)?.run)?.["working-directory"]) ?? wfCwd
+      const jobCwd = jobCwdRaw === null ? null : substitute(jobCwdRaw, jVars).text
+      runSteps(job.steps, file, { score: jScore, job: `${file}#${id}`, defaultCwd: jobCwd, vars: jVars, via, depth, composite: false })
+    }
+  }
+
+  for (const file of workflowFiles) {
+    const wf = asMap(readYaml(reader, file))
+    if (!wf) continue
+    const on = triggers(wf.on ?? wf["true"])
+    // Reusable-only workflows are visited through their callers.
+    if (on.size === 1 && on.has("workflow_call")) continue
+    runWorkflow(file, wf, workflowScore(file, wf), {}, [], 0, new Set([file]))
+  }
+  return { commands, setups, workflowFiles }
+}

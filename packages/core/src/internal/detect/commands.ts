@@ -1,0 +1,375 @@
+/**
+ * Choosing the install/build/typecheck/test/bench commands: what CI runs first, then
+ * package.json scripts, then monorepo runners and framework conventions. Watch-mode
+ * test scripts become non-interactive commands.
+ */
+import type { CommandSpec, Commands, Evidence, Framework, PackageManager } from "../../RepoProfile.js"
+import type { CiCommand } from "./ci.js"
+import { keyLine, type PackageJson } from "./packageJson.js"
+import {
+  categoryOf,
+  categoryOfScript,
+  categoryOfTool,
+  type Category,
+  type Classified,
+  classify,
+  classifyTokens,
+  coreTokens,
+  splitOperators
+} from "./shell.js"
+
+type Slot = keyof Commands
+
+export interface CommandInputs {
+  readonly pm: PackageManager
+  readonly hasLockfile: boolean
+  readonly projectDir: string
+  readonly pkgAt: (dir: string) => PackageJson | null
+  readonly ci: ReadonlyArray<CiCommand>
+  readonly frameworks: ReadonlyArray<Framework>
+  readonly tools: ReadonlyArray<Framework>
+  readonly isMonorepo: boolean
+  /** package.json of each workspace package. */
+  readonly workspacePackages: ReadonlyArray<PackageJson>
+  readonly exists: (file: string) => boolean
+  readonly warn: (message: string) => void
+  /** Task names declared in turbo.json (`tasks` or `pipeline`). */
+  readonly turboTasks: { readonly file: string; readonly names: ReadonlyArray<string> } | null
+}
+
+const NPM_DEFAULT_TEST = /no test specified/
+
+export const runScript = (pm: PackageManager, name: string): string => {
+  switch (pm.name) {
+    case "npm":
+      return name === "test" ? "npm test" : `npm run ${name}`
+    case "pnpm":
+      return name === "test" ? "pnpm test" : `pnpm run ${name}`
+    case "yarn":
+      return `yarn ${name}`
+    case "bun":
+      return `bun run ${name}`
+  }
+}
+
+export const execBin = (pm: PackageManager, command: string): string => {
+  switch (pm.name) {
+    case "npm":
+      return `npx ${command}`
+    case "pnpm":
+      return `pnpm exec ${command}`
+    case "yarn":
+      return `yarn ${command}`
+    case "bun":
+      return `bunx ${command}`
+  }
+}
+
+export const installCommand = (pm: PackageManager, hasLockfile: boolean): string => {
+  switch (pm.name) {
+    case "npm":
+      return hasLockfile ? "npm ci" : "npm install"
+    case "pnpm":
+      return hasLockfile ? "pnpm install --frozen-lockfile" : "pnpm install"
+    case "yarn":
+      return hasLockfile ? (pm.variant === "berry" ? "yarn install --immutable" : "yarn install --frozen-lockfile") : "yarn install"
+    case "bun":
+      return hasLockfile ? "bun install --frozen-lockfile" : "bun install"
+  }
+}
+
+const recursiveRun = (pm: PackageManager, name: string): string => {
+  switch (pm.name) {
+    case "npm":
+      return `npm run ${name} --workspaces --if-present`
+    case "pnpm":
+      return `pnpm -r run ${name}`
+    case "yarn":
+      return pm.variant === "berry" ? `yarn workspaces foreach -A run ${name}` : `yarn workspaces run ${name}`
+    case "bun":
+      return `bun run --filter '*' ${name}`
+  }
+}
+
+/** Whether a tool invocation would wait for file changes; returns the non-interactive tokens, or null when it is fine. */
+export const unwatch = (tokens: ReadonlyArray<string>): Array<string> | null => {
+  if (tokens.length === 0) return null
+  const tool = tokens[0].split("/").pop()!
+  const args = tokens.slice(1)
+  const drop = (flags: ReadonlyArray<string>) => args.filter((a) => !flags.includes(a))
+  if (tool === "vitest") {
+    const first = args.find((a) => !a.startsWith("-"))
+    if (first === "run" || first === "bench" || first === "list" || first === "related" && args.includes("--run")) return null
+    if (args.includes("--run") || args.includes("--watch=false") || args.includes("--no-watch")) return null
+    const rest = first === "watch" || first === "dev" ? args.filter((a) => a !== first) : args
+    return ["vitest", "run", ...rest.filter((a) => a !== "--watch" && a !== "-w")]
+  }
+  if (tool === "jest") {
+    if (!args.some((a) => a === "--watch" || a === "--watchAll" || a === "--watch=true" || a === "--watchAll=true")) return null
+    return ["jest", ...drop(["--watch", "--watchAll", "--watch=true", "--watchAll=true"])]
+  }
+  if (tool === "react-scripts" && args[0] === "test") {
+    if (args.some((a) => a === "--watchAll=false" || a === "--ci")) return null
+    return ["react-scripts", "test", ...drop(["--watch", "--watchAll"]).slice(1), "--watchAll=false"]
+  }
+  if (["mocha", "ava", "node", "tsc", "vue-tsc", "tsx", "uvu", "c8"].includes(tool)) {
+    if (!args.some((a) => a === "--watch" || (a === "-w" && tool !== "node"))) return null
+    return [tool, ...drop(["--watch", "-w"])]
+  }
+  return null
+}
+
+const quote = (t: string): string => (/^[\w@%+=:,./-]+$/.test(t) ? t : `'${t.replace(/'/g, `'\\''`)}'`)
+
+/**
+ * A script body made non-interactive, as a runnable command, or `null` when it already is.
+ * Single commands run through the package manager's exec (`npx vitest run`).
+ */
+export const nonInteractive = (pm: PackageManager, pkg: PackageJson, body: string): string | null => {
+  const segments = splitOperators(body).map((s) => s.trim()).filter((s) => s !== "")
+  let changed = false
+  const rewritten = segments.map((segment) => {
+    const tokens = coreTokens(segment)
+    const fixed = unwatch(tokens)
+    if (fixed) {
+      changed = true
+      const env = segment.slice(0, Math.max(0, segment.indexOf(tokens[0]))).trim()
+      return `${env ? `${env} ` : ""}${execBin(pm, fixed.map(quote).join(" "))}`
+    }
+    return segment
+  })
+  if (!changed) return null
+  if (rewritten.length === 1) return rewritten[0]
+  // Other segments may call local binaries: run them through exec when they are dependencies.
+  return rewritten
+    .map((s, i) => {
+      if (s !== segments[i]) return s
+      const bin = coreTokens(s)[0]
+      return bin && bin in pkg.deps ? execBin(pm, s) : s
+    })
+    .join(" && ")
+}
+
+interface Candidate {
+  readonly slot: Slot
+  readonly ci: CiCommand
+  readonly classified: Classified
+  readonly scriptKnown: boolean
+}
+
+const slotOf = (category: Category): Slot | null =>
+  category === "test" || category === "build" || category === "typecheck" || category === "bench" ? category : null
+
+const PREFERRED_TEST = ["test", "test:ci", "test:unit", "test:run", "tests", "unit", "test:all", "test:node"]
+const PREFERRED = {
+  build: ["build", "compile", "build:all", "build:lib", "build:packages"],
+  typecheck: ["typecheck", "type-check", "check-types", "types", "tsc", "check:types", "types:check", "lint:types", "typecheck:all", "ts:check", "check:ts"],
+  bench: ["bench", "benchmark", "benchmarks", "bench:run", "perf"]
+} as const
+
+export const chooseCommands = (inputs: CommandInputs): { commands: Commands; projectDir: string } => {
+  const { pm } = inputs
+  const candidates: Array<Candidate> = []
+  for (const ci of inputs.ci) {
+    if (ci.unresolved) continue
+    const c = classify(ci.command)
+    if (!c) continue
+    if (c.type === "install") {
+      candidates.push({ slot: "install", ci, classified: c, scriptKnown: true })
+      continue
+    }
+    let category = categoryOf(c)
+    let scriptKnown = c.type !== "script" || c.pm === "turbo" || c.pm === "nx" || c.pm === "lerna" || c.recursive
+    if (c.type === "script" && !scriptKnown) {
+      const pkg = inputs.pkgAt(ci.cwd)
+      const body = pkg?.scripts[c.name]
+      scriptKnown = body !== undefined
+      if (body !== undefined && category === "other") {
+        const first = classifyTokens(coreTokens(splitOperators(body)[0] ?? ""))
+        if (first?.type === "tool") category = categoryOfTool(first.tool, first.args)
+      }
+    }
+    const slot = slotOf(category)
+    if (slot) candidates.push({ slot, ci, classified: c, scriptKnown })
+  }
+
+  const rank = (a: Candidate, b: Candidate, anchor: Candidate | null): number => {
+    if (anchor) {
+      const ja = a.ci.job === anchor.ci.job ? 1 : 0
+      const jb = b.ci.job === anchor.ci.job ? 1 : 0
+      if (ja !== jb) return jb - ja
+      const ca = a.ci.cwd === anchor.ci.cwd ? 1 : 0
+      const cb = b.ci.cwd === anchor.ci.cwd ? 1 : 0
+      if (ca !== cb) return cb - ca
+    }
+    const ka = a.scriptKnown ? 1 : 0
+    const kb = b.scriptKnown ? 1 : 0
+    if (ka !== kb) return kb - ka
+    if (a.ci.score !== b.ci.score) return b.ci.score - a.ci.score
+    return a.ci.order - b.ci.order
+  }
+
+  const pick = (slot: Slot, anchor: Candidate | null): Candidate | null => {
+    const list = candidates.filter((c) => c.slot === slot && (slot !== "install" || c.classified.type !== "install" || c.classified.pm === pm.name))
+    if (list.length === 0) return null
+    return [...list].sort((a, b) => rank(a, b, anchor))[0]
+  }
+
+  const testPick = pick("test", null)
+  const anchor = testPick ?? pick("build", null) ?? pick("install", null)
+  const projectDir = anchor && inputs.pkgAt(anchor.ci.cwd) ? anchor.ci.cwd : inputs.projectDir
+  const projectPkg = inputs.pkgAt(projectDir)
+
+  const fromCi = (c: Candidate): CommandSpec => {
+    const evidence: Array<Evidence> = [
+      { file: c.ci.file, line: c.ci.line, detail: `CI runs \`${c.ci.command}\`${c.ci.cwd !== "." ? ` in ${c.ci.cwd}` : ""}` },
+      ...c.ci.via.map((v) => ({ file: v.split(":")[0], line: Number(v.split(":")[1]) || undefined, detail: "calls it" }))
+    ]
+    let command = c.ci.command
+    let confidence = c.scriptKnown ? 0.9 : 0.6
+    if (c.ci.score < 0) confidence -= 0.15
+    if (c.classified.type === "script" && (c.classified.pm === "npm" || c.classified.pm === "pnpm" || c.classified.pm === "yarn" || c.classified.pm === "bun")) {
+      const pkg = inputs.pkgAt(c.ci.cwd)
+      const body = pkg?.scripts[c.classified.name]
+      if (pkg && body !== undefined) {
+        evidence.push({ file: pkg.file, line: keyLine(pkg.text, c.classified.name, "scripts"), detail: `"${c.classified.name}": ${JSON.stringify(body)}` })
+        if (!c.classified.recursive && c.slot === "test") {
+          const fixed = nonInteractive(pm, pkg, body)
+          if (fixed) {
+            command = fixed
+            evidence.push({ file: pkg.file, line: keyLine(pkg.text, c.classified.name, "scripts"), detail: "script runs in watch mode; made non-interactive" })
+          }
+        }
+      } else if (!c.scriptKnown) {
+        inputs.warn(`${c.ci.file}:${c.ci.line}: CI runs \`${c.ci.command}\` but ${c.ci.cwd === "." ? "" : `${c.ci.cwd}/`}package.json has no "${c.classified.name}" script`)
+      }
+    } else if (c.classified.type === "tool") {
+      const fixed = unwatch(coreTokens(c.ci.command).slice(c.classified.pm ? 1 : 0))
+      if (fixed && c.slot === "test") command = execBin(pm, fixed.map(quote).join(" "))
+    }
+    return { command, cwd: c.ci.cwd, confidence: round(confidence), evidence }
+  }
+
+  const fromScripts = (slot: "test" | "build" | "typecheck" | "bench"): CommandSpec | null => {
+    const pkg = projectPkg
+    if (!pkg) return null
+    const scripts = pkg.scripts
+    const names = Object.keys(scripts)
+    const preferred = slot === "test" ? PREFERRED_TEST : PREFERRED[slot]
+    const usable = (n: string) => !(slot === "test" && n === "test" && NPM_DEFAULT_TEST.test(scripts[n]))
+    let name = preferred.find((n) => n in scripts && usable(n))
+    if (name === undefined) name = names.find((n) => categoryOfScript(n) === slot && usable(n))
+    if (name === undefined) return null
+    // Prefer a non-watch variant when `test` itself watches.
+    if (slot === "test" && nonInteractive(pm, pkg, scripts[name]) !== null) {
+      const alt = ["test:ci", "test:run", "test:unit"].find((n) => n in scripts && nonInteractive(pm, pkg, scripts[n]) === null)
+      if (alt) name = alt
+    }
+    const body = scripts[name]
+    const evidence: Array<Evidence> = [{ file: pkg.file, line: keyLine(pkg.text, name, "scripts"), detail: `"${name}": ${JSON.stringify(body)}` }]
+    let command = runScript(pm, name)
+    if (slot === "test") {
+      const fixed = nonInteractive(pm, pkg, body)
+      if (fixed) {
+        command = fixed
+        evidence.push({ file: pkg.file, line: keyLine(pkg.text, name, "scripts"), detail: "script runs in watch mode; made non-interactive" })
+      }
+    }
+    const confidence = name === slot || (preferred as ReadonlyArray<string>).includes(name) ? 0.75 : 0.6
+    return { command, cwd: projectDir, confidence, evidence }
+  }
+
+  const fromRunners = (slot: "test" | "build" | "typecheck" | "bench"): CommandSpec | null => {
+    if (!inputs.isMonorepo) return null
+    const turbo = inputs.tools.find((t) => t.name === "turbo")
+    const nx = inputs.tools.find((t) => t.name === "nx")
+    if (turbo) {
+      const task = inputs.turboTasks?.names.find((t) => categoryOfScript(t) === slot)
+      if (task && inputs.turboTasks) {
+        return { command: execBin(pm, `turbo run ${task}`), cwd: projectDir, confidence: 0.6, evidence: [{ file: inputs.turboTasks.file, detail: `turbo task "${task}"` }] }
+      }
+      void turbo
+    }
+    if (nx) return null
+    // Workspace packages with such a script: run it in each.
+    const withScript = inputs.workspacePackages.filter((p) => Object.keys(p.scripts).some((n) => n === slot || (slot === "typecheck" && categoryOfScript(n) === "typecheck")))
+    if (withScript.length === 0) return null
+    const name = slot === "typecheck" ? (Object.keys(withScript[0].scripts).find((n) => categoryOfScript(n) === "typecheck") ?? "typecheck") : slot
+    return {
+      command: recursiveRun(pm, name),
+      cwd: projectDir,
+      confidence: 0.5,
+      evidence: withScript.slice(0, 3).map((p) => ({ file: p.file, line: keyLine(p.text, name, "scripts"), detail: `workspace package has a "${name}" script` }))
+    }
+  }
+
+  const conventions = (slot: "test" | "build" | "typecheck" | "bench"): CommandSpec | null => {
+    const pkg = projectPkg
+    const deps = pkg?.deps ?? {}
+    const fw = new Set(inputs.frameworks.map((f) => f.name))
+    const file = pkg?.file ?? "package.json"
+    const ev = (detail: string): Array<Evidence> => [{ file, detail }]
+    if (slot === "build") {
+      const table: ReadonlyArray<[string, string]> = [
+        ["Next.js", "next build"],
+        ["Nuxt", "nuxt build"],
+        ["Astro", "astro build"],
+        ["NestJS", "nest build"],
+        ["SvelteKit", "vite build"],
+        ["React+Vite", "vite build"],
+        ["Vite", "vite build"],
+        ["Remix", "remix build"],
+        ["React Router", "react-router build"]
+      ]
+      for (const [name, cmd] of table) if (fw.has(name)) return { command: execBin(pm, cmd), cwd: projectDir, confidence: 0.45, evidence: ev(`${name} convention: ${cmd}`) }
+      return null
+    }
+    if (slot === "typecheck") {
+      if (fw.has("Astro")) return { command: execBin(pm, "astro check"), cwd: projectDir, confidence: 0.45, evidence: ev("Astro convention: astro check") }
+      if ("svelte-check" in deps) return { command: execBin(pm, "svelte-check"), cwd: projectDir, confidence: 0.45, evidence: ev("depends on svelte-check") }
+      if ("vue-tsc" in deps) return { command: execBin(pm, "vue-tsc --noEmit"), cwd: projectDir, confidence: 0.45, evidence: ev("depends on vue-tsc") }
+      const tsconfig = projectDir === "." ? "tsconfig.json" : `${projectDir}/tsconfig.json`
+      if (inputs.exists(tsconfig) && ("typescript" in deps || inputs.pkgAt(".")?.deps.typescript !== undefined))
+        return { command: execBin(pm, "tsc --noEmit"), cwd: projectDir, confidence: 0.5, evidence: [{ file: tsconfig, detail: "tsconfig.json and typescript present: tsc --noEmit" }] }
+      return null
+    }
+    if (slot === "test") {
+      if ("vitest" in deps) return { command: execBin(pm, "vitest run"), cwd: projectDir, confidence: 0.4, evidence: ev("depends on vitest, no test script") }
+      if ("jest" in deps) return { command: execBin(pm, "jest"), cwd: projectDir, confidence: 0.4, evidence: ev("depends on jest, no test script") }
+      if (pm.name === "bun" && ("bun-types" in deps || "@types/bun" in deps)) return { command: "bun test", cwd: projectDir, confidence: 0.35, evidence: ev("bun project without a test script: bun test") }
+      return null
+    }
+    for (const dir of ["bench", "benchmark", "benchmarks"]) {
+      if ("vitest" in deps && inputs.exists(`${projectDir === "." ? "" : `${projectDir}/`}${dir}/.`)) {
+        return { command: execBin(pm, "vitest bench --run"), cwd: projectDir, confidence: 0.35, evidence: ev(`${dir}/ directory and vitest`) }
+      }
+    }
+    return null
+  }
+
+  const result: { -readonly [K in Slot]: CommandSpec | null } = { install: null, build: null, typecheck: null, test: null, bench: null }
+  for (const slot of ["test", "build", "typecheck", "bench"] as const) {
+    const c = slot === "test" ? testPick : pick(slot, anchor)
+    const viaCi = c ? fromCi(c) : null
+    const rootHasScript = projectPkg ? Object.keys(projectPkg.scripts).some((n) => categoryOfScript(n) === slot) : false
+    result[slot] = viaCi ?? fromScripts(slot) ?? (rootHasScript ? null : fromRunners(slot)) ?? conventions(slot)
+  }
+
+  // install: CI when it uses the chosen package manager; otherwise the lockfile-respecting default.
+  const ciInstall = pick("install", anchor)
+  if (ciInstall) result.install = fromCi(ciInstall)
+  else {
+    const evidence: Array<Evidence> = inputs.pm.evidence.slice(0, 2)
+    result.install = {
+      command: installCommand(pm, inputs.hasLockfile),
+      cwd: projectDir,
+      confidence: round(Math.min(inputs.pm.confidence, inputs.hasLockfile ? 0.85 : 0.65)),
+      evidence
+    }
+  }
+  return { commands: result, projectDir }
+}
+
+
+const round = (n: number): number => Math.max(0, Math.min(1, Math.round(n * 100) / 100))
+
