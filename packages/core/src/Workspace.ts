@@ -17,6 +17,13 @@ export interface WorkspaceHandle {
   /** The exact commit checked out, or `null` for a non-git source. */
   readonly commit: string | null
   readonly purpose: "baseline" | "candidate"
+  /**
+   * Installed dependencies: `key` identifies them (lockfile hash and package manager), `reused`
+   * says they were linked in from an earlier install so the install step can be skipped.
+   */
+  readonly dependencies?: { readonly key: string | null; readonly reused: boolean }
+  /** Things the caller should know (e.g. the source was not a git repository and was copied). */
+  readonly warnings?: ReadonlyArray<string>
 }
 
 /**
@@ -32,6 +39,8 @@ export interface PrepareOptions {
   readonly purpose: "baseline" | "candidate"
   /** For candidates: the baseline workspace whose installed dependencies are reused. */
   readonly reuseFrom?: WorkspaceHandle
+  /** The package manager, part of the dependency cache key. */
+  readonly packageManager?: string
 }
 
 /**

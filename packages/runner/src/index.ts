@@ -7,3 +7,9 @@
 
 /** @since 0.1.0 */
 export * as LocalSandbox from "./LocalSandbox.js"
+/** @since 0.1.0 */
+export * as FileArtifactStore from "./FileArtifactStore.js"
+/** @since 0.1.0 */
+export * as Dependencies from "./Dependencies.js"
+/** @since 0.1.0 */
+export * as GitWorkspace from "./GitWorkspace.js"
