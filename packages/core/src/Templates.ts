@@ -1,14 +1,132 @@
 /**
- * The built-in safe templates (SPEC §4): each is a plugin with a `scan` hook that reports
- * opportunities and a `patchgen` hook that turns one into a candidate patch.
+ * The built-in safe templates (SPEC §4). Each template is a plugin named `ratchet:<id>` with a
+ * `scan` hook that reports opportunities (rule = template id) and a `patchgen` hook that turns
+ * one of its opportunities into a {@link Candidate} made of byte-range edits (the rest of the
+ * file is kept byte-identical; the result is re-parsed and rejected on syntax errors).
+ *
+ * Every template states its safety conditions and reports nothing when they do not hold:
+ *
+ * | id | rewrite |
+ * | --- | --- |
+ * | `set-membership` | `arr.includes(x)` / `arr.indexOf(x) !== -1` in a loop → `Set.has` |
+ * | `json-hoist` | `JSON.stringify(CONST)` of an immutable literal in a loop/function → computed once |
+ * | `map-filter-fusion` | `xs.filter(f).map(g)` / `xs.map(g).filter(f)` → one `for…of` pass |
+ * | `regexp-hoist` | regex literal / `new RegExp("…")` in a loop/function → module constant |
+ * | `map-index` | `xs.find(x => x.k === v)` / `xs.indexOf(v)` in a loop → `Map` index built once |
+ * | `string-join` | `s += part` in a loop → parts array + `join("")` |
+ * | `promise-all` | `for (const x of xs) await f(x)` over independent items → `Promise.all` |
+ * | `memoize` | provably pure recursive/looping function of one primitive argument → `Map` cache |
+ * | `for-of` | `Object.keys(o).forEach(cb)` / `for…in` over an array → `for…of` |
+ * | `dead-code` | unexported, unreferenced module-level declaration → removed (tech-debt) |
  *
  * @since 0.1.0
  */
-import type { Plugin } from "./Plugin.js"
+import { Buffer } from "node:buffer"
+import type { Candidate } from "./Candidate.js"
+import type { Opportunity } from "./Opportunity.js"
+import { fromEdits } from "./Patchgen.js"
+import type { OpportunityInput, Plugin, ScanFile } from "./Plugin.js"
+import { all } from "./internal/templates/all.js"
+import { fileInfo, type FileInfo, type Finding, type Template } from "./internal/templates/shared.js"
+import { type Language, languageOf, parse, type Tree } from "./internal/treeSitter.js"
 
 /**
- * The built-in template plugins.
+ * The ids of the built-in templates, in the order their plugins run.
  *
  * @since 0.1.0
  */
-export const builtin = (): ReadonlyArray<Plugin> => []
+export const ids: ReadonlyArray<string> = all.map((t) => t.id)
+
+const isAscii = (text: string): boolean => !/[^\x00-\x7f]/.test(text)
+
+const byteOffset = (text: string, index: number, ascii: boolean): number =>
+  ascii ? index : Buffer.byteLength(text.slice(0, index), "utf8")
+
+const toInput = (template: Template, info: FileInfo, finding: Finding, ascii: boolean): OpportunityInput => ({
+  rule: template.id,
+  kind: template.kind,
+  startLine: finding.node.startPosition.row + 1,
+  endLine: finding.node.endPosition.row + 1,
+  startByte: byteOffset(info.text, finding.node.startIndex, ascii),
+  endByte: byteOffset(info.text, finding.node.endIndex, ascii),
+  rationale: finding.rationale,
+  benefit: finding.benefit,
+  risk: finding.risk,
+  confidence: finding.confidence
+})
+
+const findingsOf = (template: Template, path: string, text: string, language: Language, tree: Tree): ReadonlyArray<Finding> => {
+  if (!template.prefilter(text)) return []
+  return template.find(fileInfo(path, text, language, tree))
+}
+
+const toPlugin = (template: Template): Plugin => ({
+  name: `ratchet:${template.id}`,
+  scan: (file: ScanFile, context) => {
+    if (!template.prefilter(file.text)) return []
+    const language = languageOf(file.path) ?? file.language
+    const tree = (context.tree() as Tree | null) ?? parse(file.text, language)
+    const info = fileInfo(file.path, file.text, language, tree)
+    const ascii = isAscii(file.text)
+    return template.find(info).map((finding) => toInput(template, info, finding, ascii))
+  },
+  patchgen: async (opportunity: Opportunity, context): Promise<Candidate | null> => {
+    if (opportunity.rule !== template.id) return null
+    const language = languageOf(opportunity.file)
+    if (language === null) return null
+    const text = await context.readFile(opportunity.file)
+    if (text === null) return null
+    const findings = findingsOf(template, opportunity.file, text, language, parse(text, language))
+    const ascii = isAscii(text)
+    const finding =
+      opportunity.startByte !== undefined
+        ? findings.find(
+            (f) =>
+              byteOffset(text, f.node.startIndex, ascii) === opportunity.startByte &&
+              (opportunity.endByte === undefined || byteOffset(text, f.node.endIndex, ascii) === opportunity.endByte)
+          )
+        : findings.find((f) => f.node.startPosition.row + 1 === opportunity.startLine)
+    // The file changed since the scan, or the opportunity is no longer safe: no candidate.
+    if (!finding) return null
+    const edits = finding.edits()
+    if (!edits || edits.length === 0) return null
+    return fromEdits({
+      file: opportunity.file,
+      source: text,
+      edits,
+      rule: template.id,
+      title: `${template.title} (${opportunity.file}:${opportunity.startLine})`,
+      explanation: `${finding.rationale}\n\n${template.explanation}`,
+      kind: template.kind,
+      opportunityId: opportunity.id
+    })
+  }
+})
+
+/**
+ * The built-in template plugins (one per template, named `ratchet:<id>`).
+ *
+ * @since 0.1.0
+ */
+export const builtin = (): ReadonlyArray<Plugin> => all.map(toPlugin)
+
+/**
+ * Runs the templates over one source text without the scanner (for tools and tests):
+ * the opportunities each template reports, with `id` = `<rule>:<startByte>` and `file` = `path`.
+ *
+ * @since 0.1.0
+ */
+export const scanText = (path: string, text: string, only?: ReadonlyArray<string>): Array<Opportunity> => {
+  const language = languageOf(path)
+  if (language === null) return []
+  let tree: Tree | null = null
+  const out: Array<Opportunity> = []
+  for (const plugin of builtin()) {
+    if (only && !only.includes(plugin.name.slice("ratchet:".length))) continue
+    const scan = plugin.scan as (file: ScanFile, context: { root: string; tree: () => unknown }) => ReadonlyArray<OpportunityInput>
+    for (const input of scan({ path, text, language }, { root: ".", tree: () => (tree ??= parse(text, language)) })) {
+      out.push({ ...input, id: `${input.rule}:${input.startByte}`, file: path })
+    }
+  }
+  return out
+}

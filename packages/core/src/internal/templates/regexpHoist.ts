@@ -1,0 +1,144 @@
+/**
+ * `regexp-hoist`: a regular expression built inside a loop or function from constant source
+ * (a regex literal, or `new RegExp("…", "…")` / `RegExp("…")` with string-literal arguments) is
+ * hoisted to a module-level constant created once.
+ *
+ * Safe when:
+ * - the pattern and flags are literals (the regex is the same on every evaluation);
+ * - the flags contain neither `g` nor `y`: those regexes carry `lastIndex` state between
+ *   `test`/`exec` calls, so a shared instance would behave differently;
+ * - the regex object never escapes: it is used only as the receiver of `.test(…)`/`.exec(…)` or as the
+ *   first argument of `.match/.replace/.search/.split(…)`, directly or through a `const` used only that way
+ *   (so nothing can compare its identity, mutate it or keep it);
+ * - `RegExp` is not shadowed in the file.
+ * The constant is inserted after the module's imports, before any other module code runs.
+ */
+import type { SyntaxNode } from "../treeSitter.js"
+import {
+  argumentsOf,
+  bindingsOf,
+  constDeclarator,
+  enclosingFunction,
+  enclosingLoop,
+  type FileInfo,
+  type Finding,
+  freshName,
+  isShadowed,
+  methodName,
+  moduleInsertionPoint,
+  parentOf,
+  referencesOf,
+  sameNode,
+  semi,
+  type Template
+} from "./shared.js"
+
+const STRING_ARG_METHODS = new Set(["match", "replace", "search", "split"])
+
+/** A regex-building expression with constant pattern/flags; returns its flags or `null`. */
+const constantRegexFlags = (file: FileInfo, node: SyntaxNode): string | null => {
+  if (node.type === "regex") return node.childForFieldName("flags")?.text ?? ""
+  if (node.type !== "new_expression" && node.type !== "call_expression") return null
+  const callee = node.childForFieldName(node.type === "new_expression" ? "constructor" : "function")
+  if (!callee || callee.type !== "identifier" || callee.text !== "RegExp" || isShadowed(file, "RegExp")) return null
+  if (node.childForFieldName("type_arguments")) return null
+  const args = argumentsOf(node)
+  if (args.length < 1 || args.length > 2) return null
+  for (const arg of args) {
+    if (arg.type !== "string") return null
+  }
+  if (args.length === 1) return ""
+  // The flags literal must have no escapes, so its text is its value.
+  const flags = args[1]!.text.slice(1, -1)
+  return /^[a-z]*$/.test(flags) ? flags : null
+}
+
+/** Whether a regex value used at `node` cannot escape or be mutated. */
+const isSafeUse = (node: SyntaxNode): boolean => {
+  const parent = parentOf(node)
+  if (!parent) return false
+  if (parent.type === "member_expression") {
+    let object = parent.childForFieldName("object")!
+    while (object.type === "parenthesized_expression") object = object.namedChildren[0]!
+    if (!sameNode(object, node)) return false
+    const property = parent.childForFieldName("property")?.text
+    const call = parent.parent
+    return (
+      (property === "test" || property === "exec") &&
+      call !== null &&
+      call.type === "call_expression" &&
+      sameNode(call.childForFieldName("function"), parent)
+    )
+  }
+  if (parent.type === "arguments") {
+    const call = parent.parent
+    if (!call || call.type !== "call_expression") return false
+    const name = methodName(call)
+    const first = argumentsOf(call)[0]
+    let n = node
+    while (n.parent && n.parent.type === "parenthesized_expression") n = n.parent
+    return name !== null && STRING_ARG_METHODS.has(name) && first !== undefined && sameNode(first, n)
+  }
+  return false
+}
+
+const upperSnake = (name: string): string =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/[^A-Za-z0-9_$]/g, "_")
+    .toUpperCase()
+
+const find = (file: FileInfo): Array<Finding> => {
+  const out: Array<Finding> = []
+  const candidates = [...file.nodes("regex"), ...file.nodes("new_expression"), ...file.nodes("call_expression")]
+  for (const node of candidates) {
+    const flags = constantRegexFlags(file, node)
+    if (flags === null || flags.includes("g") || flags.includes("y")) continue
+    const loop = enclosingLoop(node)
+    const fn = enclosingFunction(node)
+    if (!loop && !fn) continue
+    // Used directly, or through a `const` whose every reference is a safe use.
+    let baseName = "RE"
+    if (!isSafeUse(node)) {
+      const declarator = parentOf(node)
+      if (!declarator || declarator.type !== "variable_declarator") continue
+      const name = declarator.childForFieldName("name")
+      if (!name || name.type !== "identifier" || declarator.childForFieldName("type")) continue
+      let value = declarator.childForFieldName("value")
+      while (value && value.type === "parenthesized_expression") value = value.namedChildren[0]!
+      if (!sameNode(value, node) || !sameNode(constDeclarator(file, name.text), declarator)) continue
+      const refs = referencesOf(file, name.text)
+      if (refs.length === 0 || !refs.every(isSafeUse) || bindingsOf(file, name.text).length !== 1) continue
+      const upper = upperSnake(name.text)
+      baseName = /(?:RE|REGEX|REGEXP|PATTERN)$/.test(upper) ? upper : `${upper}_RE`
+    }
+    const where = loop ? "inside a loop" : "inside a function"
+    out.push({
+      node,
+      rationale: `${node.text.length > 60 ? `${node.text.slice(0, 57)}...` : node.text} is rebuilt on every evaluation ${where}; its pattern and flags are constant, so one module-level instance can be reused.`,
+      benefit: loop ? 0.6 : 0.3,
+      risk: "low",
+      confidence: node.type === "regex" ? 0.7 : 0.85,
+      edits: () => {
+        const constName = freshName(file, baseName)
+        const at = moduleInsertionPoint(file)
+        const s = semi(file)
+        return [
+          { start: at.index, end: at.index, text: `${at.prefix}const ${constName} = ${node.text}${s}${at.suffix}` },
+          { start: node.startIndex, end: node.endIndex, text: constName }
+        ]
+      }
+    })
+  }
+  return out
+}
+
+export const regexpHoist: Template = {
+  id: "regexp-hoist",
+  kind: "performance",
+  title: "Hoist a constant RegExp out of a loop/function",
+  explanation:
+    "Safety: the pattern and flags are literals without `g`/`y` (no `lastIndex` state), and the regex is only used by `.test/.exec` or as the pattern of `.match/.replace/.search/.split`, so sharing one instance cannot be observed.",
+  prefilter: (text) => text.includes("RegExp") || /[=(,:!&|?{};]\s*\//.test(text),
+  find
+}
