@@ -239,8 +239,11 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
     const off = Object.entries(rules)
       .filter(([, v]) => v === "off")
       .map(([k]) => k)
+    const on = Object.entries(rules)
+      .filter(([, v]) => v === "on")
+      .map(([k]) => k)
     const builtins = options.builtins !== false
-    const plugins = activePlugins([...(builtins ? builtinPlugins() : []), ...extra], off)
+    const plugins = activePlugins([...(builtins ? builtinPlugins() : []), ...extra], off, on)
     const hooks = hooksOf(plugins, "scan")
     const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
     const configFile = config?.file ?? null
@@ -248,7 +251,7 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
     const transferable =
       extra.length === 0 ||
       (configFile !== null && config !== null && extra.length === config.plugins.length && extra.every((p, i) => p === config.plugins[i]))
-    const spec: PluginSpec = { builtins, configFile: extra.length > 0 ? configFile : null, root: absRoot, off }
+    const spec: PluginSpec = { builtins, configFile: extra.length > 0 ? configFile : null, root: absRoot, off, on }
 
     const warnings: Array<string> = []
     const include = options.include ?? config?.scan?.include
@@ -364,7 +367,7 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
     if (cacheDir !== null) saveCache(cacheDir, fingerprint, next, warnings)
 
     // Assemble, filter switched-off rules, drop duplicates, rank.
-    const isOff = offMatcher(off)
+    const isOff = offMatcher(off, on)
     const texts = new Map(pending.map((p) => [p.path, p.text]))
     const offsetCache = new Map<string, Offsets>()
     const textOf = (path: string): Offsets => {

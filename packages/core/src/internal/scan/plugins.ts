@@ -15,23 +15,29 @@ export interface PluginSpec {
   readonly root: string
   /** `scan.rules` entries set to "off" (plugin names, rule ids or globs). */
   readonly off: ReadonlyArray<string>
+  /** `scan.rules` entries set to "on": an exact name here overrides an "off" glob. */
+  readonly on: ReadonlyArray<string>
 }
 
 /** The built-in scan plugins: the templates, then the text heuristics. */
 export const builtinPlugins = (): Array<Plugin> => [...builtin(), textHeuristics()]
 
-/** A predicate for names switched off by `scan.rules` (exact names or globs). */
-export const offMatcher = (off: ReadonlyArray<string>): ((name: string) => boolean) => {
+/**
+ * A predicate for names switched off by `scan.rules`: an exact "off" wins, then an exact "on",
+ * then "off" globs (so `{ "ratchet:*": "off", "ratchet:for-of": "on" }` keeps one template).
+ */
+export const offMatcher = (off: ReadonlyArray<string>, on: ReadonlyArray<string> = []): ((name: string) => boolean) => {
   if (off.length === 0) return () => false
   const exact = new Set(off)
+  const enabled = new Set(on)
   const globs = off.filter((o) => /[*?[\]{}]/.test(o))
   const glob = globs.length > 0 ? picomatch(globs, { dot: true }) : null
-  return (name) => exact.has(name) || (glob !== null && glob(name))
+  return (name) => exact.has(name) || (!enabled.has(name) && glob !== null && glob(name))
 }
 
 /** Drops plugins switched off by name, and plugins without a `scan` hook. */
-export const activePlugins = (plugins: ReadonlyArray<Plugin>, off: ReadonlyArray<string>): Array<Plugin> => {
-  const isOff = offMatcher(off)
+export const activePlugins = (plugins: ReadonlyArray<Plugin>, off: ReadonlyArray<string>, on: ReadonlyArray<string> = []): Array<Plugin> => {
+  const isOff = offMatcher(off, on)
   return plugins.filter((p) => p.scan !== undefined && !isOff(p.name))
 }
 
@@ -44,5 +50,5 @@ export const loadPlugins = async (spec: PluginSpec): Promise<Array<Plugin>> => {
     const config = await Effect.runPromise(loadConfig(spec.root, spec.configFile))
     plugins.push(...config.plugins)
   }
-  return activePlugins(plugins, spec.off)
+  return activePlugins(plugins, spec.off, spec.on)
 }

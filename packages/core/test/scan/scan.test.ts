@@ -1,0 +1,133 @@
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import type { Plugin, ScanFile } from "../../src/Plugin.js"
+import * as Scan from "../../src/Scan.js"
+import type { SyntaxNode, Tree } from "../../src/internal/treeSitter.js"
+import { makeRepo, writeFiles } from "./helpers.js"
+
+/** A real AST rule: every `x.includes(y)` call, through the shared lazy tree. */
+const includesRule: Plugin = {
+  name: "test:includes",
+  scan: (file: ScanFile, context) => {
+    if (!file.text.includes(".includes(")) return []
+    const tree = context.tree() as Tree
+    return tree.rootNode
+      .descendantsOfType("call_expression")
+      .filter((call: SyntaxNode) => call.childForFieldName("function")?.childForFieldName("property")?.text === "includes")
+      .map((call: SyntaxNode) => ({
+        rule: "test:includes",
+        kind: "performance" as const,
+        startLine: call.startPosition.row + 1,
+        endLine: call.endPosition.row + 1,
+        startByte: Buffer.byteLength(file.text.slice(0, call.startIndex)),
+        endByte: Buffer.byteLength(file.text.slice(0, call.endIndex)),
+        rationale: "membership test",
+        risk: "low" as const,
+        confidence: 0.9
+      }))
+  }
+}
+
+const base = { builtins: false, plugins: [includesRule, Scan.textHeuristics()] } satisfies Scan.ScanOptions
+
+const loopFile = [
+  "export function outside(xs, y) {",
+  "  return xs.includes(y)",
+  "}",
+  "export function inside(xs, ys) {",
+  "  for (const y of ys) {",
+  "    if (xs.includes(y)) count++",
+  "  }",
+  "}",
+  "export function hot(xs, y) {",
+  "  return xs.includes(y)",
+  "}",
+  "for (const y of ys) hot(xs, y)"
+].join("\n")
+
+describe("Scan.scan", () => {
+  it.effect("ranks opportunities inside loops and hot call sites first, with stable ids and UTF-8 byte ranges", () =>
+    Effect.gen(function* () {
+      const root = makeRepo({ "src/a.js": loopFile, "src/ü.ts": 'const s = "ümlaut"; ok = list.includes(s)\n' })
+      const result = yield* Scan.scan(root, { ...base, cache: false })
+      expect(result.stats.files).toBe(2)
+      expect(result.stats.bytes).toBe(Buffer.byteLength(loopFile) + Buffer.byteLength('const s = "ümlaut"; ok = list.includes(s)\n'))
+      expect(result.opportunities.map((o) => `${o.file}:${o.startLine}`)).toEqual(["src/a.js:6", "src/a.js:10", "src/a.js:2", "src/ü.ts:1"])
+      const umlaut = result.opportunities[3]!
+      const bytes = readFileSync(join(root, "src/ü.ts"))
+      expect(bytes.subarray(umlaut.startByte!, umlaut.endByte!).toString()).toBe("list.includes(s)")
+      expect(new Set(result.opportunities.map((o) => o.id)).size).toBe(4)
+      const again = yield* Scan.scan(root, { ...base, cache: false })
+      expect(again.opportunities.map((o) => o.id)).toEqual(result.opportunities.map((o) => o.id))
+      // Editing the code of one opportunity changes its id, not the others'.
+      writeFileSync(join(root, "src/a.js"), loopFile.replace("return xs.includes(y)\n}\nexport function inside", "return xs.includes(z)\n}\nexport function inside"))
+      const edited = yield* Scan.scan(root, { ...base, cache: false })
+      const ids = (r: Scan.ScanReport) => new Set(r.opportunities.map((o) => o.id))
+      expect([...ids(edited)].filter((id) => !ids(result).has(id))).toHaveLength(1)
+    })
+  )
+
+  it.effect("caches per-file results on disk: a re-scan after editing one file reparses only that file", () =>
+    Effect.gen(function* () {
+      const files: Record<string, string> = {}
+      for (let i = 0; i < 12; i++) files[`src/f${i}.ts`] = `export const f${i} = (xs: number[], y: number) => xs.includes(y + ${i})\n`
+      const root = makeRepo(files)
+      const cold = yield* Scan.scan(root, base)
+      expect(cold.stats).toMatchObject({ files: 12, cached: 0, parsed: 12 })
+      const warm = yield* Scan.scan(root, base)
+      expect(warm.stats).toMatchObject({ files: 12, cached: 12, parsed: 0 })
+      expect(warm.opportunities).toEqual(cold.opportunities)
+      writeFiles(root, { "src/f3.ts": "export const f3 = (xs: number[]) => xs.includes(3) || xs.includes(4)\n" })
+      const edited = yield* Scan.scan(root, base)
+      expect(edited.stats).toMatchObject({ files: 12, cached: 11, parsed: 1 })
+      expect(edited.opportunities.filter((o) => o.file === "src/f3.ts")).toHaveLength(2)
+      // Touching a file without changing it costs a hash, not a parse.
+      const f5 = join(root, "src/f5.ts")
+      writeFileSync(f5, readFileSync(f5))
+      expect((yield* Scan.scan(root, base)).stats).toMatchObject({ cached: 12, parsed: 0 })
+      // A different rule set does not reuse the cache.
+      const other = yield* Scan.scan(root, { ...base, plugins: [includesRule] })
+      expect(other.stats.cached).toBe(0)
+      // A corrupt cache is rebuilt with a warning.
+      writeFileSync(join(root, ".ratchet/cache/scan/index.json"), "{not json")
+      const rebuilt = yield* Scan.scan(root, { ...base, plugins: [includesRule] })
+      expect(rebuilt.warnings.some((w) => w.includes("corrupt"))).toBe(true)
+      expect(rebuilt.opportunities).toHaveLength(13)
+    })
+  )
+
+  it.effect("scans on worker threads with config-file plugins, with the same results as in-thread", () =>
+    Effect.gen(function* () {
+      const files: Record<string, string> = {
+        "ratchet.config.mjs": [
+          "export default {",
+          "  plugins: [{",
+          '    name: "acme:todo",',
+          "    scan: (file) => file.text.split('\\n').flatMap((line, i) => line.includes('TO' + 'DO') ? [{ rule: 'acme:todo', kind: 'tech-debt', startLine: i + 1, endLine: i + 1, rationale: 'a to-do note', risk: 'low', confidence: 0.5 }] : [])",
+          "  }]",
+          "}"
+        ].join("\n")
+      }
+      const filler = `${"// filler line to make the file big enough for workers\n".repeat(400)}`
+      for (let i = 0; i < 16; i++) files[`src/m${i}.js`] = `${filler}// TODO ${i}\nfor (const x of xs) { await save(x) }\n`
+      const root = makeRepo(files)
+      const config = yield* (yield* Effect.promise(() => import("../../src/Config.js"))).loadConfig(root)
+      const parallel = yield* Scan.scan(root, { builtins: false, plugins: config.plugins, config, cache: false, concurrency: 2 })
+      expect(parallel.stats.workers).toBe(2)
+      expect(parallel.warnings).toEqual([])
+      const serial = yield* Scan.scan(root, { builtins: false, plugins: config.plugins, config, cache: false, concurrency: 1 })
+      expect(serial.stats.workers).toBe(0)
+      expect(parallel.opportunities).toEqual(serial.opportunities)
+      expect(parallel.opportunities.map((o) => `${o.file}:${o.startLine}`)).toHaveLength(16)
+      // With the built-ins, workers load the templates and text heuristics themselves.
+      const withBuiltins = yield* Scan.scan(root, { plugins: config.plugins, config, cache: false, concurrency: 2, rules: { "ratchet:*": "off", "ratchet:text-heuristics": "on" } })
+      expect(withBuiltins.stats.workers).toBe(2)
+      expect(withBuiltins.warnings).toEqual([])
+      expect(withBuiltins.opportunities.filter((o) => o.rule === "text:await-in-loop")).toHaveLength(16)
+      expect(withBuiltins.opportunities.filter((o) => o.rule === "acme:todo")).toHaveLength(16)
+      expect(withBuiltins.opportunities).toHaveLength(32)
+    })
+  )
+})
