@@ -1,21 +1,32 @@
 /**
  * Stage 5 — validate: apply a candidate in its own workspace, check policy, build, test and benchmark it.
  *
+ * Order: policy (before anything runs) → apply → build → typecheck → tests (every test that passed
+ * at baseline must pass; flaky ones are excluded) → benchmark baseline vs candidate, interleaved.
+ * A performance candidate is accepted as a speedup only when a benchmark that measures the changed
+ * code is faster beyond noise; with no such benchmark it can only be accepted as tech-debt, with
+ * `benchmark: null`, never as a speedup.
+ *
  * @since 0.1.0
  */
-import { Effect } from "effect"
-import type { ArtifactStore } from "./ArtifactStore.js"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { Clock, Effect } from "effect"
 import type { Attempt } from "./Attempt.js"
 import type { BenchmarkResult } from "./BenchmarkResult.js"
+import { BenchRunner } from "./BenchRunner.js"
 import type { Candidate } from "./Candidate.js"
 import type { ResolvedConfig } from "./Config.js"
+import { applyUnifiedDiff } from "./internal/validate/applyPatch.js"
+import { changedSymbols, relatedBenchmarks } from "./internal/validate/symbols.js"
+import { PolicyCheck } from "./PolicyCheck.js"
 import type { PolicyVerdict } from "./PolicyVerdict.js"
-import { notImplemented, type RatchetError } from "./RatchetError.js"
+import type { RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { BaselineReport } from "./Run.js"
-import type { Sandbox } from "./Sandbox.js"
+import { TestRunner } from "./TestRunner.js"
 import type { TestSummary } from "./TestSummary.js"
-import type { Workspace, WorkspaceHandle } from "./Workspace.js"
+import { Workspace, type WorkspaceHandle } from "./Workspace.js"
 
 /** @since 0.1.0 */
 export interface ValidateOptions {
@@ -23,7 +34,10 @@ export interface ValidateOptions {
   readonly profile: RepoProfile
   readonly baseline: BaselineReport
   readonly baselineWorkspace: WorkspaceHandle
+  /** The source the baseline workspace was prepared from (path or git URL). */
   readonly source: string
+  /** Benchmark names the bench command reports at baseline. */
+  readonly benchmarks?: ReadonlyArray<string>
   readonly config?: ResolvedConfig
 }
 
@@ -37,13 +51,192 @@ export interface Validation {
   readonly tests: TestSummary | null
   readonly benchmark: BenchmarkResult | null
   readonly policy: ReadonlyArray<PolicyVerdict>
+  /** What an accepted candidate is: a measured speedup, or a tech-debt improvement. */
+  readonly kind: "performance" | "tech-debt"
+  readonly confidence: number
 }
 
+/** Default minimum relative speedup. */
+export const DEFAULT_THRESHOLD = 0.03
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`
+
+/** A one-line summary of a benchmark comparison, as used in attempt reasons. */
+export const describeBenchmark = (b: BenchmarkResult): string =>
+  `${b.name}: ${b.change <= 0 ? "" : "+"}${pct(b.change)} (95% CI ${pct(b.ciLow)} … ${pct(b.ciHigh)}, p = ${b.pValue.toPrecision(2)}, n = ${b.samples})`
+
+const tail = (text: string, lines = 12) => text.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n")
+
 /**
- * Validates one candidate.
+ * Tests that passed at baseline and do not pass now (flaky tests excluded). `null` when the runner gave no
+ * per-test outcomes; then counts are compared.
  *
  * @since 0.1.0
  */
-export const validate = (
-  _options: ValidateOptions
-): Effect.Effect<Validation, RatchetError, Sandbox | Workspace | ArtifactStore> => Effect.fail(notImplemented("validate"))
+export const regressions = (baseline: TestSummary, candidate: TestSummary): ReadonlyArray<string> | null => {
+  const flaky = new Set([...(baseline.flaky ?? []), ...(candidate.flaky ?? [])])
+  if (baseline.tests && candidate.tests && baseline.tests.length > 0) {
+    const key = (t: { name: string; file?: string }) => `${t.file ?? ""}::${t.name}`
+    const now = new Map(candidate.tests.map((t) => [key(t), t.status]))
+    return baseline.tests
+      .filter((t) => t.status === "passed" && !flaky.has(t.name))
+      .filter((t) => now.get(key(t)) !== "passed")
+      .map((t) => t.name)
+  }
+  return null
+}
+
+/**
+ * Validates one candidate. Never fails for a candidate-level problem: those become a rejected attempt.
+ *
+ * @since 0.1.0
+ */
+export const validate = Effect.fn("Validate.validate")(function* (options: ValidateOptions) {
+  const { candidate, profile, baseline } = options
+  const started = yield* Clock.currentTimeMillis
+  const threshold = options.config?.validate?.threshold ?? DEFAULT_THRESHOLD
+  let policy: ReadonlyArray<PolicyVerdict> = []
+
+  const done = (
+    status: "accepted" | "rejected",
+    reason: string,
+    extra: { tests?: TestSummary | null; benchmark?: BenchmarkResult | null; kind?: "performance" | "tech-debt"; confidence?: number } = {}
+  ) =>
+    Effect.map(Clock.currentTimeMillis, (now): Validation => ({
+      attempt: {
+        id: `attempt-${candidate.id}`,
+        candidateId: candidate.id,
+        source: candidate.source,
+        rule: candidate.rule,
+        status,
+        reason,
+        durationMs: now - started
+      },
+      tests: extra.tests ?? null,
+      benchmark: extra.benchmark ?? null,
+      policy,
+      kind: extra.kind ?? candidate.kind,
+      confidence: extra.confidence ?? 0
+    }))
+
+  // 1. Policy, before anything of the candidate runs.
+  const decision = yield* (yield* PolicyCheck).check(candidate.diff)
+  policy = decision.verdicts
+  if (!decision.allowed) {
+    const blocks = decision.verdicts.filter((v) => v.severity === "BLOCK")
+    return yield* done("rejected", `policy blocked: ${blocks.map((v) => `${v.rule}: ${v.message}`).join("; ")}`)
+  }
+
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      const workspace = yield* Workspace
+      const handle = yield* workspace.prepare({
+        source: options.source,
+        ...(options.baselineWorkspace.commit ? { commit: options.baselineWorkspace.commit } : {}),
+        purpose: "candidate",
+        reuseFrom: options.baselineWorkspace
+      })
+
+      // 2. Apply.
+      const applied = yield* Effect.try({
+        try: () => applyUnifiedDiff(handle.path, candidate.diff),
+        catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
+      }).pipe(Effect.result)
+      if (applied._tag === "Failure") return yield* done("rejected", `does not apply: ${applied.failure}`)
+
+      // 3. Build and typecheck.
+      const runner = yield* TestRunner
+      for (const name of ["build", "typecheck"] as const) {
+        const step = yield* runner.step(handle, profile, name)
+        if (step && step.step.exitCode !== 0) {
+          const why = step.step.timedOut ? `timed out after ${Math.round(step.step.durationMs / 1000)} s` : `exit ${step.step.exitCode ?? step.step.signal}`
+          return yield* done("rejected", `${name} failed (${why}):\n${tail(step.outputTail)}`)
+        }
+      }
+
+      // 4. Tests.
+      if (profile.commands.test === null) {
+        return yield* done("rejected", "no test command: a candidate cannot be proven without tests")
+      }
+      const run = yield* runner.run(handle, profile)
+      const broken = regressions(baseline.tests, run.tests)
+      if (broken !== null && broken.length > 0) {
+        return yield* done("rejected", `tests failed: ${broken.slice(0, 10).join(", ")}${broken.length > 10 ? ` and ${broken.length - 10} more` : ""}`, {
+          tests: run.tests
+        })
+      }
+      if (broken === null && (run.tests.failed > baseline.tests.failed || run.tests.passed < baseline.tests.passed)) {
+        return yield* done(
+          "rejected",
+          `tests failed: ${run.tests.failed} failed / ${run.tests.passed} passed (baseline ${baseline.tests.failed} / ${baseline.tests.passed})\n${tail(run.outputTail)}`,
+          { tests: run.tests }
+        )
+      }
+      if (run.tests.passed === 0 && baseline.tests.passed > 0) {
+        return yield* done("rejected", `tests failed: no test passed (exit ${run.step.exitCode})\n${tail(run.outputTail)}`, { tests: run.tests })
+      }
+
+      // 5. Benchmark the code the patch changes, if a benchmark measures it.
+      const benchmarks = options.benchmarks ?? []
+      if (candidate.kind === "performance" && profile.commands.bench !== null && benchmarks.length > 0) {
+        const symbols = changedSymbols(candidate.diff, (file) => {
+          try {
+            return readFileSync(join(options.baselineWorkspace.path, file), "utf8")
+          } catch {
+            return null
+          }
+        })
+        const related = relatedBenchmarks(benchmarks, symbols)
+        if (related.length > 0) {
+          const comparisons = yield* (yield* BenchRunner).compare({
+            baseline: options.baselineWorkspace,
+            candidate: handle,
+            profile,
+            benchmarks: related,
+            threshold,
+            ...(options.config?.validate?.maxSamples ? { maxRounds: options.config.validate.maxSamples } : {})
+          })
+          const relevant = comparisons.filter((c) => related.includes(c.result.name))
+          const slower = relevant.find((c) => c.verdict === "slower")
+          if (slower) {
+            return yield* done("rejected", `slower beyond noise: ${describeBenchmark(slower.result)}`, {
+              tests: run.tests,
+              benchmark: slower.result
+            })
+          }
+          const faster = relevant
+            .filter((c) => c.verdict === "faster")
+            .sort((a, b) => a.result.change - b.result.change)[0]
+          if (faster) {
+            return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}`, {
+              tests: run.tests,
+              benchmark: faster.result,
+              kind: "performance",
+              confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue))
+            })
+          }
+          const best = [...relevant].sort((a, b) => a.result.change - b.result.change)[0]
+          return yield* done(
+            "rejected",
+            best
+              ? `not faster beyond noise (needs ≥ ${pct(threshold)} with the whole 95% CI past it and p < 0.05): ${describeBenchmark(best.result)}`
+              : `not faster beyond noise: the benchmarks ${related.join(", ")} reported no samples`,
+            { tests: run.tests, ...(best ? { benchmark: best.result } : {}) }
+          )
+        }
+        return yield* done(
+          "accepted",
+          `accepted as tech-debt: tests pass; no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}, so no speedup is claimed`,
+          { tests: run.tests, kind: "tech-debt", confidence: 0.4 }
+        )
+      }
+      return yield* done(
+        "accepted",
+        candidate.kind === "performance"
+          ? "accepted as tech-debt: tests pass; the repository has no benchmark, so no speedup is claimed"
+          : "accepted as tech-debt: build and tests pass",
+        { tests: run.tests, kind: "tech-debt", confidence: 0.5 }
+      )
+    })
+  )
+}) satisfies (options: ValidateOptions) => Effect.Effect<Validation, RatchetError, PolicyCheck | Workspace | TestRunner | BenchRunner>

@@ -57,3 +57,13 @@ export * as Workspace from "./Workspace.js"
 
 export { defineConfig } from "./Config.js"
 export { definePlugin } from "./Plugin.js"
+/** @since 0.1.0 */
+export * as BenchRunner from "./BenchRunner.js"
+/** @since 0.1.0 */
+export * as Pipeline from "./Pipeline.js"
+/** @since 0.1.0 */
+export * as PolicyCheck from "./PolicyCheck.js"
+/** @since 0.1.0 */
+export * as Report from "./Report.js"
+/** @since 0.1.0 */
+export * as TestRunner from "./TestRunner.js"

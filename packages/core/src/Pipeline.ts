@@ -1,0 +1,180 @@
+/**
+ * The whole pipeline, composed from the stages: detect → baseline → scan → patchgen → validate → package.
+ * Ports are requirements; the host application (or `@ratchet/server`) provides the layers.
+ *
+ * @example
+ * ```ts
+ * import { Config, Pipeline } from "@ratchet/core"
+ * import { Effect } from "effect"
+ *
+ * const report = Effect.gen(function* () {
+ *   const config = yield* Config.loadConfig("/path/to/repo")
+ *   return yield* Pipeline.run({ source: "/path/to/repo", config })
+ * }) // provide Sandbox, Workspace, ArtifactStore, TestRunner, BenchRunner and PolicyCheck layers
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { randomUUID } from "node:crypto"
+import { Effect } from "effect"
+import type { ArtifactStore } from "./ArtifactStore.js"
+import type { Attempt } from "./Attempt.js"
+import * as Baseline from "./Baseline.js"
+import { BenchRunner } from "./BenchRunner.js"
+import type { ResolvedConfig } from "./Config.js"
+import * as Detect from "./Detect.js"
+import * as Package from "./Package.js"
+import * as Patchgen from "./Patchgen.js"
+import type { PolicyCheck } from "./PolicyCheck.js"
+import type { Proposal } from "./Proposal.js"
+import type { RatchetError } from "./RatchetError.js"
+import type { RunReport, Stage } from "./Run.js"
+import type { Sandbox } from "./Sandbox.js"
+import * as Scan from "./Scan.js"
+import * as Templates from "./Templates.js"
+import type { TestRunner } from "./TestRunner.js"
+import * as Validate from "./Validate.js"
+import { Workspace } from "./Workspace.js"
+
+/**
+ * A progress notification.
+ *
+ * @since 0.1.0
+ */
+export interface Progress {
+  readonly stage: Stage
+  readonly message: string
+}
+
+/** @since 0.1.0 */
+export interface RunOptions {
+  /** The repository: a local path (or git URL where the Workspace adapter supports it). */
+  readonly source: string
+  readonly config: ResolvedConfig
+  /** Validate at most this many candidates (default: `config.budget.candidates`, else 10). */
+  readonly budgetCandidates?: number
+  readonly runId?: string
+  readonly onProgress?: (progress: Progress) => void
+}
+
+/** Default candidate budget per run. */
+export const DEFAULT_CANDIDATES = 10
+
+/**
+ * The steps whose failure stops a run before any candidate is tried.
+ *
+ * @since 0.1.0
+ */
+export const blockingFailure = (report: RunReport["baseline"]): string | null => {
+  for (const step of report.steps) {
+    if (step.name === "bench") continue
+    if (step.name === "test") {
+      if (report.tests.passed === 0) {
+        return `the test step passed no test (exit ${step.exitCode ?? step.signal}${step.timedOut ? ", timed out" : ""}): a candidate cannot be proven without passing tests`
+      }
+      continue
+    }
+    if (step.exitCode !== 0) {
+      return `baseline ${step.name} failed (${step.timedOut ? "timed out" : `exit ${step.exitCode ?? step.signal}`}): ${step.reason ?? step.command}`
+    }
+  }
+  return report.reason && report.outcome && report.outcome !== "ok" && report.outcome !== "tests-failed" ? report.reason : null
+}
+
+/**
+ * Runs the whole pipeline and returns the `RunReport` of `ratchet run --json`.
+ *
+ * @since 0.1.0
+ */
+export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
+  const { config } = options
+  const runId = options.runId ?? `run-${randomUUID().slice(0, 8)}`
+  const note = (stage: Stage, message: string) => Effect.sync(() => options.onProgress?.({ stage, message }))
+  const plugins = [...Templates.builtin(), ...config.plugins]
+
+  yield* note("detect", `detecting ${options.source}`)
+  const profile = yield* Detect.detect(options.source, { config })
+  yield* note("detect", `${profile.packageManager.name}; test: ${profile.commands.test?.command ?? "none"}; bench: ${profile.commands.bench?.command ?? "none"}`)
+
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      const workspace = yield* Workspace
+      yield* note("baseline", "preparing an isolated workspace")
+      const handle = yield* workspace.prepare({ source: options.source, purpose: "baseline" })
+      yield* note("baseline", `install, build, typecheck, test, bench in ${handle.path}`)
+      const baseline = yield* Baseline.baseline({ profile, workspace: handle, config })
+      for (const step of baseline.steps) {
+        yield* note("baseline", `${step.name}: exit ${step.exitCode ?? step.signal} in ${(step.durationMs / 1000).toFixed(1)} s`)
+      }
+      const attempts: Array<Attempt> = []
+      const proposals: Array<Proposal> = []
+      const report = (): RunReport => ({
+        runId,
+        commit: handle.commit,
+        profile,
+        baseline,
+        attempts: [...attempts],
+        proposals: [...proposals]
+      })
+
+      const stop = blockingFailure(baseline)
+      if (stop !== null) {
+        yield* note("baseline", `stopping: ${stop}`)
+        return { ...report(), baseline: { ...baseline, reason: baseline.reason ?? stop } }
+      }
+
+      yield* note("scan", "scanning sources")
+      const scanned = yield* Scan.scan(handle.path, { plugins: config.plugins })
+      yield* note("scan", `${scanned.opportunities.length} opportunities in ${scanned.stats.files} files`)
+
+      const budget = options.budgetCandidates ?? config.budget?.candidates ?? DEFAULT_CANDIDATES
+      const candidates = yield* Patchgen.patchgen({
+        root: handle.path,
+        opportunities: scanned.opportunities,
+        plugins,
+        profile
+      })
+      const chosen = candidates.slice(0, budget)
+      yield* note("patchgen", `${candidates.length} candidates; validating ${chosen.length} (budget ${budget})`)
+
+      const benchmarks =
+        profile.commands.bench !== null && chosen.length > 0 ? yield* (yield* BenchRunner).list(handle, profile) : []
+      if (profile.commands.bench !== null) yield* note("validate", `benchmarks: ${benchmarks.join(", ") || "none reported"}`)
+
+      const maxProposals = config.budget?.proposals ?? Number.POSITIVE_INFINITY
+      for (const [i, candidate] of chosen.entries()) {
+        yield* note("validate", `[${i + 1}/${chosen.length}] ${candidate.title}`)
+        const validation = yield* Validate.validate({
+          candidate,
+          profile,
+          baseline,
+          baselineWorkspace: handle,
+          source: options.source,
+          benchmarks,
+          config
+        })
+        attempts.push(validation.attempt)
+        yield* note("validate", `  ${validation.attempt.status}: ${validation.attempt.reason.split("\n")[0]}`)
+        if (validation.attempt.status === "accepted" && proposals.length < maxProposals) {
+          const opportunity = scanned.opportunities.find((o) => o.id === candidate.opportunityId)
+          proposals.push(
+            yield* Package.packageProposal({
+              candidate,
+              validation,
+              trace: [...attempts],
+              ...(opportunity ? { opportunityRisk: opportunity.risk } : {})
+            })
+          )
+        }
+      }
+      yield* note("package", `${proposals.length} proposals`)
+      return report()
+    })
+  )
+}) satisfies (
+  options: RunOptions
+) => Effect.Effect<
+  RunReport,
+  RatchetError,
+  Sandbox | Workspace | ArtifactStore | TestRunner | BenchRunner | PolicyCheck
+>
