@@ -1,5 +1,7 @@
 /** The built-in templates, in plugin order. */
 import { regexpHoist } from "./regexpHoist.js"
+import { setMembership } from "./setMembership.js"
 import type { Template } from "./shared.js"
+import { stringJoin } from "./stringJoin.js"
 
-export const all: ReadonlyArray<Template> = [regexpHoist]
+export const all: ReadonlyArray<Template> = [setMembership, regexpHoist, stringJoin]

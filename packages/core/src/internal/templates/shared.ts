@@ -301,18 +301,28 @@ export const indentAt = (text: string, index: number): string => {
   return match ? match[0] : ""
 }
 
-/** Whether the file ends its statements with semicolons (majority of statement lines). */
+const semicolonStyle = new WeakMap<FileInfo, boolean>()
+
+/** Whether the file ends its statements with semicolons (majority of statements that may end with one). */
 export const usesSemicolons = (file: FileInfo): boolean => {
+  const cached = semicolonStyle.get(file)
+  if (cached !== undefined) return cached
   let withSemi = 0
   let without = 0
-  for (const stmt of file.root.namedChildren) {
-    if (stmt.type === "expression_statement" || stmt.type === "lexical_declaration" || stmt.type === "import_statement") {
-      if (stmt.text.endsWith(";")) withSemi++
-      else without++
-    }
+  for (const stmt of file.root.descendantsOfType(["expression_statement", "lexical_declaration", "return_statement", "import_statement"])) {
+    if (stmt.text.endsWith(";")) withSemi++
+    else without++
   }
-  return withSemi >= without
+  const result = withSemi >= without
+  semicolonStyle.set(file, result)
+  return result
 }
+
+/** A derived name in the same case style: `RESERVED` + `Set` → `RESERVED_SET`, `skip` + `Set` → `skipSet`. */
+export const derivedName = (base: string, suffix: string): string =>
+  /^[A-Z0-9_$]+$/.test(base) && /[A-Z]/.test(base)
+    ? `${base}_${suffix.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`
+    : `${base}${suffix[0]!.toUpperCase()}${suffix.slice(1)}`
 
 /** A name based on `base` that appears nowhere in the file text. */
 export const freshName = (file: FileInfo, base: string, also: ReadonlyArray<string> = []): string => {

@@ -1,0 +1,152 @@
+/**
+ * `string-join`: `s += part` repeated in a loop → parts collected in an array and joined once after
+ * the loop (`s += parts.join("")`).
+ *
+ * Safe when:
+ * - `s` is a `let` (single binding in the file) initialised with a string literal or template, declared
+ *   in the same block as the loop and before it;
+ * - inside the loop `s` is only appended to, as whole statements `s += part`, and every other reference
+ *   comes after the loop — none in nested functions, so nothing can read `s` while the loop runs;
+ * - every `part` is provably a primitive that is not `null`/`undefined` (string/number literals, templates,
+ *   arithmetic, `String(…)`, …), so `join` (which renders `null`/`undefined` as "") stringifies it exactly
+ *   like `+=` does;
+ * - the loop has no labelled `break`/`continue` and sits in no `try` block of its function, so control
+ *   always reaches the join before any later read of `s`.
+ */
+import type { SyntaxNode } from "../treeSitter.js"
+import {
+  bindingsOf,
+  derivedName,
+  enclosingFunction,
+  type FileInfo,
+  type Finding,
+  freshName,
+  indentAt,
+  isFunction,
+  isShadowed,
+  isTs,
+  LOOP_TYPES,
+  referencesOf,
+  sameNode,
+  semi,
+  statementOf,
+  type Template,
+  unparen,
+  within
+} from "./shared.js"
+
+const ARITHMETIC = new Set(["+", "-", "*", "/", "%", "**", "&", "|", "^", "<<", ">>", ">>>"])
+
+/** Whether evaluating `node` always gives a primitive other than null/undefined. */
+const isNonNullPrimitive = (file: FileInfo, node: SyntaxNode): boolean => {
+  const n = unparen(node)
+  switch (n.type) {
+    case "string":
+    case "number":
+    case "template_string":
+    case "true":
+    case "false":
+      return true
+    case "binary_expression":
+      return ARITHMETIC.has(n.childForFieldName("operator")?.type ?? "")
+    case "unary_expression":
+      return ["-", "+", "~", "!", "typeof"].includes(n.children[0]?.type ?? "")
+    case "ternary_expression":
+      return isNonNullPrimitive(file, n.childForFieldName("consequence")!) && isNonNullPrimitive(file, n.childForFieldName("alternative")!)
+    case "call_expression": {
+      const callee = n.childForFieldName("function")
+      return callee?.type === "identifier" && callee.text === "String" && !isShadowed(file, "String") && n.childForFieldName("arguments")?.namedChildCount === 1
+    }
+    default:
+      return false
+  }
+}
+
+/** The `s += part` statement's append node, when `ref` is its left side. */
+const appendOf = (ref: SyntaxNode): SyntaxNode | null => {
+  const assign = ref.parent
+  if (!assign || assign.type !== "augmented_assignment_expression") return null
+  if (!sameNode(assign.childForFieldName("left"), ref) || assign.childForFieldName("operator")?.type !== "+=") return null
+  return assign.parent?.type === "expression_statement" ? assign : null
+}
+
+const hasUnsafeControlFlow = (loop: SyntaxNode): boolean =>
+  loop
+    .descendantsOfType(["break_statement", "continue_statement"])
+    .some((s) => s.childForFieldName("label") !== null || s.namedChildren.some((c) => c.type === "statement_identifier"))
+
+const find = (file: FileInfo): Array<Finding> => {
+  const out: Array<Finding> = []
+  const done = new Set<number>()
+  for (const assign of file.nodes("augmented_assignment_expression")) {
+    const left = assign.childForFieldName("left")
+    if (!left || left.type !== "identifier" || !appendOf(left)) continue
+    const name = left.text
+    const bindings = bindingsOf(file, name)
+    if (bindings.length !== 1) continue
+    const declarator = bindings[0]!.parent!
+    if (declarator.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), bindings[0]!)) continue
+    const declaration = declarator.parent!
+    if (declaration.type !== "lexical_declaration" || declaration.children[0]?.type !== "let") continue
+    if (done.has(declaration.startIndex)) continue
+    const init = declarator.childForFieldName("value")
+    if (!init || !["string", "template_string"].includes(unparen(init).type)) continue
+    const block = declaration.parent
+    if (!block || (block.type !== "statement_block" && block.type !== "program")) continue
+    // The loop: the statement of `block` containing this append.
+    let loop: SyntaxNode | null = assign
+    while (loop && !sameNode(loop.parent, block)) loop = loop.parent
+    if (!loop || !LOOP_TYPES.has(loop.type) || loop.startIndex < declaration.endIndex) continue
+    const home = enclosingFunction(declaration)
+    const refs = referencesOf(file, name)
+    const appends: Array<SyntaxNode> = []
+    let ok = true
+    for (const ref of refs) {
+      if (!sameNode(enclosingFunction(ref), home)) ok = false
+      else if (within(ref, loop)) {
+        const append = appendOf(ref)
+        if (!append || !isNonNullPrimitive(file, append.childForFieldName("right")!)) ok = false
+        else appends.push(append)
+      } else if (ref.startIndex < loop.endIndex) ok = false
+      if (!ok) break
+    }
+    if (!ok || appends.length === 0 || hasUnsafeControlFlow(loop)) continue
+    // No enclosing try (within the function): an exception could expose `s` to a catch/finally.
+    let p: SyntaxNode | null = loop.parent
+    while (p && !isFunction(p)) {
+      if (p.type === "try_statement") ok = false
+      p = p.parent
+    }
+    if (!ok) continue
+    done.add(declaration.startIndex)
+    const theLoop = loop
+    out.push({
+      node: appends[0]!,
+      rationale: `\`${name}\` grows by \`+=\` on every iteration of the loop at line ${theLoop.startPosition.row + 1}; collecting the parts and joining once avoids building an intermediate string per iteration.`,
+      benefit: 0.4,
+      risk: "low",
+      confidence: 0.6,
+      edits: () => {
+        const parts = freshName(file, derivedName(name, "Parts"))
+        const indent = indentAt(file.text, theLoop.startIndex)
+        const s = semi(file)
+        return [
+          { start: theLoop.startIndex, end: theLoop.startIndex, text: `const ${parts}${isTs(file) ? ": Array<unknown>" : ""} = []${s}\n${indent}` },
+          ...appends.map((a) => ({ start: a.startIndex, end: a.endIndex, text: `${parts}.push(${a.childForFieldName("right")!.text})` })),
+          { start: theLoop.endIndex, end: theLoop.endIndex, text: `\n${indent}${name} += ${parts}.join("")${s}` }
+        ]
+      }
+    })
+  }
+  return out
+}
+
+export const stringJoin: Template = {
+  id: "string-join",
+  kind: "performance",
+  title: "Join string parts once instead of `+=` in a loop",
+  explanation:
+    "Safety: the string is a local `let` only appended to inside the loop and read only after it (never from closures), every appended value is a non-null primitive so `join` renders it exactly like `+=`, and no labelled jump or enclosing `try` can skip the final join.",
+  prefilter: (text) => text.includes("+="),
+  find
+}
