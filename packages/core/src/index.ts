@@ -47,6 +47,8 @@ export * as Scan from "./Scan.js"
 /** @since 0.1.0 */
 export * as SourceConnector from "./SourceConnector.js"
 /** @since 0.1.0 */
+export * as Stats from "./Stats.js"
+/** @since 0.1.0 */
 export * as Templates from "./Templates.js"
 /** @since 0.1.0 */
 export * as TestSummary from "./TestSummary.js"
