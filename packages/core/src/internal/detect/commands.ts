@@ -189,6 +189,11 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
         if (first?.type === "tool") category = categoryOfTool(first.tool, first.args)
       }
     }
+    if (c.type === "script" && c.names && c.names.length > 1) {
+      const slots = new Set(c.names.map((n) => slotOf(categoryOfScript(n))).filter((x): x is Slot => x !== null))
+      for (const slot of slots) candidates.push({ slot, ci, classified: c, scriptKnown })
+      continue
+    }
     const slot = slotOf(category)
     if (slot) candidates.push({ slot, ci, classified: c, scriptKnown })
   }
@@ -226,6 +231,12 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       ...c.ci.via.map((v) => ({ file: v.split(":")[0], line: Number(v.split(":")[1]) || undefined, detail: "calls it" }))
     ]
     let command = c.ci.command
+    if (c.classified.type === "script" && c.classified.names && c.classified.names.length > 1 && c.slot !== "test") {
+      // `turbo run build test` for the build slot: only the build task.
+      const others = new Set(c.classified.names.filter((n) => slotOf(categoryOfScript(n)) !== c.slot))
+      const kept = c.classified.names.filter((n) => !others.has(n))
+      if (kept.length > 0) command = command.split(/\s+/).filter((t) => !others.has(t)).join(" ")
+    }
     let confidence = c.scriptKnown ? 0.9 : 0.6
     if (c.ci.score < 0) confidence -= 0.15
     if (c.classified.type === "script" && (c.classified.pm === "npm" || c.classified.pm === "pnpm" || c.classified.pm === "yarn" || c.classified.pm === "bun")) {

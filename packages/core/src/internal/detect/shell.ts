@@ -117,7 +117,14 @@ export type PmName = "npm" | "pnpm" | "yarn" | "bun"
 
 export type Classified =
   | { readonly type: "install"; readonly pm: PmName; readonly args: ReadonlyArray<string> }
-  | { readonly type: "script"; readonly pm: PmName | "turbo" | "nx" | "lerna"; readonly name: string; readonly recursive: boolean }
+  | {
+      readonly type: "script"
+      readonly pm: PmName | "turbo" | "nx" | "lerna"
+      readonly name: string
+      readonly recursive: boolean
+      /** Every task a task runner was asked to run (`turbo run build test`). */
+      readonly names?: ReadonlyArray<string>
+    }
   | { readonly type: "tool"; readonly tool: string; readonly args: ReadonlyArray<string>; readonly pm: PmName | null }
 
 const WRAPPERS = new Set(["sudo", "time", "env", "command", "exec", "nice", "xvfb-run", "dbus-run-session"])
@@ -178,6 +185,9 @@ export const classifyTokens = (tokens: ReadonlyArray<string>): Classified | null
   }
 }
 
+/** Binaries that `pnpm X` / `yarn X` / `bun X` run directly when X is not a script. */
+const KNOWN_BINS = new Set(["turbo", "nx", "lerna", "vitest", "jest", "tsc", "vue-tsc", "mocha", "ava", "playwright", "cypress", "svelte-check", "next", "vite", "nest", "nuxt", "nuxi", "astro", "tsup", "rollup", "webpack", "esbuild", "c8", "nyc", "uvu", "tsx", "ts-node", "react-scripts", "eslint", "prettier", "biome", "tsdown", "unbuild"])
+
 const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null => {
   let i = 0
   let recursive = false
@@ -210,6 +220,7 @@ const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null 
     if (sub === "test" || sub === "t") return { type: "script", pm, name: "test", recursive }
     if (sub === "exec" || sub === "dlx") return classifyTool(after, pm)
     if (PM_BUILTINS.pnpm.has(sub)) return null
+    if (KNOWN_BINS.has(sub)) return classifyTool(args.slice(i), pm)
     return { type: "script", pm, name: sub, recursive }
   }
   if (pm === "yarn") {
@@ -231,6 +242,7 @@ const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null 
     }
     if (sub === "dlx" || sub === "exec") return classifyTool(after, pm)
     if (PM_BUILTINS.yarn.has(sub)) return null
+    if (KNOWN_BINS.has(sub)) return classifyTool(args.slice(i), pm)
     return { type: "script", pm, name: sub, recursive }
   }
   // bun
@@ -244,6 +256,7 @@ const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null 
   if (sub === "test") return { type: "tool", tool: "bun-test", args: after, pm }
   if (sub === "x") return classifyTool(after, pm)
   if (PM_BUILTINS.bun.has(sub) || /\.(m?[jt]sx?|cjs)$/.test(sub)) return null
+  if (KNOWN_BINS.has(sub)) return classifyTool(args.slice(i), pm)
   return { type: "script", pm, name: sub, recursive }
 }
 
@@ -259,14 +272,24 @@ const classifyTool = (tokens: ReadonlyArray<string>, pm: PmName | null): Classif
   const args = tokens.slice(1)
   if (tool === "turbo") {
     const runAt = args[0] === "run" ? 1 : 0
-    const name = args.slice(runAt).find((a) => !a.startsWith("-"))
-    return name ? { type: "script", pm: "turbo", name, recursive: true } : null
+    const names: Array<string> = []
+    const rest = args.slice(runAt)
+    for (let k = 0; k < rest.length; k++) {
+      const a = rest[k]
+      if (a.startsWith("-")) {
+        if (!a.includes("=") && ["--filter", "-F", "--concurrency", "--cache-dir", "--output-logs", "--log-order", "--env-mode", "--cache", "--team", "--token", "--graph"].includes(a)) k++
+        continue
+      }
+      names.push(a)
+    }
+    return names.length > 0 ? { type: "script", pm: "turbo", name: names[0], recursive: true, names } : null
   }
   if (tool === "nx") {
     const t = args.findIndex((a) => a === "-t" || a === "--target" || a === "--targets" || a.startsWith("--target=") || a.startsWith("--targets="))
     if ((args[0] === "run-many" || args[0] === "affected") && t !== -1) {
       const value = args[t].includes("=") ? args[t].split("=")[1] : args[t + 1]
-      return value ? { type: "script", pm: "nx", name: value.split(",")[0], recursive: true } : null
+      const names = value ? value.split(",").filter((v) => v !== "") : []
+      return names.length > 0 ? { type: "script", pm: "nx", name: names[0], recursive: true, names } : null
     }
     if (args[0] === "run" && args[1]?.includes(":")) return { type: "script", pm: "nx", name: args[1].split(":")[1], recursive: false }
     if (args[0] && !args[0].startsWith("-") && args[0] !== "run") return { type: "script", pm: "nx", name: args[0], recursive: false }
