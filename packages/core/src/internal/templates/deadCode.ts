@@ -1,0 +1,138 @@
+/**
+ * `dead-code`: a module-level declaration that is not exported and whose name appears nowhere else
+ * in the file (not even in comments or strings) is removed, with its attached comments (tech-debt;
+ * the validate stage's build/typecheck and tests confirm it).
+ *
+ * Safe when:
+ * - the file is a module (ES `import`/`export`, or CommonJS `require`/`module.exports`/`exports.`), so
+ *   top-level bindings are private to it (in a classic script they would be globals);
+ * - the file contains no `eval`, `new Function` or `with`, which could reach the name dynamically;
+ * - the declaration is a function (not overloaded), a class without decorators, `static` members or a
+ *   computed heritage, a TS `type`/`interface`, or a `const`/`let` with one declarator whose initializer has
+ *   no side effects (literals, functions, arrows, object/array literals of those);
+ * - the declaration occupies whole lines (nothing else shares them).
+ */
+import type { SyntaxNode } from "../treeSitter.js"
+import { type FileInfo, type Finding, isModule, type Template, unparen } from "./shared.js"
+
+/** An initializer whose evaluation has no observable effect. */
+const isInert = (node: SyntaxNode): boolean => {
+  const n = unparen(node)
+  switch (n.type) {
+    case "string":
+    case "number":
+    case "true":
+    case "false":
+    case "null":
+    case "undefined":
+    case "regex":
+    case "arrow_function":
+    case "function_expression":
+    case "function":
+      return true
+    case "template_string":
+      return !n.namedChildren.some((c) => c.type === "template_substitution")
+    case "unary_expression":
+      return ["-", "+", "!"].includes(n.children[0]?.type ?? "") && isInert(n.namedChildren[0]!)
+    case "array":
+      return n.namedChildren.every((c) => c.type === "comment" || isInert(c))
+    case "object":
+      return n.namedChildren.every((c) => {
+        if (c.type === "comment" || c.type === "method_definition") return true
+        if (c.type !== "pair") return false
+        const key = c.childForFieldName("key")
+        return key !== null && key.type !== "computed_property_name" && isInert(c.childForFieldName("value")!)
+      })
+    case "as_expression":
+    case "satisfies_expression":
+      return isInert(n.namedChildren[0]!)
+    default:
+      return false
+  }
+}
+
+/** The name a removable declaration binds, or `null` when it is not removable. */
+const declaredName = (stmt: SyntaxNode): SyntaxNode | null => {
+  switch (stmt.type) {
+    case "function_declaration":
+    case "generator_function_declaration":
+    case "type_alias_declaration":
+    case "interface_declaration":
+      return stmt.childForFieldName("name")
+    case "class_declaration": {
+      if (stmt.children.some((c) => c.type === "decorator")) return null
+      const body = stmt.childForFieldName("body")
+      if (!body || body.namedChildren.some((m) => m.type === "class_static_block" || m.children.some((c) => c.type === "static") || m.type === "decorator" || m.children.some((c) => c.type === "decorator"))) return null
+      const heritage = stmt.namedChildren.find((c) => c.type === "class_heritage")
+      if (heritage && !/^(?:extends|implements)\s+[\w$.]+(?:<[^()]*>)?(?:\s+implements\s+[\w$.,\s<>]+)?$/.test(heritage.text.trim())) return null
+      return stmt.childForFieldName("name")
+    }
+    case "lexical_declaration": {
+      const declarators = stmt.namedChildren.filter((c) => c.type === "variable_declarator")
+      if (declarators.length !== 1) return null
+      const name = declarators[0]!.childForFieldName("name")
+      const value = declarators[0]!.childForFieldName("value")
+      if (!name || name.type !== "identifier" || (value && !isInert(value))) return null
+      return name
+    }
+    default:
+      return null
+  }
+}
+
+const find = (file: FileInfo): Array<Finding> => {
+  if (!isModule(file) || /\beval\s*\(|\bnew\s+Function\b|\bwith\s*\(/.test(file.text)) return []
+  const out: Array<Finding> = []
+  const statements = file.root.namedChildren
+  for (let i = 0; i < statements.length; i++) {
+    const stmt = statements[i]!
+    const name = declaredName(stmt)
+    if (!name) continue
+    const escaped = name.text.replace(/\$/g, "\\$")
+    const occurrences = file.text.match(new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`, "g"))?.length ?? 0
+    if (occurrences !== 1) continue
+    // Whole lines only.
+    const lineStart = file.text.lastIndexOf("\n", stmt.startIndex - 1) + 1
+    if (file.text.slice(lineStart, stmt.startIndex).trim() !== "") continue
+    let lineEnd = file.text.indexOf("\n", stmt.endIndex)
+    if (lineEnd < 0) lineEnd = file.text.length
+    if (file.text.slice(stmt.endIndex, lineEnd).trim() !== "") continue
+    // Attached comments: directly above, no blank line in between.
+    let start = lineStart
+    for (let j = i - 1; j >= 0; j--) {
+      const c = statements[j]!
+      if (c.type !== "comment" || /\n[ \t]*\n/.test(file.text.slice(c.endIndex, start))) break
+      const cStart = file.text.lastIndexOf("\n", c.startIndex - 1) + 1
+      if (file.text.slice(cStart, c.startIndex).trim() !== "") break
+      start = cStart
+    }
+    out.push({
+      node: stmt,
+      rationale: `\`${name.text}\` is declared at module level, not exported, and never referenced in ${file.path}.`,
+      benefit: 0.2,
+      risk: "low",
+      confidence: 0.6,
+      edits: () => {
+        let end = Math.min(lineEnd + 1, file.text.length)
+        // Avoid leaving two blank lines where the declaration was.
+        const before = file.text.slice(0, start)
+        const blankBefore = start === 0 || /\n[ \t]*\n$/.test(before) || /^[ \t]*\n$/.test(before)
+        const nextLineEnd = file.text.indexOf("\n", end)
+        const nextLine = file.text.slice(end, nextLineEnd < 0 ? file.text.length : nextLineEnd + 1)
+        if (blankBefore && /^[ \t]*\n?$/.test(nextLine) && nextLine.length > 0) end += nextLine.length
+        return [{ start, end, text: "" }]
+      }
+    })
+  }
+  return out
+}
+
+export const deadCode: Template = {
+  id: "dead-code",
+  kind: "tech-debt",
+  title: "Remove an unused module-level declaration",
+  explanation:
+    "Safety: the file is a module, the declaration is not exported and its name occurs nowhere else in the file (no eval/with), and its initializer has no side effects; the build, typecheck and tests of the validate stage confirm the removal.",
+  prefilter: () => true,
+  find
+}
