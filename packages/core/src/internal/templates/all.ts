@@ -1,9 +1,10 @@
 /** The built-in templates, in plugin order. */
 import { deadCode } from "./deadCode.js"
 import { forOf } from "./forOf.js"
+import { jsonHoist } from "./jsonHoist.js"
 import { regexpHoist } from "./regexpHoist.js"
 import { setMembership } from "./setMembership.js"
 import type { Template } from "./shared.js"
 import { stringJoin } from "./stringJoin.js"
 
-export const all: ReadonlyArray<Template> = [setMembership, regexpHoist, stringJoin, forOf, deadCode]
+export const all: ReadonlyArray<Template> = [setMembership, jsonHoist, regexpHoist, stringJoin, forOf, deadCode]
