@@ -1,0 +1,215 @@
+/**
+ * Durable runs: a run is an `effect/workflow` workflow whose stages are
+ * activities. The cluster workflow engine stores every activity result in
+ * SQL, so after a crash or restart a run resumes and completed stages are
+ * replayed from storage instead of being executed again.
+ *
+ * @since 0.1.0
+ */
+import { ClusterWorkflowEngine, SingleRunner } from "effect/cluster"
+import { NodeCrypto } from "@effect/platform-node"
+import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
+import type { SqlClient } from "effect/sql/SqlClient"
+import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
+import { budgetExceeded, type ServerError } from "./ServerError.js"
+import { type StageInput, StageFailure, Stages } from "./Stages.js"
+import { type Repo, type Run, stageNames, Store } from "./Store.js"
+
+/**
+ * The name of this process in run and stage records (`host:pid` by default).
+ *
+ * @since 0.1.0
+ */
+export class RunnerName extends Context.Reference<string>("@ratchet/server/RunnerName", {
+  defaultValue: () => `${process.env.HOSTNAME ?? "local"}:${process.pid}`
+}) {}
+
+/**
+ * The run workflow; its execution id is derived from the run id.
+ *
+ * @since 0.1.0
+ */
+export const RunWorkflow = Workflow.make("ratchet/Run", {
+  payload: { runId: Schema.String },
+  idempotencyKey: ({ runId }) => runId
+})
+
+/** The day (YYYY-MM-DD) of `ms` in `timezone`. @since 0.1.0 */
+export const dayIn = (ms: number, timezone: string): string => {
+  const zone = DateTime.zoneMakeNamed(timezone)
+  const dt = DateTime.makeZonedUnsafe(ms, { timeZone: zone._tag === "Some" ? zone.value : DateTime.zoneMakeNamedUnsafe("UTC") })
+  const p = DateTime.toParts(dt)
+  return `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`
+}
+
+const stageOutput = Schema.Json
+
+const runBody = (runId: string) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const stages = yield* Stages
+    const runner = yield* RunnerName
+
+    const begin = yield* Activity.make({
+      name: "begin",
+      success: Schema.Boolean,
+      execute: Effect.gen(function* () {
+        const run = yield* store.getRun(null, runId)
+        if (run.cancelRequested) return false
+        yield* store.setRunStatus(runId, "running", { runner })
+        yield* store.appendEvent(runId, "run.started", { runner })
+        return true
+      }).pipe(Effect.orDie)
+    })
+
+    const finish = (status: "succeeded" | "failed" | "cancelled", error: string | null) =>
+      Activity.make({
+        name: `finish-${status}`,
+        execute: Effect.gen(function* () {
+          yield* store.setRunStatus(runId, status, { error })
+          yield* store.appendEvent(runId, `run.${status}`, { error })
+        }).pipe(Effect.orDie)
+      })
+
+    if (!begin) return yield* finish("cancelled", "cancelled before start")
+
+    const previous: Record<string, Schema.Json> = {}
+    for (const stage of stageNames) {
+      // Cancellation and budgets are checked between stages (cancel is monotonic, so a replay sees the same or a later state).
+      const run: Run = yield* Effect.orDie(store.getRun(null, runId))
+      if (run.cancelRequested) return yield* finish("cancelled", `cancelled before ${stage}`)
+      const repo: Repo = yield* Effect.orDie(store.getRepo(null, run.repoId))
+      const today = dayIn(yield* Clock.currentTimeMillis, repo.settings.timezone)
+      const used = yield* Effect.orDie(store.usage(repo.id, today))
+      if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
+        return yield* finish("failed", budgetExceeded(repo.id, `compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up before ${stage}; raise computeMinutesPerDay or wait for tomorrow`).message)
+      }
+      const input: StageInput = {
+        runId,
+        repo: { id: repo.id, name: repo.name, url: repo.url, path: repo.path, defaultBranch: repo.defaultBranch },
+        budgets: { candidatesPerRun: repo.settings.budgets.candidatesPerRun, proposalsPerRun: repo.settings.budgets.proposalsPerRun },
+        provider: repo.settings.provider,
+        model: repo.settings.model,
+        previous: { ...previous }
+      }
+      const result = yield* Activity.make({
+        name: stage,
+        success: stageOutput,
+        error: StageFailure,
+        execute: Effect.gen(function* () {
+          const started = yield* Clock.currentTimeMillis
+          const executions = yield* Effect.orDie(store.stageStarted(runId, stage, runner))
+          yield* Effect.orDie(store.appendEvent(runId, "stage.started", { stage, executions, runner }))
+          const exit = yield* Effect.exit(stages[stage](input))
+          const elapsed = (yield* Clock.currentTimeMillis) - started
+          yield* Effect.orDie(store.addUsage(repo.id, today, { computeMs: elapsed, runs: 0 }))
+          if (exit._tag === "Failure") {
+            const err = exit.cause.reasons.find((r) => r._tag === "Fail")
+            const failure = err?._tag === "Fail" ? err.error : new StageFailure({ stage, detail: String(exit.cause), setup: false })
+            yield* Effect.orDie(store.stageFinished(runId, stage, { ok: false, error: failure.detail }))
+            yield* Effect.orDie(store.appendEvent(runId, "stage.failed", { stage, error: failure.detail }))
+            if (failure.setup) yield* Effect.orDie(store.recordSetup(repo.id, false, `${stage}: ${failure.detail}`))
+            return yield* Effect.fail(failure)
+          }
+          const output = exit.value
+          if (stage === "baseline") yield* Effect.orDie(store.recordSetup(repo.id, true, null))
+          yield* Effect.orDie(persist(store, runId, repo, stage, output))
+          yield* Effect.orDie(store.stageFinished(runId, stage, { ok: true, output }))
+          yield* Effect.orDie(store.appendEvent(runId, "stage.completed", { stage, durationMs: elapsed }))
+          return output
+        })
+      }).pipe(Effect.result)
+      if (result._tag === "Failure") return yield* finish("failed", result.failure.message)
+      previous[stage] = result.success
+    }
+    return yield* finish("succeeded", null)
+  })
+
+const persist = (store: Store["Service"], runId: string, repo: Repo, stage: string, output: Schema.Json): Effect.Effect<void, ServerError> =>
+  Effect.gen(function* () {
+    const o = (output ?? {}) as any
+    if (stage === "scan" && Array.isArray(o.opportunities)) {
+      yield* store.setRunCounts(runId, { candidates: Math.min(o.opportunities.length, repo.settings.budgets.candidatesPerRun) })
+    }
+    if (stage === "validate" && Array.isArray(o.attempts)) {
+      for (const a of o.attempts) yield* store.addAttempt(runId, String(a.id), a)
+    }
+    if (stage === "package" && Array.isArray(o.proposals)) {
+      const proposals = o.proposals.slice(0, repo.settings.budgets.proposalsPerRun)
+      for (const p of proposals) {
+        const stored = yield* store.addProposal({ id: String(p.id), runId, repoId: repo.id, title: String(p.title ?? p.id), data: p })
+        if (typeof p.diff === "string") {
+          yield* store.putArtifact({ runId, proposalId: stored.id, name: `${stored.id}.diff`, mediaType: "text/x-diff", content: new TextEncoder().encode(p.diff) })
+        }
+        yield* store.appendEvent(runId, "proposal.created", { id: stored.id, title: stored.title, contentHash: stored.contentHash })
+      }
+      yield* store.setRunCounts(runId, { proposals: proposals.length })
+    }
+  })
+
+/**
+ * Registers the run workflow with the engine (needs `Store`, `Stages`).
+ *
+ * @since 0.1.0
+ */
+export const workflowLayer = RunWorkflow.toLayer(({ runId }) => runBody(runId))
+
+/**
+ * The embedded single-process workflow engine on the SQL database.
+ *
+ * @since 0.1.0
+ */
+export const engineLayer: Layer.Layer<WorkflowEngine.WorkflowEngine, never, SqlClient> = ClusterWorkflowEngine.layer.pipe(
+  Layer.provide(SingleRunner.layer({ runnerStorage: "memory" })),
+  Layer.provide(NodeCrypto.layer),
+  Layer.orDie
+)
+
+/**
+ * Starting, cancelling and recovering runs.
+ *
+ * @since 0.1.0
+ */
+export class Runs extends Context.Service<Runs, {
+  /** Creates a queued run and hands it to the workflow engine. Fails when the repository is paused or out of budget. */
+  readonly start: (orgId: string | null, repoId: string, trigger: string, id?: string) => Effect.Effect<Run, ServerError>
+  readonly cancel: (orgId: string, runId: string) => Effect.Effect<Run, ServerError>
+  /** Re-submits unfinished runs (idempotent: the engine joins executions that exist). */
+  readonly recover: Effect.Effect<number, ServerError>
+}>()("@ratchet/server/Runs") {
+  /** @since 0.1.0 */
+  static readonly layer: Layer.Layer<Runs, never, Store | WorkflowEngine.WorkflowEngine> = Layer.effect(Runs, Effect.gen(function* () {
+    const store = yield* Store
+    const engine = yield* WorkflowEngine.WorkflowEngine
+    const submit = (runId: string) =>
+      RunWorkflow.execute({ runId }, { discard: true }).pipe(Effect.provideService(WorkflowEngine.WorkflowEngine, engine), Effect.asVoid)
+    return Runs.of({
+      start: Effect.fn("Runs.start")(function* (orgId, repoId, trigger, id) {
+        const repo = yield* store.getRepo(orgId, repoId)
+        if (repo.settings.paused) {
+          return yield* Effect.fail(budgetExceeded(repo.id, `paused: ${repo.settings.pausedReason ?? "no reason recorded"}`))
+        }
+        const today = dayIn(yield* Clock.currentTimeMillis, repo.settings.timezone)
+        const used = yield* store.usage(repo.id, today)
+        if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
+          return yield* Effect.fail(budgetExceeded(repo.id, `the compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up; raise budgets.computeMinutesPerDay or wait until tomorrow (${repo.settings.timezone})`))
+        }
+        const run = yield* store.createRun(repo.id, trigger, id)
+        yield* store.addUsage(repo.id, today, { computeMs: 0, runs: 1 })
+        yield* store.appendEvent(run.id, "run.queued", { trigger })
+        yield* submit(run.id)
+        return run
+      }),
+      cancel: Effect.fn("Runs.cancel")(function* (orgId, runId) {
+        const run = yield* store.requestCancel(orgId, runId)
+        yield* store.appendEvent(runId, "run.cancel-requested", {})
+        return run
+      }),
+      recover: Effect.gen(function* () {
+        const ids = yield* store.unfinishedRuns
+        yield* Effect.forEach(ids, submit, { discard: true })
+        return ids.length
+      })
+    })
+  }))
+}

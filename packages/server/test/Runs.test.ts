@@ -1,0 +1,94 @@
+import { expect, layer } from "@effect/vitest"
+import { Duration, Effect, Layer } from "effect"
+import * as Database from "../src/Database.js"
+import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
+import { Stages } from "../src/Stages.js"
+import { type Run, Store } from "../src/Store.js"
+
+const waitFor = (runId: string, done: (run: Run) => boolean) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    for (let i = 0; i < 400; i++) {
+      const run = yield* store.getRun(null, runId)
+      if (done(run)) return run
+      yield* Effect.sleep(Duration.millis(25))
+    }
+    return yield* Effect.die(new Error(`run ${runId} did not reach the expected state`))
+  })
+
+const finished = (r: Run) => r.status === "succeeded" || r.status === "failed" || r.status === "cancelled"
+
+const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
+const app = Runs.layer.pipe(
+  Layer.provideMerge(workflowLayer),
+  Layer.provide(Stages.layerTest({ delay: Duration.millis(5) })),
+  Layer.provideMerge(base)
+)
+
+layer(app, { timeout: 60_000, excludeTestServices: true })("Runs (in process, PGlite)", (it) => {
+  it.effect("a failing stage fails the run with its reason; earlier stages ran once", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const runs = yield* Runs
+      const { orgId } = yield* store.bootstrap(undefined)
+      const repo = yield* store.createRepo(orgId, { name: "r1-fail-validate", url: null, path: "/tmp/r1", defaultBranch: "main" })
+      const run = yield* runs.start(orgId, repo.id, "api")
+      expect(run.status).toBe("queued")
+      const done = yield* waitFor(run.id, finished)
+      expect(done.status).toBe("failed")
+      expect(done.error).toContain("fake validate failure")
+      expect(done.stages.map((s) => [s.stage, s.status, s.executions])).toEqual([
+        ["detect", "succeeded", 1],
+        ["baseline", "succeeded", 1],
+        ["scan", "succeeded", 1],
+        ["patchgen", "succeeded", 1],
+        ["validate", "failed", 1]
+      ])
+      expect(done.counts.candidates).toBe(3)
+      const events = yield* store.eventsAfter(run.id, 0)
+      expect(events[0].type).toBe("run.queued")
+      expect(events.at(-1)?.type).toBe("run.failed")
+    }))
+
+  it.effect("a paused repository refuses new runs with the reason", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const runs = yield* Runs
+      const { orgId } = yield* store.bootstrap(undefined)
+      const repo = yield* store.createRepo(orgId, { name: "r2", url: null, path: "/tmp/r2", defaultBranch: "main" })
+      yield* store.updateSettings(orgId, repo.id, { paused: true })
+      const err = yield* Effect.flip(runs.start(orgId, repo.id, "api"))
+      expect(err.reason._tag).toBe("BudgetExceeded")
+      expect(err.message).toContain("paused by a user")
+    }))
+
+  it.effect("a run succeeds, stores proposals with diffs as artifacts, honours proposalsPerRun", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const runs = yield* Runs
+      const { orgId } = yield* store.bootstrap(undefined)
+      const repo = yield* store.createRepo(orgId, { name: "ok", url: null, path: "/tmp/ok", defaultBranch: "main" })
+      yield* store.updateSettings(orgId, repo.id, { proposalsPerRun: 2, candidatesPerRun: 2 })
+      const run = yield* runs.start(orgId, repo.id, "api")
+      const done = yield* waitFor(run.id, finished)
+      expect(done.status).toBe("succeeded")
+      expect(done.stages.every((s) => s.status === "succeeded" && s.executions === 1)).toBe(true)
+      expect(done.counts).toEqual({ candidates: 2, proposals: 2 })
+      const proposals = yield* store.listProposals(run.id)
+      expect(proposals).toHaveLength(2)
+      // Re-submitting a finished run is a no-op (same execution id).
+      expect(yield* runs.recover).toBe(0)
+    }))
+
+  it.effect("cancel before start ends the run as cancelled", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const runs = yield* Runs
+      const { orgId } = yield* store.bootstrap(undefined)
+      const repo = yield* store.createRepo(orgId, { name: "cx", url: null, path: "/tmp/cx", defaultBranch: "main" })
+      const run = yield* runs.start(orgId, repo.id, "api")
+      yield* runs.cancel(orgId, run.id)
+      const done = yield* waitFor(run.id, finished)
+      expect(done.status).toBe("cancelled")
+    }))
+})
