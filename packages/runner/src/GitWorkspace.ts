@@ -35,9 +35,9 @@
  * @since 0.1.0
  */
 import { createHash, randomUUID } from "node:crypto"
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { isIP } from "node:net"
-import { basename, join, resolve } from "node:path"
+import { basename, join, relative, resolve } from "node:path"
 import { type Context, Effect, Layer } from "effect"
 import { RatchetError, Workspace } from "@ratchet/core"
 import * as Dependencies from "./Dependencies.js"
@@ -194,6 +194,8 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
       const warnings: Array<string> = []
       let commit: string | null = null
       let mirror: string | null = null
+      // A source inside a repository (e.g. a package of a monorepo): the workspace root is that sub-directory of the worktree.
+      let subdir = ""
 
       yield* Effect.addFinalizer(() =>
         Effect.promise(async () => {
@@ -238,6 +240,7 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
             )
           }
           commit = resolved.stdout
+          if (bare.stdout !== "true") subdir = relative(top.stdout, realpathSync(source.path))
           mirror = yield* mirrorFor(top.stdout, source.path)
           const present = yield* Effect.promise(() => git(["cat-file", "-e", `${commit}^{commit}`], { cwd: mirror as string }))
           if (!present.ok) {
@@ -256,16 +259,21 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
         if (!added.ok) return yield* Effect.fail(RatchetError.ioFailure(path, `git worktree add failed: ${added.stderr}`))
       }
 
+      const root = subdir === "" ? path : join(path, subdir)
+      if (!existsSync(root)) {
+        return yield* Effect.fail(badSource(`${source.kind === "url" ? source.url : source.path}@${commit}`, `the directory ${subdir} does not exist at that commit (is it committed?)`, "commit the directory, or pass the repository root"))
+      }
+
       // dependencies: from the live baseline for a candidate, else from the (lockfile, pm) cache
-      const depKey = Dependencies.key(path, prepareOptions.packageManager)
+      const depKey = Dependencies.key(root, prepareOptions.packageManager)
       let reused = false
       const linked = yield* Effect.tryPromise({
         try: async () => {
-          if (depKey !== null && (await Dependencies.restore(cacheDir, depKey, path))) return true
+          if (depKey !== null && (await Dependencies.restore(cacheDir, depKey, root))) return true
           const from = prepareOptions.reuseFrom
           if (from && existsSync(from.path)) {
             const fromKey = from.dependencies?.key ?? Dependencies.key(from.path, prepareOptions.packageManager)
-            if (fromKey === depKey) return (await Dependencies.linkFrom(from.path, path)) > 0
+            if (fromKey === depKey) return (await Dependencies.linkFrom(from.path, root)) > 0
             warnings.push("the candidate's lockfile differs from the baseline's: dependencies were not reused")
           }
           return false
@@ -275,7 +283,7 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
       reused = linked
 
       return {
-        path,
+        path: root,
         commit,
         purpose: prepareOptions.purpose,
         dependencies: { key: depKey, reused },
