@@ -15,7 +15,7 @@ import type { SyntaxNode } from "../treeSitter.js"
 import {
   argumentsOf,
   calleeIs,
-  constDeclarator,
+  constDeclaratorOf,
   derivedName,
   enclosingFunction,
   enclosingLoop,
@@ -26,7 +26,7 @@ import {
   isPrimitiveLiteral,
   isShadowed,
   isWrite,
-  referencesOf,
+  refsTo,
   sameNode,
   semi,
   type Template,
@@ -97,7 +97,7 @@ const find = (file: FileInfo): Array<Finding> => {
     const first = argumentsOf(call)[0]
     if (!first || unparen(first).type !== "identifier") continue
     const name = unparen(first).text
-    const declarator = constDeclarator(file, name)
+    const declarator = constDeclaratorOf(file, unparen(first))
     if (!declarator || declarator.childForFieldName("type")) continue
     const value = declarator.childForFieldName("value")
     if (!value || !isJsonLiteral(value)) continue
@@ -110,7 +110,7 @@ const find = (file: FileInfo): Array<Finding> => {
     // All references: stringify arguments or primitive property reads.
     const sites: Array<SyntaxNode> = []
     let ok = true
-    for (const ref of referencesOf(file, name)) {
+    for (const ref of refsTo(file, declarator.childForFieldName("name")!)) {
       const site = stringifyCall(ref)
       if (site) {
         if (argumentsOf(site).slice(1).map((a) => a.text).join(", ") === argsText) sites.push(site)

@@ -23,6 +23,7 @@ import {
   isProvableArray,
   isShadowed,
   mentions,
+  resolve,
   methodName,
   methodReceiver,
   semi,
@@ -65,13 +66,11 @@ const rootOf = (node: SyntaxNode): SyntaxNode | null => {
  * only its own locals and call only functions that pass this check too; objects and classes declared here
  * (whose methods could write shared state through `this`) are refused.
  */
-const writesOnlyLocals = (file: FileInfo, name: string, visited: Set<string> = new Set()): boolean => {
-  if (visited.has(name)) return true
-  visited.add(name)
-  const bindings = bindingsOf(file, name)
-  if (bindings.length === 0) return true // a global
-  if (bindings.length !== 1) return false
-  const binding = bindings[0]!
+const writesOnlyLocals = (file: FileInfo, ref: SyntaxNode, visited: Set<number> = new Set()): boolean => {
+  const binding = resolve(file, ref)
+  if (!binding) return bindingsOf(file, ref.text).length === 0 // a global, or ambiguous
+  if (visited.has(binding.startIndex)) return true
+  visited.add(binding.startIndex)
   const parent = binding.parent!
   let fn: SyntaxNode | null = null
   if (isFunction(parent)) fn = parent
@@ -93,15 +92,15 @@ const writesOnlyLocals = (file: FileInfo, name: string, visited: Set<string> = n
   for (const w of writes) {
     const target = w.type === "update_expression" ? w.childForFieldName("argument") : w.childForFieldName("left")
     if (!target || target.type !== "identifier") return false
-    const local = bindingsOf(file, target.text)
-    if (local.length !== 1 || !within(local[0]!, fn)) return false
+    const local = resolve(file, target)
+    if (!local || !within(local, fn)) return false
   }
   for (const inner of fn.descendantsOfType("call_expression")) {
     const innerRoot = rootOf(inner.childForFieldName("function")!)
     if (!innerRoot) return false
-    const local = bindingsOf(file, innerRoot.text)
-    if (local.length === 1 && within(local[0]!, fn)) continue
-    if (!writesOnlyLocals(file, innerRoot.text, visited)) return false
+    const local = resolve(file, innerRoot)
+    if (local && within(local, fn) && !isFunction(local.parent!) && unparen(local.parent!.childForFieldName("value") ?? local).type !== "arrow_function") continue
+    if (!writesOnlyLocals(file, innerRoot, visited)) return false
   }
   return true
 }
@@ -141,7 +140,7 @@ const find = (file: FileInfo): Array<Finding> => {
     if (!args || args.type !== "arguments" || containsAny(callee, FORBIDDEN) || containsAny(args, FORBIDDEN)) continue
     if (target && mentions(file, call, target.text)) continue
     const root = rootOf(callee)
-    if (!root || !writesOnlyLocals(file, root.text)) continue
+    if (!root || !writesOnlyLocals(file, root)) continue
     const theTarget = target
     const theBody = body
     out.push({

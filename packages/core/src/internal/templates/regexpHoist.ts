@@ -16,8 +16,7 @@
 import type { SyntaxNode } from "../treeSitter.js"
 import {
   argumentsOf,
-  bindingsOf,
-  constDeclarator,
+  constDeclaratorOf,
   enclosingFunction,
   enclosingLoop,
   type FileInfo,
@@ -27,7 +26,7 @@ import {
   methodName,
   moduleInsertionPoint,
   parentOf,
-  referencesOf,
+  refsTo,
   sameNode,
   semi,
   type Template
@@ -106,9 +105,9 @@ const find = (file: FileInfo): Array<Finding> => {
       if (!name || name.type !== "identifier" || declarator.childForFieldName("type")) continue
       let value = declarator.childForFieldName("value")
       while (value && value.type === "parenthesized_expression") value = value.namedChildren[0]!
-      if (!sameNode(value, node) || !sameNode(constDeclarator(file, name.text), declarator)) continue
-      const refs = referencesOf(file, name.text)
-      if (refs.length === 0 || !refs.every(isSafeUse) || bindingsOf(file, name.text).length !== 1) continue
+      if (!sameNode(value, node) || !sameNode(constDeclaratorOf(file, name), declarator)) continue
+      const refs = refsTo(file, name)
+      if (refs.length === 0 || !refs.every(isSafeUse)) continue
       const upper = upperSnake(name.text)
       baseName = /(?:RE|REGEX|REGEXP|PATTERN)$/.test(upper) ? upper : `${upper}_RE`
     }

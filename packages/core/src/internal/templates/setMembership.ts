@@ -15,7 +15,7 @@
 import type { SyntaxNode } from "../treeSitter.js"
 import {
   argumentsOf,
-  constDeclarator,
+  constDeclaratorOf,
   derivedName,
   enclosingLoop,
   type FileInfo,
@@ -30,7 +30,7 @@ import {
   methodName,
   methodReceiver,
   parentOf,
-  referencesOf,
+  refsTo,
   sameNode,
   semi,
   type Template,
@@ -88,7 +88,7 @@ const find = (file: FileInfo): Array<Finding> => {
     if (args.length !== 1 || args[0]!.type === "spread_element") continue
     const loop = enclosingLoop(call)
     if (!loop) continue
-    const declarator = constDeclarator(file, receiver.text)
+    const declarator = constDeclaratorOf(file, receiver)
     if (!declarator || declarator.endIndex > loop.startIndex) continue
     const statement = declarator.parent!
     if (statement.parent?.type !== "program" && statement.parent?.type !== "statement_block") continue
@@ -109,7 +109,7 @@ const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
   for (const { declarator, sites, loop } of groups.values()) {
     const name = declarator.childForFieldName("name")!.text
-    if (!referencesOf(file, name).every(isReadOnlyArrayUse)) continue
+    if (!refsTo(file, declarator.childForFieldName("name")!).every(isReadOnlyArrayUse)) continue
     const statement = declarator.parent!
     const first = sites[0]!
     out.push({

@@ -386,9 +386,8 @@ export const isProvableArray = (file: FileInfo, node: SyntaxNode, depth = 0): bo
     return false
   }
   if (n.type === "identifier" && depth < 4) {
-    const bindings = bindingsOf(file, n.text)
-    if (bindings.length !== 1) return false
-    const binding = bindings[0]!
+    const binding = resolve(file, n)
+    if (!binding) return false
     const parent = binding.parent!
     if (parent.type === "variable_declarator" && sameNode(parent.childForFieldName("name"), binding)) {
       if (isArrayType(parent.childForFieldName("type"))) return true
@@ -600,3 +599,106 @@ export const semi = (file: FileInfo): string => (usesSemicolons(file) ? ";" : ""
 
 /** Whether the file is TypeScript (type annotations allowed in generated code). */
 export const isTs = (file: FileInfo): boolean => file.language === "typescript" || file.language === "tsx"
+
+// ---------------------------------------------------------------------------------------------
+// Lexical scopes (an approximation of ES scoping that is exact for the declarations templates rewrite)
+
+const BLOCK_SCOPES = new Set(["statement_block", "program", "switch_body", "class_static_block"])
+const PATTERN_TYPES = new Set(["array_pattern", "object_pattern", "rest_pattern", "pair_pattern", "assignment_pattern", "object_assignment_pattern", "shorthand_property_identifier_pattern"])
+
+const nearest = (node: SyntaxNode, test: (n: SyntaxNode) => boolean): SyntaxNode | null => {
+  let n = node.parent
+  while (n && !test(n)) n = n.parent
+  return n
+}
+
+const functionScope = (node: SyntaxNode): SyntaxNode | null => nearest(node, (n) => isFunction(n) || n.type === "program")
+
+/** The node whose extent is the scope of a binding identifier (`null` when unknown). */
+export const scopeOf = (binding: SyntaxNode): SyntaxNode | null => {
+  let node = binding
+  let parent = node.parent
+  while (parent && PATTERN_TYPES.has(parent.type)) {
+    node = parent
+    parent = parent.parent
+  }
+  if (!parent) return null
+  switch (parent.type) {
+    case "variable_declarator": {
+      const declaration = parent.parent
+      if (!declaration) return null
+      if (declaration.type === "variable_declaration") return functionScope(declaration)
+      if (declaration.parent?.type === "for_statement") return declaration.parent
+      return nearest(declaration, (n) => BLOCK_SCOPES.has(n.type))
+    }
+    case "for_in_statement": {
+      const kind = parent.childForFieldName("kind")
+      if (!kind) return null
+      return kind.type === "var" ? functionScope(parent) : parent
+    }
+    case "formal_parameters":
+      return parent.parent
+    case "required_parameter":
+    case "optional_parameter":
+      return parent.parent?.parent ?? null
+    case "arrow_function":
+    case "function_expression":
+    case "function":
+    case "generator_function":
+    case "class":
+    case "catch_clause":
+      return parent
+    case "function_declaration":
+    case "generator_function_declaration":
+    case "class_declaration":
+    case "abstract_class_declaration":
+      return nearest(parent, (n) => BLOCK_SCOPES.has(n.type))
+    case "import_specifier":
+    case "import_clause":
+    case "namespace_import":
+      return nearest(parent, (n) => n.type === "program")
+    default:
+      return null
+  }
+}
+
+/**
+ * The binding identifier a reference resolves to: the innermost scope containing `ref` that declares its
+ * name. `null` for globals, or when the name is declared twice in one scope (ambiguous).
+ */
+export const resolve = (file: FileInfo, ref: SyntaxNode): SyntaxNode | null => {
+  if (isBinding(ref)) return ref
+  let best: SyntaxNode | null = null
+  let bestScope: SyntaxNode | null = null
+  let ambiguous = false
+  for (const binding of bindingsOf(file, ref.text)) {
+    const scope = scopeOf(binding)
+    if (!scope) {
+      // Unknown declaration form in an enclosing position: refuse to guess.
+      ambiguous = true
+      continue
+    }
+    if (!within(ref, scope)) continue
+    if (!bestScope || (scope.startIndex >= bestScope.startIndex && scope.endIndex <= bestScope.endIndex && !sameNode(scope, bestScope))) {
+      best = binding
+      bestScope = scope
+      ambiguous = false
+    } else if (sameNode(scope, bestScope)) ambiguous = true
+  }
+  return ambiguous ? null : best
+}
+
+/** The references (non-binding identifiers) that resolve to `binding`. */
+export const refsTo = (file: FileInfo, binding: SyntaxNode): Array<SyntaxNode> =>
+  file.identifiers(binding.text).filter((id) => !isBinding(id) && sameNode(resolve(file, id), binding))
+
+/** The `const` declarator a reference resolves to (single declarator name, not a pattern), or `null`. */
+export const constDeclaratorOf = (file: FileInfo, ref: SyntaxNode): SyntaxNode | null => {
+  const binding = resolve(file, ref)
+  if (!binding) return null
+  const declarator = binding.parent
+  if (!declarator || declarator.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), binding)) return null
+  const declaration = declarator.parent
+  if (!declaration || declaration.type !== "lexical_declaration" || declaration.children[0]?.type !== "const") return null
+  return declarator
+}

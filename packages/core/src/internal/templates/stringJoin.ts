@@ -15,7 +15,6 @@
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import {
-  bindingsOf,
   derivedName,
   enclosingFunction,
   type FileInfo,
@@ -26,7 +25,8 @@ import {
   isShadowed,
   isTs,
   LOOP_TYPES,
-  referencesOf,
+  refsTo,
+  resolve,
   sameNode,
   semi,
   statementOf,
@@ -82,10 +82,10 @@ const find = (file: FileInfo): Array<Finding> => {
     const left = assign.childForFieldName("left")
     if (!left || left.type !== "identifier" || !appendOf(left)) continue
     const name = left.text
-    const bindings = bindingsOf(file, name)
-    if (bindings.length !== 1) continue
-    const declarator = bindings[0]!.parent!
-    if (declarator.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), bindings[0]!)) continue
+    const binding = resolve(file, left)
+    if (!binding) continue
+    const declarator = binding.parent!
+    if (declarator.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), binding)) continue
     const declaration = declarator.parent!
     if (declaration.type !== "lexical_declaration" || declaration.children[0]?.type !== "let") continue
     if (done.has(declaration.startIndex)) continue
@@ -98,7 +98,7 @@ const find = (file: FileInfo): Array<Finding> => {
     while (loop && !sameNode(loop.parent, block)) loop = loop.parent
     if (!loop || !LOOP_TYPES.has(loop.type) || loop.startIndex < declaration.endIndex) continue
     const home = enclosingFunction(declaration)
-    const refs = referencesOf(file, name)
+    const refs = refsTo(file, binding)
     const appends: Array<SyntaxNode> = []
     let ok = true
     for (const ref of refs) {
