@@ -157,6 +157,17 @@ interface Candidate {
   readonly scriptKnown: boolean
 }
 
+/** What a script body does, from its commands: test wins over build, typecheck and bench. */
+export const bodyCategory = (body: string): Category => {
+  const found = new Set<Category>()
+  for (const segment of splitOperators(body)) {
+    const c = classifyTokens(coreTokens(segment))
+    if (c) found.add(categoryOf(c))
+  }
+  for (const c of ["test", "build", "typecheck", "bench"] as const) if (found.has(c)) return c
+  return "other"
+}
+
 const slotOf = (category: Category): Slot | null =>
   category === "test" || category === "build" || category === "typecheck" || category === "bench" ? category : null
 
@@ -184,10 +195,7 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       const pkg = inputs.pkgAt(ci.cwd)
       const body = pkg?.scripts[c.name]
       scriptKnown = body !== undefined
-      if (body !== undefined && category === "other") {
-        const first = classifyTokens(coreTokens(splitOperators(body)[0] ?? ""))
-        if (first?.type === "tool") category = categoryOfTool(first.tool, first.args)
-      }
+      if (body !== undefined && category === "other") category = bodyCategory(body)
     }
     if (c.type === "script" && c.names && c.names.length > 1) {
       const slots = new Set(c.names.map((n) => slotOf(categoryOfScript(n))).filter((x): x is Slot => x !== null))

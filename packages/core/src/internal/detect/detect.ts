@@ -6,7 +6,7 @@ import { readCi } from "./ci.js"
 import { chooseCommands } from "./commands.js"
 import { detectFrameworks, detectTools } from "./frameworks.js"
 import { parseJson, readPackageJson, type PackageJson } from "./packageJson.js"
-import { detectPackageManager, lockfilesIn, type Lockfile } from "./packageManager.js"
+import { detectPackageManager, LOCKFILES, lockfilesIn, sniffLockfile, type Lockfile } from "./packageManager.js"
 import { RepoReader } from "./reader.js"
 import { DECOY_DIR, expandWorkspaces, findNestedLockfiles, readWorkspaces } from "./workspaces.js"
 import { isYamlMap } from "./yaml.js"
@@ -91,14 +91,20 @@ export const runDetection = (root: string, options: RunOptions = {}): RunResult 
 
   // Decoy and nested lockfiles.
   const excluded = new Set<string>([lockDir])
+  const nestedLockfiles: Array<Lockfile> = []
   for (const n of findNestedLockfiles(reader, excluded)) {
     if (packageDirs.includes(n.dir)) continue
     if (n.dir === projectDir || projectDir.startsWith(`${n.dir}/`)) continue
     if (DECOY_DIR.test(n.dir)) reader.warn(`${n.file}: lockfile inside a fixture/example/test directory; ignored (decoy)`)
-    else reader.warn(`${n.file}: lockfile outside the project${projectDir === "." ? " root" : ` (${projectDir})`}; ignored`)
+    else {
+      reader.warn(`${n.file}: lockfile outside the project${projectDir === "." ? " root" : ` (${projectDir})`}; not used`)
+      const base = n.file.slice(n.file.lastIndexOf("/") + 1)
+      const known = LOCKFILES.find((l) => l.file === base)
+      if (known && lockfiles.length === 0) nestedLockfiles.push(sniffLockfile(reader, n.file, known.pm))
+    }
   }
 
-  let pm = detectPackageManager(reader, { projectDir: pmDir, pkg: pmPkg, ci: ci.commands, setups: ci.setups, lockfiles })
+  let pm = detectPackageManager(reader, { projectDir: pmDir, pkg: pmPkg, ci: ci.commands, setups: ci.setups, lockfiles, nestedLockfiles })
   if (options.packageManager && options.packageManager !== pm.name) {
     pm = {
       name: options.packageManager,

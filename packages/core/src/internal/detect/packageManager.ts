@@ -99,6 +99,8 @@ export const detectPackageManager = (
     readonly ci: ReadonlyArray<CiCommand>
     readonly setups: ReadonlyArray<CiSetup>
     readonly lockfiles: ReadonlyArray<Lockfile>
+    /** Non-decoy lockfiles elsewhere in the tree: weak votes. */
+    readonly nestedLockfiles?: ReadonlyArray<Lockfile>
   }
 ): PackageManager => {
   const votes: Array<Vote> = []
@@ -137,6 +139,35 @@ export const detectPackageManager = (
       })
       if (Array.isArray(dePm)) break
     }
+  }
+
+  if (pkg) {
+    const engines = pkg.raw.engines
+    if (isYamlMap(engines)) {
+      for (const name of ["pnpm", "yarn", "bun"] as const) {
+        const range = engines[name]
+        if (typeof range === "string") {
+          votes.push({ pm: name, weight: 15, kind: "config", variant: name === "yarn" ? yarnVariant(range.replace(/^[\^~>=<\s]+/, "")) : null, evidence: { file: pkg.file, line: keyLine(pkg.text, name, "engines"), detail: `engines.${name}: ${range}` } })
+        }
+      }
+    }
+    const onlyAllow = Object.entries(pkg.scripts).find(([, body]) => /only-allow\s+(npm|pnpm|yarn|bun)\b/.test(body))
+    if (onlyAllow) {
+      const name = /only-allow\s+(npm|pnpm|yarn|bun)\b/.exec(onlyAllow[1])![1] as PmName
+      votes.push({ pm: name, weight: 30, kind: "config", evidence: { file: pkg.file, line: keyLine(pkg.text, onlyAllow[0], "scripts"), detail: `"${onlyAllow[0]}": "${onlyAllow[1]}"` } })
+    } else {
+      const mentions = new Map<PmName, string>()
+      for (const [name, body] of Object.entries(pkg.scripts)) {
+        const m = /(?:^|&&|;|\|\|)\s*(pnpm|yarn|bun)\s/.exec(body)
+        if (m && !mentions.has(m[1] as PmName)) mentions.set(m[1] as PmName, name)
+      }
+      for (const [name, script] of mentions) {
+        votes.push({ pm: name, weight: 10, kind: "config", evidence: { file: pkg.file, line: keyLine(pkg.text, script, "scripts"), detail: `script "${script}" runs ${name}` } })
+      }
+    }
+  }
+  for (const nested of args.nestedLockfiles ?? []) {
+    votes.push({ pm: nested.pm, weight: 5, kind: "config", evidence: { file: nested.file, detail: `${nested.detail} (nested, not in the project directory)` } })
   }
 
   for (const lock of args.lockfiles) {

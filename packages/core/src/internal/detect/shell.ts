@@ -296,6 +296,7 @@ const classifyTool = (tokens: ReadonlyArray<string>, pm: PmName | null): Classif
     return null
   }
   if (tool === "lerna" && args[0] === "run" && args[1]) return { type: "script", pm: "lerna", name: args[1], recursive: true }
+  if (tool === "node" && args[0] === "--run" && args[1]) return { type: "script", pm: pm ?? "npm", name: args[1], recursive: false }
   return { type: "tool", tool, args, pm }
 }
 
