@@ -555,6 +555,7 @@ export interface DecideOptions {
  * A decision at one point of a sequential comparison.
  *
  * - `faster`: the candidate is faster by more than the threshold, beyond noise; stop.
+ * - `slower`: the mirror image of `faster` — slower by more than the threshold, beyond noise; stop.
  * - `not-faster`: the data rule out a threshold-sized speedup, or the budget is spent; stop.
  * - `continue`: collect more samples (not at a planned look yet, or not clear yet).
  *
@@ -564,7 +565,7 @@ export interface DecideOptions {
  * @since 0.1.0
  */
 export interface Decision {
-  readonly verdict: "faster" | "not-faster" | "continue"
+  readonly verdict: "faster" | "slower" | "not-faster" | "continue"
   readonly change: number
   readonly ciLow: number
   readonly ciHigh: number
@@ -613,23 +614,34 @@ export const looks = (minSamples: number, maxSamples: number): ReadonlyArray<num
 }
 
 /**
- * The two-sided level spent at each look: alpha split in proportion to n^1.5 at each look (n samples per side),
- * so later looks, where the test has most power, get more. The levels sum to alpha, so by the union bound the chance of a false
+ * The two-sided level spent at each look (alpha spending): the first look gets just enough to stop on a clear
+ * result (2.5× the smallest exact Mann–Whitney p at its size, at most alpha / 4); the rest is split in proportion to
+ * n^1.5 (n samples per side), so later looks, where the test has most power, get more. The levels sum to alpha, so by the union bound the chance of a false
  * "faster" at any look is at most alpha whatever the correlation between looks.
  *
  * @since 0.1.0
  */
 export const spending = (plan: ReadonlyArray<number>, alpha: number): ReadonlyArray<number> => {
-  const total = plan.reduce((s, n) => s + n ** 1.5, 0)
-  return plan.map((n) => (alpha * n ** 1.5) / total)
+  if (plan.length === 1) return [alpha]
+  // The first look gets just enough to be able to stop (an exact Mann–Whitney p of 2.5× its smallest possible value,
+  // i.e. at most one out-of-order pair), capped at alpha / 4; the rest is split in proportion to n^1.5.
+  const first = Math.min(alpha / 4, 2.5 * minimumExactP(plan[0], plan[0]))
+  const rest = plan.slice(1)
+  const total = rest.reduce((s, n) => s + n ** 1.5, 0)
+  return [first, ...rest.map((n) => ((alpha - first) * n ** 1.5) / total)]
 }
+
+/** The smallest two-sided exact Mann–Whitney p-value for sizes m, n: 2 / C(m + n, m). */
+const minimumExactP = (m: number, n: number): number =>
+  Math.min(1, 2 * Math.exp(logFactorial(m) + logFactorial(n) - logFactorial(m + n)))
 
 /**
  * Sequential decision for a baseline-vs-candidate comparison of timings (lower is better).
  *
  * Call it whenever a new pair of samples arrives: between planned looks it answers `continue`. At a look it accepts
  * (`faster`) only when the whole interval at the look's level lies below `-threshold` **and** the Mann–Whitney p is
- * below the look's level (both are stricter than the 95% interval / p < 0.05 they imply); it stops for futility
+ * below the look's level (both are stricter than the 95% interval / p < 0.05 they imply); `slower` is the mirror
+ * image above `+threshold`; it stops for futility
  * (`not-faster`) when that interval's lower end is above `-threshold`; at the budget anything not accepted is
  * `not-faster`. Throws a `RatchetError` (BadInput) on invalid samples or options.
  *
@@ -690,6 +702,9 @@ export const decide = (
   const summary = `change ${pct(change)} (95% CI ${pct(ciLow)} to ${pct(ciHigh)}), p = ${mw.pValue.toPrecision(2)}, ${n} samples per side`
   if (decisionHigh < -threshold && mw.pValue < lookAlpha && change < 0) {
     return { ...base, verdict: "faster", reason: `faster beyond noise: ${summary}` }
+  }
+  if (decisionLow > threshold && mw.pValue < lookAlpha && change > 0) {
+    return { ...base, verdict: "slower", reason: `slower beyond noise: ${summary}` }
   }
   if (decisionLow > -threshold) {
     return {
