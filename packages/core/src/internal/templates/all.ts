@@ -2,6 +2,7 @@
 import { deadCode } from "./deadCode.js"
 import { forOf } from "./forOf.js"
 import { jsonHoist } from "./jsonHoist.js"
+import { mapFilterFusion } from "./mapFilterFusion.js"
 import { mapIndex } from "./mapIndex.js"
 import { promiseAll } from "./promiseAll.js"
 import { regexpHoist } from "./regexpHoist.js"
@@ -9,4 +10,4 @@ import { setMembership } from "./setMembership.js"
 import type { Template } from "./shared.js"
 import { stringJoin } from "./stringJoin.js"
 
-export const all: ReadonlyArray<Template> = [setMembership, jsonHoist, regexpHoist, mapIndex, stringJoin, promiseAll, forOf, deadCode]
+export const all: ReadonlyArray<Template> = [setMembership, jsonHoist, mapFilterFusion, regexpHoist, mapIndex, stringJoin, promiseAll, forOf, deadCode]
