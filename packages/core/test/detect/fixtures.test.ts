@@ -194,6 +194,15 @@ describe("Detect golden fixtures", () => {
       expect(cmd(p, "test")).toEqual({ command: "npx jest --coverage=false", cwd: "." })
     }))
 
+  it.effect("CI runs a watch-mode vitest script: CI's command, made non-interactive with --run", () =>
+    Effect.gen(function* () {
+      const p = yield* detect("ci-vitest-watch")
+      expect(p.packageManager).toMatchObject({ name: "pnpm", version: "10.4.1" })
+      expect(cmd(p, "install")).toEqual({ command: "pnpm install", cwd: "." })
+      expect(cmd(p, "test")).toEqual({ command: "pnpm test --run", cwd: "." })
+      expect(cmd(p, "bench")).toEqual({ command: "pnpm run bench", cwd: "." })
+    }))
+
   it.effect("bench script present", () =>
     Effect.gen(function* () {
       const p = yield* detect("bench-script")

@@ -150,6 +150,18 @@ export const nonInteractive = (pm: PackageManager, pkg: PackageJson, body: strin
     .join(" && ")
 }
 
+/** True when only the last command of a script body watches, and it is vitest (so `--run` can be appended). */
+const vitestLast = (body: string): boolean => {
+  const segments = splitOperators(body).map((x) => x.trim()).filter((x) => x !== "")
+  const watching = segments.map((x) => unwatch(coreTokens(x)))
+  const lastIndex = segments.length - 1
+  return lastIndex >= 0 && watching.every((w, i) => (i === lastIndex ? w !== null && w[0] === "vitest" : w === null)) && !/[|>]/.test(segments[lastIndex])
+}
+
+/** Appends arguments for the script to a package-manager script invocation (`npm test -- --run`, `pnpm test --run`). */
+const appendArgs = (pm: PackageManager["name"], command: string, args: string): string =>
+  pm === "npm" && !/\s--(\s|$)/.test(command) ? `${command} -- ${args}` : `${command} ${args}`
+
 interface Candidate {
   readonly slot: Slot
   readonly ci: CiCommand
@@ -255,7 +267,7 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
         if (!c.classified.recursive && c.slot === "test") {
           const fixed = nonInteractive(pm, pkg, body)
           if (fixed) {
-            command = fixed
+            command = vitestLast(body) ? appendArgs(c.classified.pm as PackageManager["name"], command, "--run") : fixed
             evidence.push({ file: pkg.file, line: keyLine(pkg.text, c.classified.name, "scripts"), detail: "script runs in watch mode; made non-interactive" })
           }
         }
