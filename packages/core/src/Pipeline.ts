@@ -10,7 +10,7 @@
  * const report = Effect.gen(function* () {
  *   const config = yield* Config.loadConfig("/path/to/repo")
  *   return yield* Pipeline.run({ source: "/path/to/repo", config })
- * }) // provide Sandbox, Workspace, ArtifactStore, TestRunner, BenchRunner and PolicyCheck layers
+ * }) // provide Sandbox, Workspace, ArtifactStore, BenchRunner and PolicyCheck layers
  * ```
  *
  * @since 0.1.0
@@ -32,7 +32,6 @@ import type { RunReport, Stage } from "./Run.js"
 import type { Sandbox } from "./Sandbox.js"
 import * as Scan from "./Scan.js"
 import * as Templates from "./Templates.js"
-import type { TestRunner } from "./TestRunner.js"
 import * as Validate from "./Validate.js"
 import { Workspace } from "./Workspace.js"
 
@@ -54,6 +53,8 @@ export interface RunOptions {
   /** Validate at most this many candidates (default: `config.budget.candidates`, else 10). */
   readonly budgetCandidates?: number
   readonly runId?: string
+  /** Reads test results (`@ratchet/runner`'s `Baseline.testAdapter`). */
+  readonly testAdapter?: Baseline.TestAdapter
   readonly onProgress?: (progress: Progress) => void
 }
 
@@ -66,19 +67,18 @@ export const DEFAULT_CANDIDATES = 10
  * @since 0.1.0
  */
 export const blockingFailure = (report: RunReport["baseline"]): string | null => {
-  for (const step of report.steps) {
-    if (step.name === "bench") continue
-    if (step.name === "test") {
-      if (report.tests.passed === 0) {
-        return `the test step passed no test (exit ${step.exitCode ?? step.signal}${step.timedOut ? ", timed out" : ""}): a candidate cannot be proven without passing tests`
-      }
-      continue
-    }
-    if (step.exitCode !== 0) {
-      return `baseline ${step.name} failed (${step.timedOut ? "timed out" : `exit ${step.exitCode ?? step.signal}`}): ${step.reason ?? step.command}`
-    }
+  const test = report.steps.find((s) => s.name === "test")
+  if (test === undefined) return "the repository has no test command: a candidate cannot be proven without tests"
+  const broken = report.steps.find(
+    (s) => (s.name === "install" || s.name === "build") && s.outcome !== undefined && !["passed", "reused", "skipped"].includes(s.outcome)
+  )
+  if (broken) return `baseline ${broken.name} failed: ${broken.reason ?? `exit ${broken.exitCode ?? broken.signal}`}`
+  if (test.outcome === "skipped") return `the test step did not run: ${test.reason ?? report.reason ?? "an earlier step failed"}`
+  if (test.timedOut) return `baseline tests timed out: ${test.reason ?? ""}`.trim()
+  if (report.tests.passed === 0) {
+    return `the baseline passed no test (${test.reason ?? `exit ${test.exitCode ?? test.signal}`}): a candidate cannot be proven without passing tests`
   }
-  return report.reason && report.outcome && report.outcome !== "ok" && report.outcome !== "tests-failed" ? report.reason : null
+  return null
 }
 
 /**
@@ -102,7 +102,12 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
       yield* note("baseline", "preparing an isolated workspace")
       const handle = yield* workspace.prepare({ source: options.source, purpose: "baseline" })
       yield* note("baseline", `install, build, typecheck, test, bench in ${handle.path}`)
-      const baseline = yield* Baseline.baseline({ profile, workspace: handle, config })
+      const baseline = yield* Baseline.baseline({
+        profile,
+        workspace: handle,
+        config,
+        ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
+      })
       for (const step of baseline.steps) {
         yield* note("baseline", `${step.name}: exit ${step.exitCode ?? step.signal} in ${(step.durationMs / 1000).toFixed(1)} s`)
       }
@@ -137,8 +142,12 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
       const chosen = candidates.slice(0, budget)
       yield* note("patchgen", `${candidates.length} candidates; validating ${chosen.length} (budget ${budget})`)
 
-      const benchmarks =
-        profile.commands.bench !== null && chosen.length > 0 ? yield* (yield* BenchRunner).list(handle, profile) : []
+      const benchStep = baseline.steps.find((s) => s.name === "bench")
+      const benchUsable = profile.commands.bench !== null && benchStep !== undefined && benchStep.exitCode === 0
+      if (profile.commands.bench !== null && !benchUsable) {
+        yield* note("validate", `the bench step failed at baseline (${benchStep?.reason ?? "not run"}): candidates can only be accepted as tech-debt`)
+      }
+      const benchmarks = benchUsable && chosen.length > 0 ? yield* (yield* BenchRunner).list(handle, profile) : []
       if (profile.commands.bench !== null) yield* note("validate", `benchmarks: ${benchmarks.join(", ") || "none reported"}`)
 
       const maxProposals = config.budget?.proposals ?? Number.POSITIVE_INFINITY
@@ -151,7 +160,8 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
           baselineWorkspace: handle,
           source: options.source,
           benchmarks,
-          config
+          config,
+          ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
         })
         attempts.push(validation.attempt)
         yield* note("validate", `  ${validation.attempt.status}: ${validation.attempt.reason.split("\n")[0]}`)
@@ -176,5 +186,5 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
 ) => Effect.Effect<
   RunReport,
   RatchetError,
-  Sandbox | Workspace | ArtifactStore | TestRunner | BenchRunner | PolicyCheck
+  Sandbox | Workspace | ArtifactStore | BenchRunner | PolicyCheck
 >

@@ -1,8 +1,8 @@
 /**
  * Stage 5 — validate: apply a candidate in its own workspace, check policy, build, test and benchmark it.
  *
- * Order: policy (before anything runs) → apply → build → typecheck → tests (every test that passed
- * at baseline must pass; flaky ones are excluded) → benchmark baseline vs candidate, interleaved.
+ * Order: policy (before anything runs) → apply → build → typecheck → tests, run as the baseline
+ * stage runs them (every test that passed at baseline must pass; flaky ones are excluded) → benchmark baseline vs candidate, interleaved.
  * A performance candidate is accepted as a speedup only when a benchmark that measures the changed
  * code is faster beyond noise; with no such benchmark it can only be accepted as tech-debt, with
  * `benchmark: null`, never as a speedup.
@@ -24,8 +24,10 @@ import type { PolicyVerdict } from "./PolicyVerdict.js"
 import type { RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { BaselineReport } from "./Run.js"
-import { TestRunner } from "./TestRunner.js"
 import type { TestSummary } from "./TestSummary.js"
+import type { ArtifactStore } from "./ArtifactStore.js"
+import * as Baseline from "./Baseline.js"
+import type { Sandbox } from "./Sandbox.js"
 import { Workspace, type WorkspaceHandle } from "./Workspace.js"
 
 /** @since 0.1.0 */
@@ -38,6 +40,8 @@ export interface ValidateOptions {
   readonly source: string
   /** Benchmark names the bench command reports at baseline. */
   readonly benchmarks?: ReadonlyArray<string>
+  /** Reads test results (`@ratchet/runner`'s `Baseline.testAdapter`); required to compare per-test outcomes. */
+  readonly testAdapter?: Baseline.TestAdapter
   readonly config?: ResolvedConfig
 }
 
@@ -64,8 +68,6 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`
 /** A one-line summary of a benchmark comparison, as used in attempt reasons. */
 export const describeBenchmark = (b: BenchmarkResult): string =>
   `${b.name}: ${b.change <= 0 ? "" : "+"}${pct(b.change)} (95% CI ${pct(b.ciLow)} … ${pct(b.ciHigh)}, p = ${b.pValue.toPrecision(2)}, n = ${b.samples})`
-
-const tail = (text: string, lines = 12) => text.split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n")
 
 /**
  * Tests that passed at baseline and do not pass now (flaky tests excluded). `null` when the runner gave no
@@ -144,37 +146,49 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       }).pipe(Effect.result)
       if (applied._tag === "Failure") return yield* done("rejected", `does not apply: ${applied.failure}`)
 
-      // 3. Build and typecheck.
-      const runner = yield* TestRunner
-      for (const name of ["build", "typecheck"] as const) {
-        const step = yield* runner.step(handle, profile, name)
-        if (step && step.step.exitCode !== 0) {
-          const why = step.step.timedOut ? `timed out after ${Math.round(step.step.durationMs / 1000)} s` : `exit ${step.step.exitCode ?? step.step.signal}`
-          return yield* done("rejected", `${name} failed (${why}):\n${tail(step.outputTail)}`)
-        }
-      }
-
-      // 4. Tests.
+      // 3–4. Build, typecheck and tests: the baseline steps again, in the candidate workspace, without
+      // install (dependencies are reused) or bench (measured below, interleaved with the baseline).
       if (profile.commands.test === null) {
         return yield* done("rejected", "no test command: a candidate cannot be proven without tests")
       }
-      const run = yield* runner.run(handle, profile)
-      const broken = regressions(baseline.tests, run.tests)
+      const candidateProfile: RepoProfile = { ...profile, commands: { ...profile.commands, install: null, bench: null } }
+      const checked = yield* Effect.scoped(
+        Baseline.run({
+          profile: candidateProfile,
+          workspace: handle,
+          ...(options.config ? { config: options.config } : {}),
+          ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
+        })
+      )
+      const steps = checked.report.steps
+      for (const name of ["build", "typecheck"] as const) {
+        const step = steps.find((s) => s.name === name)
+        const before = baseline.steps.find((s) => s.name === name)
+        if (step && step.exitCode !== 0 && (before === undefined || before.exitCode === 0)) {
+          const why = step.timedOut ? "timed out" : `exit ${step.exitCode ?? step.signal}`
+          return yield* done("rejected", `${name} failed (${why}): ${step.reason ?? ""}`.trim())
+        }
+      }
+      const testStep = steps.find((s) => s.name === "test")
+      const tests = checked.report.tests
+      if (testStep === undefined || testStep.outcome === "skipped") {
+        return yield* done("rejected", `tests did not run: ${testStep?.reason ?? checked.report.reason ?? "unknown reason"}`)
+      }
+      const broken = regressions(baseline.tests, tests)
       if (broken !== null && broken.length > 0) {
         return yield* done("rejected", `tests failed: ${broken.slice(0, 10).join(", ")}${broken.length > 10 ? ` and ${broken.length - 10} more` : ""}`, {
-          tests: run.tests
+          tests
         })
       }
-      if (broken === null && (run.tests.failed > baseline.tests.failed || run.tests.passed < baseline.tests.passed)) {
+      if (broken === null && (tests.failed > baseline.tests.failed || tests.passed < baseline.tests.passed)) {
         return yield* done(
           "rejected",
-          `tests failed: ${run.tests.failed} failed / ${run.tests.passed} passed (baseline ${baseline.tests.failed} / ${baseline.tests.passed})\n${tail(run.outputTail)}`,
-          { tests: run.tests }
+          `tests failed: ${tests.failed} failed / ${tests.passed} passed (baseline ${baseline.tests.failed} / ${baseline.tests.passed}): ${testStep.reason ?? ""}`.trim(),
+          { tests }
         )
       }
-      if (run.tests.passed === 0 && baseline.tests.passed > 0) {
-        return yield* done("rejected", `tests failed: no test passed (exit ${run.step.exitCode})\n${tail(run.outputTail)}`, { tests: run.tests })
-      }
+      if (testStep.timedOut) return yield* done("rejected", `tests timed out: ${testStep.reason ?? ""}`.trim(), { tests })
+      const run = { tests }
 
       // 5. Benchmark the code the patch changes, if a benchmark measures it.
       const benchmarks = options.benchmarks ?? []
@@ -239,4 +253,4 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       )
     })
   )
-}) satisfies (options: ValidateOptions) => Effect.Effect<Validation, RatchetError, PolicyCheck | Workspace | TestRunner | BenchRunner>
+}) satisfies (options: ValidateOptions) => Effect.Effect<Validation, RatchetError, PolicyCheck | Workspace | Sandbox | ArtifactStore | BenchRunner>

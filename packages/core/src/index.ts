@@ -67,5 +67,3 @@ export * as Pipeline from "./Pipeline.js"
 export * as PolicyCheck from "./PolicyCheck.js"
 /** @since 0.1.0 */
 export * as Report from "./Report.js"
-/** @since 0.1.0 */
-export * as TestRunner from "./TestRunner.js"

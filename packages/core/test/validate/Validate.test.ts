@@ -10,7 +10,8 @@ import {
   PolicyCheck,
   type RepoProfile,
   type Run,
-  TestRunner,
+  Baseline,
+  Sandbox,
   Validate,
   Workspace
 } from "@ratchet/core"
@@ -111,6 +112,12 @@ const result = (name: string, change: number, verdict: "faster" | "slower" | "no
   }
 })
 
+/** A fake test adapter: the summary comes from `tests(workspacePath)`; the command runs in the scripted sandbox. */
+const adapterFor = (tests: (path: string) => typeof baselineTests): Baseline.TestAdapter => ({
+  plan: (input) => ({ command: input.command, env: {}, runner: "fake", notes: [] }),
+  read: (_plan, result) => tests(result.cwd)
+})
+
 const layers = (options: {
   policy?: PolicyCheck.PolicyCheck["Service"]["check"]
   tests?: (path: string) => typeof baselineTests
@@ -121,13 +128,18 @@ const layers = (options: {
     options.policy
       ? Layer.succeed(PolicyCheck.PolicyCheck, { check: options.policy })
       : PolicyCheck.PolicyCheck.layerTest(),
-    TestRunner.TestRunner.layerTest((ws) => (options.tests ?? (() => baselineTests))(ws.path)),
+    Sandbox.Sandbox.layerTest((o) => {
+      if (o.command !== "npm test") return undefined
+      const summary = (options.tests ?? (() => baselineTests))(o.cwd)
+      return { exitCode: summary.failed > 0 ? 1 : 0, output: `${summary.passed} passed` }
+    }),
     BenchRunner.BenchRunner.layerTest(["pick", "other"], options.bench ?? (() => [])),
     ArtifactStore.ArtifactStore.layerTest
   )
 
-const validate = (repo: string, c: Candidate.Candidate, bench = true) =>
+const validate = (repo: string, c: Candidate.Candidate, bench = true, tests?: (path: string) => typeof baselineTests) =>
   Validate.validate({
+    testAdapter: adapterFor(tests ?? (() => baselineTests)),
     candidate: c,
     profile: profile(bench),
     baseline,
@@ -169,13 +181,16 @@ describe("Validate.validate", () => {
 
   it.effect("rejects a candidate whose tests regress, naming them", () =>
     Effect.gen(function* () {
-      const v = yield* validate(makeRepo(), candidate()).pipe(
-        Effect.provide(
-          layers({
-            tests: () => ({ ...baselineTests, passed: 1, failed: 1, tests: [{ name: "pick keeps allowed", status: "failed" }, { name: "other", status: "passed" }] })
-          })
-        )
-      )
+      const failing = () => ({
+        ...baselineTests,
+        passed: 1,
+        failed: 1,
+        tests: [
+          { name: "pick keeps allowed", status: "failed" as const },
+          { name: "other", status: "passed" as const }
+        ]
+      })
+      const v = yield* validate(makeRepo(), candidate(), true, failing).pipe(Effect.provide(layers({ tests: failing })))
       expect(v.attempt.status).toBe("rejected")
       expect(v.attempt.reason).toBe("tests failed: pick keeps allowed")
     })
@@ -249,5 +264,34 @@ describe("Validate.validate", () => {
       expect(proposal.benchmark?.change).toBe(-0.4)
       expect(proposal.risk).toBe("low")
     }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
+  )
+
+  it.effect("rejects a candidate whose build fails when the baseline build passed", () =>
+    Effect.gen(function* () {
+      const repo = makeRepo()
+      const withBuild: RepoProfile.RepoProfile = { ...profile(false), commands: { ...profile(false).commands, build: command("npm run build") } }
+      const v = yield* Validate.validate({
+        candidate: candidate(),
+        profile: withBuild,
+        baseline: { ...baseline, steps: [{ name: "build", command: "npm run build", exitCode: 0, durationMs: 1 }] },
+        baselineWorkspace: { path: repo, commit: null, purpose: "baseline" },
+        source: repo,
+        testAdapter: adapterFor(() => baselineTests)
+      }).pipe(
+        Effect.provide(
+          Layer.mergeAll(
+            copyingWorkspace,
+            PolicyCheck.PolicyCheck.layerTest(),
+            Sandbox.Sandbox.layerTest((o) =>
+              o.command === "npm run build" ? { exitCode: 2, output: "src/pick.js(3,1): error TS2304: Cannot find name 'allowedSet'" } : { output: "ok" }
+            ),
+            BenchRunner.BenchRunner.layerTest([], () => []),
+            ArtifactStore.ArtifactStore.layerTest
+          )
+        )
+      )
+      expect(v.attempt.status).toBe("rejected")
+      expect(v.attempt.reason).toMatch(/^build failed \(exit 2\): .*TS2304/)
+    })
   )
 })
