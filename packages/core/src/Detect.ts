@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Effect, Schema } from "effect"
  * import { Detect } from "@ratchet/core"
  *
  * const profile = await Effect.runPromise(Detect.detect("."))
@@ -26,13 +26,13 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { ResolvedConfig } from "./Config.js"
 import { runDetection } from "./internal/detect/detect.js"
 import { formatProfile } from "./internal/detect/format.js"
 import { hooksOf } from "./Plugin.js"
 import { badInput, internal, type RatchetError } from "./RatchetError.js"
-import type { CommandName, CommandSpec, RepoProfile } from "./RepoProfile.js"
+import { type CommandName, type CommandSpec, RepoProfile } from "./RepoProfile.js"
 
 /** @since 0.1.0 */
 export interface DetectOptions {
@@ -139,7 +139,11 @@ export const detect: (root: string, options?: DetectOptions) => Effect.Effect<Re
           ),
         catch: (error) => internal(`plugin ${hook.plugin} failed in its detect hook: ${error instanceof Error ? error.message : String(error)}`)
       })
-      if (next) profile = next
+      if (next) {
+        profile = yield* Schema.decodeUnknownEffect(RepoProfile)(next).pipe(
+          Effect.mapError((error) => internal(`plugin ${hook.plugin} returned an invalid RepoProfile from its detect hook: ${error.message}`))
+        )
+      }
     }
     return profile
   }

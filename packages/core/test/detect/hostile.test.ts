@@ -166,6 +166,18 @@ describe("Detect with config and plugins", () => {
       expect(seen).toEqual(["from-plugin", null])
     }))
 
+  it.effect("a plugin that returns a broken profile fails with an Internal error naming it", () =>
+    Effect.gen(function* () {
+      const dir = repo({ "package.json": "{}" })
+      const config: Config.ResolvedConfig = {
+        file: null,
+        plugins: [{ name: "acme:sloppy", detect: (profile) => ({ ...profile, packageManager: { ...profile.packageManager, confidence: 7 } }) }]
+      }
+      const error = yield* Effect.flip(Detect.detect(dir, { config }))
+      expect(error.reason._tag).toBe("Internal")
+      expect(error.message).toContain("acme:sloppy")
+    }))
+
   it.effect("a plugin that throws fails with an Internal error naming it", () =>
     Effect.gen(function* () {
       const dir = repo({ "package.json": "{}" })
