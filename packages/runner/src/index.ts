@@ -13,3 +13,5 @@ export * as FileArtifactStore from "./FileArtifactStore.js"
 export * as Dependencies from "./Dependencies.js"
 /** @since 0.1.0 */
 export * as GitWorkspace from "./GitWorkspace.js"
+/** @since 0.1.0 */
+export * as Bench from "./Bench.js"

@@ -1,0 +1,520 @@
+/**
+ * Baseline-vs-candidate benchmark comparison: warm-up, then interleaved rounds (A B, then B A, …) each in a fresh
+ * process through the `Sandbox` port, with sequential stopping by `Stats.decide`.
+ *
+ * **Sampling unit.** One sample per benchmark per fresh process: the median of whatever that process reported
+ * (its iterations, or its single summary for tools like benchmark.js that only print one). Iterations inside one
+ * process are correlated (same JIT state, heap, CPU frequency), so they are never treated as independent samples.
+ * Round `i` gives `baseline[i]` and `candidate[i]`, measured back to back, so slow drift is shared within a round.
+ *
+ * **Multiplicity.** When several benchmarks are tested, alpha is split between them (Bonferroni), so the chance that
+ * any of them falsely reads "faster" stays within alpha.
+ *
+ * @example
+ * ```ts
+ * import { Bench } from "@ratchet/runner"
+ *
+ * const comparison = yield* Bench.compareAll({ baselineDir, candidateDir, command: "node bench.js", maxRounds: 30 })
+ * if (comparison?.verdict === "faster") console.log(comparison.reason)
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { BenchRunner, type BenchmarkResult, type Plugin, RatchetError, Sandbox, Stats } from "@ratchet/core"
+import { Effect, Layer } from "effect"
+import * as path from "node:path"
+import * as Adapters from "./internal/bench/adapters.js"
+
+/**
+ * The built-in benchmark adapters, in auto-detection order: Ratchet's `RATCHET_BENCH` line protocol, vitest bench
+ * (`--outputJson`), mitata, tinybench, benchmark.js.
+ *
+ * @since 0.1.0
+ */
+export const adapters: ReadonlyArray<Plugin.BenchmarkAdapter> = Adapters.builtin
+
+/**
+ * `RATCHET_BENCH {"name": …, "ns": …}` lines, printed by Ratchet's synthesised microbenchmarks.
+ *
+ * @since 0.1.0
+ */
+export const ratchetLine: Plugin.BenchmarkAdapter = Adapters.ratchetLine
+/**
+ * vitest bench with `--outputJson` (vitest 1–4 JSON).
+ *
+ * @since 0.1.0
+ */
+export const vitest: Plugin.BenchmarkAdapter = Adapters.vitestBench
+/**
+ * tinybench tables (JSON rows or `console.table`) and task result objects.
+ *
+ * @since 0.1.0
+ */
+export const tinybench: Plugin.BenchmarkAdapter = Adapters.tinybench
+/**
+ * mitata JSON or text output.
+ *
+ * @since 0.1.0
+ */
+export const mitata: Plugin.BenchmarkAdapter = Adapters.mitata
+/**
+ * benchmark.js `name x 1,234 ops/sec ±0.5% (90 runs sampled)` lines (summary only: one sample per process).
+ *
+ * @since 0.1.0
+ */
+export const benchmarkJs: Plugin.BenchmarkAdapter = Adapters.benchmarkJs
+
+/**
+ * The built-in adapters as a plugin, registered the way a third party registers its own.
+ *
+ * @since 0.1.0
+ */
+export const plugin = (): Plugin.Plugin => ({ name: "ratchet:bench-adapters", benchmarkAdapters: adapters })
+
+/**
+ * Options of a comparison.
+ *
+ * @since 0.1.0
+ */
+export interface CompareOptions {
+  /** Absolute path of the baseline checkout. */
+  readonly baselineDir: string
+  /** Absolute path of the candidate checkout. */
+  readonly candidateDir: string
+  /** The bench command (run by `sh -c`), e.g. `npm run bench`. */
+  readonly command: string
+  /** Working directory relative to each checkout. Default `.`. */
+  readonly cwd?: string
+  /** The adapter(s) to use; default: auto-detect among the built-ins from the first baseline run. */
+  readonly adapter?: Plugin.BenchmarkAdapter | ReadonlyArray<Plugin.BenchmarkAdapter>
+  /** Only these benchmarks are tested (others are ignored); default all that both sides report. */
+  readonly benchmarks?: ReadonlyArray<string>
+  /** Rounds (samples per side) before the first look. Default 6 (or `maxRounds` when smaller). */
+  readonly minRounds?: number
+  /** Budget: at most this many measured rounds (samples per side). Default 30. */
+  readonly maxRounds?: number
+  /** Unmeasured rounds first (each side once per round). Default 1. */
+  readonly warmupRounds?: number
+  /** Smallest speedup worth accepting. Default 0.03. */
+  readonly threshold?: number
+  /** Family-wise false-positive budget. Default 0.05. */
+  readonly alpha?: number
+  /** Per-process timeout. Default 120000 ms. */
+  readonly timeoutMs?: number
+  readonly env?: Readonly<Record<string, string>>
+  /** Bootstrap seed. Default 1. */
+  readonly seed?: number
+}
+
+/**
+ * The outcome for one benchmark.
+ *
+ * @since 0.1.0
+ */
+export interface Outcome {
+  readonly name: string
+  readonly verdict: "faster" | "slower" | "not-faster"
+  readonly reason: string
+  readonly result: BenchmarkResult.BenchmarkResult
+}
+
+/**
+ * The outcome of a comparison. `result` is the headline benchmark: the biggest accepted speedup, else a slower
+ * one, else the best observed change.
+ *
+ * @since 0.1.0
+ */
+export interface Comparison {
+  /** `failed`: the bench command failed on the candidate or lost benchmarks the baseline reports. */
+  readonly verdict: "faster" | "slower" | "not-faster" | "failed"
+  readonly reason: string
+  readonly result: BenchmarkResult.BenchmarkResult | null
+  readonly outcomes: ReadonlyArray<Outcome>
+  /** Measured rounds run (each round: one baseline and one candidate process). */
+  readonly rounds: number
+  readonly adapter: string
+  readonly warnings: ReadonlyArray<string>
+}
+
+const MARKER = "@@RATCHET_BENCH_OUTPUT_FILE@@"
+const OUT_VAR = '"$RATCHET_BENCH_OUT"'
+
+interface ProcessRun {
+  readonly ok: boolean
+  readonly exitCode: number | null
+  readonly timedOut: boolean
+  readonly output: string
+  readonly file: string | null
+  readonly durationMs: number
+}
+
+const tail = (text: string, max = 1500): string => {
+  const t = text.trim()
+  return t.length > max ? `…${t.slice(t.length - max)}` : t
+}
+
+const describeFailure = (run: ProcessRun): string =>
+  run.timedOut ? "timed out" : `exit code ${run.exitCode === null ? "none (killed)" : run.exitCode}`
+
+const wrap = (command: string, adapter: Plugin.BenchmarkAdapter | null): { command: string; usesFile: boolean } => {
+  const withFlags = adapter?.command?.(command, OUT_VAR) ?? null
+  if (withFlags === null) return { command, usesFile: false }
+  return {
+    usesFile: true,
+    command: [
+      `RATCHET_BENCH_OUT="$(mktemp 2>/dev/null || echo "\${TMPDIR:-/tmp}/ratchet-bench-$$.json")"`,
+      "export RATCHET_BENCH_OUT",
+      `( ${withFlags} )`,
+      "__ratchet_rc=$?",
+      `printf '\\n%s\\n' '${MARKER}'`,
+      `cat ${OUT_VAR} 2>/dev/null`,
+      `rm -f ${OUT_VAR}`,
+      "exit $__ratchet_rc"
+    ].join("; ")
+  }
+}
+
+const runProcess = Effect.fn("Bench.runProcess")(function* (
+  dir: string,
+  options: CompareOptions,
+  adapter: Plugin.BenchmarkAdapter | null,
+  label: string
+) {
+  const sandbox = yield* Sandbox.Sandbox
+  const { command, usesFile } = wrap(options.command, adapter)
+  const result = yield* sandbox.run({
+    command,
+    cwd: path.resolve(dir, options.cwd ?? "."),
+    timeoutMs: options.timeoutMs ?? 120_000,
+    maxOutputBytes: 16 * 1024 * 1024,
+    label,
+    ...(options.env ? { env: options.env } : {})
+  })
+  let output = result.output
+  let file: string | null = null
+  if (usesFile) {
+    const at = result.stdout.lastIndexOf(MARKER)
+    if (at >= 0) {
+      file = result.stdout.slice(at + MARKER.length).replace(/^\r?\n/, "")
+      output = `${result.stdout.slice(0, at)}\n${result.stderr}`
+    }
+  }
+  return {
+    ok: result.exitCode === 0 && !result.timedOut,
+    exitCode: result.exitCode,
+    timedOut: result.timedOut,
+    output,
+    file: file !== null && file.length > 0 ? file : null,
+    durationMs: result.durationMs
+  } satisfies ProcessRun
+})
+
+const parseWith = (adapter: Plugin.BenchmarkAdapter, run: ProcessRun): ReadonlyMap<string, ReadonlyArray<number>> | null => {
+  try {
+    return adapter.parse(run.output, run.file)
+  } catch {
+    return null
+  }
+}
+
+/** One value per benchmark for this process: the median of what it reported (valid timings only). */
+const perProcess = (samples: ReadonlyMap<string, ReadonlyArray<number>> | null): Map<string, number> => {
+  const out = new Map<string, number>()
+  if (!samples) return out
+  for (const [name, values] of samples) {
+    const valid = values.filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0)
+    if (valid.length > 0) out.set(name, Stats.median(valid))
+  }
+  return out
+}
+
+const checkNumber = (value: number | undefined, name: string, ok: (n: number) => boolean, fix: string): void => {
+  if (value !== undefined && !(typeof value === "number" && ok(value))) {
+    throw RatchetError.badInput({ what: `${name} is ${String(value)}`, where: "Bench.compare options", fix })
+  }
+}
+
+const validate = (options: CompareOptions): Effect.Effect<void, RatchetError.RatchetError> =>
+  Effect.try({
+    try: () => {
+      for (const key of ["baselineDir", "candidateDir"] as const) {
+        const dir = options[key]
+        if (typeof dir !== "string" || !path.isAbsolute(dir)) {
+          throw RatchetError.badInput({ what: `${key} is ${JSON.stringify(dir)}`, where: "Bench.compare options", fix: "pass an absolute path of a checkout" })
+        }
+      }
+      if (typeof options.command !== "string" || options.command.trim().length === 0) {
+        throw RatchetError.badInput({ what: "the bench command is empty", where: "Bench.compare options", fix: "pass the repository's bench command, e.g. `npm run bench`" })
+      }
+      if (options.cwd !== undefined && (typeof options.cwd !== "string" || path.isAbsolute(options.cwd) || options.cwd.split(/[\\/]/).includes(".."))) {
+        throw RatchetError.badInput({ what: `cwd is ${JSON.stringify(options.cwd)}`, where: "Bench.compare options", fix: "pass a path relative to the checkout, without `..`" })
+      }
+      const int = (lo: number, hi: number) => (n: number) => Number.isInteger(n) && n >= lo && n <= hi
+      checkNumber(options.maxRounds, "maxRounds", int(3, 10_000), "use an integer between 3 and 10000")
+      checkNumber(options.minRounds, "minRounds", int(3, 10_000), "use an integer between 3 and maxRounds")
+      checkNumber(options.warmupRounds, "warmupRounds", int(0, 100), "use an integer between 0 and 100")
+      checkNumber(options.threshold, "threshold", (n) => n >= 0 && n < 1, "use a fraction in [0, 1), e.g. 0.03")
+      checkNumber(options.alpha, "alpha", (n) => n > 0 && n < 0.5, "use a level in (0, 0.5), e.g. 0.05")
+      checkNumber(options.timeoutMs, "timeoutMs", (n) => n > 0 && n <= 86_400_000, "use a positive number of milliseconds")
+      if (options.minRounds !== undefined && options.minRounds > (options.maxRounds ?? 30)) {
+        throw RatchetError.badInput({ what: `minRounds ${options.minRounds} exceeds maxRounds ${options.maxRounds ?? 30}`, where: "Bench.compare options", fix: "lower minRounds or raise maxRounds" })
+      }
+    },
+    catch: (error) => (error instanceof RatchetError.RatchetError ? error : RatchetError.internal(String(error)))
+  })
+
+/**
+ * Picks the adapter for a command: the given one(s) that parse the first baseline output, else the first built-in
+ * that does (vitest is chosen up front when the command runs vitest, because it needs its `--outputJson` flag).
+ */
+const resolveAdapter = Effect.fn("Bench.resolveAdapter")(function* (dir: string, options: CompareOptions) {
+  const given = options.adapter === undefined ? null : Array.isArray(options.adapter) ? options.adapter : [options.adapter as Plugin.BenchmarkAdapter]
+  const pool: ReadonlyArray<Plugin.BenchmarkAdapter> =
+    given ?? (/\bvitest\b/.test(options.command) ? [Adapters.vitestBench] : adapters)
+  // Adapters that need their own flags are tried with them; the others share one plain run.
+  let plainRun: ProcessRun | null = null
+  let lastRun: ProcessRun | null = null
+  for (const adapter of pool) {
+    let run: ProcessRun
+    if (adapter.command) {
+      if (given === null && adapter === Adapters.vitestBench && !/\bvitest\b/.test(options.command)) continue
+      run = yield* runProcess(dir, options, adapter, "bench:warmup:baseline")
+    } else {
+      plainRun ??= yield* runProcess(dir, options, null, "bench:warmup:baseline")
+      run = plainRun
+    }
+    lastRun = run
+    if (!run.ok) return { adapter: null, run }
+    const parsed = parseWith(adapter, run)
+    if (parsed && perProcess(parsed).size > 0) return { adapter, run }
+  }
+  return { adapter: null, run: lastRun }
+})
+
+/**
+ * Compares baseline and candidate and returns every tested benchmark's outcome, or `null` when the baseline's
+ * bench output contains no benchmark any adapter recognises. Fails with a `RatchetError` on bad options or when the
+ * bench command fails on the baseline; a failure on the candidate is a `failed` verdict, not an error.
+ *
+ * @since 0.1.0
+ */
+export const compareAll = Effect.fn("Bench.compareAll")(function* (options: CompareOptions) {
+  yield* validate(options)
+  const maxRounds = options.maxRounds ?? 30
+  const minRounds = Math.min(options.minRounds ?? 6, maxRounds)
+  const threshold = options.threshold ?? 0.03
+  const alpha = options.alpha ?? 0.05
+  const warnings: Array<string> = []
+
+  // Warm-up (and adapter detection) on the baseline.
+  const detected = yield* resolveAdapter(options.baselineDir, options)
+  if (detected.run && !detected.run.ok) {
+    return yield* Effect.fail(
+      RatchetError.ioFailure(
+        options.baselineDir,
+        `the bench command \`${options.command}\` failed on the baseline (${describeFailure(detected.run)}); fix the bench script or disable benchmarks. Output:\n${tail(detected.run.output)}`
+      )
+    )
+  }
+  const adapter = detected.adapter
+  if (adapter === null) return null
+  if (adapter === Adapters.benchmarkJs) {
+    warnings.push("benchmark.js prints only a summary per benchmark: each process run counts as one sample")
+  }
+  const baselineNames = [...perProcess(parseWith(adapter, detected.run!)).keys()]
+
+  const finish = (verdict: Comparison["verdict"], reason: string, outcomes: ReadonlyArray<Outcome>, rounds: number): Comparison => {
+    const faster = outcomes.filter((o) => o.verdict === "faster").sort((a, b) => a.result.change - b.result.change)
+    const slower = outcomes.filter((o) => o.verdict === "slower").sort((a, b) => b.result.change - a.result.change)
+    const best = [...outcomes].sort((a, b) => a.result.change - b.result.change)
+    const headline = slower[0] ?? faster[0] ?? best[0]
+    return { verdict, reason, result: headline?.result ?? null, outcomes, rounds, adapter: adapter.name, warnings }
+  }
+
+  // Candidate warm-up: it must run and report what we test.
+  const warmups = Math.max(1, options.warmupRounds ?? 1)
+  let candidateWarm: ProcessRun | null = null
+  for (let i = 0; i < warmups; i++) {
+    if (i > 0) {
+      const again = yield* runProcess(options.baselineDir, options, adapter, "bench:warmup:baseline")
+      if (!again.ok) {
+        return yield* Effect.fail(RatchetError.ioFailure(options.baselineDir, `the bench command \`${options.command}\` failed on the baseline during warm-up (${describeFailure(again)}):\n${tail(again.output)}`))
+      }
+    }
+    candidateWarm = yield* runProcess(options.candidateDir, options, adapter, "bench:warmup:candidate")
+    if (!candidateWarm.ok) {
+      return finish("failed", `the bench command failed on the candidate (${describeFailure(candidateWarm)}):\n${tail(candidateWarm.output)}`, [], 0)
+    }
+  }
+  const candidateNames = new Set(perProcess(parseWith(adapter, candidateWarm!)).keys())
+  const requested = options.benchmarks && options.benchmarks.length > 0 ? options.benchmarks : baselineNames
+  const tested: Array<string> = []
+  for (const name of requested) {
+    if (!baselineNames.includes(name)) warnings.push(`benchmark "${name}" is not reported by the baseline; skipped`)
+    else if (!candidateNames.has(name)) {
+      return finish("failed", `the candidate no longer reports benchmark "${name}"`, [], 0)
+    } else tested.push(name)
+  }
+  if (tested.length === 0) {
+    return finish("not-faster", `none of the requested benchmarks (${requested.join(", ")}) is reported by the bench command`, [], 0)
+  }
+
+  // Interleaved rounds with sequential looks per benchmark.
+  const perBenchAlpha = alpha / tested.length
+  const plan = Stats.looks(Math.max(3, minRounds), maxRounds)
+  const samples = new Map(tested.map((n) => [n, { baseline: [] as Array<number>, candidate: [] as Array<number>, look: 0 }]))
+  const decided = new Map<string, Outcome>()
+  const maxFailures = Math.max(2, Math.ceil(maxRounds * 0.1))
+  let failures = 0
+  let rounds = 0
+  const toOutcome = (name: string, b: ReadonlyArray<number>, c: ReadonlyArray<number>, d: Stats.Decision, verdict: Outcome["verdict"], reason: string): Outcome => ({
+    name,
+    verdict,
+    reason: `${name}: ${reason}`,
+    result: {
+      name,
+      baselineMedianNs: Stats.median(b),
+      candidateMedianNs: Stats.median(c),
+      change: d.change,
+      ciLow: d.ciLow,
+      ciHigh: d.ciHigh,
+      pValue: d.pValue,
+      samples: d.samples,
+      baselineSamplesNs: [...b],
+      candidateSamplesNs: [...c]
+    }
+  })
+  while (decided.size < tested.length && rounds < maxRounds + maxFailures) {
+    const baselineFirst = rounds % 2 === 0
+    const first = yield* runProcess(baselineFirst ? options.baselineDir : options.candidateDir, options, adapter, baselineFirst ? "bench:baseline" : "bench:candidate")
+    const second = yield* runProcess(baselineFirst ? options.candidateDir : options.baselineDir, options, adapter, baselineFirst ? "bench:candidate" : "bench:baseline")
+    rounds++
+    const [base, cand] = baselineFirst ? [first, second] : [second, first]
+    if (!cand.ok && base.ok) {
+      return finish("failed", `the bench command failed on the candidate in round ${rounds} (${describeFailure(cand)}):\n${tail(cand.output)}`, [...decided.values()], rounds)
+    }
+    if (!base.ok) {
+      failures++
+      warnings.push(`round ${rounds}: the baseline bench run failed (${describeFailure(base)}); round skipped`)
+      if (failures > maxFailures) {
+        return yield* Effect.fail(RatchetError.ioFailure(options.baselineDir, `the bench command \`${options.command}\` failed on the baseline in ${failures} rounds; last output:\n${tail(base.output)}`))
+      }
+      continue
+    }
+    const b = perProcess(parseWith(adapter, base))
+    const c = perProcess(parseWith(adapter, cand))
+    for (const name of tested) {
+      if (decided.has(name)) continue
+      const s = samples.get(name)!
+      const bv = b.get(name)
+      const cv = c.get(name)
+      if (bv === undefined || cv === undefined) {
+        warnings.push(`round ${rounds}: benchmark "${name}" missing from the ${bv === undefined ? "baseline" : "candidate"} output; round skipped for it`)
+        continue
+      }
+      s.baseline.push(bv)
+      s.candidate.push(cv)
+      const nextLook = plan[s.look]
+      if (s.baseline.length < nextLook) continue
+      s.look++
+      const bs = s.baseline.slice(0, nextLook)
+      const cs = s.candidate.slice(0, nextLook)
+      const d = Stats.decide(bs, cs, {
+        threshold,
+        alpha: perBenchAlpha,
+        minSamples: plan[0],
+        maxSamples: maxRounds,
+        seed: (options.seed ?? 1) + tested.indexOf(name)
+      })
+      if (d.verdict !== "continue") decided.set(name, toOutcome(name, bs, cs, d, d.verdict, d.reason))
+    }
+  }
+  for (const name of tested) {
+    if (decided.has(name)) continue
+    const s = samples.get(name)!
+    if (s.baseline.length < 2) {
+      warnings.push(`benchmark "${name}" collected ${s.baseline.length} sample(s); not tested`)
+      continue
+    }
+    const d = Stats.decide(s.baseline, s.candidate, { threshold, alpha: perBenchAlpha, minSamples: plan[0], maxSamples: maxRounds, seed: options.seed ?? 1 })
+    decided.set(name, toOutcome(name, s.baseline, s.candidate, d, "not-faster", `not faster beyond noise: budget spent after ${s.baseline.length} usable rounds; ${d.reason}`))
+  }
+  const outcomes = tested.flatMap((n) => (decided.has(n) ? [decided.get(n)!] : []))
+  const slower = outcomes.filter((o) => o.verdict === "slower")
+  const faster = outcomes.filter((o) => o.verdict === "faster").sort((a, b) => a.result.change - b.result.change)
+  if (slower.length > 0) return finish("slower", slower.map((o) => o.reason).join("; "), outcomes, rounds)
+  if (faster.length > 0) return finish("faster", faster[0].reason, outcomes, rounds)
+  const best = [...outcomes].sort((a, b) => a.result.change - b.result.change)[0]
+  return finish("not-faster", best ? best.reason : "no benchmark collected samples", outcomes, rounds)
+})
+
+/**
+ * The headline of {@link compareAll} as a `BenchmarkResult` (with its `verdict` and `reason`), or `null` when there
+ * is no benchmark to compare (no recognised output, or a candidate whose bench failed — see `verdict` in
+ * {@link compareAll} for that case).
+ *
+ * @since 0.1.0
+ */
+export const compare = (
+  options: CompareOptions
+): Effect.Effect<
+  (BenchmarkResult.BenchmarkResult & { readonly verdict: Comparison["verdict"]; readonly reason: string }) | null,
+  RatchetError.RatchetError,
+  Sandbox.Sandbox
+> =>
+  Effect.map(compareAll(options), (c) => (c === null || c.result === null ? null : { ...c.result, verdict: c.verdict, reason: c.reason }))
+
+/**
+ * Names of the benchmarks the command reports in `dir` (one run), or `[]` when there are none.
+ *
+ * @since 0.1.0
+ */
+export const list = Effect.fn("Bench.list")(function* (
+  dir: string,
+  command: string,
+  options: { readonly cwd?: string; readonly adapter?: CompareOptions["adapter"]; readonly timeoutMs?: number; readonly env?: Readonly<Record<string, string>> } = {}
+) {
+  const all: CompareOptions = { ...options, baselineDir: dir, candidateDir: dir, command }
+  yield* validate(all)
+  const { adapter, run } = yield* resolveAdapter(dir, all)
+  if (adapter === null || run === null) return [] as ReadonlyArray<string>
+  return [...perProcess(parseWith(adapter, run)).keys()] as ReadonlyArray<string>
+})
+
+/**
+ * Core's `BenchRunner` port backed by this module and a `Sandbox`.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<BenchRunner.BenchRunner, never, Sandbox.Sandbox> = Layer.effect(
+  BenchRunner.BenchRunner,
+  Effect.gen(function* () {
+    const sandbox = yield* Sandbox.Sandbox
+    const provide = <A, E>(effect: Effect.Effect<A, E, Sandbox.Sandbox>) => Effect.provideService(effect, Sandbox.Sandbox, sandbox)
+    return {
+      list: (workspace, profile) =>
+        profile.commands.bench === null
+          ? Effect.succeed([])
+          : provide(list(workspace.path, profile.commands.bench.command, { cwd: profile.commands.bench.cwd })),
+      compare: (options) => {
+        const bench = options.profile.commands.bench
+        if (bench === null) return Effect.succeed([])
+        return provide(
+          compareAll({
+            baselineDir: options.baseline.path,
+            candidateDir: options.candidate.path,
+            command: bench.command,
+            cwd: bench.cwd,
+            benchmarks: options.benchmarks,
+            threshold: options.threshold,
+            ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {})
+          })
+        ).pipe(
+          Effect.map((c) =>
+            c === null ? [] : c.outcomes.map((o): BenchRunner.BenchComparison => ({ result: o.result, verdict: o.verdict }))
+          )
+        )
+      }
+    }
+  })
+)

@@ -1,0 +1,257 @@
+/**
+ * Built-in benchmark output parsers. Each turns one process's output into timings in ns per benchmark name.
+ * They never throw: output they do not recognise gives `null`.
+ */
+import type { Plugin } from "@ratchet/core"
+
+type Samples = Map<string, Array<number>>
+
+const push = (out: Samples, name: string, ns: number): void => {
+  if (!Number.isFinite(ns) || ns <= 0 || name.length === 0) return
+  const list = out.get(name)
+  if (list) list.push(ns)
+  else out.set(name, [ns])
+}
+
+const nonEmpty = (out: Samples): Samples | null => (out.size > 0 ? out : null)
+
+const MAX_NAME = 300
+const cleanName = (name: string): string => name.replace(/\s+/g, " ").trim().slice(0, MAX_NAME)
+
+/** Parses a JSON document, or null. Bounded: refuses documents over 64 MB. */
+const parseJson = (text: string): unknown => {
+  if (text.length > 64 * 1024 * 1024) return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const num = (u: unknown): number | null => (typeof u === "number" && Number.isFinite(u) ? u : null)
+
+/** Top-level JSON values found in the text: whole-text JSON, or lines that are JSON objects/arrays. */
+const jsonValues = (text: string): Array<unknown> => {
+  const whole = text.trim()
+  if (whole.startsWith("{") || whole.startsWith("[")) {
+    const v = parseJson(whole)
+    if (v !== null) return [v]
+  }
+  const out: Array<unknown> = []
+  for (const line of text.split(/\r?\n/)) {
+    const t = line.trim()
+    if ((t.startsWith("{") && t.endsWith("}")) || (t.startsWith("[") && t.endsWith("]"))) {
+      const v = parseJson(t)
+      if (v !== null) out.push(v)
+    }
+  }
+  return out
+}
+
+/** Adds ` -- <flags>` for `npm run <script>` (npm needs the separator), plain ` <flags>` otherwise. */
+const appendFlags = (command: string, flags: string): string => {
+  const trimmed = command.trimEnd()
+  if (/^npm\s+(run(-script)?\s+)?\S+/.test(trimmed) && !/\s--(\s|$)/.test(trimmed) && !/\bvitest\b/.test(trimmed)) {
+    return `${trimmed} -- ${flags}`
+  }
+  return `${trimmed} ${flags}`
+}
+
+// ---------------------------------------------------------------------------
+// Ratchet's own line protocol
+// ---------------------------------------------------------------------------
+
+/**
+ * `RATCHET_BENCH {"name": "parse", "ns": 1234.5}` lines (or `"samples": [ns, …]`), one or more per benchmark.
+ */
+export const ratchetLine: Plugin.BenchmarkAdapter = {
+  name: "ratchet",
+  parse: (output) => {
+    const out: Samples = new Map()
+    for (const match of output.matchAll(/^\s*RATCHET_BENCH\s+(\{.*\})\s*$/gm)) {
+      const v = parseJson(match[1])
+      if (!isRecord(v) || typeof v.name !== "string") continue
+      const name = cleanName(v.name)
+      const ns = num(v.ns)
+      if (ns !== null) push(out, name, ns)
+      if (Array.isArray(v.samples)) for (const s of v.samples) if (typeof s === "number") push(out, name, s)
+    }
+    return nonEmpty(out)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// vitest bench --outputJson (vitest 1–4)
+// ---------------------------------------------------------------------------
+
+/**
+ * vitest bench `--outputJson <file>`: `{ files: [{ groups: [{ fullName, benchmarks: [{ name, median|mean, samples }] }] }] }`
+ * in ms. Per-iteration samples are used when present (vitest 1), else the process's median (or mean).
+ */
+export const vitestBench: Plugin.BenchmarkAdapter = {
+  name: "vitest",
+  command: (command, outputFile) => appendFlags(command, `--run --outputJson ${outputFile}`),
+  parse: (output, file) => {
+    const out: Samples = new Map()
+    for (const doc of [...(file ? jsonValues(file) : []), ...jsonValues(output)]) {
+      if (!isRecord(doc) || !Array.isArray(doc.files)) continue
+      for (const f of doc.files) {
+        if (!isRecord(f) || !Array.isArray(f.groups)) continue
+        for (const g of f.groups) {
+          if (!isRecord(g) || !Array.isArray(g.benchmarks)) continue
+          const group = typeof g.fullName === "string" ? g.fullName : ""
+          for (const b of g.benchmarks) {
+            if (!isRecord(b) || typeof b.name !== "string") continue
+            const name = cleanName(group ? `${group} > ${b.name}` : b.name)
+            const samples = Array.isArray(b.samples) ? b.samples.filter((s): s is number => typeof s === "number") : []
+            if (samples.length > 0) for (const s of samples) push(out, name, s * 1e6)
+            else {
+              const ms = num(b.median) ?? num(b.mean) ?? num(b.period)
+              if (ms !== null) push(out, name, ms * 1e6)
+            }
+          }
+        }
+      }
+    }
+    return nonEmpty(out)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// tinybench
+// ---------------------------------------------------------------------------
+
+const leadingNumber = (u: unknown): number | null => {
+  if (typeof u === "number") return Number.isFinite(u) ? u : null
+  if (typeof u !== "string") return null
+  const m = /^\s*'?([\d,]*\.?\d+(?:e[+-]?\d+)?)/i.exec(u)
+  return m ? Number(m[1].replace(/,/g, "")) : null
+}
+
+const TASK_NAME = /^task ?name$/i
+/** Column → multiplier to ns, best first. */
+const LATENCY_COLUMNS: ReadonlyArray<[RegExp, number]> = [
+  [/^latency med(ian)? \(ns\)$/i, 1],
+  [/^latency avg \(ns\)$/i, 1],
+  [/^average time \(ns\)$/i, 1],
+  [/^latency med(ian)? \(ms\)$/i, 1e6],
+  [/^latency avg \(ms\)$/i, 1e6]
+]
+const OPS_COLUMN = /^(ops\/sec|throughput (med|avg) \(ops\/s\))$/i
+
+const tinybenchRow = (row: Record<string, unknown>, out: Samples): void => {
+  const nameKey = Object.keys(row).find((k) => TASK_NAME.test(k.trim()))
+  if (!nameKey || typeof row[nameKey] !== "string") return
+  const name = cleanName(String(row[nameKey]).replace(/^'|'$/g, ""))
+  for (const [re, scale] of LATENCY_COLUMNS) {
+    const key = Object.keys(row).find((k) => re.test(k.trim()))
+    const v = key ? leadingNumber(row[key]) : null
+    if (v !== null) return push(out, name, v * scale)
+  }
+  const opsKey = Object.keys(row).find((k) => OPS_COLUMN.test(k.trim()))
+  const ops = opsKey ? leadingNumber(row[opsKey]) : null
+  if (ops !== null && ops > 0) push(out, name, 1e9 / ops)
+}
+
+/**
+ * tinybench: `JSON.stringify(bench.table())` rows, `console.table(bench.table())` boxes, or task objects
+ * `{ name, result: { latency: { p50, mean } } }` (ms).
+ */
+export const tinybench: Plugin.BenchmarkAdapter = {
+  name: "tinybench",
+  parse: (output) => {
+    const out: Samples = new Map()
+    for (const doc of jsonValues(output)) {
+      const rows = Array.isArray(doc) ? doc : [doc]
+      for (const row of rows) {
+        if (!isRecord(row)) continue
+        tinybenchRow(row, out)
+        if (typeof row.name === "string" && isRecord(row.result)) {
+          const latency = isRecord(row.result.latency) ? row.result.latency : null
+          const ms = latency ? (num(latency.p50) ?? num(latency.mean)) : (num(row.result.median) ?? num(row.result.mean))
+          if (ms !== null) push(out, cleanName(row.name), ms * 1e6)
+        }
+      }
+    }
+    // console.table box drawing
+    let header: Array<string> | null = null
+    for (const line of output.split(/\r?\n/)) {
+      if (!line.includes("│")) {
+        if (!/[┌├└─]/.test(line)) header = null
+        continue
+      }
+      const cells = line.split("│").slice(1, -1).map((c) => c.trim())
+      if (header === null) {
+        if (cells.some((c) => TASK_NAME.test(c))) header = cells
+        continue
+      }
+      const row: Record<string, unknown> = {}
+      header.forEach((h, i) => {
+        row[h] = cells[i]
+      })
+      tinybenchRow(row, out)
+    }
+    return nonEmpty(out)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// mitata
+// ---------------------------------------------------------------------------
+
+const UNIT_NS: Record<string, number> = { ps: 1e-3, ns: 1, "µs": 1e3, μs: 1e3, us: 1e3, ms: 1e6, s: 1e9 }
+
+/**
+ * mitata: JSON (`run({ format: "json" })`: `{ benchmarks: [{ alias, runs: [{ name, stats: { p50, avg, samples } }] }] }`,
+ * or mitata 0.x `{ benchmarks: [{ name, stats: { avg } }] }`, ns), or its text table (`name   12.34 µs/iter …`).
+ */
+export const mitata: Plugin.BenchmarkAdapter = {
+  name: "mitata",
+  parse: (output) => {
+    const out: Samples = new Map()
+    for (const doc of jsonValues(output)) {
+      if (!isRecord(doc) || !Array.isArray(doc.benchmarks)) continue
+      for (const b of doc.benchmarks) {
+        if (!isRecord(b)) continue
+        const runs = Array.isArray(b.runs) ? b.runs : [b]
+        for (const r of runs) {
+          if (!isRecord(r) || !isRecord(r.stats)) continue
+          const name = typeof r.name === "string" ? r.name : typeof b.alias === "string" ? b.alias : null
+          if (name === null) continue
+          const ns = num(r.stats.p50) ?? num(r.stats.avg)
+          if (ns !== null) push(out, cleanName(name), ns)
+        }
+      }
+    }
+    if (out.size > 0) return out
+    for (const line of output.split(/\r?\n/)) {
+      const m = /^\s*(\S.*?)\s+([\d.]+)\s*(ps|ns|µs|μs|us|ms|s)\/iter\b/.exec(line.replace(/\x1b\[[0-9;]*m/g, ""))
+      if (m) push(out, cleanName(m[1]), Number(m[2]) * UNIT_NS[m[3]])
+    }
+    return nonEmpty(out)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// benchmark.js
+// ---------------------------------------------------------------------------
+
+/**
+ * benchmark.js `String(bench)` lines: `name x 1,234.5 ops/sec ±0.50% (90 runs sampled)`. Only a summary exists, so a
+ * process contributes exactly one sample (1e9 / hz ns per op).
+ */
+export const benchmarkJs: Plugin.BenchmarkAdapter = {
+  name: "benchmark.js",
+  parse: (output) => {
+    const out: Samples = new Map()
+    for (const match of output.matchAll(/^\s*(\S.*?) x ([\d,]+(?:\.\d+)?) ops\/sec\b.*$/gm)) {
+      const hz = Number(match[2].replace(/,/g, ""))
+      if (hz > 0) push(out, cleanName(match[1]), 1e9 / hz)
+    }
+    return nonEmpty(out)
+  }
+}
+
+/** The built-in adapters in detection order. */
+export const builtin: ReadonlyArray<Plugin.BenchmarkAdapter> = [ratchetLine, vitestBench, mitata, tinybench, benchmarkJs]
