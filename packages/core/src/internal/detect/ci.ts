@@ -19,8 +19,8 @@ export interface CiCommand {
   readonly order: number
   /** True when `${{ }}` expressions could not be resolved. */
   readonly unresolved: boolean
-  /** The calling chain for evidence, e.g. "ci.yml → .github/actions/setup/action.yml". */
-  readonly via: ReadonlyArray<string>
+  /** The calling chain (workflow step or job that uses a local action or reusable workflow), outermost first. */
+  readonly via: ReadonlyArray<{ readonly file: string; readonly line: number; readonly detail: string }>
 }
 
 export interface CiSetup {
@@ -179,7 +179,7 @@ export const readCi = (reader: RepoReader): CiResult => {
   const runSteps = (
     steps: unknown,
     file: string,
-    ctx: { score: number; job: string; defaultCwd: string | null; vars: Vars; via: ReadonlyArray<string>; depth: number; composite: boolean }
+    ctx: { score: number; job: string; defaultCwd: string | null; vars: Vars; via: CiCommand["via"]; depth: number; composite: boolean }
   ): void => {
     if (!Array.isArray(steps)) return
     steps.forEach((raw, index) => {
@@ -211,7 +211,7 @@ export const readCi = (reader: RepoReader): CiResult => {
               ...ctx,
               defaultCwd: null,
               vars: { ...ctx.vars, ...vars },
-              via: [...ctx.via, `${file}:${usesLine}`],
+              via: [...ctx.via, { file, line: usesLine, detail: `step uses ${uses}` }],
               depth: ctx.depth + 1,
               composite: true
             })
@@ -243,7 +243,7 @@ export const readCi = (reader: RepoReader): CiResult => {
     })
   }
 
-  const runWorkflow = (file: string, wf: YamlMap, score: number, vars: Vars, via: ReadonlyArray<string>, depth: number, seen: ReadonlySet<string>): void => {
+  const runWorkflow = (file: string, wf: YamlMap, score: number, vars: Vars, via: CiCommand["via"], depth: number, seen: ReadonlySet<string>): void => {
     const jobs = asMap(wf.jobs)
     if (!jobs) return
     const wfCwd = asString(asMap(asMap(wf.defaults)?.run)?.["working-directory"]) ?? null
@@ -262,7 +262,7 @@ export const readCi = (reader: RepoReader): CiResult => {
           if (!called) continue
           const callDecl = asMap(asMap(called.on)?.workflow_call)?.inputs
           const inputs = inputVars(callDecl, job.with, jVars)
-          runWorkflow(target, called, jScore, { ...jVars, ...inputs }, [...via, `${file}:${lineOf(job, "uses") ?? 0}`], depth + 1, new Set([...seen, target]))
+          runWorkflow(target, called, jScore, { ...jVars, ...inputs }, [...via, { file, line: lineOf(job, "uses") ?? 0, detail: `job ${id} uses ${uses}` }], depth + 1, new Set([...seen, target]))
         }
         continue
       }

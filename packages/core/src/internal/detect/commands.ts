@@ -248,7 +248,7 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
   const fromCi = (c: Candidate): CommandSpec => {
     const evidence: Array<Evidence> = [
       { file: c.ci.file, line: c.ci.line, detail: `CI runs \`${c.ci.command}\`${c.ci.cwd !== "." ? ` in ${c.ci.cwd}` : ""}` },
-      ...c.ci.via.map((v) => ({ file: v.split(":")[0], line: Number(v.split(":")[1]) || undefined, detail: "calls it" }))
+      ...[...c.ci.via].reverse().map((v) => ({ file: v.file, line: v.line, detail: v.detail }))
     ]
     let command = c.ci.command
     if (c.classified.type === "script" && c.classified.names && c.classified.names.length > 1 && c.slot !== "test") {
