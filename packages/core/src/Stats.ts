@@ -262,7 +262,7 @@ export const naiveBootstrapMedian = (s: ArrayLike<number>, random: Random): numb
  * @since 0.1.0
  */
 export interface BootstrapOptions {
-  /** Number of bootstrap resamples. Default 4000. */
+  /** Number of bootstrap resamples. Default 2000. */
   readonly resamples?: number
   /** PRNG seed; the same seed gives the same interval. Default 1. */
   readonly seed?: number
@@ -286,7 +286,7 @@ export const bootstrapChanges = (
 ): Float64Array => {
   checkSamples(baseline, "baseline", 1)
   checkSamples(candidate, "candidate", 1)
-  const resamples = options.resamples ?? 4000
+  const resamples = options.resamples ?? 2000
   if (!Number.isInteger(resamples) || resamples < 100 || resamples > 1_000_000) {
     throw badInput({
       what: `resamples is ${resamples}`,
@@ -545,7 +545,7 @@ export interface DecideOptions {
   readonly minSamples?: number
   /** Samples per side at the last look (the budget). Default 30. */
   readonly maxSamples?: number
-  /** Bootstrap resamples. Default 4000. */
+  /** Bootstrap resamples. Default 2000. */
   readonly resamples?: number
   /** Bootstrap seed. Default 1. */
   readonly seed?: number
@@ -673,7 +673,7 @@ export const decide = (
   const isLast = n >= plan[plan.length - 1]
   const look = lookIndex >= 0 ? lookIndex + 1 : isLast ? plan.length : 0
   const bootstrap = (): Float64Array =>
-    bootstrapChanges(b, c, { resamples: options.resamples ?? 4000, seed: options.seed ?? 1, paired: true })
+    bootstrapChanges(b, c, { resamples: options.resamples ?? 2000, seed: options.seed ?? 1, paired: true })
   if (look === 0) {
     const changes = n >= 2 ? bootstrap() : null
     return {
