@@ -203,6 +203,25 @@ describe("Detect golden fixtures", () => {
       expect(cmd(p, "bench")).toEqual({ command: "pnpm run bench", cwd: "." })
     }))
 
+  it.effect("GitLab CI: before_script and script lines", () =>
+    Effect.gen(function* () {
+      const p = yield* detect("gitlab-ci")
+      expect(p.packageManager).toMatchObject({ name: "yarn", variant: "classic" })
+      expect(cmd(p, "install")).toEqual({ command: "yarn install --frozen-lockfile", cwd: "." })
+      expect(p.commands.install?.evidence[0]).toMatchObject({ file: ".gitlab-ci.yml", line: 5 })
+      expect(cmd(p, "test")).toEqual({ command: "yarn test --ci", cwd: "." })
+      expect(p.commands.test?.evidence[0]).toMatchObject({ file: ".gitlab-ci.yml", line: 10 })
+    }))
+
+  it.effect("CircleCI: run steps, string and block form", () =>
+    Effect.gen(function* () {
+      const p = yield* detect("circleci")
+      expect(cmd(p, "install")).toEqual({ command: "npm ci", cwd: "." })
+      expect(cmd(p, "test")).toEqual({ command: "npm run test -- --reporter dot", cwd: "." })
+      expect(p.commands.test?.evidence[0]).toMatchObject({ file: ".circleci/config.yml", line: 13 })
+      expect(cmd(p, "build")).toEqual({ command: "npm run build", cwd: "." })
+    }))
+
   it.effect("bench script present", () =>
     Effect.gen(function* () {
       const p = yield* detect("bench-script")

@@ -280,5 +280,64 @@ export const readCi = (reader: RepoReader): CiResult => {
     if (on.size === 1 && on.has("workflow_call")) continue
     runWorkflow(file, wf, workflowScore(file, wf), {}, [], 0, new Set([file]))
   }
+  // Other CI systems, ranked below GitHub Actions: GitLab CI and CircleCI.
+  const runScriptLines = (lines: unknown, file: string, container: unknown, key: string | number, score: number, job: string, cwd: string): void => {
+    const list = Array.isArray(lines) ? lines : typeof lines === "string" ? [lines] : []
+    list.forEach((line, index) => {
+      const text = asString(line)
+      if (text === undefined) return
+      const loc = Array.isArray(lines) ? locOf(lines, index) : locOf(container, key)
+      const first = loc ? loc.line + (loc.block ? 1 : 0) : 0
+      for (const cmd of splitScript(text)) {
+        const sub = substitute(cmd.text, {})
+        commands.push({
+          command: sub.text,
+          cwd: joinCwd(cwd, cmd.cd),
+          file,
+          line: first + (loc?.block ? cmd.lineOffset : 0),
+          score,
+          job,
+          order: order++,
+          unresolved: /\$\{\{/.test(sub.text),
+          via: []
+        })
+      }
+    })
+  }
+  const gitlab = ".gitlab-ci.yml"
+  if (reader.exists(gitlab)) {
+    const doc = asMap(readYaml(reader, gitlab))
+    const reserved = new Set(["stages", "variables", "default", "include", "workflow", "image", "services", "cache", "before_script", "after_script", "pages"])
+    const globalBefore = doc ? (asMap(doc.default)?.before_script ?? doc.before_script) : undefined
+    for (const [id, raw] of Object.entries(doc ?? {})) {
+      const job = asMap(raw)
+      if (!job || reserved.has(id) || id.startsWith(".") || job.script === undefined) continue
+      const score = -1 + jobScore(id, job) + (GOOD.test(id) ? 1 : 0)
+      const before = job.before_script ?? globalBefore
+      if (before !== undefined) runScriptLines(before, gitlab, job.before_script !== undefined ? job : asMap(doc?.default) ?? doc, "before_script", score, `${gitlab}#${id}`, ".")
+      runScriptLines(job.script, gitlab, job, "script", score, `${gitlab}#${id}`, ".")
+    }
+  }
+  const circle = reader.exists(".circleci/config.yml") ? ".circleci/config.yml" : ".circleci/config.yaml"
+  if (reader.exists(circle)) {
+    const doc = asMap(readYaml(reader, circle))
+    for (const [id, raw] of Object.entries(asMap(doc?.jobs) ?? {})) {
+      const job = asMap(raw)
+      if (!job || !Array.isArray(job.steps)) continue
+      const score = -1 + jobScore(id, job) + (GOOD.test(id) ? 1 : 0)
+      const jobCwd = asString(job.working_directory)
+      const base = jobCwd && !jobCwd.startsWith("~") && !jobCwd.startsWith("/") ? normalizeCwd(jobCwd) : "."
+      job.steps.forEach((step) => {
+        const m = asMap(step)
+        if (!m) return
+        const run = m.run
+        if (typeof run === "string") runScriptLines(run, circle, m, "run", score, `${circle}#${id}`, base)
+        else if (isYamlMap(run) && typeof run.command === "string") {
+          const wd = asString(run.working_directory)
+          runScriptLines(run.command, circle, run, "command", score, `${circle}#${id}`, wd ? joinCwd(base, wd) : base)
+        }
+      })
+    }
+  }
   return { commands, setups, workflowFiles }
 }
