@@ -305,6 +305,9 @@ export type Category = "test" | "build" | "typecheck" | "bench" | "e2e" | "lint"
 /** Category of a script/task name. */
 export const categoryOfScript = (name: string): Category => {
   const n = name.toLowerCase()
+  if (/(^|[:_-])(watch|dev|serve|start|debug|update|snapshot|ui)([:_-]|$)/.test(n)) return "other"
+  if (/^(test|tests|check)[:_-](types?|tsc|typescript|ts|dts|tsd|typecheck)$/.test(n)) return "typecheck"
+  if (/^(test|tests)[:_-](lint|format|prettier|eslint|style)$/.test(n)) return "lint"
   if (/(^|[:_-])(e2e|playwright|cypress|integration|browser|smoke|visual|a11y)([:_-]|$)/.test(n)) return "e2e"
   if (/^(bench|benchmarks?|perf)([:_-].*)?$/.test(n)) return "bench"
   if (/^(typecheck|type-check|typecheck[:_-].*|types|check-types|types:check|check:types|check:type|lint:types|tsc|typescript|ts|ts:check|check:ts|tsc:check)$/.test(n)) return "typecheck"
