@@ -362,6 +362,16 @@ export const compareAll = Effect.fn("Bench.compareAll")(function* (options: Comp
   // Interleaved rounds with sequential looks per benchmark.
   const perBenchAlpha = alpha / tested.length
   const plan = Stats.looks(Math.max(3, minRounds), maxRounds)
+  const last = plan[plan.length - 1]
+  const bestP = Stats.mannWhitney(
+    Array.from({ length: last }, (_, i) => i + 1),
+    Array.from({ length: last }, (_, i) => last + i + 1)
+  ).pValue
+  if (bestP >= Stats.spending(plan, perBenchAlpha)[plan.length - 1]) {
+    warnings.push(
+      `maxRounds ${maxRounds} is too small to ever show a speedup for ${tested.length} benchmark(s) at alpha ${alpha}: raise maxRounds (or test fewer benchmarks)`
+    )
+  }
   const samples = new Map(tested.map((n) => [n, { baseline: [] as Array<number>, candidate: [] as Array<number>, look: 0 }]))
   const decided = new Map<string, Outcome>()
   const maxFailures = Math.max(2, Math.ceil(maxRounds * 0.1))

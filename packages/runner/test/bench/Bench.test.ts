@@ -145,6 +145,16 @@ describe("Bench.compareAll (scripted sandbox)", () => {
     })
   )
 
+  it.effect("warns when the budget can never show a speedup", () =>
+    Effect.gen(function* () {
+      const c = yield* Bench.compareAll({ ...options, maxRounds: 3 }).pipe(
+        Effect.provide(scripted({ baseline: { parse: 1_000_000 }, candidate: { parse: 500_000 } }))
+      )
+      expect(c?.verdict).toBe("not-faster")
+      expect(c?.warnings.join("\n")).toMatch(/maxRounds 3 is too small/)
+    })
+  )
+
   it.effect("bad options are BadInput with what to do", () =>
     Effect.gen(function* () {
       const layer = scripted({ baseline: {}, candidate: {} })
