@@ -202,7 +202,7 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       continue
     }
     let category = categoryOf(c)
-    let scriptKnown = c.type !== "script" || c.pm === "turbo" || c.pm === "nx" || c.pm === "lerna" || c.recursive
+    let scriptKnown = c.type !== "script" || c.pm === "turbo" || c.pm === "nx" || c.pm === "lerna" || c.recursive || c.filtered === true
     if (c.type === "script" && !scriptKnown) {
       const pkg = inputs.pkgAt(ci.cwd)
       const body = pkg?.scripts[c.name]
@@ -264,7 +264,7 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       const body = pkg?.scripts[c.classified.name]
       if (pkg && body !== undefined) {
         evidence.push({ file: pkg.file, line: keyLine(pkg.text, c.classified.name, "scripts"), detail: `"${c.classified.name}": ${JSON.stringify(body)}` })
-        if (!c.classified.recursive && c.slot === "test") {
+        if (!c.classified.recursive && !c.classified.filtered && c.slot === "test") {
           const fixed = nonInteractive(pm, pkg, body)
           if (fixed) {
             command = vitestLast(body) ? appendArgs(c.classified.pm as PackageManager["name"], command, "--run") : fixed

@@ -124,6 +124,8 @@ export type Classified =
       readonly recursive: boolean
       /** Every task a task runner was asked to run (`turbo run build test`). */
       readonly names?: ReadonlyArray<string>
+      /** Runs in another workspace package (`--filter`, `-w`, `yarn workspace X`, `--prefix`). */
+      readonly filtered?: boolean
     }
   | { readonly type: "tool"; readonly tool: string; readonly args: ReadonlyArray<string>; readonly pm: PmName | null }
 
@@ -198,8 +200,17 @@ const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null 
   }
   const sub = args[i]
   const after = args.slice(i + 1)
+  const filtered = args.some((a) => /^(--filter|-F|--filter-prod|-C|--dir|--prefix|-w|--workspace|--cwd)(=|$)/.test(a))
   if (args.some((a) => a === "--workspaces" || a === "-ws" || a === "-r" || a === "--recursive")) recursive = true
-  const positionals = after.filter((a) => !a.startsWith("-"))
+  const positionals: Array<string> = []
+  for (let k = 0; k < after.length; k++) {
+    if (after[k] === "--") break
+    if (after[k].startsWith("-")) {
+      if (withValue.has(after[k])) k++
+      continue
+    }
+    positionals.push(after[k])
+  }
   if (sub === undefined) return pm === "yarn" ? { type: "install", pm, args } : null
   if (pm === "npm") {
     if (sub === "ci" || sub === "clean-install" || sub === "install-clean") return { type: "install", pm, args: after }
@@ -207,27 +218,30 @@ const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null 
       return positionals.length === 0 ? { type: "install", pm, args: after } : null
     if (sub === "run" || sub === "run-script" || sub === "rum" || sub === "urn") {
       const name = positionals[0]
-      return name ? { type: "script", pm, name, recursive } : null
+      return name ? { type: "script", pm, name, recursive, filtered } : null
     }
-    if (NPM_SCRIPT_ALIASES[sub]) return { type: "script", pm, name: NPM_SCRIPT_ALIASES[sub], recursive }
+    if (NPM_SCRIPT_ALIASES[sub]) return { type: "script", pm, name: NPM_SCRIPT_ALIASES[sub], recursive, filtered }
     if (sub === "exec" || sub === "x") return classifyTool(after.filter((a, k) => !(k === 0 && a === "--")), pm)
     return null
   }
   if (pm === "pnpm") {
     if (sub === "install" || sub === "i") return positionals.length === 0 ? { type: "install", pm, args: after } : null
     if (sub === "ci") return { type: "install", pm, args: after }
-    if (sub === "run") return positionals[0] ? { type: "script", pm, name: positionals[0], recursive } : null
-    if (sub === "test" || sub === "t") return { type: "script", pm, name: "test", recursive }
+    if (sub === "run") return positionals[0] ? { type: "script", pm, name: positionals[0], recursive, filtered } : null
+    if (sub === "test" || sub === "t") return { type: "script", pm, name: "test", recursive, filtered }
     if (sub === "exec" || sub === "dlx") return classifyTool(after, pm)
     if (PM_BUILTINS.pnpm.has(sub)) return null
     if (KNOWN_BINS.has(sub)) return classifyTool(args.slice(i), pm)
-    return { type: "script", pm, name: sub, recursive }
+    return { type: "script", pm, name: sub, recursive, filtered }
   }
   if (pm === "yarn") {
     if (sub === "install") return { type: "install", pm, args: after }
-    if (sub === "run") return positionals[0] ? { type: "script", pm, name: positionals[0], recursive } : null
-    if (sub === "test") return { type: "script", pm, name: "test", recursive }
-    if (sub === "workspace") return after.length >= 2 ? classifyPm("yarn", after.slice(1)) : null
+    if (sub === "run") return positionals[0] ? { type: "script", pm, name: positionals[0], recursive, filtered } : null
+    if (sub === "test") return { type: "script", pm, name: "test", recursive, filtered }
+    if (sub === "workspace") {
+      const inner = after.length >= 2 ? classifyPm("yarn", after.slice(1)) : null
+      return inner?.type === "script" ? { ...inner, filtered: true } : inner
+    }
     if (sub === "workspaces") {
       // classic: yarn workspaces run X; berry: yarn workspaces foreach [-A] run X
       const runAt = after.indexOf("run")
@@ -250,6 +264,7 @@ const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null 
   if (sub === "run") {
     const name = positionals[0]
     if (!name) return null
+    if (filtered) return { type: "script", pm, name, recursive, filtered }
     if (/\.(m?[jt]sx?|cjs)$/.test(name)) return classifyTool(["node", ...after], pm)
     return { type: "script", pm, name, recursive }
   }
