@@ -221,6 +221,10 @@ export const readCi = (reader: RepoReader): CiResult => {
       }
       const run = asString(step.run)
       if (run === undefined) return
+      // Steps that only run on macOS/Windows runners rank below the Linux ones.
+      const cond = asString(step.if) ?? ""
+      const osOnly = /(macos|windows)/i.test(cond) && !/!=/.test(cond)
+      const stepScore = ctx.score - (osOnly ? 2 : 0)
       const loc = locOf(step, "run")
       const firstLine = loc ? loc.line + (loc.block ? 1 : 0) : 0
       const wdRaw = asString(step["working-directory"]) ?? ctx.defaultCwd ?? "."
@@ -233,7 +237,7 @@ export const readCi = (reader: RepoReader): CiResult => {
           cwd: joinCwd(baseCwd, cmd.cd),
           file,
           line: firstLine + (loc?.block ? cmd.lineOffset : 0),
-          score: ctx.score,
+          score: stepScore,
           job: ctx.job,
           order: order++,
           unresolved: sub.unresolved || wd.unresolved,

@@ -321,7 +321,10 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       }
       void turbo
     }
-    if (nx) return null
+    if (nx) {
+      const nxFile = nx.evidence[0]?.file ?? "nx.json"
+      return { command: execBin(pm, `nx run-many -t ${slot}`), cwd: projectDir, confidence: 0.45, evidence: [{ file: nxFile, detail: `nx workspace without a root "${slot}" script: run the ${slot} target of every project` }] }
+    }
     // Workspace packages with such a script: run it in each.
     const withScript = inputs.workspacePackages.filter((p) => Object.keys(p.scripts).some((n) => n === slot || (slot === "typecheck" && categoryOfScript(n) === "typecheck")))
     if (withScript.length === 0) return null
