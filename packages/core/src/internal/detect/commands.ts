@@ -275,7 +275,10 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
         inputs.warn(`${c.ci.file}:${c.ci.line}: CI runs \`${c.ci.command}\` but ${c.ci.cwd === "." ? "" : `${c.ci.cwd}/`}package.json has no "${c.classified.name}" script`)
       }
     } else if (c.classified.type === "tool") {
-      const fixed = unwatch(coreTokens(c.ci.command).slice(c.classified.pm ? 1 : 0))
+      const tokens = coreTokens(c.ci.command)
+      const tool = c.classified.tool
+      const at = tokens.findIndex((t) => t.split("/").pop() === tool)
+      const fixed = at === -1 ? null : unwatch(tokens.slice(at))
       if (fixed && c.slot === "test") command = execBin(pm, fixed.map(quote).join(" "))
     }
     return { command, cwd: c.ci.cwd, confidence: round(confidence), evidence }
@@ -319,12 +322,12 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       if (task && inputs.turboTasks) {
         return { command: execBin(pm, `turbo run ${task}`), cwd: projectDir, confidence: 0.6, evidence: [{ file: inputs.turboTasks.file, detail: `turbo task "${task}"` }] }
       }
-      void turbo
     }
-    if (nx) {
+    if (nx && (slot === "test" || slot === "build")) {
       const nxFile = nx.evidence[0]?.file ?? "nx.json"
       return { command: execBin(pm, `nx run-many -t ${slot}`), cwd: projectDir, confidence: 0.45, evidence: [{ file: nxFile, detail: `nx workspace without a root "${slot}" script: run the ${slot} target of every project` }] }
     }
+    if (nx) return null
     // Workspace packages with such a script: run it in each.
     const withScript = inputs.workspacePackages.filter((p) => Object.keys(p.scripts).some((n) => n === slot || (slot === "typecheck" && categoryOfScript(n) === "typecheck")))
     if (withScript.length === 0) return null
