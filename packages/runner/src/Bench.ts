@@ -27,7 +27,7 @@ import * as Adapters from "./internal/bench/adapters.js"
 
 /**
  * The built-in benchmark adapters, in auto-detection order: Ratchet's `RATCHET_BENCH` line protocol, vitest bench
- * (`--outputJson`), mitata, tinybench, benchmark.js.
+ * (`--outputJson`, tried first when the command runs vitest), vitest's text table, mitata, tinybench, benchmark.js.
  *
  * @since 0.1.0
  */
@@ -45,6 +45,12 @@ export const ratchetLine: Plugin.BenchmarkAdapter = Adapters.ratchetLine
  * @since 0.1.0
  */
 export const vitest: Plugin.BenchmarkAdapter = Adapters.vitestBench
+/**
+ * vitest bench's text table (vitest 1–4), for scripts that run vitest without the flag.
+ *
+ * @since 0.1.0
+ */
+export const vitestText: Plugin.BenchmarkAdapter = Adapters.vitestText
 /**
  * tinybench tables (JSON rows or `console.table`) and task result objects.
  *
@@ -270,25 +276,29 @@ const validate = (options: CompareOptions): Effect.Effect<void, RatchetError.Rat
 const resolveAdapter = Effect.fn("Bench.resolveAdapter")(function* (dir: string, options: CompareOptions) {
   const given = options.adapter === undefined ? null : Array.isArray(options.adapter) ? options.adapter : [options.adapter as Plugin.BenchmarkAdapter]
   const pool: ReadonlyArray<Plugin.BenchmarkAdapter> =
-    given ?? (/\bvitest\b/.test(options.command) ? [Adapters.vitestBench] : adapters)
+    given ?? (/\bvitest\b/.test(options.command) ? [Adapters.vitestBench, ...adapters.filter((a) => a !== Adapters.vitestBench)] : adapters)
   // Adapters that need their own flags are tried with them; the others share one plain run.
   let plainRun: ProcessRun | null = null
-  let lastRun: ProcessRun | null = null
+  let failed: ProcessRun | null = null
   for (const adapter of pool) {
     let run: ProcessRun
     if (adapter.command) {
       if (given === null && adapter === Adapters.vitestBench && !/\bvitest\b/.test(options.command)) continue
       run = yield* runProcess(dir, options, adapter, "bench:warmup:baseline")
+      // e.g. a tool version without the reporter flag: fall back to the plain command and the other adapters
+      if (!run.ok) {
+        failed ??= run
+        continue
+      }
     } else {
       plainRun ??= yield* runProcess(dir, options, null, "bench:warmup:baseline")
       run = plainRun
+      if (!run.ok) return { adapter: null, run }
     }
-    lastRun = run
-    if (!run.ok) return { adapter: null, run }
     const parsed = parseWith(adapter, run)
     if (parsed && perProcess(parsed).size > 0) return { adapter, run }
   }
-  return { adapter: null, run: lastRun }
+  return { adapter: null, run: plainRun ?? failed }
 })
 
 /**

@@ -155,6 +155,26 @@ describe("Bench.compareAll (scripted sandbox)", () => {
     })
   )
 
+  it.effect("vitest without --outputJson support falls back to its text table", () =>
+    Effect.gen(function* () {
+      let i = 0
+      const layer = Sandbox.Sandbox.layerTest((run) => {
+        if (run.command.includes("--outputJson")) return { exitCode: 1, output: "CACError: Unknown option `--outputJson`" }
+        const mean = run.cwd.startsWith(CAND) ? "0.5000" : (1 + (i++ % 3) * 0.001).toFixed(4)
+        const stdout = [
+          " ✓ b.bench.ts > g 1000ms",
+          "     name      hz     min     max    mean     p75     p99    p995    p999     rme  samples",
+          `   · x  1,000.00  0.1000  2.0000  ${mean}  1.0000  1.0000  1.0000  1.0000  ±0.50%  500`
+        ].join("\n")
+        return { exitCode: 0, stdout, output: stdout }
+      })
+      const c = yield* Bench.compareAll({ ...options, command: "npx vitest bench", maxRounds: 8 }).pipe(Effect.provide(layer))
+      expect(c?.adapter).toBe("vitest-text")
+      expect(c?.result?.name).toBe("b.bench.ts > g > x")
+      expect(c?.verdict).toBe("faster")
+    })
+  )
+
   it.effect("bad options are BadInput with what to do", () =>
     Effect.gen(function* () {
       const layer = scripted({ baseline: {}, candidate: {} })

@@ -44,6 +44,23 @@ describe("benchmark adapters", () => {
     expect(Bench.vitest.command?.("npx vitest bench", "$F")).toBe("npx vitest bench --run --outputJson $F")
   })
 
+  it("vitest text table: names with spaces and digits, grouped, mean in ms", () => {
+    const out = [
+      " ✓ bench/sort.bench.ts > sort (2) 2437ms",
+      "     name               hz     min     max    mean     p75     p99    p995    p999     rme  samples",
+      "   · normal sorting 1000  6,526.82  0.1357  0.8398  0.1532  0.1498  0.2809  0.3461  0.5866  ±0.59%     3264   fastest",
+      "   · reverse sorting    2,903.47  0.2996  1.0298  0.3444  0.3446  0.5806  0.6558  0.8764  ±0.62%     1452",
+      "",
+      " BENCH  Summary",
+      "  normal sorting 1000 - bench/sort.bench.ts > sort",
+      "    2.24x faster than reverse sorting"
+    ].join("\n")
+    const parsed = Bench.vitestText.parse(out, null)
+    expect([...(parsed?.keys() ?? [])]).toEqual(["bench/sort.bench.ts > sort > normal sorting 1000", "bench/sort.bench.ts > sort > reverse sorting"])
+    expect(parsed?.get("bench/sort.bench.ts > sort > reverse sorting")?.[0]).toBeCloseTo(344_400, 3)
+    expect(Bench.vitestText.parse("   · lonely 1 2 3", null)).toBeNull()
+  })
+
   it("tinybench: JSON table rows (v3+ and v2), console.table boxes and task objects", () => {
     const v6 =
       '[{"Task name":"sum loop","Latency avg (ns)":"865.28 ± 47.85%","Latency med (ns)":"451.00 ± 30.00","Throughput avg (ops/s)":"2214970 ± 0.09%","Samples":57785}]'
@@ -107,6 +124,6 @@ describe("benchmark adapters", () => {
   })
 
   it("are registered as a plugin", () => {
-    expect(Bench.plugin().benchmarkAdapters?.map((a) => a.name)).toEqual(["ratchet", "vitest", "mitata", "tinybench", "benchmark.js"])
+    expect(Bench.plugin().benchmarkAdapters?.map((a) => a.name)).toEqual(["ratchet", "vitest", "vitest-text", "mitata", "tinybench", "benchmark.js"])
   })
 })

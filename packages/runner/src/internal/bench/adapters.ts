@@ -118,6 +118,44 @@ export const vitestBench: Plugin.BenchmarkAdapter = {
   }
 }
 
+/**
+ * vitest bench's text table (vitest 1–4, no flags needed), e.g.
+ * `   · normal sorting  6,526.82  0.1357  0.8398  0.1532  0.1498  0.2809  0.3461  0.5866  ±0.59%  3264  fastest`
+ * under a ` ✓ bench/sort.bench.ts > sort 2437ms` group line. Columns are read from the `±rme` column leftwards, so
+ * names may contain spaces and digits; the mean (ms) is the process's value.
+ */
+export const vitestText: Plugin.BenchmarkAdapter = {
+  name: "vitest-text",
+  parse: (output) => {
+    const out: Samples = new Map()
+    let group = ""
+    let inTable = false
+    for (const raw of output.split(/\r?\n/)) {
+      const line = raw.replace(/\x1b\[[0-9;]*m/g, "")
+      const header = /^\s*name\s+hz\s+min\s+max\s+mean\s+p75\s+p99\s+p995\s+p999\s+rme\s+samples\s*$/.test(line)
+      if (header) {
+        inTable = true
+        continue
+      }
+      const groupLine = /^\s*[✓✔×❯↓]\s+(.+?)(?:\s+\(\d+\))?(?:\s+\d+(?:\.\d+)?m?s)?\s*$/.exec(line)
+      if (groupLine && !/^\s*[·•]/.test(line)) {
+        group = cleanName(groupLine[1])
+        inTable = false
+        continue
+      }
+      if (!inTable || !/^\s*[·•]\s/.test(line)) continue
+      const tokens = line.trim().split(/\s+/).slice(1)
+      const rme = tokens.findIndex((t, i) => i >= 9 && /^±[\d.]+%$/.test(t))
+      if (rme < 0) continue
+      const numbers = tokens.slice(rme - 8, rme).map((t) => Number(t.replace(/,/g, "")))
+      if (numbers.some((n) => !Number.isFinite(n))) continue
+      const name = cleanName(tokens.slice(0, rme - 8).join(" "))
+      push(out, group ? `${group} > ${name}` : name, numbers[3] * 1e6)
+    }
+    return nonEmpty(out)
+  }
+}
+
 // ---------------------------------------------------------------------------
 // tinybench
 // ---------------------------------------------------------------------------
@@ -254,4 +292,4 @@ export const benchmarkJs: Plugin.BenchmarkAdapter = {
 }
 
 /** The built-in adapters in detection order. */
-export const builtin: ReadonlyArray<Plugin.BenchmarkAdapter> = [ratchetLine, vitestBench, mitata, tinybench, benchmarkJs]
+export const builtin: ReadonlyArray<Plugin.BenchmarkAdapter> = [ratchetLine, vitestBench, vitestText, mitata, tinybench, benchmarkJs]
