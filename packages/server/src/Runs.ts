@@ -9,6 +9,7 @@
 import { ClusterWorkflowEngine, SingleRunner } from "effect/cluster"
 import { NodeCrypto } from "@effect/platform-node"
 import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
+import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import { budgetExceeded, type ServerError } from "./ServerError.js"
@@ -66,8 +67,9 @@ const runBody = (runId: string) =>
       Activity.make({
         name: `finish-${status}`,
         execute: Effect.gen(function* () {
-          yield* store.setRunStatus(runId, status, { error })
+          // The event goes first: an SSE reader that sees the final status has already got every event.
           yield* store.appendEvent(runId, `run.${status}`, { error })
+          yield* store.setRunStatus(runId, status, { error })
         }).pipe(Effect.orDie)
       })
 
@@ -159,8 +161,8 @@ export const workflowLayer = RunWorkflow.toLayer(({ runId }) => runBody(runId))
  *
  * @since 0.1.0
  */
-export const engineLayer: Layer.Layer<WorkflowEngine.WorkflowEngine, never, SqlClient> = ClusterWorkflowEngine.layer.pipe(
-  Layer.provide(SingleRunner.layer({ runnerStorage: "memory" })),
+export const engineLayer: Layer.Layer<WorkflowEngine.WorkflowEngine | Sharding, never, SqlClient> = ClusterWorkflowEngine.layer.pipe(
+  Layer.provideMerge(SingleRunner.layer({ runnerStorage: "memory" })),
   Layer.provide(NodeCrypto.layer),
   Layer.orDie
 )
@@ -194,7 +196,8 @@ export class Runs extends Context.Service<Runs, {
         if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
           return yield* Effect.fail(budgetExceeded(repo.id, `the compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up; raise budgets.computeMinutesPerDay or wait until tomorrow (${repo.settings.timezone})`))
         }
-        const run = yield* store.createRun(repo.id, trigger, id)
+        const { created, ...run } = yield* store.createRun(repo.id, trigger, id)
+        if (!created) return run
         yield* store.addUsage(repo.id, today, { computeMs: 0, runs: 1 })
         yield* store.appendEvent(run.id, "run.queued", { trigger })
         yield* submit(run.id)

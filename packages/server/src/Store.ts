@@ -252,7 +252,8 @@ export class Store extends Context.Service<Store, {
   /** A repository by id; `orgId` null skips the organisation check (internal callers). */
   readonly getRepo: (orgId: string | null, id: string) => Effect.Effect<Repo, ServerError>
   readonly updateSettings: (orgId: string | null, id: string, patch: SettingsPatch) => Effect.Effect<Repo, ServerError>
-  readonly createRun: (repoId: string, trigger: string, id?: string) => Effect.Effect<Run, ServerError>
+  /** Creates a queued run; with an explicit `id` it is idempotent and `created` says whether this call made it. */
+  readonly createRun: (repoId: string, trigger: string, id?: string) => Effect.Effect<Run & { readonly created: boolean }, ServerError>
   readonly getRun: (orgId: string | null, id: string) => Effect.Effect<Run, ServerError>
   readonly listRuns: (repoId: string, limit: number) => Effect.Effect<ReadonlyArray<Run>, ServerError>
   /** Runs not finished (queued or running), for recovery after a restart. */
@@ -430,9 +431,9 @@ export class Store extends Context.Service<Store, {
         Effect.gen(function* () {
           const runId = id ?? newId("run")
           const at = yield* now
-          yield* q("creating a run", sql`INSERT INTO runs (id, repo_id, trigger, status, created_at)
-            VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${at}) ON CONFLICT (id) DO NOTHING`)
-          return yield* getRun(null, runId)
+          const inserted = yield* q("creating a run", sql<Row>`INSERT INTO runs (id, repo_id, trigger, status, created_at)
+            VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${at}) ON CONFLICT (id) DO NOTHING RETURNING id`)
+          return { ...(yield* getRun(null, runId)), created: inserted.length > 0 }
         }),
 
       getRun,

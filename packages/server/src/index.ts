@@ -6,3 +6,19 @@
 
 /** @since 0.1.0 */
 export * as Cli from "./Cli.js"
+/** @since 0.1.0 */
+export * as Api from "./Api.js"
+/** @since 0.1.0 */
+export * as Database from "./Database.js"
+/** @since 0.1.0 */
+export * as Runs from "./Runs.js"
+/** @since 0.1.0 */
+export * as Scheduler from "./Scheduler.js"
+/** @since 0.1.0 */
+export * as Server from "./Server.js"
+/** @since 0.1.0 */
+export * as ServerError from "./ServerError.js"
+/** @since 0.1.0 */
+export * as Stages from "./Stages.js"
+/** @since 0.1.0 */
+export * as Store from "./Store.js"

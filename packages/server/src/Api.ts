@@ -1,0 +1,294 @@
+/**
+ * The REST API on Hono: repositories, runs (with Server-Sent Events),
+ * proposals, artifacts, health and the OpenAPI description. Every route
+ * under `/api` needs a bearer token.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Effect, Exit } from "effect"
+import { type Context as HonoContext, Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
+import { cors } from "hono/cors"
+import { requestId } from "hono/request-id"
+import { secureHeaders } from "hono/secure-headers"
+import { streamSSE } from "hono/streaming"
+import * as Crypto from "node:crypto"
+import { openApiDocument } from "./internal/openapi.js"
+import * as Validate from "./internal/validate.js"
+import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
+import { rateLimit } from "./middleware/rateLimit.js"
+import { dayIn, Runs } from "./Runs.js"
+import { ServerError } from "./ServerError.js"
+import { type Principal, type Repo, Store } from "./Store.js"
+
+/**
+ * Options of the HTTP layer.
+ *
+ * @since 0.1.0
+ */
+export interface ApiOptions {
+  /** Origins allowed by CORS (`*` for any); none by default. */
+  readonly corsOrigins?: ReadonlyArray<string>
+  /** Run creations allowed per token per minute (default 30). */
+  readonly runsPerMinute?: number
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  readonly maxBodyBytes?: number
+  /** Accept repository URLs on private/loopback hosts. */
+  readonly allowPrivateUrls?: boolean
+  /** Where JSON logs go (default stdout). */
+  readonly log?: LogSink
+  /** How often the SSE stream polls for new events, in ms (default 200). */
+  readonly ssePollMs?: number
+  /** Time source for rate limiting, in ms. */
+  readonly now?: () => number
+}
+
+type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string } }
+
+/**
+ * What the API needs to run effects: a `ManagedRuntime` or `{ runPromiseExit: Effect.runPromiseExitWith(context) }`.
+ *
+ * @since 0.1.0
+ */
+export interface AppRuntime {
+  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs>) => Promise<Exit.Exit<A, E>>
+}
+
+const errorBody = (code: string, message: string, requestId: string, field?: string) => ({
+  error: { code, message, requestId, ...(field === undefined ? {} : { field }) }
+})
+
+/**
+ * Builds the Hono app on a runtime that provides `Store` and `Runs`.
+ *
+ * @example
+ * ```ts
+ * const app = Api.make(runtime, { corsOrigins: ["https://dash.example.com"] })
+ * const res = await app.request("/health")
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> => {
+  const app = new Hono<Env>()
+  const log = options.log ?? stdoutSink
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024
+
+  const respond = async <A>(c: HonoContext<Env>, effect: Effect.Effect<A, ServerError, Store | Runs>, ok: (a: A) => Response | Promise<Response>): Promise<Response> => {
+    const exit = await runtime.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return ok(exit.value)
+    const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+    const rid = c.get("requestId")
+    if (failure?._tag === "Fail" && failure.error instanceof ServerError) {
+      const e = failure.error
+      if (e.status >= 500) c.set("logError", e.message)
+      return c.json(errorBody(e.reason._tag, e.message, rid, e.reason._tag === "Invalid" ? e.reason.field : undefined), e.status as 400)
+    }
+    c.set("logError", Cause.pretty(exit.cause))
+    return c.json(errorBody("Internal", `Internal error; quote request id ${rid} when reporting it`, rid), 500)
+  }
+
+  const readJson = async (c: HonoContext<Env>): Promise<{ ok: true; value: unknown } | { ok: false; res: Response }> => {
+    const text = await c.req.text()
+    if (text.trim() === "") return { ok: true, value: undefined }
+    const type = c.req.header("content-type") ?? ""
+    if (!type.includes("application/json")) {
+      return { ok: false, res: c.json(errorBody("Invalid", "Send the body as JSON with Content-Type: application/json", c.get("requestId"), "content-type"), 415 as 400) }
+    }
+    try {
+      return { ok: true, value: JSON.parse(text) }
+    } catch (e) {
+      return { ok: false, res: c.json(errorBody("Invalid", `Malformed JSON: ${(e as Error).message}`, c.get("requestId"), "body"), 400) }
+    }
+  }
+
+  const invalid = (c: HonoContext<Env>, error: ServerError) =>
+    c.json(errorBody("Invalid", error.message, c.get("requestId"), error.reason._tag === "Invalid" ? error.reason.field : undefined), 400)
+
+  // --- middleware, outermost first
+  app.use("*", requestId({ headerName: "X-Request-ID", limitLength: 100, generator: () => Crypto.randomUUID() }))
+  app.use("*", jsonLogger(log))
+  app.use("*", secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    strictTransportSecurity: "max-age=31536000; includeSubDomains"
+  }))
+  app.use("*", cors({
+    origin: (origin) => {
+      const allowed = options.corsOrigins ?? []
+      return allowed.includes("*") ? origin : allowed.includes(origin) ? origin : null
+    },
+    allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID", "traceparent"],
+    allowMethods: ["GET", "POST", "PATCH", "OPTIONS"],
+    exposeHeaders: ["X-Request-ID", "Retry-After", "Location"],
+    maxAge: 600
+  }))
+  app.use("*", bodyLimit({
+    maxSize: maxBody,
+    onError: (c) => c.json(errorBody("PayloadTooLarge", `Request body is larger than ${maxBody} bytes`, c.get("requestId")), 413)
+  }))
+
+  app.notFound((c) => c.json(errorBody("NotFound", `No route ${c.req.method} ${c.req.path}; see /openapi.json`, c.get("requestId")), 404))
+  app.onError((err, c) => {
+    c.set("logError", err.stack ?? String(err))
+    return c.json(errorBody("Internal", `Internal error; quote request id ${c.get("requestId")} when reporting it`, c.get("requestId")), 500)
+  })
+
+  app.get("/health", (c) =>
+    respond(c, Store.use((s) => s.authenticate("health-probe")), () => c.json({ status: "ok" })))
+  app.get("/openapi.json", (c) => c.json(openApiDocument))
+
+  // --- auth for everything under /api
+  app.use("/api/*", async (c, next) => {
+    const header = c.req.header("authorization") ?? ""
+    const m = header.match(/^Bearer\s+(\S{1,500})$/i)
+    if (!m) {
+      c.header("WWW-Authenticate", "Bearer realm=\"ratchet\"")
+      return c.json(errorBody("Unauthorized", "Missing bearer token: send Authorization: Bearer <token> (the token printed on first start, or RATCHET_TOKEN)", c.get("requestId")), 401)
+    }
+    const exit = await runtime.runPromiseExit(Store.use((s) => s.authenticate(m[1])))
+    if (Exit.isFailure(exit)) return c.json(errorBody("StoreFailure", "Cannot check the token right now; retry", c.get("requestId")), 503)
+    if (exit.value === null) {
+      c.header("WWW-Authenticate", "Bearer realm=\"ratchet\", error=\"invalid_token\"")
+      return c.json(errorBody("Unauthorized", "Unknown or revoked token", c.get("requestId")), 401)
+    }
+    c.set("principal", exit.value)
+    await next()
+  })
+
+  const org = (c: HonoContext<Env>) => c.get("principal").orgId
+  const repoView = (repo: Repo) => ({ ...repo, orgId: undefined })
+
+  // --- repositories
+  app.post("/api/repos", async (c) => {
+    const body = await readJson(c)
+    if (!body.ok) return body.res
+    const v = Validate.newRepo(body.value, { allowPrivateUrls: options.allowPrivateUrls ?? false })
+    if (!v.ok) return invalid(c, v.error)
+    return respond(c, Store.use((s) => s.createRepo(org(c), v.value)), (repo) => {
+      c.header("Location", `/api/repos/${repo.id}`)
+      return c.json(repoView(repo), 201)
+    })
+  })
+  app.get("/api/repos", (c) => respond(c, Store.use((s) => s.listRepos(org(c))), (repos) => c.json({ items: repos.map(repoView) })))
+  app.get("/api/repos/:id", (c) => respond(c, Store.use((s) => s.getRepo(org(c), c.req.param("id"))), (r) => c.json(repoView(r))))
+  app.patch("/api/repos/:id/settings", async (c) => {
+    const body = await readJson(c)
+    if (!body.ok) return body.res
+    const v = Validate.settingsPatch(body.value)
+    if (!v.ok) return invalid(c, v.error)
+    return respond(c, Store.use((s) => s.updateSettings(org(c), c.req.param("id"), v.value)), (r) => c.json(repoView(r)))
+  })
+  app.get("/api/repos/:id/budgets", (c) =>
+    respond(c, Effect.gen(function* () {
+      const s = yield* Store
+      const repo = yield* s.getRepo(org(c), c.req.param("id"))
+      const day = dayIn(Date.now(), repo.settings.timezone)
+      const used = yield* s.usage(repo.id, day)
+      return {
+        day,
+        timezone: repo.settings.timezone,
+        limits: repo.settings.budgets,
+        used: { computeMinutes: Math.round(used.computeMs / 600) / 100, runs: used.runs },
+        remaining: { computeMinutes: Math.max(0, repo.settings.budgets.computeMinutesPerDay - used.computeMs / 60_000) },
+        paused: repo.settings.paused,
+        pausedReason: repo.settings.pausedReason
+      }
+    }), (b) => c.json(b)))
+
+  // --- runs
+  app.post("/api/repos/:id/runs", rateLimit({
+    limit: options.runsPerMinute ?? 30,
+    windowMs: 60_000,
+    key: (c) => (c as HonoContext<Env>).get("principal").tokenId,
+    ...(options.now ? { now: options.now } : {})
+  }), (c) =>
+    respond(c, Runs.use((r) => r.start(org(c), c.req.param("id"), "api")), (run) => {
+      c.header("Location", `/api/runs/${run.id}`)
+      return c.json({ id: run.id, status: run.status, repoId: run.repoId, createdAt: run.createdAt }, 202)
+    }))
+  app.get("/api/repos/:id/runs", (c) => {
+    const limit = Math.min(200, Math.max(1, Number(c.req.query("limit") ?? 50) || 50))
+    return respond(c, Effect.gen(function* () {
+      const s = yield* Store
+      const repo = yield* s.getRepo(org(c), c.req.param("id"))
+      return yield* s.listRuns(repo.id, limit)
+    }), (items) => c.json({ items }))
+  })
+  app.get("/api/runs/:id", (c) =>
+    respond(c, Effect.gen(function* () {
+      const s = yield* Store
+      const run = yield* s.getRun(org(c), c.req.param("id"))
+      const proposals = yield* s.listProposals(run.id)
+      return { ...run, proposals: proposals.map((p) => ({ id: p.id, title: p.title, status: p.status, contentHash: p.contentHash })) }
+    }), (r) => c.json(r)))
+  app.post("/api/runs/:id/cancel", (c) =>
+    respond(c, Runs.use((r) => r.cancel(org(c), c.req.param("id"))), (run) => c.json({ id: run.id, status: run.status, cancelRequested: true }, 202)))
+
+  app.get("/api/runs/:id/events", async (c) => {
+    const runId = c.req.param("id")
+    const orgId = org(c)
+    const first = await runtime.runPromiseExit(Store.use((s) => s.getRun(orgId, runId)))
+    if (Exit.isFailure(first)) return respond(c, Store.use((s) => s.getRun(orgId, runId)), () => c.body(null))
+    const raw = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? "0"
+    let cursor = /^\d{1,18}$/.test(raw) ? Number(raw) : 0
+    const poll = options.ssePollMs ?? 200
+    return streamSSE(c, async (stream) => {
+      let idle = 0
+      while (!stream.aborted) {
+        // Status before events: the final event is written before the final status.
+        const exit = await runtime.runPromiseExit(Store.use((s) =>
+          Effect.map(Effect.zip(s.getRun(null, runId), s.eventsAfter(runId, cursor, 200)), ([run, events]) => [events, run] as const)))
+        if (Exit.isFailure(exit)) {
+          await stream.writeSSE({ event: "error", data: JSON.stringify({ message: "event store unavailable; reconnect with Last-Event-ID" }) })
+          return
+        }
+        const [events, run] = exit.value
+        for (const e of events) {
+          await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify({ ...(e.data as object), runId: e.runId, at: e.createdAt }) })
+          cursor = e.seq
+        }
+        const finished = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled"
+        if (finished && events.length < 200) return
+        if (events.length === 0) {
+          idle += poll
+          if (idle >= 15_000) {
+            await stream.write(": keep-alive\n\n")
+            idle = 0
+          }
+          await stream.sleep(poll)
+        }
+      }
+    })
+  })
+
+  // --- proposals
+  app.get("/api/proposals/:id", (c) => respond(c, Store.use((s) => s.getProposal(org(c), c.req.param("id"))), (p) => c.json(p)))
+  for (const [action, decision] of [["approve", "approved"], ["reject", "rejected"], ["request-changes", "changes-requested"]] as const) {
+    app.post(`/api/proposals/:id/${action}`, async (c) => {
+      const body = await readJson(c)
+      if (!body.ok) return body.res
+      const v = Validate.decision(body.value, decision === "approved")
+      if (!v.ok) return invalid(c, v.error)
+      const principal = c.get("principal")
+      return respond(c, Store.use((s) =>
+        s.decide(principal.orgId, c.req.param("id"), {
+          decision,
+          actor: v.value.actor ?? `token:${principal.tokenName}`,
+          note: v.value.note,
+          contentHash: v.value.contentHash
+        })), (a) => c.json(a, 201))
+    })
+  }
+
+  // --- artifacts
+  app.get("/api/artifacts/:id", (c) =>
+    respond(c, Store.use((s) => s.getArtifact(org(c), c.req.param("id"))), ({ content, meta }) => {
+      c.header("Content-Type", meta.mediaType)
+      c.header("ETag", `"${meta.sha256}"`)
+      c.header("Digest", `sha-256=${Buffer.from(meta.sha256, "hex").toString("base64")}`)
+      c.header("Content-Disposition", `attachment; filename="${meta.name.replace(/[^A-Za-z0-9._-]/g, "_")}"`)
+      return c.body(content as Uint8Array<ArrayBuffer>)
+    }))
+
+  return app
+}

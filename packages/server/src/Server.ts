@@ -1,0 +1,116 @@
+/**
+ * The reference server: database, store, durable run engine, scheduler and
+ * the HTTP API, composed and served on a port.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Server } from "@ratchet/server"
+ *
+ * Effect.runFork(Server.serve({ port: 7420, dataDir: ".ratchet" }))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { serve as honoServe } from "@hono/node-server"
+import { Context, Effect, Layer } from "effect"
+import type { AddressInfo } from "node:net"
+import * as Api from "./Api.js"
+import * as Database from "./Database.js"
+import type { LogSink } from "./middleware/logger.js"
+import { stdoutSink } from "./middleware/logger.js"
+import { engineLayer, Runs, workflowLayer } from "./Runs.js"
+import * as Scheduler from "./Scheduler.js"
+import { internal, type ServerError } from "./ServerError.js"
+import { layerFromEnv, type Stages } from "./Stages.js"
+import { Store } from "./Store.js"
+
+/**
+ * Options of {@link serve} and {@link layer}.
+ *
+ * @since 0.1.0
+ */
+export interface ServeOptions {
+  readonly port: number
+  /** Data directory; the embedded database lives in `<dataDir>/db` (`memory://` keeps it in memory). */
+  readonly dataDir: string
+  /** Interface to bind (default 127.0.0.1). */
+  readonly host?: string
+  /** PostgreSQL URL; defaults to `DATABASE_URL`. Without one the embedded PGlite is used. */
+  readonly databaseUrl?: string | undefined
+  /** Stage implementations; defaults to `RATCHET_STAGES` (`fake`) or the real ones. */
+  readonly stages?: Layer.Layer<Stages>
+  /** Bootstrap token; defaults to `RATCHET_TOKEN`, else one is generated on first start and printed once. */
+  readonly token?: string | undefined
+  /** Run the nightly scheduler (default true). */
+  readonly scheduler?: boolean
+  /** Options of the HTTP layer (CORS, rate limit, body size); CORS defaults to `RATCHET_CORS_ORIGINS` (comma-separated). */
+  readonly api?: Api.ApiOptions
+  /** Called once listening, with the bound port. */
+  readonly onListen?: (info: { readonly port: number; readonly host: string }) => void
+}
+
+/**
+ * Everything but HTTP: the database, `Store`, the workflow engine with the
+ * run workflow registered, `Runs`, and (optionally) the scheduler.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | Runs, ServerError> => {
+  const url = options.databaseUrl ?? (process.env.DATABASE_URL || undefined)
+  const db = Database.layer(url ? { url } : { dataDir: options.dataDir === "memory://" ? "memory://" : `${options.dataDir}/db` })
+  const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(db))
+  const runs = Runs.layer.pipe(
+    Layer.provideMerge(workflowLayer),
+    Layer.provide(options.stages ?? layerFromEnv()),
+    Layer.provideMerge(base)
+  )
+  const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer
+  return scheduler.pipe(Layer.provideMerge(runs))
+}
+
+const log = (sink: LogSink, msg: string, fields: Record<string, unknown> = {}) =>
+  Effect.sync(() => sink({ level: "info", msg, time: new Date().toISOString(), ...fields }))
+
+/**
+ * Starts the server and runs until interrupted. On start it ensures the
+ * bootstrap token (printing a generated one once, on stderr) and resumes
+ * unfinished runs.
+ *
+ * @since 0.1.0
+ */
+export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> =>
+  Effect.gen(function* () {
+    const sink = options.api?.log ?? stdoutSink
+    const context = yield* Layer.build(layer(options))
+    const runtime: Api.AppRuntime = { runPromiseExit: Effect.runPromiseExitWith(context) as Api.AppRuntime["runPromiseExit"] }
+    const store = Context.get(context, Store)
+    const { generated } = yield* store.bootstrap(options.token ?? (process.env.RATCHET_TOKEN || undefined))
+    if (generated !== null) {
+      yield* Effect.sync(() =>
+        process.stderr.write(`\nRatchet bootstrap API token (shown once, stored hashed):\n\n  ${generated}\n\nUse it as: Authorization: Bearer <token>\n\n`)
+      )
+    }
+    const resumed = yield* Context.get(context, Runs).recover
+    const corsEnv = process.env.RATCHET_CORS_ORIGINS
+    const app = Api.make(runtime, {
+      ...(corsEnv ? { corsOrigins: corsEnv.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+      allowPrivateUrls: process.env.RATCHET_ALLOW_PRIVATE_URLS === "1",
+      ...options.api
+    })
+    const host = options.host ?? "127.0.0.1"
+    const server = yield* Effect.acquireRelease(
+      Effect.callback<ReturnType<typeof honoServe>, ServerError>((resume) => {
+        const s = honoServe({ fetch: app.fetch, port: options.port, hostname: host }, () => resume(Effect.succeed(s)))
+        s.once("error", (e) => resume(Effect.fail(internal(`cannot listen on ${host}:${options.port}: ${e.message}`))))
+      }),
+      (s) => Effect.callback<void>((resume) => {
+        s.close(() => resume(Effect.void))
+        ;(s as any).closeAllConnections?.()
+      })
+    )
+    const port = (server.address() as AddressInfo).port
+    yield* log(sink, "listening", { host, port, resumedRuns: resumed, database: options.databaseUrl ?? process.env.DATABASE_URL ? "postgresql" : "pglite" })
+    options.onListen?.({ port, host })
+    return yield* Effect.never
+  }).pipe(Effect.scoped)

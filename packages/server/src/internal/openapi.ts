@@ -1,0 +1,201 @@
+const json = (schema: object) => ({ content: { "application/json": { schema } } })
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const err = (description: string) => ({ description, ...json(ref("Error")) })
+const idParam = (name: string) => ({ name: "id", in: "path", required: true, schema: { type: "string" }, description: `The ${name} id` })
+const std = { "401": err("Missing or unknown bearer token"), "404": err("Unknown id") }
+
+const decisionBody = (hashRequired: boolean) => ({
+  required: hashRequired,
+  ...json({
+    type: "object",
+    additionalProperties: false,
+    required: hashRequired ? ["contentHash"] : [],
+    properties: {
+      contentHash: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The proposal content hash you reviewed; the decision is bound to it" },
+      note: { type: "string", maxLength: 10000 },
+      actor: { type: "string", description: "Who decides (defaults to the token's name)" }
+    }
+  })
+})
+
+export const openApiDocument = {
+  openapi: "3.1.0",
+  info: {
+    title: "Ratchet reference server",
+    version: "0.1.0",
+    description: "Connect repositories, run the Ratchet pipeline durably, follow runs live (SSE), review and approve proposals. Every /api route needs `Authorization: Bearer <token>`."
+  },
+  servers: [{ url: "/" }],
+  security: [{ bearer: [] }],
+  components: {
+    securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    schemas: {
+      Error: {
+        type: "object",
+        required: ["error"],
+        properties: {
+          error: {
+            type: "object",
+            required: ["code", "message", "requestId"],
+            properties: { code: { type: "string" }, message: { type: "string" }, requestId: { type: "string" }, field: { type: "string", description: "The invalid field (400 only)" } }
+          }
+        }
+      },
+      NewRepo: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name"],
+        properties: {
+          name: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$" },
+          url: { type: "string", format: "uri", description: "https git URL (exactly one of url or path)" },
+          path: { type: "string", description: "Absolute local path (exactly one of url or path)" },
+          defaultBranch: { type: "string", default: "main" }
+        }
+      },
+      Settings: {
+        type: "object",
+        properties: {
+          schedule: { type: ["string", "null"], description: "Cron expression for nightly runs, e.g. \"0 2 * * *\"" },
+          timezone: { type: "string", description: "IANA time zone of the schedule and the budget day" },
+          provider: { type: ["string", "null"] },
+          model: { type: ["string", "null"] },
+          budgets: {
+            type: "object",
+            properties: {
+              computeMinutesPerDay: { type: "integer", minimum: 0, maximum: 1440 },
+              candidatesPerRun: { type: "integer", minimum: 0, maximum: 1000 },
+              proposalsPerRun: { type: "integer", minimum: 0, maximum: 100 }
+            }
+          },
+          maxSetupFailures: { type: "integer", minimum: 1, description: "Auto-pause after this many consecutive setup failures" },
+          consecutiveSetupFailures: { type: "integer", readOnly: true },
+          paused: { type: "boolean", description: "Set false to resume an auto-paused repository" },
+          pausedReason: { type: ["string", "null"], readOnly: true }
+        }
+      },
+      Repo: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          name: { type: "string" },
+          url: { type: ["string", "null"] },
+          path: { type: ["string", "null"] },
+          defaultBranch: { type: "string" },
+          createdAt: { type: "string", format: "date-time" },
+          settings: ref("Settings")
+        }
+      },
+      Stage: {
+        type: "object",
+        properties: {
+          stage: { type: "string", enum: ["detect", "baseline", "scan", "patchgen", "validate", "package"] },
+          status: { type: "string", enum: ["running", "succeeded", "failed"] },
+          executions: { type: "integer", description: "How many times the stage started (1 unless a crash interrupted it)" },
+          runner: { type: ["string", "null"] },
+          error: { type: ["string", "null"] },
+          startedAt: { type: ["string", "null"] },
+          finishedAt: { type: ["string", "null"] }
+        }
+      },
+      Run: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          repoId: { type: "string" },
+          trigger: { type: "string", enum: ["api", "schedule"] },
+          status: { type: "string", enum: ["queued", "running", "succeeded", "failed", "cancelled"] },
+          error: { type: ["string", "null"] },
+          cancelRequested: { type: "boolean" },
+          counts: { type: "object", properties: { candidates: { type: "integer" }, proposals: { type: "integer" } } },
+          stages: { type: "array", items: ref("Stage") },
+          proposals: { type: "array", items: { type: "object", properties: { id: { type: "string" }, title: { type: "string" }, status: { type: "string" }, contentHash: { type: "string" } } } },
+          createdAt: { type: "string" },
+          startedAt: { type: ["string", "null"] },
+          finishedAt: { type: ["string", "null"] }
+        }
+      },
+      Approval: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          proposalId: { type: "string" },
+          decision: { type: "string", enum: ["approved", "rejected", "changes-requested"] },
+          actor: { type: "string" },
+          note: { type: ["string", "null"] },
+          contentHash: { type: "string" },
+          createdAt: { type: "string" }
+        }
+      },
+      Proposal: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          runId: { type: "string" },
+          repoId: { type: "string" },
+          title: { type: "string" },
+          contentHash: { type: "string", description: "sha256 of the proposal's canonical JSON" },
+          status: { type: "string", enum: ["pending", "approved", "rejected", "changes-requested"] },
+          data: { type: "object", description: "The proposal bundle (diff, files, evidence)" },
+          decisions: { type: "array", items: ref("Approval") }
+        }
+      }
+    }
+  },
+  paths: {
+    "/health": { get: { security: [], summary: "Liveness and database check", responses: { "200": { description: "OK", ...json({ type: "object", properties: { status: { const: "ok" } } }) } } } },
+    "/openapi.json": { get: { security: [], summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+    "/api/repos": {
+      post: {
+        summary: "Connect a repository",
+        requestBody: { required: true, ...json(ref("NewRepo")) },
+        responses: { "201": { description: "Created", ...json(ref("Repo")) }, "400": err("Invalid field (named in error.field)"), "409": err("Name taken"), "413": err("Body too large"), ...std }
+      },
+      get: { summary: "List repositories", responses: { "200": { description: "OK", ...json({ type: "object", properties: { items: { type: "array", items: ref("Repo") } } }) }, ...std } }
+    },
+    "/api/repos/{id}": { get: { summary: "Get a repository", parameters: [idParam("repository")], responses: { "200": { description: "OK", ...json(ref("Repo")) }, ...std } } },
+    "/api/repos/{id}/settings": {
+      patch: {
+        summary: "Change schedule, time zone, budgets, provider/model, pause state",
+        parameters: [idParam("repository")],
+        requestBody: { required: true, ...json(ref("Settings")) },
+        responses: { "200": { description: "Updated repository", ...json(ref("Repo")) }, "400": err("Invalid field"), ...std }
+      }
+    },
+    "/api/repos/{id}/budgets": {
+      get: { summary: "Today's budget limits and usage", parameters: [idParam("repository")], responses: { "200": { description: "OK" }, ...std } }
+    },
+    "/api/repos/{id}/runs": {
+      post: {
+        summary: "Start a run",
+        parameters: [idParam("repository")],
+        responses: {
+          "202": { description: "Queued", ...json({ type: "object", properties: { id: { type: "string" }, status: { const: "queued" } } }) },
+          "409": err("Repository paused or daily compute budget used up"),
+          "429": { description: "Rate limited; see Retry-After", headers: { "Retry-After": { schema: { type: "integer" } } } },
+          ...std
+        }
+      },
+      get: { summary: "List runs (newest first)", parameters: [idParam("repository"), { name: "limit", in: "query", schema: { type: "integer", maximum: 200 } }], responses: { "200": { description: "OK" }, ...std } }
+    },
+    "/api/runs/{id}": { get: { summary: "Run status, stages and counts", parameters: [idParam("run")], responses: { "200": { description: "OK", ...json(ref("Run")) }, ...std } } },
+    "/api/runs/{id}/cancel": { post: { summary: "Cancel a queued or running run (takes effect at the next stage boundary)", parameters: [idParam("run")], responses: { "202": { description: "Cancel requested" }, "409": err("Run already finished"), ...std } } },
+    "/api/runs/{id}/events": {
+      get: {
+        summary: "Run events as Server-Sent Events; resume with Last-Event-ID",
+        parameters: [idParam("run"), { name: "Last-Event-ID", in: "header", schema: { type: "string" } }],
+        responses: { "200": { description: "text/event-stream; event names: run.queued, run.started, stage.started, stage.completed, stage.failed, proposal.created, run.succeeded, run.failed, run.cancelled", content: { "text/event-stream": {} } }, ...std }
+      }
+    },
+    "/api/proposals/{id}": { get: { summary: "A proposal with its decisions", parameters: [idParam("proposal")], responses: { "200": { description: "OK", ...json(ref("Proposal")) }, ...std } } },
+    "/api/proposals/{id}/approve": { post: { summary: "Approve (bound to contentHash)", parameters: [idParam("proposal")], requestBody: decisionBody(true), responses: { "201": { description: "Recorded", ...json(ref("Approval")) }, "400": err("Invalid field"), "409": err("Content changed or already decided"), ...std } } },
+    "/api/proposals/{id}/reject": { post: { summary: "Reject", parameters: [idParam("proposal")], requestBody: decisionBody(false), responses: { "201": { description: "Recorded", ...json(ref("Approval")) }, "409": err("Already decided"), ...std } } },
+    "/api/proposals/{id}/request-changes": { post: { summary: "Request changes with a note", parameters: [idParam("proposal")], requestBody: decisionBody(false), responses: { "201": { description: "Recorded", ...json(ref("Approval")) }, "409": err("Already decided"), ...std } } },
+    "/api/artifacts/{id}": {
+      get: {
+        summary: "Download an artifact; its sha256 is verified before sending (ETag and Digest carry it)",
+        parameters: [idParam("artifact")],
+        responses: { "200": { description: "The bytes" }, "500": err("Integrity check failed"), ...std }
+      }
+    }
+  }
+} as const

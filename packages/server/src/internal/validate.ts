@@ -1,0 +1,154 @@
+import { Cron, DateTime, Result } from "effect"
+import * as Net from "node:net"
+import * as Path from "node:path"
+import { invalid, type ServerError } from "../ServerError.js"
+import type { SettingsPatch } from "../Store.js"
+
+type V<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: ServerError }
+const ok = <A>(value: A): V<A> => ({ ok: true, value })
+const bad = (field: string, detail: string): V<never> => ({ ok: false, error: invalid(field, detail) })
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const unknownKeys = (body: Record<string, unknown>, allowed: ReadonlyArray<string>): string | undefined =>
+  Object.keys(body).find((k) => !allowed.includes(k))
+
+const privateHost = (host: string): boolean => {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase()
+  if (h === "localhost" || h.endsWith(".localhost") || h.endsWith(".internal") || h.endsWith(".local")) return true
+  if (Net.isIPv4(h)) {
+    const [a, b] = h.split(".").map(Number)
+    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127)
+  }
+  if (Net.isIPv6(h)) return h === "::1" || h === "::" || h.startsWith("fc") || h.startsWith("fd") || h.startsWith("fe80") || h.startsWith("::ffff:")
+  return false
+}
+
+export interface NewRepo {
+  readonly name: string
+  readonly url: string | null
+  readonly path: string | null
+  readonly defaultBranch: string
+}
+
+export const newRepo = (body: unknown, options: { readonly allowPrivateUrls: boolean }): V<NewRepo> => {
+  if (!isObject(body)) return bad("body", "expected a JSON object like {\"name\": \"demo\", \"path\": \"/srv/demo\"}")
+  const extra = unknownKeys(body, ["name", "url", "path", "defaultBranch"])
+  if (extra) return bad(extra, "unknown field; allowed: name, url, path, defaultBranch")
+  const { name, url, path, defaultBranch } = body
+  if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
+    return bad("name", "required; 1-100 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
+  }
+  if ((url === undefined) === (path === undefined)) return bad("url", "give exactly one of \"url\" (https git URL) or \"path\" (absolute local path)")
+  if (url !== undefined) {
+    if (typeof url !== "string" || url.length > 2000) return bad("url", "must be a string of at most 2000 characters")
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      return bad("url", `not a URL: ${JSON.stringify(url.slice(0, 100))}`)
+    }
+    if (parsed.protocol !== "https:") return bad("url", "only https:// URLs are accepted")
+    if (parsed.username || parsed.password) return bad("url", "must not embed credentials; configure a connector secret instead")
+    if (!options.allowPrivateUrls && privateHost(parsed.hostname)) {
+      return bad("url", `host ${parsed.hostname} is private, loopback or link-local; set RATCHET_ALLOW_PRIVATE_URLS=1 to allow it`)
+    }
+  }
+  if (path !== undefined) {
+    if (typeof path !== "string" || path.length === 0 || path.length > 4096) return bad("path", "must be a non-empty string")
+    if (path.includes("\0")) return bad("path", "must not contain NUL bytes")
+    if (!Path.isAbsolute(path)) return bad("path", `must be absolute, got ${JSON.stringify(path)}`)
+  }
+  if (defaultBranch !== undefined && (typeof defaultBranch !== "string" || !/^[A-Za-z0-9._/-]{1,200}$/.test(defaultBranch) || defaultBranch.includes(".."))) {
+    return bad("defaultBranch", "must be a git branch name")
+  }
+  return ok({
+    name,
+    url: (url as string | undefined) ?? null,
+    path: path === undefined ? null : Path.normalize(path as string),
+    defaultBranch: (defaultBranch as string | undefined) ?? "main"
+  })
+}
+
+const int = (body: Record<string, unknown>, field: string, min: number, max: number): V<number | undefined> => {
+  const v = body[field]
+  if (v === undefined) return ok(undefined)
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) return bad(field, `must be an integer from ${min} to ${max}`)
+  return ok(v)
+}
+
+const nullableString = (body: Record<string, unknown>, field: string, max: number): V<string | null | undefined> => {
+  const v = body[field]
+  if (v === undefined || v === null) return ok(v as undefined | null)
+  if (typeof v !== "string" || v.length === 0 || v.length > max) return bad(field, `must be null or a non-empty string of at most ${max} characters`)
+  return ok(v)
+}
+
+export const settingsPatch = (body: unknown): V<SettingsPatch> => {
+  if (!isObject(body)) return bad("body", "expected a JSON object")
+  const allowed = ["schedule", "timezone", "provider", "model", "budgets", "maxSetupFailures", "paused"]
+  const extra = unknownKeys(body, allowed)
+  if (extra) return bad(extra, `unknown field; allowed: ${allowed.join(", ")}`)
+  const schedule = nullableString(body, "schedule", 100)
+  if (!schedule.ok) return schedule
+  const timezone = body.timezone
+  if (timezone !== undefined && (typeof timezone !== "string" || DateTime.zoneMakeNamed(timezone)._tag === "None")) {
+    return bad("timezone", `unknown IANA time zone ${JSON.stringify(timezone)}; use a name like "Europe/Paris" or "UTC"`)
+  }
+  if (typeof schedule.value === "string") {
+    const parsed = Cron.parse(schedule.value, (timezone as string | undefined) ?? "UTC")
+    if (Result.isFailure(parsed)) return bad("schedule", `not a cron expression (${parsed.failure.message}); e.g. "0 2 * * *" for 02:00 every night`)
+  }
+  const provider = nullableString(body, "provider", 100)
+  if (!provider.ok) return provider
+  const model = nullableString(body, "model", 200)
+  if (!model.ok) return model
+  const budgets = body.budgets === undefined ? {} : body.budgets
+  if (!isObject(budgets)) return bad("budgets", "expected an object with computeMinutesPerDay, candidatesPerRun, proposalsPerRun")
+  const extraBudget = unknownKeys(budgets, ["computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun"])
+  if (extraBudget) return bad(`budgets.${extraBudget}`, "unknown budget; allowed: computeMinutesPerDay, candidatesPerRun, proposalsPerRun")
+  const compute = int(budgets, "computeMinutesPerDay", 0, 24 * 60)
+  if (!compute.ok) return bad("budgets.computeMinutesPerDay", "must be an integer from 0 to 1440")
+  const candidates = int(budgets, "candidatesPerRun", 0, 1000)
+  if (!candidates.ok) return bad("budgets.candidatesPerRun", "must be an integer from 0 to 1000")
+  const proposals = int(budgets, "proposalsPerRun", 0, 100)
+  if (!proposals.ok) return bad("budgets.proposalsPerRun", "must be an integer from 0 to 100")
+  const maxSetup = int(body, "maxSetupFailures", 1, 100)
+  if (!maxSetup.ok) return maxSetup
+  if (body.paused !== undefined && typeof body.paused !== "boolean") return bad("paused", "must be true or false")
+  return ok({
+    schedule: schedule.value,
+    timezone: timezone as string | undefined,
+    provider: provider.value,
+    model: model.value,
+    computeMinutesPerDay: compute.value,
+    candidatesPerRun: candidates.value,
+    proposalsPerRun: proposals.value,
+    maxSetupFailures: maxSetup.value,
+    paused: body.paused as boolean | undefined
+  })
+}
+
+export interface Decision {
+  readonly actor: string | null
+  readonly note: string | null
+  readonly contentHash: string | null
+}
+
+export const decision = (body: unknown, requireHash: boolean): V<Decision> => {
+  if (body === undefined) body = {}
+  if (!isObject(body)) return bad("body", "expected a JSON object like {\"contentHash\": \"…\", \"note\": \"…\"}")
+  const extra = unknownKeys(body, ["actor", "note", "contentHash"])
+  if (extra) return bad(extra, "unknown field; allowed: actor, note, contentHash")
+  const actor = nullableString(body, "actor", 200)
+  if (!actor.ok) return actor
+  const note = nullableString(body, "note", 10_000)
+  if (!note.ok) return note
+  const hash = body.contentHash
+  if (hash === undefined || hash === null) {
+    if (requireHash) return bad("contentHash", "required: the proposal's contentHash you reviewed (GET /api/proposals/:id), so the approval binds to that exact content")
+  } else if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash)) {
+    return bad("contentHash", "must be a 64-character lowercase sha256 hex string")
+  }
+  return ok({ actor: actor.value ?? null, note: note.value ?? null, contentHash: (hash as string | undefined | null) ?? null })
+}
