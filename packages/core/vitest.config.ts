@@ -5,5 +5,5 @@ const conditions = ["source", "node", "import", "default"]
 export default defineProject({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
-  test: { name: "core", include: ["test/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 }
+  test: { name: "core", setupFiles: ["../../vitest.setup.ts"], include: ["test/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 }
 })
