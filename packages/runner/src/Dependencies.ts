@@ -66,7 +66,7 @@ export const find = (root: string, maxDepth = 6): Array<string> => {
   return out.sort()
 }
 
-const UNSHARED = [".vite", ".cache", ".vitest"]
+const UNSHARED = [".vite", ".vite-temp", ".cache", ".vitest"]
 
 const linkTree = async (from: string, to: string): Promise<void> => {
   mkdirSync(dirname(to), { recursive: true })

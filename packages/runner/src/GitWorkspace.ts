@@ -35,7 +35,7 @@
  * @since 0.1.0
  */
 import { createHash, randomUUID } from "node:crypto"
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { isIP } from "node:net"
 import { basename, join, relative, resolve } from "node:path"
 import { type Context, Effect, Layer } from "effect"
@@ -161,6 +161,14 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
   Effect.gen(function* () {
     const stateDir = resolve(options.stateDir ?? ".ratchet")
     const cacheDir = join(stateDir, "cache")
+    // commands may run as a dedicated unprivileged uid: it must be able to reach the worktrees
+    yield* Effect.sync(() => {
+      for (const dir of [stateDir, join(stateDir, "worktrees")]) {
+        mkdirSync(dir, { recursive: true })
+        const mode = statSync(dir).mode & 0o7777
+        if ((mode & 0o111) !== 0o111) chmodSync(dir, mode | 0o111)
+      }
+    })
     const removed = yield* cleanupStale(stateDir)
     if (removed.length > 0) yield* Effect.logInfo(`Ratchet: removed ${removed.length} stale worktree(s) left by an earlier crash`)
 

@@ -8,8 +8,11 @@
  * - `prlimit` limits: processes (RLIMIT_NPROC), CPU seconds, file size, no core dumps. Memory is
  *   limited without RLIMIT_AS (which breaks V8): node's old-space is capped via `NODE_OPTIONS` and
  *   the tree's RSS is watched and killed past the limit;
- * - as root, commands run as an unprivileged uid (`setpriv`) because Linux never enforces
- *   RLIMIT_NPROC for root;
+ * - as root, commands run as an unprivileged uid (`setpriv`, one per workspace) because Linux never
+ *   enforces RLIMIT_NPROC for root. That uid is given the workspace (`RunOptions.writable`, default
+ *   `cwd`) with `lchown` — symlink targets and hard-linked files are never handed over — and
+ *   shared directories (`/`, top-level directories, anything containing the temp or home directory
+ *   or the host's working directory) are refused with `BadInput`;
  * - `network: false` runs the command in a fresh network namespace (`unshare --net`, loopback up);
  *   where the OS refuses, a warning is logged once and recorded in `RunResult.warnings`;
  * - each result records command, cwd, exit code or signal, wall time, CPU time and peak memory.
@@ -33,7 +36,7 @@ import { isAbsolute } from "node:path"
 import { type Context, Effect, Layer } from "effect"
 import { RatchetError, Sandbox } from "@ratchet/core"
 import { type Capabilities, probe } from "./internal/isolation.js"
-import { runCommand } from "./internal/spawn.js"
+import { handOverProblem, runCommand } from "./internal/spawn.js"
 
 /**
  * Options of the local sandbox.
@@ -78,6 +81,20 @@ export const make = (options: LocalSandboxOptions = {}): Effect.Effect<Context.S
             fix: "pass the absolute path of a prepared workspace"
           })
         )
+      }
+      if (caps.dropUid) {
+        for (const path of runOptions.writable ?? [runOptions.cwd]) {
+          const problem = handOverProblem(path)
+          if (problem !== null) {
+            return yield* Effect.fail(
+              RatchetError.badInput({
+                what: `the sandbox runs commands as an unprivileged user that must own its working directories, and ${problem}`,
+                where: path,
+                fix: "run untrusted commands in a dedicated workspace directory (e.g. one prepared by GitWorkspace or a fresh temp dir)"
+              })
+            )
+          }
+        }
       }
       if (runOptions.network === false && caps.netns === null && !warnedNetwork) {
         warnedNetwork = true

@@ -14,4 +14,8 @@ export * as Dependencies from "./Dependencies.js"
 /** @since 0.1.0 */
 export * as GitWorkspace from "./GitWorkspace.js"
 /** @since 0.1.0 */
+export * as TestResults from "./TestResults.js"
+/** @since 0.1.0 */
+export * as Baseline from "./Baseline.js"
+/** @since 0.1.0 */
 export * as Bench from "./Bench.js"

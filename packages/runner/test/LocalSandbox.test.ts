@@ -1,4 +1,7 @@
+import { chmodSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Sandbox } from "@ratchet/core"
@@ -157,6 +160,39 @@ describe("LocalSandbox", () => {
       } else {
         expect(closed.warnings.join("\n")).toMatch(/network not cut off/)
       }
+    })
+  )
+
+  it.live("never hands shared directories or symlink targets to the sandbox user", () =>
+    Effect.gen(function* () {
+      if (!caps.dropUid) return
+      // a shared directory as the working directory is refused before anything runs
+      const refused = yield* run({ command: "true", cwd: tmpdir() }).pipe(Effect.flip)
+      expect(refused.reason._tag).toBe("BadInput")
+      expect(refused.message).toMatch(/top-level directory|shared directory/)
+      // so is the host's own working directory (and anything containing it)
+      const refusedParent = yield* run({ command: "true", cwd: process.cwd() }).pipe(Effect.flip)
+      expect(refusedParent.message).toMatch(/shared directory/)
+      const refusedRoot = yield* run({ command: "true", cwd: "/" }).pipe(Effect.flip)
+      expect(refusedRoot.message).toMatch(/top-level directory/)
+      // a symlink inside the workspace that points outside keeps its target's owner
+      const dir = yield* copyFixture("hostile")
+      const outside = yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const d = mkdtempSync(join(tmpdir(), "ratchet-outside-"))
+          writeFileSync(join(d, "secret.txt"), "root only")
+          chmodSync(join(d, "secret.txt"), 0o600)
+          return d
+        }),
+        (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true }))
+      )
+      symlinkSync(join(outside, "secret.txt"), join(dir, "link-to-secret"))
+      symlinkSync(outside, join(dir, "link-to-dir"))
+      const r = yield* run({ command: "cat link-to-secret; echo rc=$?", cwd: dir })
+      expect(statSync(join(outside, "secret.txt")).uid).toBe(process.getuid?.())
+      expect(statSync(outside).uid).toBe(process.getuid?.())
+      expect(statSync(join(outside, "secret.txt")).mode & 0o777).toBe(0o600)
+      expect(r.stdout).not.toContain("root only")
     })
   )
 

@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import { delimiter, dirname } from "node:path"
 
 /** Variables passed through from the host when set. */
 export const ALLOWED = [
@@ -45,6 +46,9 @@ export const scrubbedEnv = (options: {
     const value = options.host[name]
     if (value !== undefined) env[name] = value
   }
+  // Repository commands run on the Node.js that runs Ratchet (>= 22.19), ahead of whatever the host PATH has.
+  const nodeDir = dirname(process.execPath)
+  env.PATH = env.PATH ? `${nodeDir}${delimiter}${env.PATH}` : nodeDir
   env.HOME = options.home
   env.TMPDIR = options.tmp
   env.CI = "true"

@@ -50,53 +50,88 @@ export const listProcesses = (): Array<ProcInfo> => {
 }
 
 /**
- * The processes that belong to a sandboxed command: everything owned by its dedicated uid
- * (when it has one), everything in its process group, and every descendant of its root pid.
+ * Who a sandboxed command is. `alive()` must say whether the direct child is still unreaped: only
+ * then can its pid and process group be trusted (a reaped pid may already belong to someone else).
  */
-export const treeOf = (root: { pid: number | undefined; uid: number | null }, all = listProcesses()): Array<ProcInfo> => {
+export interface Target {
+  readonly pid: number | undefined
+  /** The dedicated, unprivileged uid the command runs as, or `null`. */
+  readonly uid: number | null
+  readonly alive: () => boolean
+}
+
+/** A uid that is safe to kill wholesale: a dedicated sandbox uid, never root or ourselves. */
+const killableUid = (uid: number | null): uid is number =>
+  uid !== null && uid >= 1_000_000 && uid !== process.getuid?.() && uid !== 0
+
+/**
+ * The processes that belong to a sandboxed command (read-only, for memory accounting): everything
+ * owned by its dedicated uid, else (while the child is alive) its process group and descendants.
+ */
+export const treeOf = (target: Target, all = listProcesses()): Array<ProcInfo> => {
+  if (killableUid(target.uid)) return all.filter((p) => p.uid === target.uid)
+  if (target.pid === undefined || !target.alive()) return []
   const selected = new Map<number, ProcInfo>()
+  for (const p of all) if (p.pgrp === target.pid || p.pid === target.pid) selected.set(p.pid, p)
+  const children = new Map<number, Array<ProcInfo>>()
   for (const p of all) {
-    if (root.uid !== null && p.uid === root.uid) selected.set(p.pid, p)
-    else if (root.pid !== undefined && (p.pgrp === root.pid || p.pid === root.pid)) selected.set(p.pid, p)
+    const list = children.get(p.ppid)
+    if (list) list.push(p)
+    else children.set(p.ppid, [p])
   }
-  if (root.pid !== undefined) {
-    const children = new Map<number, Array<ProcInfo>>()
-    for (const p of all) {
-      const list = children.get(p.ppid)
-      if (list) list.push(p)
-      else children.set(p.ppid, [p])
-    }
-    const stack = [root.pid]
-    while (stack.length > 0) {
-      const pid = stack.pop() as number
-      for (const child of children.get(pid) ?? []) {
-        if (!selected.has(child.pid)) selected.set(child.pid, child)
-        stack.push(child.pid)
-      }
+  const stack = [target.pid]
+  while (stack.length > 0) {
+    const pid = stack.pop() as number
+    for (const child of children.get(pid) ?? []) {
+      if (selected.has(child.pid)) continue
+      selected.set(child.pid, child)
+      stack.push(child.pid)
     }
   }
   return [...selected.values()]
 }
 
-/** Sends SIGKILL to the whole tree, repeating until it is empty (bounded), e.g. against a fork bomb. */
-export const killTree = (root: { pid: number | undefined; uid: number | null }): number => {
+/**
+ * Sends SIGKILL to a sandboxed command's processes.
+ *
+ * - With a dedicated uid: every process of that uid, repeated until none is left (bounded), which
+ *   also catches daemons that left the process group and fork bombs.
+ * - Otherwise, and only while the direct child is unreaped: its process group and descendants, once.
+ *
+ * It never signals a pid it cannot attribute to the command: after the child is reaped its pid and
+ * group id may be reused by unrelated processes.
+ */
+export const killTree = (target: Target): number => {
   let killed = 0
-  for (let round = 0; round < 50; round++) {
-    if (root.pid !== undefined) {
-      try {
-        process.kill(-root.pid, "SIGKILL")
-      } catch {
-        // no such group
+  if (target.pid !== undefined && target.alive()) {
+    try {
+      process.kill(-target.pid, "SIGKILL")
+    } catch {
+      // no such group
+    }
+    if (!killableUid(target.uid)) {
+      for (const p of treeOf(target)) {
+        if (p.pid === process.pid || p.pid <= 1) continue
+        try {
+          process.kill(p.pid, "SIGKILL")
+          killed++
+        } catch {
+          // already gone
+        }
       }
     }
-    const tree = treeOf(root).filter((p) => p.pid !== process.pid)
-    if (tree.length === 0) break
-    for (const p of tree) {
-      try {
-        process.kill(p.pid, "SIGKILL")
-        killed++
-      } catch {
-        // already gone
+  }
+  if (killableUid(target.uid)) {
+    for (let round = 0; round < 50; round++) {
+      const left = listProcesses().filter((p) => p.uid === target.uid)
+      if (left.length === 0) break
+      for (const p of left) {
+        try {
+          process.kill(p.pid, "SIGKILL")
+          killed++
+        } catch {
+          // already gone
+        }
       }
     }
   }

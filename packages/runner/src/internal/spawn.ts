@@ -5,15 +5,15 @@
  * @internal
  */
 import { createHash } from "node:crypto"
-import { chmodSync, chownSync, existsSync, mkdirSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
-import { constants, tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs"
+import { constants, homedir, tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
 import { execa } from "execa"
 import type { Sandbox } from "@ratchet/core"
 import { scrubbedEnv } from "./env.js"
 import type { Capabilities } from "./isolation.js"
 import { HeadTail } from "./output.js"
-import { killTree, listProcesses, treeOf } from "./procfs.js"
+import { killTree, listProcesses, type Target, treeOf } from "./procfs.js"
 
 export const DEFAULTS = {
   timeoutMs: 10 * 60_000,
@@ -28,7 +28,11 @@ const signalName = (n: number): string =>
 /** A stable unprivileged uid per workspace, so all steps in one workspace share file ownership. */
 export const uidFor = (key: string): number => 3_000_000 + (createHash("sha256").update(key).digest().readUInt32BE(0) % 1_000_000)
 
-/** Gives `uid` ownership of a tree, leaving dependency trees (`node_modules`) untouched except their caches. */
+/**
+ * Gives `uid` ownership of a tree. Inside `node_modules` only the directory itself and tool caches
+ * change hands: installed packages may be hard links shared with the dependency cache and other
+ * workspaces, and stay read-only for this uid.
+ */
 export const chownTree = (root: string, uid: number): void => {
   const visit = (path: string, depth: number): void => {
     let st
@@ -37,9 +41,11 @@ export const chownTree = (root: string, uid: number): void => {
     } catch {
       return
     }
-    if (st.uid !== uid || st.gid !== uid) {
+    // lchown: a symlink in an untrusted tree must never hand its target over; hard-linked files may be
+    // shared with other trees (the dependency cache) and stay as they are
+    if ((st.uid !== uid || st.gid !== uid) && !(st.isFile() && st.nlink > 1)) {
       try {
-        chownSync(path, uid, uid)
+        lchownSync(path, uid, uid)
       } catch {
         // read-only or vanished; the command will report what it cannot write
       }
@@ -53,8 +59,15 @@ export const chownTree = (root: string, uid: number): void => {
     }
     for (const entry of entries) {
       if (entry === "node_modules") {
+        // the directory itself (tools create .vite-temp, .cache, … in it), not the shared packages below
         const nm = join(path, entry)
-        for (const cache of [".vite", ".cache", ".vitest"]) {
+        try {
+          const nst = lstatSync(nm)
+          if (nst.isDirectory() && nst.uid !== uid) lchownSync(nm, uid, uid)
+        } catch {
+          // vanished
+        }
+        for (const cache of [".vite", ".vite-temp", ".cache", ".vitest"]) {
           if (existsSync(join(nm, cache))) visit(join(nm, cache), depth + 1)
         }
         continue
@@ -88,6 +101,47 @@ const worldSearchable = (dir: string): boolean => {
 
 export interface SpawnOutcome extends Sandbox.RunResult {}
 
+/**
+ * Why a directory must not be handed over (chowned) to a sandbox uid, or `null` when it may be:
+ * never `/`, a top-level directory, or anything that is or contains the temp directory, the home
+ * directory or the host's working directory — only dedicated workspaces.
+ */
+export const handOverProblem = (path: string): string | null => {
+  let real: string
+  try {
+    real = realpathSync(path)
+  } catch {
+    return null // does not exist: nothing to hand over
+  }
+  if (real.split("/").filter((s) => s.length > 0).length < 2) return `${real} is a top-level directory`
+  const guarded = ["/tmp", "/var/tmp", "/root", "/home", tmpdir(), homedir(), process.cwd()]
+  for (const g of guarded) {
+    let target: string
+    try {
+      target = realpathSync(g)
+    } catch {
+      target = resolve(g)
+    }
+    if (real === target || target.startsWith(`${real}/`)) return `${real} is or contains the shared directory ${target}`
+  }
+  return null
+}
+
+/** The first ancestor of `dir` that other users cannot search, or `null`. */
+export const unreachableAncestor = (dir: string): string | null => {
+  let path = dir
+  for (;;) {
+    try {
+      if ((statSync(path).mode & 0o001) === 0) return path
+    } catch {
+      return path
+    }
+    const parent = dirname(path)
+    if (parent === path) return null
+    path = parent
+  }
+}
+
 export const runCommand = async (
   options: Sandbox.RunOptions,
   caps: Capabilities,
@@ -112,7 +166,20 @@ export const runCommand = async (
     if (uid !== null) {
       chownSync(home, uid, uid)
       chownSync(tmp, uid, uid)
-      for (const path of options.writable ?? [options.cwd]) chownTree(path, uid)
+      for (const path of options.writable ?? [options.cwd]) {
+        // a writable directory that does not exist yet (a fresh package-manager cache) is created for the uid
+        if (!existsSync(path)) mkdirSync(path, { recursive: true })
+        const problem = handOverProblem(path)
+        // LocalSandbox refuses these before it gets here; this is the last line of defence
+        if (problem !== null) throw new Error(`refusing to hand ${path} to the sandbox user: ${problem}`)
+        chownTree(path, uid)
+      }
+      const blocked = unreachableAncestor(dirname(owner))
+      if (blocked !== null) {
+        warnings.push(
+          `the sandbox user (uid ${uid}) cannot reach ${owner}: ${blocked} is not searchable by other users; make it world-searchable (chmod o+x) or place Ratchet's state directory elsewhere`
+        )
+      }
     }
 
     const { env, refused } = scrubbedEnv({ host, network, home, tmp, extra: options.env })
@@ -163,7 +230,19 @@ export const runCommand = async (
       cleanup: true,
       encoding: "buffer"
     })
-    const root = { pid: child.pid, uid }
+    // the child's pid (and group) can be trusted only until it is reaped; Node reaps synchronously
+    // with setting exitCode/signalCode, so this check is exact within one tick
+    const node = child.nodeChildProcess
+    const root: Target = { pid: child.pid, uid, alive: () => node.exitCode === null && node.signalCode === null }
+    // a background process that keeps stdout/stderr open must not keep us waiting forever
+    let streamGuard: ReturnType<typeof setTimeout> | undefined
+    node.once("exit", () => {
+      killTree(root)
+      streamGuard = setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+      }, 2000)
+    })
     child.stdout?.on("data", (chunk: Buffer) => {
       out.push(chunk)
       combined.push(chunk)
@@ -197,7 +276,9 @@ export const runCommand = async (
     const result = await child
     clearTimeout(timer)
     clearInterval(watchdog)
+    if (streamGuard !== undefined) clearTimeout(streamGuard)
     signal.removeEventListener("abort", onAbort)
+    // after the child is reaped only the dedicated uid identifies leftovers safely
     const leftovers = killTree(root)
     if (leftovers > 0) warnings.push(`killed ${leftovers} leftover background process(es) after the command ended`)
     const durationMs = Math.round(performance.now() - started)

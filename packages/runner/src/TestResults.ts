@@ -1,0 +1,253 @@
+/**
+ * Test results you can trust: detect the test runner behind a test command, inject its
+ * machine-readable reporter on the command line (never editing the repository), and parse the
+ * report into counts and per-test outcomes — for vitest, jest, mocha, node:test, ava and bun,
+ * with a fallback to the runners' plain summary lines.
+ *
+ * Package-manager script invocations (`npm test`, `npm run test`, `pnpm test`, `yarn test`,
+ * `bun run test`, with extra `-- args`) are expanded from `package.json` (following nested
+ * `npm run x` calls and npm's `pretest`), so the reporter flags land on the runner itself. The
+ * expanded command runs with the package's `node_modules/.bin` directories on `PATH`.
+ *
+ * | runner    | injected                                                                 |
+ * |-----------|--------------------------------------------------------------------------|
+ * | vitest    | `--run --reporter=default --reporter=json --outputFile.json=<file>`      |
+ * | jest      | `--ci --json --outputFile=<file>`                                        |
+ * | mocha     | `--reporter=json --reporter-option output=<file>`                        |
+ * | node:test | `--test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=<file>` |
+ * | ava       | `--tap` (parsed from stdout)                                             |
+ * | bun       | `--reporter=junit --reporter-outfile=<file>`                             |
+ *
+ * @since 0.1.0
+ */
+import { existsSync, readFileSync } from "node:fs"
+import { basename, dirname, join } from "node:path"
+import type { Sandbox, TestSummary } from "@ratchet/core"
+import { type Parsed, parseJestJson, parseJunit, parseMochaJson, parseSummary, parseTap } from "./internal/parsers.js"
+
+/**
+ * The supported runners.
+ *
+ * @since 0.1.0
+ */
+export type Runner = "vitest" | "jest" | "mocha" | "node:test" | "ava" | "bun"
+
+/**
+ * How a test command will be run and read back.
+ *
+ * @since 0.1.0
+ */
+export interface TestPlan {
+  /** The command to run (the original one when nothing could be injected). */
+  readonly command: string
+  readonly runner: Runner | null
+  /** Where the injected reporter writes, or `null` (stdout or summary parsing). */
+  readonly reportFile: string | null
+  /** Extra environment (PATH with `node_modules/.bin` when a script was expanded). */
+  readonly env: Readonly<Record<string, string>>
+  /** What was done, for logs. */
+  readonly notes: ReadonlyArray<string>
+}
+
+const WRAPPERS = new Set(["npx", "cross-env", "c8", "nyc", "dotenv", "env", "exec", "time", "nice", "tsx", "ts-node"])
+const SEPARATOR = /(\s*(?:&&|\|\||;)\s*)/
+
+const tokens = (segment: string) => segment.trim().split(/\s+/).filter((t) => t.length > 0)
+
+/**
+ * Which runner a single shell command segment invokes, if any.
+ *
+ * @since 0.1.0
+ */
+export const runnerOf = (segment: string): Runner | null => {
+  const ts = tokens(segment)
+  let i = 0
+  while (i < ts.length) {
+    const t = ts[i]
+    const base = basename(t.replace(/^["']|["']$/g, ""))
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(t) || t.startsWith("-")) {
+      i++
+      continue
+    }
+    if (WRAPPERS.has(base) || ((base === "pnpm" || base === "yarn" || base === "npm") && (ts[i + 1] === "exec" || ts[i + 1] === "dlx"))) {
+      i += base === "pnpm" || base === "yarn" || base === "npm" ? 2 : 1
+      continue
+    }
+    if (base === "vitest") return "vitest"
+    if (base === "jest") return "jest"
+    if (base === "mocha" || base === "_mocha") return "mocha"
+    if (base === "ava") return "ava"
+    if (base === "bun") return ts[i + 1] === "test" ? "bun" : null
+    if (base === "node" || base === "node.exe") return ts.slice(i + 1).some((x) => x === "--test" || x.startsWith("--test=")) ? "node:test" : null
+    return null
+  }
+  return null
+}
+
+const inject = (segment: string, runner: Runner, reportFile: string): string => {
+  switch (runner) {
+    case "vitest": {
+      const hasRun = /\bvitest\s+run\b/.test(segment) || /\s--run\b/.test(segment)
+      return `${segment}${hasRun ? "" : " --run"} --reporter=default --reporter=json --outputFile.json=${reportFile}`
+    }
+    case "jest":
+      return `${segment} --ci --json --outputFile=${reportFile}`
+    case "mocha":
+      return `${segment} --reporter=json --reporter-option output=${reportFile}`
+    case "node:test":
+      return segment.replace(
+        /(^|\s)(node(?:\.exe)?)(\s)/,
+        `$1$2 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=${reportFile}$3`
+      )
+    case "ava":
+      return `${segment} --tap`
+    case "bun":
+      return `${segment} --reporter=junit --reporter-outfile=${reportFile}`
+  }
+}
+
+const readScripts = (dir: string): Record<string, string> | null => {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { scripts?: Record<string, unknown> }
+    const scripts: Record<string, string> = {}
+    for (const [k, v] of Object.entries(pkg.scripts ?? {})) if (typeof v === "string") scripts[k] = v
+    return scripts
+  } catch {
+    return null
+  }
+}
+
+/** `npm test -- --x` → { pm: "npm", script: "test", args: "--x" } */
+const scriptCall = (segment: string): { pm: string; script: string; args: string } | null => {
+  const m =
+    /^(npm|pnpm|yarn|bun)\s+(?:(?:run|run-script)\s+)?([A-Za-z0-9:_.-]+)((?:\s+.*)?)$/.exec(segment.trim())
+  if (!m) return null
+  const [, pm, script, rest] = m
+  if (pm === "bun" && !/^bun\s+run\s/.test(segment.trim())) return null // `bun test` is the runner
+  const direct = /^(npm|pnpm|yarn)\s+(test|t|tst)\b/.test(segment.trim())
+  const viaRun = /^(npm|pnpm|yarn|bun)\s+(run|run-script)\s/.test(segment.trim())
+  if (!direct && !viaRun && pm !== "yarn" && pm !== "pnpm") return null
+  if (/\s(--workspaces|-ws|--workspace|-w|--filter|-r|--recursive)\b/.test(rest)) return null
+  const args = rest.trim().replace(/^--(\s+|$)/, "")
+  return { pm, script: script === "t" || script === "tst" ? "test" : script, args }
+}
+
+/**
+ * Expands package-manager script calls into the commands they run (depth-limited).
+ *
+ * @since 0.1.0
+ */
+export const expand = (command: string, cwd: string, depth = 0): { command: string; expanded: boolean } => {
+  if (depth > 4) return { command, expanded: false }
+  const parts = command.split(SEPARATOR)
+  let expanded = false
+  const out = parts.map((part) => {
+    if (SEPARATOR.test(part) && part.trim().length <= 2) return part
+    const call = scriptCall(part)
+    if (!call) return part
+    const scripts = readScripts(cwd)
+    const body = scripts?.[call.script]
+    if (body === undefined) return part
+    expanded = true
+    const inner = expand(`${body}${call.args ? ` ${call.args}` : ""}`, cwd, depth + 1).command
+    const pre = (call.pm === "npm" || call.pm === "yarn") && scripts?.[`pre${call.script}`] ? `${expand(scripts[`pre${call.script}`], cwd, depth + 1).command} && ` : ""
+    return `${pre}${inner}`
+  })
+  return { command: out.join(""), expanded }
+}
+
+const binPath = (cwd: string, stopAt: string | undefined): string => {
+  const dirs: Array<string> = []
+  let dir = cwd
+  for (;;) {
+    dirs.push(join(dir, "node_modules", ".bin"))
+    if (stopAt !== undefined && dir === stopAt) break
+    const parent = dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
+  return dirs.join(":")
+}
+
+/**
+ * Plans a test command: finds the runner (expanding package scripts) and injects its reporter.
+ *
+ * @since 0.1.0
+ */
+export const plan = (options: {
+  readonly command: string
+  readonly cwd: string
+  /** A directory the sandboxed command may write, for the report file. */
+  readonly reportDir: string
+  /** The workspace root (PATH lookup of `node_modules/.bin` stops there). */
+  readonly root?: string
+  /** The host PATH to extend. Default `process.env.PATH`. */
+  readonly hostPath?: string
+}): TestPlan => {
+  const notes: Array<string> = []
+  const { command: full, expanded } = expand(options.command, options.cwd)
+  const segments = full.split(SEPARATOR)
+  const runners = segments.map((s) => (SEPARATOR.test(s) && s.trim().length <= 2 ? null : runnerOf(s)))
+  const found = [...new Set(runners.filter((r): r is Runner => r !== null))]
+  if (found.length !== 1) {
+    notes.push(found.length === 0 ? "no known test runner found in the command; counts come from summary lines" : `several runners (${found.join(", ")}); counts come from summary lines`)
+    return { command: options.command, runner: found.length === 1 ? found[0] : null, reportFile: null, env: {}, notes }
+  }
+  const runner = found[0]
+  const ext = runner === "bun" ? "xml" : runner === "node:test" ? "tap" : "json"
+  const reportFile = runner === "ava" ? null : join(options.reportDir, `report-${runner.replace(":", "-")}.${ext}`)
+  let index = 0
+  const command = segments
+    .map((s, i) => {
+      if (runners[i] !== runner) return s
+      index++
+      // several invocations of the same runner: each writes its own file, read back in order
+      return inject(s, runner, reportFile === null ? "" : index === 1 ? reportFile : `${reportFile}.${index}`)
+    })
+    .join("")
+  notes.push(`test runner: ${runner}${expanded ? ` (expanded from "${options.command}")` : ""}`)
+  const env: Record<string, string> = expanded
+    ? { PATH: `${binPath(options.cwd, options.root)}:${dirname(process.execPath)}:${options.hostPath ?? process.env.PATH ?? ""}`, npm_lifecycle_event: "test" }
+    : {}
+  return { command, runner, reportFile, env, notes }
+}
+
+/**
+ * Reads the results of a planned test run: the injected report when present, else stdout TAP
+ * (ava), else the plain summary lines. Returns a `TestSummary` (zero counts and `runner: null`
+ * when nothing could be read).
+ *
+ * @since 0.1.0
+ */
+export const read = (testPlan: TestPlan, result: Pick<Sandbox.RunResult, "output" | "stdout">): TestSummary.TestSummary => {
+  let parsed: Parsed | null = null
+  if (testPlan.reportFile !== null) {
+    const files = [testPlan.reportFile, ...[2, 3, 4, 5, 6, 7, 8].map((n) => `${testPlan.reportFile}.${n}`)].filter((f) => existsSync(f))
+    for (const file of files) {
+      const text = readFileSync(file, "utf8")
+      const one =
+        testPlan.runner === "vitest" || testPlan.runner === "jest"
+          ? parseJestJson(text)
+          : testPlan.runner === "mocha"
+            ? parseMochaJson(text)
+            : testPlan.runner === "node:test"
+              ? parseTap(text)
+              : parseJunit(text)
+      if (one) parsed = parsed ? { passed: parsed.passed + one.passed, failed: parsed.failed + one.failed, skipped: parsed.skipped + one.skipped, tests: [...parsed.tests, ...one.tests] } : one
+    }
+    // mocha without `output` support writes JSON to stdout
+    if (parsed === null && testPlan.runner === "mocha") parsed = parseMochaJson(result.stdout)
+  }
+  if (parsed === null && testPlan.runner === "ava") parsed = parseTap(result.stdout)
+  if (parsed !== null) return { passed: parsed.passed, failed: parsed.failed, skipped: parsed.skipped, runner: testPlan.runner, tests: parsed.tests }
+  const summary = parseSummary(result.output)
+  if (summary !== null) return { passed: summary.passed, failed: summary.failed, skipped: summary.skipped, runner: testPlan.runner ?? summary.runner, tests: [] }
+  return { passed: 0, failed: 0, skipped: 0, runner: testPlan.runner, tests: [] }
+}
+
+/**
+ * Parsers, exposed for adapters and tests.
+ *
+ * @since 0.1.0
+ */
+export const parsers = { jestJson: parseJestJson, vitestJson: parseJestJson, mochaJson: parseMochaJson, tap: parseTap, junit: parseJunit, summary: parseSummary }
