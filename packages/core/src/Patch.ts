@@ -14,6 +14,8 @@ export interface DiffLine {
   readonly noNewlineAtEnd?: boolean
   /** The exact `\ ...` marker line when it differs from `\ No newline at end of file` (localised git). */
   readonly noNewlineMarker?: string
+  /** An empty context line whose leading space was stripped in the diff text. */
+  readonly bare?: boolean
 }
 
 /** @since 0.1.0 */

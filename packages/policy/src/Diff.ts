@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import type { Patch } from "@ratchet/core"
+import type * as Patch from "@ratchet/core/Patch"
 import { Effect } from "effect"
 import { format as formatPatch } from "./internal/format.js"
 import { ParseFailure, parse as parseText } from "./internal/parse.js"

@@ -9,3 +9,7 @@
 export * as Diff from "./Diff.js"
 /** @since 0.1.0 */
 export * as PolicyError from "./PolicyError.js"
+/** @since 0.1.0 */
+export * as PolicyEngine from "./PolicyEngine.js"
+/** @since 0.1.0 */
+export * as PolicyRules from "./PolicyRules.js"

@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import type { Patch } from "@ratchet/core"
+import type * as Patch from "@ratchet/core/Patch"
 import { parseHunkHeader } from "./parse.js"
 import { quote } from "./paths.js"
 
@@ -11,7 +11,9 @@ const NO_NEWLINE = "\\ No newline at end of file"
 
 const range = (start: number, count: number): string => (count === 1 ? `${start}` : `${start},${count}`)
 
-const gitName = (prefix: string, path: string | null): string => (path === null ? "/dev/null" : quote(prefix + path))
+/** A `---`/`+++` name; like git, a trailing tab marks the end of a name that contains spaces. */
+const gitName = (prefix: string, path: string | null): string =>
+  path === null ? "/dev/null" : `${quote(prefix + path)}${!quote(path).startsWith('"') && path.includes(" ") ? "\t" : ""}`
 
 /** Synthesises git section headers from the structured fields. */
 export const synthesiseHeader = (file: Patch.FilePatch): Array<string> => {
@@ -66,7 +68,7 @@ export const format = (patch: Patch.ParsedPatch): string => {
     for (const hunk of file.hunks) {
       out.push(hunkHeader(hunk))
       for (const line of hunk.lines) {
-        out.push((line.type === "add" ? "+" : line.type === "del" ? "-" : " ") + line.text)
+        out.push(line.bare === true && line.text === "" ? "" : (line.type === "add" ? "+" : line.type === "del" ? "-" : " ") + line.text)
         if (line.noNewlineAtEnd) out.push(line.noNewlineMarker ?? NO_NEWLINE)
       }
     }

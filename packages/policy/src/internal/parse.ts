@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import type { Patch } from "@ratchet/core"
+import type * as Patch from "@ratchet/core/Patch"
 import { readQuoted, unquoteWhole } from "./paths.js"
 
 type DiffLine = Patch.DiffLine
@@ -29,7 +29,7 @@ export class ParseFailure {
   }
 }
 
-const HUNK_RE = /^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@(.*)$/
+const HUNK_RE = /^@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@([\s\S]*)$/
 const MODE_RE = /^[0-7]{6}$/
 const INDEX_RE = /^([0-9a-fA-F]{4,64})\.\.([0-9a-fA-F]{4,64})(?: ([0-7]{6}))?$/
 const BINARY_DATA_RE = /^[A-Za-z][0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]*$/
@@ -131,10 +131,12 @@ export const parse = (input: string): ParsedPatch => {
   let lines = input.split("\n")
   const finalNewline = input.length === 0 || input.endsWith("\n")
   if (finalNewline) lines.pop()
+  // A CRLF diff: every terminated line ends with "\r" (an unterminated last line is kept as is).
+  const terminated = finalNewline ? lines.length : lines.length - 1
   let crlf = false
-  if (lines.length > 0 && lines.every((l) => l.endsWith("\r"))) {
+  if (terminated > 0 && lines.slice(0, terminated).every((l) => l.endsWith("\r"))) {
     crlf = true
-    lines = lines.map((l) => l.slice(0, -1))
+    lines = lines.map((l, index) => (index < terminated ? l.slice(0, -1) : l))
   }
   const n = lines.length
   const files: Array<FilePatch> = []
@@ -143,7 +145,9 @@ export const parse = (input: string): ParsedPatch => {
   let afterHunk: Hunk | null = null
   let i = 0
 
+  // a problem found past the last line (the diff ends too early) is reported at the last line
   const fail: (index: number, detail: string) => never = (index, detail) => {
+    if (index >= n && n > 0) throw new ParseFailure(n, lines[n - 1], `${detail} (the diff ends here)`)
     throw new ParseFailure(index + 1, index < n ? lines[index] : "", detail)
   }
   const headerText = (index: number): string => (lines[index] ?? "").replace(/\r$/, "")
@@ -151,7 +155,7 @@ export const parse = (input: string): ParsedPatch => {
   const parseHunks = (file: MutableFile): void => {
     while (i < n && headerText(i).startsWith("@@")) {
       const headerIndex = i
-      const raw = headerText(i)
+      const raw = lines[i]
       if (raw.startsWith("@@@")) fail(i, "combined (merge) diffs are not supported")
       const h = parseHunkHeader(raw)
       if (h === null) fail(i, "malformed hunk header; expected `@@ -start[,count] +start[,count] @@`")
@@ -174,7 +178,8 @@ export const parse = (input: string): ParsedPatch => {
           if (oldLeft === 0 || newLeft === 0) fail(i, "hunk has more context lines than its header declares")
           oldLeft--
           newLeft--
-          body.push({ type: "context", text: l.slice(1) })
+          // An empty line is a context line whose leading space was stripped (as `git apply` accepts).
+          body.push(l.length === 0 ? { type: "context", text: "", bare: true } : { type: "context", text: l.slice(1) })
         } else if (c === "+") {
           if (newLeft === 0) fail(i, "hunk has more added lines than its header declares")
           newLeft--
