@@ -1,6 +1,6 @@
 /**
  * `@ratchet/connectors`: the WriteGate (the only path to a remote write), the approval store
- * port, the local git connector and secret redaction.
+ * port, the GitHub and local git connectors and secret redaction.
  *
  * @since 0.1.0
  */
@@ -9,6 +9,8 @@
 export * as ApprovalStore from "./ApprovalStore.js"
 /** @since 0.1.0 */
 export * as ConnectorError from "./ConnectorError.js"
+/** @since 0.1.0 */
+export * as GitHubConnector from "./GitHubConnector.js"
 /** @since 0.1.0 */
 export * as LocalGitConnector from "./LocalGitConnector.js"
 /** @since 0.1.0 */
