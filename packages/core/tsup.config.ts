@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/*.ts"],
+  // The scanner's worker thread entry is loaded by URL at run time (dist/internal/scan/worker.js).
+  entry: ["src/*.ts", "src/internal/scan/worker.ts"],
   format: ["esm"],
   target: "node22",
   platform: "node",

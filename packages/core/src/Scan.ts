@@ -30,11 +30,10 @@ import type { Opportunity, ScanResult } from "./Opportunity.js"
 import { hooksOf, type Plugin } from "./Plugin.js"
 import { badInput, internal, type RatchetError } from "./RatchetError.js"
 import { type CacheEntry, loadCache, saveCache } from "./internal/scan/cache.js"
-import { type Offsets, offsetsOf } from "./internal/scan/offsets.js"
 import { DEFAULT_MAX_FILE_BYTES, skipReasonForBytes, skipReasonForText } from "./internal/scan/classify.js"
 import { activePlugins, builtinPlugins, offMatcher, type PluginSpec } from "./internal/scan/plugins.js"
 import { runPool, type WorkItem } from "./internal/scan/pool.js"
-import { type FileResult, type RawOpportunity, scanText } from "./internal/scan/runFile.js"
+import { type FileResult, opportunityId as rawOpportunityId, type RawOpportunity, scanText } from "./internal/scan/runFile.js"
 import { textHeuristics as textHeuristicsPlugin } from "./internal/scan/textHeuristics.js"
 import { walk } from "./internal/scan/walk.js"
 
@@ -68,7 +67,11 @@ export interface ScanOptions {
   readonly rules?: Readonly<Record<string, "on" | "off">>
   /** The cache directory (absolute, or relative to `root`), or `false` to disable the cache. Default `.ratchet/cache/scan`. */
   readonly cache?: string | false
-  /** Worker threads to use; `1` scans on the main thread. Default: the number of CPUs. */
+  /**
+   * Worker threads to use at most. Default: the number of CPUs. Small scans with built-in rules
+   * only run on the main thread; hooks from a config file always run on a worker, where a hung
+   * hook can be stopped (see `fileTimeoutMs`).
+   */
   readonly concurrency?: number
   /** Files larger than this are skipped with a warning. Default 1 MiB. */
   readonly maxFileBytes?: number
@@ -121,8 +124,7 @@ export const textHeuristics: () => Plugin = textHeuristicsPlugin
  *
  * @since 0.1.0
  */
-export const opportunityId = (rule: string, file: string, startByte: number, endByte: number, code: string): string =>
-  createHash("sha256").update(`${rule}\0${file}\0${startByte}:${endByte}\0${code}`).digest("hex").slice(0, 16)
+export const opportunityId: (rule: string, file: string, startByte: number, endByte: number, code: string) => string = rawOpportunityId
 
 const RISK_PENALTY = { low: 0, medium: 10, high: 25 } as const
 
@@ -251,7 +253,8 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
     const transferable =
       extra.length === 0 ||
       (configFile !== null && config !== null && extra.length === config.plugins.length && extra.every((p, i) => p === config.plugins[i]))
-    const spec: PluginSpec = { builtins, configFile: extra.length > 0 ? configFile : null, root: absRoot, off, on }
+    const thirdParty = plugins.some((p) => extra.includes(p))
+    const spec: PluginSpec = { builtins, configFile: thirdParty ? configFile : null, root: absRoot, off, on }
 
     const warnings: Array<string> = []
     const include = options.include ?? config?.scan?.include
@@ -335,10 +338,14 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
     // Scan what the cache could not answer: on workers when worthwhile, else here.
     const concurrency = options.concurrency ?? availableParallelism()
     const pendingChars = pending.reduce((n, p) => n + p.text.length, 0)
-    const workers = transferable && pending.length >= 8 ? Math.min(concurrency, Math.ceil(pendingChars / (256 * 1024))) : 1
+    // Hooks from a config file are third-party code: run them where a watchdog can stop a hung one.
+    const guarded = transferable && spec.configFile !== null && pending.length > 0
+    const workers = !transferable
+      ? 1
+      : Math.max(1, Math.min(concurrency, Math.ceil(pendingChars / (256 * 1024)), guarded ? Number.POSITIVE_INFINITY : Math.floor(pending.length / 4)))
     let usedWorkers = 0
     let inThread: ReadonlyArray<WorkItem> = pending
-    if (workers > 1) {
+    if (workers > 1 || guarded) {
       const outcome = yield* Effect.tryPromise({
         try: (signal) =>
           runPool(pending, {
@@ -368,24 +375,6 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
 
     // Assemble, filter switched-off rules, drop duplicates, rank.
     const isOff = offMatcher(off, on)
-    const texts = new Map(pending.map((p) => [p.path, p.text]))
-    const offsetCache = new Map<string, Offsets>()
-    const textOf = (path: string): Offsets => {
-      let offsets = offsetCache.get(path)
-      if (offsets === undefined) {
-        let text = texts.get(path)
-        if (text === undefined) {
-          try {
-            text = readFileSync(join(absRoot, path), "utf8")
-          } catch {
-            text = ""
-          }
-        }
-        offsets = offsetsOf(text)
-        offsetCache.set(path, offsets)
-      }
-      return offsets
-    }
     const ranked: Array<{ o: Opportunity; s: number }> = []
     const seenIds = new Set<string>()
     for (const [path, result] of [...results].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -399,7 +388,7 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
         // A text heuristic defers to an AST rule on the same code.
         if (raw.rule === "text:await-in-loop" && kept.some((k) => k !== raw && !k.rule.startsWith("text:") && /await|promise/i.test(k.rule) && k.startByte < raw.endByte && raw.startByte < k.endByte))
           continue
-        ranked.push({ o: toOpportunity(raw, path, textOf, seenIds), s: score(raw) })
+        ranked.push({ o: toOpportunity(raw, path, seenIds), s: score(raw) })
       }
     }
     ranked.sort((a, b) => b.s - a.s || (a.o.file < b.o.file ? -1 : a.o.file > b.o.file ? 1 : 0) || a.o.startLine - b.o.startLine || (a.o.rule < b.o.rule ? -1 : a.o.rule > b.o.rule ? 1 : 0))
@@ -420,9 +409,10 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
     } satisfies ScanReport
   }).pipe(Effect.withSpan("Scan.scan"))
 
-const toOpportunity = (raw: RawOpportunity, file: string, textOf: (path: string) => Offsets, seenIds: Set<string>): Opportunity => {
-  let id = raw.id ?? opportunityId(raw.rule, file, raw.startByte, raw.endByte, textOf(file).sliceBytes(raw.startByte, raw.endByte))
-  if (seenIds.has(id)) id = `${id}-${opportunityId(raw.rule, file, raw.startByte, raw.endByte, "")}`
+const toOpportunity = (raw: RawOpportunity, file: string, seenIds: Set<string>): Opportunity => {
+  // Ids are computed per file (see `scanText`); only a plugin-chosen id can repeat.
+  let id = raw.id
+  for (let n = 2; seenIds.has(id); n++) id = `${raw.id}-${n}`
   seenIds.add(id)
   return {
     id,

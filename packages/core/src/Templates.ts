@@ -55,9 +55,22 @@ const toInput = (template: Template, info: FileInfo, finding: Finding, ascii: bo
   confidence: finding.confidence
 })
 
+/**
+ * Runs a template defensively: on pathological input (e.g. nesting deep enough to exhaust the stack)
+ * a template reports nothing for that file instead of failing the whole scan.
+ */
+const safeFind = (template: Template, info: FileInfo): ReadonlyArray<Finding> => {
+  try {
+    return template.find(info)
+  } catch (error) {
+    if (error instanceof RangeError) return []
+    throw error
+  }
+}
+
 const findingsOf = (template: Template, path: string, text: string, language: Language, tree: Tree): ReadonlyArray<Finding> => {
   if (!template.prefilter(text)) return []
-  return template.find(fileInfo(path, text, language, tree))
+  return safeFind(template, fileInfo(path, text, language, tree))
 }
 
 const toPlugin = (template: Template): Plugin => ({
@@ -68,7 +81,7 @@ const toPlugin = (template: Template): Plugin => ({
     const tree = (context.tree() as Tree | null) ?? parse(file.text, language)
     const info = fileInfo(file.path, file.text, language, tree)
     const ascii = isAscii(file.text)
-    return template.find(info).map((finding) => toInput(template, info, finding, ascii))
+    return safeFind(template, info).map((finding) => toInput(template, info, finding, ascii))
   },
   patchgen: async (opportunity: Opportunity, context): Promise<Candidate | null> => {
     if (opportunity.rule !== template.id) return null

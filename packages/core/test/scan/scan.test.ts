@@ -117,7 +117,8 @@ describe("Scan.scan", () => {
       const parallel = yield* Scan.scan(root, { builtins: false, plugins: config.plugins, config, cache: false, concurrency: 2 })
       expect(parallel.stats.workers).toBe(2)
       expect(parallel.warnings).toEqual([])
-      const serial = yield* Scan.scan(root, { builtins: false, plugins: config.plugins, config, cache: false, concurrency: 1 })
+      // Copies of the plugins are not the config file's own objects: they run on the main thread.
+      const serial = yield* Scan.scan(root, { builtins: false, plugins: config.plugins.map((p) => ({ ...p })), config, cache: false })
       expect(serial.stats.workers).toBe(0)
       expect(parallel.opportunities).toEqual(serial.opportunities)
       expect(parallel.opportunities.map((o) => `${o.file}:${o.startLine}`)).toHaveLength(16)

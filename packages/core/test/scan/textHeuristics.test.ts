@@ -79,6 +79,21 @@ describe("text:spread-in-reduce", () => {
   })
 })
 
+describe("text heuristics on hostile input", () => {
+  it("terminates on unbalanced, deeply repeated constructs", () => {
+    const hostile = [
+      "await x",
+      "for (a) { function f(".repeat(20_000),
+      "app.get('/', (req, res) => {".repeat(5_000) + "readFileSync(p)".repeat(5_000),
+      "xs.reduce((acc, x) => ".repeat(20_000),
+      "for (;;) { await y ".repeat(20_000)
+    ].join("\n")
+    const found = run(hostile)
+    expect(Array.isArray(found)).toBe(true)
+    expect(found.every((o) => o.rule.startsWith("text:"))).toBe(true)
+  })
+})
+
 describe("text heuristics offsets", () => {
   it("reports UTF-8 byte offsets on non-ASCII text", () => {
     const text = 'const é = "ü"\nconst all = xs.reduce((acc, x) => [...acc, x], [])'

@@ -8,10 +8,10 @@
  *
  * Run with `UPDATE_GOLDEN=1` to (re)write the `.diff` files, then review them.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Patchgen, Templates } from "@ratchet/core"
 import { Effect } from "effect"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { pathToFileURL } from "node:url"
@@ -20,6 +20,7 @@ const root = NodePath.join(import.meta.dirname, "fixtures")
 const update = process.env["UPDATE_GOLDEN"] === "1"
 const isSource = (f: string) => /\.(?:[cm]?[jt]s|[jt]sx)$/.test(f)
 const scratch = mkdtempSync(NodePath.join(tmpdir(), "ratchet-templates-"))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 const run = async (file: string, text: string, tag: string): Promise<unknown> => {
   const target = NodePath.join(scratch, `${tag}-${NodePath.basename(file)}`)

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { FileResult } from "./runFile.js"
 
-export const CACHE_FORMAT = 1
+export const CACHE_FORMAT = 2
 
 export interface CacheEntry {
   readonly size: number

@@ -3,12 +3,17 @@
  * validation of what each hook returns (a broken plugin yields a warning, never a crash),
  * and the loop / hot-call-site facts used for ranking.
  */
+import { createHash } from "node:crypto"
 import type { Opportunity } from "../../Opportunity.js"
 import type { OpportunityInput, ResolvedHook, ScanContext, ScanFile } from "../../Plugin.js"
 import { type Offsets, offsetsOf } from "./offsets.js"
 import { type Language, languageOf, parse, type SyntaxNode, type Tree } from "../treeSitter.js"
 
-/** An opportunity as stored in the cache: everything but `id`/`file`, plus ranking facts. */
+/** A stable opportunity id: a hash of rule, file, byte range and the code in that range. */
+export const opportunityId = (rule: string, file: string, startByte: number, endByte: number, code: string): string =>
+  createHash("sha256").update(`${rule}\0${file}\0${startByte}:${endByte}\0${code}`).digest("hex").slice(0, 16)
+
+/** An opportunity as stored in the cache: everything but `file`, plus ranking facts. */
 export interface RawOpportunity {
   readonly rule: string
   readonly kind: Opportunity["kind"]
@@ -22,8 +27,8 @@ export interface RawOpportunity {
   readonly confidence: number
   /** The plugin that reported it. */
   readonly plugin: string
-  /** An id the plugin chose, if any. */
-  readonly id?: string
+  /** The id the plugin chose, else {@link opportunityId}. */
+  readonly id: string
   /** How many loops (or iteration callbacks) enclose it; `-1` when unknown (file not parsed). */
   readonly loopDepth: number
   /** Whether the enclosing function is called from inside a loop in the same file. */
@@ -90,13 +95,38 @@ const enclosingFunctionName = (node: SyntaxNode): string | null => {
 /** Names of functions called from inside a loop somewhere in the file. */
 const calledInLoops = (tree: Tree): Set<string> => {
   const names = new Set<string>()
-  for (const call of tree.rootNode.descendantsOfType("call_expression")) {
+  const root = tree.rootNode
+  // Byte ranges of loops and iteration callbacks, merged; a call inside one of them runs per iteration.
+  const ranges: Array<[number, number]> = []
+  for (const node of root.descendantsOfType([...LOOPS, ...FUNCTIONS])) {
+    if (LOOPS.has(node.type) || isIterationCallback(node)) ranges.push([node.startIndex, node.endIndex])
+  }
+  if (ranges.length === 0) return names
+  ranges.sort((a, b) => a[0] - b[0])
+  const merged: Array<[number, number]> = []
+  for (const range of ranges) {
+    const last = merged[merged.length - 1]
+    if (last !== undefined && range[0] <= last[1]) last[1] = Math.max(last[1], range[1])
+    else merged.push([range[0], range[1]])
+  }
+  const inLoop = (index: number): boolean => {
+    let lo = 0
+    let hi = merged.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (merged[mid]![0] <= index) lo = mid
+      else hi = mid - 1
+    }
+    const range = merged[lo]!
+    return range[0] < index && index < range[1]
+  }
+  for (const call of root.descendantsOfType("call_expression")) {
+    if (!inLoop(call.startIndex)) continue
     const callee = call.childForFieldName("function")
     if (!callee) continue
     const name =
       callee.type === "identifier" ? callee.text : callee.type === "member_expression" ? (callee.childForFieldName("property")?.text ?? null) : null
-    if (name === null || names.has(name)) continue
-    if (loopDepthOf(call) > 0) names.add(name)
+    if (name !== null) names.add(name)
   }
   return names
 }
@@ -128,6 +158,7 @@ const isLine = (n: unknown, max: number): n is number => Number.isInteger(n) && 
 const normalize = (
   raw: OpportunityInput,
   plugin: string,
+  path: string,
   offsets: Offsets,
   starts: ReadonlyArray<number>
 ): Omit<RawOpportunity, "loopDepth" | "hot"> | string => {
@@ -168,7 +199,10 @@ const normalize = (
     risk: raw.risk,
     confidence: raw.confidence,
     plugin,
-    ...(typeof raw.id === "string" && raw.id.length > 0 ? { id: raw.id } : {})
+    id:
+      typeof raw.id === "string" && raw.id.length > 0
+        ? raw.id
+        : opportunityId(raw.rule, path, startByte!, endByte!, offsets.sliceBytes(startByte!, endByte!))
   }
 }
 
@@ -219,7 +253,7 @@ export const scanText = (
     for (const raw of results) {
       starts ??= lineStartsOf(text)
       offsets ??= offsetsOf(text)
-      const normalized = normalize(raw, hook.plugin, offsets, starts)
+      const normalized = normalize(raw, hook.plugin, path, offsets, starts)
       if (typeof normalized === "string") warnings.push(`plugin ${hook.plugin} reported an invalid opportunity in ${path}: ${normalized}`)
       else found.push(normalized)
     }
@@ -252,5 +286,5 @@ export const scanText = (
     }
     return { ...o, loopDepth, hot }
   })
-  return { opportunities, warnings, parsed }
+  return { opportunities, warnings, parsed: ranked !== undefined }
 }

@@ -129,12 +129,16 @@ export const maskCode = (text: string): string => {
   return out.join("")
 }
 
-/** Index of the bracket matching the one at `open` in masked code, or -1. */
-const matching = (code: string, open: number): number => {
+/** Most constructs of one kind a rule examines per file (bounds the work on hostile input). */
+const MAX_PER_FILE = 2000
+
+/** Index of the bracket matching the one at `open` in masked code within `limit` characters, or -1. */
+const matching = (code: string, open: number, limit = Number.POSITIVE_INFINITY): number => {
   const o = code[open]!
   const c = o === "(" ? ")" : o === "{" ? "}" : "]"
+  const end = Math.min(code.length, open + limit)
   let depth = 0
-  for (let i = open; i < code.length; i++) {
+  for (let i = open; i < end; i++) {
     const ch = code[i]
     if (ch === o) depth++
     else if (ch === c && --depth === 0) return i
@@ -142,41 +146,73 @@ const matching = (code: string, open: number): number => {
   return -1
 }
 
-const lineAt = (code: string, offset: number): number => {
-  let line = 1
-  for (let i = code.indexOf("\n"); i !== -1 && i < offset; i = code.indexOf("\n", i + 1)) line++
-  return line
+/** Line number (1-based) of an offset, from precomputed line starts. */
+const lineFinder = (code: string): ((offset: number) => number) => {
+  const starts = [0]
+  for (let i = code.indexOf("\n"); i !== -1; i = code.indexOf("\n", i + 1)) starts.push(i + 1)
+  return (offset) => {
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid]! <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return lo + 1
+  }
 }
 
-/** Removes nested function bodies from a code range (their awaits and returns belong to them). */
+/** Removes nested function bodies from a code range (their awaits and returns belong to them). Linear time. */
 const outsideNestedFunctions = (code: string, from: number, to: number): string => {
-  let body = code.slice(from, to)
-  const fn = /=>\s*\{|\bfunction\b[^{]*\{|\b(?:async\s+)?[\w$]+\s*\([^()]*\)\s*\{/g
+  const body = code.slice(from, to)
+  const parts: Array<string> = []
+  let kept = 0
+  const fn = /=>\s*\{|\bfunction\b[^{;]{0,300}\{|\b(?:async\s+)?[\w$]+\s*\([^()]{0,300}\)\s*\{/g
   for (let m = fn.exec(body); m !== null; m = fn.exec(body)) {
     if (/^(?:if|for|while|switch|catch|with)\b/.test(m[0])) continue
     const open = m.index + m[0].length - 1
     const close = matching(body, open)
     if (close === -1) break
-    body = body.slice(0, open + 1) + " ".repeat(close - open - 1) + body.slice(close)
-    fn.lastIndex = open + 1
+    parts.push(body.slice(kept, open + 1), " ".repeat(close - open - 1))
+    kept = close
+    fn.lastIndex = close
   }
+  parts.push(body.slice(kept))
   // Expression-bodied arrows: blank up to the end of the expression statement.
-  return body.replace(/=>\s*(?!\{)[^;,\n)]*/g, (s) => " ".repeat(s.length))
+  return parts.join("").replace(/=>\s*(?!\{)[^;,\n)]*/g, (s) => " ".repeat(s.length))
 }
 
 /** `text:await-in-loop`: a `for` loop whose body awaits, so iterations run one after another. */
 const awaitInLoop = (file: ScanFile, code: string): Array<OpportunityInput> => {
   const found: Array<OpportunityInput> = []
+  const lineAt = lineFinder(code)
+  // Offsets of every `await`, to find the first one after a position by binary search.
+  const awaits: Array<number> = []
+  for (const m of code.matchAll(/\bawait\b/g)) awaits.push(m.index as number)
+  const nextAwait = (from: number): number => {
+    let lo = 0
+    let hi = awaits.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (awaits[mid]! < from) lo = mid + 1
+      else hi = mid
+    }
+    return lo < awaits.length ? awaits[lo]! : -1
+  }
   const loop = /\bfor\s*\(/g
-  for (let m = loop.exec(code); m !== null; m = loop.exec(code)) {
+  let examined = 0
+  for (let m = loop.exec(code); m !== null && examined < MAX_PER_FILE; m = loop.exec(code)) {
+    examined++
     const headerOpen = m.index + m[0].length - 1
-    const headerClose = matching(code, headerOpen)
+    const headerClose = matching(code, headerOpen, 2000)
     if (headerClose === -1) continue
     let bodyStart = headerClose + 1
     while (bodyStart < code.length && /\s/.test(code[bodyStart]!)) bodyStart++
     if (code[bodyStart] !== "{") continue
-    const bodyEnd = matching(code, bodyStart)
-    if (bodyEnd === -1) continue
+    const firstAwait = nextAwait(bodyStart)
+    if (firstAwait === -1) continue
+    const bodyEnd = matching(code, bodyStart, 200_000)
+    if (bodyEnd === -1 || firstAwait > bodyEnd) continue
     const own = outsideNestedFunctions(code, bodyStart + 1, bodyEnd)
     const at = own.search(/\bawait\b/)
     if (at === -1) continue
@@ -184,12 +220,11 @@ const awaitInLoop = (file: ScanFile, code: string): Array<OpportunityInput> => {
     if (/\b(?:break|return|throw|yield)\b/.test(own)) continue
     // A nested for loop that awaits gets its own report.
     if (/\bfor\s*\(/.test(own.slice(0, at))) continue
-    const startLine = lineAt(code, m.index)
     found.push({
       rule: "text:await-in-loop",
       kind: "performance",
-      startLine,
-      endLine: startLine + (code.slice(m.index, bodyEnd).match(/\n/g)?.length ?? 0),
+      startLine: lineAt(m.index),
+      endLine: lineAt(bodyEnd),
       startByte: m.index,
       endByte: bodyEnd + 1,
       rationale:
@@ -220,9 +255,12 @@ const syncFsInHandler = (file: ScanFile, code: string): Array<OpportunityInput> 
   const found: Array<OpportunityInput> = []
   // Open-brace stack at every position, computed in one pass up to each call.
   const stack: Array<number> = []
+  const lineAt = lineFinder(code)
   let scanned = 0
+  let examined = 0
   SYNC_FS.lastIndex = 0
-  for (let m = SYNC_FS.exec(code); m !== null; m = SYNC_FS.exec(code)) {
+  for (let m = SYNC_FS.exec(code); m !== null && examined < MAX_PER_FILE; m = SYNC_FS.exec(code)) {
+    examined++
     // Must be a call of an fs function, not a method on another object.
     const before = code.slice(Math.max(0, m.index - 1), m.index)
     if (before === "." && !m[0].startsWith("fs.")) continue
@@ -236,7 +274,7 @@ const syncFsInHandler = (file: ScanFile, code: string): Array<OpportunityInput> 
       return HANDLER_HEADERS.some((re) => re.test(header))
     })
     if (!handler) continue
-    const line = lineAt(code, m.index)
+    const line = lineAt(m.index)
     found.push({
       rule: "text:sync-fs-in-handler",
       kind: "performance",
@@ -256,16 +294,18 @@ const syncFsInHandler = (file: ScanFile, code: string): Array<OpportunityInput> 
 const spreadInReduce = (file: ScanFile, code: string): Array<OpportunityInput> => {
   if (!code.includes("reduce")) return []
   const found: Array<OpportunityInput> = []
-  const re = /\.reduce(?:Right)?\s*\(\s*(?:async\s*)?\(?\s*([A-Za-z_$][\w$]*)\s*(?::[^,)]*)?[,)][^=]*=>\s*(?:\(\s*)?(?:\{\s*return\s+)?(\[\s*\.\.\.\s*([A-Za-z_$][\w$]*)\b|\{\s*\.\.\.\s*([A-Za-z_$][\w$]*)\b)/g
-  for (let m = re.exec(code); m !== null; m = re.exec(code)) {
+  const lineAt = lineFinder(code)
+  const re = /\.reduce(?:Right)?\s*\(\s*(?:async\s*)?\(?\s*([A-Za-z_$][\w$]*)\s*(?::[^,)]{0,200})?[,)][^=]{0,200}=>\s*(?:\(\s*)?(?:\{\s*return\s+)?(\[\s*\.\.\.\s*([A-Za-z_$][\w$]*)\b|\{\s*\.\.\.\s*([A-Za-z_$][\w$]*)\b)/g
+  let examined = 0
+  for (let m = re.exec(code); m !== null && examined < MAX_PER_FILE; m = re.exec(code)) {
+    examined++
     const acc = m[1]
     if (acc !== (m[3] ?? m[4])) continue
-    const line = lineAt(code, m.index)
     found.push({
       rule: "text:spread-in-reduce",
       kind: "performance",
-      startLine: line,
-      endLine: line + (m[0].match(/\n/g)?.length ?? 0),
+      startLine: lineAt(m.index),
+      endLine: lineAt(m.index + m[0].length - 1),
       startByte: m.index + 1,
       endByte: m.index + m[0].length,
       rationale: `\`reduce\` copies its accumulator \`${acc}\` with a spread on every step, which is O(n²); push/assign into one accumulator instead`,

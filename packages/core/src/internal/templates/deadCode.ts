@@ -84,13 +84,22 @@ const find = (file: FileInfo): Array<Finding> => {
   if (!isModule(file) || /\beval\s*\(|\bnew\s+Function\b|\bwith\s*\(/.test(file.text)) return []
   const out: Array<Finding> = []
   const statements = file.root.namedChildren
+  // Every identifier-like word of the text (code, comments and strings alike), counted in one pass.
+  let words: Map<string, number> | null = null
+  const occurrences = (name: string): number => {
+    if (!words) {
+      words = new Map()
+      for (const match of file.text.matchAll(/[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*/gu)) {
+        words.set(match[0], (words.get(match[0]) ?? 0) + 1)
+      }
+    }
+    return words.get(name) ?? 0
+  }
   for (let i = 0; i < statements.length; i++) {
     const stmt = statements[i]!
     const name = declaredName(stmt)
     if (!name) continue
-    const escaped = name.text.replace(/\$/g, "\\$")
-    const occurrences = file.text.match(new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`, "g"))?.length ?? 0
-    if (occurrences !== 1) continue
+    if (occurrences(name.text) !== 1) continue
     // Whole lines only.
     const lineStart = file.text.lastIndexOf("\n", stmt.startIndex - 1) + 1
     if (file.text.slice(lineStart, stmt.startIndex).trim() !== "") continue

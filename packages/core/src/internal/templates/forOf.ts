@@ -50,7 +50,7 @@ const walk = (node: SyntaxNode, visit: (n: SyntaxNode, inLoop: boolean) => boole
 const forEachFindings = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "Object")) return []
   const out: Array<Finding> = []
-  for (const call of file.nodes("call_expression")) {
+  for (const call of file.methodCalls(["forEach"])) {
     if (methodName(call) !== "forEach") continue
     const statement = call.parent
     if (!statement || statement.type !== "expression_statement") continue

@@ -92,7 +92,7 @@ const find = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "JSON")) return []
   const out: Array<Finding> = []
   const seen = new Set<string>()
-  for (const call of file.nodes("call_expression")) {
+  for (const call of file.methodCalls(["stringify"])) {
     if (!calleeIs(call, "JSON.stringify")) continue
     const first = argumentsOf(call)[0]
     if (!first || unparen(first).type !== "identifier") continue

@@ -50,7 +50,7 @@ const callbackOf = (call: SyntaxNode): Callback | null => {
 
 const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
-  for (const outerCall of file.nodes("call_expression")) {
+  for (const outerCall of file.methodCalls(["map", "filter"])) {
     const second = methodName(outerCall)
     if (second !== "map" && second !== "filter") continue
     const innerCall = methodReceiver(outerCall)

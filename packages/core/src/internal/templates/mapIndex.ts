@@ -41,7 +41,8 @@ import {
   statementOf,
   type Template,
   unparen,
-  within
+  within,
+  wordOccurrences
 } from "./shared.js"
 
 interface Lookup {
@@ -105,7 +106,7 @@ const indexOfLookup = (call: SyntaxNode): SyntaxNode | null => {
 const find = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "Map")) return []
   const groups = new Map<string, Array<Lookup>>()
-  for (const call of file.nodes("call_expression")) {
+  for (const call of file.methodCalls(["find", "indexOf"])) {
     const name = methodName(call)
     if (name !== "find" && name !== "indexOf") continue
     const receiver = methodReceiver(call)
@@ -140,7 +141,11 @@ const find = (file: FileInfo): Array<Finding> => {
     if (!scope || !within(statement, scope)) continue
     if (binding.parent?.type === "variable_declarator" && binding.parent.parent?.parent?.type !== "statement_block" && binding.parent.parent?.parent?.type !== "program") continue
     if (key !== null) {
-      const keyWrites = file.root.descendantsOfType("member_expression").some((m) => m.childForFieldName("property")?.text === key && isWrite(m))
+      const keyWrites = wordOccurrences(file.text, key).some((i) => {
+        const property = file.nodeAt(i, i + key.length)
+        const member = property.parent
+        return property.type === "property_identifier" && member !== null && member.type === "member_expression" && isWrite(member)
+      })
       if (keyWrites) continue
     }
     const first = lookups[0]!

@@ -139,6 +139,9 @@ const find = (file: FileInfo): Array<Finding> => {
     const args = call.childForFieldName("arguments")
     if (!args || args.type !== "arguments" || containsAny(callee, FORBIDDEN) || containsAny(args, FORBIDDEN)) continue
     if (target && mentions(file, call, target.text)) continue
+    // A call that does not use the item (`await sleep(100)`) is a deliberate sequential delay/retry, not a fan-out.
+    const itemNames = (left.type === "identifier" ? [left] : left.descendantsOfType(["identifier", "shorthand_property_identifier_pattern"])).map((n) => n.text)
+    if (!itemNames.some((n) => mentions(file, args, n))) continue
     const root = rootOf(callee)
     if (!root || !writesOnlyLocals(file, root)) continue
     const theTarget = target

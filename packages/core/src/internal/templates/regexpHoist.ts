@@ -89,7 +89,13 @@ const upperSnake = (name: string): string =>
 
 const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
-  const candidates = [...file.nodes("regex"), ...file.nodes("new_expression"), ...file.nodes("call_expression")]
+  const constructed = file.identifiers("RegExp").flatMap((id) => {
+    const parent = id.parent
+    if (!parent) return []
+    const field = parent.type === "new_expression" ? "constructor" : parent.type === "call_expression" ? "function" : null
+    return field !== null && sameNode(parent.childForFieldName(field), id) ? [parent] : []
+  })
+  const candidates = [...file.nodes("regex"), ...constructed]
   for (const node of candidates) {
     const flags = constantRegexFlags(file, node)
     if (flags === null || flags.includes("g") || flags.includes("y")) continue

@@ -79,7 +79,7 @@ const indexOfSite = (call: SyntaxNode, value: SyntaxNode): Site | null => {
 const find = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "Set")) return []
   const groups = new Map<string, { declarator: SyntaxNode; sites: Array<Site>; loop: SyntaxNode }>()
-  for (const call of file.nodes("call_expression")) {
+  for (const call of file.methodCalls(["includes", "indexOf"])) {
     const name = methodName(call)
     if (name !== "includes" && name !== "indexOf") continue
     const receiver = methodReceiver(call)
@@ -95,7 +95,9 @@ const find = (file: FileInfo): Array<Finding> => {
     if (!within(loop, statement.parent)) continue
     const value = declarator.childForFieldName("value")
     if (!value || !isProvableArray(file, receiver)) continue
-    const literal = isDenseArrayLiteral(unparen(value)) ? unparen(value) : null
+    let bare = unparen(value)
+    while ((bare.type === "as_expression" || bare.type === "satisfies_expression") && bare.namedChildren[0]) bare = unparen(bare.namedChildren[0])
+    const literal = isDenseArrayLiteral(bare) ? bare : null
     if (literal && literal.namedChildren.filter((c) => c.type !== "comment").length < 5) continue
     let site: Site | null = null
     if (name === "includes") site = { node: call, value: args[0]!, negated: false }

@@ -1,6 +1,6 @@
 /**
- * Shared machinery of the built-in templates: the template shape, a per-tree index of
- * nodes, scope-free (conservative) binding analysis and small AST predicates.
+ * Shared machinery of the built-in templates: the template shape, a text-driven per-tree index of
+ * nodes, lexical-scope binding resolution (conservative: ambiguity means "refuse") and small AST predicates.
  */
 import type { Edit } from "../../Patchgen.js"
 import type { Language, SyntaxNode } from "../treeSitter.js"
@@ -38,56 +38,88 @@ export interface FileInfo {
   readonly nodes: (type: string) => ReadonlyArray<SyntaxNode>
   /** All `identifier`/shorthand identifier nodes with this name (cached). */
   readonly identifiers: (name: string) => ReadonlyArray<SyntaxNode>
+  /** The `call_expression`s `<receiver>.<name>(…)` for these method names, in source order (cached). */
+  readonly methodCalls: (names: ReadonlyArray<string>) => ReadonlyArray<SyntaxNode>
+  /** The smallest node spanning [start, end). */
+  readonly nodeAt: (start: number, end: number) => SyntaxNode
 }
 
-const INDEXED = [
-  "call_expression",
-  "new_expression",
-  "for_in_statement",
-  "for_statement",
-  "while_statement",
-  "do_statement",
-  "augmented_assignment_expression",
-  "function_declaration",
-  "lexical_declaration",
-  "regex",
-  "identifier",
-  "shorthand_property_identifier",
-  "shorthand_property_identifier_pattern"
-] as const
+const ID_CHAR = /[\p{ID_Continue}$\u200c\u200d]/u
+const IDENTIFIER_TYPES = new Set(["identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"])
+
+/** Indices where `word` occurs in `text` not touching other identifier characters. */
+export const wordOccurrences = (text: string, word: string): Array<number> => {
+  const out: Array<number> = []
+  if (word.length === 0) return out
+  for (let i = text.indexOf(word); i !== -1; i = text.indexOf(word, i + 1)) {
+    const before = i > 0 ? text[i - 1]! : ""
+    const after = text[i + word.length] ?? ""
+    if ((before !== "" && ID_CHAR.test(before)) || (after !== "" && ID_CHAR.test(after))) continue
+    out.push(i)
+  }
+  return out
+}
 
 const infos = new WeakMap<object, FileInfo>()
 
-/** Builds (or reuses) the per-tree index. */
+/**
+ * Builds (or reuses) the per-tree index. Lookups are driven by the text (a name's occurrences are
+ * mapped to nodes with `descendantForIndex`), so a large file only pays for the names templates ask about.
+ */
 export const fileInfo = (path: string, text: string, language: Language, tree: { readonly rootNode: SyntaxNode }): FileInfo => {
   const cached = infos.get(tree)
   if (cached && cached.text === text) return cached
-  const root = tree.rootNode
-  let byType: Map<string, Array<SyntaxNode>> | null = null
-  let byName: Map<string, Array<SyntaxNode>> | null = null
-  const index = () => {
-    if (byType) return byType
-    byType = new Map(INDEXED.map((t) => [t, [] as Array<SyntaxNode>]))
-    for (const node of root.descendantsOfType(INDEXED as unknown as Array<string>)) byType.get(node.type)!.push(node)
-    return byType
+  const root = tree.rootNode as SyntaxNode & { descendantForIndex(start: number, end?: number): SyntaxNode }
+  const byType = new Map<string, ReadonlyArray<SyntaxNode>>()
+  const byName = new Map<string, ReadonlyArray<SyntaxNode>>()
+  const byMethods = new Map<string, ReadonlyArray<SyntaxNode>>()
+  const nodeAt = (start: number, end: number): SyntaxNode => root.descendantForIndex(start, end)
+  const identifiers = (name: string): ReadonlyArray<SyntaxNode> => {
+    let list = byName.get(name)
+    if (list) return list
+    const found: Array<SyntaxNode> = []
+    for (const i of wordOccurrences(text, name)) {
+      const node = nodeAt(i, i + name.length)
+      if (IDENTIFIER_TYPES.has(node.type) && node.startIndex === i && node.endIndex === i + name.length) found.push(node)
+    }
+    list = found
+    byName.set(name, list)
+    return list
   }
   const info: FileInfo = {
     path,
     text,
     language,
     root,
-    nodes: (type) => index().get(type) ?? root.descendantsOfType(type),
-    identifiers: (name) => {
-      if (!byName) {
-        byName = new Map()
-        const all = [...index().get("identifier")!, ...index().get("shorthand_property_identifier")!, ...index().get("shorthand_property_identifier_pattern")!]
-        for (const node of all) {
-          const list = byName.get(node.text)
-          if (list) list.push(node)
-          else byName.set(node.text, [node])
+    nodeAt,
+    nodes: (type) => {
+      let list = byType.get(type)
+      if (!list) {
+        list = root.descendantsOfType(type)
+        byType.set(type, list)
+      }
+      return list
+    },
+    identifiers,
+    methodCalls: (names) => {
+      const key = names.join("\0")
+      let list = byMethods.get(key)
+      if (list) return list
+      const found: Array<SyntaxNode> = []
+      for (const name of names) {
+        for (const i of wordOccurrences(text, name)) {
+          const property = nodeAt(i, i + name.length)
+          if (property.type !== "property_identifier" || property.startIndex !== i || property.endIndex !== i + name.length) continue
+          const member = property.parent
+          if (!member || member.type !== "member_expression" || !sameNode(member.childForFieldName("property"), property)) continue
+          const call = member.parent
+          if (call && call.type === "call_expression" && sameNode(call.childForFieldName("function"), member)) found.push(call)
         }
       }
-      return byName.get(name) ?? []
+      found.sort((a, b) => a.startIndex - b.startIndex)
+      list = found
+      byMethods.set(key, list)
+      return list
     }
   }
   infos.set(tree, info)
@@ -280,9 +312,21 @@ export const isWrite = (ref: SyntaxNode): boolean => {
 }
 
 /** Whether the file is an ES module or CommonJS module (so top-level declarations are module-private). */
-export const isModule = (file: FileInfo): boolean =>
-  file.root.namedChildren.some((n) => n.type === "import_statement" || n.type === "export_statement") ||
-  /\brequire\s*\(|\bmodule\.exports\b|\bexports\.[A-Za-z_$]/.test(file.text)
+export const isModule = (file: FileInfo): boolean => {
+  if (file.root.namedChildren.some((n) => n.type === "import_statement" || n.type === "export_statement")) return true
+  if (!/\brequire\s*\(|\bmodule\.exports\b|\bexports\.[A-Za-z_$]/.test(file.text)) return false
+  // CommonJS: a real `require("…")` call or a `module.exports` / `exports.x` reference in code (not in a comment).
+  return (
+    file.identifiers("require").some((id) => {
+      const call = id.parent
+      if (!call || call.type !== "call_expression" || !sameNode(call.childForFieldName("function"), id)) return false
+      const args = argumentsOf(call)
+      return args.length === 1 && args[0]!.type === "string"
+    }) ||
+    file.identifiers("module").some((id) => id.parent?.type === "member_expression" && id.parent.text === "module.exports") ||
+    file.identifiers("exports").some((id) => id.parent?.type === "member_expression" && sameNode(id.parent.childForFieldName("object"), id))
+  )
+}
 
 /** The statement (direct child of a block or the program) that contains `node`. */
 export const statementOf = (node: SyntaxNode): SyntaxNode | null => {
@@ -375,7 +419,9 @@ const ARRAY_FACTORIES = /^(?:Array\.(?:from|of)|Object\.(?:keys|values|entries))
  * or a name whose single binding is a `const` with such an initializer or a TS array type annotation.
  */
 export const isProvableArray = (file: FileInfo, node: SyntaxNode, depth = 0): boolean => {
-  const n = unparen(node)
+  let n = unparen(node)
+  // `[…] as const` / `satisfies T` do not change the runtime value.
+  while ((n.type === "as_expression" || n.type === "satisfies_expression") && n.namedChildren[0]) n = unparen(n.namedChildren[0])
   if (isDenseArrayLiteral(n)) return true
   if (n.type === "call_expression") {
     const callee = n.childForFieldName("function")

@@ -78,7 +78,13 @@ const hasUnsafeControlFlow = (loop: SyntaxNode): boolean =>
 const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
   const done = new Set<number>()
-  for (const assign of file.nodes("augmented_assignment_expression")) {
+  const candidates: Array<SyntaxNode> = []
+  for (let i = file.text.indexOf("+="); i !== -1; i = file.text.indexOf("+=", i + 2)) {
+    const token = file.nodeAt(i, i + 2)
+    const assign = token.type === "augmented_assignment_expression" ? token : token.parent
+    if (assign && assign.type === "augmented_assignment_expression" && assign.childForFieldName("operator")?.startIndex === i) candidates.push(assign)
+  }
+  for (const assign of candidates) {
     const left = assign.childForFieldName("left")
     if (!left || left.type !== "identifier" || !appendOf(left)) continue
     const name = left.text
