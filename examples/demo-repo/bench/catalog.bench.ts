@@ -11,7 +11,7 @@ const orders = makeOrders(1_000, 2_000)
 const lines = Array.from({ length: 2_000 }, (_, i) => (i % 5 === 0 ? `  # note ${i}` : `value_${i} = ${i * 3}`))
 const small = makeCatalog(300)
 
-const bench = new Bench({ name: "catalog-kit", time: 40, warmupTime: 10 })
+const bench = new Bench({ name: "catalog-kit", time: 30, warmupTime: 10 })
 
 bench
   .add("filterAllowed", () => {

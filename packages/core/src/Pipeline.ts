@@ -100,7 +100,11 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
     Effect.gen(function* () {
       const workspace = yield* Workspace
       yield* note("baseline", "preparing an isolated workspace")
-      const handle = yield* workspace.prepare({ source: options.source, purpose: "baseline" })
+      const handle = yield* workspace.prepare({
+        source: options.source,
+        purpose: "baseline",
+        packageManager: profile.packageManager.name
+      })
       yield* note("baseline", `install, build, typecheck, test, bench in ${handle.path}`)
       const baseline = yield* Baseline.baseline({
         profile,
@@ -109,7 +113,10 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
         ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
       })
       for (const step of baseline.steps) {
-        yield* note("baseline", `${step.name}: exit ${step.exitCode ?? step.signal} in ${(step.durationMs / 1000).toFixed(1)} s`)
+        yield* note(
+          "baseline",
+          `${step.name}: ${step.outcome ?? `exit ${step.exitCode ?? step.signal}`}${step.outcome === "reused" || step.outcome === "skipped" ? "" : ` in ${(step.durationMs / 1000).toFixed(1)} s`}`
+        )
       }
       const attempts: Array<Attempt> = []
       const proposals: Array<Proposal> = []
@@ -164,7 +171,7 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
           ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
         })
         attempts.push(validation.attempt)
-        yield* note("validate", `  ${validation.attempt.status}: ${validation.attempt.reason.split("\n")[0]}`)
+        yield* note("validate", `  → ${validation.attempt.reason.split("\n")[0]}`)
         if (validation.attempt.status === "accepted" && proposals.length < maxProposals) {
           const opportunity = scanned.opportunities.find((o) => o.id === candidate.opportunityId)
           proposals.push(

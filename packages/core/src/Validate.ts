@@ -136,6 +136,7 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
         source: options.source,
         ...(options.baselineWorkspace.commit ? { commit: options.baselineWorkspace.commit } : {}),
         purpose: "candidate",
+        packageManager: profile.packageManager.name,
         reuseFrom: options.baselineWorkspace
       })
 

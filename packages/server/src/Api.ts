@@ -19,7 +19,7 @@ import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
 import { rateLimit } from "./middleware/rateLimit.js"
 import { dayIn, Runs } from "./Runs.js"
 import { ServerError } from "./ServerError.js"
-import { type Principal, type Repo, Store } from "./Store.js"
+import { type Principal, type Repo, sha256, Store } from "./Store.js"
 
 /**
  * Options of the HTTP layer.
@@ -41,6 +41,8 @@ export interface ApiOptions {
   readonly ssePollMs?: number
   /** Time source for rate limiting, in ms. */
   readonly now?: () => number
+  /** How long a verified token is remembered, in ms (default 10 s; 0 disables). */
+  readonly tokenCacheMs?: number
 }
 
 type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string } }
@@ -138,6 +140,8 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   app.get("/openapi.json", (c) => c.json(openApiDocument))
 
   // --- auth for everything under /api
+  const tokenCache = new Map<string, { readonly principal: Principal; readonly until: number }>()
+  const tokenCacheMs = options.tokenCacheMs ?? 10_000
   app.use("/api/*", async (c, next) => {
     const header = c.req.header("authorization") ?? ""
     const m = header.match(/^Bearer\s+(\S{1,500})$/i)
@@ -145,13 +149,26 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       c.header("WWW-Authenticate", "Bearer realm=\"ratchet\"")
       return c.json(errorBody("Unauthorized", "Missing bearer token: send Authorization: Bearer <token> (the token printed on first start, or RATCHET_TOKEN)", c.get("requestId")), 401)
     }
-    const exit = await runtime.runPromiseExit(Store.use((s) => s.authenticate(m[1])))
-    if (Exit.isFailure(exit)) return c.json(errorBody("StoreFailure", "Cannot check the token right now; retry", c.get("requestId")), 503)
-    if (exit.value === null) {
+    // Known tokens are remembered briefly (by hash, never in plain text) to spare a query per request.
+    const key = sha256(m[1])
+    const cached = tokenCache.get(key)
+    let principal: Principal | null
+    if (cached !== undefined && cached.until > Date.now()) {
+      principal = cached.principal
+    } else {
+      const exit = await runtime.runPromiseExit(Store.use((s) => s.authenticate(m[1])))
+      if (Exit.isFailure(exit)) return c.json(errorBody("StoreFailure", "Cannot check the token right now; retry", c.get("requestId")), 503)
+      principal = exit.value
+      if (principal !== null) {
+        if (tokenCache.size > 1000) tokenCache.clear()
+        tokenCache.set(key, { principal, until: Date.now() + tokenCacheMs })
+      }
+    }
+    if (principal === null) {
       c.header("WWW-Authenticate", "Bearer realm=\"ratchet\", error=\"invalid_token\"")
       return c.json(errorBody("Unauthorized", "Unknown or revoked token", c.get("requestId")), 401)
     }
-    c.set("principal", exit.value)
+    c.set("principal", principal)
     await next()
   })
 
@@ -214,13 +231,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       return yield* s.listRuns(repo.id, limit)
     }), (items) => c.json({ items }))
   })
-  app.get("/api/runs/:id", (c) =>
-    respond(c, Effect.gen(function* () {
-      const s = yield* Store
-      const run = yield* s.getRun(org(c), c.req.param("id"))
-      const proposals = yield* s.listProposals(run.id)
-      return { ...run, proposals: proposals.map((p) => ({ id: p.id, title: p.title, status: p.status, contentHash: p.contentHash })) }
-    }), (r) => c.json(r)))
+  app.get("/api/runs/:id", (c) => respond(c, Store.use((s) => s.getRunView(org(c), c.req.param("id"))), (r) => c.json(r)))
   app.post("/api/runs/:id/cancel", (c) =>
     respond(c, Runs.use((r) => r.cancel(org(c), c.req.param("id"))), (run) => c.json({ id: run.id, status: run.status, cancelRequested: true }, 202)))
 

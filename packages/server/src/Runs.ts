@@ -6,9 +6,9 @@
  *
  * @since 0.1.0
  */
-import { ClusterWorkflowEngine, SingleRunner } from "effect/cluster"
-import { NodeCrypto } from "@effect/platform-node"
-import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
+import { ClusterWorkflowEngine, RunnerAddress, SingleRunner } from "effect/cluster"
+import { NodeClusterSocket, NodeCrypto } from "@effect/platform-node"
+import { Clock, Context, DateTime, Effect, Layer, Option, Schema } from "effect"
 import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
@@ -166,6 +166,24 @@ export const engineLayer: Layer.Layer<WorkflowEngine.WorkflowEngine | Sharding, 
   Layer.provide(NodeCrypto.layer),
   Layer.orDie
 )
+
+/**
+ * The multi-runner workflow engine for scale-out: several processes share one
+ * PostgreSQL (runner registry, shard locks, messages) and talk to each other
+ * over sockets; workflow executions are spread over the runners by shard.
+ * `host:port` is where this runner listens for the others.
+ *
+ * @since 0.1.0
+ */
+export const engineLayerCluster = (options: { readonly host: string; readonly port: number }): Layer.Layer<WorkflowEngine.WorkflowEngine | Sharding, never, SqlClient> =>
+  ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(NodeClusterSocket.layer({
+      storage: "sql",
+      shardingConfig: { runnerAddress: Option.some(RunnerAddress.make(options.host, options.port)) }
+    })),
+    Layer.provide(NodeCrypto.layer),
+    Layer.orDie
+  )
 
 /**
  * Starting, cancelling and recovering runs.

@@ -19,9 +19,9 @@ import * as Api from "./Api.js"
 import * as Database from "./Database.js"
 import type { LogSink } from "./middleware/logger.js"
 import { stdoutSink } from "./middleware/logger.js"
-import { engineLayer, Runs, workflowLayer } from "./Runs.js"
+import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
 import * as Scheduler from "./Scheduler.js"
-import { internal, type ServerError } from "./ServerError.js"
+import { internal, invalid, type ServerError } from "./ServerError.js"
 import { layerFromEnv, type Stages } from "./Stages.js"
 import { Store } from "./Store.js"
 
@@ -48,6 +48,17 @@ export interface ServeOptions {
   readonly api?: Api.ApiOptions
   /** Called once listening, with the bound port. */
   readonly onListen?: (info: { readonly port: number; readonly host: string }) => void
+  /**
+   * Join a multi-runner cluster on the shared PostgreSQL (needs `databaseUrl`/`DATABASE_URL`):
+   * this runner listens on `host:port` for the other runners. Defaults to
+   * `RATCHET_RUNNER_PORT` (and `RATCHET_RUNNER_HOST`, default 127.0.0.1) when set.
+   */
+  readonly cluster?: { readonly host: string; readonly port: number } | undefined
+}
+
+const clusterFromEnv = (): { readonly host: string; readonly port: number } | undefined => {
+  const port = Number(process.env.RATCHET_RUNNER_PORT)
+  return Number.isInteger(port) && port > 0 ? { host: process.env.RATCHET_RUNNER_HOST || "127.0.0.1", port } : undefined
 }
 
 /**
@@ -59,7 +70,14 @@ export interface ServeOptions {
 export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | Runs, ServerError> => {
   const url = options.databaseUrl ?? (process.env.DATABASE_URL || undefined)
   const db = Database.layer(url ? { url } : { dataDir: options.dataDir === "memory://" ? "memory://" : `${options.dataDir}/db` })
-  const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(db))
+  const cluster = options.cluster ?? clusterFromEnv()
+  if (cluster !== undefined && !url) {
+    return Layer.effectDiscard(
+      Effect.fail(invalid("cluster", "a multi-runner cluster needs a shared PostgreSQL: set DATABASE_URL (PGlite is single-process)"))
+    ) as unknown as Layer.Layer<Store | Runs, ServerError>
+  }
+  const engine = cluster === undefined ? engineLayer : engineLayerCluster(cluster)
+  const base = Layer.mergeAll(Store.layer, engine).pipe(Layer.provideMerge(db))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
     Layer.provide(options.stages ?? layerFromEnv()),
@@ -92,10 +110,14 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
       )
     }
     const resumed = yield* Context.get(context, Runs).recover
-    const corsEnv = process.env.RATCHET_CORS_ORIGINS
+    const env = process.env
+    const corsEnv = env.RATCHET_CORS_ORIGINS
+    const runsPerMinute = Number(env.RATCHET_RUNS_PER_MINUTE)
     const app = Api.make(runtime, {
       ...(corsEnv ? { corsOrigins: corsEnv.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
-      allowPrivateUrls: process.env.RATCHET_ALLOW_PRIVATE_URLS === "1",
+      ...(Number.isInteger(runsPerMinute) && runsPerMinute > 0 ? { runsPerMinute } : {}),
+      ...(env.RATCHET_LOG === "off" ? { log: () => {} } : {}),
+      allowPrivateUrls: env.RATCHET_ALLOW_PRIVATE_URLS === "1",
       ...options.api
     })
     const host = options.host ?? "127.0.0.1"

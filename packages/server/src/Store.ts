@@ -87,6 +87,11 @@ export interface Run {
   readonly stages: ReadonlyArray<RunStage>
 }
 
+/** A run with a summary of its proposals. @since 0.1.0 */
+export interface RunView extends Run {
+  readonly proposals: ReadonlyArray<{ readonly id: string; readonly title: string; readonly status: string; readonly contentHash: string }>
+}
+
 /** One entry of a run's event log; `seq` is the SSE event id. @since 0.1.0 */
 export interface RunEvent {
   readonly seq: number
@@ -152,7 +157,11 @@ export const sha256 = (data: string | Uint8Array): string => Crypto.createHash("
 /** A fresh random id with a readable prefix. @since 0.1.0 */
 export const newId = (prefix: string): string => `${prefix}_${Crypto.randomBytes(12).toString("base64url")}`
 
-const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v))
+const iso = (v: unknown): string => {
+  if (v instanceof Date) return v.toISOString()
+  const d = new Date(String(v))
+  return Number.isNaN(d.getTime()) ? String(v) : d.toISOString()
+}
 const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : iso(v))
 const json = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v)
 
@@ -255,6 +264,8 @@ export class Store extends Context.Service<Store, {
   /** Creates a queued run; with an explicit `id` it is idempotent and `created` says whether this call made it. */
   readonly createRun: (repoId: string, trigger: string, id?: string) => Effect.Effect<Run & { readonly created: boolean }, ServerError>
   readonly getRun: (orgId: string | null, id: string) => Effect.Effect<Run, ServerError>
+  /** A run with its stages and a summary of its proposals, in one query (the API's read path). */
+  readonly getRunView: (orgId: string, id: string) => Effect.Effect<RunView, ServerError>
   readonly listRuns: (repoId: string, limit: number) => Effect.Effect<ReadonlyArray<Run>, ServerError>
   /** Runs not finished (queued or running), for recovery after a restart. */
   readonly unfinishedRuns: Effect.Effect<ReadonlyArray<string>, ServerError>
@@ -437,6 +448,23 @@ export class Store extends Context.Service<Store, {
         }),
 
       getRun,
+
+      getRunView: (orgId, id) =>
+        q("reading a run", sql<Row>`SELECT runs.*,
+            (SELECT COALESCE(json_agg(json_build_object('stage', s.stage, 'status', s.status, 'executions', s.executions,
+              'runner', s.runner, 'error', s.error, 'started_at', s.started_at, 'finished_at', s.finished_at)), '[]'::json)
+              FROM run_stages s WHERE s.run_id = runs.id) AS stage_rows,
+            (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'title', p.title, 'status', p.status, 'contentHash', p.content_hash)
+              ORDER BY p.created_at, p.id), '[]'::json) FROM proposals p WHERE p.run_id = runs.id) AS proposal_rows
+          FROM runs JOIN repositories r ON r.id = runs.repo_id
+          WHERE runs.id = ${id} AND r.org_id = ${orgId}`).pipe(
+          Effect.flatMap((rows) => {
+            if (rows.length === 0) return Effect.fail(notFound("run", id))
+            const r = rows[0]
+            const stages = (json(r.stage_rows) as Array<Row>).map(toStage)
+            return Effect.succeed({ ...toRun(r, stages), proposals: json(r.proposal_rows) as RunView["proposals"] })
+          })
+        ),
 
       listRuns: (repoId, limit) =>
         Effect.gen(function* () {

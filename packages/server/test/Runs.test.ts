@@ -50,6 +50,26 @@ layer(app, { timeout: 60_000, excludeTestServices: true })("Runs (in process, PG
       expect(events.at(-1)?.type).toBe("run.failed")
     }))
 
+  it.effect("repeated setup failures auto-pause the repository, with the reason shown", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const runs = yield* Runs
+      const { orgId } = yield* store.bootstrap(undefined)
+      const repo = yield* store.createRepo(orgId, { name: "broken-fail-detect", url: null, path: "/tmp/b", defaultBranch: "main" })
+      yield* store.updateSettings(orgId, repo.id, { maxSetupFailures: 2 })
+      for (let i = 0; i < 2; i++) {
+        const run = yield* runs.start(orgId, repo.id, "api")
+        const done = yield* waitFor(run.id, finished)
+        expect(done.status).toBe("failed")
+        expect(done.stages.map((s) => s.stage)).toEqual(["detect"])
+      }
+      const after = yield* store.getRepo(orgId, repo.id)
+      expect(after.settings.paused).toBe(true)
+      expect(after.settings.pausedReason).toContain("fake detect failure")
+      const refused = yield* Effect.flip(runs.start(orgId, repo.id, "api"))
+      expect(refused.message).toContain("auto-paused")
+    }))
+
   it.effect("a paused repository refuses new runs with the reason", () =>
     Effect.gen(function* () {
       const store = yield* Store

@@ -1,23 +1,115 @@
 /**
  * `ratchet run [dir] [--json] [--out DIR] [--budget-candidates N]`: the whole pipeline.
  */
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { RatchetError } from "@ratchet/core"
-import { configFlag, dirArgument, jsonFlag, type Subcommand } from "./Shared.js"
+import { Pipeline, RatchetError, Report, type Run } from "@ratchet/core"
+import { print, printJson, progress } from "./Output.js"
+import { pipelineLayer, stateDir, testAdapter } from "./Runtime.js"
+import { configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, type Subcommand } from "./Shared.js"
+import { table } from "./Table.js"
 
 export const outFlag = Flag.String("out").pipe(
-  Flag.withDescription("also write the artifacts, report.html and report.md to this directory"),
+  Flag.withDescription("also write report.json, report.md, report.html and one .patch per proposal to this directory"),
   Flag.optional
 )
 
 export const budgetCandidatesFlag = Flag.Int("budget-candidates").pipe(
-  Flag.withDescription("validate at most this many candidates"),
+  Flag.withDescription("validate at most this many candidates (default: config budget.candidates, else 10)"),
   Flag.optional
 )
+
+/**
+ * Writes the report files and one patch per proposal; returns the paths written.
+ */
+export const writeReport = (dir: string, report: Run.RunReport): Effect.Effect<Array<string>, RatchetError.RatchetError> =>
+  Effect.try({
+    try: () => {
+      const out = resolve(dir)
+      mkdirSync(out, { recursive: true })
+      const files: Array<[string, string]> = [
+        ["report.json", `${JSON.stringify(report, null, 2)}\n`],
+        ["report.md", `${Report.markdown(report)}\n`],
+        ["report.html", Report.html(report)],
+        ...report.proposals.map((p): [string, string] => [`${p.id}.patch`, p.diff]),
+        ...report.proposals.map((p): [string, string] => [`${p.id}.md`, `${Report.proposalMarkdown(p)}\n`])
+      ]
+      for (const [name, content] of files) writeFileSync(join(out, name), content)
+      return files.map(([name]) => join(out, name))
+    },
+    catch: (cause) => RatchetError.badInput({ what: `cannot write the report: ${String(cause)}`, where: resolve(dir), fix: "pass a writable --out directory" })
+  })
+
+const pct = (x: number) => `${x <= 0 ? "" : "+"}${(x * 100).toFixed(1)}%`
+
+/** Human summary of a run. */
+export const formatRun = (report: Run.RunReport): string => {
+  const lines: Array<string> = []
+  const t = report.baseline.tests
+  lines.push(`Baseline: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped${t.flaky?.length ? `, flaky: ${t.flaky.join(", ")}` : ""}`)
+  if (report.baseline.reason) lines.push(`Baseline problem: ${report.baseline.reason}`)
+  lines.push("")
+  if (report.attempts.length > 0) {
+    lines.push(
+      table(
+        ["candidate", "rule", "status", "reason"],
+        report.attempts.map((a) => [a.candidateId ?? a.id, a.rule, a.status, a.reason.split("\n")[0] ?? ""])
+      ),
+      ""
+    )
+  }
+  if (report.proposals.length === 0) {
+    lines.push("No proposal this run.")
+  } else {
+    lines.push(
+      table(
+        ["proposal", "title", "kind", "speedup", "95% CI", "risk", "files"],
+        report.proposals.map((p) => [
+          p.id,
+          p.title,
+          p.kind ?? "performance",
+          p.benchmark ? `${pct(p.benchmark.change)} ${p.benchmark.name}` : "—",
+          p.benchmark ? `${pct(p.benchmark.ciLow)} … ${pct(p.benchmark.ciHigh)}` : "—",
+          p.risk,
+          p.files.join(", ")
+        ])
+      )
+    )
+  }
+  return lines.join("\n")
+}
 
 export const runCommand: Subcommand<"run"> = Command.make(
   "run",
   { dir: dirArgument, json: jsonFlag, config: configFlag, out: outFlag, budgetCandidates: budgetCandidatesFlag },
-  () => Effect.fail(RatchetError.notImplemented("run"))
-).pipe(Command.withDescription("Run the whole pipeline and print proven proposals"))
+  (args) =>
+    Effect.gen(function* () {
+      const root = yield* repositoryRoot(args.dir)
+      const config = yield* loadConfig(root, args.config)
+      if (args.budgetCandidates._tag === "Some" && args.budgetCandidates.value < 0) {
+        return yield* Effect.fail(
+          RatchetError.badInput({ what: "--budget-candidates must be 0 or more", where: String(args.budgetCandidates.value), fix: "pass a non-negative number" })
+        )
+      }
+      const started = Date.now()
+      const report = yield* Pipeline.run({
+        source: root,
+        config,
+        testAdapter,
+        ...(args.budgetCandidates._tag === "Some" ? { budgetCandidates: args.budgetCandidates.value } : {}),
+        onProgress: (p) => {
+          if (!args.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${p.stage.padEnd(8)} ${p.message}\n`)
+        }
+      }).pipe(Effect.provide(pipelineLayer({ stateDir: stateDir(), config })))
+      const written = args.out._tag === "Some" ? yield* writeReport(args.out.value, report) : []
+      if (args.json) {
+        yield* printJson(report)
+      } else {
+        yield* print(formatRun(report))
+        if (written.length > 0) yield* print(`\nReport: ${written.find((f) => f.endsWith("report.html"))} (and report.md, one .patch per proposal)`)
+      }
+      if (args.json && written.length > 0) yield* progress(`report written to ${resolve(args.out._tag === "Some" ? args.out.value : ".")}`)
+    })
+).pipe(Command.withDescription("Run the whole pipeline (detect → baseline → scan → patchgen → validate → package) and print proven proposals"))

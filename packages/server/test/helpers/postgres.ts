@@ -15,7 +15,7 @@ export const postgresBin = (): string | null => {
   return null
 }
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const srv = Net.createServer()
     srv.listen(0, "127.0.0.1", () => {

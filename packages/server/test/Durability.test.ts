@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { api, type ServerProcess, startServer, until } from "./helpers/process.js"
+
+const token = "rat_durability_test_token"
+const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ratchet-durable-"))
+const env = { RATCHET_DATA: dataDir, RATCHET_TOKEN: token, RATCHET_STAGES: "fake", RATCHET_FAKE_STAGE_MS: "700" }
+const procs: Array<ServerProcess> = []
+
+afterAll(async () => {
+  for (const p of procs) await p.kill()
+  Fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+describe("durable runs (real processes)", () => {
+  it("a run survives SIGKILL mid-run: it completes after restart, completed stages are not repeated, nothing is lost", async () => {
+    const first = await startServer(env)
+    procs.push(first)
+    const call = api(first.url, token)
+    const repo = await call("POST", "/api/repos", { name: "durable", path: "/srv/durable" })
+    expect(repo.status).toBe(201)
+    const started = await call("POST", `/api/repos/${repo.body.id}/runs`)
+    expect(started.status).toBe(202)
+    const runId: string = started.body.id
+
+    // Wait until two stages are done and the third is running, then kill the process hard.
+    await until("scan to start", async () => {
+      const run = (await call("GET", `/api/runs/${runId}`)).body
+      return run.stages.some((s: any) => s.stage === "scan" && s.status === "running") ? run : undefined
+    })
+    await first.kill("SIGKILL")
+    expect(first.proc.signalCode).toBe("SIGKILL")
+
+    const second = await startServer(env)
+    procs.push(second)
+    const call2 = api(second.url, token)
+    const run = await until("the run to finish after restart", async () => {
+      const r = (await call2("GET", `/api/runs/${runId}`)).body
+      return ["succeeded", "failed", "cancelled"].includes(r.status) ? r : undefined
+    })
+    expect(run.status).toBe("succeeded")
+    const executions = Object.fromEntries(run.stages.map((s: any) => [s.stage, s.executions]))
+    // Completed before the crash: executed exactly once.
+    expect(executions.detect).toBe(1)
+    expect(executions.baseline).toBe(1)
+    // Interrupted by the crash: started again once.
+    expect(executions.scan).toBe(2)
+    expect(executions.patchgen).toBe(1)
+    expect(executions.validate).toBe(1)
+    expect(executions.package).toBe(1)
+    expect(run.counts).toEqual({ candidates: 3, proposals: 3 })
+    expect(run.proposals).toHaveLength(3)
+    expect(run.stages.find((s: any) => s.stage === "package").runner).toMatch(new RegExp(`:${second.proc.pid}$`))
+
+    // Nothing lost: the event log holds the whole history, including the events before the crash.
+    const events = await (await fetch(`${second.url}/api/runs/${runId}/events`, { headers: { authorization: `Bearer ${token}` } })).text()
+    const types = [...events.matchAll(/event: ([\w.-]+)/g)].map((m) => m[1])
+    expect(types[0]).toBe("run.queued")
+    expect(types.filter((t) => t === "stage.completed")).toHaveLength(6)
+    expect(types.filter((t) => t === "stage.started")).toHaveLength(7)
+    expect(types.at(-1)).toBe("run.succeeded")
+  }, 120_000)
+})
