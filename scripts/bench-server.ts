@@ -1,0 +1,197 @@
+// bench:server — drives the reference server on loopback with a load generator and prints
+// requests/s and p99 latency for GET /api/runs/:id and POST /api/repos/:id/runs, next to a bare
+// Hono handler measured in the same run (ratios). Target: read route >= 0.5x the bare handler.
+//
+//   npm run bench:server [-- --duration 8 --connections 20]
+//
+// Both servers run as child processes (the Ratchet server bundled from its TypeScript sources with
+// esbuild, fake stages, embedded PGlite in a temp dir, DATABASE_URL honoured if set; the bare Hono
+// handler serving a body of the same size), so the load generator here never shares their event loop.
+// The load generator is autocannon when installed, else a keep-alive HTTP loop with the same options.
+import { type ChildProcess, spawn } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Http from "node:http"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { parseArgs } from "node:util"
+import { build } from "esbuild"
+
+const { values } = parseArgs({
+  options: { duration: { type: "string", default: "8" }, connections: { type: "string", default: "20" } }
+})
+const duration = Number(values.duration)
+const connections = Number(values.connections)
+const root = Path.resolve(import.meta.dirname, "..")
+const token = "rat_bench_token_0123456789abcdef"
+
+interface Figures {
+  readonly rps: number
+  readonly p99: number
+  readonly errors: number
+  readonly non2xx: number
+}
+interface Target {
+  readonly url: string
+  readonly method?: string
+  readonly headers?: Record<string, string>
+}
+
+const bundle = async (): Promise<string> => {
+  const outDir = Path.join(root, "node_modules", ".cache", "ratchet-server-bench")
+  Fs.mkdirSync(outDir, { recursive: true })
+  const outfile = Path.join(outDir, "server.mjs")
+  await build({
+    entryPoints: [Path.join(root, "packages/server/test/helpers/server-main.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    conditions: ["source"],
+    logLevel: "error",
+    plugins: [{
+      name: "externals",
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@ratchet/") ? undefined : { path: args.path, external: true }))
+      }
+    }]
+  })
+  return outfile
+}
+
+const waitReady = (proc: ChildProcess, what: string) =>
+  new Promise<number>((resolve, reject) => {
+    let out = ""
+    proc.stderr!.on("data", (d) => (out += d))
+    proc.stdout!.on("data", (d) => {
+      out += d
+      const m = out.match(/"msg":"ready","port":(\d+)/)
+      if (m) resolve(Number(m[1]))
+    })
+    proc.once("exit", (code) => reject(new Error(`${what} exited (${code}):\n${out}`)))
+  })
+
+const bareScript = (body: string) => `
+import { serve } from "@hono/node-server"
+import { Hono } from "hono"
+const body = ${JSON.stringify(body)}
+const app = new Hono()
+app.get("/api/runs/:id", (c) => c.body(body, 200, { "content-type": "application/json" }))
+app.post("/api/repos/:id/runs", (c) => c.json({ id: "run_x", status: "queued" }, 202))
+const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => console.log(JSON.stringify({ msg: "ready", port: info.port })))
+`
+
+const builtinLoad = async (t: Target): Promise<Figures> => {
+  const agent = new Http.Agent({ keepAlive: true, maxSockets: connections })
+  const u = new URL(t.url)
+  const latencies: Array<number> = []
+  let errors = 0
+  let non2xx = 0
+  const end = performance.now() + duration * 1000
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const t0 = performance.now()
+      const req = Http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: t.method ?? "GET", headers: t.headers }, (res) => {
+        res.resume()
+        res.on("end", () => {
+          latencies.push(performance.now() - t0)
+          if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) non2xx++
+          resolve()
+        })
+      })
+      req.on("error", () => {
+        errors++
+        resolve()
+      })
+      req.end()
+    })
+  const started = performance.now()
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (performance.now() < end) await one()
+  }))
+  const seconds = (performance.now() - started) / 1000
+  agent.destroy()
+  latencies.sort((a, b) => a - b)
+  return { rps: latencies.length / seconds, p99: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0), errors, non2xx }
+}
+
+const makeLoad = async (): Promise<{ name: string; run: (t: Target) => Promise<Figures> }> => {
+  try {
+    const autocannon = (await import("autocannon")).default
+    return {
+      name: "autocannon",
+      run: (t) =>
+        new Promise((resolve, reject) => {
+          autocannon({ connections, duration, pipelining: 1, url: t.url, method: t.method ?? "GET", headers: t.headers }, (err: unknown, r: any) => {
+            if (err) return reject(err)
+            resolve({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx })
+          })
+        })
+    }
+  } catch {
+    return { name: "built-in keep-alive loop (autocannon not installed)", run: builtinLoad }
+  }
+}
+
+const main = async () => {
+  const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ratchet-bench-server-"))
+  const children: Array<ChildProcess> = []
+  try {
+    const file = await bundle()
+    const server = spawn(process.execPath, [file], {
+      env: {
+        ...process.env,
+        PORT: "0",
+        RATCHET_DATA: dataDir,
+        RATCHET_TOKEN: token,
+        RATCHET_STAGES: "fake",
+        RATCHET_FAKE_STAGE_MS: "5",
+        RATCHET_SCHEDULER: "0",
+        RATCHET_RUNS_PER_MINUTE: "100000000",
+        RATCHET_LOG: "off"
+      },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    children.push(server)
+    const base = `http://127.0.0.1:${await waitReady(server, "ratchet server")}`
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
+    const repo = await (await fetch(`${base}/api/repos`, { method: "POST", headers, body: JSON.stringify({ name: "bench", path: "/srv/bench" }) })).json() as { id: string }
+    await fetch(`${base}/api/repos/${repo.id}/settings`, { method: "PATCH", headers, body: JSON.stringify({ budgets: { computeMinutesPerDay: 1440 } }) })
+    const run = await (await fetch(`${base}/api/repos/${repo.id}/runs`, { method: "POST", headers })).json() as { id: string }
+    // Let the run finish so the read route returns a complete run (stages, counts, proposals).
+    for (let i = 0; i < 400; i++) {
+      const r = await (await fetch(`${base}/api/runs/${run.id}`, { headers })).json() as { status: string }
+      if (r.status === "succeeded" || r.status === "failed") break
+      await new Promise((res) => setTimeout(res, 50))
+    }
+    const sample = await (await fetch(`${base}/api/runs/${run.id}`, { headers })).text()
+
+    const bare = spawn(process.execPath, ["--input-type=module", "-e", bareScript(sample)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+    children.push(bare)
+    const bareBase = `http://127.0.0.1:${await waitReady(bare, "bare Hono server")}`
+
+    const load = await makeLoad()
+    console.log(`bench:server — ${load.name}; ${duration} s per measurement, ${connections} connections, loopback, ${Os.cpus().length} CPUs; GET body ${sample.length} bytes`)
+    const bareRead = await load.run({ url: `${bareBase}/api/runs/${run.id}` })
+    const read = await load.run({ url: `${base}/api/runs/${run.id}`, headers })
+    const bareWrite = await load.run({ url: `${bareBase}/api/repos/${repo.id}/runs`, method: "POST" })
+    const write = await load.run({ url: `${base}/api/repos/${repo.id}/runs`, method: "POST", headers })
+
+    const row = (name: string, f: Figures, ref: Figures) =>
+      `${name.padEnd(28)} ${f.rps.toFixed(0).padStart(8)} req/s   p99 ${String(f.p99).padStart(5)} ms   ${(f.rps / ref.rps).toFixed(2)}x bare Hono${f.errors + f.non2xx > 0 ? `   (errors ${f.errors}, non-2xx ${f.non2xx})` : ""}`
+    console.log(row("bare Hono GET", bareRead, bareRead))
+    console.log(row("GET /api/runs/:id", read, bareRead))
+    console.log(row("bare Hono POST", bareWrite, bareWrite))
+    console.log(row("POST /api/repos/:id/runs", write, bareWrite))
+    const ratio = read.rps / bareRead.rps
+    console.log(`read route: ${ratio.toFixed(2)}x the bare handler's throughput (target >= 0.50x): ${ratio >= 0.5 ? "met" : "NOT met"}`)
+  } finally {
+    for (const c of children) c.kill("SIGKILL")
+    Fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
