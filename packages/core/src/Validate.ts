@@ -214,7 +214,7 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
           const relevant = comparisons.filter((c) => related.includes(c.result.name))
           const slower = relevant.find((c) => c.verdict === "slower")
           if (slower) {
-            return yield* done("rejected", `slower beyond noise: ${describeBenchmark(slower.result)}`, {
+            return yield* done("rejected", `not faster beyond noise — slower beyond noise: ${describeBenchmark(slower.result)}`, {
               tests: run.tests,
               benchmark: slower.result
             })

@@ -236,7 +236,7 @@ describe("Validate.validate", () => {
   it.effect("rejects a change that is slower beyond noise", () =>
     Effect.gen(function* () {
       const v = yield* validate(makeRepo(), candidate()).pipe(Effect.provide(layers({ bench: () => [result("pick", 0.2, "slower")] })))
-      expect(v.attempt.reason).toMatch(/^slower beyond noise: pick: \+20\.0%/)
+      expect(v.attempt.reason).toMatch(/^not faster beyond noise — slower beyond noise: pick: \+20\.0%/)
     })
   )
 
