@@ -110,7 +110,7 @@ export const classify = (name: string, result: RunResult): { outcome: string; re
   return { outcome: "failed", reason: `${name} failed with exit code ${result.exitCode}: ${lastLines(result.output)}` }
 }
 
-const toStep = (name: string, spec: CommandSpec, cwd: string, result: RunResult): StepResult => {
+const toStep = (name: string, spec: CommandSpec, _cwd: string, result: RunResult): StepResult => {
   const { outcome, reason } = classify(name, result)
   return {
     name,

@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { type Dirent, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { execa } from "execa"
 
@@ -50,7 +50,7 @@ export const key = (root: string, packageManager: string | undefined): string | 
 export const find = (root: string, maxDepth = 6): Array<string> => {
   const out: Array<string> = []
   const visit = (rel: string, depth: number) => {
-    let entries
+    let entries: Array<Dirent>
     try {
       entries = readdirSync(join(root, rel), { withFileTypes: true })
     } catch {

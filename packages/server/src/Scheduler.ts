@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Cron, Effect, Layer, Result } from "effect"
+import { Clock, Cron, Effect, type Layer, Result } from "effect"
 import { ClusterCron } from "effect/cluster"
 import type { Sharding } from "effect/cluster/Sharding"
 import { Runs } from "./Runs.js"

@@ -3,7 +3,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Config, Detect, Plugin, RepoProfile } from "@ratchet/core"
+import { type Config, Detect, Plugin, RepoProfile } from "@ratchet/core"
 import { Effect, Schema } from "effect"
 
 const dirs: Array<string> = []

@@ -10,7 +10,7 @@ import {
   PolicyCheck,
   type RepoProfile,
   type Run,
-  Baseline,
+  type Baseline,
   Sandbox,
   Validate,
   Workspace

@@ -10,6 +10,7 @@
  */
 import picomatch from "picomatch"
 
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: these invisible code points are matched one by one on purpose
 const ZERO_WIDTH = /[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g
 
 /** Normalised `/`-separated path for glob matching. */

@@ -175,7 +175,6 @@ const sum = (text: string, re: RegExp): number | null => {
   return total
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colours
 const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "")
 
 /**

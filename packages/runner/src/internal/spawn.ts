@@ -5,7 +5,7 @@
  * @internal
  */
 import { createHash } from "node:crypto"
-import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs"
+import { type Stats, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs"
 import { constants, homedir, tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { execa } from "execa"
@@ -35,7 +35,7 @@ export const uidFor = (key: string): number => 3_000_000 + (createHash("sha256")
  */
 export const chownTree = (root: string, uid: number): void => {
   const visit = (path: string, depth: number): void => {
-    let st
+    let st: Stats
     try {
       st = lstatSync(path)
     } catch {

@@ -9,7 +9,6 @@ import { keyLine, type PackageJson } from "./packageJson.js"
 import {
   categoryOf,
   categoryOfScript,
-  categoryOfTool,
   type Category,
   type Classified,
   classify,

@@ -14,7 +14,6 @@ export interface Offsets {
 }
 
 export const offsetsOf = (text: string): Offsets => {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII range check
   if (!/[^\x00-\x7f]/.test(text)) {
     return { byteLength: text.length, toByte: (i) => i, toIndex: (b) => b, sliceBytes: (s, e) => text.slice(s, e) }
   }

@@ -183,7 +183,7 @@ const outsideNestedFunctions = (code: string, from: number, to: number): string 
 }
 
 /** `text:await-in-loop`: a `for` loop whose body awaits, so iterations run one after another. */
-const awaitInLoop = (file: ScanFile, code: string): Array<OpportunityInput> => {
+const awaitInLoop = (_file: ScanFile, code: string): Array<OpportunityInput> => {
   const found: Array<OpportunityInput> = []
   const lineAt = lineFinder(code)
   // Offsets of every `await`, to find the first one after a position by binary search.
@@ -250,7 +250,7 @@ const HANDLER_HEADERS: ReadonlyArray<RegExp> = [
 ]
 
 /** `text:sync-fs-in-handler`: a synchronous `fs` call inside a request handler blocks every request. */
-const syncFsInHandler = (file: ScanFile, code: string): Array<OpportunityInput> => {
+const syncFsInHandler = (_file: ScanFile, code: string): Array<OpportunityInput> => {
   if (!/Sync\s*\(/.test(code)) return []
   const found: Array<OpportunityInput> = []
   // Open-brace stack at every position, computed in one pass up to each call.
@@ -291,7 +291,7 @@ const syncFsInHandler = (file: ScanFile, code: string): Array<OpportunityInput> 
 }
 
 /** `text:spread-in-reduce`: `reduce` that copies its accumulator each step (`[...acc, x]`, `{ ...acc }`) is quadratic. */
-const spreadInReduce = (file: ScanFile, code: string): Array<OpportunityInput> => {
+const spreadInReduce = (_file: ScanFile, code: string): Array<OpportunityInput> => {
   if (!code.includes("reduce")) return []
   const found: Array<OpportunityInput> = []
   const lineAt = lineFinder(code)

@@ -72,7 +72,7 @@ const declaredName = (stmt: SyntaxNode): SyntaxNode | null => {
       if (declarators.length !== 1) return null
       const name = declarators[0]!.childForFieldName("name")
       const value = declarators[0]!.childForFieldName("value")
-      if (!name || name.type !== "identifier" || (value && !isInert(value))) return null
+      if (name?.type !== "identifier" || (value && !isInert(value))) return null
       return name
     }
     default:

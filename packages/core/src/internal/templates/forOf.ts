@@ -53,9 +53,9 @@ const forEachFindings = (file: FileInfo): Array<Finding> => {
   for (const call of file.methodCalls(["forEach"])) {
     if (methodName(call) !== "forEach") continue
     const statement = call.parent
-    if (!statement || statement.type !== "expression_statement") continue
+    if (statement?.type !== "expression_statement") continue
     const receiver = methodReceiver(call)
-    if (!receiver || receiver.type !== "call_expression") continue
+    if (receiver?.type !== "call_expression") continue
     const iterator = receiver.childForFieldName("function")
     if (!iterator || !OBJECT_ITERATORS.test(iterator.text) || argumentsOf(receiver).length !== 1) continue
     const args = argumentsOf(call)
@@ -138,8 +138,7 @@ const forInFindings = (file: FileInfo): Array<Finding> => {
       if (!within(ref, body)) continue
       const access = ref.parent
       if (
-        !access ||
-        access.type !== "subscript_expression" ||
+        access?.type !== "subscript_expression" ||
         !sameNode(access.childForFieldName("index"), ref) ||
         access.childForFieldName("object")?.type !== "identifier" ||
         access.childForFieldName("object")!.text !== array.text ||

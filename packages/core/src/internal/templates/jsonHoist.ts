@@ -80,9 +80,9 @@ const stringifyCall = (ref: SyntaxNode): SyntaxNode | null => {
   let node = ref
   while (node.parent?.type === "parenthesized_expression") node = node.parent
   const args = node.parent
-  if (!args || args.type !== "arguments") return null
+  if (args?.type !== "arguments") return null
   const call = args.parent
-  if (!call || call.type !== "call_expression" || !calleeIs(call, "JSON.stringify")) return null
+  if (call?.type !== "call_expression" || !calleeIs(call, "JSON.stringify")) return null
   const list = argumentsOf(call)
   if (!sameNode(list[0] ?? null, node) || list.length > 3) return null
   return list.slice(1).every((a) => isPrimitiveLiteral(a) || a.text === "undefined") ? call : null

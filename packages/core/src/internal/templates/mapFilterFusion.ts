@@ -61,11 +61,11 @@ const find = (file: FileInfo): Array<Finding> => {
     const receiver = methodReceiver(inner)
     if (!receiver || !isProvableArray(file, receiver)) continue
     const declarator = outerCall.parent
-    if (!declarator || declarator.type !== "variable_declarator") continue
+    if (declarator?.type !== "variable_declarator") continue
     const value = declarator.childForFieldName("value")
     if (!value || value.startIndex !== outerCall.startIndex || value.endIndex !== outerCall.endIndex) continue
     const name = declarator.childForFieldName("name")
-    if (!name || name.type !== "identifier") continue
+    if (name?.type !== "identifier") continue
     const declaration = declarator.parent!
     if (declaration.type !== "lexical_declaration" || declaration.namedChildren.filter((c) => c.type === "variable_declarator").length !== 1) continue
     if (declaration.parent?.type !== "statement_block" || !enclosingFunction(declaration)) continue

@@ -110,7 +110,7 @@ const find = (file: FileInfo): Array<Finding> => {
     const name = methodName(call)
     if (name !== "find" && name !== "indexOf") continue
     const receiver = methodReceiver(call)
-    if (!receiver || receiver.type !== "identifier") continue
+    if (receiver?.type !== "identifier") continue
     const loop = enclosingLoop(call)
     if (!loop) continue
     let lookup: { key: string | null; value: SyntaxNode } | null = null

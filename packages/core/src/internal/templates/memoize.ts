@@ -63,7 +63,7 @@ const selfCallsIfPure = (file: FileInfo, fn: SyntaxNode, name: SyntaxNode, param
         if (binding.startIndex === name.startIndex && binding.endIndex === name.endIndex) {
           // Only as a callee.
           const call = n.parent
-          if (!call || call.type !== "call_expression" || call.childForFieldName("function")?.startIndex !== n.startIndex) return -1
+          if (call?.type !== "call_expression" || call.childForFieldName("function")?.startIndex !== n.startIndex) return -1
           selfCalls++
         } else if (!within(binding, fn)) {
           return -1 // a free variable (module state, imports)
@@ -85,7 +85,7 @@ const selfCallsIfPure = (file: FileInfo, fn: SyntaxNode, name: SyntaxNode, param
     }
     if (n.type === "assignment_expression" || n.type === "augmented_assignment_expression") {
       const left = n.childForFieldName("left")
-      if (!left || left.type !== "identifier") return -1
+      if (left?.type !== "identifier") return -1
     }
     if (n.type === "update_expression" && n.childForFieldName("argument")?.type !== "identifier") return -1
     if (n.type === "call_expression") {
@@ -120,7 +120,7 @@ const find = (file: FileInfo): Array<Finding> => {
     if (list.length !== 1 || list[0]!.type !== "required_parameter") continue
     const param = list[0]!.childForFieldName("pattern")
     const paramType = primitiveType(list[0]!.childForFieldName("type"))
-    if (!param || param.type !== "identifier" || !paramType || list[0]!.childForFieldName("value")) continue
+    if (param?.type !== "identifier" || !paramType || list[0]!.childForFieldName("value")) continue
     const returnType = primitiveType(fn.childForFieldName("return_type"))
     if (!returnType) continue
     // Never reassigned, and not referenced in ways other than calls (e.g. `fib.cache = …` would still work, but keep it simple).

@@ -91,7 +91,7 @@ const writesOnlyLocals = (file: FileInfo, ref: SyntaxNode, visited: Set<number> 
   const writes = fn.descendantsOfType(["assignment_expression", "augmented_assignment_expression", "update_expression"])
   for (const w of writes) {
     const target = w.type === "update_expression" ? w.childForFieldName("argument") : w.childForFieldName("left")
-    if (!target || target.type !== "identifier") return false
+    if (target?.type !== "identifier") return false
     const local = resolve(file, target)
     if (!local || !within(local, fn)) return false
   }
@@ -129,7 +129,7 @@ const find = (file: FileInfo): Array<Finding> => {
     else if (expression.type === "call_expression" && methodName(expression) === "push") {
       const receiver = methodReceiver(expression)
       const args = argumentsOf(expression)
-      if (!receiver || receiver.type !== "identifier" || args.length !== 1 || unparen(args[0]!).type !== "await_expression") continue
+      if (receiver?.type !== "identifier" || args.length !== 1 || unparen(args[0]!).type !== "await_expression") continue
       target = receiver
       awaited = unparen(args[0]!)
     } else continue
@@ -137,7 +137,7 @@ const find = (file: FileInfo): Array<Finding> => {
     if (call.type !== "call_expression") continue
     const callee = call.childForFieldName("function")!
     const args = call.childForFieldName("arguments")
-    if (!args || args.type !== "arguments" || containsAny(callee, FORBIDDEN) || containsAny(args, FORBIDDEN)) continue
+    if (args?.type !== "arguments" || containsAny(callee, FORBIDDEN) || containsAny(args, FORBIDDEN)) continue
     if (target && mentions(file, call, target.text)) continue
     // A call that does not use the item (`await sleep(100)`) is a deliberate sequential delay/retry, not a fan-out.
     const itemNames = (left.type === "identifier" ? [left] : left.descendantsOfType(["identifier", "shorthand_property_identifier_pattern"])).map((n) => n.text)

@@ -39,7 +39,7 @@ const constantRegexFlags = (file: FileInfo, node: SyntaxNode): string | null => 
   if (node.type === "regex") return node.childForFieldName("flags")?.text ?? ""
   if (node.type !== "new_expression" && node.type !== "call_expression") return null
   const callee = node.childForFieldName(node.type === "new_expression" ? "constructor" : "function")
-  if (!callee || callee.type !== "identifier" || callee.text !== "RegExp" || isShadowed(file, "RegExp")) return null
+  if (callee?.type !== "identifier" || callee.text !== "RegExp" || isShadowed(file, "RegExp")) return null
   if (node.childForFieldName("type_arguments")) return null
   const args = argumentsOf(node)
   if (args.length < 1 || args.length > 2) return null
@@ -71,7 +71,7 @@ const isSafeUse = (node: SyntaxNode): boolean => {
   }
   if (parent.type === "arguments") {
     const call = parent.parent
-    if (!call || call.type !== "call_expression") return false
+    if (call?.type !== "call_expression") return false
     const name = methodName(call)
     const first = argumentsOf(call)[0]
     let n = node
@@ -106,9 +106,9 @@ const find = (file: FileInfo): Array<Finding> => {
     let baseName = "RE"
     if (!isSafeUse(node)) {
       const declarator = parentOf(node)
-      if (!declarator || declarator.type !== "variable_declarator") continue
+      if (declarator?.type !== "variable_declarator") continue
       const name = declarator.childForFieldName("name")
-      if (!name || name.type !== "identifier" || declarator.childForFieldName("type")) continue
+      if (name?.type !== "identifier" || declarator.childForFieldName("type")) continue
       let value = declarator.childForFieldName("value")
       while (value && value.type === "parenthesized_expression") value = value.namedChildren[0]!
       if (!sameNode(value, node) || !sameNode(constDeclaratorOf(file, name), declarator)) continue

@@ -66,7 +66,7 @@ const isNumber = (node: SyntaxNode, value: number): boolean => {
 /** `xs.indexOf(v) <op> k` forms equivalent to a membership test. */
 const indexOfSite = (call: SyntaxNode, value: SyntaxNode): Site | null => {
   const parent = parentOf(call)
-  if (!parent || parent.type !== "binary_expression") return null
+  if (parent?.type !== "binary_expression") return null
   const op = parent.childForFieldName("operator")?.type ?? ""
   const left = unparen(parent.childForFieldName("left")!)
   const right = parent.childForFieldName("right")!
@@ -83,7 +83,7 @@ const find = (file: FileInfo): Array<Finding> => {
     const name = methodName(call)
     if (name !== "includes" && name !== "indexOf") continue
     const receiver = methodReceiver(call)
-    if (!receiver || receiver.type !== "identifier") continue
+    if (receiver?.type !== "identifier") continue
     const args = argumentsOf(call)
     if (args.length !== 1 || args[0]!.type === "spread_element") continue
     const loop = enclosingLoop(call)
@@ -101,7 +101,7 @@ const find = (file: FileInfo): Array<Finding> => {
     if (literal && literal.namedChildren.filter((c) => c.type !== "comment").length < 5) continue
     let site: Site | null = null
     if (name === "includes") site = { node: call, value: args[0]!, negated: false }
-    else if (literal && literal.namedChildren.every((c) => c.type === "comment" || isPrimitiveLiteral(c))) site = indexOfSite(call, args[0]!)
+    else if (literal?.namedChildren.every((c) => c.type === "comment" || isPrimitiveLiteral(c))) site = indexOfSite(call, args[0]!)
     if (!site) continue
     const key = `${declarator.startIndex}`
     const group = groups.get(key)

@@ -111,7 +111,7 @@ export const fileInfo = (path: string, text: string, language: Language, tree: {
           const property = nodeAt(i, i + name.length)
           if (property.type !== "property_identifier" || property.startIndex !== i || property.endIndex !== i + name.length) continue
           const member = property.parent
-          if (!member || member.type !== "member_expression" || !sameNode(member.childForFieldName("property"), property)) continue
+          if (member?.type !== "member_expression" || !sameNode(member.childForFieldName("property"), property)) continue
           const call = member.parent
           if (call && call.type === "call_expression" && sameNode(call.childForFieldName("function"), member)) found.push(call)
         }
@@ -150,11 +150,11 @@ const ITERATION_METHODS = new Set(["forEach", "map", "filter", "reduce", "reduce
 /** `true` when `fn` is a callback argument of an iteration method (`xs.map(fn)`). */
 export const isIterationCallback = (fn: SyntaxNode): boolean => {
   const args = fn.parent
-  if (!args || args.type !== "arguments") return false
+  if (args?.type !== "arguments") return false
   const call = args.parent
-  if (!call || call.type !== "call_expression") return false
+  if (call?.type !== "call_expression") return false
   const callee = call.childForFieldName("function")
-  if (!callee || callee.type !== "member_expression") return false
+  if (callee?.type !== "member_expression") return false
   const property = callee.childForFieldName("property")
   return property !== null && ITERATION_METHODS.has(property.text)
 }
@@ -283,9 +283,9 @@ export const constDeclarator = (file: FileInfo, name: string): SyntaxNode | null
   const bindings = bindingsOf(file, name)
   if (bindings.length !== 1) return null
   const declarator = bindings[0]!.parent
-  if (!declarator || declarator.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), bindings[0]!)) return null
+  if (declarator?.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), bindings[0]!)) return null
   const declaration = declarator.parent
-  if (!declaration || declaration.type !== "lexical_declaration" || declaration.children[0]?.type !== "const") return null
+  if (declaration?.type !== "lexical_declaration" || declaration.children[0]?.type !== "const") return null
   return declarator
 }
 
@@ -319,7 +319,7 @@ export const isModule = (file: FileInfo): boolean => {
   return (
     file.identifiers("require").some((id) => {
       const call = id.parent
-      if (!call || call.type !== "call_expression" || !sameNode(call.childForFieldName("function"), id)) return false
+      if (call?.type !== "call_expression" || !sameNode(call.childForFieldName("function"), id)) return false
       const args = argumentsOf(call)
       return args.length === 1 && args[0]!.type === "string"
     }) ||
@@ -331,7 +331,7 @@ export const isModule = (file: FileInfo): boolean => {
 /** The statement (direct child of a block or the program) that contains `node`. */
 export const statementOf = (node: SyntaxNode): SyntaxNode | null => {
   let n: SyntaxNode | null = node
-  while (n && n.parent) {
+  while (n?.parent) {
     if (n.parent.type === "statement_block" || n.parent.type === "program" || n.parent.type === "switch_case") return n
     n = n.parent
   }
@@ -548,14 +548,14 @@ export const isReadOnlyArrayUse = (ref: SyntaxNode): boolean => {
 /** The callee's property name when `call` is `<object>.<name>(…)`, else `null`. */
 export const methodName = (call: SyntaxNode): string | null => {
   const callee = call.childForFieldName("function")
-  if (!callee || callee.type !== "member_expression") return null
+  if (callee?.type !== "member_expression") return null
   return callee.childForFieldName("property")?.text ?? null
 }
 
 /** The receiver of `<object>.<name>(…)`, else `null`. */
 export const methodReceiver = (call: SyntaxNode): SyntaxNode | null => {
   const callee = call.childForFieldName("function")
-  if (!callee || callee.type !== "member_expression") return null
+  if (callee?.type !== "member_expression") return null
   if (callee.children.some((c) => c.type === "optional_chain")) return null
   return callee.childForFieldName("object")
 }
@@ -563,7 +563,7 @@ export const methodReceiver = (call: SyntaxNode): SyntaxNode | null => {
 /** The argument nodes of a call (named children of `arguments`, comments excluded). */
 export const argumentsOf = (call: SyntaxNode): Array<SyntaxNode> => {
   const args = call.childForFieldName("arguments")
-  if (!args || args.type !== "arguments") return []
+  if (args?.type !== "arguments") return []
   return args.namedChildren.filter((c) => c.type !== "comment")
 }
 
@@ -743,8 +743,8 @@ export const constDeclaratorOf = (file: FileInfo, ref: SyntaxNode): SyntaxNode |
   const binding = resolve(file, ref)
   if (!binding) return null
   const declarator = binding.parent
-  if (!declarator || declarator.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), binding)) return null
+  if (declarator?.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), binding)) return null
   const declaration = declarator.parent
-  if (!declaration || declaration.type !== "lexical_declaration" || declaration.children[0]?.type !== "const") return null
+  if (declaration?.type !== "lexical_declaration" || declaration.children[0]?.type !== "const") return null
   return declarator
 }

@@ -29,7 +29,6 @@ import {
   resolve,
   sameNode,
   semi,
-  statementOf,
   type Template,
   unparen,
   within
@@ -65,7 +64,7 @@ const isNonNullPrimitive = (file: FileInfo, node: SyntaxNode): boolean => {
 /** The `s += part` statement's append node, when `ref` is its left side. */
 const appendOf = (ref: SyntaxNode): SyntaxNode | null => {
   const assign = ref.parent
-  if (!assign || assign.type !== "augmented_assignment_expression") return null
+  if (assign?.type !== "augmented_assignment_expression") return null
   if (!sameNode(assign.childForFieldName("left"), ref) || assign.childForFieldName("operator")?.type !== "+=") return null
   return assign.parent?.type === "expression_statement" ? assign : null
 }
@@ -86,7 +85,7 @@ const find = (file: FileInfo): Array<Finding> => {
   }
   for (const assign of candidates) {
     const left = assign.childForFieldName("left")
-    if (!left || left.type !== "identifier" || !appendOf(left)) continue
+    if (left?.type !== "identifier" || !appendOf(left)) continue
     const name = left.text
     const binding = resolve(file, left)
     if (!binding) continue

@@ -185,7 +185,10 @@ const tinybenchRow = (row: Record<string, unknown>, out: Samples): void => {
   for (const [re, scale] of LATENCY_COLUMNS) {
     const key = Object.keys(row).find((k) => re.test(k.trim()))
     const v = key ? leadingNumber(row[key]) : null
-    if (v !== null) return push(out, name, v * scale)
+    if (v !== null) {
+      push(out, name, v * scale)
+      return
+    }
   }
   const opsKey = Object.keys(row).find((k) => OPS_COLUMN.test(k.trim()))
   const ops = opsKey ? leadingNumber(row[opsKey]) : null
