@@ -29,7 +29,8 @@ registerHooks({
 })
 
 const { Effect } = await import("effect")
-const Scan = await import("../packages/core/src/Scan.ts")
+// the built package, as users run it (npm install builds it); the sources only when no build exists
+const Scan = await import(existsSync(join(import.meta.dirname, "../packages/core/dist/Scan.js")) ? "../packages/core/dist/Scan.js" : "../packages/core/src/Scan.ts")
 const { walk } = await import("../packages/core/src/internal/scan/walk.ts")
 const { skipReasonForBytes, skipReasonForText, DEFAULT_MAX_FILE_BYTES } = await import("../packages/core/src/internal/scan/classify.ts")
 

@@ -39,6 +39,56 @@ interface ParserInstance {
 
 const parsers = new Map<Language, ParserInstance>()
 
+interface NativeNode {
+  readonly id: number
+  readonly tree: { walk(): NativeCursor }
+  readonly startIndex: number
+}
+interface NativeCursor {
+  readonly currentNode: NativeNode
+  gotoFirstChildForIndex(index: number): number | null
+}
+
+/**
+ * tree-sitter stores no parent pointers: each `node.parent` searches down from the root, so walking
+ * up from a node costs depth × path and dominated scan time. This getter finds a node's ancestors
+ * with one cursor descent and remembers the parent of every node on the way (per tree), so the
+ * walks the templates do (enclosing loop, function, statement) cost one descent per path.
+ */
+const installParentCache = (Parser: { SyntaxNode: { prototype: object } }): void => {
+  const proto = Parser.SyntaxNode.prototype
+  const native = Object.getOwnPropertyDescriptor(proto, "parent")?.get
+  if (native === undefined) return
+  const byTree = new WeakMap<object, Map<number, NativeNode | null>>()
+  Object.defineProperty(proto, "parent", {
+    configurable: true,
+    get(this: NativeNode): NativeNode | null {
+      let parents = byTree.get(this.tree)
+      if (parents === undefined) {
+        parents = new Map()
+        byTree.set(this.tree, parents)
+      }
+      const id = this.id
+      const known = parents.get(id)
+      if (known !== undefined) return known
+      const cursor = this.tree.walk()
+      const start = this.startIndex
+      let parent: NativeNode | null = null
+      for (let depth = 0; depth < 100_000; depth++) {
+        const current = cursor.currentNode
+        if (!parents.has(current.id)) parents.set(current.id, parent)
+        if (current.id === id) return parent
+        if (cursor.gotoFirstChildForIndex(start) === null) break
+        parent = current
+      }
+      // not on the descent path (e.g. a zero-width node): ask tree-sitter directly
+      const direct = native.call(this) as NativeNode | null
+      parents.set(id, direct)
+      return direct
+    }
+  })
+}
+
 const grammarFor = (language: Language): unknown => {
   switch (language) {
     case "javascript":
@@ -64,7 +114,8 @@ export const languageOf = (path: string): Language | null => {
 export const parse = (text: string, language: Language): Tree => {
   let parser = parsers.get(language)
   if (!parser) {
-    const Parser = require("tree-sitter") as new () => ParserInstance
+    const Parser = require("tree-sitter") as (new () => ParserInstance) & { SyntaxNode: { prototype: object } }
+    if (parsers.size === 0) installParentCache(Parser)
     parser = new Parser()
     parser.setLanguage(grammarFor(language))
     parsers.set(language, parser)

@@ -269,8 +269,22 @@ export const isBinding = (id: SyntaxNode): boolean => {
   }
 }
 
-/** The identifier nodes named `name` that declare it. */
-export const bindingsOf = (file: FileInfo, name: string): Array<SyntaxNode> => file.identifiers(name).filter(isBinding)
+const bindingCache = new WeakMap<FileInfo, Map<string, Array<SyntaxNode>>>()
+
+/** The identifier nodes named `name` that declare it (computed once per file and name). */
+export const bindingsOf = (file: FileInfo, name: string): Array<SyntaxNode> => {
+  let byName = bindingCache.get(file)
+  if (byName === undefined) {
+    byName = new Map()
+    bindingCache.set(file, byName)
+  }
+  let list = byName.get(name)
+  if (list === undefined) {
+    list = file.identifiers(name).filter(isBinding)
+    byName.set(name, list)
+  }
+  return list
+}
 
 /** The identifier nodes named `name` that reference (read or write) it. */
 export const referencesOf = (file: FileInfo, name: string): Array<SyntaxNode> => file.identifiers(name).filter((n) => !isBinding(n))

@@ -83,9 +83,13 @@ const find = (file: FileInfo): Array<Finding> => {
     const assign = token.type === "augmented_assignment_expression" ? token : token.parent
     if (assign && assign.type === "augmented_assignment_expression" && assign.childForFieldName("operator")?.startIndex === i) candidates.push(assign)
   }
+  if (candidates.length === 0) return out
+  // Cheap text filter before scope resolution: only names ever given a string literal qualify.
+  const stringInitialized = new Set<string>()
+  for (const m of file.text.matchAll(/([A-Za-z_$][\w$]*)\s*(?::[^=;(){}\n]*)?=\s*\(*\s*["'`]/g)) stringInitialized.add(m[1]!)
   for (const assign of candidates) {
     const left = assign.childForFieldName("left")
-    if (left?.type !== "identifier" || !appendOf(left)) continue
+    if (left?.type !== "identifier" || !stringInitialized.has(left.text) || !appendOf(left)) continue
     const name = left.text
     const binding = resolve(file, left)
     if (!binding) continue
