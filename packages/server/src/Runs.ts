@@ -133,6 +133,10 @@ const persist = (store: Store["Service"], runId: string, repo: Repo, stage: stri
     if (stage === "scan" && Array.isArray(o.opportunities)) {
       yield* store.setRunCounts(runId, { candidates: Math.min(o.opportunities.length, repo.settings.budgets.candidatesPerRun) })
     }
+    // Patchgen knows how many opportunities became candidates (within the budget).
+    if (stage === "patchgen" && Array.isArray(o.candidates)) {
+      yield* store.setRunCounts(runId, { candidates: Math.min(o.candidates.length, repo.settings.budgets.candidatesPerRun) })
+    }
     if (stage === "validate" && Array.isArray(o.attempts)) {
       for (const a of o.attempts) yield* store.addAttempt(runId, String(a.id), a)
     }

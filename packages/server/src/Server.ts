@@ -38,7 +38,7 @@ export interface ServeOptions {
   readonly host?: string
   /** PostgreSQL URL; defaults to `DATABASE_URL`. Without one the embedded PGlite is used. */
   readonly databaseUrl?: string | undefined
-  /** Stage implementations; defaults to `RATCHET_STAGES` (`fake`) or the real ones. */
+  /** Stage implementations; defaults to `RATCHET_STAGES` (`fake`) or the real ones, working under `dataDir`. */
   readonly stages?: Layer.Layer<Stages>
   /** Bootstrap token; defaults to `RATCHET_TOKEN`, else one is generated on first start and printed once. */
   readonly token?: string | undefined
@@ -80,7 +80,7 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
   const base = Layer.mergeAll(Store.layer, engine).pipe(Layer.provideMerge(db))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
-    Layer.provide(options.stages ?? layerFromEnv()),
+    Layer.provide(options.stages ?? layerFromEnv(process.env, { stateDir: options.dataDir })),
     Layer.provideMerge(base)
   )
   const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer

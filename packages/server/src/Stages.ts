@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { resolve } from "node:path"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 
 /**
@@ -60,9 +61,6 @@ export interface ProposalDraft {
 type StageFn = (input: StageInput) => Effect.Effect<Schema.Json, StageFailure>
 
 const setupStages = new Set(["detect", "baseline"])
-
-const failure = (stage: string) => (e: { readonly message: string }) =>
-  new StageFailure({ stage, detail: e.message, setup: setupStages.has(stage) })
 
 /**
  * Options of the deterministic fake stages.
@@ -136,70 +134,64 @@ export class Stages extends Context.Service<Stages, {
   }
 
   /**
-   * The real stages from `@ratchet/core`. Where a core stage is not available
-   * yet it fails with that stage's own error, and the run fails with that reason.
+   * The real stages: `@ratchet/core`'s detect, baseline, scan, patchgen, validate and package on
+   * the adapters `ratchet run` uses (git worktrees, the local sandbox, the benchmark runner, the
+   * policy engine), with the repository's `ratchet.config.*` honoured and everything Ratchet writes
+   * (worktrees, mirrors, dependency cache, artifacts) under `stateDir` — the server's data
+   * directory; `memory://` uses a temporary directory removed on shutdown.
+   *
+   * - `detect` outputs the `RepoProfile`.
+   * - `baseline` prepares the baseline workspace and runs install, build, typecheck, test and bench
+   *   in it; it fails (a setup failure) when no candidate could be proven there (no test command,
+   *   install or build broken, no passing test). It outputs `{ workspace, commit, baseline }`.
+   * - `scan` and `patchgen` run on that workspace; patchgen keeps at most `candidatesPerRun`
+   *   candidates (and the config's `budget.candidates`).
+   * - `validate` validates each candidate and outputs every attempt with its status and reason,
+   *   plus the full validation of the accepted ones.
+   * - `package` packages up to `proposalsPerRun` accepted candidates (and the config's
+   *   `budget.proposals`) as proposals with their diff and evidence.
+   *
+   * The baseline workspace is held in this process between stages; a stage that does not find it
+   * (after a restart) prepares it again at the recorded commit and re-runs the baseline there.
+   * The pipeline's code is loaded when the layer is built, so the fake stages do not need it.
    *
    * @since 0.1.0
    */
-  static readonly layer: Layer.Layer<Stages> = Layer.succeed(Stages, Stages.of({
-    detect: (i) =>
-      root(i, "detect").pipe(
-        Effect.flatMap((dir) => Effect.flatMap(core, (c) => c.Detect.detect(dir))),
-        Effect.map((profile) => toJson(profile)),
-        Effect.mapError(failure("detect"))
-      ),
-    baseline: () =>
-      Effect.fail(new StageFailure({
-        stage: "baseline",
-        detail: "the server does not run baselines yet (it needs a Sandbox and Workspace from @ratchet/runner); use `ratchet run` locally",
-        setup: true
-      })),
-    scan: (i) =>
-      root(i, "scan").pipe(
-        Effect.flatMap((dir) => Effect.flatMap(core, (c) => c.Scan.scan(dir))),
-        Effect.map((result) => toJson({ ...result, opportunities: result.opportunities.slice(0, i.budgets.candidatesPerRun) })),
-        Effect.mapError(failure("scan"))
-      ),
-    patchgen: (i) =>
-      root(i, "patchgen").pipe(
-        Effect.flatMap((dir) =>
-          Effect.flatMap(core, (c) => c.Patchgen.patchgen({ root: dir, opportunities: ((i.previous.scan as any)?.opportunities ?? []) }))
-        ),
-        Effect.map((candidates) => toJson({ candidates: candidates.slice(0, i.budgets.candidatesPerRun) })),
-        Effect.mapError(failure("patchgen"))
-      ),
-    validate: () => Effect.fail(new StageFailure({ stage: "validate", detail: "the server does not validate candidates yet", setup: false })),
-    package: () => Effect.fail(new StageFailure({ stage: "package", detail: "the server does not package proposals yet", setup: false }))
-  }))
+  static readonly layer = (options: { readonly stateDir: string }): Layer.Layer<Stages> =>
+    Layer.unwrap(
+      Effect.tryPromise({
+        try: () => import("./internal/stages.js"),
+        catch: (e) => e
+      }).pipe(
+        Effect.map((real) => real.layer(options)),
+        Effect.catch((e) => Effect.succeed(unavailable(`cannot load the pipeline: ${e instanceof Error ? e.message : String(e)}`)))
+      )
+    )
 }
 
-const root = (i: StageInput, stage: string): Effect.Effect<string, StageFailure> =>
-  i.repo.path !== null
-    ? Effect.succeed(i.repo.path)
-    : Effect.fail(new StageFailure({
-      stage,
-      detail: `repository ${i.repo.name} has only a URL (${i.repo.url}); the server runs on local paths so far — connect it with "path"`,
-      setup: setupStages.has(stage)
-    }))
+const stageNames = ["detect", "baseline", "scan", "patchgen", "validate", "package"] as const
 
-// Loaded on first use, so the fake stages (and the server's own tests) do not depend on the pipeline's code.
-const core: Effect.Effect<typeof import("@ratchet/core"), { readonly message: string }> = Effect.tryPromise({
-  try: () => import("@ratchet/core"),
-  catch: (e) => ({ message: `cannot load @ratchet/core: ${e instanceof Error ? e.message : String(e)}` })
-})
-
-const toJson = (value: unknown): Schema.Json => JSON.parse(JSON.stringify(value)) as Schema.Json
+// Stages that all fail with the same reason (the pipeline's code could not be loaded).
+const unavailable = (detail: string): Layer.Layer<Stages> =>
+  Layer.succeed(
+    Stages,
+    Stages.of(Object.fromEntries(stageNames.map((name) => [name, () => Effect.fail(new StageFailure({ stage: name, detail, setup: setupStages.has(name) }))])) as unknown as Stages["Service"])
+  )
 
 /**
  * Picks the stage layer from `RATCHET_STAGES`: `fake` (with
- * `RATCHET_FAKE_STAGE_MS`, `RATCHET_FAKE_FAIL_STAGE`) or the real ones.
+ * `RATCHET_FAKE_STAGE_MS`, `RATCHET_FAKE_FAIL_STAGE`) or the real ones, working
+ * under `options.stateDir` (default `$RATCHET_HOME`, else `.ratchet`).
  *
  * @since 0.1.0
  */
-export const layerFromEnv = (env: Record<string, string | undefined> = process.env): Layer.Layer<Stages> =>
+export const layerFromEnv = (
+  env: Record<string, string | undefined> = process.env,
+  options: { readonly stateDir: string } = { stateDir: resolve(env.RATCHET_HOME ?? ".ratchet") }
+): Layer.Layer<Stages> =>
   env.RATCHET_STAGES === "fake"
     ? Stages.layerTest({
       delay: Duration.millis(Number(env.RATCHET_FAKE_STAGE_MS ?? 20)),
       failAt: env.RATCHET_FAKE_FAIL_STAGE
     })
-    : Stages.layer
+    : Stages.layer(options)

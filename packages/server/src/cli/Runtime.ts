@@ -1,43 +1,5 @@
 /**
- * The composition root of the CLI: which adapters (layers) back core's ports.
+ * The composition root of the CLI: which adapters (layers) back core's ports. The composition
+ * itself lives in `internal/pipeline.ts`, shared with the server's real stages.
  */
-import { resolve } from "node:path"
-import { Effect, Layer } from "effect"
-import { type ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
-import { PolicyEngine } from "@ratchet/policy"
-import { Baseline, Bench } from "@ratchet/runner"
-
-/** Ratchet's state directory: `$RATCHET_HOME`, else `.ratchet` in the current directory. */
-export const stateDir = (): string => resolve(process.env.RATCHET_HOME ?? ".ratchet")
-
-/**
- * The policy engine as core's `PolicyCheck` port, with the config's policy section and plugins.
- * A diff the engine cannot parse is blocked, never waved through.
- */
-export const policyLayer = (config: Config.ResolvedConfig): Layer.Layer<PolicyCheck.PolicyCheck> =>
-  Layer.succeed(PolicyCheck.PolicyCheck, {
-    check: (diff) =>
-      PolicyEngine.evaluate(diff, { ...config.policy, plugins: config.plugins }).pipe(
-        Effect.catch((error) =>
-          Effect.succeed({
-            allowed: false,
-            verdicts: [{ rule: "policy-input", severity: "BLOCK" as const, file: null, message: error.message }]
-          })
-        )
-      )
-  })
-
-/**
- * Every port the pipeline needs: local sandbox, git worktrees and the content-addressed store under
- * `stateDir`, the interleaved benchmark runner, and the policy engine.
- */
-export const pipelineLayer = (options: {
-  readonly stateDir: string
-  readonly config: Config.ResolvedConfig
-}): Layer.Layer<Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner | PolicyCheck.PolicyCheck> => {
-  const base = Baseline.layer({ stateDir: options.stateDir })
-  return Layer.mergeAll(base, Bench.layer.pipe(Layer.provide(base)), policyLayer(options.config))
-}
-
-/** The test-result adapter (vitest, jest, mocha, node:test, ava, bun). */
-export const testAdapter = Baseline.testAdapter
+export { pipelineLayer, policyLayer, portsLayer, stateDir, testAdapter } from "../internal/pipeline.js"

@@ -1,0 +1,52 @@
+/**
+ * The composition root of the pipeline, shared by the CLI (`ratchet run`, `ratchet baseline`) and
+ * the server's real stages: which adapters (layers) back core's ports.
+ */
+import { resolve } from "node:path"
+import { Effect, Layer } from "effect"
+import { type ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
+import { PolicyEngine } from "@ratchet/policy"
+import { Baseline, Bench } from "@ratchet/runner"
+
+/** Ratchet's state directory: `$RATCHET_HOME`, else `.ratchet` in the current directory. */
+export const stateDir = (): string => resolve(process.env.RATCHET_HOME ?? ".ratchet")
+
+/**
+ * The policy engine as core's `PolicyCheck` port, with the config's policy section and plugins.
+ * A diff the engine cannot parse is blocked, never waved through.
+ */
+export const policyLayer = (config: Config.ResolvedConfig): Layer.Layer<PolicyCheck.PolicyCheck> =>
+  Layer.succeed(PolicyCheck.PolicyCheck, {
+    check: (diff) =>
+      PolicyEngine.evaluate(diff, { ...config.policy, plugins: config.plugins }).pipe(
+        Effect.catch((error) =>
+          Effect.succeed({
+            allowed: false,
+            verdicts: [{ rule: "policy-input", severity: "BLOCK" as const, file: null, message: error.message }]
+          })
+        )
+      )
+  })
+
+/** The ports that do not depend on a repository's config. */
+export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner
+
+/**
+ * The config-independent ports: local sandbox, git worktrees and the content-addressed store under
+ * `stateDir`, and the interleaved benchmark runner. Building it removes worktrees left by dead processes.
+ */
+export const portsLayer = (options: { readonly stateDir: string }): Layer.Layer<Ports> => {
+  const base = Baseline.layer({ stateDir: options.stateDir })
+  return Layer.mergeAll(base, Bench.layer.pipe(Layer.provide(base)))
+}
+
+/**
+ * Every port the pipeline needs: {@link portsLayer} plus the policy engine with the config's policy section.
+ */
+export const pipelineLayer = (options: {
+  readonly stateDir: string
+  readonly config: Config.ResolvedConfig
+}): Layer.Layer<Ports | PolicyCheck.PolicyCheck> => Layer.mergeAll(portsLayer(options), policyLayer(options.config))
+
+/** The test-result adapter (vitest, jest, mocha, node:test, ava, bun). */
+export const testAdapter = Baseline.testAdapter

@@ -1,0 +1,294 @@
+/**
+ * The real stages end to end: a tiny git repository with zero dependencies (`node --test`, no
+ * bench script) goes through detect → baseline → scan → patchgen → validate → package on the real
+ * runner, policy engine and worktrees, in process through `Runs`.
+ *
+ * The fixture has one template opportunity (`indexOf` on a local constant array inside a
+ * callback: set-membership) that is accepted as tech-debt, and one opportunity from the repo's
+ * own `ratchet.config.mjs` plugin whose candidate breaks a test, so it must be rejected.
+ */
+import { execFileSync } from "node:child_process"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { afterAll, describe, expect, it, layer } from "@effect/vitest"
+import { Duration, Effect, Layer, type Schema } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import * as Database from "../src/Database.js"
+import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
+import { type StageInput, Stages } from "../src/Stages.js"
+import { type Run, Store } from "../src/Store.js"
+
+const temp = mkdtempSync(join(tmpdir(), "ratchet-real-stages-"))
+// Repository commands may run as an unprivileged uid: it must be able to reach the state directory.
+chmodSync(temp, 0o755)
+afterAll(() => rmSync(temp, { recursive: true, force: true }))
+
+const breakerConfig = `export default {
+  plugins: [{
+    name: "fixture:breaker",
+    scan: (file) =>
+      file.text.split("\\n").flatMap((line, i) =>
+        file.path.startsWith("src/") && line.includes("ratchet-fixture:break")
+          ? [{ rule: "fixture:break", kind: "tech-debt", startLine: i + 1, endLine: i + 1, rationale: "fixture: a candidate that breaks a test", risk: "low", confidence: 0.9 }]
+          : []),
+    patchgen: (opportunity) =>
+      opportunity.rule !== "fixture:break" ? null : {
+        id: "fixture-break-double",
+        source: "plugin:fixture:breaker",
+        rule: "fixture:break",
+        opportunityId: opportunity.id,
+        title: "Break double (must be rejected)",
+        explanation: "Replaces x * 2 with x + 2; the tests catch it.",
+        diff: [
+          "diff --git a/src/double.js b/src/double.js",
+          "--- a/src/double.js",
+          "+++ b/src/double.js",
+          "@@ -1,3 +1,3 @@",
+          " export function double(x) {",
+          "-  return x * 2 // ratchet-fixture:break",
+          "+  return x + 2 // ratchet-fixture:break",
+          " }",
+          ""
+        ].join("\\n"),
+        files: ["src/double.js"],
+        kind: "tech-debt"
+      }
+  }]
+}
+`
+
+/** Writes files into a fresh directory and commits them (a real git repository). */
+const repo = (name: string, files: Record<string, string>): string => {
+  const dir = join(temp, name)
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true })
+    writeFileSync(join(dir, file), content)
+  }
+  const git = (...args: Array<string>) =>
+    execFileSync("git", ["-c", "user.email=fixture@example.com", "-c", "user.name=fixture", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe" })
+  git("init", "-q")
+  git("add", "-A")
+  git("commit", "-q", "-m", "fixture")
+  return dir
+}
+
+const fixture = repo("tiny", {
+  "package.json": `${JSON.stringify({ name: "tiny", version: "1.0.0", private: true, type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
+  "ratchet.config.mjs": breakerConfig,
+  "src/codes.js": [
+    "export function keep(codes) {",
+    "  const skip = [200, 201, 204, 301, 302, 304]",
+    "  return codes.filter((code) => skip.indexOf(code) === -1)",
+    "}",
+    ""
+  ].join("\n"),
+  "src/double.js": ["export function double(x) {", "  return x * 2 // ratchet-fixture:break", "}", ""].join("\n"),
+  "test/codes.test.js": [
+    'import { test } from "node:test"',
+    'import assert from "node:assert/strict"',
+    'import { keep } from "../src/codes.js"',
+    "",
+    'test("keep drops success and redirect codes", () => {',
+    "  assert.deepEqual(keep([200, 404, 500, 304, 201]), [404, 500])",
+    "})",
+    ""
+  ].join("\n"),
+  "test/double.test.js": [
+    'import { test } from "node:test"',
+    'import assert from "node:assert/strict"',
+    'import { double } from "../src/double.js"',
+    "",
+    'test("double doubles", () => {',
+    "  assert.equal(double(5), 10)",
+    "})",
+    ""
+  ].join("\n")
+})
+
+const noTests = repo("no-tests", {
+  "package.json": `${JSON.stringify({ name: "no-tests", version: "1.0.0", private: true, type: "module" }, null, 2)}\n`,
+  "src/index.js": "export const one = 1\n"
+})
+
+const stateDir = join(temp, "state")
+
+const waitFor = (runId: string) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    for (let i = 0; i < 1200; i++) {
+      const run = yield* store.getRun(null, runId)
+      if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") return run
+      yield* Effect.sleep(Duration.millis(25))
+    }
+    return yield* Effect.die(new Error(`run ${runId} did not finish`))
+  })
+
+const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
+const app = Runs.layer.pipe(
+  Layer.provideMerge(workflowLayer),
+  Layer.provide(Stages.layer({ stateDir })),
+  Layer.provideMerge(base)
+)
+
+const worktrees = () => {
+  const dir = join(stateDir, "worktrees")
+  return existsSync(dir) ? readdirSync(dir) : []
+}
+
+layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in process, PGlite)", (it) => {
+  it.effect("a run on a local repository succeeds with recorded attempts and a proposal that carries its diff and evidence", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const runs = yield* Runs
+      const sql = yield* SqlClient
+      const { orgId } = yield* store.bootstrap(undefined)
+      const created = yield* store.createRepo(orgId, { name: "tiny", url: null, path: fixture, defaultBranch: "main" })
+      const run = yield* runs.start(orgId, created.id, "api")
+      const done: Run = yield* waitFor(run.id)
+      expect(done.error).toBeNull()
+      expect(done.status).toBe("succeeded")
+      expect(done.stages.map((s) => [s.stage, s.status, s.executions])).toEqual([
+        ["detect", "succeeded", 1],
+        ["baseline", "succeeded", 1],
+        ["scan", "succeeded", 1],
+        ["patchgen", "succeeded", 1],
+        ["validate", "succeeded", 1],
+        ["package", "succeeded", 1]
+      ])
+
+      // Every attempt is recorded with its status and reason.
+      const rows = yield* sql<{ id: string; data: any }>`SELECT id, data FROM attempts WHERE run_id = ${run.id} ORDER BY id`
+      const attempts = rows.map((r) => (typeof r.data === "string" ? JSON.parse(r.data) : r.data))
+      expect(attempts).toHaveLength(2)
+      for (const a of attempts) {
+        expect(a.id.startsWith(`${run.id}:`)).toBe(true)
+        expect(a.reason.length).toBeGreaterThan(0)
+      }
+      const accepted = attempts.find((a) => a.rule === "set-membership")
+      expect(accepted?.status).toBe("accepted")
+      expect(accepted?.reason).toContain("tech-debt")
+      const rejected = attempts.find((a) => a.rule === "fixture:break")
+      expect(rejected?.status).toBe("rejected")
+      expect(rejected?.reason).toContain("tests failed")
+      expect(rejected?.reason).toContain("double doubles")
+
+      // One proposal, with the diff, the evidence and the stored diff artifact.
+      const proposals = yield* store.listProposals(run.id)
+      expect(proposals).toHaveLength(1)
+      expect(done.counts).toEqual({ candidates: 2, proposals: 1 })
+      const proposal = proposals[0]
+      const data = proposal.data as any
+      expect(proposal.id.startsWith(`prop_${run.id}_p-`)).toBe(true)
+      expect(data.files).toEqual(["src/codes.js"])
+      expect(data.diff).toContain("+++ b/src/codes.js")
+      expect(data.diff).toContain("new Set(")
+      expect(data.kind).toBe("tech-debt")
+      expect(data.benchmark).toBeNull()
+      expect(data.tests).toMatchObject({ passed: 2, failed: 0 })
+      expect(Array.isArray(data.policy)).toBe(true)
+      expect(["low", "medium", "high"]).toContain(data.risk)
+      expect(data.candidateId).toBe(accepted?.candidateId)
+      expect(data.trace.map((a: any) => a.id)).toContain(accepted?.id)
+      expect(data.artifacts.map((a: any) => a.name)).toEqual(["patch.diff", "evidence.json", "explanation.md"])
+      expect(proposal.contentHash).toMatch(/^[0-9a-f]{64}$/)
+
+      // Approvals bind to the stored content hash.
+      const stale = yield* Effect.flip(store.decide(orgId, proposal.id, { decision: "approved", actor: "test", note: null, contentHash: "0".repeat(64) }))
+      expect(stale.message).toContain("changed")
+      const approval = yield* store.decide(orgId, proposal.id, { decision: "approved", actor: "test", note: null, contentHash: proposal.contentHash })
+      expect(approval.contentHash).toBe(proposal.contentHash)
+
+      // The baseline workspace is released once validate is done.
+      expect(worktrees()).toEqual([])
+    }))
+
+  it.effect("a repository without a test command fails at baseline, as a setup failure with the reason", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const runs = yield* Runs
+      const { orgId } = yield* store.bootstrap(undefined)
+      const created = yield* store.createRepo(orgId, { name: "no-tests", url: null, path: noTests, defaultBranch: "main" })
+      const done = yield* waitFor((yield* runs.start(orgId, created.id, "api")).id)
+      expect(done.status).toBe("failed")
+      expect(done.stages.map((s) => [s.stage, s.status])).toEqual([["detect", "succeeded"], ["baseline", "failed"]])
+      expect(done.error).toContain("baseline failed")
+      expect(done.error).toContain("no test command")
+      const settings = (yield* store.getRepo(orgId, created.id)).settings
+      expect(settings.consecutiveSetupFailures).toBe(1)
+      expect(worktrees()).toEqual([])
+    }))
+})
+
+describe("real stages across a restart", () => {
+  const input = (previous: Record<string, Schema.Json>): StageInput => ({
+    runId: "run_restart",
+    repo: { id: "repo_restart", name: "tiny", url: null, path: fixture, defaultBranch: "main" },
+    budgets: { candidatesPerRun: 10, proposalsPerRun: 1 },
+    provider: null,
+    model: null,
+    previous
+  })
+  const withStages = <A, E>(f: (stages: Stages["Service"]) => Effect.Effect<A, E>) =>
+    Effect.gen(function* () {
+      return yield* f(yield* Stages)
+    }).pipe(Effect.provide(Stages.layer({ stateDir })))
+
+  it.live("validate prepares the baseline workspace again when the process that ran the baseline is gone", () =>
+    Effect.gen(function* () {
+      const previous: Record<string, Schema.Json> = {}
+      // First "process": detect and baseline, then it stops (its worktrees are removed).
+      yield* withStages((stages) =>
+        Effect.gen(function* () {
+          previous.detect = yield* stages.detect(input(previous))
+          previous.baseline = yield* stages.baseline(input(previous))
+        })
+      )
+      const recorded = previous.baseline as any
+      expect(recorded.commit).toMatch(/^[0-9a-f]{40}$/)
+      expect(recorded.baseline.tests.passed).toBe(2)
+      expect(existsSync(recorded.workspace.path)).toBe(false)
+
+      // Second "process": the remaining stages, from the recorded outputs only.
+      yield* withStages((stages) =>
+        Effect.gen(function* () {
+          previous.scan = yield* stages.scan(input(previous))
+          previous.patchgen = yield* stages.patchgen(input(previous))
+          previous.validate = yield* stages.validate(input(previous))
+          previous.package = yield* stages.package(input(previous))
+        })
+      )
+      expect((previous.scan as any).baselineRerun).toBe(true)
+      const validated = previous.validate as any
+      expect(validated.baselineRerun).toBe(true)
+      expect(validated.commit).toBe(recorded.commit)
+      expect(validated.attempts.map((a: any) => [a.rule, a.status])).toEqual(
+        expect.arrayContaining([["set-membership", "accepted"], ["fixture:break", "rejected"]])
+      )
+      const packaged = previous.package as any
+      expect(packaged.proposals).toHaveLength(1)
+      expect(packaged.proposals[0].diff).toContain("new Set(")
+      expect(worktrees()).toEqual([])
+    }), 120_000)
+
+  it.live("the candidate budget is respected and a URL-only repository fails with a specific message", () =>
+    withStages((stages) =>
+      Effect.gen(function* () {
+        const urlOnly: StageInput = { ...input({}), repo: { ...input({}).repo, path: null, url: "https://example.com/x.git" } }
+        const failure = yield* Effect.flip(stages.detect(urlOnly))
+        expect(failure.setup).toBe(true)
+        expect(failure.detail).toContain("only a URL")
+
+        const previous: Record<string, Schema.Json> = {}
+        const budgeted = (p: Record<string, Schema.Json>): StageInput => ({ ...input(p), runId: "run_budget", budgets: { candidatesPerRun: 1, proposalsPerRun: 1 } })
+        previous.detect = yield* stages.detect(budgeted(previous))
+        previous.baseline = yield* stages.baseline(budgeted(previous))
+        previous.scan = yield* stages.scan(budgeted(previous))
+        previous.patchgen = yield* stages.patchgen(budgeted(previous))
+        expect((previous.patchgen as any).found).toBe(2)
+        expect((previous.patchgen as any).candidates).toHaveLength(1)
+        previous.validate = yield* stages.validate(budgeted(previous))
+        expect((previous.validate as any).attempts).toHaveLength(1)
+      })
+    ), 120_000)
+})
