@@ -76,14 +76,19 @@ export interface BaselineRun {
 
 const ORDER: ReadonlyArray<CommandName> = ["install", "build", "typecheck", "test", "bench"]
 
-const lastLines = (output: string, n = 3): string =>
-  output
+/** Package-manager error lines worth quoting (npm prints its usage text and log path after the cause). */
+const PM_ERROR = /^(?:npm (?:error|ERR!)|ERR_PNPM_\w+|YN\d{4}:|error )\s*/
+const PM_NOISE = /complete log of this run|npm help|^npm (?:error|ERR!) (?:Usage:|Options:|aliases:|\[|npm \w+$|Clean install|--|\s{2})/
+
+/** What a failed step's output says about why: the package manager's own error lines, else the last lines. */
+const lastLines = (output: string, n = 3): string => {
+  const lines = output
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l.length > 0)
-    .slice(-n)
-    .join(" | ")
-    .slice(0, 400)
+  const pmErrors = lines.filter((l) => PM_ERROR.test(l) && l.replace(PM_ERROR, "").length > 0 && !PM_NOISE.test(l))
+  return (pmErrors.length > 0 ? pmErrors.slice(0, n) : lines.slice(-n)).join(" | ").slice(0, 400)
+}
 
 /**
  * Classifies a finished step: outcome and a specific reason.

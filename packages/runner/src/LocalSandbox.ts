@@ -32,11 +32,11 @@
  * @since 0.1.0
  */
 import { existsSync, statSync } from "node:fs"
-import { isAbsolute } from "node:path"
+import { dirname, isAbsolute } from "node:path"
 import { type Context, Effect, Layer } from "effect"
 import { RatchetError, Sandbox } from "@ratchet/core"
 import { type Capabilities, probe } from "./internal/isolation.js"
-import { handOverProblem, runCommand } from "./internal/spawn.js"
+import { handOverProblem, runCommand, unreachableAncestor } from "./internal/spawn.js"
 
 /**
  * Options of the local sandbox.
@@ -94,6 +94,18 @@ export const make = (options: LocalSandboxOptions = {}): Effect.Effect<Context.S
               })
             )
           }
+        }
+        // the uid must be able to walk down to its workspace, else every command fails obscurely
+        const owner = runOptions.writable?.[0] ?? runOptions.cwd
+        const blocked = unreachableAncestor(dirname(owner))
+        if (blocked !== null) {
+          return yield* Effect.fail(
+            RatchetError.badInput({
+              what: `the sandbox runs commands as an unprivileged user, which cannot reach ${owner}: ${blocked} is not searchable by other users`,
+              where: blocked,
+              fix: "make that directory world-searchable (chmod o+x), or point Ratchet's state directory (RATCHET_HOME) somewhere other users can reach"
+            })
+          )
         }
       }
       if (runOptions.network === false && caps.netns === null && !warnedNetwork) {

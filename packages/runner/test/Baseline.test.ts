@@ -98,7 +98,7 @@ describe("Baseline (node:test, zero dependencies)", () => {
       })
     )
 
-  failure("install fails (npm ci without a lockfile)", { install: "npm ci", test: "npm test" }, "install-failed", /install failed with exit code \d+: .*npm/i)
+  failure("install fails (npm ci without a lockfile)", { install: "npm ci", test: "npm test" }, "install-failed", /install failed with exit code \d+: npm error code EUSAGE \| npm error The `npm ci` command can only install with an existing package-lock\.json/)
   failure("build fails", { build: `node -e "console.error('tsc: 3 errors'); process.exit(2)"`, test: "npm test" }, "build-failed", /build failed with exit code 2: tsc: 3 errors/)
   failure("a command is missing", { build: "ratchet-no-such-tool --flag", test: "npm test" }, "build-missing-command", /command not found: ratchet-no-such-tool/)
   failure("a step times out", { test: `node -e "for(;;){}"` }, "test-timed-out", /test timed out after \d+ ms/, { timeoutsMs: { test: 1500 } })

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -193,6 +193,23 @@ describe("LocalSandbox", () => {
       expect(statSync(outside).uid).toBe(process.getuid?.())
       expect(statSync(join(outside, "secret.txt")).mode & 0o777).toBe(0o600)
       expect(r.stdout).not.toContain("root only")
+    })
+  )
+
+  it.live("refuses, naming the directory, a workspace the sandbox user cannot reach", () =>
+    Effect.gen(function* () {
+      if (!caps.dropUid) return
+      const dir = yield* copyFixture("hostile")
+      const hidden = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "ratchet-private-"))), // mode 0700, like a private home
+        (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true }))
+      )
+      const inside = join(hidden, "ws")
+      yield* Effect.sync(() => renameSync(dir, inside))
+      const refused = yield* run({ command: "true", cwd: inside }).pipe(Effect.flip)
+      expect(refused.reason._tag).toBe("BadInput")
+      expect(refused.message).toContain(`${hidden} is not searchable by other users`)
+      expect(refused.message).toMatch(/chmod o\+x|RATCHET_HOME/)
     })
   )
 
