@@ -18,7 +18,7 @@ import type { AddressInfo } from "node:net"
 import * as Api from "./Api.js"
 import * as Database from "./Database.js"
 import type { LogSink } from "./middleware/logger.js"
-import { stdoutSink } from "./middleware/logger.js"
+import { silentSink, stdoutSink } from "./middleware/logger.js"
 import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
 import * as Scheduler from "./Scheduler.js"
 import { internal, invalid, type ServerError } from "./ServerError.js"
@@ -116,7 +116,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
     const app = Api.make(runtime, {
       ...(corsEnv ? { corsOrigins: corsEnv.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
       ...(Number.isInteger(runsPerMinute) && runsPerMinute > 0 ? { runsPerMinute } : {}),
-      ...(env.RATCHET_LOG === "off" ? { log: () => {} } : {}),
+      ...(env.RATCHET_LOG === "off" ? { log: silentSink } : {}),
       allowPrivateUrls: env.RATCHET_ALLOW_PRIVATE_URLS === "1",
       ...options.api
     })

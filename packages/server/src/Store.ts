@@ -10,6 +10,9 @@ import { SqlClient } from "effect/sql/SqlClient"
 import * as Crypto from "node:crypto"
 import { conflict, integrityFailure, notFound, type ServerError, storeFailure } from "./ServerError.js"
 
+/** How long another server process's write to a run may take to show in `getRunView` here. */
+const RUN_VIEW_CACHE_MS = 1000
+
 /** @since 0.1.0 */
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled"
 
@@ -301,6 +304,34 @@ export class Store extends Context.Service<Store, {
     const q = <A>(operation: string, e: Effect.Effect<A, unknown>): Effect.Effect<A, ServerError> =>
       Effect.mapError(e, (err) => (err && typeof err === "object" && (err as any)._tag === "ServerError" ? err as ServerError : storeFailure(operation, err)))
 
+    // The run view is the hot, polled read (`GET /api/runs/:id`). It is cached briefly: every write to
+    // runs, stages or proposals in this process invalidates the whole cache at once (a generation
+    // counter bumped after the write), so this process never serves what it has overwritten; writes
+    // by other server processes sharing the database show within RUN_VIEW_CACHE_MS.
+    const readRunView = (orgId: string, id: string): Effect.Effect<RunView, ServerError> =>
+      q("reading a run", sql<Row>`SELECT runs.*,
+            (SELECT COALESCE(json_agg(json_build_object('stage', s.stage, 'status', s.status, 'executions', s.executions,
+              'runner', s.runner, 'error', s.error, 'started_at', s.started_at, 'finished_at', s.finished_at)), '[]'::json)
+              FROM run_stages s WHERE s.run_id = runs.id) AS stage_rows,
+            (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'title', p.title, 'status', p.status, 'contentHash', p.content_hash)
+              ORDER BY p.created_at, p.id), '[]'::json) FROM proposals p WHERE p.run_id = runs.id) AS proposal_rows
+          FROM runs JOIN repositories r ON r.id = runs.repo_id
+          WHERE runs.id = ${id} AND r.org_id = ${orgId}`).pipe(
+          Effect.flatMap((rows) => {
+            if (rows.length === 0) return Effect.fail(notFound("run", id))
+            const r = rows[0]
+            const stages = (json(r.stage_rows) as Array<Row>).map(toStage)
+            return Effect.succeed({ ...toRun(r, stages), proposals: json(r.proposal_rows) as RunView["proposals"] })
+          })
+        )
+
+    let generation = 0
+    const runViews = new Map<string, { readonly view: RunView; readonly generation: number; readonly at: number }>()
+    const invalidating = <A, E>(write: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.ensuring(write, Effect.sync(() => {
+        generation++
+      }))
+
     const repoRow = (orgId: string | null, id: string) =>
       q("reading a repository", sql<Row>`SELECT r.*, s.* FROM repositories r JOIN repository_settings s ON s.repo_id = r.id
         WHERE r.id = ${id} ${orgId === null ? sql`` : sql`AND r.org_id = ${orgId}`}`).pipe(
@@ -450,21 +481,18 @@ export class Store extends Context.Service<Store, {
       getRun,
 
       getRunView: (orgId, id) =>
-        q("reading a run", sql<Row>`SELECT runs.*,
-            (SELECT COALESCE(json_agg(json_build_object('stage', s.stage, 'status', s.status, 'executions', s.executions,
-              'runner', s.runner, 'error', s.error, 'started_at', s.started_at, 'finished_at', s.finished_at)), '[]'::json)
-              FROM run_stages s WHERE s.run_id = runs.id) AS stage_rows,
-            (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'title', p.title, 'status', p.status, 'contentHash', p.content_hash)
-              ORDER BY p.created_at, p.id), '[]'::json) FROM proposals p WHERE p.run_id = runs.id) AS proposal_rows
-          FROM runs JOIN repositories r ON r.id = runs.repo_id
-          WHERE runs.id = ${id} AND r.org_id = ${orgId}`).pipe(
-          Effect.flatMap((rows) => {
-            if (rows.length === 0) return Effect.fail(notFound("run", id))
-            const r = rows[0]
-            const stages = (json(r.stage_rows) as Array<Row>).map(toStage)
-            return Effect.succeed({ ...toRun(r, stages), proposals: json(r.proposal_rows) as RunView["proposals"] })
-          })
-        ),
+        Effect.gen(function* () {
+          const key = `${orgId}\0${id}`
+          const at = yield* Clock.currentTimeMillis
+          const hit = runViews.get(key)
+          if (hit !== undefined && hit.generation === generation && at - hit.at < RUN_VIEW_CACHE_MS) return hit.view
+          const seen = generation
+          const view = yield* readRunView(orgId, id)
+          if (runViews.size >= 10_000) runViews.clear()
+          runViews.set(key, { view, generation: seen, at })
+          return view
+        }),
+
 
       listRuns: (repoId, limit) =>
         Effect.gen(function* () {
@@ -478,6 +506,7 @@ export class Store extends Context.Service<Store, {
       ),
 
       setRunStatus: (id, status, fields) =>
+        invalidating(
         Effect.gen(function* () {
           const at = yield* now
           const finished = status === "succeeded" || status === "failed" || status === "cancelled"
@@ -487,14 +516,18 @@ export class Store extends Context.Service<Store, {
             started_at = ${status === "running" ? sql`COALESCE(started_at, ${at})` : sql`started_at`},
             finished_at = ${finished ? at : null}
             WHERE id = ${id}`)
-        }),
+        })
+        ),
 
       setRunCounts: (id, counts) =>
+        invalidating(
         q("updating run counts", sql`UPDATE runs SET
           candidates = ${counts.candidates ?? sql`candidates`},
-          proposals = ${counts.proposals ?? sql`proposals`} WHERE id = ${id}`).pipe(Effect.asVoid),
+          proposals = ${counts.proposals ?? sql`proposals`} WHERE id = ${id}`).pipe(Effect.asVoid)
+        ),
 
       requestCancel: (orgId, id) =>
+        invalidating(
         Effect.gen(function* () {
           const run = yield* getRun(orgId, id)
           if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") {
@@ -502,9 +535,11 @@ export class Store extends Context.Service<Store, {
           }
           yield* q("cancelling a run", sql`UPDATE runs SET cancel_requested = true WHERE id = ${id}`)
           return yield* getRun(orgId, id)
-        }),
+        })
+        ),
 
       stageStarted: (runId, stage, runner) =>
+        invalidating(
         Effect.gen(function* () {
           const at = yield* now
           const rows = yield* q("starting a stage", sql<Row>`INSERT INTO run_stages (run_id, stage, status, executions, runner, started_at)
@@ -513,16 +548,19 @@ export class Store extends Context.Service<Store, {
               runner = EXCLUDED.runner, started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
             RETURNING executions`)
           return Number(rows[0].executions)
-        }),
+        })
+        ),
 
       stageFinished: (runId, stage, result) =>
+        invalidating(
         Effect.gen(function* () {
           const at = yield* now
           yield* q("finishing a stage", sql`UPDATE run_stages SET status = ${result.ok ? "succeeded" : "failed"},
             output = ${result.output === undefined ? null : JSON.stringify(result.output)}::jsonb,
             error = ${result.error ?? null}, finished_at = ${at}
             WHERE run_id = ${runId} AND stage = ${stage}`)
-        }),
+        })
+        ),
 
       appendEvent: (runId, type, data) =>
         Effect.gen(function* () {
@@ -542,6 +580,7 @@ export class Store extends Context.Service<Store, {
           ON CONFLICT (id) DO NOTHING`).pipe(Effect.asVoid),
 
       addProposal: (input) =>
+        invalidating(
         Effect.gen(function* () {
           const at = yield* now
           const hash = sha256(canonicalJson(input.data))
@@ -549,7 +588,8 @@ export class Store extends Context.Service<Store, {
             VALUES (${input.id}, ${input.runId}, ${input.repoId}, ${input.title}, ${hash}, ${JSON.stringify(input.data)}::jsonb, ${at})
             ON CONFLICT (id) DO NOTHING`)
           return yield* getProposal(null, input.id)
-        }),
+        })
+        ),
 
       getProposal,
 
@@ -559,6 +599,7 @@ export class Store extends Context.Service<Store, {
         ),
 
       decide: (orgId, proposalId, input) =>
+        invalidating(
         Effect.gen(function* () {
           const proposal = yield* getProposal(orgId, proposalId)
           if (input.contentHash !== null && input.contentHash !== proposal.contentHash) {
@@ -575,7 +616,8 @@ export class Store extends Context.Service<Store, {
             yield* sql`UPDATE proposals SET status = ${input.decision} WHERE id = ${proposalId}`
           })))
           return { id, proposalId, decision: input.decision, actor: input.actor, note: input.note, contentHash: proposal.contentHash, createdAt: at.toISOString() }
-        }),
+        })
+        ),
 
       putArtifact: (input) =>
         Effect.gen(function* () {

@@ -70,6 +70,34 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         expect((yield* store.unfinishedRuns)).not.toContain(run.id)
       }))
 
+    it.effect("the cached run view never shows what this process has overwritten", () =>
+      Effect.gen(function* () {
+        const store = yield* Store
+        const { orgId } = yield* store.bootstrap(undefined)
+        const repo = yield* store.createRepo(orgId, { name: "views", url: null, path: "/v", defaultBranch: "main" })
+        const run = yield* store.createRun(repo.id, "api")
+        const first = yield* store.getRunView(orgId, run.id)
+        expect(first.status).toBe("queued")
+        expect(yield* store.getRunView(orgId, run.id)).toBe(first) // served from the cache while nothing changed
+        yield* store.setRunStatus(run.id, "running", { runner: "r1" })
+        expect((yield* store.getRunView(orgId, run.id)).status).toBe("running")
+        yield* store.stageStarted(run.id, "detect", "r1")
+        expect((yield* store.getRunView(orgId, run.id)).stages.map((s) => s.status)).toEqual(["running"])
+        yield* store.stageFinished(run.id, "detect", { ok: true, output: {} })
+        expect((yield* store.getRunView(orgId, run.id)).stages.map((s) => s.status)).toEqual(["succeeded"])
+        yield* store.setRunCounts(run.id, { candidates: 4 })
+        expect((yield* store.getRunView(orgId, run.id)).counts.candidates).toBe(4)
+        const p = yield* store.addProposal({ id: `prop_view_${run.id}`, runId: run.id, repoId: repo.id, title: "t", data: { x: 1 } })
+        expect((yield* store.getRunView(orgId, run.id)).proposals.map((x) => x.status)).toEqual(["pending"])
+        yield* store.decide(orgId, p.id, { decision: "approved", actor: "ann", note: null, contentHash: p.contentHash })
+        expect((yield* store.getRunView(orgId, run.id)).proposals.map((x) => x.status)).toEqual(["approved"])
+        yield* store.requestCancel(orgId, run.id)
+        expect((yield* store.getRunView(orgId, run.id)).cancelRequested).toBe(true)
+        // another organisation never sees it, cached or not
+        const other = yield* Effect.flip(store.getRunView("org_other", run.id))
+        expect(other.reason._tag).toBe("NotFound")
+      }))
+
     it.effect("proposals: decisions are bound to the content hash", () =>
       Effect.gen(function* () {
         const store = yield* Store
