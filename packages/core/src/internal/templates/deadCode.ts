@@ -80,6 +80,24 @@ const declaredName = (stmt: SyntaxNode): SyntaxNode | null => {
   }
 }
 
+const WORD = /[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*/gu
+const DECLARATION = /^[ \t]*(?:(?:async[ \t]+)?function[ \t]*\*?[ \t]*|class[ \t]+|(?:const|let)[ \t]+|(?:type|interface)[ \t]+)([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)/gmu
+
+/**
+ * Text prefilter: some statement-level declaration whose name occurs only once in the whole text.
+ * Every removable declaration starts its line and its name occurs once (see `find`), so a file
+ * without one needs no parse.
+ */
+const hasLoneDeclaration = (text: string): boolean => {
+  const names = new Set<string>()
+  for (const m of text.matchAll(DECLARATION)) names.add(m[1]!)
+  if (names.size === 0) return false
+  const counts = new Map<string, number>()
+  for (const m of text.matchAll(WORD)) if (names.has(m[0])) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1)
+  for (const name of names) if (counts.get(name) === 1) return true
+  return false
+}
+
 const find = (file: FileInfo): Array<Finding> => {
   if (!isModule(file) || /\beval\s*\(|\bnew\s+Function\b|\bwith\s*\(/.test(file.text)) return []
   const out: Array<Finding> = []
@@ -142,6 +160,6 @@ export const deadCode: Template = {
   title: "Remove an unused module-level declaration",
   explanation:
     "Safety: the file is a module, the declaration is not exported and its name occurs nowhere else in the file (no eval/with), and its initializer has no side effects; the build, typecheck and tests of the validate stage confirm the removal.",
-  prefilter: () => true,
+  prefilter: (text) => hasLoneDeclaration(text),
   find
 }

@@ -180,6 +180,9 @@ export const forOf: Template = {
   title: "Use for…of instead of Object.keys().forEach / for…in over an array",
   explanation:
     "Safety: forEach callbacks are non-async arrows with one plain parameter, no own var/function declarations and only bare returns (→ `continue`); for…in loops are rewritten only over provable arrays where the index is used solely to read the element.",
-  prefilter: (text) => text.includes(".forEach(") || /\bfor\s*\(/.test(text),
+  // `Object.keys/values/entries(…).forEach(`, or a `for (… in …)` loop
+  prefilter: (text) =>
+    (text.includes(".forEach(") && /\bObject\.(?:keys|values|entries)\b/.test(text)) ||
+    /\bfor\s*\(\s*(?:(?:const|let|var)\s+)?[\p{ID_Start}$_][\p{ID_Continue}$]*\s+in\s/u.test(text),
   find: (file) => [...forEachFindings(file), ...forInFindings(file)]
 }

@@ -170,6 +170,7 @@ export const memoize: Template = {
   title: "Memoize a pure function of one primitive argument",
   explanation:
     "Safety: TypeScript types prove a single primitive argument and a primitive result, and the body is pure (no free mutable variables, only pure built-ins, writes only to its own locals), so a cached result equals a recomputed one. Zero `number` arguments bypass the cache because `Map` merges 0 and -0. The cache grows with the number of distinct arguments.",
-  prefilter: (text) => text.includes("function"),
+  // a TS function of one primitive-typed parameter with a primitive return type
+  prefilter: (text) => /function\s*[\p{ID_Start}$_][\p{ID_Continue}$]*\s*\(\s*[\p{ID_Start}$_][\p{ID_Continue}$]*\s*:\s*[a-z]+\s*\)\s*:\s*[a-z]+/u.test(text),
   find
 }

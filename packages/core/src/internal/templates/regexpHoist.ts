@@ -144,6 +144,8 @@ export const regexpHoist: Template = {
   title: "Hoist a constant RegExp out of a loop/function",
   explanation:
     "Safety: the pattern and flags are literals without `g`/`y` (no `lastIndex` state), and the regex is only used by `.test/.exec` or as the pattern of `.match/.replace/.search/.split`, so sharing one instance cannot be observed.",
-  prefilter: (text) => text.includes("RegExp") || /[=(,:!&|?{};]\s*\//.test(text),
+  // `new RegExp`/`RegExp(`, or a regex literal: a `/` where an expression starts, not a comment
+  prefilter: (text) =>
+    text.includes("RegExp") || /(?:[=(,:!&|?{};[>]|\b(?:return|typeof|void|yield|await|case|in|of|delete|throw|new)\b)\s*\/(?![/*])/.test(text),
   find
 }

@@ -156,6 +156,7 @@ export const stringJoin: Template = {
   title: "Join string parts once instead of `+=` in a loop",
   explanation:
     "Safety: the string is a local `let` only appended to inside the loop and read only after it (never from closures), every appended value is a non-null primitive so `join` renders it exactly like `+=`, and no labelled jump or enclosing `try` can skip the final join.",
-  prefilter: (text) => text.includes("+="),
+  // an append, and a `let` given a string literal somewhere
+  prefilter: (text) => text.includes("+=") && /\blet\b[^;]*?=\s*\(*\s*["'`]/.test(text),
   find
 }
