@@ -30,7 +30,7 @@ import { type Parsed, parseJestJson, parseJunit, parseMochaJson, parseSummary, p
  *
  * @since 0.1.0
  */
-export type Runner = "vitest" | "jest" | "mocha" | "node:test" | "ava" | "bun"
+export type Runner = "vitest" | "jest" | "mocha" | "node:test" | "ava" | "bun" | "tape"
 
 /**
  * How a test command will be run and read back.
@@ -77,6 +77,7 @@ export const runnerOf = (segment: string): Runner | null => {
     if (base === "jest") return "jest"
     if (base === "mocha" || base === "_mocha") return "mocha"
     if (base === "ava") return "ava"
+    if (base === "tape") return "tape"
     if (base === "bun") return ts[i + 1] === "test" ? "bun" : null
     if (base === "node" || base === "node.exe") return ts.slice(i + 1).some((x) => x === "--test" || x.startsWith("--test=")) ? "node:test" : null
     return null
@@ -101,6 +102,8 @@ const inject = (segment: string, runner: Runner, reportFile: string): string => 
       )
     case "ava":
       return `${segment} --tap`
+    case "tape":
+      return segment // TAP on stdout already
     case "bun":
       return `${segment} --reporter=junit --reporter-outfile=${reportFile}`
   }
@@ -195,7 +198,7 @@ export const plan = (options: {
   }
   const runner = found[0]
   const ext = runner === "bun" ? "xml" : runner === "node:test" ? "tap" : "json"
-  const reportFile = runner === "ava" ? null : join(options.reportDir, `report-${runner.replace(":", "-")}.${ext}`)
+  const reportFile = runner === "ava" || runner === "tape" ? null : join(options.reportDir, `report-${runner.replace(":", "-")}.${ext}`)
   let index = 0
   const command = segments
     .map((s, i) => {
@@ -238,8 +241,10 @@ export const read = (testPlan: TestPlan, result: Pick<Sandbox.RunResult, "output
     // mocha without `output` support writes JSON to stdout
     if (parsed === null && testPlan.runner === "mocha") parsed = parseMochaJson(result.stdout)
   }
-  if (parsed === null && testPlan.runner === "ava") parsed = parseTap(result.stdout)
-  if (parsed !== null) return { passed: parsed.passed, failed: parsed.failed, skipped: parsed.skipped, runner: testPlan.runner, tests: parsed.tests }
+  if (parsed === null && (testPlan.runner === "ava" || testPlan.runner === "tape")) parsed = parseTap(result.stdout)
+  // any other TAP producer: a plan line (`1..N`) and test points on stdout
+  if (parsed === null && testPlan.runner === null && /^\s*1\.\.\d+\s*$/m.test(result.stdout)) parsed = parseTap(result.stdout)
+  if (parsed !== null) return { passed: parsed.passed, failed: parsed.failed, skipped: parsed.skipped, runner: testPlan.runner ?? "tap", tests: parsed.tests }
   const summary = parseSummary(result.output)
   if (summary !== null) return { passed: summary.passed, failed: summary.failed, skipped: summary.skipped, runner: testPlan.runner ?? summary.runner, tests: [] }
   return { passed: 0, failed: 0, skipped: 0, runner: testPlan.runner, tests: [] }

@@ -16,6 +16,7 @@ describe("TestResults.runnerOf", () => {
     expect(TestResults.runnerOf("c8 node --test test/")).toBe("node:test")
     expect(TestResults.runnerOf("ava --verbose")).toBe("ava")
     expect(TestResults.runnerOf("bun test")).toBe("bun")
+    expect(TestResults.runnerOf("nyc tape 'test/**/*.js'")).toBe("tape")
     expect(TestResults.runnerOf("node scripts/test.js")).toBeNull()
     expect(TestResults.runnerOf("tsc -p .")).toBeNull()
   })
@@ -196,6 +197,13 @@ describe("TestResults parsers", () => {
     expect(summary).toMatchObject({ passed: 1, failed: 1, runner: "ava" })
     const fallback = TestResults.read({ ...plan, runner: null }, { stdout: "", output: "  3 passing (1ms)\n" })
     expect(fallback).toMatchObject({ passed: 3, failed: 0, runner: "mocha", tests: [] })
+    // tape: assertions grouped under `# test name` comments; a failing one is named by its test
+    const tape = "TAP version 13\n# parse args\nok 1 should be equal\nok 2 should be equal\n# whitespace\nnot ok 3 should be strictly equal\n  ---\n  ...\n\n1..3\n# tests 3\n# pass  2\n# fail  1\n"
+    const tapeSummary = TestResults.read({ ...plan, runner: "tape" }, { stdout: tape, output: tape })
+    expect(tapeSummary).toMatchObject({ passed: 2, failed: 1, runner: "tape" })
+    expect(names(tapeSummary)).toEqual(["passed:parse args > should be equal", "passed:parse args > should be equal", "failed:whitespace > should be strictly equal"])
+    // an unknown TAP producer is still read when it prints a plan
+    expect(TestResults.read({ ...plan, runner: null }, { stdout: tape, output: tape })).toMatchObject({ passed: 2, failed: 1, runner: "tap" })
     const nothing = TestResults.read({ ...plan, runner: null }, { stdout: "", output: "segfault" })
     expect(nothing).toMatchObject({ passed: 0, failed: 0, skipped: 0, runner: null })
   })

@@ -96,8 +96,9 @@ export const parseMochaJson = (text: string): Parsed | null => {
 }
 
 /**
- * TAP 13/14 (node:test's `tap` reporter, ava `--tap`): test points; a point with nested points is a
- * suite and is not counted; `# SKIP` / `# TODO` directives count as skipped.
+ * TAP 13/14 (node:test's `tap` reporter, ava `--tap`, tape): test points; a point with nested points
+ * is a suite and is not counted; `# SKIP` / `# TODO` directives count as skipped. Without
+ * `# Subtest:` headers (tape), a top-level `# name` comment names the test its assertions belong to.
  */
 export const parseTap = (text: string): Parsed | null => {
   const lines = text.split(/\r?\n/)
@@ -108,7 +109,17 @@ export const parseTap = (text: string): Parsed | null => {
   const names: Array<{ indent: number; name: string }> = []
   // children are reported before their parent, so a point is a suite when the point just before it is deeper
   let previousIndent = -1
+  const nested = lines.some((l) => subtest.test(l))
+  const group = /^# (?!(?:tests|pass|fail|skip|todo|ok|not ok|suites|cancelled|duration_ms)\b)(.+)$/
+  let groupName: string | null = null
   for (const line of lines) {
+    if (!nested) {
+      const g = group.exec(line)
+      if (g) {
+        groupName = g[1].trim()
+        continue
+      }
+    }
     const sub = subtest.exec(line)
     if (sub) {
       const indent = sub[1].length
@@ -133,6 +144,7 @@ export const parseTap = (text: string): Parsed | null => {
     }
     const own = rest.trim().replace(/\\#/g, "#")
     const ancestors = names.filter((n) => n.indent < indent).map((n) => n.name)
+    if (!nested && groupName !== null && indent === 0) ancestors.unshift(groupName)
     const name = [...ancestors, own].filter((s) => s.length > 0).join(" > ")
     const status: Status = directive !== null ? "skipped" : m[2] === "ok" ? "passed" : "failed"
     tests.push({ name, status })
