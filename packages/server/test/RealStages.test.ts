@@ -271,13 +271,33 @@ describe("real stages across a restart", () => {
       expect(worktrees()).toEqual([])
     }), 120_000)
 
-  it.live("the candidate budget is respected and a URL-only repository fails with a specific message", () =>
+  it.live("a repository connected by URL is checked out for every stage; an unreachable one fails with a specific message", () =>
     withStages((stages) =>
       Effect.gen(function* () {
-        const urlOnly: StageInput = { ...input({}), repo: { ...input({}).repo, path: null, url: "https://example.com/x.git" } }
-        const failure = yield* Effect.flip(stages.detect(urlOnly))
+        const byUrl = (p: Record<string, Schema.Json>): StageInput => ({ ...input(p), runId: "run_url", repo: { ...input(p).repo, path: null, url: `file://${fixture}` } })
+        const previous: Record<string, Schema.Json> = {}
+        previous.detect = yield* stages.detect(byUrl(previous))
+        expect((previous.detect as any).commands.test.command).toBe("npm test")
+        previous.baseline = yield* stages.baseline(byUrl(previous))
+        previous.scan = yield* stages.scan(byUrl(previous))
+        previous.patchgen = yield* stages.patchgen(byUrl(previous))
+        // the repository's own ratchet.config.mjs was loaded from the checkout: its plugin's candidate is there
+        expect(((previous.patchgen as any).candidates as Array<{ rule: string }>).map((c) => c.rule).sort()).toEqual(["fixture:break", "set-membership"])
+        previous.validate = yield* stages.validate(byUrl(previous))
+        previous.package = yield* stages.package(byUrl(previous))
+        expect((previous.package as any).proposals).toHaveLength(1)
+        expect(worktrees()).toEqual([])
+
+        const unreachable: StageInput = { ...input({}), repo: { ...input({}).repo, path: null, url: "https://example.com/x.git" } }
+        const failure = yield* Effect.flip(stages.detect(unreachable))
         expect(failure.setup).toBe(true)
-        expect(failure.detail).toContain("only a URL")
+        expect(failure.detail).toContain("checking out https://example.com/x.git")
+      })
+    ), 120_000)
+
+  it.live("the candidate budget is respected", () =>
+    withStages((stages) =>
+      Effect.gen(function* () {
 
         const previous: Record<string, Schema.Json> = {}
         const budgeted = (p: Record<string, Schema.Json>): StageInput => ({ ...input(p), runId: "run_budget", budgets: { candidatesPerRun: 1, proposalsPerRun: 1 } })

@@ -75,12 +75,13 @@ const failWith = (stage: string, prefix?: string) => (e: { readonly message: str
 
 const toJson = (value: unknown): Schema.Json => JSON.parse(JSON.stringify(value)) as Schema.Json
 
-const rootOf = (i: StageInput, stage: string): Effect.Effect<string, StageFailure> =>
-  i.repo.path !== null
-    ? Effect.succeed(i.repo.path)
-    : Effect.fail(
-      fail(stage, `repository ${i.repo.name} has only a URL (${i.repo.url}); the server runs on local paths so far — connect it with "path"`)
-    )
+/** Where the repository comes from, for `Workspace.prepare`: its local path, else its git URL. */
+const sourceOf = (i: StageInput, stage: string): Effect.Effect<string, StageFailure> => {
+  const source = i.repo.path ?? i.repo.url
+  return source !== null
+    ? Effect.succeed(source)
+    : Effect.fail(fail(stage, `repository ${i.repo.name} has neither a path nor a URL; connect it again with one of them`))
+}
 
 const previousOf = <A>(i: StageInput, stage: string, from: string): Effect.Effect<A, StageFailure> => {
   const value = i.previous[from]
@@ -144,6 +145,31 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
 
     const loadConfig = (root: string, stage: string) => Config.loadConfig(root).pipe(Effect.mapError(failWith(stage, "loading the repository's ratchet config")))
 
+    /**
+     * Runs `use` on a directory holding the repository's files: its path, or for a repository
+     * connected by URL a checkout of its default branch (from the mirror cache), removed afterwards.
+     */
+    const withCheckout = <A>(i: StageInput, stage: string, use: (root: string) => Effect.Effect<A, StageFailure>): Effect.Effect<A, StageFailure> => {
+      if (i.repo.path !== null) return use(i.repo.path)
+      const url = i.repo.url
+      if (url === null) return Effect.flatMap(sourceOf(i, stage), use)
+      // its own scope: the ports' context carries the layer's scope, which would keep the checkout
+      return Effect.acquireUseRelease(
+        Scope.make(),
+        (scope) =>
+          Effect.gen(function* () {
+            const handle = yield* provide(
+              Effect.gen(function* () {
+                const workspace = yield* Workspace.Workspace
+                return yield* workspace.prepare({ source: url, purpose: "baseline" }).pipe(Scope.provide(scope))
+              })
+            ).pipe(Effect.mapError(failWith(stage, `checking out ${url}`)))
+            return yield* use(handle.path)
+          }),
+        (scope, exit) => Scope.close(scope, exit)
+      )
+    }
+
     /** Prepares a baseline workspace and runs the baseline in it; fails (closing it) when no candidate could be proven. */
     const prepareBaseline = (args: {
       readonly stage: string
@@ -193,8 +219,8 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
       use: (entry: Live, context: { readonly root: string; readonly config: Config.ResolvedConfig; readonly profile: RepoProfile.RepoProfile }) => Effect.Effect<A, StageFailure>
     ): Effect.Effect<A, StageFailure> =>
       Effect.gen(function* () {
-        const root = yield* rootOf(i, stage)
-        const config = yield* loadConfig(root, stage)
+        const root = yield* sourceOf(i, stage)
+        const config = yield* withCheckout(i, stage, (dir) => loadConfig(dir, stage))
         const profile = yield* previousOf<RepoProfile.RepoProfile>(i, stage, "detect")
         const recorded = yield* previousOf<BaselineOutput>(i, stage, "baseline")
         yield* sweep
@@ -230,16 +256,18 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
 
     const detect: StageFn = (i) =>
       Effect.gen(function* () {
-        const root = yield* rootOf(i, "detect")
-        const config = yield* loadConfig(root, "detect")
-        const profile = yield* Detect.detect(root, { config }).pipe(Effect.mapError(failWith("detect")))
+        const profile = yield* withCheckout(i, "detect", (root) =>
+          Effect.gen(function* () {
+            const config = yield* loadConfig(root, "detect")
+            return yield* Detect.detect(root, { config }).pipe(Effect.mapError(failWith("detect")))
+          }))
         return toJson(profile)
       })
 
     const baseline: StageFn = (i) =>
       Effect.gen(function* () {
-        const root = yield* rootOf(i, "baseline")
-        const config = yield* loadConfig(root, "baseline")
+        const root = yield* sourceOf(i, "baseline")
+        const config = yield* withCheckout(i, "baseline", (dir) => loadConfig(dir, "baseline"))
         const profile = yield* previousOf<RepoProfile.RepoProfile>(i, "baseline", "detect")
         yield* sweep
         // A re-executed baseline (after a crash mid-stage) starts from a fresh workspace.
@@ -317,8 +345,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
 
     const packageStage: StageFn = (i) =>
       Effect.gen(function* () {
-        const root = yield* rootOf(i, "package")
-        const config = yield* loadConfig(root, "package")
+        const config = yield* withCheckout(i, "package", (dir) => loadConfig(dir, "package"))
         const validated = yield* previousOf<ValidateOutput>(i, "package", "validate")
         const generated = yield* previousOf<{ readonly candidates?: ReadonlyArray<Candidate.Candidate> }>(i, "package", "patchgen")
         const scanned = (i.previous.scan ?? {}) as { readonly opportunities?: ReadonlyArray<Opportunity.Opportunity> }
