@@ -353,6 +353,8 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
             spec,
             expectedPlugins: plugins.map((p) => p.name),
             fileTimeoutMs: options.fileTimeoutMs ?? 30_000,
+            // built-in hooks only: the main thread helps while the workers start
+            inThread: guarded ? undefined : (item: WorkItem) => scanText(item.path, item.text, hooks, absRoot),
             signal
           }),
         catch: (cause) => internal(`scanner worker pool failed: ${describe(cause)}`)

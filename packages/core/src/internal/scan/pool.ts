@@ -20,6 +20,12 @@ export interface PoolOptions {
   readonly expectedPlugins: ReadonlyArray<string>
   readonly fileTimeoutMs: number
   readonly signal?: AbortSignal | undefined
+  /**
+   * Scans one item on the main thread. When given, the main thread takes the smallest files from the
+   * queue while the workers start and take the largest, in slices short enough to keep the event
+   * loop responsive. Only for trusted (built-in) hooks: the watchdog cannot stop the main thread.
+   */
+  readonly inThread?: ((item: WorkItem) => FileResult) | undefined
 }
 
 export interface PoolOutcome {
@@ -41,8 +47,8 @@ export const workerEntry = (): URL | null => {
   return null
 }
 
-const BATCH_FILES = 16
-const BATCH_CHARS = 256 * 1024
+const BATCH_FILES = 8
+const BATCH_CHARS = 64 * 1024
 const IN_FLIGHT = 2
 
 interface Slot {
@@ -190,4 +196,18 @@ export const runPool = (items: ReadonlyArray<WorkItem>, options: PoolOptions): P
     const onAbort = (): void => finish([])
     options.signal?.addEventListener("abort", onAbort)
     for (let i = 0; i < options.workers; i++) spawn()
+    const inThread = options.inThread
+    if (inThread !== undefined) {
+      const help = (): void => {
+        if (finished) return
+        const until = performance.now() + 10
+        while (queue.length > 0 && performance.now() < until) {
+          const item = queue.pop()!
+          results.set(item.path, inThread(item))
+        }
+        if (remaining() === 0) finish([])
+        else if (queue.length > 0) setImmediate(help)
+      }
+      setImmediate(help)
+    }
   })

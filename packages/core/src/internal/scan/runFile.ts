@@ -8,6 +8,7 @@ import type { Opportunity } from "../../Opportunity.js"
 import type { OpportunityInput, ResolvedHook, ScanContext, ScanFile } from "../../Plugin.js"
 import { type Offsets, offsetsOf } from "./offsets.js"
 import { type Language, languageOf, parse, type SyntaxNode, type Tree } from "../treeSitter.js"
+import { wordOccurrences } from "../templates/shared.js"
 
 /** A stable opportunity id: a hash of rule, file, byte range and the code in that range. */
 export const opportunityId = (rule: string, file: string, startByte: number, endByte: number, code: string): string =>
@@ -92,16 +93,30 @@ const enclosingFunctionName = (node: SyntaxNode): string | null => {
   return null
 }
 
-/** Names of functions called from inside a loop somewhere in the file. */
-const calledInLoops = (tree: Tree): Set<string> => {
-  const names = new Set<string>()
-  const root = tree.rootNode
+type RangeNode = SyntaxNode & { descendantForIndex(start: number, end?: number): SyntaxNode }
+
+const ITERATION_CALL = new RegExp(`\\.\\s*(${[...ITERATION_METHODS].join("|")})\\s*\\(`, "g")
+
+/**
+ * Whether a function name is called from inside a loop (or an iteration callback) somewhere in the
+ * file, answered per name. Only the text around each candidate is looked at in the tree: walking
+ * every call of a large file was the largest cost of ranking.
+ */
+const calledInLoops = (tree: Tree, text: string): ((name: string) => boolean) => {
+  const root = tree.rootNode as RangeNode
   // Byte ranges of loops and iteration callbacks, merged; a call inside one of them runs per iteration.
   const ranges: Array<[number, number]> = []
-  for (const node of root.descendantsOfType([...LOOPS, ...FUNCTIONS])) {
-    if (LOOPS.has(node.type) || isIterationCallback(node)) ranges.push([node.startIndex, node.endIndex])
+  for (const node of root.descendantsOfType([...LOOPS])) ranges.push([node.startIndex, node.endIndex])
+  for (const m of text.matchAll(ITERATION_CALL)) {
+    const at = m.index + m[0].indexOf(m[1]!)
+    const property = root.descendantForIndex(at, at + m[1]!.length)
+    const call = property.parent?.parent
+    if (property.type !== "property_identifier" || call?.type !== "call_expression") continue
+    for (const arg of call.childForFieldName("arguments")?.namedChildren ?? []) {
+      if (FUNCTIONS.has(arg.type) && isIterationCallback(arg)) ranges.push([arg.startIndex, arg.endIndex])
+    }
   }
-  if (ranges.length === 0) return names
+  if (ranges.length === 0) return () => false
   ranges.sort((a, b) => a[0] - b[0])
   const merged: Array<[number, number]> = []
   for (const range of ranges) {
@@ -120,15 +135,27 @@ const calledInLoops = (tree: Tree): Set<string> => {
     const range = merged[lo]!
     return range[0] < index && index < range[1]
   }
-  for (const call of root.descendantsOfType("call_expression")) {
-    if (!inLoop(call.startIndex)) continue
-    const callee = call.childForFieldName("function")
-    if (!callee) continue
-    const name =
-      callee.type === "identifier" ? callee.text : callee.type === "member_expression" ? (callee.childForFieldName("property")?.text ?? null) : null
-    if (name !== null) names.add(name)
+  const known = new Map<string, boolean>()
+  return (name) => {
+    let hot = known.get(name)
+    if (hot !== undefined) return hot
+    hot = false
+    for (const i of wordOccurrences(text, name)) {
+      const id = root.descendantForIndex(i, i + name.length)
+      if (id.startIndex !== i || id.endIndex !== i + name.length) continue
+      // `name(…)` or `x.name(…)`: the call whose callee is this identifier or member
+      const member = (id.type === "property_identifier" || id.type === "private_property_identifier") && id.parent?.type === "member_expression"
+      const callee = id.type === "identifier" ? id : member ? id.parent : null
+      const call = callee?.parent
+      if (callee === null || call?.type !== "call_expression" || call.childForFieldName("function")?.startIndex !== callee.startIndex) continue
+      if (inLoop(call.startIndex)) {
+        hot = true
+        break
+      }
+    }
+    known.set(name, hot)
+    return hot
   }
-  return names
 }
 
 const KINDS = new Set(["performance", "tech-debt"])
@@ -269,7 +296,7 @@ export const scanText = (
       ranked = undefined
     }
   }
-  let hotNames: Set<string> | undefined
+  let calledInLoop: ((name: string) => boolean) | undefined
   const opportunities = found.map((o): RawOpportunity => {
     if (ranked === undefined) return { ...o, loopDepth: -1, hot: false }
     const start = offsets!.toIndex(o.startByte)
@@ -281,8 +308,8 @@ export const scanText = (
     const name = enclosingFunctionName(node)
     let hot = false
     if (name !== null) {
-      hotNames ??= calledInLoops(ranked)
-      hot = hotNames.has(name)
+      calledInLoop ??= calledInLoops(ranked, text)
+      hot = calledInLoop(name)
     }
     return { ...o, loopDepth, hot }
   })
