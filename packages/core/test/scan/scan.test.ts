@@ -69,6 +69,32 @@ describe("Scan.scan", () => {
     })
   )
 
+  it.effect("a method called from an iteration callback is a hot call site (private methods too)", () =>
+    Effect.gen(function* () {
+      const text = [
+        "export class C {",
+        "  #cold(xs, y) {",
+        "    return xs.includes(y)",
+        "  }",
+        "  #hot(xs, y) {",
+        "    return xs.includes(y)",
+        "  }",
+        "  warm(xs, y) {",
+        "    return xs.includes(y)",
+        "  }",
+        "  run(xs, ys) {",
+        "    this.#cold(xs, 1)",
+        "    ys.forEach((y) => this.#hot(xs, y))",
+        "    for (const y of ys) this.warm(xs, y)",
+        "  }",
+        "}"
+      ].join("\n")
+      const root = makeRepo({ "src/c.js": text })
+      const result = yield* Scan.scan(root, { ...base, cache: false })
+      expect(result.opportunities.map((o) => o.startLine)).toEqual([6, 9, 3])
+    })
+  )
+
   it.effect("caches per-file results on disk: a re-scan after editing one file reparses only that file", () =>
     Effect.gen(function* () {
       const files: Record<string, string> = {}
