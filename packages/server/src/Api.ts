@@ -13,7 +13,9 @@ import { requestId } from "hono/request-id"
 import { secureHeaders } from "hono/secure-headers"
 import { streamSSE } from "hono/streaming"
 import * as Crypto from "node:crypto"
+import { join } from "node:path"
 import { openApiDocument } from "./internal/openapi.js"
+import { type PublishOptions, publish } from "./internal/publish.js"
 import * as Validate from "./internal/validate.js"
 import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
 import { presetHeaders } from "./middleware/presetHeaders.js"
@@ -44,6 +46,8 @@ export interface ApiOptions {
   readonly now?: () => number
   /** How long a verified token is remembered, in ms (default 10 s; 0 disables). */
   readonly tokenCacheMs?: number
+  /** Where "create PR" writes local patches, and the GitHub token (default `.ratchet/patches`, no token). */
+  readonly publish?: PublishOptions
 }
 
 type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string } }
@@ -315,6 +319,27 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
         })), (a) => c.json(a, 201))
     })
   }
+
+  // "Create PR": only through the WriteGate, which refuses anything not approved at its current content
+  const publishOptions: PublishOptions = options.publish ?? { patchesDir: join(process.cwd(), ".ratchet", "patches") }
+  app.post("/api/proposals/:id/pr", (c) => {
+    const principal = c.get("principal")
+    return respond(c, Effect.gen(function* () {
+      const store = yield* Store
+      const proposal = yield* store.getProposal(principal.orgId, c.req.param("id"))
+      const repo = yield* store.getRepo(principal.orgId, proposal.repoId)
+      const published = yield* publish(repo, proposal, publishOptions)
+      yield* store.appendEvent(proposal.runId, "proposal.published", {
+        proposalId: proposal.id,
+        connector: published.connector,
+        branch: published.branch,
+        url: published.url,
+        created: published.created,
+        requestedBy: `token:${principal.tokenName}`
+      })
+      return published
+    }), (p) => c.json(p, p.created ? 201 : 200))
+  })
 
   // --- artifacts
   app.get("/api/artifacts/:id", (c) =>

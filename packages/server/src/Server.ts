@@ -15,6 +15,8 @@
 import { serve as honoServe } from "@hono/node-server"
 import { Context, Effect, Layer } from "effect"
 import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Api from "./Api.js"
 import * as Database from "./Database.js"
 import type { LogSink } from "./middleware/logger.js"
@@ -118,6 +120,10 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
       ...(Number.isInteger(runsPerMinute) && runsPerMinute > 0 ? { runsPerMinute } : {}),
       ...(env.RATCHET_LOG === "off" ? { log: silentSink } : {}),
       allowPrivateUrls: env.RATCHET_ALLOW_PRIVATE_URLS === "1",
+      publish: {
+        patchesDir: join(options.dataDir.startsWith("memory://") ? tmpdir() : options.dataDir, "patches"),
+        githubToken: env.GITHUB_TOKEN || undefined
+      },
       ...options.api
     })
     const host = options.host ?? "127.0.0.1"

@@ -1,0 +1,121 @@
+/**
+ * "Create PR" for an approved proposal, through the connectors' `WriteGate` — the only path to a
+ * repository write. The gate recomputes the proposal's content hash, asks for its approval and
+ * re-runs the policy before the connector writes anything.
+ *
+ * The server's approvals are bound to the hash of the whole stored proposal; the adapter below
+ * hands the gate an approval only when the latest decision is an approval of exactly the content
+ * stored now (recomputed, not read back), so a proposal edited after approval is refused.
+ *
+ * - a repository with a local `path` (or a `file://` URL): the local git connector pushes branch
+ *   `ratchet/<proposal id>` with one commit into that repository and writes `<id>.patch`;
+ * - an `https://github.com/<owner>/<name>` repository: the GitHub connector (branch, commit, draft
+ *   PR) with the token in `GITHUB_TOKEN`.
+ *
+ * @internal
+ */
+import { Config, Package, Proposal as CoreProposal } from "@ratchet/core"
+import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
+import { Effect, Layer, Schema } from "effect"
+import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
+import { canonicalJson, type Proposal, type Repo, sha256 } from "../Store.js"
+import { policyLayer } from "./pipeline.js"
+
+/** Where and how proposals are published. */
+export interface PublishOptions {
+  /** Directory for the local connector's `.patch` files. */
+  readonly patchesDir: string
+  /** GitHub token for repositories on github.com. */
+  readonly githubToken?: string | undefined
+}
+
+/** What a publish returns to the API. */
+export interface Published {
+  readonly proposalId: string
+  readonly connector: string
+  readonly branch: string
+  readonly url: string | null
+  readonly created: boolean
+  readonly commit: string | null
+  readonly patchFile: string | null
+  readonly approvedBy: string
+}
+
+const GITHUB = /^https:\/\/github\.com\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/
+
+const fromConnector = (error: ConnectorError.ConnectorError): ServerError => {
+  switch (error.reason._tag) {
+    case "NotApproved":
+    case "ApprovalMismatch":
+    case "PolicyBlocked":
+    case "BranchConflict":
+      return conflict(error.message)
+    case "InvalidRequest":
+      return invalid("proposal", error.message)
+    default:
+      return internal(`publishing failed: ${error.message}`)
+  }
+}
+
+/** The approval the gate may use: the latest decision, if it approves the content stored now. */
+const approvalOf = (proposal: Proposal, coreHash: string): ApprovalStore.Approval | null => {
+  const latest = proposal.decisions[proposal.decisions.length - 1]
+  if (latest === undefined || latest.decision !== "approved") return null
+  if (latest.contentHash !== sha256(canonicalJson(proposal.data))) return null
+  return { proposalId: proposal.id, contentHash: coreHash, approvedBy: latest.actor, approvedAt: latest.createdAt }
+}
+
+/**
+ * Publishes `proposal` of `repo` through the WriteGate.
+ */
+export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions): Effect.Effect<Published, ServerError> =>
+  Effect.gen(function* () {
+    const data = (proposal.data ?? {}) as Record<string, unknown>
+    // decoded as the gate decodes it, so both hash the same field order (jsonb reorders keys)
+    const core = yield* Schema.decodeUnknownEffect(CoreProposal.Proposal)({ ...data, id: proposal.id }).pipe(
+      Effect.mapError((e) => invalid("proposal", `the stored proposal ${proposal.id} is not a valid proposal: ${e.message}`))
+    )
+    const coreHash = Package.contentHashOf(core)
+    const approval = approvalOf(proposal, coreHash)
+
+    const github = repo.url === null ? null : GITHUB.exec(repo.url)
+    let target: { readonly name: string; readonly repo: string; readonly connector: WriteGate.Connector }
+    if (repo.path !== null || repo.url?.startsWith("file://")) {
+      target = { name: "local-git", repo: repo.path ?? repo.url!, connector: LocalGitConnector.make({ outDir: options.patchesDir }) }
+    } else if (github !== null) {
+      if (!options.githubToken) {
+        return yield* Effect.fail(invalid("repository", `to open pull requests on ${repo.url}, start the server with GITHUB_TOKEN set (a token with contents:write and pull_requests:write)`))
+      }
+      target = { name: "github", repo: `${github[1]}/${github[2]}`, connector: GitHubConnector.make({ token: options.githubToken }) }
+    } else {
+      return yield* Effect.fail(invalid("repository", `no connector for ${repo.url}: pull requests are opened on github.com, or as a branch in a local repository (connect it with "path")`))
+    }
+
+    // The policy the gate re-runs is the repository's own when it is on disk, else the defaults.
+    const config = yield* (repo.path !== null ? Config.loadConfig(repo.path) : Config.resolveConfig({}, null)).pipe(
+      Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`))
+    )
+    const approvals = Layer.succeed(ApprovalStore.ApprovalStore, { find: (id) => Effect.succeed(id === proposal.id ? approval : null) })
+    const gate = WriteGate.WriteGate.layer(target.connector).pipe(Layer.provide([approvals, policyLayer(config)]))
+    const baseCommit = typeof data.commit === "string" ? data.commit : undefined
+    const result = yield* Effect.gen(function* () {
+      const writeGate = yield* WriteGate.WriteGate
+      return yield* writeGate.publish({
+        repo: target.repo,
+        baseBranch: repo.defaultBranch,
+        ...(baseCommit !== undefined ? { baseCommit } : {}),
+        proposal: core,
+        body: typeof data.explanation === "string" ? data.explanation : proposal.title
+      })
+    }).pipe(Effect.provide(gate), Effect.mapError(fromConnector))
+    return {
+      proposalId: proposal.id,
+      connector: target.name,
+      branch: result.branch,
+      url: result.url,
+      created: result.created,
+      commit: result.commit ?? null,
+      patchFile: result.patchFile ?? null,
+      approvedBy: approval?.approvedBy ?? ""
+    }
+  })

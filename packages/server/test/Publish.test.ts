@@ -1,0 +1,137 @@
+/**
+ * "Create PR" (`POST /api/proposals/:id/pr`) goes through the WriteGate: nothing is written to the
+ * repository before the proposal is approved at its current content, and the policy is re-run.
+ * A real git repository on disk is the target (the local connector pushes `ratchet/<id>`).
+ */
+import { execFileSync } from "node:child_process"
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, ManagedRuntime } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import * as Api from "../src/Api.js"
+import * as Server from "../src/Server.js"
+import { Stages } from "../src/Stages.js"
+import { Store } from "../src/Store.js"
+
+const temp = mkdtempSync(join(tmpdir(), "ratchet-publish-"))
+const patchesDir = join(temp, "patches")
+const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
+const app = Api.make(runtime, { log: () => {}, publish: { patchesDir } })
+const token = "rat_publish_token_0123456789"
+
+const git = (cwd: string, ...args: Array<string>) =>
+  execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8", stdio: "pipe" })
+
+const repoDir = join(temp, "repo")
+beforeAll(async () => {
+  execFileSync("mkdir", ["-p", repoDir])
+  git(repoDir, "init", "-q")
+  writeFileSync(join(repoDir, "search.js"), "export function count(lines) {\n  return lines.filter((l) => /^#/.test(l)).length\n}\n")
+  git(repoDir, "add", "-A")
+  git(repoDir, "commit", "-q", "-m", "init")
+  await runtime.runPromise(Store.use((s) => s.bootstrap(token)))
+}, 60_000)
+afterAll(async () => {
+  await runtime.dispose()
+  rmSync(temp, { recursive: true, force: true })
+})
+
+const req = (method: string, path: string, body?: unknown) =>
+  app.request(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+
+const diff = [
+  "diff --git a/search.js b/search.js",
+  "--- a/search.js",
+  "+++ b/search.js",
+  "@@ -1,3 +1,5 @@",
+  "+const COMMENT = /^#/",
+  "+",
+  " export function count(lines) {",
+  "-  return lines.filter((l) => /^#/.test(l)).length",
+  "+  return lines.filter((l) => COMMENT.test(l)).length",
+  " }",
+  ""
+].join("\n")
+
+/** A stored proposal of a repository connected by path, as the package stage writes it. */
+const proposalFor = async (name: string, id: string, patch = diff) => {
+  const repo = (await (await req("POST", "/api/repos", { name, path: repoDir })).json()) as { id: string }
+  const run = (await (await req("POST", `/api/repos/${repo.id}/runs`)).json()) as { id: string }
+  const data = {
+    title: "Hoist a constant RegExp",
+    diff: patch,
+    files: ["search.js"],
+    kind: "performance",
+    tests: { passed: 3, failed: 0, skipped: 0 },
+    benchmark: null,
+    policy: [],
+    risk: "low",
+    confidence: 0.8
+  }
+  return runtime.runPromise(Store.use((s) => s.addProposal({ id, runId: run.id, repoId: repo.id, title: data.title, data })))
+}
+
+const branches = () => git(repoDir, "branch", "--list", "ratchet/*").trim()
+
+describe("POST /api/proposals/:id/pr", () => {
+  it("refuses a proposal nobody approved and writes nothing", async () => {
+    const p = await proposalFor("unapproved", "prop_unapproved")
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/no approval is recorded/)
+    expect(branches()).toBe("")
+    expect(existsSync(join(patchesDir, `${p.id}.patch`))).toBe(false)
+  })
+
+  it("refuses a proposal changed after its approval", async () => {
+    const p = await proposalFor("edited", "prop_edited")
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
+    // the stored content changes behind the reviewer's back
+    await runtime.runPromise(
+      Effect.gen(function* () {
+        const sql = yield* SqlClient
+        yield* sql`UPDATE proposals SET data = jsonb_set(data, '{title}', '"something else"') WHERE id = ${p.id}`
+      })
+    )
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(res.status).toBe(409)
+    expect(branches()).toBe("")
+  })
+
+  it("refuses, after approval, a diff the policy blocks", async () => {
+    const blocked = diff.replace("+const COMMENT = /^#/", '+const COMMENT = /^#/ // ghp_abcdefghijklmnopqrstuvwxyz0123456789')
+    const p = await proposalFor("blocked", "prop_blocked", blocked)
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(res.status).toBe(409)
+    const message = ((await res.json()) as { error: { message: string } }).error.message
+    expect(message).toMatch(/polic/i)
+    expect(message).not.toContain("ghp_abcdefghijklmnopqrstuvwxyz0123456789")
+    expect(branches()).toBe("")
+  })
+
+  it("publishes an approved proposal as branch ratchet/<id> with one commit and a patch file, once", async () => {
+    const p = await proposalFor("approved", "prop_approved")
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash, note: "lgtm" })).status).toBe(201)
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    const body = (await res.json()) as { branch: string; created: boolean; commit: string; patchFile: string; connector: string }
+    expect(res.status, JSON.stringify(body)).toBe(201)
+    expect(body).toMatchObject({ branch: `ratchet/${p.id}`, created: true, connector: "local-git" })
+    expect(branches()).toBe(`ratchet/${p.id}`)
+    expect(git(repoDir, "show", `ratchet/${p.id}:search.js`)).toContain("COMMENT.test(l)")
+    expect(git(repoDir, "log", "-1", "--format=%B", `ratchet/${p.id}`)).toContain(`Ratchet-Content-Hash:`)
+    expect(existsSync(body.patchFile)).toBe(true)
+    // the default branch is untouched
+    expect(git(repoDir, "show", "main:search.js")).toContain("/^#/.test(l)")
+    // idempotent: a second request finds the branch
+    const again = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(again.status).toBe(200)
+    expect(((await again.json()) as { created: boolean }).created).toBe(false)
+  })
+})
