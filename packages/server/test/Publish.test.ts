@@ -25,7 +25,13 @@ const git = (cwd: string, ...args: Array<string>) =>
   execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8", stdio: "pipe" })
 
 const repoDir = join(temp, "repo")
+const monorepo = join(temp, "monorepo")
 beforeAll(async () => {
+  execFileSync("mkdir", ["-p", join(monorepo, "packages", "lib")])
+  git(monorepo, "init", "-q")
+  writeFileSync(join(monorepo, "packages", "lib", "search.js"), "export function count(lines) {\n  return lines.filter((l) => /^#/.test(l)).length\n}\n")
+  git(monorepo, "add", "-A")
+  git(monorepo, "commit", "-q", "-m", "init")
   execFileSync("mkdir", ["-p", repoDir])
   git(repoDir, "init", "-q")
   writeFileSync(join(repoDir, "search.js"), "export function count(lines) {\n  return lines.filter((l) => /^#/.test(l)).length\n}\n")
@@ -60,8 +66,8 @@ const diff = [
 ].join("\n")
 
 /** A stored proposal of a repository connected by path, as the package stage writes it. */
-const proposalFor = async (name: string, id: string, patch = diff) => {
-  const repo = (await (await req("POST", "/api/repos", { name, path: repoDir })).json()) as { id: string }
+const proposalFor = async (name: string, id: string, patch = diff, path = repoDir) => {
+  const repo = (await (await req("POST", "/api/repos", { name, path })).json()) as { id: string }
   const run = (await (await req("POST", `/api/repos/${repo.id}/runs`)).json()) as { id: string }
   const data = {
     title: "Hoist a constant RegExp",
@@ -129,9 +135,18 @@ describe("POST /api/proposals/:id/pr", () => {
     expect(existsSync(body.patchFile)).toBe(true)
     // the default branch is untouched
     expect(git(repoDir, "show", "main:search.js")).toContain("/^#/.test(l)")
-    // idempotent: a second request finds the branch
+    // idempotent: a second request finds the branch (below)
     const again = await req("POST", `/api/proposals/${p.id}/pr`)
     expect(again.status).toBe(200)
     expect(((await again.json()) as { created: boolean }).created).toBe(false)
+  })
+
+  it("publishes a package of a monorepo at the repository's top level, with its paths re-rooted", async () => {
+    const p = await proposalFor("package", "prop_package", diff, join(monorepo, "packages", "lib"))
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(res.status, await res.clone().text()).toBe(201)
+    expect(git(monorepo, "show", `ratchet/${p.id}:packages/lib/search.js`)).toContain("COMMENT.test(l)")
+    expect(git(monorepo, "show", `ratchet/${p.id}`, "--stat", "--format=")).toContain("packages/lib/search.js")
   })
 })

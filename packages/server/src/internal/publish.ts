@@ -14,6 +14,7 @@
  *
  * @internal
  */
+import { execFileSync } from "node:child_process"
 import { Config, Package, Proposal as CoreProposal } from "@ratchet/core"
 import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
@@ -39,6 +40,36 @@ export interface Published {
   readonly commit: string | null
   readonly patchFile: string | null
   readonly approvedBy: string
+}
+
+/**
+ * A repository connected by a path inside a larger git repository (a package of a monorepo): the
+ * repository's top level and the path's prefix in it (`""` at the top).
+ */
+const locate = (path: string): Effect.Effect<{ readonly top: string; readonly prefix: string }, ServerError> =>
+  Effect.try({
+    try: () => {
+      const run = (...args: Array<string>) => execFileSync("git", ["-C", path, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()
+      return { top: run("rev-parse", "--show-toplevel"), prefix: run("rev-parse", "--show-prefix") }
+    },
+    catch: (e) => invalid("repository", `${path} is not inside a git repository, so there is nothing to open a pull request on (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`)
+  })
+
+/** The same change with every path under `prefix` (git diff headers, renames, copies, `files`). */
+const reroot = (proposal: CoreProposal.Proposal, prefix: string): CoreProposal.Proposal => {
+  const diff = proposal.diff
+    .split("\n")
+    .map((line) => {
+      const git = /^diff --git a\/(.*) b\/(.*)$/.exec(line)
+      if (git) return `diff --git a/${prefix}${git[1]} b/${prefix}${git[2]}`
+      const side = /^(---|\+\+\+) ([ab])\/(.*)$/.exec(line)
+      if (side) return `${side[1]} ${side[2]}/${prefix}${side[3]}`
+      const move = /^(rename from|rename to|copy from|copy to) (.*)$/.exec(line)
+      if (move) return `${move[1]} ${prefix}${move[2]}`
+      return line
+    })
+    .join("\n")
+  return { ...proposal, diff, files: proposal.files.map((f) => `${prefix}${f}`) }
 }
 
 const GITHUB = /^https:\/\/github\.com\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/
@@ -75,13 +106,15 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions)
     const core = yield* Schema.decodeUnknownEffect(CoreProposal.Proposal)({ ...data, id: proposal.id }).pipe(
       Effect.mapError((e) => invalid("proposal", `the stored proposal ${proposal.id} is not a valid proposal: ${e.message}`))
     )
-    const coreHash = Package.contentHashOf(core)
-    const approval = approvalOf(proposal, coreHash)
+    // a package inside a larger repository is published at that repository's top level
+    const where = repo.path !== null ? yield* locate(repo.path) : null
+    const publishable = where !== null && where.prefix !== "" ? reroot(core, where.prefix) : core
+    const approval = approvalOf(proposal, Package.contentHashOf(publishable))
 
     const github = repo.url === null ? null : GITHUB.exec(repo.url)
     let target: { readonly name: string; readonly repo: string; readonly connector: WriteGate.Connector }
     if (repo.path !== null || repo.url?.startsWith("file://")) {
-      target = { name: "local-git", repo: repo.path ?? repo.url!, connector: LocalGitConnector.make({ outDir: options.patchesDir }) }
+      target = { name: "local-git", repo: where?.top ?? repo.url!, connector: LocalGitConnector.make({ outDir: options.patchesDir }) }
     } else if (github !== null) {
       if (!options.githubToken) {
         return yield* Effect.fail(invalid("repository", `to open pull requests on ${repo.url}, start the server with GITHUB_TOKEN set (a token with contents:write and pull_requests:write)`))
@@ -104,8 +137,8 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions)
         repo: target.repo,
         baseBranch: repo.defaultBranch,
         ...(baseCommit !== undefined ? { baseCommit } : {}),
-        proposal: core,
-        body: typeof data.explanation === "string" ? data.explanation : proposal.title
+        proposal: publishable,
+        body: typeof data.summary === "string" ? data.summary : typeof data.explanation === "string" ? data.explanation : proposal.title
       })
     }).pipe(Effect.provide(gate), Effect.mapError(fromConnector))
     return {
