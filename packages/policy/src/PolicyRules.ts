@@ -224,8 +224,9 @@ export const frozen = (options: { readonly globs: ReadonlyArray<string> }): Plug
  * Dependency manifests: any change to `pyproject.toml`, `Cargo.toml`, `go.mod`, … BLOCKs;
  * in `package.json` a change inside `dependencies`, `devDependencies`, `peerDependencies`,
  * `optionalDependencies`, `overrides`, `resolutions` (and the other install-affecting fields)
- * BLOCKs, as does any change whose field the hunk does not show; other fields (`scripts`,
- * `description`, …) WARN. Adding, deleting or renaming a package.json BLOCKs.
+ * BLOCKs, as does any change whose field the hunk does not show, and any change to `scripts`
+ * (they are how the project is built and tested, which validation relies on); other fields
+ * (`description`, `version`, …) WARN. Adding, deleting or renaming a package.json BLOCKs.
  *
  * @since 0.1.0
  */
@@ -262,6 +263,13 @@ export const dependencies = (): Plugin.Plugin =>
           block(
             file,
             `${describe(file)}: the change touches the "${config.field}" field, which configures tools or the package's entry points. Change it by hand.`
+          )
+          continue
+        }
+        if (findings.some((f) => f.kind === "safe" && f.field === "scripts")) {
+          block(
+            file,
+            `${describe(file)}: the change touches "scripts" (or a text field the hunk does not name), which decide how the project is built and tested — what validation relies on. Change scripts by hand.`
           )
           continue
         }

@@ -148,9 +148,9 @@ describe("package.json", () => {
     const newLines = before.length + replacement.length + after.length
     return `diff --git a/package.json b/package.json\nindex 1111111..2222222 100644\n--- a/package.json\n+++ b/package.json\n@@ -${start},${oldLines} +${start},${newLines} @@\n${body.join("\n")}\n`
   }
-  it("blocks a dependency bump and warns on a script edit", () => {
+  it("blocks a dependency bump and a script edit (scripts decide how validation builds and tests), warns on other fields", () => {
     expect(rulesOf(edit(7, ['    "a": "^2.0.0"']))).toEqual(["BLOCK dependencies"])
-    expect(rulesOf(edit(4, ['    "test": "vitest run"']))).toEqual(["WARN dependencies"])
+    expect(rulesOf(edit(4, ['    "test": "exit 0"']))).toEqual(["BLOCK dependencies"])
     expect(rulesOf(edit(2, ['  "version": "1.0.1",']))).toEqual(["WARN dependencies"])
   })
   it("blocks a dependency field smuggled into another field's line", () => {
@@ -164,8 +164,9 @@ describe("package.json", () => {
   it("blocks when the hunk does not show the field and the value could be a dependency spec", () => {
     const diff = modify("package.json", ['    "a": "^1.0.0",'], ['    "a": "^1.0.1",'], 30)
     expect(rulesOf(diff)).toEqual(["BLOCK dependencies"])
+    // a command the hunk cannot place is a script: blocked as well
     const command = modify("package.json", ['    "build": "tsc -p ."'], ['    "build": "tsc -b ."'], 30)
-    expect(rulesOf(command)).toEqual(["WARN dependencies"])
+    expect(rulesOf(command)).toEqual(["BLOCK dependencies"])
     const range = modify("package.json", ['    "a": ">=1 <2"'], ['    "a": ">=1 <3"'], 30)
     expect(rulesOf(range)).toEqual(["BLOCK dependencies"])
   })
@@ -182,6 +183,9 @@ describe("secrets", () => {
     expect(d.verdicts[0].message).toContain("line 1")
     expect(line(`const k = "xoxp-${"1234567890-".repeat(3)}abc"`)).toEqual(["BLOCK secrets"])
     expect(line(`-----BEGIN EC PRIVATE KEY-----`)).toEqual(["BLOCK secrets"])
+    // split into concatenated literals
+    expect(line(`const k = "AKIA" + "IOSFODNN7EXAMPLE"`)).toEqual(["BLOCK secrets"])
+    expect(line(`const t = 'ghp_' + '${"aB3".repeat(12)}'`)).toEqual(["BLOCK secrets"])
   })
   it("does not flag hashes, UUIDs, base64 of words, identifiers, URLs or env lookups", () => {
     for (const text of [

@@ -171,6 +171,13 @@ export const scanLine = (text: string, entropyCheck: boolean): Array<SecretHit> 
       if (m[0].length === 0) d.re.lastIndex++
     }
   }
+  // a known token format split into concatenated literals ("AKIA" + "IOSF…") is still that token
+  const joined = text.replace(/(["'`])\s*\+\s*\1/g, "")
+  if (joined !== text) {
+    for (const hit of scanLine(joined, false)) {
+      if (!hits.some((h) => h.masked === hit.masked && h.kind === hit.kind)) hits.push(hit)
+    }
+  }
   if (!entropyCheck) return hits
   KEYWORD_ASSIGNMENT.lastIndex = 0
   for (let m = KEYWORD_ASSIGNMENT.exec(text); m !== null; m = KEYWORD_ASSIGNMENT.exec(text)) {
