@@ -9,7 +9,8 @@
  * - A local directory that is **not** a git repository is copied (without `node_modules`, `.git`
  *   and `.ratchet`) into the workspace with `commit: null` and a warning in `handle.warnings`:
  *   the developer-on-a-laptop case keeps working, and the report says the commit is unknown.
- * - Mirrors live in `<stateDir>/cache/mirrors/<hash>.git`; worktrees in `<stateDir>/worktrees/<id>/`
+ * - Mirrors live in `<stateDir>/cache/mirrors/<hash>.git`; worktrees in {@link worktreesDirOf} `/<id>/`
+ *   (under the OS temp directory, so no tool finds another project's configuration above them)
  *   with an `owner.json` naming the process that made them. On start, worktrees whose owner process
  *   is gone are removed and each mirror's worktree list is pruned.
  * - Dependencies: see {@link Dependencies}. A candidate prepared with `reuseFrom` gets the baseline's
@@ -37,7 +38,8 @@
 import { createHash, randomUUID } from "node:crypto"
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { isIP } from "node:net"
-import { basename, join, relative, resolve } from "node:path"
+import { tmpdir } from "node:os"
+import { basename, dirname, join, relative, resolve } from "node:path"
 import { type Context, Effect, Layer } from "effect"
 import { RatchetError, Workspace } from "@ratchet/core"
 import * as Dependencies from "./Dependencies.js"
@@ -120,6 +122,17 @@ const pidAlive = (pid: number): boolean => {
 }
 
 /**
+ * Where the worktrees of a state directory live: under the OS temp directory, outside any project.
+ * Tools run in a worktree (vitest, eslint, tsc, npm, …) look for configuration in parent
+ * directories; a worktree inside another project (e.g. a `.ratchet/` in the directory Ratchet is
+ * run from) would pick up that project's configuration.
+ *
+ * @since 0.1.0
+ */
+export const worktreesDirOf = (stateDir: string): string =>
+  join(tmpdir(), `ratchet-worktrees-${process.getuid?.() ?? "user"}`, createHash("sha256").update(resolve(stateDir)).digest("hex").slice(0, 16))
+
+/**
  * Removes worktrees left behind by processes that no longer run, and prunes mirrors' worktree lists.
  * Returns the removed worktree directories.
  *
@@ -129,7 +142,7 @@ export const cleanupStale = (stateDir: string): Effect.Effect<Array<string>> =>
   Effect.promise(async () => {
     const root = resolve(stateDir)
     const removed: Array<string> = []
-    const worktrees = join(root, "worktrees")
+    const worktrees = worktreesDirOf(root)
     if (existsSync(worktrees)) {
       for (const id of readdirSync(worktrees)) {
         const dir = join(worktrees, id)
@@ -163,7 +176,7 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
     const cacheDir = join(stateDir, "cache")
     // commands may run as a dedicated unprivileged uid: it must be able to reach the worktrees
     yield* Effect.sync(() => {
-      for (const dir of [stateDir, join(stateDir, "worktrees")]) {
+      for (const dir of [stateDir, dirname(worktreesDirOf(stateDir)), worktreesDirOf(stateDir)]) {
         mkdirSync(dir, { recursive: true })
         const mode = statSync(dir).mode & 0o7777
         if ((mode & 0o111) !== 0o111) chmodSync(dir, mode | 0o111)
@@ -197,7 +210,7 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
     const prepare = Effect.fn("GitWorkspace.prepare")(function* (prepareOptions: Workspace.PrepareOptions) {
       const source = yield* classify(prepareOptions.source, options)
       const id = `${prepareOptions.purpose}-${randomUUID().slice(0, 8)}`
-      const dir = join(stateDir, "worktrees", id)
+      const dir = join(worktreesDirOf(stateDir), id)
       const path = join(dir, "checkout")
       const warnings: Array<string> = []
       let commit: string | null = null

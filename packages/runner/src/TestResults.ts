@@ -20,8 +20,8 @@
  *
  * @since 0.1.0
  */
-import { existsSync, readFileSync } from "node:fs"
-import { basename, dirname, join } from "node:path"
+import { existsSync, readFileSync, realpathSync } from "node:fs"
+import { basename, dirname, isAbsolute, join, relative, sep } from "node:path"
 import type { Sandbox, TestSummary } from "@ratchet/core"
 import { type Parsed, parseJestJson, parseJunit, parseMochaJson, parseSummary, parseTap } from "./internal/parsers.js"
 
@@ -47,6 +47,11 @@ export interface TestPlan {
   readonly env: Readonly<Record<string, string>>
   /** What was done, for logs. */
   readonly notes: ReadonlyArray<string>
+  /**
+   * The workspace root: test files reported as absolute paths inside it are made relative to it, so
+   * the same test has the same identity in the baseline and in every candidate workspace.
+   */
+  readonly root?: string
 }
 
 const WRAPPERS = new Set(["npx", "cross-env", "c8", "nyc", "dotenv", "env", "exec", "time", "nice", "tsx", "ts-node"])
@@ -194,7 +199,7 @@ export const plan = (options: {
   const found = [...new Set(runners.filter((r): r is Runner => r !== null))]
   if (found.length !== 1) {
     notes.push(found.length === 0 ? "no known test runner found in the command; counts come from summary lines" : `several runners (${found.join(", ")}); counts come from summary lines`)
-    return { command: options.command, runner: found.length === 1 ? found[0] : null, reportFile: null, env: {}, notes }
+    return { command: options.command, runner: found.length === 1 ? found[0] : null, reportFile: null, env: {}, notes, root: options.root ?? options.cwd }
   }
   const runner = found[0]
   const ext = runner === "bun" ? "xml" : runner === "node:test" ? "tap" : "json"
@@ -212,7 +217,7 @@ export const plan = (options: {
   const env: Record<string, string> = expanded
     ? { PATH: `${binPath(options.cwd, options.root)}:${dirname(process.execPath)}:${options.hostPath ?? process.env.PATH ?? ""}`, npm_lifecycle_event: "test" }
     : {}
-  return { command, runner, reportFile, env, notes }
+  return { command, runner, reportFile, env, notes, root: options.root ?? options.cwd }
 }
 
 /**
@@ -244,7 +249,26 @@ export const read = (testPlan: TestPlan, result: Pick<Sandbox.RunResult, "output
   if (parsed === null && (testPlan.runner === "ava" || testPlan.runner === "tape")) parsed = parseTap(result.stdout)
   // any other TAP producer: a plan line (`1..N`) and test points on stdout
   if (parsed === null && testPlan.runner === null && /^\s*1\.\.\d+\s*$/m.test(result.stdout)) parsed = parseTap(result.stdout)
-  if (parsed !== null) return { passed: parsed.passed, failed: parsed.failed, skipped: parsed.skipped, runner: testPlan.runner ?? "tap", tests: parsed.tests }
+  if (parsed !== null) {
+    const root = testPlan.root
+    let real: string | undefined
+    try {
+      real = root === undefined ? undefined : realpathSync(root)
+    } catch {
+      real = root
+    }
+    const inside = (base: string | undefined, file: string): string | null => {
+      if (base === undefined) return null
+      const rel = relative(base, file)
+      return rel.startsWith("..") || isAbsolute(rel) ? null : rel.split(sep).join("/")
+    }
+    const tests = parsed.tests.map((t) => {
+      if (t.file === undefined || !isAbsolute(t.file)) return t
+      const rel = inside(root, t.file) ?? inside(real, t.file)
+      return rel === null ? t : { ...t, file: rel }
+    })
+    return { passed: parsed.passed, failed: parsed.failed, skipped: parsed.skipped, runner: testPlan.runner ?? "tap", tests }
+  }
   const summary = parseSummary(result.output)
   if (summary !== null) return { passed: summary.passed, failed: summary.failed, skipped: summary.skipped, runner: testPlan.runner ?? summary.runner, tests: [] }
   return { passed: 0, failed: 0, skipped: 0, runner: testPlan.runner, tests: [] }

@@ -111,6 +111,9 @@ describe("GitWorkspace", () => {
       const ws = yield* Workspace.Workspace.pipe(Effect.provide(layerIn(state)))
       const scope = yield* Scope.make()
       const handle = yield* ws.prepare({ source: repo.dir, purpose: "baseline" }).pipe(Scope.provide(scope))
+      // worktrees live outside the state directory and outside any project (tools search parent directories)
+      expect(handle.path.startsWith(state)).toBe(false)
+      expect(handle.path.startsWith(GitWorkspace.worktreesDirOf(state))).toBe(true)
       const ownerFile = join(handle.path, "..", "owner.json")
       writeFileSync(ownerFile, JSON.stringify({ pid: 2 ** 22 + 12345 }))
       // a new manager (next start) cleans it up

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -206,5 +207,24 @@ describe("TestResults parsers", () => {
     expect(TestResults.read({ ...plan, runner: null }, { stdout: tape, output: tape })).toMatchObject({ passed: 2, failed: 1, runner: "tap" })
     const nothing = TestResults.read({ ...plan, runner: null }, { stdout: "", output: "segfault" })
     expect(nothing).toMatchObject({ passed: 0, failed: 0, skipped: 0, runner: null })
+  })
+
+  it("read() makes absolute test files relative to the workspace, so a test has one identity in every workspace", () => {
+    const files = (root: string) => {
+      const report = join(root, "report.json")
+      mkdirSync(join(root, "test"), { recursive: true })
+      writeFileSync(report, JSON.stringify({ testResults: [{ name: join(root, "test", "a.test.js"), assertionResults: [{ fullName: "a works", title: "works", status: "passed" }] }] }))
+      const summary = TestResults.read({ command: "vitest run", runner: "vitest", reportFile: report, env: {}, notes: [], root }, { stdout: "", output: "" })
+      return (summary.tests ?? []).map((t) => t.file)
+    }
+    const a = mkdtempSync(join(tmpdir(), "ratchet-ws-a-"))
+    const b = mkdtempSync(join(tmpdir(), "ratchet-ws-b-"))
+    try {
+      expect(files(a)).toEqual(["test/a.test.js"])
+      expect(files(b)).toEqual(files(a))
+    } finally {
+      rmSync(a, { recursive: true, force: true })
+      rmSync(b, { recursive: true, force: true })
+    }
   })
 })

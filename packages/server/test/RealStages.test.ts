@@ -18,6 +18,7 @@ import * as Database from "../src/Database.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
 import { type StageInput, Stages } from "../src/Stages.js"
 import { type Run, Store } from "../src/Store.js"
+import { GitWorkspace } from "@ratchet/runner"
 
 const temp = mkdtempSync(join(tmpdir(), "ratchet-real-stages-"))
 // Repository commands may run as an unprivileged uid: it must be able to reach the state directory.
@@ -132,7 +133,7 @@ const app = Runs.layer.pipe(
 )
 
 const worktrees = () => {
-  const dir = join(stateDir, "worktrees")
+  const dir = GitWorkspace.worktreesDirOf(stateDir)
   return existsSync(dir) ? readdirSync(dir) : []
 }
 
