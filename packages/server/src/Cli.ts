@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Cause, Effect, Exit, Logger, Option } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import { RatchetError } from "@ratchet/core"
 import { baselineCommand } from "./cli/baseline.js"
@@ -40,8 +40,19 @@ const isBadInput = (error: RatchetError.RatchetError): boolean =>
  *
  * @since 0.1.0
  */
+/**
+ * Log lines go to stderr, one per message: stdout carries only the command's output (`--json`
+ * must stay parseable whatever the pipeline logs).
+ */
+const stderrLogger = Logger.layer([
+  Logger.make((options) => {
+    const message = (Array.isArray(options.message) ? options.message.map(String).join(" ") : String(options.message)).replace(/^Ratchet: /, "")
+    process.stderr.write(`ratchet: ${options.logLevel.toLowerCase()}: ${message}\n`)
+  })
+])
+
 export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
-  const program = Command.runWith(command, { version: VERSION })(argv).pipe(Effect.provide(NodeServices.layer))
+  const program = Command.runWith(command, { version: VERSION })(argv).pipe(Effect.provide(NodeServices.layer), Effect.provide(stderrLogger))
   const exit = await Effect.runPromiseExit(program as Effect.Effect<void, unknown>)
   if (Exit.isSuccess(exit)) return 0
   const failure = Cause.findErrorOption(exit.cause)

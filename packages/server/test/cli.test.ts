@@ -1,8 +1,9 @@
-import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { execFileSync, spawnSync } from "node:child_process"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { GitWorkspace } from "@ratchet/runner"
 
 // The CLI is tested as users run it: the built `ratchet` binary in a child process
 // (`npm test` builds first; the binary is Node 24 code, so run it with this process's Node).
@@ -65,4 +66,28 @@ describe("ratchet CLI", () => {
     expect(stderr).toContain(join(dir, "ratchet.config.mjs"))
     expect(stderr).toContain("maxFiles")
   })
+
+  it("--json output stays parseable while the pipeline logs (logs go to stderr)", () => {
+    const home = mkdtempSync(join(tmpdir(), "ratchet-cli-home-"))
+    chmodSync(home, 0o755)
+    const repo = mkdtempSync(join(tmpdir(), "ratchet-cli-repo-"))
+    chmodSync(repo, 0o755)
+    writeFileSync(join(repo, "package.json"), JSON.stringify({ name: "t", scripts: { test: "node --test" } }))
+    mkdirSync(join(repo, "test"))
+    writeFileSync(join(repo, "test", "a.test.js"), 'require("node:test")("ok", () => {})\n')
+    const git = (...args: Array<string>) => execFileSync("git", ["-c", "user.email=t@e", "-c", "user.name=t", ...args], { cwd: repo, stdio: "pipe" })
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "init")
+    // a worktree left by a crashed process: the next start removes it and logs that
+    const stale = join(GitWorkspace.worktreesDirOf(home), "baseline-stale")
+    mkdirSync(stale, { recursive: true })
+    writeFileSync(join(stale, "owner.json"), JSON.stringify({ pid: 2 ** 22 + 4321 }))
+    const result = spawnSync(process.execPath, [bin, "baseline", repo, "--json"], { encoding: "utf8", timeout: 120_000, env: { ...process.env, RATCHET_HOME: home } })
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.stderr).toContain("stale worktree")
+    expect(JSON.parse(result.stdout).tests.passed).toBe(1)
+    rmSync(home, { recursive: true, force: true })
+    rmSync(repo, { recursive: true, force: true })
+  }, 120_000)
 })
