@@ -22,6 +22,7 @@
  */
 import { BenchRunner, type BenchmarkResult, type Plugin, RatchetError, Sandbox, Stats } from "@ratchet/core"
 import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Adapters from "./internal/bench/adapters.js"
 
@@ -273,17 +274,35 @@ const validate = (options: CompareOptions): Effect.Effect<void, RatchetError.Rat
  * Picks the adapter for a command: the given one(s) that parse the first baseline output, else the first built-in
  * that does (vitest is chosen up front when the command runs vitest, because it needs its `--outputJson` flag).
  */
+/**
+ * Whether the bench command runs vitest: directly, or through a package.json script
+ * (`npm run bench` → `"bench": "vitest bench"`), so vitest's JSON reporter can be asked for.
+ */
+const runsVitest = (dir: string, options: CompareOptions): boolean => {
+  if (/\bvitest\b/.test(options.command)) return true
+  const script = /^(?:npm\s+(?:run(?:-script)?\s+)?|pnpm\s+(?:run\s+)?|yarn\s+(?:run\s+)?|bun\s+run\s+)([\w:.-]+)\s*$/.exec(options.command.trim())?.[1]
+  if (script === undefined) return false
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, options.cwd ?? ".", "package.json"), "utf8")) as { scripts?: Record<string, unknown> }
+    const body = pkg.scripts?.[script]
+    return typeof body === "string" && /\bvitest\b/.test(body)
+  } catch {
+    return false
+  }
+}
+
 const resolveAdapter = Effect.fn("Bench.resolveAdapter")(function* (dir: string, options: CompareOptions) {
+  const vitest = runsVitest(dir, options)
   const given = options.adapter === undefined ? null : Array.isArray(options.adapter) ? options.adapter : [options.adapter as Plugin.BenchmarkAdapter]
   const pool: ReadonlyArray<Plugin.BenchmarkAdapter> =
-    given ?? (/\bvitest\b/.test(options.command) ? [Adapters.vitestBench, ...adapters.filter((a) => a !== Adapters.vitestBench)] : adapters)
+    given ?? (vitest ? [Adapters.vitestBench, ...adapters.filter((a) => a !== Adapters.vitestBench)] : adapters)
   // Adapters that need their own flags are tried with them; the others share one plain run.
   let plainRun: ProcessRun | null = null
   let failed: ProcessRun | null = null
   for (const adapter of pool) {
     let run: ProcessRun
     if (adapter.command) {
-      if (given === null && adapter === Adapters.vitestBench && !/\bvitest\b/.test(options.command)) continue
+      if (given === null && adapter === Adapters.vitestBench && !vitest) continue
       run = yield* runProcess(dir, options, adapter, "bench:warmup:baseline")
       // e.g. a tool version without the reporter flag: fall back to the plain command and the other adapters
       if (!run.ok) {

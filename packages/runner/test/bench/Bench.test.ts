@@ -160,11 +160,11 @@ describe("Bench.compareAll (scripted sandbox)", () => {
       let i = 0
       const layer = Sandbox.Sandbox.layerTest((run) => {
         if (run.command.includes("--outputJson")) return { exitCode: 1, output: "CACError: Unknown option `--outputJson`" }
-        const mean = run.cwd.startsWith(CAND) ? "0.5000" : (1 + (i++ % 3) * 0.001).toFixed(4)
+        const hz = run.cwd.startsWith(CAND) ? "2,000.00" : (1000 - (i++ % 3)).toFixed(2)
         const stdout = [
           " ✓ b.bench.ts > g 1000ms",
           "     name      hz     min     max    mean     p75     p99    p995    p999     rme  samples",
-          `   · x  1,000.00  0.1000  2.0000  ${mean}  1.0000  1.0000  1.0000  1.0000  ±0.50%  500`
+          `   · x  ${hz}  0.1000  2.0000  1.0000  1.0000  1.0000  1.0000  1.0000  ±0.50%  500`
         ].join("\n")
         return { exitCode: 0, stdout, output: stdout }
       })

@@ -44,7 +44,7 @@ describe("benchmark adapters", () => {
     expect(Bench.vitest.command?.("npx vitest bench", "$F")).toBe("npx vitest bench --run --outputJson $F")
   })
 
-  it("vitest text table: names with spaces and digits, grouped, mean in ms", () => {
+  it("vitest text table: names with spaces and digits, grouped, time per op from hz (the mean column is rounded)", () => {
     const out = [
       " ✓ bench/sort.bench.ts > sort (2) 2437ms",
       "     name               hz     min     max    mean     p75     p99    p995    p999     rme  samples",
@@ -57,7 +57,10 @@ describe("benchmark adapters", () => {
     ].join("\n")
     const parsed = Bench.vitestText.parse(out, null)
     expect([...(parsed?.keys() ?? [])]).toEqual(["bench/sort.bench.ts > sort > normal sorting 1000", "bench/sort.bench.ts > sort > reverse sorting"])
-    expect(parsed?.get("bench/sort.bench.ts > sort > reverse sorting")?.[0]).toBeCloseTo(344_400, 3)
+    expect(parsed?.get("bench/sort.bench.ts > sort > reverse sorting")?.[0]).toBeCloseTo(1e9 / 2903.47, 3)
+    // a 47 ns operation: its mean column reads 0.0000 ms, its hz does not
+    const fast = Bench.vitestText.parse([" ✓ f.bench.ts 10ms", "     name      hz     min     max    mean     p75     p99    p995    p999     rme  samples", "   · fib  21,329,779.87  0.0000  0.0614  0.0000  0.0001  0.0001  0.0001  0.0001  ±0.15%  10664890"].join("\n"), null)
+    expect(fast?.get("f.bench.ts > fib")?.[0]).toBeCloseTo(46.88, 1)
     expect(Bench.vitestText.parse("   · lonely 1 2 3", null)).toBeNull()
   })
 

@@ -122,7 +122,7 @@ export const vitestBench: Plugin.BenchmarkAdapter = {
  * vitest bench's text table (vitest 1–4, no flags needed), e.g.
  * `   · normal sorting  6,526.82  0.1357  0.8398  0.1532  0.1498  0.2809  0.3461  0.5866  ±0.59%  3264  fastest`
  * under a ` ✓ bench/sort.bench.ts > sort 2437ms` group line. Columns are read from the `±rme` column leftwards, so
- * names may contain spaces and digits; the mean (ms) is the process's value.
+ * names may contain spaces and digits; the process's value is 1/hz (the mean column is rounded to 0.1 µs).
  */
 export const vitestText: Plugin.BenchmarkAdapter = {
   name: "vitest-text",
@@ -150,7 +150,9 @@ export const vitestText: Plugin.BenchmarkAdapter = {
       const numbers = tokens.slice(rme - 8, rme).map((t) => Number(t.replace(/,/g, "")))
       if (numbers.some((n) => !Number.isFinite(n))) continue
       const name = cleanName(tokens.slice(0, rme - 8).join(" "))
-      push(out, group ? `${group} > ${name}` : name, numbers[3] * 1e6)
+      // hz has full precision; the mean column is rounded to 0.0001 ms (0 for anything under 50 ns)
+      const ns = numbers[0] > 0 ? 1e9 / numbers[0] : numbers[3] * 1e6
+      push(out, group ? `${group} > ${name}` : name, ns)
     }
     return nonEmpty(out)
   }
