@@ -24,7 +24,6 @@
 import { Buffer } from "node:buffer"
 import type { Candidate } from "./Candidate.js"
 import type { Opportunity } from "./Opportunity.js"
-import { fromEdits } from "./Patchgen.js"
 import type { OpportunityInput, Plugin, ScanFile } from "./Plugin.js"
 import { all } from "./internal/templates/all.js"
 import { fileInfo, type FileInfo, type Finding, type Template } from "./internal/templates/shared.js"
@@ -103,6 +102,9 @@ const toPlugin = (template: Template): Plugin => ({
     if (!finding) return null
     const edits = finding.edits()
     if (!edits || edits.length === 0) return null
+    // Loaded on first use: scanner workers load the templates for their scan hooks only, and
+    // Patchgen pulls in Effect and the diff library.
+    const { fromEdits } = await import("./Patchgen.js")
     return fromEdits({
       file: opportunity.file,
       source: text,

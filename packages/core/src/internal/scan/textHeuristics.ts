@@ -9,36 +9,43 @@ import { offsetsOf } from "./offsets.js"
 const REGEX_PRECEDERS = new Set(["(", ",", "=", ":", "[", "!", "&", "|", "?", "{", "}", ";", "+", "-", "*", "%", "<", ">", "~", "^"])
 const REGEX_KEYWORDS = /(?:^|[^\w$.])(?:return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await|instanceof)$/
 
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029 || (c > 127 && /\s/.test(String.fromCharCode(c)))
+const isWord = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36
+/** Characters the masker acts on; everything else only updates the last significant character. */
+const PLAIN_RUN = /[^/"'`{}]+/y
+
 /**
  * Returns `text` with the contents of comments, strings, template literal text and regex literals
  * replaced by spaces (delimiters and newlines kept, so offsets and lines are unchanged).
  * Template `${…}` expressions stay as code.
  */
 export const maskCode = (text: string): string => {
-  const out = text.split("")
   const n = text.length
+  // Ranges to blank, in order and disjoint: [from, to) pairs.
+  const blanks: Array<number> = []
   // Stack of brace depths at which a template literal `${` was opened.
   const templateStack: Array<number> = []
   let braces = 0
   let lastSignificant = ""
   let lastWordEnd = -1
   const blank = (from: number, to: number): void => {
-    for (let k = from; k < to && k < n; k++) if (out[k] !== "\n" && out[k] !== "\r") out[k] = " "
+    if (to > n) to = n
+    if (from < to) blanks.push(from, to)
   }
   // Scans template literal text from i (just after ` or }), returns the index after the closing ` or after `${`.
   const templateText = (start: number): number => {
     let j = start
     while (j < n) {
-      const c = text[j]
-      if (c === "\\") {
+      const c = text.charCodeAt(j)
+      if (c === 92 /* \\ */) {
         j += 2
         continue
       }
-      if (c === "`") {
+      if (c === 96 /* ` */) {
         blank(start, j)
         return j + 1
       }
-      if (c === "$" && text[j + 1] === "{") {
+      if (c === 36 /* $ */ && text.charCodeAt(j + 1) === 123 /* { */) {
         blank(start, j)
         templateStack.push(braces)
         braces++
@@ -49,52 +56,67 @@ export const maskCode = (text: string): string => {
     blank(start, n)
     return n
   }
+  const significant = (i: number): void => {
+    const c = text.charCodeAt(i)
+    if (isWord(c)) {
+      lastSignificant = "w"
+      lastWordEnd = i + 1
+    } else {
+      lastSignificant = text[i]!
+      lastWordEnd = -1
+    }
+  }
   let i = 0
   while (i < n) {
-    const c = text[i]!
-    if (c === "/" && text[i + 1] === "/") {
+    const c = text.charCodeAt(i)
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
       const end = text.indexOf("\n", i)
       const stop = end === -1 ? n : end
       blank(i, stop)
       i = stop
       continue
     }
-    if (c === "/" && text[i + 1] === "*") {
+    if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
       const end = text.indexOf("*/", i + 2)
       const stop = end === -1 ? n : end + 2
       blank(i, stop)
       i = stop
       continue
     }
-    if (c === '"' || c === "'") {
+    if (c === 34 /* " */ || c === 39 /* ' */) {
       let j = i + 1
-      while (j < n && text[j] !== c && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1
-      blank(i + 1, Math.min(j, n))
+      while (j < n) {
+        const d = text.charCodeAt(j)
+        if (d === c || d === 10) break
+        j += d === 92 ? 2 : 1
+      }
+      blank(i + 1, j)
       i = j + 1
-      lastSignificant = c
+      lastSignificant = c === 34 ? '"' : "'"
       continue
     }
-    if (c === "`") {
+    if (c === 96) {
       i = templateText(i + 1)
       lastSignificant = "`"
       continue
     }
-    if (c === "/") {
+    if (c === 47) {
       const before = text.slice(Math.max(0, i - 12), i).trimEnd()
       const isRegex =
         lastSignificant === "" || REGEX_PRECEDERS.has(lastSignificant) || (lastWordEnd !== -1 && REGEX_KEYWORDS.test(before))
       if (isRegex) {
         let j = i + 1
         let inClass = false
-        while (j < n && text[j] !== "\n") {
-          const d = text[j]
-          if (d === "\\") {
+        while (j < n) {
+          const d = text.charCodeAt(j)
+          if (d === 10) break
+          if (d === 92) {
             j += 2
             continue
           }
-          if (d === "[") inClass = true
-          else if (d === "]") inClass = false
-          else if (d === "/" && !inClass) break
+          if (d === 91 /* [ */) inClass = true
+          else if (d === 93 /* ] */) inClass = false
+          else if (d === 47 && !inClass) break
           j++
         }
         blank(i + 1, j)
@@ -103,9 +125,17 @@ export const maskCode = (text: string): string => {
         lastSignificant = "/"
         continue
       }
+      significant(i)
+      i++
+      continue
     }
-    if (c === "{") braces++
-    else if (c === "}") {
+    if (c === 123 /* { */) {
+      braces++
+      significant(i)
+      i++
+      continue
+    }
+    if (c === 125 /* } */) {
       if (templateStack.length > 0 && templateStack[templateStack.length - 1] === braces - 1) {
         templateStack.pop()
         braces--
@@ -114,19 +144,30 @@ export const maskCode = (text: string): string => {
         continue
       }
       braces--
+      significant(i)
+      i++
+      continue
     }
-    if (!/\s/.test(c)) {
-      if (/[\w$]/.test(c)) {
-        lastSignificant = "w"
-        lastWordEnd = i + 1
-      } else {
-        lastSignificant = c
-        lastWordEnd = -1
-      }
-    }
-    i++
+    // A run of characters the masker does not act on: only its last non-space character matters.
+    PLAIN_RUN.lastIndex = i
+    PLAIN_RUN.test(text)
+    const end = PLAIN_RUN.lastIndex
+    let last = end - 1
+    while (last >= i && isSpace(text.charCodeAt(last))) last--
+    if (last >= i) significant(last)
+    i = end
   }
-  return out.join("")
+  if (blanks.length === 0) return text
+  const parts: Array<string> = []
+  let kept = 0
+  for (let k = 0; k < blanks.length; k += 2) {
+    const from = blanks[k]!
+    const to = blanks[k + 1]!
+    parts.push(text.slice(kept, from), text.slice(from, to).replace(/[^\n\r]/g, " "))
+    kept = to
+  }
+  parts.push(text.slice(kept))
+  return parts.join("")
 }
 
 /** Most constructs of one kind a rule examines per file (bounds the work on hostile input). */
@@ -239,6 +280,11 @@ const awaitInLoop = (_file: ScanFile, code: string): Array<OpportunityInput> => 
 const SYNC_FS =
   /\b(?:fs\.)?(readFileSync|writeFileSync|appendFileSync|existsSync|readdirSync|statSync|lstatSync|mkdirSync|rmSync|unlinkSync|copyFileSync|renameSync|accessSync|readlinkSync|realpathSync|opendirSync)\s*\(/g
 
+/** A synchronous fs call by name (the gate for `syncFsInHandler`). */
+const SYNC_FS_NAME = new RegExp(SYNC_FS.source)
+/** Words every handler header in `HANDLER_HEADERS` contains one of. */
+const HANDLER_HINT = /\b(?:req|request|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|loader|action|app|router|server|api|route|fastify|hono)\b/
+
 /** Headers (text before a `{`) that open a request handler. */
 const HANDLER_HEADERS: ReadonlyArray<RegExp> = [
   // (req, res) => { … }, function (req, res, next) { … }
@@ -325,9 +371,11 @@ export const textHeuristics = (): Plugin => ({
   name: "ratchet:text-heuristics",
   scan: (file) => {
     const text = file.text
-    const mayAwait = text.includes("await") && /\bfor\s*\(/.test(text)
-    const maySync = text.includes("Sync")
-    const mayReduce = text.includes("reduce")
+    // Gates on the raw text: masking only removes matches, so a file failing a gate has no finding.
+    const firstFor = /\bfor\s*\(/.exec(text)
+    const mayAwait = firstFor !== null && text.lastIndexOf("await") > firstFor.index
+    const maySync = text.includes("Sync") && SYNC_FS_NAME.test(text) && HANDLER_HINT.test(text)
+    const mayReduce = text.includes("...") && /\.reduce(?:Right)?\s*\(/.test(text)
     if (!mayAwait && !maySync && !mayReduce) return []
     const code = maskCode(text)
     const found = [
@@ -341,3 +389,4 @@ export const textHeuristics = (): Plugin => ({
     return found.map((o) => ({ ...o, startByte: offsets.toByte(o.startByte!), endByte: offsets.toByte(o.endByte!) }))
   }
 })
+

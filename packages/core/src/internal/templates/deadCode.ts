@@ -80,8 +80,36 @@ const declaredName = (stmt: SyntaxNode): SyntaxNode | null => {
   }
 }
 
-const WORD = /[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*/gu
-const DECLARATION = /^[ \t]*(?:(?:async[ \t]+)?function[ \t]*\*?[ \t]*|class[ \t]+|(?:const|let)[ \t]+|(?:type|interface)[ \t]+)([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)/gmu
+const DECLARATION = /[ \t]*(?:(?:async[ \t]+)?function[ \t]*\*?[ \t]*|class[ \t]+|(?:const|let)[ \t]+|(?:type|interface)[ \t]+)([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)/uy
+const WORD_CHAR = /[\p{ID_Continue}$\u200c\u200d]/u
+
+/** Whether the code point at `i` can continue an identifier (ASCII answered without a regex). */
+const isWordCharAt = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i)
+  if (Number.isNaN(c)) return false
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36
+  // a low surrogate: look at the whole code point
+  const at = c >= 0xdc00 && c <= 0xdfff && i > 0 ? i - 1 : i
+  return WORD_CHAR.test(String.fromCodePoint(text.codePointAt(at)!))
+}
+
+/** Whether `name` occurs as a whole word at `i` (never glued to another identifier character). */
+const isWordAt = (text: string, name: string, i: number): boolean =>
+  (i === 0 || !isWordCharAt(text, i - 1)) && !isWordCharAt(text, i + name.length)
+
+/**
+ * Whether `name`, declared at `at`, occurs nowhere else in `text` as a whole word. Counts no more
+ * often than `find`'s word tokenizer (a name glued to a preceding identifier character is not
+ * counted), and searches outward from the declaration, where a used name is usually found.
+ */
+const occursOnlyAt = (text: string, name: string, at: number): boolean => {
+  for (let i = text.indexOf(name, at + 1); i !== -1; i = text.indexOf(name, i + 1)) if (isWordAt(text, name, i)) return false
+  for (let i = text.lastIndexOf(name, at - 1); i !== -1; i = i === 0 ? -1 : text.lastIndexOf(name, i - 1)) if (isWordAt(text, name, i)) return false
+  return true
+}
+
+/** Line starts that open a declaration; the name is then read with `DECLARATION`. */
+const DECLARATION_LINE = /(?:^|\n)[ \t]*(?:async[ \t]|function\b|class[ \t]|const[ \t]|let[ \t]|type[ \t]|interface[ \t])/g
 
 /**
  * Text prefilter: some statement-level declaration whose name occurs only once in the whole text.
@@ -89,12 +117,16 @@ const DECLARATION = /^[ \t]*(?:(?:async[ \t]+)?function[ \t]*\*?[ \t]*|class[ \t
  * without one needs no parse.
  */
 const hasLoneDeclaration = (text: string): boolean => {
-  const names = new Set<string>()
-  for (const m of text.matchAll(DECLARATION)) names.add(m[1]!)
-  if (names.size === 0) return false
-  const counts = new Map<string, number>()
-  for (const m of text.matchAll(WORD)) if (names.has(m[0])) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1)
-  for (const name of names) if (counts.get(name) === 1) return true
+  const checked = new Set<string>()
+  for (const line of text.matchAll(DECLARATION_LINE)) {
+    DECLARATION.lastIndex = line.index + (text[line.index] === "\n" ? 1 : 0)
+    const m = DECLARATION.exec(text)
+    if (m === null) continue
+    const name = m[1]!
+    if (checked.has(name)) continue
+    checked.add(name)
+    if (occursOnlyAt(text, name, m.index + m[0].length - name.length)) return true
+  }
   return false
 }
 

@@ -32,7 +32,8 @@ import {
   sameNode,
   type Template,
   unparen,
-  within
+  within,
+  mayBeProvableArray
 } from "./shared.js"
 
 const OBJECT_ITERATORS = /^Object\.(?:keys|values|entries)$/
@@ -118,6 +119,15 @@ const forEachFindings = (file: FileInfo): Array<Finding> => {
   return out
 }
 
+const FOR_IN = /\bfor\s*\(\s*(?:const|let)\s+[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s+in\s+\(*\s*([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)\s*\)*\s*\)/gu
+
+/** Text gate for `forInFindings`: a `for (const|let i in xs)` whose `xs` may be provably an array. */
+const mayLoopInOverArray = (text: string): boolean => {
+  if (!text.includes(" in ")) return false
+  for (const m of text.matchAll(FOR_IN)) if (mayBeProvableArray(text, m[1]!)) return true
+  return false
+}
+
 const forInFindings = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
   for (const loop of file.nodes("for_in_statement")) {
@@ -181,8 +191,6 @@ export const forOf: Template = {
   explanation:
     "Safety: forEach callbacks are non-async arrows with one plain parameter, no own var/function declarations and only bare returns (→ `continue`); for…in loops are rewritten only over provable arrays where the index is used solely to read the element.",
   // `Object.keys/values/entries(…).forEach(`, or a `for (… in …)` loop
-  prefilter: (text) =>
-    (text.includes(".forEach(") && /\bObject\.(?:keys|values|entries)\b/.test(text)) ||
-    /\bfor\s*\(\s*(?:(?:const|let|var)\s+)?[\p{ID_Start}$_][\p{ID_Continue}$]*\s+in\s/u.test(text),
+  prefilter: (text) => (/\bObject\.(?:keys|values|entries)\s*\(/.test(text) && /\)\s*\.\s*forEach\s*\(/.test(text)) || mayLoopInOverArray(text),
   find: (file) => [...forEachFindings(file), ...forInFindings(file)]
 }

@@ -30,7 +30,8 @@ import {
   sameNode,
   semi,
   type Template,
-  unparen
+  unparen,
+  mayInitialize
 } from "./shared.js"
 
 /** JSON-like literal data with no way to run code or change later. */
@@ -87,6 +88,8 @@ const stringifyCall = (ref: SyntaxNode): SyntaxNode | null => {
   if (!sameNode(list[0] ?? null, node) || list.length > 3) return null
   return list.slice(1).every((a) => isPrimitiveLiteral(a) || a.text === "undefined") ? call : null
 }
+
+const STRINGIFY_NAME = /\bJSON\.stringify\s*\(\s*\(*\s*([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)\s*\)*\s*[,)]/gu
 
 const find = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "JSON")) return []
@@ -154,6 +157,11 @@ export const jsonHoist: Template = {
   title: "Serialise a constant once instead of on every iteration/call",
   explanation:
     "Safety: the value is a `const` of pure JSON-like literal data that is never mutated, passed on or otherwise referenced (only stringified or read for primitive properties), and stringify gets no replacer function, so its output can never change.",
-  prefilter: (text) => text.includes("JSON.stringify"),
+  // `JSON.stringify(x …)` of a bare name that some declaration initialises
+  prefilter: (text) => {
+    if (!text.includes("JSON.stringify")) return false
+    for (const m of text.matchAll(STRINGIFY_NAME)) if (mayInitialize(text, m[1]!)) return true
+    return false
+  },
   find
 }

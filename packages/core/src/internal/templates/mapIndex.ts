@@ -42,7 +42,9 @@ import {
   type Template,
   unparen,
   within,
-  wordOccurrences
+  wordOccurrences,
+  mayBeProvableArray,
+  receiversOf
 } from "./shared.js"
 
 interface Lookup {
@@ -192,6 +194,7 @@ export const mapIndex: Template = {
   title: "Index an array in a Map instead of searching it in a loop",
   explanation:
     "Safety: the array is provably an array, never mutated or passed on, and no code assigns the looked-up property; lookups use strict equality on a side-effect-free key, the index keeps the first element per key and omits NaN keys, so results match `find`/`indexOf` exactly (assuming elements are objects whose property reads have no side effects).",
-  prefilter: (text) => text.includes(".find(") || text.includes(".indexOf("),
+  // a call on a bare name that may be provably an array (initialised, or annotated with an array type)
+  prefilter: (text) => [...receiversOf(text, ["find", "indexOf"])].some((name) => mayBeProvableArray(text, name)),
   find
 }

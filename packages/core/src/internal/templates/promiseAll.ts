@@ -170,6 +170,10 @@ export const promiseAll: Template = {
   title: "Await independent per-item calls together with Promise.all",
   explanation:
     "Safety: the loop body is a single awaited call (optionally pushed to a list) whose callee and arguments write nothing, call nothing else and do not read the list, and whose callee (if declared in this file) writes only its own locals — so no iteration reads a binding another writes. Note the calls now overlap and all start even if one rejects.",
-  prefilter: (text) => text.includes("await"),
+  // a `for (const|let … of …)` loop with an `await` after it
+  prefilter: (text) => {
+    const loop = /\bfor\s*\(\s*(?:const|let)\b/.exec(text)
+    return loop !== null && text.indexOf("await", loop.index) !== -1
+  },
   find
 }

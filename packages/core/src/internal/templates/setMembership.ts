@@ -35,7 +35,9 @@ import {
   semi,
   type Template,
   unparen,
-  within
+  within,
+  mayBeProvableArray,
+  receiversOf
 } from "./shared.js"
 
 interface Site {
@@ -143,6 +145,7 @@ export const setMembership: Template = {
   title: "Use a Set for membership tests in a loop",
   explanation:
     "Safety: the array is a never-mutated, non-escaping `const` that is provably an array; `includes` and `Set#has` both use SameValueZero, and `indexOf` comparisons are rewritten only for literal arrays of primitives (no NaN).",
-  prefilter: (text) => text.includes(".includes(") || text.includes(".indexOf("),
+  // a call on a bare name that may be bound to a provable array
+  prefilter: (text) => [...receiversOf(text, ["includes", "indexOf"])].some((name) => mayBeProvableArray(text, name)),
   find
 }

@@ -60,6 +60,75 @@ export const wordOccurrences = (text: string, word: string): Array<number> => {
   return out
 }
 
+// ---------------------------------------------------------------------------------------------
+// Text gates: necessary conditions a template's `find` implies, checked on the raw text before a
+// parse. Each must be conservative — a file that fails a gate has no finding — so they only look for
+// what the safety conditions require to be written out (a declaration, an annotation, a receiver).
+
+const isSpaceCode = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
+/** Identifier characters; any non-ASCII character counts (over-inclusion only widens a gate). */
+const isIdentCode = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c > 127
+
+/**
+ * The plain identifiers `x` that some `x.method(` / `x?.method(` in the text is called on (whitespace
+ * allowed around the dot and before the parenthesis). Receivers that are member chains (`a.b.m(`),
+ * calls or literals are left out: the templates that use this only rewrite calls on a bare name.
+ */
+export const receiversOf = (text: string, methods: ReadonlyArray<string>): Set<string> => {
+  const out = new Set<string>()
+  for (const method of methods) {
+    for (let i = text.indexOf(method); i !== -1; i = text.indexOf(method, i + 1)) {
+      let j = i + method.length
+      while (isSpaceCode(text.charCodeAt(j))) j++
+      if (text.charCodeAt(j) !== 40 /* ( */) continue
+      let k = i - 1
+      while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
+      if (text.charCodeAt(k) !== 46 /* . */) continue
+      k--
+      if (text.charCodeAt(k) === 63 /* ? */) k--
+      while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
+      const end = k + 1
+      while (k >= 0 && isIdentCode(text.charCodeAt(k))) k--
+      if (end === k + 1) continue
+      const first = text.charCodeAt(k + 1)
+      if (first >= 48 && first <= 57) continue
+      // `a.b.method(` / `a?.b.method(`: the receiver is a member expression, not a name
+      let p = k
+      while (p >= 0 && isSpaceCode(text.charCodeAt(p))) p--
+      if (text.charCodeAt(p) === 46 && text.charCodeAt(p - 1) !== 46 /* not a spread */) continue
+      out.add(text.slice(k + 1, end))
+    }
+  }
+  return out
+}
+
+const escapeName = (name: string): string => name.replace(/\$/g, "\\$")
+
+/**
+ * Whether the text may declare `name` with an initializer: `const name = …`, `let name: T = …`, or a later
+ * declarator of a list (`…, name = …`); not `==` or `=>`.
+ */
+export const mayInitialize = (text: string, name: string): boolean =>
+  new RegExp(`(?:\\b(?:const|let|var)\\s+|,\\s*)${escapeName(name)}\\s*(?::[^;]*?)?=(?![=>])`).test(text)
+
+/** Whether the text may annotate `name` with an array type (`name: T[]`, `name: Array<T>`, `ReadonlyArray<T>`). */
+export const mayHaveArrayType = (text: string, name: string): boolean =>
+  new RegExp(`(?<![\\w$.])${escapeName(name)}\\s*\\??\\s*:[^;=:]*?(?:\\[\\s*\\]|Array\\s*<)`).test(text)
+
+const IDENT_SOURCE = "[\\p{ID_Start}$_][\\p{ID_Continue}$\\u200c\\u200d]*"
+
+/**
+ * Whether some declaration may bind `name` to an array the way `isProvableArray` decides it: an
+ * initializer that starts like an array literal, `Array.from/of`, `Object.keys/values/entries` or a bare
+ * name (an alias, checked in turn by `isProvableArray`), or an array type annotation.
+ */
+export const mayBeProvableArray = (text: string, name: string): boolean =>
+  new RegExp(
+    `(?:\\b(?:const|let|var)\\s+|,\\s*)${escapeName(name)}\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b))`,
+    "mu"
+  ).test(text) || mayHaveArrayType(text, name)
+
 const infos = new WeakMap<object, FileInfo>()
 
 /**

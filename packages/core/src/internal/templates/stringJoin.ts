@@ -74,6 +74,31 @@ const hasUnsafeControlFlow = (loop: SyntaxNode): boolean =>
     .descendantsOfType(["break_statement", "continue_statement"])
     .some((s) => s.childForFieldName("label") !== null || s.namedChildren.some((c) => c.type === "statement_identifier"))
 
+const STRING_INITIALIZED = /([A-Za-z_$][\w$]*)\s*(?::[^=;(){}\n]*)?=\s*\(*\s*["'`]/g
+
+/** Names some text assigns a string literal or template to (a superset of the qualifying `let`s). */
+const stringInitializedNames = (text: string): Set<string> => {
+  const names = new Set<string>()
+  for (const m of text.matchAll(STRING_INITIALIZED)) names.add(m[1]!)
+  return names
+}
+
+/** Text gate: a `let` given a string literal, and some `x += …` whose `x` is given a string literal somewhere. */
+const mayAppendToString = (text: string): boolean => {
+  if (!text.includes("+=") || !/\blet\b[^;]*?=\s*\(*\s*["'`]/.test(text)) return false
+  let names: Set<string> | undefined
+  for (let i = text.indexOf("+="); i !== -1; i = text.indexOf("+=", i + 2)) {
+    let end = i
+    while (end > 0 && (text[end - 1] === " " || text[end - 1] === "\t")) end--
+    let start = end
+    while (start > 0 && /[\w$]/.test(text[start - 1]!)) start--
+    if (start === end) continue
+    names ??= stringInitializedNames(text)
+    if (names.has(text.slice(start, end))) return true
+  }
+  return false
+}
+
 const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
   const done = new Set<number>()
@@ -85,8 +110,7 @@ const find = (file: FileInfo): Array<Finding> => {
   }
   if (candidates.length === 0) return out
   // Cheap text filter before scope resolution: only names ever given a string literal qualify.
-  const stringInitialized = new Set<string>()
-  for (const m of file.text.matchAll(/([A-Za-z_$][\w$]*)\s*(?::[^=;(){}\n]*)?=\s*\(*\s*["'`]/g)) stringInitialized.add(m[1]!)
+  const stringInitialized = stringInitializedNames(file.text)
   for (const assign of candidates) {
     const left = assign.childForFieldName("left")
     if (left?.type !== "identifier" || !stringInitialized.has(left.text) || !appendOf(left)) continue
@@ -157,6 +181,6 @@ export const stringJoin: Template = {
   explanation:
     "Safety: the string is a local `let` only appended to inside the loop and read only after it (never from closures), every appended value is a non-null primitive so `join` renders it exactly like `+=`, and no labelled jump or enclosing `try` can skip the final join.",
   // an append, and a `let` given a string literal somewhere
-  prefilter: (text) => text.includes("+=") && /\blet\b[^;]*?=\s*\(*\s*["'`]/.test(text),
+  prefilter: mayAppendToString,
   find
 }

@@ -1,0 +1,114 @@
+/**
+ * The templates' text prefilters decide which files are parsed at all, so they must never reject a file on
+ * which the template's `find` reports: each prefilter is a necessary condition of its safety rules.
+ * Checked on every golden and negative fixture, and on sources written to stress the gates (unusual
+ * spacing, optional chaining, declaration lists, type annotations, aliases).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { readdirSync, readFileSync } from "node:fs"
+import * as NodePath from "node:path"
+import { all } from "../../src/internal/templates/all.js"
+import { fileInfo, mayBeProvableArray, receiversOf } from "../../src/internal/templates/shared.js"
+import { languageOf, parse } from "../../src/internal/treeSitter.js"
+
+const root = NodePath.join(import.meta.dirname, "fixtures")
+const isSource = (f: string) => /\.(?:[cm]?[jt]s|[jt]sx)$/.test(f)
+
+/** Findings of a template with its prefilter bypassed. */
+const findAll = (path: string, text: string, id: string): number => {
+  const language = languageOf(path)!
+  const template = all.find((t) => t.id === id)!
+  return template.find(fileInfo(path, text, language, parse(text, language))).length
+}
+const prefilterOf = (id: string) => all.find((t) => t.id === id)!.prefilter
+
+describe("template prefilters", () => {
+  for (const template of all) {
+    it(`${template.id}: passes every fixture it has findings on`, () => {
+      const dir = NodePath.join(root, template.id)
+      const files = [
+        ...readdirSync(dir).filter(isSource).map((f) => NodePath.join(dir, f)),
+        ...readdirSync(NodePath.join(dir, "negative")).filter(isSource).map((f) => NodePath.join(dir, "negative", f))
+      ]
+      // every template's fixtures, so a gate is also checked on code written for the others
+      const others = all.flatMap((t) => readdirSync(NodePath.join(root, t.id)).filter(isSource).map((f) => NodePath.join(root, t.id, f)))
+      let positives = 0
+      for (const file of [...files, ...others]) {
+        const text = readFileSync(file, "utf8")
+        if (findAll(file, text, template.id) === 0) continue
+        positives++
+        expect(template.prefilter(text), `${template.id} prefilter rejected ${NodePath.relative(root, file)}`).toBe(true)
+      }
+      expect(positives).toBeGreaterThan(0)
+    })
+  }
+
+  const stress: ReadonlyArray<{ id: string; path: string; text: string }> = [
+    {
+      id: "set-membership",
+      path: "spacing.ts",
+      text: "const ALLOWED = ['a', 'b', 'c', 'd', 'e']\nexport const f = (xs: string[]) => {\n  let n = 0\n  for (const x of xs) if (ALLOWED\n    .includes (x)) n++\n  return n\n}\n"
+    },
+    {
+      id: "set-membership",
+      path: "list.js",
+      text: "const other = 1, KEYS = Object.keys(globalThis)\nexport function f(xs) {\n  let n = 0\n  for (const x of xs) if (KEYS.includes(x)) n++\n  return n + other\n}\n"
+    },
+    {
+      id: "set-membership",
+      path: "alias.ts",
+      text: "const BASE = ['a', 'b', 'c', 'd', 'e'] as const\nconst NAMES: readonly string[] = BASE\nexport const f = (xs: string[]) => xs.filter((x) => { for (;;) return NAMES.includes(x) })\n"
+    },
+    {
+      id: "map-index",
+      path: "param.ts",
+      text: "export function f(users: Array<{ id: string }>, ids: string[]) {\n  const out = []\n  for (const id of ids) out.push(users.find((u) => u.id === id))\n  return out\n}\n"
+    },
+    {
+      id: "for-of",
+      path: "forin.ts",
+      text: "export function f(xs: number[]) {\n  let s = 0\n  for (const i in (xs)) {\n    s += xs[i]\n  }\n  return s\n}\n"
+    },
+    {
+      id: "for-of",
+      path: "keys.js",
+      text: "export function f(o) {\n  const out = []\n  Object.keys(o)\n    .forEach((k) => { out.push(k) })\n  return out\n}\n"
+    },
+    {
+      id: "json-hoist",
+      path: "json.js",
+      text: "const HEADERS = { accept: 'json' }\nexport function f(xs) {\n  return xs.map((x) => JSON.stringify((HEADERS), null, 2) + x)\n}\n"
+    },
+    {
+      id: "string-join",
+      path: "join.js",
+      text: "export function f(xs) {\n  let a = 0, s = ''\n  for (const x of xs) s  += `${x},`\n  return s + a\n}\n"
+    },
+    {
+      id: "promise-all",
+      path: "await.js",
+      text: "async function load(x) { return x }\nexport async function f(xs) {\n  for (const [x] of xs) {\n    await load(x)\n  }\n}\n"
+    }
+  ]
+  for (const c of stress) {
+    it(`${c.id}: gate passes ${c.path}`, () => {
+      expect(findAll(c.path, c.text, c.id), "the case must be a real finding").toBeGreaterThan(0)
+      expect(prefilterOf(c.id)(c.text)).toBe(true)
+    })
+  }
+
+  it("receiversOf takes bare names only", () => {
+    const text = "a.includes(x); b ?. includes (y); this.c.includes(z); d.e.includes(w); [...f].includes(v); ...g.includes(u); 1.includes(t)"
+    expect([...receiversOf(text, ["includes"])].sort()).toEqual(["a", "b", "g"])
+  })
+
+  it("mayBeProvableArray needs an array-shaped declaration", () => {
+    expect(mayBeProvableArray("const xs = [1, 2]", "xs")).toBe(true)
+    expect(mayBeProvableArray("let a = 1, xs = Array.from(s)", "xs")).toBe(true)
+    expect(mayBeProvableArray("const xs = ys;", "xs")).toBe(true)
+    expect(mayBeProvableArray("function f(xs: readonly T[]) {}", "xs")).toBe(true)
+    expect(mayBeProvableArray("const xs = 'abc'", "xs")).toBe(false)
+    expect(mayBeProvableArray("const xs = ys[0]", "xs")).toBe(false)
+    expect(mayBeProvableArray("o.xs = [1]; f({ xs: 1 })", "xs")).toBe(false)
+  })
+})
