@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { all } from "../../src/internal/templates/all.js"
-import { fileInfo, mayBeProvableArray, receiversOf } from "../../src/internal/templates/shared.js"
+import { fileInfo, mayBeProvableArray, nodesOfType, receiversOf } from "../../src/internal/templates/shared.js"
 import { languageOf, parse } from "../../src/internal/treeSitter.js"
 
 const root = NodePath.join(import.meta.dirname, "fixtures")
@@ -88,6 +88,21 @@ describe("template prefilters", () => {
       id: "promise-all",
       path: "await.js",
       text: "async function load(x) { return x }\nexport async function f(xs) {\n  for (const [x] of xs) {\n    await load(x)\n  }\n}\n"
+    },
+    {
+      id: "promise-all",
+      path: "push.js",
+      text: "async function load(x) { return x }\nexport async function f(xs) {\n  const out = []\n  for (const x of xs.filter(Boolean)) out\n    .push(await load(x))\n  return out\n}\n"
+    },
+    {
+      id: "regexp-hoist",
+      path: "class.js",
+      text: "export function f(xs) {\n  return xs.filter((x) => /[/a-z]+\\/x/i.test(x))\n}\n"
+    },
+    {
+      id: "map-filter-fusion",
+      path: "chain.ts",
+      text: "export function f(xs: number[]) {\n  const out = xs\n    .filter((x) => x > 1)\n    .map((x) => x * 2)\n  return out\n}\n"
     }
   ]
   for (const c of stress) {
@@ -96,6 +111,14 @@ describe("template prefilters", () => {
       expect(prefilterOf(c.id)(c.text)).toBe(true)
     })
   }
+
+  it("regexp-hoist's gate ignores regexes it could never hoist", () => {
+    const gate = prefilterOf("regexp-hoist")
+    expect(gate("export const f = (s) => s.replace(/a/g, 'b')\n")).toBe(false)
+    expect(gate("export const f = (s) => s.split(/,/y)\n")).toBe(false)
+    expect(gate("// see https://example.com/a/b\nexport const f = (a, b) => a / b\n")).toBe(false)
+    expect(gate("export const f = (s) => new RegExp('a').test(s)\n")).toBe(true)
+  })
 
   it("receiversOf takes bare names only", () => {
     const text = "a.includes(x); b ?. includes (y); this.c.includes(z); d.e.includes(w); [...f].includes(v); ...g.includes(u); 1.includes(t)"
@@ -110,5 +133,31 @@ describe("template prefilters", () => {
     expect(mayBeProvableArray("const xs = 'abc'", "xs")).toBe(false)
     expect(mayBeProvableArray("const xs = ys[0]", "xs")).toBe(false)
     expect(mayBeProvableArray("o.xs = [1]; f({ xs: 1 })", "xs")).toBe(false)
+  })
+
+  it("nodesOfType finds exactly what tree-sitter's descendantsOfType finds", () => {
+    const tricky = [
+      "const a = 1 / 2 / 3 // a / comment /x/\n",
+      "if (ok) /re/.test(s)\nconst u = 'http://x/y', r = /[/]+\\//g\n",
+      "const t = `a/${ /b/.source }/c` /* /d/ */\nfor (const k in o) {}\nfor (;;) break\nwhile (x) do y(); while (z)\n",
+      "export async function f() { function g() {} }\nconst h = function () {}\nlabel: for (const x of xs) continue label\n"
+    ].join("")
+    const sources: Array<[string, string]> = [["tricky.js", tricky], ["tricky.ts", `${tricky}let v: Array<number> = [1] as number[]\n`]]
+    for (const template of all) {
+      for (const f of readdirSync(NodePath.join(root, template.id)).filter(isSource)) {
+        sources.push([f, readFileSync(NodePath.join(root, template.id, f), "utf8")])
+      }
+    }
+    const types = ["regex", "for_statement", "for_in_statement", "while_statement", "do_statement", "function_declaration"]
+    let seen = 0
+    for (const [path, text] of sources) {
+      const tree = parse(text, languageOf(path)!)
+      for (const type of types) {
+        const expected = tree.rootNode.descendantsOfType(type).map((n) => n.startIndex)
+        seen += expected.length
+        expect(nodesOfType(tree.rootNode, text, type).map((n) => n.startIndex), `${type} in ${path}`).toEqual(expected)
+      }
+    }
+    expect(seen).toBeGreaterThan(50)
   })
 })

@@ -8,7 +8,7 @@ import type { Opportunity } from "../../Opportunity.js"
 import type { OpportunityInput, ResolvedHook, ScanContext, ScanFile } from "../../Plugin.js"
 import { type Offsets, offsetsOf } from "./offsets.js"
 import { type Language, languageOf, parse, type SyntaxNode, type Tree } from "../treeSitter.js"
-import { wordOccurrences } from "../templates/shared.js"
+import { nodesOfType, wordOccurrences } from "../templates/shared.js"
 
 /** A stable opportunity id: a hash of rule, file, byte range and the code in that range. */
 export const opportunityId = (rule: string, file: string, startByte: number, endByte: number, code: string): string =>
@@ -106,7 +106,7 @@ const calledInLoops = (tree: Tree, text: string): ((name: string) => boolean) =>
   const root = tree.rootNode as RangeNode
   // Byte ranges of loops and iteration callbacks, merged; a call inside one of them runs per iteration.
   const ranges: Array<[number, number]> = []
-  for (const node of root.descendantsOfType([...LOOPS])) ranges.push([node.startIndex, node.endIndex])
+  for (const type of LOOPS) for (const node of nodesOfType(root, text, type)) ranges.push([node.startIndex, node.endIndex])
   for (const m of text.matchAll(ITERATION_CALL)) {
     const at = m.index + m[0].indexOf(m[1]!)
     const property = root.descendantForIndex(at, at + m[1]!.length)

@@ -30,8 +30,7 @@ import {
   sameNode,
   semi,
   type Template,
-  unparen,
-  mayInitialize
+  unparen
 } from "./shared.js"
 
 /** JSON-like literal data with no way to run code or change later. */
@@ -90,6 +89,10 @@ const stringifyCall = (ref: SyntaxNode): SyntaxNode | null => {
 }
 
 const STRINGIFY_NAME = /\bJSON\.stringify\s*\(\s*\(*\s*([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)\s*\)*\s*[,)]/gu
+
+/** Whether some declarator (without a type annotation) may initialise `name` with JSON-like literal data. */
+const mayInitializeJson = (text: string, name: string): boolean =>
+  new RegExp(`(?:\\bconst\\s+|,\\s*)${name.replace(/\$/g, "\\$")}\\s*=(?![=>])\\s*\\(*\\s*(?:[{\\["'\\d.-]|true\\b|false\\b|null\\b)`).test(text)
 
 const find = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "JSON")) return []
@@ -160,7 +163,7 @@ export const jsonHoist: Template = {
   // `JSON.stringify(x …)` of a bare name that some declaration initialises
   prefilter: (text) => {
     if (!text.includes("JSON.stringify")) return false
-    for (const m of text.matchAll(STRINGIFY_NAME)) if (mayInitialize(text, m[1]!)) return true
+    for (const m of text.matchAll(STRINGIFY_NAME)) if (mayInitializeJson(text, m[1]!)) return true
     return false
   },
   find

@@ -120,6 +120,7 @@ export const mapFilterFusion: Template = {
   title: "Fuse a filter/map chain into one loop",
   explanation:
     "Safety: the source is a provably dense array and both callbacks are side-effect-free single-parameter arrows, so one interleaved `for…of` pass produces the same elements in the same order as the two passes.",
-  prefilter: (text) => (text.includes(".map(") && text.includes(".filter(")),
+  // a `map` or `filter` called on the result of a call
+  prefilter: (text) => text.includes("map") && text.includes("filter") && /\)\s*\.\s*(?:map|filter)\s*\(/.test(text),
   find
 }

@@ -105,6 +105,8 @@ const writesOnlyLocals = (file: FileInfo, ref: SyntaxNode, visited: Set<number> 
   return true
 }
 
+const FOR_OF_AWAIT = /\bfor\s*\(\s*(?:const|let)\b[^;]*?\bof\b[^;]*?\)\s*\{?\s*(?:await\b|[\w$]+\s*\.\s*push\s*\(\s*await\b)/
+
 const find = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "Promise") || isShadowed(file, "Array")) return []
   const out: Array<Finding> = []
@@ -170,10 +172,7 @@ export const promiseAll: Template = {
   title: "Await independent per-item calls together with Promise.all",
   explanation:
     "Safety: the loop body is a single awaited call (optionally pushed to a list) whose callee and arguments write nothing, call nothing else and do not read the list, and whose callee (if declared in this file) writes only its own locals — so no iteration reads a binding another writes. Note the calls now overlap and all start even if one rejects.",
-  // a `for (const|let … of …)` loop with an `await` after it
-  prefilter: (text) => {
-    const loop = /\bfor\s*\(\s*(?:const|let)\b/.exec(text)
-    return loop !== null && text.indexOf("await", loop.index) !== -1
-  },
+  // a `for (const|let … of …)` loop whose body starts with `await` or `x.push(await`
+  prefilter: (text) => text.includes("await") && FOR_OF_AWAIT.test(text),
   find
 }

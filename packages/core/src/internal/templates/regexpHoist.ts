@@ -87,6 +87,13 @@ const upperSnake = (name: string): string =>
     .replace(/[^A-Za-z0-9_$]/g, "_")
     .toUpperCase()
 
+/**
+ * A regex literal whose flags have no `g`/`y`, after a token an expression can start after (`=`, `(`,
+ * `,`, `return`, …): the body is one line of plain characters, escapes and classes (which may hold `/`).
+ */
+const REGEX_LITERAL =
+  /(?:[=(,:!&|?{};[>]|\b(?:return|typeof|void|yield|await|case|in|of|delete|throw|new)\b)\s*\/(?![/*])(?:[^/\\\n[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/(?![a-z]*[gy])/
+
 const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
   const constructed = file.identifiers("RegExp").flatMap((id) => {
@@ -144,8 +151,7 @@ export const regexpHoist: Template = {
   title: "Hoist a constant RegExp out of a loop/function",
   explanation:
     "Safety: the pattern and flags are literals without `g`/`y` (no `lastIndex` state), and the regex is only used by `.test/.exec` or as the pattern of `.match/.replace/.search/.split`, so sharing one instance cannot be observed.",
-  // `new RegExp`/`RegExp(`, or a regex literal: a `/` where an expression starts, not a comment
-  prefilter: (text) =>
-    text.includes("RegExp") || /(?:[=(,:!&|?{};[>]|\b(?:return|typeof|void|yield|await|case|in|of|delete|throw|new)\b)\s*\/(?![/*])/.test(text),
+  // `RegExp("…"`, or a regex literal without `g`/`y` flags where an expression starts
+  prefilter: (text) => (text.includes("RegExp") && /\bRegExp\s*\(\s*["']/.test(text)) || REGEX_LITERAL.test(text),
   find
 }

@@ -105,13 +105,6 @@ export const receiversOf = (text: string, methods: ReadonlyArray<string>): Set<s
 
 const escapeName = (name: string): string => name.replace(/\$/g, "\\$")
 
-/**
- * Whether the text may declare `name` with an initializer: `const name = …`, `let name: T = …`, or a later
- * declarator of a list (`…, name = …`); not `==` or `=>`.
- */
-export const mayInitialize = (text: string, name: string): boolean =>
-  new RegExp(`(?:\\b(?:const|let|var)\\s+|,\\s*)${escapeName(name)}\\s*(?::[^;]*?)?=(?![=>])`).test(text)
-
 /** Whether the text may annotate `name` with an array type (`name: T[]`, `name: Array<T>`, `ReadonlyArray<T>`). */
 export const mayHaveArrayType = (text: string, name: string): boolean =>
   new RegExp(`(?<![\\w$.])${escapeName(name)}\\s*\\??\\s*:[^;=:]*?(?:\\[\\s*\\]|Array\\s*<)`).test(text)
@@ -128,6 +121,53 @@ export const mayBeProvableArray = (text: string, name: string): boolean =>
     `(?:\\b(?:const|let|var)\\s+|,\\s*)${escapeName(name)}\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b))`,
     "mu"
   ).test(text) || mayHaveArrayType(text, name)
+
+type IndexedNode = SyntaxNode & { namedDescendantForIndex(start: number, end: number): SyntaxNode }
+
+/** The keyword every node of these types starts with (after an optional `async`). */
+const KEYWORD_OF: Readonly<Record<string, string>> = {
+  for_statement: "for",
+  for_in_statement: "for",
+  while_statement: "while",
+  do_statement: "do",
+  function_declaration: "function"
+}
+/** Nodes no regex literal can be inside of, skipped whole while looking for one. */
+const NO_REGEX_INSIDE = new Set(["comment", "string", "regex"])
+
+/**
+ * The nodes of one type under `root`, in source order. For loops, function declarations and regex
+ * literals the text drives the search (each keyword occurrence, or each `/`, is mapped to its node with
+ * one native lookup): tree-sitter's own `descendantsOfType` visits every node of the file and cost more
+ * than all the templates together. Other types fall back to it.
+ */
+export const nodesOfType = (root: SyntaxNode, text: string, type: string): Array<SyntaxNode> => {
+  const indexed = root as IndexedNode
+  const out: Array<SyntaxNode> = []
+  if (type === "regex") {
+    for (let i = text.indexOf("/", root.startIndex); i !== -1 && i < root.endIndex; i = text.indexOf("/", i + 1)) {
+      const next = text.charCodeAt(i + 1)
+      // a regex literal never starts with `//` or `/*`
+      if (next === 47 || next === 42) continue
+      const node = indexed.namedDescendantForIndex(i, i + 1)
+      if (node.type === "regex" && node.startIndex === i) out.push(node)
+      if (NO_REGEX_INSIDE.has(node.type) && node.endIndex - 1 > i) i = node.endIndex - 1
+    }
+    return out
+  }
+  const keyword = KEYWORD_OF[type]
+  if (keyword === undefined) return [...root.descendantsOfType(type)]
+  let last = -1
+  for (const i of wordOccurrences(text, keyword)) {
+    if (i < root.startIndex || i + keyword.length > root.endIndex) continue
+    const node = indexed.namedDescendantForIndex(i, i + keyword.length)
+    if (node.type === type && node.startIndex !== last) {
+      out.push(node)
+      last = node.startIndex
+    }
+  }
+  return out
+}
 
 const infos = new WeakMap<object, FileInfo>()
 
@@ -164,7 +204,7 @@ export const fileInfo = (path: string, text: string, language: Language, tree: {
     nodes: (type) => {
       let list = byType.get(type)
       if (!list) {
-        list = root.descendantsOfType(type)
+        list = nodesOfType(root, text, type)
         byType.set(type, list)
       }
       return list

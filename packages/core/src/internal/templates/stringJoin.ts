@@ -74,27 +74,47 @@ const hasUnsafeControlFlow = (loop: SyntaxNode): boolean =>
     .descendantsOfType(["break_statement", "continue_statement"])
     .some((s) => s.childForFieldName("label") !== null || s.namedChildren.some((c) => c.type === "statement_identifier"))
 
-const STRING_INITIALIZED = /([A-Za-z_$][\w$]*)\s*(?::[^=;(){}\n]*)?=\s*\(*\s*["'`]/g
+/** The name written right before `+=` at `at` (spaces and tabs allowed), or "". */
+const appendedNameAt = (text: string, at: number): string => {
+  let end = at
+  while (end > 0 && (text[end - 1] === " " || text[end - 1] === "\t")) end--
+  let start = end
+  while (start > 0 && /[\w$]/.test(text[start - 1]!)) start--
+  return text.slice(start, end)
+}
 
-/** Names some text assigns a string literal or template to (a superset of the qualifying `let`s). */
-const stringInitializedNames = (text: string): Set<string> => {
-  const names = new Set<string>()
-  for (const m of text.matchAll(STRING_INITIALIZED)) names.add(m[1]!)
-  return names
+/** The `let` statements of a text up to their first `;`, joined by `;` (a string literal cannot start across them). */
+const letHeads = (text: string): string => {
+  const heads: Array<string> = []
+  for (const m of text.matchAll(/\blet\b[^;]*/g)) heads.push(m[0])
+  return heads.join(";")
+}
+
+/**
+ * Whether the text may declare `name` as a `let` with a string literal or template (`let name = "…"`,
+ * `let a = 1, name: string = '…'`), looking only at `lets` ({@link letHeads} of the text, computed once
+ * per file) before any scope resolution.
+ */
+const mayBeStringLet = (lets: () => string, name: string): boolean => {
+  const initializer = new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}\\s*(?::[^=;(){}\\n]*)?=\\s*\\(*\\s*["'\`]`)
+  return initializer.test(lets())
+}
+
+const once = <A>(f: () => A): (() => A) => {
+  let value: { a: A } | undefined
+  return () => (value ??= { a: f() }).a
 }
 
 /** Text gate: a `let` given a string literal, and some `x += …` whose `x` is given a string literal somewhere. */
 const mayAppendToString = (text: string): boolean => {
   if (!text.includes("+=") || !/\blet\b[^;]*?=\s*\(*\s*["'`]/.test(text)) return false
-  let names: Set<string> | undefined
+  const checked = new Set<string>()
+  const lets = once(() => letHeads(text))
   for (let i = text.indexOf("+="); i !== -1; i = text.indexOf("+=", i + 2)) {
-    let end = i
-    while (end > 0 && (text[end - 1] === " " || text[end - 1] === "\t")) end--
-    let start = end
-    while (start > 0 && /[\w$]/.test(text[start - 1]!)) start--
-    if (start === end) continue
-    names ??= stringInitializedNames(text)
-    if (names.has(text.slice(start, end))) return true
+    const name = appendedNameAt(text, i)
+    if (name === "" || checked.has(name)) continue
+    checked.add(name)
+    if (mayBeStringLet(lets, name)) return true
   }
   return false
 }
@@ -103,17 +123,26 @@ const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
   const done = new Set<number>()
   const candidates: Array<SyntaxNode> = []
+  // Only names ever given a string literal qualify: a text check before any tree lookup.
+  const stringInitialized = new Map<string, boolean>()
+  const lets = once(() => letHeads(file.text))
   for (let i = file.text.indexOf("+="); i !== -1; i = file.text.indexOf("+=", i + 2)) {
+    const name = appendedNameAt(file.text, i)
+    if (name === "") continue
+    let known = stringInitialized.get(name)
+    if (known === undefined) {
+      known = mayBeStringLet(lets, name)
+      stringInitialized.set(name, known)
+    }
+    if (!known) continue
     const token = file.nodeAt(i, i + 2)
     const assign = token.type === "augmented_assignment_expression" ? token : token.parent
     if (assign && assign.type === "augmented_assignment_expression" && assign.childForFieldName("operator")?.startIndex === i) candidates.push(assign)
   }
   if (candidates.length === 0) return out
-  // Cheap text filter before scope resolution: only names ever given a string literal qualify.
-  const stringInitialized = stringInitializedNames(file.text)
   for (const assign of candidates) {
     const left = assign.childForFieldName("left")
-    if (left?.type !== "identifier" || !stringInitialized.has(left.text) || !appendOf(left)) continue
+    if (left?.type !== "identifier" || !appendOf(left)) continue
     const name = left.text
     const binding = resolve(file, left)
     if (!binding) continue
