@@ -32,7 +32,7 @@ import { badInput, internal, type RatchetError } from "./RatchetError.js"
 import { type CacheEntry, loadCache, saveCache } from "./internal/scan/cache.js"
 import { DEFAULT_MAX_FILE_BYTES, skipReasonForBytes, skipReasonForText } from "./internal/scan/classify.js"
 import { activePlugins, builtinPlugins, offMatcher, type PluginSpec } from "./internal/scan/plugins.js"
-import { runPool, type WorkItem } from "./internal/scan/pool.js"
+import { type Pool, startPool, type WorkItem } from "./internal/scan/pool.js"
 import { type FileResult, opportunityId as rawOpportunityId, type RawOpportunity, scanText } from "./internal/scan/runFile.js"
 import { textHeuristics as textHeuristicsPlugin } from "./internal/scan/textHeuristics.js"
 import { walk } from "./internal/scan/walk.js"
@@ -202,6 +202,11 @@ const rulesetFingerprint = (plugins: ReadonlyArray<Plugin>, configFile: string |
   return hash.digest("hex")
 }
 
+/** Uncached text (UTF-16 code units) at which starting worker threads pays for their start-up. */
+const POOL_MIN_CHARS = 512 * 1024
+/** Files read between two hand-overs to a started pool. */
+const POOL_FEED_FILES = 32
+
 interface Pending extends WorkItem {
   readonly size: number
   readonly mtimeMs: number
@@ -217,6 +222,26 @@ interface Pending extends WorkItem {
  * @since 0.1.0
  */
 export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<ScanReport, RatchetError> =>
+  Effect.suspend(() => {
+    // The worker pool, once started; stopped on every exit (success, failure, interruption).
+    let pool: Pool | undefined
+    const abort = new AbortController()
+    return scanWith(root, options, abort, (p) => (pool = p)).pipe(
+      Effect.ensuring(
+        Effect.sync(() => {
+          abort.abort()
+          pool?.dispose()
+        })
+      )
+    )
+  }).pipe(Effect.withSpan("Scan.scan"))
+
+const scanWith = (
+  root: string,
+  options: ScanOptions,
+  abort: AbortController,
+  onPool: (pool: Pool) => void
+): Effect.Effect<ScanReport, RatchetError> =>
   Effect.gen(function* () {
     const started = yield* Clock.currentTimeMillis
     const absRoot = resolve(root)
@@ -276,6 +301,32 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
     const pending: Array<Pending> = []
     let bytes = 0
     let cached = 0
+    // The worker pool starts as soon as enough uncached text is read, so workers boot while this thread
+    // reads on. Built-in hooks: the main thread scans too, so `concurrency - 1` workers. Hooks from a
+    // config file are third-party code: always on workers, where a watchdog can stop a hung one.
+    const concurrency = options.concurrency ?? availableParallelism()
+    const guarded = transferable && spec.configFile !== null
+    const poolWorkers = guarded ? concurrency : concurrency - 1
+    const poolThreshold = guarded ? 0 : POOL_MIN_CHARS
+    let pendingChars = 0
+    let added = 0
+    let pool: Pool | undefined
+    const feedPool = (): void => {
+      if (!transferable || poolWorkers < 1 || pendingChars < poolThreshold || pending.length === 0) return
+      if (pool === undefined) {
+        pool = startPool({
+          workers: poolWorkers,
+          spec,
+          expectedPlugins: plugins.map((p) => p.name),
+          fileTimeoutMs: options.fileTimeoutMs ?? 30_000,
+          inThread: guarded ? undefined : (item: WorkItem) => scanText(item.path, item.text, hooks, absRoot),
+          signal: abort.signal
+        })
+        onPool(pool)
+      }
+      pool.add(pending.slice(added))
+      added = pending.length
+    }
     for (const file of listed.files) {
       let size: number
       let mtimeMs: number
@@ -333,36 +384,24 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
         continue
       }
       pending.push({ path: file.path, text, size, mtimeMs, hash })
+      pendingChars += text.length
+      if (pool !== undefined ? pending.length - added >= POOL_FEED_FILES : pendingChars >= poolThreshold) feedPool()
     }
+    feedPool()
 
-    // Scan what the cache could not answer: on workers when worthwhile, else here.
-    const concurrency = options.concurrency ?? availableParallelism()
-    const pendingChars = pending.reduce((n, p) => n + p.text.length, 0)
-    // Hooks from a config file are third-party code: run them where a watchdog can stop a hung one.
-    const guarded = transferable && spec.configFile !== null && pending.length > 0
-    const workers = !transferable
-      ? 1
-      : Math.max(1, Math.min(concurrency, Math.ceil(pendingChars / (256 * 1024)), guarded ? Number.POSITIVE_INFINITY : Math.floor(pending.length / 4)))
+    // Scan what the cache could not answer: on the pool when it started, else here.
     let usedWorkers = 0
     let inThread: ReadonlyArray<WorkItem> = pending
-    if (workers > 1 || guarded) {
+    if (pool !== undefined) {
+      const running = pool
       const outcome = yield* Effect.tryPromise({
-        try: (signal) =>
-          runPool(pending, {
-            workers,
-            spec,
-            expectedPlugins: plugins.map((p) => p.name),
-            fileTimeoutMs: options.fileTimeoutMs ?? 30_000,
-            // built-in hooks only: the main thread helps while the workers start
-            inThread: guarded ? undefined : (item: WorkItem) => scanText(item.path, item.text, hooks, absRoot),
-            signal
-          }),
+        try: () => running.close(),
         catch: (cause) => internal(`scanner worker pool failed: ${describe(cause)}`)
       })
       for (const [path, result] of outcome.results) results.set(path, result)
       warnings.push(...outcome.warnings)
       inThread = outcome.leftover
-      if (outcome.results.size > 0) usedWorkers = workers
+      if (outcome.results.size > 0) usedWorkers = poolWorkers
     }
     for (const item of inThread) results.set(item.path, scanText(item.path, item.text, hooks, absRoot))
     let parsed = 0
@@ -409,7 +448,7 @@ export const scan = (root: string, options: ScanOptions = {}): Effect.Effect<Sca
       skipped,
       warnings
     } satisfies ScanReport
-  }).pipe(Effect.withSpan("Scan.scan"))
+  })
 
 const toOpportunity = (raw: RawOpportunity, file: string, seenIds: Set<string>): Opportunity => {
   // Ids are computed per file (see `scanText`); only a plugin-chosen id can repeat.

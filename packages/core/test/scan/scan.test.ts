@@ -157,4 +157,32 @@ describe("Scan.scan", () => {
       expect(withBuiltins.opportunities).toHaveLength(32)
     })
   )
+
+  it.effect("built-in scans of a large tree use concurrency − 1 workers next to the main thread, with the same results", () =>
+    Effect.gen(function* () {
+      const files: Record<string, string> = {}
+      const body = (i: number) =>
+        [
+          `export function f${i}(xs) {`,
+          "  let out = ''",
+          "  for (const x of xs) {",
+          "    if (/^a+b$/.test(x)) out += `${x},`",
+          "  }",
+          "  return out",
+          "}",
+          ""
+        ].join("\n")
+      // ~0.9 MB of sources: past the size where starting a worker pays off
+      for (let i = 0; i < 60; i++) files[`src/m${i}.js`] = `${"// padding so the tree is large enough for a worker pool\n".repeat(260)}${body(i)}`
+      const root = makeRepo(files)
+      const parallel = yield* Scan.scan(root, { cache: false, concurrency: 2 })
+      expect(parallel.stats.workers).toBe(1)
+      expect(parallel.warnings).toEqual([])
+      const serial = yield* Scan.scan(root, { cache: false, concurrency: 1 })
+      expect(serial.stats.workers).toBe(0)
+      expect(parallel.opportunities).toEqual(serial.opportunities)
+      expect(parallel.opportunities.filter((o) => o.rule === "regexp-hoist")).toHaveLength(60)
+      expect(parallel.opportunities.filter((o) => o.rule === "string-join")).toHaveLength(60)
+    })
+  )
 })

@@ -62,152 +62,217 @@ interface Slot {
   dead: boolean
 }
 
-/** Scans `items` on worker threads. Resolves when every item has a result or is handed back. */
-export const runPool = (items: ReadonlyArray<WorkItem>, options: PoolOptions): Promise<PoolOutcome> =>
-  new Promise((resolve) => {
-    const results = new Map<string, FileResult>()
-    const warnings: Array<string> = []
-    const queue = [...items].sort((a, b) => b.text.length - a.text.length)
-    const entry = workerEntry()
-    if (entry === null || items.length === 0) {
-      if (entry === null) warnings.push("scanner worker entry not found; scanning in the main thread")
-      resolve({ results, leftover: queue, warnings })
-      return
+/** A running pool: items can be added while the workers start; `close` resolves once every item has a result. */
+export interface Pool {
+  readonly add: (items: ReadonlyArray<WorkItem>) => void
+  readonly close: () => Promise<PoolOutcome>
+  /** Stops the workers now (idempotent): for when the scan ends before `close`, e.g. on interruption. */
+  readonly dispose: () => void
+}
+
+/**
+ * Starts `options.workers` worker threads at once, so they boot while the caller is still reading files,
+ * and scans what is {@link Pool.add}ed: the workers take the largest files, the main thread (when
+ * `inThread` is given) the smallest once the pool is closed.
+ */
+export const startPool = (options: PoolOptions): Pool => {
+  const results = new Map<string, FileResult>()
+  const warnings: Array<string> = []
+  const queue: Array<WorkItem> = []
+  let sorted = true
+  let total = 0
+  let closed = false
+  let finished = false
+  let respawns = 0
+  let resolveOutcome: ((outcome: PoolOutcome) => void) | undefined
+  let outcome: PoolOutcome | undefined
+  const entry = workerEntry()
+  const slots: Array<Slot> = []
+  const remaining = (): number => total - results.size
+  const sortQueue = (): void => {
+    if (sorted) return
+    queue.sort((a, b) => b.text.length - a.text.length)
+    sorted = true
+  }
+  const finish = (leftover: Array<WorkItem>): void => {
+    if (finished) return
+    finished = true
+    clearInterval(watchdog)
+    options.signal?.removeEventListener("abort", onAbort)
+    for (const slot of slots) void slot.worker.terminate()
+    outcome = { results, leftover, warnings }
+    resolveOutcome?.(outcome)
+  }
+  const pending = (): Array<WorkItem> => {
+    const out = [...queue]
+    for (const slot of slots) for (const [i, batch] of slot.batches.entries()) out.push(...batch.slice(i === 0 ? slot.cursor : 0))
+    return out.filter((item) => !results.has(item.path))
+  }
+  const nextBatch = (): Array<WorkItem> | null => {
+    sortQueue()
+    if (queue.length === 0) return null
+    const batch: Array<WorkItem> = []
+    let chars = 0
+    while (queue.length > 0 && batch.length < BATCH_FILES && (batch.length === 0 || chars + queue[0]!.text.length <= BATCH_CHARS)) {
+      const item = queue.shift()!
+      chars += item.text.length
+      batch.push(item)
     }
-    const slots: Array<Slot> = []
-    let finished = false
-    let respawns = 0
-    const remaining = (): number => items.length - results.size
-    const finish = (leftover: Array<WorkItem>): void => {
-      if (finished) return
-      finished = true
-      clearInterval(watchdog)
-      options.signal?.removeEventListener("abort", onAbort)
-      for (const slot of slots) void slot.worker.terminate()
-      resolve({ results, leftover, warnings })
-    }
-    const pending = (): Array<WorkItem> => {
-      const out = [...queue]
-      for (const slot of slots) for (const [i, batch] of slot.batches.entries()) out.push(...batch.slice(i === 0 ? slot.cursor : 0))
-      return out.filter((item) => !results.has(item.path))
-    }
-    const nextBatch = (): Array<WorkItem> | null => {
-      if (queue.length === 0) return null
-      const batch: Array<WorkItem> = []
-      let chars = 0
-      while (queue.length > 0 && batch.length < BATCH_FILES && (batch.length === 0 || chars + queue[0]!.text.length <= BATCH_CHARS)) {
-        const item = queue.shift()!
-        chars += item.text.length
-        batch.push(item)
+    return batch
+  }
+  const feed = (slot: Slot): void => {
+    while (slot.ready && !slot.dead && slot.batches.length < IN_FLIGHT) {
+      const batch = nextBatch()
+      if (batch === null) break
+      if (slot.batches.length === 0) {
+        slot.cursor = 0
+        slot.lastProgress = performance.now()
       }
-      return batch
+      slot.batches.push(batch)
+      slot.worker.postMessage({ type: "batch", files: batch })
     }
-    const feed = (slot: Slot): void => {
-      while (slot.ready && !slot.dead && slot.batches.length < IN_FLIGHT) {
-        const batch = nextBatch()
-        if (batch === null) break
-        if (slot.batches.length === 0) {
-          slot.cursor = 0
-          slot.lastProgress = performance.now()
-        }
-        slot.batches.push(batch)
-        slot.worker.postMessage({ type: "batch", files: batch })
+  }
+  const settleIfDone = (): void => {
+    if (closed && remaining() === 0) finish([])
+  }
+  const retire = (slot: Slot, requeue: boolean): void => {
+    slot.dead = true
+    if (requeue)
+      for (const [i, batch] of slot.batches.entries()) {
+        queue.unshift(...batch.slice(i === 0 ? slot.cursor : 0))
+        sorted = false
       }
-    }
-    const retire = (slot: Slot, requeue: boolean): void => {
-      slot.dead = true
-      if (requeue) for (const [i, batch] of slot.batches.entries()) queue.unshift(...batch.slice(i === 0 ? slot.cursor : 0))
-      slot.batches = []
-      void slot.worker.terminate()
-    }
-    const spawn = (): void => {
-      const worker = new Worker(entry, { workerData: { spec: options.spec } })
-      const slot: Slot = { worker, ready: false, batches: [], cursor: 0, lastProgress: performance.now(), dead: false }
-      slots.push(slot)
-      worker.on("message", (message: { type: string; path?: string; result?: FileResult; plugins?: Array<string>; message?: string }) => {
-        if (finished || slot.dead) return
-        switch (message.type) {
-          case "ready": {
-            const got = [...(message.plugins ?? [])].sort().join(",")
-            const want = [...options.expectedPlugins].sort().join(",")
-            if (got !== want) {
-              warnings.push(`scanner workers loaded plugins [${got}] instead of [${want}]; scanning in the main thread`)
-              finish(pending())
-              return
-            }
-            slot.ready = true
-            feed(slot)
+    slot.batches = []
+    void slot.worker.terminate()
+  }
+  const spawn = (url: URL): void => {
+    const worker = new Worker(url, { workerData: { spec: options.spec } })
+    const slot: Slot = { worker, ready: false, batches: [], cursor: 0, lastProgress: performance.now(), dead: false }
+    slots.push(slot)
+    worker.on("message", (message: { type: string; path?: string; result?: FileResult; plugins?: Array<string>; message?: string }) => {
+      if (finished || slot.dead) return
+      switch (message.type) {
+        case "ready": {
+          const got = [...(message.plugins ?? [])].sort().join(",")
+          const want = [...options.expectedPlugins].sort().join(",")
+          if (got !== want) {
+            warnings.push(`scanner workers loaded plugins [${got}] instead of [${want}]; scanning in the main thread`)
+            fail()
             return
           }
-          case "failed":
-            warnings.push(`a scanner worker could not start (${message.message}); scanning in the main thread`)
-            finish(pending())
-            return
-          case "result":
-            results.set(message.path!, message.result!)
-            slot.cursor++
-            slot.lastProgress = performance.now()
-            if (remaining() === 0) finish([])
-            return
-          case "done":
-            slot.batches.shift()
-            slot.cursor = 0
-            slot.lastProgress = performance.now()
-            feed(slot)
-            return
+          slot.ready = true
+          feed(slot)
+          return
         }
-      })
-      worker.on("error", (error) => {
-        if (finished || slot.dead) return
-        warnings.push(`a scanner worker crashed (${error.message}); its files were retried`)
-        retire(slot, true)
-        replace()
-      })
-      worker.on("exit", () => {
-        if (finished || slot.dead) return
-        retire(slot, true)
-        replace()
-      })
-    }
-    const replace = (): void => {
-      const alive = slots.filter((s) => !s.dead).length
-      if (respawns >= options.workers * 2) {
-        if (alive === 0) finish(pending())
-        return
-      }
-      respawns++
-      spawn()
-    }
-    const watchdog = setInterval(() => {
-      const now = performance.now()
-      for (const slot of slots) {
-        if (slot.dead || slot.batches.length === 0 || now - slot.lastProgress < options.fileTimeoutMs) continue
-        const stuck = slot.batches[0]![slot.cursor]
-        if (stuck !== undefined) {
-          warnings.push(`scanning ${stuck.path} took longer than ${options.fileTimeoutMs} ms; skipped it`)
-          results.set(stuck.path, { opportunities: [], warnings: [], parsed: false, incomplete: true })
+        case "failed":
+          warnings.push(`a scanner worker could not start (${message.message}); scanning in the main thread`)
+          fail()
+          return
+        case "result":
+          results.set(message.path!, message.result!)
           slot.cursor++
-        }
-        retire(slot, true)
-        if (remaining() === 0) finish([])
-        else replace()
+          slot.lastProgress = performance.now()
+          settleIfDone()
+          return
+        case "done":
+          slot.batches.shift()
+          slot.cursor = 0
+          slot.lastProgress = performance.now()
+          feed(slot)
+          return
       }
-    }, Math.min(1000, options.fileTimeoutMs))
-    const onAbort = (): void => finish([])
-    options.signal?.addEventListener("abort", onAbort)
-    for (let i = 0; i < options.workers; i++) spawn()
-    const inThread = options.inThread
-    if (inThread !== undefined) {
-      const help = (): void => {
-        if (finished) return
-        const until = performance.now() + 10
-        while (queue.length > 0 && performance.now() < until) {
-          const item = queue.pop()!
-          results.set(item.path, inThread(item))
-        }
-        if (remaining() === 0) finish([])
-        else if (queue.length > 0) setImmediate(help)
-      }
-      setImmediate(help)
+    })
+    worker.on("error", (error) => {
+      if (finished || slot.dead) return
+      warnings.push(`a scanner worker crashed (${error.message}); its files were retried`)
+      retire(slot, true)
+      replace()
+    })
+    worker.on("exit", () => {
+      if (finished || slot.dead) return
+      retire(slot, true)
+      replace()
+    })
+  }
+  /** The workers cannot be used: hand every unfinished item back (scanned in the main thread). */
+  let failed = false
+  const fail = (): void => {
+    if (failed) return
+    failed = true
+    for (const slot of slots) if (!slot.dead) retire(slot, true)
+    if (closed) finish(pending())
+  }
+  const replace = (): void => {
+    const alive = slots.filter((s) => !s.dead).length
+    if (respawns >= options.workers * 2 || entry === null) {
+      if (alive === 0) fail()
+      return
     }
-  })
+    respawns++
+    spawn(entry)
+  }
+  const watchdog = setInterval(() => {
+    const now = performance.now()
+    for (const slot of slots) {
+      if (slot.dead || slot.batches.length === 0 || now - slot.lastProgress < options.fileTimeoutMs) continue
+      const stuck = slot.batches[0]![slot.cursor]
+      if (stuck !== undefined) {
+        warnings.push(`scanning ${stuck.path} took longer than ${options.fileTimeoutMs} ms; skipped it`)
+        results.set(stuck.path, { opportunities: [], warnings: [], parsed: false, incomplete: true })
+        slot.cursor++
+      }
+      retire(slot, true)
+      if (closed && remaining() === 0) finish([])
+      else replace()
+    }
+  }, Math.min(1000, options.fileTimeoutMs))
+  const onAbort = (): void => finish([])
+  options.signal?.addEventListener("abort", onAbort)
+  if (entry === null) {
+    warnings.push("scanner worker entry not found; scanning in the main thread")
+    failed = true
+  } else for (let i = 0; i < options.workers; i++) spawn(entry)
+
+  return {
+    add: (items) => {
+      if (closed) throw new Error("scanner pool: add after close")
+      if (items.length === 0) return
+      queue.push(...items)
+      total += items.length
+      sorted = false
+      if (!failed) for (const slot of slots) feed(slot)
+    },
+    close: () =>
+      new Promise<PoolOutcome>((resolve) => {
+        closed = true
+        resolveOutcome = resolve
+        if (outcome !== undefined) return resolve(outcome)
+        if (failed || total === 0) return finish(failed ? pending() : [])
+        settleIfDone()
+        const inThread = options.inThread
+        if (inThread === undefined || finished) return
+        // The main thread takes the smallest files in short slices, keeping the event loop responsive.
+        const help = (): void => {
+          if (finished) return
+          sortQueue()
+          const until = performance.now() + 10
+          while (queue.length > 0 && performance.now() < until) {
+            const item = queue.pop()!
+            results.set(item.path, inThread(item))
+          }
+          if (remaining() === 0) finish([])
+          else if (failed) finish(pending())
+          else if (queue.length > 0) setImmediate(help)
+        }
+        setImmediate(help)
+      }),
+    dispose: () => finish([])
+  }
+}
+
+/** Scans `items` on worker threads. Resolves when every item has a result or is handed back. */
+export const runPool = (items: ReadonlyArray<WorkItem>, options: PoolOptions): Promise<PoolOutcome> => {
+  const pool = startPool(options)
+  pool.add(items)
+  return pool.close()
+}

@@ -47,14 +47,19 @@ export interface FileInfo {
 const ID_CHAR = /[\p{ID_Continue}$\u200c\u200d]/u
 const IDENTIFIER_TYPES = new Set(["identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"])
 
+/** Whether the code unit at `i` is an identifier character (`ID_CHAR`; ASCII answered without a regex). */
+const isIdCharAt = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i)
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36
+  return !Number.isNaN(c) && ID_CHAR.test(text[i]!)
+}
+
 /** Indices where `word` occurs in `text` not touching other identifier characters. */
 export const wordOccurrences = (text: string, word: string): Array<number> => {
   const out: Array<number> = []
   if (word.length === 0) return out
   for (let i = text.indexOf(word); i !== -1; i = text.indexOf(word, i + 1)) {
-    const before = i > 0 ? text[i - 1]! : ""
-    const after = text[i + word.length] ?? ""
-    if ((before !== "" && ID_CHAR.test(before)) || (after !== "" && ID_CHAR.test(after))) continue
+    if ((i > 0 && isIdCharAt(text, i - 1)) || isIdCharAt(text, i + word.length)) continue
     out.push(i)
   }
   return out
@@ -77,30 +82,46 @@ const isIdentCode = (c: number): boolean =>
  */
 export const receiversOf = (text: string, methods: ReadonlyArray<string>): Set<string> => {
   const out = new Set<string>()
-  for (const method of methods) {
-    for (let i = text.indexOf(method); i !== -1; i = text.indexOf(method, i + 1)) {
-      let j = i + method.length
-      while (isSpaceCode(text.charCodeAt(j))) j++
-      if (text.charCodeAt(j) !== 40 /* ( */) continue
-      let k = i - 1
-      while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
-      if (text.charCodeAt(k) !== 46 /* . */) continue
-      k--
-      if (text.charCodeAt(k) === 63 /* ? */) k--
-      while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
-      const end = k + 1
-      while (k >= 0 && isIdentCode(text.charCodeAt(k))) k--
-      if (end === k + 1) continue
-      const first = text.charCodeAt(k + 1)
-      if (first >= 48 && first <= 57) continue
-      // `a.b.method(` / `a?.b.method(`: the receiver is a member expression, not a name
-      let p = k
-      while (p >= 0 && isSpaceCode(text.charCodeAt(p))) p--
-      if (text.charCodeAt(p) === 46 && text.charCodeAt(p - 1) !== 46 /* not a spread */) continue
-      out.add(text.slice(k + 1, end))
-    }
-  }
+  for (const method of methods) for (const name of receiversOfMethod(text, method)) out.add(name)
   return out
+}
+
+// The last text's receivers per method: templates gate on the same methods of the same file in turn.
+let receiversText = ""
+const receiversMemo = new Map<string, ReadonlyArray<string>>()
+
+const receiversOfMethod = (text: string, method: string): ReadonlyArray<string> => {
+  if (text !== receiversText) {
+    receiversText = text
+    receiversMemo.clear()
+  }
+  const known = receiversMemo.get(method)
+  if (known !== undefined) return known
+  const out = new Set<string>()
+  for (let i = text.indexOf(method); i !== -1; i = text.indexOf(method, i + 1)) {
+    let j = i + method.length
+    while (isSpaceCode(text.charCodeAt(j))) j++
+    if (text.charCodeAt(j) !== 40 /* ( */) continue
+    let k = i - 1
+    while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
+    if (text.charCodeAt(k) !== 46 /* . */) continue
+    k--
+    if (text.charCodeAt(k) === 63 /* ? */) k--
+    while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
+    const end = k + 1
+    while (k >= 0 && isIdentCode(text.charCodeAt(k))) k--
+    if (end === k + 1) continue
+    const first = text.charCodeAt(k + 1)
+    if (first >= 48 && first <= 57) continue
+    // `a.b.method(` / `a?.b.method(`: the receiver is a member expression, not a name
+    let p = k
+    while (p >= 0 && isSpaceCode(text.charCodeAt(p))) p--
+    if (text.charCodeAt(p) === 46 && text.charCodeAt(p - 1) !== 46 /* not a spread */) continue
+    out.add(text.slice(k + 1, end))
+  }
+  const list = [...out]
+  receiversMemo.set(method, list)
+  return list
 }
 
 const escapeName = (name: string): string => name.replace(/\$/g, "\\$")
