@@ -40,10 +40,14 @@ interface ParserInstance {
 const parsers = new Map<Language, ParserInstance>()
 
 interface NativeNode {
-  readonly id: number
   readonly tree: { walk(): NativeCursor }
   readonly startIndex: number
+  /** The binding keeps a node's identity in its first fields: 0 and 1 are the low and high words of `id`. */
+  readonly [field: number]: number
 }
+
+/** A node's `id` read from its own fields: the `id` getter is a native call per access. */
+const idOf = (node: NativeNode): number => node[0]! + node[1]! * 4294967296
 interface NativeCursor {
   readonly currentNode: NativeNode
   gotoFirstChildForIndex(index: number): number | null
@@ -68,7 +72,7 @@ const installParentCache = (Parser: { SyntaxNode: { prototype: object } }): void
         parents = new Map()
         byTree.set(this.tree, parents)
       }
-      const id = this.id
+      const id = idOf(this)
       const known = parents.get(id)
       if (known !== undefined) return known
       const cursor = this.tree.walk()
@@ -76,8 +80,9 @@ const installParentCache = (Parser: { SyntaxNode: { prototype: object } }): void
       let parent: NativeNode | null = null
       for (let depth = 0; depth < 100_000; depth++) {
         const current = cursor.currentNode
-        if (!parents.has(current.id)) parents.set(current.id, parent)
-        if (current.id === id) return parent
+        const currentId = idOf(current)
+        if (!parents.has(currentId)) parents.set(currentId, parent)
+        if (currentId === id) return parent
         if (cursor.gotoFirstChildForIndex(start) === null) break
         parent = current
       }

@@ -92,7 +92,7 @@ const STRINGIFY_NAME = /\bJSON\.stringify\s*\(\s*\(*\s*([\p{ID_Start}$_][\p{ID_C
 
 /** Whether some declarator (without a type annotation) may initialise `name` with JSON-like literal data. */
 const mayInitializeJson = (text: string, name: string): boolean =>
-  new RegExp(`(?:\\bconst\\s+|,\\s*)${name.replace(/\$/g, "\\$")}\\s*=(?![=>])\\s*\\(*\\s*(?:[{\\["'\\d.-]|true\\b|false\\b|null\\b)`).test(text)
+  new RegExp(`(?<=(?:\\bconst\\s+|,\\s*))${name.replace(/\$/g, "\\$")}\\s*=(?![=>])\\s*\\(*\\s*(?:[{\\["'\\d.-]|true\\b|false\\b|null\\b)`).test(text)
 
 const find = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "JSON")) return []

@@ -135,11 +135,12 @@ const IDENT_SOURCE = "[\\p{ID_Start}$_][\\p{ID_Continue}$\\u200c\\u200d]*"
 /**
  * Whether some declaration may bind `name` to an array the way `isProvableArray` decides it: an
  * initializer that starts like an array literal, `Array.from/of`, `Object.keys/values/entries` or a bare
- * name (an alias, checked in turn by `isProvableArray`), or an array type annotation.
+ * name (an alias, checked in turn by `isProvableArray`), or an array type annotation. The declaration
+ * keyword is a lookbehind so the regex engine can skip to the name.
  */
 export const mayBeProvableArray = (text: string, name: string): boolean =>
   new RegExp(
-    `(?:\\b(?:const|let|var)\\s+|,\\s*)${escapeName(name)}\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b))`,
+    `(?<=(?:\\b(?:const|let|var)\\s+|,\\s*))${escapeName(name)}\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b))`,
     "mu"
   ).test(text) || mayHaveArrayType(text, name)
 
