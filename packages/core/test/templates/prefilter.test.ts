@@ -100,6 +100,11 @@ describe("template prefilters", () => {
       text: "export function f(xs) {\n  return xs.filter((x) => /[/a-z]+\\/x/i.test(x))\n}\n"
     },
     {
+      id: "regexp-hoist",
+      path: "assign.js",
+      text: "export function f(s) {\n  let m\n  if ( m = /^(\\w+)\\((.*)\\)/.exec( s ) ) return m[1]\n  return null\n}\n"
+    },
+    {
       id: "map-filter-fusion",
       path: "chain.ts",
       text: "export function f(xs: number[]) {\n  const out = xs\n    .filter((x) => x > 1)\n    .map((x) => x * 2)\n  return out\n}\n"
@@ -118,6 +123,11 @@ describe("template prefilters", () => {
     expect(gate("export const f = (s) => s.split(/,/y)\n")).toBe(false)
     expect(gate("// see https://example.com/a/b\nexport const f = (a, b) => a / b\n")).toBe(false)
     expect(gate("export const f = (s) => new RegExp('a').test(s)\n")).toBe(true)
+    expect(gate("export const f = (s) => new RegExp('a' + s).test(s)\n")).toBe(false)
+    // after `=`: a `var`/`let` or a plain assignment can change, a `const` or a direct use cannot
+    expect(gate("export function f(s) {\n  var re = /a+/\n  return re.test(s)\n}\n")).toBe(false)
+    expect(gate("export function f(s) {\n  const re = /a+/\n  return re.test(s)\n}\n")).toBe(true)
+    expect(gate("export function f(s) {\n  let m\n  if ((m = /^(a+)$/.exec(s))) return m[1]\n}\n")).toBe(true)
   })
 
   it("receiversOf takes bare names only", () => {

@@ -90,6 +90,13 @@ const upperSnake = (name: string): string =>
 /** Characters after which a `/` starts a regex literal (an expression starts there). */
 const REGEX_PRECEDERS = new Set([..."=(,:!&|?{};[>"].map((c) => c.charCodeAt(0)))
 const REGEX_KEYWORD_BEFORE = /\b(?:return|typeof|void|yield|await|case|in|of|delete|throw|new)$/
+/** The text before the `=` of a `const` declarator without a type annotation (`const re`, `…, re`). */
+const CONST_DECLARATOR_BEFORE = /(?:\bconst\s+|,\s*)[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s*$/u
+/** Right after a regex literal's flags: `.test(` or `.exec(`. */
+const DIRECT_USE = /[a-z]*\s*\.\s*(?:test|exec)\s*\(/y
+/** `RegExp(` with a whole string literal as its first argument (the pattern must be a literal). */
+const REGEXP_OF_LITERAL = /\bRegExp\s*\(\s*(["'])(?:[^\\\n]|\\.)*?\1\s*[,)]/
+
 /** From an opening `/`: a one-line body of plain characters, escapes and classes (which may hold `/`), and flags without `g`/`y`. */
 const REGEX_BODY = /\/(?![/*])(?:[^/\\\n[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/(?![a-z]*[gy])/y
 
@@ -106,10 +113,16 @@ const hasHoistableRegexLiteral = (text: string): boolean => {
     }
     let j = i - 1
     while (j >= 0 && (text.charCodeAt(j) === 32 || (text.charCodeAt(j) >= 9 && text.charCodeAt(j) <= 13))) j--
-    if (j >= 0 && !REGEX_PRECEDERS.has(text.charCodeAt(j)) && !REGEX_KEYWORD_BEFORE.test(text.slice(Math.max(0, j - 9), j + 1))) continue
     if (j < 0) continue
+    const before = text.charCodeAt(j)
+    if (!REGEX_PRECEDERS.has(before) && !REGEX_KEYWORD_BEFORE.test(text.slice(Math.max(0, j - 9), j + 1))) continue
     REGEX_BODY.lastIndex = i
-    if (REGEX_BODY.test(text)) return true
+    if (!REGEX_BODY.test(text)) continue
+    // After `=`, the regex is either used right away (`m = /re/.exec(s)`) or must initialise an
+    // unannotated `const` (a `var`, `let` or plain assignment target can change).
+    if (before !== 61 /* = */ || CONST_DECLARATOR_BEFORE.test(text.slice(Math.max(0, j - 200), j))) return true
+    DIRECT_USE.lastIndex = REGEX_BODY.lastIndex
+    if (DIRECT_USE.test(text)) return true
   }
   return false
 }
@@ -172,6 +185,6 @@ export const regexpHoist: Template = {
   explanation:
     "Safety: the pattern and flags are literals without `g`/`y` (no `lastIndex` state), and the regex is only used by `.test/.exec` or as the pattern of `.match/.replace/.search/.split`, so sharing one instance cannot be observed.",
   // `RegExp("…"`, or a regex literal without `g`/`y` flags where an expression starts
-  prefilter: (text) => (text.includes("RegExp") && /\bRegExp\s*\(\s*["']/.test(text)) || hasHoistableRegexLiteral(text),
+  prefilter: (text) => (text.includes("RegExp") && REGEXP_OF_LITERAL.test(text)) || hasHoistableRegexLiteral(text),
   find
 }
