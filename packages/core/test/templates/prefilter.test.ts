@@ -128,6 +128,16 @@ describe("template prefilters", () => {
     expect(gate("export function f(s) {\n  var re = /a+/\n  return re.test(s)\n}\n")).toBe(false)
     expect(gate("export function f(s) {\n  const re = /a+/\n  return re.test(s)\n}\n")).toBe(true)
     expect(gate("export function f(s) {\n  let m\n  if ((m = /^(a+)$/.exec(s))) return m[1]\n}\n")).toBe(true)
+    // object property values and later arguments are never hoisted; string-method patterns are
+    expect(gate("export const tokens = () => [{ name: 'id', pattern: /[a-z]+/ }]\n")).toBe(false)
+    expect(gate("export const f = (s) => s.replace(/a/, 'b')\n")).toBe(true)
+    expect(gate("export const f = (s) => s.split((/,/))\n")).toBe(true)
+  })
+
+  it("string-join's gate needs a loop between the string `let` and the append", () => {
+    const gate = prefilterOf("string-join")
+    expect(gate("export function f(e) {\n  let msg = 'lost'\n  if (e) msg += ` (${e})`\n  return msg\n}\n")).toBe(false)
+    expect(gate("export function f(xs) {\n  let s = ''\n  while (xs.length) s += xs.pop()\n  return s\n}\n")).toBe(true)
   })
 
   it("receiversOf takes bare names only", () => {

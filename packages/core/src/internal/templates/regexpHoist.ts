@@ -92,8 +92,10 @@ const REGEX_PRECEDERS = new Set([..."=(,:!&|?{};[>"].map((c) => c.charCodeAt(0))
 const REGEX_KEYWORD_BEFORE = /\b(?:return|typeof|void|yield|await|case|in|of|delete|throw|new)$/
 /** The text before the `=` of a `const` declarator without a type annotation (`const re`, `…, re`). */
 const CONST_DECLARATOR_BEFORE = /(?:\bconst\s+|,\s*)[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s*$/u
-/** Right after a regex literal's flags: `.test(` or `.exec(`. */
-const DIRECT_USE = /[a-z]*\s*\.\s*(?:test|exec)\s*\(/y
+/** Right after a regex literal's flags (and closing parentheses): `.test(` or `.exec(`. */
+const DIRECT_USE = /[a-z]*[\s)]*\.\s*(?:test|exec)\s*\(/y
+/** Before the `(` that opens a regex argument: a string method taking a pattern, or an enclosing `(`/`=` (parenthesized). */
+const STRING_METHOD_OR_PAREN_BEFORE = /(?:\.\s*(?:match|replace|search|split)|[(=])\s*$/
 /** `RegExp(` with a whole string literal as its first argument (the pattern must be a literal). */
 const REGEXP_OF_LITERAL = /\bRegExp\s*\(\s*(["'])(?:[^\\\n]|\\.)*?\1\s*[,)]/
 
@@ -118,11 +120,12 @@ const hasHoistableRegexLiteral = (text: string): boolean => {
     if (!REGEX_PRECEDERS.has(before) && !REGEX_KEYWORD_BEFORE.test(text.slice(Math.max(0, j - 9), j + 1))) continue
     REGEX_BODY.lastIndex = i
     if (!REGEX_BODY.test(text)) continue
-    // After `=`, the regex is either used right away (`m = /re/.exec(s)`) or must initialise an
-    // unannotated `const` (a `var`, `let` or plain assignment target can change).
-    if (before !== 61 /* = */ || CONST_DECLARATOR_BEFORE.test(text.slice(Math.max(0, j - 200), j))) return true
+    // The uses `find` can hoist: `/re/.test(…)`/`.exec(…)` anywhere; the first argument of
+    // `.match/.replace/.search/.split(`; the initializer of an unannotated `const`.
     DIRECT_USE.lastIndex = REGEX_BODY.lastIndex
     if (DIRECT_USE.test(text)) return true
+    if (before === 61 /* = */ && CONST_DECLARATOR_BEFORE.test(text.slice(Math.max(0, j - 200), j))) return true
+    if (before === 40 /* ( */ && STRING_METHOD_OR_PAREN_BEFORE.test(text.slice(Math.max(0, j - 40), j))) return true
   }
   return false
 }

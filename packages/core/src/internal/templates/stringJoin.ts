@@ -83,21 +83,39 @@ const appendedNameAt = (text: string, at: number): string => {
   return text.slice(start, end)
 }
 
-/** The `let` statements of a text up to their first `;`, joined by `;` (a string literal cannot start across them). */
-const letHeads = (text: string): string => {
-  const heads: Array<string> = []
-  for (const m of text.matchAll(/\blet\b[^;]*/g)) heads.push(m[0])
-  return heads.join(";")
+/** The `let` statements of a text up to their first `;`: joined by `;` (a string literal cannot start across them), and where each starts. */
+interface LetHeads {
+  readonly joined: string
+  /** For each head: its offset in `joined` and in the text. */
+  readonly inJoined: ReadonlyArray<number>
+  readonly inText: ReadonlyArray<number>
+}
+
+const letHeadsOf = (text: string): LetHeads => {
+  const parts: Array<string> = []
+  const inJoined: Array<number> = []
+  const inText: Array<number> = []
+  let length = 0
+  for (const m of text.matchAll(/\blet\b[^;]*/g)) {
+    inJoined.push(length)
+    inText.push(m.index)
+    parts.push(m[0])
+    length += m[0].length + 1
+  }
+  return { joined: parts.join(";"), inJoined, inText }
 }
 
 /**
- * Whether the text may declare `name` as a `let` with a string literal or template (`let name = "…"`,
- * `let a = 1, name: string = '…'`), looking only at `lets` ({@link letHeads} of the text, computed once
- * per file) before any scope resolution.
+ * Where the first `let` that may declare `name` with a string literal or template starts (`let name = "…"`,
+ * `let a = 1, name: string = '…'`), or -1; looks only at the `let` heads (computed once per file).
  */
-const mayBeStringLet = (lets: () => string, name: string): boolean => {
-  const initializer = new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}\\s*(?::[^=;(){}\\n]*)?=\\s*\\(*\\s*["'\`]`)
-  return initializer.test(lets())
+const stringLetOf = (lets: () => LetHeads, name: string): number => {
+  const heads = lets()
+  const m = new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}\\s*(?::[^=;(){}\\n]*)?=\\s*\\(*\\s*["'\`]`).exec(heads.joined)
+  if (m === null) return -1
+  let k = 0
+  while (k + 1 < heads.inJoined.length && heads.inJoined[k + 1]! <= m.index) k++
+  return heads.inText[k]!
 }
 
 const once = <A>(f: () => A): (() => A) => {
@@ -105,16 +123,28 @@ const once = <A>(f: () => A): (() => A) => {
   return () => (value ??= { a: f() }).a
 }
 
-/** Text gate: a `let` given a string literal, and some `x += …` whose `x` is given a string literal somewhere. */
+const LOOP_KEYWORD = /\b(?:for|while|do)\b/g
+
+/**
+ * Text gate: some `x += …` where `x` may be a `let` given a string literal earlier, with a loop keyword
+ * between that declaration and the append (the append must sit in a loop after the declaration).
+ */
 const mayAppendToString = (text: string): boolean => {
   if (!text.includes("+=") || !/\blet\b[^;]*?=\s*\(*\s*["'`]/.test(text)) return false
-  const checked = new Set<string>()
-  const lets = once(() => letHeads(text))
+  const declared = new Map<string, number>()
+  const lets = once(() => letHeadsOf(text))
   for (let i = text.indexOf("+="); i !== -1; i = text.indexOf("+=", i + 2)) {
     const name = appendedNameAt(text, i)
-    if (name === "" || checked.has(name)) continue
-    checked.add(name)
-    if (mayBeStringLet(lets, name)) return true
+    if (name === "") continue
+    let at = declared.get(name)
+    if (at === undefined) {
+      at = stringLetOf(lets, name)
+      declared.set(name, at)
+    }
+    if (at === -1 || at > i) continue
+    LOOP_KEYWORD.lastIndex = at
+    const loop = LOOP_KEYWORD.exec(text)
+    if (loop !== null && loop.index < i) return true
   }
   return false
 }
@@ -125,13 +155,13 @@ const find = (file: FileInfo): Array<Finding> => {
   const candidates: Array<SyntaxNode> = []
   // Only names ever given a string literal qualify: a text check before any tree lookup.
   const stringInitialized = new Map<string, boolean>()
-  const lets = once(() => letHeads(file.text))
+  const lets = once(() => letHeadsOf(file.text))
   for (let i = file.text.indexOf("+="); i !== -1; i = file.text.indexOf("+=", i + 2)) {
     const name = appendedNameAt(file.text, i)
     if (name === "") continue
     let known = stringInitialized.get(name)
     if (known === undefined) {
-      known = mayBeStringLet(lets, name)
+      known = stringLetOf(lets, name) !== -1
       stringInitialized.set(name, known)
     }
     if (!known) continue
