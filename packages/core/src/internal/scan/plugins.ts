@@ -2,10 +2,13 @@
  * The scanner's plugin set: built-in templates and text heuristics plus config plugins, with
  * `scan.rules` switches applied. Workers rebuild the same set from a serialisable spec.
  */
-import picomatch from "picomatch"
+import { createRequire } from "node:module"
 import type { Plugin } from "../../Plugin.js"
 import { builtin } from "../../Templates.js"
 import { textHeuristics } from "./textHeuristics.js"
+
+// Loaded only when `scan.rules` has globs: workers start faster without it.
+const require = createRequire(import.meta.url)
 
 /** What a worker needs to rebuild the plugin set on its own. */
 export interface PluginSpec {
@@ -31,7 +34,8 @@ export const offMatcher = (off: ReadonlyArray<string>, on: ReadonlyArray<string>
   const exact = new Set(off)
   const enabled = new Set(on)
   const globs = off.filter((o) => /[*?[\]{}]/.test(o))
-  const glob = globs.length > 0 ? picomatch(globs, { dot: true }) : null
+  const picomatch = globs.length > 0 ? (require("picomatch") as typeof import("picomatch")) : null
+  const glob = picomatch !== null ? picomatch(globs, { dot: true }) : null
   return (name) => exact.has(name) || (!enabled.has(name) && glob !== null && glob(name))
 }
 

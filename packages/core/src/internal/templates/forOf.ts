@@ -191,6 +191,8 @@ export const forOf: Template = {
   explanation:
     "Safety: forEach callbacks are non-async arrows with one plain parameter, no own var/function declarations and only bare returns (→ `continue`); for…in loops are rewritten only over provable arrays where the index is used solely to read the element.",
   // `Object.keys/values/entries(…).forEach(`, or a `for (… in …)` loop
-  prefilter: (text) => (/\bObject\.(?:keys|values|entries)\s*\(/.test(text) && /\)\s*\.\s*forEach\s*\(/.test(text)) || mayLoopInOverArray(text),
+  prefilter: (text) =>
+    (text.includes("Object.") && text.includes("forEach") && /\bObject\.(?:keys|values|entries)\s*\(/.test(text) && /\)\s*\.\s*forEach\s*\(/.test(text)) ||
+    mayLoopInOverArray(text),
   find: (file) => [...forEachFindings(file), ...forInFindings(file)]
 }

@@ -124,25 +124,67 @@ const receiversOfMethod = (text: string, method: string): ReadonlyArray<string> 
   return list
 }
 
-const escapeName = (name: string): string => name.replace(/\$/g, "\\$")
-
-/** Whether the text may annotate `name` with an array type (`name: T[]`, `name: Array<T>`, `ReadonlyArray<T>`). */
-export const mayHaveArrayType = (text: string, name: string): boolean =>
-  new RegExp(`(?<![\\w$.])${escapeName(name)}\\s*\\??\\s*:[^;=:]*?(?:\\[\\s*\\]|Array\\s*<)`).test(text)
-
 const IDENT_SOURCE = "[\\p{ID_Start}$_][\\p{ID_Continue}$\\u200c\\u200d]*"
+
+/** After a declared name: an initializer that starts like an array (literal, factory call, or an alias name). */
+const ARRAY_INITIALIZER = new RegExp(
+  `\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b))`,
+  "muy"
+)
+/** After a name: an array type annotation (`: T[]`, `: Array<T>`, `: ReadonlyArray<T>`, optional `?`). */
+const ARRAY_ANNOTATION = /\s*\??\s*:[^;=:]*?(?:\[\s*\]|Array\s*<)/y
+
+/** Whether `name` at `i` follows `const`/`let`/`var` (and whitespace) or a `,` of a declarator list. */
+const isDeclaredAt = (text: string, i: number): boolean => {
+  let k = i - 1
+  while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
+  if (k < 0) return false
+  if (text.charCodeAt(k) === 44 /* , */) return true
+  if (k === i - 1) return false
+  for (const keyword of ["const", "let", "var"]) {
+    const start = k - keyword.length + 1
+    if (start >= 0 && text.startsWith(keyword, start) && (start === 0 || !isIdentCode(text.charCodeAt(start - 1)))) return true
+  }
+  return false
+}
 
 /**
  * Whether some declaration may bind `name` to an array the way `isProvableArray` decides it: an
  * initializer that starts like an array literal, `Array.from/of`, `Object.keys/values/entries` or a bare
- * name (an alias, checked in turn by `isProvableArray`), or an array type annotation. The declaration
- * keyword is a lookbehind so the regex engine can skip to the name.
+ * name (an alias, checked in turn by `isProvableArray`), or an array type annotation. Walks the name's
+ * occurrences with patterns compiled once (a pattern per name cost more to compile than to run).
  */
-export const mayBeProvableArray = (text: string, name: string): boolean =>
-  new RegExp(
-    `(?<=(?:\\b(?:const|let|var)\\s+|,\\s*))${escapeName(name)}\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b))`,
-    "mu"
-  ).test(text) || mayHaveArrayType(text, name)
+export const mayBeProvableArray = (text: string, name: string): boolean => {
+  if (text !== provableText) {
+    provableText = text
+    provableMemo.clear()
+  }
+  let known = provableMemo.get(name)
+  if (known === undefined) {
+    known = mayBeProvableArrayIn(text, name)
+    provableMemo.set(name, known)
+  }
+  return known
+}
+
+// The last text's answers per name: several templates gate on the same receivers of the same file.
+let provableText = ""
+const provableMemo = new Map<string, boolean>()
+
+const mayBeProvableArrayIn = (text: string, name: string): boolean => {
+  for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + 1)) {
+    const before = i > 0 ? text.charCodeAt(i - 1) : 32
+    if (isIdentCode(before) || before === 46 /* . */) continue
+    const end = i + name.length
+    if (isDeclaredAt(text, i)) {
+      ARRAY_INITIALIZER.lastIndex = end
+      if (ARRAY_INITIALIZER.test(text)) return true
+    }
+    ARRAY_ANNOTATION.lastIndex = end
+    if (ARRAY_ANNOTATION.test(text)) return true
+  }
+  return false
+}
 
 type IndexedNode = SyntaxNode & { namedDescendantForIndex(start: number, end: number): SyntaxNode }
 
