@@ -5,6 +5,7 @@ import { Effect } from "effect"
 import type { Plugin, ScanFile } from "../../src/Plugin.js"
 import * as Scan from "../../src/Scan.js"
 import type { SyntaxNode, Tree } from "../../src/internal/treeSitter.js"
+import { idleWorkerCount } from "../../src/internal/scan/pool.js"
 import { makeRepo, writeFiles } from "./helpers.js"
 
 /** A real AST rule: every `x.includes(y)` call, through the shared lazy tree. */
@@ -178,11 +179,21 @@ describe("Scan.scan", () => {
       const parallel = yield* Scan.scan(root, { cache: false, concurrency: 2 })
       expect(parallel.stats.workers).toBe(1)
       expect(parallel.warnings).toEqual([])
+      expect(idleWorkerCount()).toBe(1)
       const serial = yield* Scan.scan(root, { cache: false, concurrency: 1 })
       expect(serial.stats.workers).toBe(0)
       expect(parallel.opportunities).toEqual(serial.opportunities)
       expect(parallel.opportunities.filter((o) => o.rule === "regexp-hoist")).toHaveLength(60)
       expect(parallel.opportunities.filter((o) => o.rule === "string-join")).toHaveLength(60)
+      // The next scan reuses the idle worker, here for another repository: same results as in-thread.
+      const other = makeRepo(Object.fromEntries(Object.entries(files).map(([path, text]) => [path.replace("src/", "lib/"), text])))
+      const again = yield* Scan.scan(other, { cache: false, concurrency: 2 })
+      expect(again.stats.workers).toBe(1)
+      expect(again.warnings).toEqual([])
+      expect(idleWorkerCount()).toBe(1)
+      const otherSerial = yield* Scan.scan(other, { cache: false, concurrency: 1 })
+      expect(again.opportunities).toEqual(otherSerial.opportunities)
+      expect(again.opportunities.every((o) => o.file.startsWith("lib/"))).toBe(true)
     })
   )
 })

@@ -51,6 +51,65 @@ const BATCH_FILES = 8
 const BATCH_CHARS = 64 * 1024
 const IN_FLIGHT = 2
 
+/**
+ * Workers of a finished scan, kept for a few seconds for the next scan with the same built-in plugin
+ * set (a long-lived process — the server, an SDK embedder — then skips their start-up and JIT
+ * warm-up). Unreferenced: they never keep the process alive. Workers that ran config-file plugins
+ * (third-party code, possibly changed since) are never kept.
+ */
+interface IdleWorker {
+  readonly worker: Worker
+  readonly key: string
+  readonly timer: NodeJS.Timeout
+  /** "done" messages still on their way for batches whose results all arrived. */
+  readonly pendingDone: number
+  /** Removes the idle-time listeners (never `removeAllListeners`: Node's own keep the port working). */
+  readonly detach: () => void
+}
+const idleWorkers: Array<IdleWorker> = []
+const ignore = (): void => {}
+
+/** How many workers wait for the next scan (for tests). */
+export const idleWorkerCount = (): number => idleWorkers.length
+const IDLE_MS = 5_000
+
+/** The reuse key of a plugin spec, or `null` when its workers must not be reused. */
+const reuseKey = (spec: PluginSpec): string | null =>
+  spec.configFile === null ? JSON.stringify({ builtins: spec.builtins, off: spec.off, on: spec.on }) : null
+
+const takeIdle = (key: string): IdleWorker | undefined => {
+  const i = idleWorkers.findIndex((w) => w.key === key)
+  if (i === -1) return undefined
+  const [taken] = idleWorkers.splice(i, 1)
+  clearTimeout(taken!.timer)
+  taken!.detach()
+  taken!.worker.ref()
+  return taken
+}
+
+const park = (worker: Worker, key: string, pendingDone: number): void => {
+  const forget = (): void => {
+    const i = idleWorkers.findIndex((w) => w.worker === worker)
+    if (i !== -1) {
+      clearTimeout(idleWorkers[i]!.timer)
+      idleWorkers.splice(i, 1)
+    }
+  }
+  worker.on("error", forget)
+  worker.on("exit", forget)
+  const detach = (): void => {
+    worker.off("error", forget)
+    worker.off("exit", forget)
+  }
+  const timer = setTimeout(() => {
+    forget()
+    void worker.terminate()
+  }, IDLE_MS)
+  timer.unref()
+  worker.unref()
+  idleWorkers.push({ worker, key, timer, pendingDone, detach })
+}
+
 interface Slot {
   worker: Worker
   ready: boolean
@@ -60,6 +119,10 @@ interface Slot {
   cursor: number
   lastProgress: number
   dead: boolean
+  /** "done" messages of a previous scan's last batch, still to arrive (a reused worker): ignored. */
+  staleDone: number
+  /** Removes this pool's listeners from the worker. */
+  detach: () => void
 }
 
 /** A running pool: items can be added while the workers start; `close` resolves once every item has a result. */
@@ -99,7 +162,17 @@ export const startPool = (options: PoolOptions): Pool => {
     finished = true
     clearInterval(watchdog)
     options.signal?.removeEventListener("abort", onAbort)
-    for (const slot of slots) void slot.worker.terminate()
+    const key = reuseKey(options.spec)
+    for (const slot of slots) {
+      // idle: nothing in flight, or only a batch whose every result arrived (its "done" is on the way)
+      const idle = slot.batches.length === 0 || (slot.batches.length === 1 && slot.cursor >= slot.batches[0]!.length)
+      slot.detach()
+      if (key !== null && !slot.dead && slot.ready && idle) park(slot.worker, key, slot.staleDone + slot.batches.length)
+      else {
+        slot.worker.on("error", ignore)
+        void slot.worker.terminate()
+      }
+    }
     outcome = { results, leftover, warnings }
     resolveOutcome?.(outcome)
   }
@@ -129,7 +202,7 @@ export const startPool = (options: PoolOptions): Pool => {
         slot.lastProgress = performance.now()
       }
       slot.batches.push(batch)
-      slot.worker.postMessage({ type: "batch", files: batch })
+      slot.worker.postMessage({ type: "batch", root: options.spec.root, files: batch })
     }
   }
   const settleIfDone = (): void => {
@@ -146,10 +219,26 @@ export const startPool = (options: PoolOptions): Pool => {
     void slot.worker.terminate()
   }
   const spawn = (url: URL): void => {
-    const worker = new Worker(url, { workerData: { spec: options.spec } })
-    const slot: Slot = { worker, ready: false, batches: [], cursor: 0, lastProgress: performance.now(), dead: false }
+    const key = reuseKey(options.spec)
+    const reused = key !== null ? takeIdle(key) : undefined
+    const worker = reused?.worker ?? new Worker(url, { workerData: { spec: options.spec } })
+    // a reused worker already loaded this plugin set and said so
+    const slot: Slot = {
+      worker,
+      ready: reused !== undefined,
+      batches: [],
+      cursor: 0,
+      lastProgress: performance.now(),
+      dead: false,
+      staleDone: reused?.pendingDone ?? 0,
+      detach: () => {
+        worker.off("message", onMessage)
+        worker.off("error", onError)
+        worker.off("exit", onExit)
+      }
+    }
     slots.push(slot)
-    worker.on("message", (message: { type: string; path?: string; result?: FileResult; plugins?: Array<string>; message?: string }) => {
+    const onMessage = (message: { type: string; path?: string; result?: FileResult; plugins?: Array<string>; message?: string }): void => {
       if (finished || slot.dead) return
       switch (message.type) {
         case "ready": {
@@ -175,24 +264,31 @@ export const startPool = (options: PoolOptions): Pool => {
           settleIfDone()
           return
         case "done":
+          if (slot.staleDone > 0) {
+            slot.staleDone--
+            return
+          }
           slot.batches.shift()
           slot.cursor = 0
           slot.lastProgress = performance.now()
           feed(slot)
           return
       }
-    })
-    worker.on("error", (error) => {
+    }
+    const onError = (error: Error): void => {
       if (finished || slot.dead) return
       warnings.push(`a scanner worker crashed (${error.message}); its files were retried`)
       retire(slot, true)
       replace()
-    })
-    worker.on("exit", () => {
+    }
+    const onExit = (): void => {
       if (finished || slot.dead) return
       retire(slot, true)
       replace()
-    })
+    }
+    worker.on("message", onMessage)
+    worker.on("error", onError)
+    worker.on("exit", onExit)
   }
   /** The workers cannot be used: hand every unfinished item back (scanned in the main thread). */
   let failed = false
@@ -231,7 +327,11 @@ export const startPool = (options: PoolOptions): Pool => {
   if (entry === null) {
     warnings.push("scanner worker entry not found; scanning in the main thread")
     failed = true
-  } else for (let i = 0; i < options.workers; i++) spawn(entry)
+  } else {
+    for (let i = 0; i < options.workers; i++) spawn(entry)
+    // reused workers are ready at once: give them what is already queued (nothing yet, usually)
+    for (const slot of slots) feed(slot)
+  }
 
   return {
     add: (items) => {

@@ -29,9 +29,10 @@ try {
   const { hooksOf } = await import("../../Plugin.js")
   const plugins = await loadPlugins(data.spec)
   const hooks = hooksOf(plugins, "scan")
-  port.on("message", (message: { readonly type: "batch"; readonly files: ReadonlyArray<{ readonly path: string; readonly text: string }> }) => {
+  // A worker can serve several scans of different repositories (see `pool.ts`): the root comes with each batch.
+  port.on("message", (message: { readonly type: "batch"; readonly root: string; readonly files: ReadonlyArray<{ readonly path: string; readonly text: string }> }) => {
     for (const file of message.files) {
-      port.postMessage({ type: "result", path: file.path, result: scanText(file.path, file.text, hooks, data.spec.root) })
+      port.postMessage({ type: "result", path: file.path, result: scanText(file.path, file.text, hooks, message.root) })
     }
     port.postMessage({ type: "done" })
   })

@@ -905,7 +905,7 @@ export const resolve = (file: FileInfo, ref: SyntaxNode): SyntaxNode | null => {
   let bestScope: SyntaxNode | null = null
   let ambiguous = false
   for (const binding of bindingsOf(file, ref.text)) {
-    const scope = scopeOf(binding)
+    const scope = cachedScopeOf(file, binding)
     if (!scope) {
       // Unknown declaration form in an enclosing position: refuse to guess.
       ambiguous = true
@@ -921,9 +921,32 @@ export const resolve = (file: FileInfo, ref: SyntaxNode): SyntaxNode | null => {
   return ambiguous ? null : best
 }
 
-/** The references (non-binding identifiers) that resolve to `binding`. */
-export const refsTo = (file: FileInfo, binding: SyntaxNode): Array<SyntaxNode> =>
-  file.identifiers(binding.text).filter((id) => !isBinding(id) && sameNode(resolve(file, id), binding))
+const scopeCache = new WeakMap<FileInfo, Map<number, SyntaxNode | null>>()
+
+/** {@link scopeOf}, remembered per file and binding (resolution asks for the same bindings' scopes per reference). */
+const cachedScopeOf = (file: FileInfo, binding: SyntaxNode): SyntaxNode | null => {
+  let byStart = scopeCache.get(file)
+  if (byStart === undefined) {
+    byStart = new Map()
+    scopeCache.set(file, byStart)
+  }
+  const key = binding.startIndex
+  let scope = byStart.get(key)
+  if (scope === undefined) {
+    scope = scopeOf(binding)
+    byStart.set(key, scope)
+  }
+  return scope
+}
+
+/**
+ * The references (non-binding identifiers) that resolve to `binding`. Only names inside the binding's
+ * scope can resolve to it, so the others are not resolved at all.
+ */
+export const refsTo = (file: FileInfo, binding: SyntaxNode): Array<SyntaxNode> => {
+  const scope = cachedScopeOf(file, binding)
+  return file.identifiers(binding.text).filter((id) => (scope === null || within(id, scope)) && !isBinding(id) && sameNode(resolve(file, id), binding))
+}
 
 /** The `const` declarator a reference resolves to (single declarator name, not a pattern), or `null`. */
 export const constDeclaratorOf = (file: FileInfo, ref: SyntaxNode): SyntaxNode | null => {
