@@ -51,6 +51,8 @@ const BATCH_FILES = 8
 const BATCH_CHARS = 64 * 1024
 const IN_FLIGHT = 2
 
+const charsOf = (batch: ReadonlyArray<WorkItem>): number => batch.reduce((n, item) => n + item.text.length, 0)
+
 /**
  * Workers of a finished scan, kept for a few seconds for the next scan with the same built-in plugin
  * set (a long-lived process — the server, an SDK embedder — then skips their start-up and JIT
@@ -194,7 +196,9 @@ export const startPool = (options: PoolOptions): Pool => {
     return batch
   }
   const feed = (slot: Slot): void => {
-    while (slot.ready && !slot.dead && slot.batches.length < IN_FLIGHT) {
+    // A second batch is sent ahead only behind a small first one: a worker holding two large files
+    // would leave the main thread idle at the end while it works through both.
+    while (slot.ready && !slot.dead && slot.batches.length < IN_FLIGHT && (slot.batches.length === 0 || charsOf(slot.batches[0]!) < BATCH_CHARS)) {
       const batch = nextBatch()
       if (batch === null) break
       if (slot.batches.length === 0) {
