@@ -20,7 +20,7 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { readdirSync, readFileSync, statSync } from "node:fs"
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { dirname, isAbsolute, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -207,6 +207,33 @@ const POOL_MIN_CHARS = 512 * 1024
 /** Files read between two hand-overs to a started pool. */
 const POOL_FEED_FILES = 32
 
+/** One buffer the scan reads every file into: its bytes are hashed and decoded at once, never kept. */
+let scratch = Buffer.allocUnsafe(256 * 1024)
+
+/**
+ * Reads a file into the shared scratch buffer (grown when needed) and returns a view of its bytes,
+ * valid until the next call. Scans read thousands of files: one buffer avoids as many allocations.
+ */
+const readReused = (path: string, sizeHint: number): Buffer => {
+  if (scratch.length <= sizeHint) scratch = Buffer.allocUnsafe(Math.max(sizeHint + 1, scratch.length * 2))
+  const fd = openSync(path, "r")
+  try {
+    let length = 0
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2)
+        scratch.copy(bigger, 0, 0, length)
+        scratch = bigger
+      }
+      const n = readSync(fd, scratch, length, scratch.length - length, null)
+      if (n === 0) return scratch.subarray(0, length)
+      length += n
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
 interface Pending extends WorkItem {
   readonly size: number
   readonly mtimeMs: number
@@ -357,7 +384,7 @@ const scanWith = (
       }
       let buffer: Buffer
       try {
-        buffer = readFileSync(file.absolute)
+        buffer = readReused(file.absolute, size)
       } catch (cause) {
         warnings.push(`cannot read ${file.path}: ${(cause as NodeJS.ErrnoException).code ?? describe(cause)}`)
         continue
