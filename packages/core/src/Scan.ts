@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { createHash } from "node:crypto"
+import { createHash, hash as hashOf } from "node:crypto"
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { dirname, isAbsolute, join, resolve } from "node:path"
@@ -389,7 +389,7 @@ const scanWith = (
         warnings.push(`cannot read ${file.path}: ${(cause as NodeJS.ErrnoException).code ?? describe(cause)}`)
         continue
       }
-      const hash = createHash("sha1").update(buffer).digest("hex")
+      const hash = hashOf("sha1", buffer, "hex")
       if (old !== undefined && old.hash === hash) {
         const entry = { ...old, size, mtimeMs }
         next.set(file.path, entry)

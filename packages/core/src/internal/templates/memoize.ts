@@ -171,6 +171,9 @@ export const memoize: Template = {
   explanation:
     "Safety: TypeScript types prove a single primitive argument and a primitive result, and the body is pure (no free mutable variables, only pure built-ins, writes only to its own locals), so a cached result equals a recomputed one. Zero `number` arguments bypass the cache because `Map` merges 0 and -0. The cache grows with the number of distinct arguments.",
   // a TS function of one primitive-typed parameter with a primitive return type
-  prefilter: (text) => /function\s*[\p{ID_Start}$_][\p{ID_Continue}$]*\s*\(\s*[\p{ID_Start}$_][\p{ID_Continue}$]*\s*:\s*[a-z]+\s*\)\s*:\s*[a-z]+/u.test(text),
+  // a TS function of one primitive-typed parameter returning a primitive; the annotation tail first (no identifier classes)
+  prefilter: (text) =>
+    /:\s*[a-z]+\s*\)\s*:\s*[a-z]/.test(text) &&
+    /function\s*[\p{ID_Start}$_][\p{ID_Continue}$]*\s*\(\s*[\p{ID_Start}$_][\p{ID_Continue}$]*\s*:\s*[a-z]+\s*\)\s*:\s*[a-z]+/u.test(text),
   find
 }

@@ -110,13 +110,20 @@ const letHeadsOf = (text: string): LetHeads => {
  * `let a = 1, name: string = '…'`), or -1; looks only at the `let` heads (computed once per file).
  */
 const stringLetOf = (lets: () => LetHeads, name: string): number => {
-  const heads = lets()
-  const m = new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}\\s*(?::[^=;(){}\\n]*)?=\\s*\\(*\\s*["'\`]`).exec(heads.joined)
-  if (m === null) return -1
-  let k = 0
-  while (k + 1 < heads.inJoined.length && heads.inJoined[k + 1]! <= m.index) k++
-  return heads.inText[k]!
+  const { joined, inJoined, inText } = lets()
+  for (let i = joined.indexOf(name); i !== -1; i = joined.indexOf(name, i + 1)) {
+    if (i > 0 && /[\w$.]/.test(joined[i - 1]!)) continue
+    STRING_INITIALIZER.lastIndex = i + name.length
+    if (!STRING_INITIALIZER.test(joined)) continue
+    let k = 0
+    while (k + 1 < inJoined.length && inJoined[k + 1]! <= i) k++
+    return inText[k]!
+  }
+  return -1
 }
+
+/** After a name: `= "…"`, `= '…'` or a template, with an optional type annotation. */
+const STRING_INITIALIZER = /\s*(?::[^=;(){}\n]*)?=\s*\(*\s*["'`]/y
 
 const once = <A>(f: () => A): (() => A) => {
   let value: { a: A } | undefined
