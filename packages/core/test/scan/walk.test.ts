@@ -2,7 +2,7 @@ import { symlinkSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { skipReasonForBytes, skipReasonForText } from "../../src/internal/scan/classify.js"
-import { walk } from "../../src/internal/scan/walk.js"
+import { parseAttributes, walk } from "../../src/internal/scan/walk.js"
 import { makeRepo } from "./helpers.js"
 
 describe("scan walk", () => {
@@ -34,6 +34,48 @@ describe("scan walk", () => {
       ["lib/kept.js", "other/local.js", "src/a.ts", "src/b.tsx", "src/c.jsx", "src/d.mjs", "src/keep.tmp.js"].sort()
     )
     expect(result.skipped).toEqual([{ path: "vendor/jquery.min.js", reason: "minified (file name)" }])
+  })
+
+  it("skips what .gitattributes marks linguist-vendored or linguist-generated, with later and deeper lines winning", () => {
+    const root = makeRepo({
+      ".gitattributes": [
+        "# third-party and generated code gets no pull requests",
+        "third/** linguist-vendored",
+        "third/ours/** -linguist-vendored",
+        "*.gen.ts linguist-generated=true",
+        "src/keep.gen.ts linguist-generated=false",
+        "docs/** linguist-documentation",
+        "*.js text eol=lf"
+      ].join("\n"),
+      "third/lib.js": "",
+      "third/ours/mine.js": "",
+      "src/a.ts": "",
+      "src/api.gen.ts": "",
+      "src/keep.gen.ts": "",
+      "pkg/.gitattributes": "legacy.js linguist-vendored\n",
+      "pkg/legacy.js": "",
+      "pkg/index.js": "",
+      "other/legacy.js": "",
+      "docs/example.js": ""
+    })
+    const result = walk(root)
+    expect(result.files.map((f) => f.path).sort()).toEqual(
+      ["docs/example.js", "other/legacy.js", "pkg/index.js", "src/a.ts", "src/keep.gen.ts", "third/ours/mine.js"].sort()
+    )
+    expect(result.skipped).toEqual([
+      { path: "pkg/legacy.js", reason: "vendored (.gitattributes linguist-vendored)" },
+      { path: "src/api.gen.ts", reason: "generated (.gitattributes linguist-generated)" },
+      { path: "third/lib.js", reason: "vendored (.gitattributes linguist-vendored)" }
+    ])
+    expect(result.warnings).toEqual([])
+  })
+
+  it("parses only the linguist attributes of .gitattributes lines", () => {
+    const rules = parseAttributes("a/** linguist-vendored\n!neg linguist-vendored\n[attr]binary -diff\nb linguist-generated linguist-vendored=false\n# c linguist-vendored\n")
+    expect(rules.map((r) => ({ vendored: r.vendored, generated: r.generated }))).toEqual([
+      { vendored: true, generated: undefined },
+      { vendored: false, generated: true }
+    ])
   })
 
   it("applies include and exclude globs and never follows symlinks", () => {

@@ -1,6 +1,8 @@
 /**
  * File discovery for the scanner: walks a repository, honours `.gitignore` files (nested too),
- * always skips dependency and build-output folders, and never follows symlinks.
+ * always skips dependency and build-output folders, skips what `.gitattributes` marks
+ * `linguist-vendored` or `linguist-generated` (GitHub's convention for third-party and generated code,
+ * which no one should get pull requests for), and never follows symlinks.
  */
 import { type Dirent, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -60,6 +62,69 @@ interface Scope {
   readonly ig: Ignore
 }
 
+/** One `.gitattributes` line that sets or unsets `linguist-vendored` / `linguist-generated`. */
+interface AttributeRule {
+  readonly matcher: Ignore
+  readonly vendored?: boolean
+  readonly generated?: boolean
+}
+
+interface AttributeScope {
+  readonly base: string
+  readonly rules: ReadonlyArray<AttributeRule>
+}
+
+/** The value a `.gitattributes` token gives an attribute: `attr`/`attr=true` set it, `-attr`/`!attr`/`attr=false` unset it. */
+const attributeValue = (tokens: ReadonlyArray<string>, name: string): boolean | undefined => {
+  let value: boolean | undefined
+  for (const token of tokens) {
+    if (token === name || token === `${name}=true`) value = true
+    else if (token === `-${name}` || token === `!${name}` || token === `${name}=false`) value = false
+  }
+  return value
+}
+
+/**
+ * Parses the lines of a `.gitattributes` file that concern Ratchet. Patterns follow git's pattern rules
+ * (a `dir/` pattern is taken to cover the files in it, as people who write one mean).
+ */
+export const parseAttributes = (text: string): Array<AttributeRule> => {
+  const rules: Array<AttributeRule> = []
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim()
+    if (line === "" || line.startsWith("#") || !line.includes("linguist-")) continue
+    const [pattern, ...tokens] = line.split(/\s+/)
+    if (pattern === undefined || pattern.startsWith("!") || pattern.startsWith("[attr]")) continue
+    const vendored = attributeValue(tokens, "linguist-vendored")
+    const generated = attributeValue(tokens, "linguist-generated")
+    if (vendored === undefined && generated === undefined) continue
+    rules.push({
+      matcher: ignore().add(pattern),
+      ...(vendored !== undefined ? { vendored } : {}),
+      ...(generated !== undefined ? { generated } : {})
+    })
+  }
+  return rules
+}
+
+/** Why `.gitattributes` takes a file out of the scan, or `null`. Later lines and deeper files win, as in git. */
+const attributeSkip = (scopes: ReadonlyArray<AttributeScope>, relative: string): string | null => {
+  let vendored = false
+  let generated = false
+  for (const scope of scopes) {
+    if (!relative.startsWith(scope.base)) continue
+    const sub = relative.slice(scope.base.length)
+    for (const rule of scope.rules) {
+      if (!rule.matcher.ignores(sub)) continue
+      if (rule.vendored !== undefined) vendored = rule.vendored
+      if (rule.generated !== undefined) generated = rule.generated
+    }
+  }
+  if (vendored) return "vendored (.gitattributes linguist-vendored)"
+  if (generated) return "generated (.gitattributes linguist-generated)"
+  return null
+}
+
 const isIgnored = (scopes: ReadonlyArray<Scope>, relative: string, isDir: boolean): boolean => {
   // Later (deeper) scopes override earlier ones, as in git; a negation can un-ignore.
   let ignored = false
@@ -86,9 +151,10 @@ export const walk = (root: string, options: WalkOptions = {}): WalkResult => {
   const warnings: Array<string> = []
   const include = options.include && options.include.length > 0 ? picomatch(options.include as Array<string>, { dot: true }) : null
   const exclude = options.exclude && options.exclude.length > 0 ? picomatch(options.exclude as Array<string>, { dot: true }) : null
-  const stack: Array<{ dir: string; relative: string; scopes: ReadonlyArray<Scope> }> = [{ dir: root, relative: "", scopes: [] }]
+  type Frame = { dir: string; relative: string; scopes: ReadonlyArray<Scope>; attributes: ReadonlyArray<AttributeScope> }
+  const stack: Array<Frame> = [{ dir: root, relative: "", scopes: [], attributes: [] }]
   while (stack.length > 0) {
-    const { dir, relative, scopes: parentScopes } = stack.pop()!
+    const { dir, relative, scopes: parentScopes, attributes: parentAttributes } = stack.pop()!
     let entries: Array<Dirent>
     try {
       entries = readdirSync(dir, { withFileTypes: true })
@@ -105,8 +171,17 @@ export const walk = (root: string, options: WalkOptions = {}): WalkResult => {
         warnings.push(`cannot read ${relative}.gitignore: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`)
       }
     }
+    let attributes = parentAttributes
+    if (entries.some((e) => e.name === ".gitattributes" && e.isFile())) {
+      try {
+        const rules = parseAttributes(readFileSync(join(dir, ".gitattributes"), "utf8"))
+        if (rules.length > 0) attributes = [...parentAttributes, { base: relative, rules }]
+      } catch (cause) {
+        warnings.push(`cannot read ${relative}.gitattributes: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`)
+      }
+    }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    const subdirs: Array<{ dir: string; relative: string; scopes: ReadonlyArray<Scope> }> = []
+    const subdirs: Array<Frame> = []
     for (const entry of entries) {
       const name = entry.name
       const rel = relative + name
@@ -114,7 +189,7 @@ export const walk = (root: string, options: WalkOptions = {}): WalkResult => {
       if (entry.isDirectory()) {
         if (SKIPPED_DIRS.has(name)) continue
         if (isIgnored(scopes, rel, true)) continue
-        subdirs.push({ dir: join(dir, name), relative: `${rel}/`, scopes })
+        subdirs.push({ dir: join(dir, name), relative: `${rel}/`, scopes, attributes })
         continue
       }
       if (!entry.isFile()) continue
@@ -125,6 +200,11 @@ export const walk = (root: string, options: WalkOptions = {}): WalkResult => {
       if (exclude?.(rel)) continue
       if (MINIFIED_NAME.test(name)) {
         skipped.push({ path: rel, reason: "minified (file name)" })
+        continue
+      }
+      const marked = attributes.length > 0 ? attributeSkip(attributes, rel) : null
+      if (marked !== null) {
+        skipped.push({ path: rel, reason: marked })
         continue
       }
       files.push({ path: rel, absolute: join(dir, name) })
