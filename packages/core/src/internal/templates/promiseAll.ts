@@ -6,8 +6,12 @@
  * Safe (the iterations are provably independent) when:
  * - the body is exactly that one statement, so no iteration writes a binding: the awaited call's callee and
  *   arguments contain no assignment, update, `await`, `yield`, nested call or function, and do not mention `out`;
- * - the callee is not `this.…` and, when it is a function declared in this file, that function assigns only
- *   its own locals (never outer bindings or properties), so no iteration can observe another's writes;
+ * - the callee is provably independent across items: a function declared in this file that assigns only its own
+ *   locals, creates only plain values (`new Map()`, literals), and calls only pure globals (`Math.*`, `JSON.*`,
+ *   `setTimeout`, …), methods of values it created, and other such functions; or a file-system read or timer
+ *   from Node (`readFile`/`stat`/… of `node:fs/promises` or `fs.promises`, `setTimeout` of
+ *   `node:timers/promises`). Parameters, other modules' exports, object methods and `this` could share state
+ *   between calls, and are refused;
  * - it is a plain `for…of` (not `for await`) over any iterable (`Array.from` preserves its iteration);
  * - `Promise` and `Array` are not shadowed.
  * Calls now run concurrently: a rejection no longer prevents later items from starting.
@@ -24,6 +28,7 @@ import {
   isShadowed,
   mentions,
   resolve,
+  sameNode,
   methodName,
   methodReceiver,
   semi,
@@ -61,33 +66,92 @@ const rootOf = (node: SyntaxNode): SyntaxNode | null => {
 }
 
 /**
- * Whether calling through `name` can only write bindings local to the called code: imports, parameters
- * and values from outside calls are outside this file's bindings; a function declared here must assign
- * only its own locals and call only functions that pass this check too; objects and classes declared here
- * (whose methods could write shared state through `this`) are refused.
+ * Node APIs whose concurrent calls cannot observe one another: file-system reads and timers. Writes,
+ * network calls (`fetch` may POST) and logging are left out: their order is observable.
  */
-const writesOnlyLocals = (file: FileInfo, ref: SyntaxNode, visited: Set<number> = new Set()): boolean => {
-  const binding = resolve(file, ref)
-  if (!binding) return bindingsOf(file, ref.text).length === 0 // a global, or ambiguous
+const INDEPENDENT_EXPORTS: Readonly<Record<string, ReadonlySet<string>>> = (() => {
+  const fsReads = new Set(["readFile", "stat", "lstat", "access", "readdir", "realpath", "readlink"])
+  const timers = new Set(["setTimeout", "setImmediate"])
+  return { "node:fs/promises": fsReads, "fs/promises": fsReads, "node:timers/promises": timers, "timers/promises": timers }
+})()
+/** `fs.promises.<read>` through a default or namespace import of `fs`. */
+const FS_MODULES = new Set(["node:fs", "fs"])
+/** Globals that compute without effects (or only schedule), callable from a checked function. */
+const PURE_GLOBALS = new Set(["setTimeout", "structuredClone", "parseInt", "parseFloat", "isNaN", "isFinite", "encodeURIComponent", "decodeURIComponent", "String", "Number", "Boolean", "BigInt"])
+/** Global namespaces whose methods compute without effects. */
+const PURE_NAMESPACES = new Set(["Math", "JSON", "Number", "String", "Array", "Promise"])
+/** Constructors a checked function may call. */
+const PURE_CONSTRUCTORS = new Set(["Promise", "Map", "Set", "Array", "Error", "TypeError", "RangeError", "URL", "Date"])
+
+/** The module a name was imported from (`import x`, `import { y as x }`, `import * as x`) and the name it exports, or `null`. */
+const importOf = (file: FileInfo, binding: SyntaxNode): { source: string; exported: string } | null => {
+  let node: SyntaxNode | null = binding.parent
+  let exported = "default"
+  if (node?.type === "import_specifier") exported = node.childForFieldName("name")?.text ?? binding.text
+  else if (node?.type === "namespace_import") exported = "*"
+  while (node && node.type !== "import_statement") node = node.parent
+  const source = node?.childForFieldName("source")
+  if (!source) return null
+  return { source: source.text.slice(1, -1), exported }
+}
+
+/**
+ * Whether awaiting `callee` for every item at once is provably the same as one after another: a function
+ * declared in this file that writes only its own locals and calls only such functions; an allow-listed
+ * read or timer from Node (`readFile` from `node:fs/promises`, `fs.promises.stat`, `setTimeout` from
+ * `node:timers/promises`). Anything else — a parameter, another module's export, a method of an object,
+ * `this` — could share state between calls, and is refused.
+ */
+const isIndependentCallee = (file: FileInfo, callee: SyntaxNode, visited: Set<number> = new Set()): boolean => {
+  const c = unparen(callee)
+  if (c.type === "member_expression") {
+    const method = c.childForFieldName("property")?.text ?? ""
+    const object = unparen(c.childForFieldName("object")!)
+    // fsp.readFile (namespace/default import of fs/promises), fs.promises.readFile
+    const viaPromises = object.type === "member_expression" && object.childForFieldName("property")?.text === "promises"
+    const root = unparen(viaPromises ? object.childForFieldName("object")! : object)
+    if (root.type !== "identifier") return false
+    const binding = resolve(file, root)
+    const origin = binding ? importOf(file, binding) : null
+    if (!origin || (origin.exported !== "*" && origin.exported !== "default")) return false
+    if (viaPromises) return FS_MODULES.has(origin.source) && INDEPENDENT_EXPORTS["node:fs/promises"]!.has(method)
+    return INDEPENDENT_EXPORTS[origin.source]?.has(method) ?? false
+  }
+  if (c.type !== "identifier") return false
+  const binding = resolve(file, c)
+  if (!binding) return false // a global (not allow-listed for the awaited call) or an ambiguous name
+  const origin = importOf(file, binding)
+  if (origin) return INDEPENDENT_EXPORTS[origin.source]?.has(origin.exported) ?? false
+  return isLocalFunctionIndependent(file, binding, visited)
+}
+
+/** A `const`/`let` declared with a literal or a plain constructor (`[]`, `{}`, `"…"`, `new Map()`): a value each call makes anew. */
+const isFreshValue = (binding: SyntaxNode): boolean => {
+  const declarator = binding.parent
+  if (declarator?.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), binding)) return false
+  const value = declarator.childForFieldName("value")
+  if (!value) return false
+  const v = unparen(value)
+  if (["string", "template_string", "number", "array", "object"].includes(v.type)) return true
+  const ctor = v.type === "new_expression" ? v.childForFieldName("constructor") : null
+  return ctor?.type === "identifier" && PURE_CONSTRUCTORS.has(ctor.text)
+}
+
+/** A function declared in this file (`function f`, `const f = () => …`) that writes only its own locals and calls only independent code. */
+const isLocalFunctionIndependent = (file: FileInfo, binding: SyntaxNode, visited: Set<number>): boolean => {
   if (visited.has(binding.startIndex)) return true
   visited.add(binding.startIndex)
   const parent = binding.parent!
   let fn: SyntaxNode | null = null
-  if (isFunction(parent)) fn = parent
-  else if (parent.type === "class_declaration" || parent.type === "class") return false
-  else if (parent.type === "variable_declarator") {
+  if (isFunction(parent) && sameNode(parent.childForFieldName("name"), binding)) fn = parent
+  else if (parent.type === "variable_declarator" && sameNode(parent.childForFieldName("name"), binding)) {
+    const declaration = parent.parent
     const value = parent.childForFieldName("value")
-    if (!value) return false
+    if (declaration?.type !== "lexical_declaration" || declaration.children[0]?.type !== "const" || !value) return false
     const v = unparen(value)
     if (isFunction(v)) fn = v
-    else if (v.type === "object" || v.type === "class" || v.type === "array") return false
-    else if (v.type === "new_expression") {
-      const ctor = v.childForFieldName("constructor")
-      const ctorRoot = ctor ? rootOf(ctor) : null
-      if (!ctorRoot || bindingsOf(file, ctorRoot.text).some((b) => b.parent?.type === "class_declaration" || b.parent?.type === "variable_declarator")) return false
-      return true
-    } else return v.type === "call_expression" || v.type === "await_expression" || v.type === "member_expression"
-  } else return true // import, parameter: code outside this file's bindings
+  }
+  if (!fn) return false
   const writes = fn.descendantsOfType(["assignment_expression", "augmented_assignment_expression", "update_expression"])
   for (const w of writes) {
     const target = w.type === "update_expression" ? w.childForFieldName("argument") : w.childForFieldName("left")
@@ -95,12 +159,24 @@ const writesOnlyLocals = (file: FileInfo, ref: SyntaxNode, visited: Set<number> 
     const local = resolve(file, target)
     if (!local || !within(local, fn)) return false
   }
+  for (const created of fn.descendantsOfType("new_expression")) {
+    const ctor = created.childForFieldName("constructor")
+    if (ctor?.type !== "identifier" || !PURE_CONSTRUCTORS.has(ctor.text) || bindingsOf(file, ctor.text).length > 0) return false
+  }
   for (const inner of fn.descendantsOfType("call_expression")) {
-    const innerRoot = rootOf(inner.childForFieldName("function")!)
+    const innerCallee = inner.childForFieldName("function")!
+    const innerRoot = rootOf(innerCallee)
     if (!innerRoot) return false
     const local = resolve(file, innerRoot)
-    if (local && within(local, fn) && !isFunction(local.parent!) && unparen(local.parent!.childForFieldName("value") ?? local).type !== "arrow_function") continue
-    if (!writesOnlyLocals(file, innerRoot, visited)) return false
+    // a method of a value this call created itself (a literal or a plain constructor): no other call sees it;
+    // parameters are refused, since every item may be handed the same object
+    if (local && within(local, fn) && isFreshValue(local)) continue
+    if (!local && bindingsOf(file, innerRoot.text).length === 0) {
+      const plain = unparen(innerCallee).type === "identifier"
+      if (plain ? PURE_GLOBALS.has(innerRoot.text) : PURE_NAMESPACES.has(innerRoot.text)) continue
+      return false
+    }
+    if (!isIndependentCallee(file, innerCallee, visited)) return false
   }
   return true
 }
@@ -144,8 +220,7 @@ const find = (file: FileInfo): Array<Finding> => {
     // A call that does not use the item (`await sleep(100)`) is a deliberate sequential delay/retry, not a fan-out.
     const itemNames = (left.type === "identifier" ? [left] : left.descendantsOfType(["identifier", "shorthand_property_identifier_pattern"])).map((n) => n.text)
     if (!itemNames.some((n) => mentions(file, args, n))) continue
-    const root = rootOf(callee)
-    if (!root || !writesOnlyLocals(file, root)) continue
+    if (!isIndependentCallee(file, callee)) continue
     const theTarget = target
     const theBody = body
     out.push({
@@ -171,7 +246,7 @@ export const promiseAll: Template = {
   kind: "performance",
   title: "Await independent per-item calls together with Promise.all",
   explanation:
-    "Safety: the loop body is a single awaited call (optionally pushed to a list) whose callee and arguments write nothing, call nothing else and do not read the list, and whose callee (if declared in this file) writes only its own locals — so no iteration reads a binding another writes. Note the calls now overlap and all start even if one rejects.",
+    "Safety: the loop body is a single awaited call (optionally pushed to a list) whose arguments write nothing, call nothing else and do not read the list, and whose callee is provably independent across items: a function declared in this file that writes only its own locals and calls only such code, or a file-system read or timer from Node. Calls to parameters, other modules or object methods are refused, since they could share state. Note the calls now overlap and all start even if one rejects.",
   // a `for (const|let … of …)` loop whose body starts with `await` or `x.push(await`
   prefilter: (text) => text.includes("await") && FOR_OF_AWAIT.test(text),
   find
