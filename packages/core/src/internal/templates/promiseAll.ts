@@ -84,7 +84,7 @@ const PURE_NAMESPACES = new Set(["Math", "JSON", "Number", "String", "Array", "P
 const PURE_CONSTRUCTORS = new Set(["Promise", "Map", "Set", "Array", "Error", "TypeError", "RangeError", "URL", "Date"])
 
 /** The module a name was imported from (`import x`, `import { y as x }`, `import * as x`) and the name it exports, or `null`. */
-const importOf = (file: FileInfo, binding: SyntaxNode): { source: string; exported: string } | null => {
+const importOf = (binding: SyntaxNode): { source: string; exported: string } | null => {
   let node: SyntaxNode | null = binding.parent
   let exported = "default"
   if (node?.type === "import_specifier") exported = node.childForFieldName("name")?.text ?? binding.text
@@ -112,7 +112,7 @@ const isIndependentCallee = (file: FileInfo, callee: SyntaxNode, visited: Set<nu
     const root = unparen(viaPromises ? object.childForFieldName("object")! : object)
     if (root.type !== "identifier") return false
     const binding = resolve(file, root)
-    const origin = binding ? importOf(file, binding) : null
+    const origin = binding ? importOf(binding) : null
     if (!origin || (origin.exported !== "*" && origin.exported !== "default")) return false
     if (viaPromises) return FS_MODULES.has(origin.source) && INDEPENDENT_EXPORTS["node:fs/promises"]!.has(method)
     return INDEPENDENT_EXPORTS[origin.source]?.has(method) ?? false
@@ -120,7 +120,7 @@ const isIndependentCallee = (file: FileInfo, callee: SyntaxNode, visited: Set<nu
   if (c.type !== "identifier") return false
   const binding = resolve(file, c)
   if (!binding) return false // a global (not allow-listed for the awaited call) or an ambiguous name
-  const origin = importOf(file, binding)
+  const origin = importOf(binding)
   if (origin) return INDEPENDENT_EXPORTS[origin.source]?.has(origin.exported) ?? false
   return isLocalFunctionIndependent(file, binding, visited)
 }
