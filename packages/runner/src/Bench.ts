@@ -423,7 +423,9 @@ export const compareAll = Effect.fn("Bench.compareAll")(function* (options: Comp
       candidateSamplesNs: [...c]
     }
   })
-  while (decided.size < tested.length && rounds < maxRounds + maxFailures) {
+  // One benchmark slower beyond noise rejects the candidate whatever the others show: stop sampling then.
+  const anySlower = (): boolean => [...decided.values()].some((o) => o.verdict === "slower")
+  while (decided.size < tested.length && !anySlower() && rounds < maxRounds + maxFailures) {
     const baselineFirst = rounds % 2 === 0
     const first = yield* runProcess(baselineFirst ? options.baselineDir : options.candidateDir, options, adapter, baselineFirst ? "bench:baseline" : "bench:candidate")
     const second = yield* runProcess(baselineFirst ? options.candidateDir : options.baselineDir, options, adapter, baselineFirst ? "bench:candidate" : "bench:baseline")
@@ -468,9 +470,15 @@ export const compareAll = Effect.fn("Bench.compareAll")(function* (options: Comp
       if (d.verdict !== "continue") decided.set(name, toOutcome(name, bs, cs, d, d.verdict, d.reason))
     }
   }
+  const slowerFirst = [...decided.values()].find((o) => o.verdict === "slower")
   for (const name of tested) {
     if (decided.has(name)) continue
     const s = samples.get(name)!
+    if (slowerFirst !== undefined && s.baseline.length >= 2) {
+      const d = Stats.decide(s.baseline, s.candidate, { threshold, alpha: perBenchAlpha, minSamples: plan[0], maxSamples: maxRounds, seed: options.seed ?? 1 })
+      decided.set(name, toOutcome(name, s.baseline, s.candidate, d, "not-faster", `not decided: sampling stopped once ${slowerFirst.name} was slower beyond noise; ${d.reason}`))
+      continue
+    }
     if (s.baseline.length < 2) {
       warnings.push(`benchmark "${name}" collected ${s.baseline.length} sample(s); not tested`)
       continue

@@ -12,7 +12,15 @@ const CAND = "/work/cand"
 /** A scripted sandbox: each process prints RATCHET_BENCH lines drawn from seeded log-normal noise. */
 const scripted = (
   centers: { readonly baseline: Record<string, number>; readonly candidate: Record<string, number> },
-  options: { readonly sigma?: number; readonly seed?: number; readonly failCandidate?: boolean; readonly failBaseline?: boolean; readonly calls?: Array<string> } = {}
+  options: {
+    readonly sigma?: number
+    /** Noise per benchmark name, overriding `sigma`. */
+    readonly sigmas?: Readonly<Record<string, number>>
+    readonly seed?: number
+    readonly failCandidate?: boolean
+    readonly failBaseline?: boolean
+    readonly calls?: Array<string>
+  } = {}
 ) => {
   const random = Stats.prng(options.seed ?? 1)
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
@@ -23,7 +31,7 @@ const scripted = (
       return { exitCode: 1, output: "Error: boom", stderr: "Error: boom" }
     }
     const lines = Object.entries(centers[side]).map(
-      ([name, ns]) => `RATCHET_BENCH ${JSON.stringify({ name, ns: ns * Math.exp((options.sigma ?? 0.02) * gaussian()) })}`
+      ([name, ns]) => `RATCHET_BENCH ${JSON.stringify({ name, ns: ns * Math.exp((options.sigmas?.[name] ?? options.sigma ?? 0.02) * gaussian()) })}`
     )
     const output = ["bench output", ...lines].join("\n")
     return { exitCode: 0, output, stdout: output }
@@ -88,6 +96,20 @@ describe("Bench.compareAll (scripted sandbox)", () => {
       ])
       expect(c?.result?.name).toBe("a")
       expect(c?.warnings.join("\n")).toMatch(/"missing" is not reported by the baseline/)
+    })
+  )
+
+  it.effect("stops sampling once one benchmark is slower beyond noise, however noisy the others", () =>
+    Effect.gen(function* () {
+      const centers = { baseline: { hot: 1_000_000, noisy: 1_000_000 }, candidate: { hot: 1_400_000, noisy: 1_000_000 } }
+      const c = yield* Bench.compareAll(options).pipe(Effect.provide(scripted(centers, { sigma: 0.01, sigmas: { noisy: 0.5 } })))
+      expect(c?.verdict).toBe("slower")
+      expect(c?.rounds).toBeLessThan(15)
+      expect(c?.outcomes.map((o) => [o.name, o.verdict])).toEqual([
+        ["hot", "slower"],
+        ["noisy", "not-faster"]
+      ])
+      expect(c?.outcomes[1]?.reason).toMatch(/not decided: sampling stopped once hot was slower beyond noise/)
     })
   )
 
