@@ -12,7 +12,10 @@
  *   `isNaN`, `isFinite`, `Infinity`, `NaN`, `undefined` (none shadowed); it assigns only its own locals; it
  *   has no `this`, `arguments`, `await`, `yield`, `new`, nested functions or classes; it calls only itself,
  *   those built-ins, or methods of its parameter/locals (which hold primitives or objects it created);
- * - its own name is never reassigned.
+ * - its own name is never reassigned;
+ * - it is worth caching: it calls itself at least twice per call, or (for a `number` argument only) its loops
+ *   grow with the argument's value — nested loops, or a loop bounded by the never-reassigned argument. A
+ *   string key costs a pass over the string to hash, so a single-pass function of a string cannot gain.
  * `Map` compares keys with SameValueZero, which merges `0` and `-0`: calls with a zero `number` argument
  * bypass the cache. Exceptions are not cached (the next call recomputes), as before.
  */
@@ -104,6 +107,25 @@ const selfCallsIfPure = (file: FileInfo, fn: SyntaxNode, name: SyntaxNode, param
   return selfCalls
 }
 
+/**
+ * Whether a non-recursive function loops enough per call for a cache lookup to pay. A `string` (or `bigint`)
+ * key is hashed on every lookup, which costs as much as one pass over it, and a `boolean` has two values:
+ * only `number` arguments qualify. The work must grow with the argument's value: nested loops, or a loop
+ * whose condition reads the argument while the argument itself is never reassigned (`n = n / 2` makes the
+ * loop logarithmic, cheaper than the bookkeeping).
+ */
+const loopsWorthCaching = (file: FileInfo, body: SyntaxNode, param: SyntaxNode, paramType: string): boolean => {
+  if (paramType !== "number") return false
+  const loops = body.descendantsOfType([...LOOP_TYPES])
+  if (loops.length === 0) return false
+  if (refsTo(file, param).some((r) => isWrite(r))) return false
+  if (loops.some((outer) => loops.some((inner) => inner !== outer && inner.startIndex > outer.startIndex && inner.endIndex <= outer.endIndex))) return true
+  return loops.some((loop) => {
+    const condition = loop.childForFieldName("condition")
+    return condition !== null && condition.descendantsOfType("identifier").some((id) => id.text === param.text && resolve(file, id)?.startIndex === param.startIndex)
+  })
+}
+
 const find = (file: FileInfo): Array<Finding> => {
   if (!isTs(file) || isShadowed(file, "Map")) return []
   const out: Array<Finding> = []
@@ -127,8 +149,7 @@ const find = (file: FileInfo): Array<Finding> => {
     if (refsTo(file, name).some((r) => isWrite(r))) continue
     const selfCalls = selfCallsIfPure(file, fn, name, param)
     if (selfCalls < 0) continue
-    const loops = body.descendantsOfType([...LOOP_TYPES]).length
-    if (selfCalls < 2 && loops === 0) continue
+    if (selfCalls < 2 && !loopsWorthCaching(file, body, param, paramType)) continue
     out.push({
       node: fn,
       rationale: `\`${name.text}\` is a pure function of one ${paramType} (${selfCalls >= 2 ? `it calls itself ${selfCalls} times per call` : "it loops on every call"}); caching results by argument avoids recomputing them.`,
