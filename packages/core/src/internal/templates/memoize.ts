@@ -122,7 +122,7 @@ const loopsWorthCaching = (file: FileInfo, body: SyntaxNode, param: SyntaxNode, 
   if (loops.some((outer) => loops.some((inner) => inner !== outer && inner.startIndex > outer.startIndex && inner.endIndex <= outer.endIndex))) return true
   return loops.some((loop) => {
     const condition = loop.childForFieldName("condition")
-    return condition !== null && condition.descendantsOfType("identifier").some((id) => id.text === param.text && resolve(file, id)?.startIndex === param.startIndex)
+    return (condition?.descendantsOfType("identifier") ?? []).some((id) => id.text === param.text && resolve(file, id)?.startIndex === param.startIndex)
   })
 }
 
