@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -193,6 +193,21 @@ describe("LocalSandbox", () => {
       expect(statSync(outside).uid).toBe(process.getuid?.())
       expect(statSync(join(outside, "secret.txt")).mode & 0o777).toBe(0o600)
       expect(r.stdout).not.toContain("root only")
+    })
+  )
+
+  it.live("hands over a node_modules committed with the repository, so the package manager can replace it", () =>
+    Effect.gen(function* () {
+      if (!caps.dropUid) return
+      const dir = yield* copyFixture("hostile")
+      yield* Effect.sync(() => {
+        mkdirSync(join(dir, "node_modules", "left-pad"), { recursive: true })
+        writeFileSync(join(dir, "node_modules", "left-pad", "package.json"), '{"name":"left-pad","version":"1.0.0"}')
+        writeFileSync(join(dir, "node_modules", "left-pad", "index.js"), "module.exports = 1\n")
+      })
+      const r = yield* run({ command: "rm -rf node_modules && echo REPLACED", cwd: dir })
+      expect(r.stdout).toContain("REPLACED")
+      expect(existsSync(join(dir, "node_modules"))).toBe(false)
     })
   )
 

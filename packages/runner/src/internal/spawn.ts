@@ -29,9 +29,48 @@ const signalName = (n: number): string =>
 export const uidFor = (key: string): number => 3_000_000 + (createHash("sha256").update(key).digest().readUInt32BE(0) % 1_000_000)
 
 /**
+ * Whether a `node_modules` holds packages of its own rather than hard links into the dependency cache
+ * or files the sandbox user installed: a few package manifests are looked at, and one that is a plain
+ * file (a single link) owned by someone else means the tree came with the repository (committed to git)
+ * or was copied, and must change hands like the rest of the workspace.
+ */
+const holdsOwnPackages = (nm: string, uid: number): boolean => {
+  let names: Array<string>
+  try {
+    names = readdirSync(nm)
+      .filter((n) => !n.startsWith("."))
+      .slice(0, 8)
+  } catch {
+    return false
+  }
+  for (const name of names) {
+    let manifests = [join(nm, name, "package.json")]
+    if (name.startsWith("@")) {
+      try {
+        manifests = readdirSync(join(nm, name))
+          .slice(0, 2)
+          .map((scoped) => join(nm, name, scoped, "package.json"))
+      } catch {
+        continue
+      }
+    }
+    for (const manifest of manifests) {
+      try {
+        const st = lstatSync(manifest)
+        if (st.isFile() && st.nlink === 1 && st.uid !== uid) return true
+      } catch {
+        // no manifest there
+      }
+    }
+  }
+  return false
+}
+
+/**
  * Gives `uid` ownership of a tree. Inside `node_modules` only the directory itself and tool caches
  * change hands: installed packages may be hard links shared with the dependency cache and other
- * workspaces, and stay read-only for this uid.
+ * workspaces, and stay read-only for this uid. A `node_modules` that holds packages of its own
+ * (committed to the repository) changes hands whole, so `npm ci` can replace it.
  */
 export const chownTree = (root: string, uid: number): void => {
   const visit = (path: string, depth: number): void => {
@@ -59,8 +98,13 @@ export const chownTree = (root: string, uid: number): void => {
     }
     for (const entry of entries) {
       if (entry === "node_modules") {
-        // the directory itself (tools create .vite-temp, .cache, … in it), not the shared packages below
         const nm = join(path, entry)
+        // packages of its own (committed to git, or copied): the package manager must be able to replace them
+        if (holdsOwnPackages(nm, uid)) {
+          visit(nm, depth + 1)
+          continue
+        }
+        // the directory itself (tools create .vite-temp, .cache, … in it), not the shared packages below
         try {
           const nst = lstatSync(nm)
           if (nst.isDirectory() && nst.uid !== uid) lchownSync(nm, uid, uid)
