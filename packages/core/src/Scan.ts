@@ -511,7 +511,7 @@ export const format = (result: ScanResult | ScanReport): string => {
   const extra: Array<string> = []
   if (report.stats?.cached !== undefined && report.stats.cached > 0) extra.push(`${report.stats.cached} from cache`)
   if (report.skipped !== undefined && report.skipped.length > 0) extra.push(`${report.skipped.length} skipped`)
-  const head = `Scanned ${files} file${files === 1 ? "" : "s"} (${(bytes / 1024 / 1024).toFixed(2)} MB${extra.length > 0 ? `, ${extra.join(", ")}` : ""}) in ${Math.round(durationMs)} ms — ${result.opportunities.length} opportunit${result.opportunities.length === 1 ? "y" : "ies"}`
+  const head = `Scanned ${files} file${files === 1 ? "" : "s"} (${(bytes / 1e6).toFixed(2)} MB${extra.length > 0 ? `, ${extra.join(", ")}` : ""}) in ${Math.round(durationMs)} ms — ${result.opportunities.length} opportunit${result.opportunities.length === 1 ? "y" : "ies"}`
   const lines = [head]
   if (result.opportunities.length > 0) {
     const rows = result.opportunities.map((o, i) => [

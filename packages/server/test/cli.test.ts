@@ -48,6 +48,25 @@ describe("ratchet CLI", () => {
     expect(stderr).toContain("/definitely/not/here")
   })
 
+  it("scan prints the ranked opportunities for people, with why and what was skipped; --json per the contract", () => {
+    const repo = mkdtempSync(join(tmpdir(), "ratchet-cli-scan-"))
+    mkdirSync(join(repo, "src"))
+    writeFileSync(join(repo, "src", "lines.js"), "export function count(lines) {\n  let n = 0\n  for (const line of lines) if (/^#/.test(line)) n++\n  return n\n}\n")
+    writeFileSync(join(repo, ".gitattributes"), "vendor/** linguist-vendored\n")
+    mkdirSync(join(repo, "vendor"))
+    writeFileSync(join(repo, "vendor", "lib.js"), "export const f = (s) => /x/.test(s)\n")
+    const human = ratchet("scan", repo)
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/^Scanned 1 file \(0\.00 MB, 1 skipped\) in \d+ ms — 1 opportunity/)
+    expect(human.stdout).toMatch(/regexp-hoist\s+performance\s+src\/lines\.js:3\s+low\s+70%\s+\/\^#\/ is rebuilt on every evaluation inside a loop/)
+    const json = ratchet("scan", repo, "--json")
+    expect(json.code).toBe(0)
+    const report = JSON.parse(json.stdout) as { opportunities: Array<Record<string, unknown>>; stats: Record<string, number> }
+    expect(report.opportunities.map((o) => [o.rule, o.file, o.startLine])).toEqual([["regexp-hoist", "src/lines.js", 3]])
+    for (const key of ["id", "rule", "kind", "file", "startLine", "endLine", "rationale", "risk", "confidence"]) expect(report.opportunities[0]).toHaveProperty(key)
+    for (const key of ["files", "bytes", "durationMs"]) expect(typeof report.stats[key]).toBe("number")
+  })
+
   it("an unknown flag exits 2", () => {
     const { code, stdout, stderr } = ratchet("detect", "--no-such-flag")
     expect(code).toBe(2)
