@@ -3,6 +3,8 @@
  * worker, a per-file watchdog (a hook stuck on one file costs that file, not the scan).
  */
 import { existsSync } from "node:fs"
+import { getCompileCacheDir } from "node:module"
+import { dirname } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import type { PluginSpec } from "./plugins.js"
@@ -33,6 +35,13 @@ export interface PoolOutcome {
   /** Items the pool could not run (workers failed to start); the caller scans them in-thread. */
   readonly leftover: Array<WorkItem>
   readonly warnings: Array<string>
+}
+
+/** Node's compile cache directory when this process enabled it (the CLI does), for workers to share; else `null`. */
+const compileCacheBase = (): string | null => {
+  const dir = getCompileCacheDir?.()
+  // the directory Node reports has a per-version child; workers pass the base, as the CLI did
+  return dir === undefined ? null : dirname(dir)
 }
 
 /** The worker entry: `worker.ts` next to this module (sources), or the bundled `worker.js`. */
@@ -225,7 +234,7 @@ export const startPool = (options: PoolOptions): Pool => {
   const spawn = (url: URL): void => {
     const key = reuseKey(options.spec)
     const reused = key !== null ? takeIdle(key) : undefined
-    const worker = reused?.worker ?? new Worker(url, { workerData: { spec: options.spec } })
+    const worker = reused?.worker ?? new Worker(url, { workerData: { spec: options.spec, compileCache: compileCacheBase() } })
     // a reused worker already loaded this plugin set and said so
     const slot: Slot = {
       worker,

@@ -3,7 +3,7 @@
  * When run from TypeScript sources (Node type stripping), it first maps the `.js` import
  * specifiers of the sources to their `.ts` files; no relative module is imported statically.
  */
-import { registerHooks } from "node:module"
+import { enableCompileCache, registerHooks } from "node:module"
 import { parentPort, workerData } from "node:worker_threads"
 
 if (import.meta.url.endsWith(".ts")) {
@@ -21,7 +21,9 @@ if (import.meta.url.endsWith(".ts")) {
 }
 
 const port = parentPort!
-const data = workerData as { readonly spec: import("./plugins.js").PluginSpec }
+const data = workerData as { readonly spec: import("./plugins.js").PluginSpec; readonly compileCache?: string | null }
+// The host's compile cache (the CLI enables one), so a worker's start-up reuses compiled code too.
+if (data.compileCache) enableCompileCache?.(data.compileCache)
 
 try {
   const { loadPlugins } = await import("./plugins.js")
