@@ -1,4 +1,4 @@
-import { Plugin } from "@ratchet/core"
+import { Plugin, ScanRule } from "@ratchet/core"
 
 /** Options of {@link noConsoleLog}. */
 export interface NoConsoleLogOptions {
@@ -46,3 +46,23 @@ export const noConsoleLog = (options: NoConsoleLogOptions = {}): Plugin.Plugin =
         )
     }
   })
+
+/**
+ * A scanner rule written as a tree-sitter query plus a TypeScript predicate: `await` on a call inside a
+ * `forEach` callback, which `forEach` never waits for (the loop finishes before the work does).
+ */
+export const awaitInForEach = (): Plugin.Plugin =>
+  ScanRule.query({
+    name: "acme:await-in-foreach",
+    query: `(call_expression
+              function: (member_expression property: (property_identifier) @method (#eq? @method "forEach"))
+              arguments: (arguments (arrow_function "async" @async))) @match`,
+    prefilter: "forEach(async",
+    // the predicate: only callbacks that actually await something
+    where: (m) => /\bawait\b/.test(m.captures.match?.text ?? ""),
+    kind: "tech-debt",
+    risk: "medium",
+    confidence: 0.8,
+    rationale: "forEach does not wait for async callbacks: the loop ends before their work does; use for…of with await, or Promise.all"
+  })
+

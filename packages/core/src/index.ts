@@ -44,6 +44,8 @@ export * as Run from "./Run.js"
 export * as Sandbox from "./Sandbox.js"
 /** @since 0.1.0 */
 export * as Scan from "./Scan.js"
+/** @since 0.2.0 */
+export * as ScanRule from "./ScanRule.js"
 /** @since 0.1.0 */
 export * as SourceConnector from "./SourceConnector.js"
 /** @since 0.1.0 */

@@ -127,3 +127,21 @@ export const parse = (text: string, language: Language): Tree => {
   }
   return parser.parse(text, undefined, { bufferSize: Math.max(32 * 1024, text.length * 2 + 1024) })
 }
+
+/** One capture of a query match: the node and the name it was captured under. */
+export interface QueryCapture {
+  readonly name: string
+  readonly node: SyntaxNode
+}
+
+/** A compiled tree-sitter query for one language. */
+export interface CompiledQuery {
+  matches(node: SyntaxNode): ReadonlyArray<{ readonly pattern: number; readonly captures: ReadonlyArray<QueryCapture> }>
+  readonly captureNames: ReadonlyArray<string>
+}
+
+/** Compiles a tree-sitter query (S-expression source) for a language; throws tree-sitter's error when it is invalid. */
+export const compileQuery = (source: string, language: Language): CompiledQuery => {
+  const { Query } = require("tree-sitter") as { Query: new (language: unknown, source: string) => CompiledQuery }
+  return new Query(grammarFor(language), source)
+}

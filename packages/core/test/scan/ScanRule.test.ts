@@ -1,0 +1,76 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { Buffer } from "node:buffer"
+import * as Scan from "../../src/Scan.js"
+import * as ScanRule from "../../src/ScanRule.js"
+import { makeRepo } from "./helpers.js"
+
+const syncFs = (extra: Partial<ScanRule.QueryRuleOptions> = {}) =>
+  ScanRule.query({
+    name: "acme:sync-fs",
+    query: `(call_expression
+              function: (member_expression
+                object: (identifier) @object
+                property: (property_identifier) @method (#match? @method "Sync$"))) @match`,
+    prefilter: "Sync(",
+    where: (m) => m.captures.object!.text === "fs" && m.captures.method!.text !== "existsSync",
+    kind: "performance",
+    risk: "low",
+    confidence: 0.6,
+    rationale: (m) => `\`fs.${m.captures.method!.text}\` blocks the event loop`,
+    ...extra
+  })
+
+describe("ScanRule.query", () => {
+  it.effect("reports what the query and the predicate keep, with lines and UTF-8 byte ranges, in JS and TS", () =>
+    Effect.gen(function* () {
+      const js = "// héllo\nimport fs from 'node:fs'\nexport const a = () => fs.readFileSync('a')\nexport const b = () => fs.existsSync('b')\nexport const c = () => other.readFileSync('c')\n"
+      const ts = "import * as fs from 'node:fs'\nexport function f(p: string): string {\n  return fs.readFileSync(p, 'utf8') as string\n}\n"
+      const root = makeRepo({ "src/a.js": js, "src/b.ts": ts, "src/none.js": "export const x = 1\n" })
+      const report = yield* Scan.scan(root, { builtins: false, plugins: [syncFs()], cache: false })
+      expect(report.opportunities.map((o) => [o.rule, o.file, o.startLine, o.rationale])).toEqual([
+        ["acme:sync-fs", "src/a.js", 3, "`fs.readFileSync` blocks the event loop"],
+        ["acme:sync-fs", "src/b.ts", 3, "`fs.readFileSync` blocks the event loop"]
+      ])
+      const a = report.opportunities[0]!
+      const bytes = Buffer.from(js, "utf8")
+      expect(bytes.subarray(a.startByte!, a.endByte!).toString("utf8")).toBe("fs.readFileSync('a')")
+      // the prefilter kept the file without `Sync(` from being parsed
+      expect(report.stats.parsed).toBe(2)
+    })
+  )
+
+  it.effect("reports the first capture when there is no `@match`, and can be limited to some languages", () =>
+    Effect.gen(function* () {
+      const root = makeRepo({ "a.js": "debugger\n", "b.ts": "debugger\n" })
+      const rule = ScanRule.query({
+        name: "acme:debugger",
+        query: "(debugger_statement) @stmt",
+        languages: ["typescript"],
+        kind: "tech-debt",
+        risk: "low",
+        confidence: 0.9,
+        rationale: "a debugger statement left in"
+      })
+      const report = yield* Scan.scan(root, { builtins: false, plugins: [rule], cache: false })
+      expect(report.opportunities.map((o) => [o.file, o.startLine, o.rationale])).toEqual([["b.ts", 1, "a debugger statement left in"]])
+    })
+  )
+
+  it("refuses a broken query when the rule is made, naming the plugin, the language and the reason", () => {
+    const make = () => syncFs({ query: "(call_expression function: (no_such_node)) @match" })
+    expect(make).toThrow(/the query is not valid for javascript/)
+    try {
+      make()
+    } catch (error) {
+      const e = error as { reason: { _tag: string }; message: string }
+      expect(e.reason._tag).toBe("BadInput")
+      expect(e.message).toContain('ScanRule.query("acme:sync-fs")')
+    }
+    expect(() => syncFs({ confidence: 2 })).toThrow(/confidence must be a number in \[0, 1\]/)
+    expect(() => syncFs({ languages: ["cobol" as never] })).toThrow(/unknown language "cobol"/)
+    // a query that uses a TypeScript-only node is fine once limited to TypeScript
+    expect(() => ScanRule.query({ name: "t", query: "(type_annotation) @match", kind: "tech-debt", risk: "low", confidence: 0.5, rationale: "x" })).toThrow(/not valid for javascript/)
+    expect(() => ScanRule.query({ name: "t", query: "(type_annotation) @match", languages: ["typescript", "tsx"], kind: "tech-debt", risk: "low", confidence: 0.5, rationale: "x" })).not.toThrow()
+  })
+})
