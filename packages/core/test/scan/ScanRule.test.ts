@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Buffer } from "node:buffer"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import * as Scan from "../../src/Scan.js"
 import * as ScanRule from "../../src/ScanRule.js"
 import { makeRepo } from "./helpers.js"
@@ -54,6 +56,28 @@ describe("ScanRule.query", () => {
       })
       const report = yield* Scan.scan(root, { builtins: false, plugins: [rule], cache: false })
       expect(report.opportunities.map((o) => [o.file, o.startLine, o.rationale])).toEqual([["b.ts", 1, "a debugger statement left in"]])
+    })
+  )
+
+  it.effect("runs from a ratchet.config on the scanner's worker threads, with the in-thread results", () =>
+    Effect.gen(function* () {
+      const scanRule = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "ScanRule.ts")).href
+      const files: Record<string, string> = {
+        "ratchet.config.mjs": [
+          `import { query } from ${JSON.stringify(scanRule)}`,
+          "export default { plugins: [query({ name: 'acme:debugger', query: '(debugger_statement) @match', kind: 'tech-debt', risk: 'low', confidence: 0.9, rationale: 'debugger left in' })] }"
+        ].join("\n")
+      }
+      const filler = "// filler so the tree is worth a worker\n".repeat(300)
+      for (let i = 0; i < 12; i++) files[`src/m${i}.js`] = `${filler}export function f${i}() {\n  debugger\n}\n`
+      const root = makeRepo(files)
+      const config = yield* (yield* Effect.promise(() => import("../../src/Config.js"))).loadConfig(root)
+      const parallel = yield* Scan.scan(root, { builtins: false, plugins: config.plugins, config, cache: false, concurrency: 2 })
+      expect(parallel.warnings).toEqual([])
+      expect(parallel.stats.workers).toBe(2)
+      const serial = yield* Scan.scan(root, { builtins: false, plugins: config.plugins.map((p) => ({ ...p })), config, cache: false })
+      expect(parallel.opportunities).toEqual(serial.opportunities)
+      expect(parallel.opportunities.map((o) => `${o.file}:${o.startLine}`)).toHaveLength(12)
     })
   )
 
