@@ -1,6 +1,8 @@
 /**
- * A small worker-thread pool for the scanner: largest files first, a few batches in flight per
- * worker, a per-file watchdog (a hook stuck on one file costs that file, not the scan).
+ * A small worker-thread pool for the scanner: started before the files are all read, largest files
+ * first to the workers while the main thread takes the smallest, a few batches in flight per worker,
+ * a per-file watchdog (a hook stuck on one file costs that file, not the scan), and idle workers kept
+ * briefly for the next scan.
  */
 import { existsSync } from "node:fs"
 import { getCompileCacheDir } from "node:module"
@@ -381,11 +383,4 @@ export const startPool = (options: PoolOptions): Pool => {
       }),
     dispose: () => finish([])
   }
-}
-
-/** Scans `items` on worker threads. Resolves when every item has a result or is handed back. */
-export const runPool = (items: ReadonlyArray<WorkItem>, options: PoolOptions): Promise<PoolOutcome> => {
-  const pool = startPool(options)
-  pool.add(items)
-  return pool.close()
 }
