@@ -234,6 +234,8 @@ const FATAL = new Set(["auth", "permission", "not-found", "quota"])
 const REPAIRABLE = /^(policy blocked|does not apply|build failed|typecheck failed|tests failed|tests did not run|tests timed out|no patch)/
 
 const isTestPath = (file: string) => /(^|\/)(__tests__|__mocks__|tests?|spec|e2e)\//.test(file) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(file)
+/** Test and benchmark code: measured, never a target. */
+const isHarness = (file: string) => isTestPath(file) || /(^|\/)(bench|benchmarks?|perf)\//.test(file) || /\.bench\.[cm]?[jt]sx?$/.test(file)
 
 /** Reads a repository file, refusing paths that leave it (also through symlinks). */
 const reader = (root: string) => {
@@ -392,7 +394,7 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
 
     // --- Context: the repository map, hot functions with their source.
     const files = yield* Effect.sync(() => mapRepository(options.root))
-    const hot = options.hotspots.filter((h) => !isTestPath(h.file)).slice(0, 15)
+    const hot = options.hotspots.filter((h) => !isHarness(h.file)).slice(0, 15)
     const focus = [...new Set([...hot.map((h) => h.file), ...options.opportunities.map((o) => o.file)])]
     const focusSymbols = hot.map((h) => h.name)
     const snippets = hot.slice(0, 5).flatMap((h) => {
@@ -448,8 +450,8 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
       if (stopped !== null) break
       const label = `${target.file}#${target.symbol}`
       const outcome = (text: string) => targetsDone.push({ file: target.file, symbol: target.symbol, idea: target.idea, rationale: target.rationale, outcome: text })
-      if (isTestPath(target.file)) {
-        outcome("skipped: a test file (tests are never changed)")
+      if (isHarness(target.file)) {
+        outcome("skipped: a test or benchmark file (they measure the change, they are never changed)")
         continue
       }
       const text = read(target.file)
@@ -597,7 +599,7 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
         dailyTokens: settings.budget.dailyTokens ?? null
       },
       stopped,
-      hotspots: options.hotspots.slice(0, 15).map((h) => ({ file: h.file, name: h.name, line: h.line, selfMs: h.selfMs, share: h.share })),
+      hotspots: hot.map((h) => ({ file: h.file, name: h.name, line: h.line, selfMs: h.selfMs, share: h.share })),
       targets: targetsDone,
       warnings
     } satisfies LlmRunSummary

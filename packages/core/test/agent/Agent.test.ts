@@ -248,7 +248,7 @@ describe("Agent.run: triage, patch, repair, on the record, within budget", () =>
       }))
       const patch = scripted((_r, n) => toolCall(FIXED, n))
       const { summary } = yield* runAgent({ triage: triage.service, patch: patch.service })
-      expect(summary.targets.map((t) => t.outcome)).toEqual(["skipped: a test file (tests are never changed)", "skipped: no such file in the repository"])
+      expect(summary.targets.map((t) => t.outcome)).toEqual(["skipped: a test or benchmark file (they measure the change, they are never changed)", "skipped: no such file in the repository"])
       expect(patch.requests).toHaveLength(0)
     }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
   )
