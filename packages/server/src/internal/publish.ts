@@ -19,7 +19,7 @@ import { Config, Package, Proposal as CoreProposal } from "@ratchet/core"
 import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
-import { canonicalJson, type Proposal, type Repo, sha256 } from "../Store.js"
+import { canonicalJson, type Principal, type Proposal, type Repo, sha256, Store } from "../Store.js"
 import { policyLayer } from "./pipeline.js"
 
 /** Where and how proposals are published. */
@@ -151,4 +151,27 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions)
       patchFile: result.patchFile ?? null,
       approvedBy: approval?.approvedBy ?? ""
     }
+  })
+
+/**
+ * "Create PR" as the API and the dashboard do it: publishes the proposal of the caller's
+ * organisation through the WriteGate and records the write in its run's events.
+ */
+export const publishAndRecord = (principal: Principal, proposalId: string, options: PublishOptions): Effect.Effect<Published, ServerError, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const proposal = yield* store.getProposal(principal.orgId, proposalId)
+    const repo = yield* store.getRepo(principal.orgId, proposal.repoId)
+    const published = yield* publish(repo, proposal, options)
+    yield* store.appendEvent(proposal.runId, "proposal.published", {
+      proposalId: proposal.id,
+      connector: published.connector,
+      branch: published.branch,
+      url: published.url,
+      commit: published.commit,
+      patchFile: published.patchFile,
+      created: published.created,
+      requestedBy: `token:${principal.tokenName}`
+    })
+    return published
   })
