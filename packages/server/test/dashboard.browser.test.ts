@@ -133,7 +133,7 @@ describe("dashboard in Chromium", () => {
     // --- open the proposal: diff and chart
     await page.locator("section[aria-labelledby=proposals-h] ul.checks a").first().click()
     await page.getByRole("heading", { name: "Benchmark" }).waitFor()
-    const chart = page.locator("svg.chart")
+    const chart = page.locator(".chart-wide svg.chart")
     await expect.poll(() => chart.isVisible()).toBe(true)
     expect(await chart.locator("circle.dot.after").count()).toBeGreaterThan(3)
     const diff = page.locator(".diff-scroll.split table")

@@ -7,27 +7,14 @@
  *
  * @internal
  */
-import { Clock, Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Crypto from "node:crypto"
-import { type ServerError, storeFailure } from "../../ServerError.js"
+import type { ServerError } from "../../ServerError.js"
 import type { ArtifactMeta, Principal, Run, RunStage } from "../../Store.js"
-
-type Row = Readonly<Record<string, unknown>>
-
-const str = (r: Row, column: string): string => String(r[column])
-const strOrNull = (r: Row, column: string): string | null => {
-  const v = r[column]
-  return v === null || v === undefined ? null : String(v)
-}
-const iso = (v: unknown): string => {
-  if (v instanceof Date) return v.toISOString()
-  const d = new Date(String(v))
-  return Number.isNaN(d.getTime()) ? String(v) : d.toISOString()
-}
-const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : iso(v))
-const json = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v)
-const sha256 = (s: string): string => Crypto.createHash("sha256").update(s).digest("hex")
+import { toArtifact } from "../store/artifacts.js"
+import { toRun, toStage } from "../store/runs.js"
+import { iso, json, makeContext, now, type Row, sha256, str, strOrNull } from "../store/sql.js"
 
 /** A signed-in browser session. */
 export interface Session {
@@ -94,20 +81,7 @@ export class DashboardStore extends Context.Service<DashboardStore, {
 }>()("@ratchet/server/DashboardStore") {
   /** The store on the current `SqlClient`. */
   static readonly layer: Layer.Layer<DashboardStore, never, SqlClient> = Layer.effect(DashboardStore, Effect.gen(function* () {
-    const sql = yield* SqlClient
-    const q = <A, E>(operation: string, effect: Effect.Effect<A, E>): Effect.Effect<A, ServerError> =>
-      Effect.mapError(effect, (e) => storeFailure(operation, e))
-    const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
-
-    const toStage = (r: Row): RunStage => ({
-      stage: str(r, "stage"),
-      status: str(r, "status") as RunStage["status"],
-      executions: Number(r.executions),
-      runner: strOrNull(r, "runner"),
-      error: strOrNull(r, "error"),
-      startedAt: isoOrNull(r.started_at),
-      finishedAt: isoOrNull(r.finished_at)
-    })
+    const { sql, q } = makeContext(yield* SqlClient)
 
     /** Runs from rows (joined with the repository name), with their stages. */
     const withStages = (select: Effect.Effect<ReadonlyArray<Row>, ServerError>): Effect.Effect<ReadonlyArray<RunItem>, ServerError> =>
@@ -122,21 +96,7 @@ export class DashboardStore extends Context.Service<DashboardStore, {
             list.push(toStage(s))
             byRun.set(str(s, "run_id"), list)
           }
-          return rows.map((r): RunItem => ({
-            id: str(r, "id"),
-            repoId: str(r, "repo_id"),
-            repoName: str(r, "repo_name"),
-            trigger: str(r, "trigger"),
-            status: str(r, "status") as Run["status"],
-            error: strOrNull(r, "error"),
-            cancelRequested: Boolean(r.cancel_requested),
-            counts: { candidates: Number(r.candidates), proposals: Number(r.proposals) },
-            runner: strOrNull(r, "runner"),
-            createdAt: iso(r.created_at),
-            startedAt: isoOrNull(r.started_at),
-            finishedAt: isoOrNull(r.finished_at),
-            stages: byRun.get(str(r, "id")) ?? []
-          }))
+          return rows.map((r): RunItem => ({ ...toRun(r, byRun.get(str(r, "id")) ?? []), repoName: str(r, "repo_name") }))
         })
 
     return DashboardStore.of({
@@ -230,16 +190,7 @@ export class DashboardStore extends Context.Service<DashboardStore, {
       proposalArtifacts: (proposalId) =>
         q("listing artifacts", sql<Row>`SELECT id, run_id, proposal_id, name, media_type, sha256, size, created_at FROM artifacts
           WHERE proposal_id = ${proposalId} ORDER BY created_at, id`).pipe(
-          Effect.map((rows) => rows.map((r): ArtifactMeta => ({
-            id: str(r, "id"),
-            runId: strOrNull(r, "run_id"),
-            proposalId: strOrNull(r, "proposal_id"),
-            name: str(r, "name"),
-            mediaType: str(r, "media_type"),
-            sha256: str(r, "sha256"),
-            size: Number(r.size),
-            createdAt: iso(r.created_at)
-          })))
+          Effect.map((rows) => rows.map(toArtifact))
         )
     })
   }))
