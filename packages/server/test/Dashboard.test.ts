@@ -223,7 +223,7 @@ describe("Dashboard: repositories", () => {
     const created = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "settings-repo", location: "/srv/settings-repo" })
     const path = created.headers.get("location")!.split("?")[0]
     const id = path.split("/").pop()!
-    const base = { _csrf: c.csrf, timezone: "Europe/Paris", computeMinutesPerDay: "45", candidatesPerRun: "4", proposalsPerRun: "2", maxSetupFailures: "3", provider: "", model: "" }
+    const base = { _csrf: c.csrf, timezone: "Europe/Paris", computeMinutesPerDay: "45", candidatesPerRun: "4", proposalsPerRun: "2", maxSetupFailures: "3", provider: "", model: "", maxFiles: "", maxLines: "" }
     const bad = await c.post(`${path}/settings`, { ...base, schedule: "every night" })
     expect(bad.status).toBe(400)
     const badHtml = await bad.text()
@@ -232,10 +232,13 @@ describe("Dashboard: repositories", () => {
     const badBudget = await c.post(`${path}/settings`, { ...base, schedule: "", candidatesPerRun: "many" })
     expect(badBudget.status).toBe(400)
     expect(await badBudget.text()).toMatch(/id="candidatesPerRun-error"[^>]*>must be an integer from 0 to 1000/)
-    const ok = await c.post(`${path}/settings`, { ...base, schedule: "0 2 * * *", provider: "anthropic", model: "claude-sonnet-4-5" })
+    const badLimit = await c.post(`${path}/settings`, { ...base, schedule: "", maxLines: "0" })
+    expect(badLimit.status).toBe(400)
+    expect(await badLimit.text()).toMatch(/id="maxLines-error"[^>]*>must be null/)
+    const ok = await c.post(`${path}/settings`, { ...base, schedule: "0 2 * * *", provider: "anthropic", model: "claude-sonnet-4-5", maxFiles: "2", maxLines: "" })
     expect(ok.status).toBe(303)
     const repo = await runtime.runPromise(Store.use((s) => s.getRepo(null, id)))
-    expect(repo.settings).toMatchObject({ schedule: "0 2 * * *", timezone: "Europe/Paris", provider: "anthropic", model: "claude-sonnet-4-5", budgets: { computeMinutesPerDay: 45, candidatesPerRun: 4, proposalsPerRun: 2 } })
+    expect(repo.settings).toMatchObject({ schedule: "0 2 * * *", timezone: "Europe/Paris", provider: "anthropic", model: "claude-sonnet-4-5", budgets: { computeMinutesPerDay: 45, candidatesPerRun: 4, proposalsPerRun: 2 }, policy: { maxFiles: 2, maxLines: null } })
     const page = await (await c.get(path)).text()
     expect(page).toContain("Europe/Paris")
     expect(page).toMatch(/Next scheduled[\s\S]*in \d+ (min|h)/)

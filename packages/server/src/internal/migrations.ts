@@ -136,8 +136,14 @@ const dashboardSessions = Effect.gen(function* () {
   yield* sql`CREATE INDEX dashboard_sessions_expiry_idx ON dashboard_sessions (expires_at)`
 })
 
+// Per-repository policy limits set on the server (null: the repository's config or the defaults).
+const repositoryPolicy = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE repository_settings ADD COLUMN policy_max_files INTEGER, ADD COLUMN policy_max_lines INTEGER`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_initial": initial, "0002_dashboard_sessions": dashboardSessions }),
+  loader: Migrator.fromRecord({ "0001_initial": initial, "0002_dashboard_sessions": dashboardSessions, "0003_repository_policy": repositoryPolicy }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

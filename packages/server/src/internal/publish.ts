@@ -20,7 +20,7 @@ import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector,
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
 import { canonicalJson, type Principal, type Proposal, type Repo, sha256, Store } from "../Store.js"
-import { policyLayer } from "./pipeline.js"
+import { policyLayer, withServerPolicy } from "./pipeline.js"
 
 /** Where and how proposals are published. */
 export interface PublishOptions {
@@ -126,6 +126,7 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions)
 
     // The policy the gate re-runs is the repository's own when it is on disk, else the defaults.
     const config = yield* (repo.path !== null ? Config.loadConfig(repo.path) : Config.resolveConfig({}, null)).pipe(
+      Effect.map((loaded) => withServerPolicy(loaded, repo.settings.policy)),
       Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`))
     )
     const approvals = Layer.succeed(ApprovalStore.ApprovalStore, { find: (id) => Effect.succeed(id === proposal.id ? approval : null) })

@@ -116,6 +116,7 @@ const formString = (v: unknown): string => (typeof v === "string" ? v : "")
 /** Maps a validation error's field to the form field that shows it. */
 const formField = (field: string): string => {
   if (field.startsWith("budgets.")) return field.slice("budgets.".length)
+  if (field.startsWith("policy.")) return field.slice("policy.".length)
   if (field === "url" || field === "path") return "location"
   return field
 }
@@ -358,7 +359,7 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
 
   app.post(`${BASE}/repos/:id/settings`, async (c) => {
     const form = await c.req.parseBody()
-    const values = Object.fromEntries(["schedule", "timezone", "provider", "model", "computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "maxSetupFailures"].map((k) => [k, formString(form[k]).trim()]))
+    const values = Object.fromEntries(["schedule", "timezone", "provider", "model", "computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "maxSetupFailures", "maxFiles", "maxLines"].map((k) => [k, formString(form[k]).trim()]))
     const num = (k: string): unknown => (values[k] === "" ? undefined : /^-?\d+$/.test(values[k]) ? Number(values[k]) : values[k])
     const orNull = (k: string): string | null => (values[k] === "" ? null : values[k])
     const body = {
@@ -367,6 +368,8 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       provider: orNull("provider"),
       model: orNull("model"),
       budgets: Object.fromEntries(["computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun"].map((k) => [k, num(k)]).filter(([, v]) => v !== undefined)),
+      // an empty limit clears it (the repository's config or the defaults apply)
+      policy: { maxFiles: num("maxFiles") ?? null, maxLines: num("maxLines") ?? null },
       ...(num("maxSetupFailures") === undefined ? {} : { maxSetupFailures: num("maxSetupFailures") })
     }
     const v = Validate.settingsPatch(body)

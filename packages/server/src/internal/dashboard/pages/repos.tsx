@@ -225,6 +225,22 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
               </div>
             </fieldset>
             <fieldset>
+              <legend>Policy limits</legend>
+              <div class="fields">
+                <div class="field">
+                  <label for="maxFiles">Files per change, at most</label>
+                  <input type="number" id="maxFiles" name="maxFiles" min={1} max={1000} value={v("maxFiles", s.policy.maxFiles === null ? "" : String(s.policy.maxFiles))} placeholder="5" {...described(errors, "maxFiles", "hint")} />
+                  <FieldError errors={errors} name="maxFiles" />
+                </div>
+                <div class="field">
+                  <label for="maxLines">Changed lines, at most</label>
+                  <input type="number" id="maxLines" name="maxLines" min={1} max={100000} value={v("maxLines", s.policy.maxLines === null ? "" : String(s.policy.maxLines))} placeholder="200" {...described(errors, "maxLines")} />
+                  <FieldError errors={errors} name="maxLines" />
+                </div>
+              </div>
+              <span class="hint" id="maxFiles-hint">Empty: the repository's <code>ratchet.config</code> or the defaults (5 files, 200 lines). The stricter of these and the repository's config applies, in validation and again before any write.</span>
+            </fieldset>
+            <fieldset>
               <legend>Language model</legend>
               <div class="fields">
                 <div class="field">
