@@ -94,6 +94,13 @@ const expectStrictPage = (html: string) => {
   expect(html).not.toMatch(/\sstyle="/)
   expect(html).not.toMatch(/<style/)
   expect(html).not.toMatch(/(src|href)="https?:/)
+  // every visible form control has a label (keyboard and screen-reader users)
+  const labelled = new Set([...html.matchAll(/<label for="([^"]+)"/g)].map((m) => m[1]))
+  for (const control of html.matchAll(/<(input|select|textarea)\b([^>]*)>/g)) {
+    if (/type="hidden"/.test(control[2])) continue
+    const id = /\bid="([^"]+)"/.exec(control[2])?.[1]
+    expect(id !== undefined && labelled.has(id), `unlabelled ${control[0]}`).toBe(true)
+  }
 }
 
 describe("Dashboard: sign-in, sessions and CSRF", () => {
@@ -240,6 +247,8 @@ describe("Dashboard: repositories", () => {
     const repo = await runtime.runPromise(Store.use((s) => s.getRepo(null, id)))
     expect(repo.settings).toMatchObject({ schedule: "0 2 * * *", timezone: "Europe/Paris", provider: "anthropic", model: "claude-sonnet-4-5", budgets: { computeMinutesPerDay: 45, candidatesPerRun: 4, proposalsPerRun: 2 }, policy: { maxFiles: 2, maxLines: null } })
     const page = await (await c.get(path)).text()
+    expectStrictPage(page)
+    expectStrictPage(await (await c.get("/dashboard/repos/new")).text())
     expect(page).toContain("Europe/Paris")
     expect(page).toMatch(/Next scheduled[\s\S]*in \d+ (min|h)/)
     expect((await c.post(`${path}/pause`, { _csrf: c.csrf })).status).toBe(303)

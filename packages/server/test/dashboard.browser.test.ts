@@ -34,6 +34,8 @@ const git = (cwd: string, ...args: Array<string>) =>
 
 const shot = async (name: string, options: { readonly fullPage?: boolean } = {}) => {
   const file = join(shots, `${name}.png`)
+  // a full-page screenshot starts from the top (the header is sticky)
+  await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: file, fullPage: options.fullPage ?? true })
   if (process.env.UPDATE_SCREENSHOTS === "1") {
     mkdirSync(docs, { recursive: true })
