@@ -4,7 +4,7 @@
  * `@ratchet/providers`, the budgets, the agent's settings and the daily ledger.
  */
 import { join } from "node:path"
-import { Agent, type Config, LanguageModel, type Pipeline, RatchetError } from "@ratchet/core"
+import { Agent, type Config, LanguageModel, LlmCall, type Pipeline, RatchetError } from "@ratchet/core"
 import { Registry } from "@ratchet/providers"
 import { Effect } from "effect"
 
@@ -106,3 +106,40 @@ export const resolveLlm = (input: {
       profile: llm?.profile ?? true
     }
   })
+
+/**
+ * The summary of an agent that could not start (a bad spec, a missing key): no calls, and why. The
+ * run goes on with the template candidates.
+ */
+export const unusableModel = (spec: string, reason: string): LlmCall.LlmRunSummary => ({
+  triage: spec,
+  patch: spec,
+  calls: [],
+  totals: LlmCall.totalsOf([]),
+  budget: { usd: null, tokens: null, dailyUsd: null, dailyTokens: null },
+  stopped: `the LLM agent did not run: ${reason}`,
+  hotspots: [],
+  targets: [],
+  warnings: []
+})
+
+/**
+ * `GET /api/llm/models`: the providers with whether a key is configured (environment or secret
+ * store), their known models with prices, and the model each repository uses.
+ */
+export const modelsView = (
+  repos: ReadonlyArray<{ readonly id: string; readonly name: string; readonly settings: { readonly provider: string | null; readonly model: string | null } }>,
+  env: Readonly<Record<string, string | undefined>> = process.env
+) => {
+  const specs = repos.flatMap((r) => (r.settings.provider !== null && r.settings.model !== null ? [{ repo: r, spec: `${r.settings.provider}:${r.settings.model}` }] : []))
+  const providers = Registry.configured(env, { extra: specs.map((s) => s.spec) })
+  return {
+    providers,
+    repositories: specs.map(({ repo, spec }) => ({
+      id: repo.id,
+      name: repo.name,
+      spec,
+      configured: providers.find((p) => spec.startsWith(`${p.provider}:`))?.configured ?? false
+    }))
+  }
+}

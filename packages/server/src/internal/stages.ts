@@ -14,6 +14,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { Clock, Effect, Exit, Layer, type Schema, Scope } from "effect"
 import {
+  Agent,
   ArtifactStore,
   Baseline,
   BenchRunner,
@@ -21,6 +22,7 @@ import {
   type Candidate,
   Config,
   Detect,
+  type LlmCall,
   type Opportunity,
   Package,
   Patchgen,
@@ -34,6 +36,7 @@ import {
 } from "@ratchet/core"
 import { type ProposalDraft, type StageInput, StageFailure, Stages } from "../Stages.js"
 import { stepLogs } from "./logs.js"
+import { resolveLlm, unusableModel } from "./llm.js"
 import { type Ports, policyLayer, portsLayer, testAdapter, withServerPolicy } from "./pipeline.js"
 
 /** What the baseline stage records (and later stages read from `previous.baseline`). */
@@ -45,8 +48,15 @@ export interface BaselineOutput {
   readonly logs: Readonly<Record<string, string>>
 }
 
-/** What the validate stage records: every attempt, and the full validation of the accepted ones. */
+/**
+ * What the validate stage records: every attempt, and the full validation of the accepted ones;
+ * with an LLM model set for the repository, the agent's candidates and its summary too.
+ */
 export interface ValidateOutput {
+  /** Candidates the LLM agent wrote (package finds accepted ones here). */
+  readonly llmCandidates?: ReadonlyArray<Candidate.Candidate>
+  /** The agent's calls, tokens, cost, budget and why it stopped; `null` without a model. */
+  readonly llm?: LlmCall.LlmRunSummary | null
   readonly attempts: ReadonlyArray<Attempt.Attempt>
   readonly accepted: ReadonlyArray<Validate.Validation & { readonly candidateId: string }>
   readonly benchmarks: ReadonlyArray<string>
@@ -114,7 +124,7 @@ type StageFn = (input: StageInput) => Effect.Effect<Schema.Json, StageFailure>
  * The real stage functions, as the fields of the server's `Stages` service, on the given ports.
  * Closing the scope releases every baseline workspace still held.
  */
-export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchgen" | "validate" | "package", StageFn>, never, Ports | Scope.Scope> =
+export const make = (options: { readonly stateDir?: string } = {}): Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchgen" | "validate" | "package", StageFn>, never, Ports | Scope.Scope> =>
   Effect.gen(function* () {
     const ports = yield* Effect.context<Ports>()
     const live = new Map<string, Live>()
@@ -332,7 +342,14 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
           const chosen = (generated.candidates ?? []).slice(0, minBudget(i.budgets.candidatesPerRun, config.budget?.candidates))
           const benchStep = entry.baseline.steps.find((s) => s.name === "bench")
           const benchUsable = profile.commands.bench !== null && benchStep !== undefined && benchStep.exitCode === 0
-          const benchmarks = benchUsable && chosen.length > 0
+          // The agent runs when the repository has a model (stored settings) or its config names one.
+          const agent = yield* resolveLlm({
+            config,
+            overrides: i.provider !== null && i.model !== null ? { spec: `${i.provider}:${i.model}` } : {},
+            ...(options.stateDir ? { stateDir: options.stateDir } : {})
+          }).pipe(Effect.result)
+          const llmWanted = agent._tag === "Failure" || agent.success !== undefined
+          const benchmarks = benchUsable && (chosen.length > 0 || llmWanted)
             ? yield* provide(Effect.gen(function* () {
               return yield* (yield* BenchRunner.BenchRunner).list(entry.handle, profile)
             })).pipe(
@@ -341,8 +358,8 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
             : []
           const attempts: Array<Attempt.Attempt> = []
           const accepted: Array<Validate.Validation & { readonly candidateId: string }> = []
-          for (const candidate of chosen) {
-            const validation = yield* Validate.validate({
+          const check = (candidate: Candidate.Candidate) =>
+            Validate.validate({
               candidate,
               profile,
               baseline: entry.baseline,
@@ -354,14 +371,49 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
             }).pipe(
               Effect.provide(policyLayer(config)),
               provide,
-              Effect.mapError(failWith("validate", `validating ${candidate.id} (${candidate.title})`))
+              Effect.map((validation) => {
+                // Attempt ids are global in the store: scope them to the run.
+                const attempt: Attempt.Attempt = { ...validation.attempt, id: `${i.runId}:${validation.attempt.id}`, candidateId: candidate.id }
+                attempts.push(attempt)
+                if (attempt.status === "accepted") accepted.push({ ...validation, attempt, candidateId: candidate.id })
+                return validation
+              })
             )
-            // Attempt ids are global in the store: scope them to the run.
-            const attempt: Attempt.Attempt = { ...validation.attempt, id: `${i.runId}:${validation.attempt.id}`, candidateId: candidate.id }
-            attempts.push(attempt)
-            if (attempt.status === "accepted") accepted.push({ ...validation, attempt, candidateId: candidate.id })
+          for (const candidate of chosen) {
+            yield* check(candidate).pipe(Effect.mapError(failWith("validate", `validating ${candidate.id} (${candidate.title})`)))
           }
-          const output: ValidateOutput = { attempts, accepted, benchmarks, baselineRerun: entry.rerun, commit: entry.handle.commit }
+          const llmCandidates: Array<Candidate.Candidate> = []
+          let llm: LlmCall.LlmRunSummary | null = null
+          if (agent._tag === "Failure") {
+            llm = unusableModel(i.provider !== null && i.model !== null ? `${i.provider}:${i.model}` : (config.llm?.patch ?? "?"), agent.failure.message)
+          } else if (agent.success !== undefined) {
+            const options_ = agent.success
+            const scanned = (i.previous.scan ?? {}) as { readonly opportunities?: ReadonlyArray<Opportunity.Opportunity> }
+            const profiled = options_.profile !== false
+            const found = profiled
+              ? yield* provide(Agent.profileHotspots({ source: root, baselineWorkspace: entry.handle, profile, config, testAdapter })).pipe(
+                Effect.mapError(failWith("validate", "profiling the tests and benchmarks"))
+              )
+              : { hotspots: [], warnings: [], profiles: 0 }
+            llm = yield* provide(
+              Agent.run({
+                root: entry.handle.path,
+                repo: i.repo.id,
+                profile,
+                opportunities: scanned.opportunities ?? [],
+                hotspots: found.hotspots,
+                profiled,
+                warnings: found.warnings,
+                models: options_.models,
+                ...(options_.settings ? { settings: options_.settings } : {}),
+                ...(options_.ledger ? { ledger: options_.ledger } : {}),
+                validate: (candidate) =>
+                  Effect.tap(check(candidate), () => Effect.sync(() => void llmCandidates.push(candidate))),
+                reject: (attempt) => Effect.sync(() => void attempts.push({ ...attempt, id: `${i.runId}:${attempt.id}` }))
+              })
+            ).pipe(Effect.mapError(failWith("validate", "running the LLM agent")))
+          }
+          const output: ValidateOutput = { attempts, accepted, benchmarks, baselineRerun: entry.rerun, commit: entry.handle.commit, llmCandidates, llm }
           return toJson(output)
         })).pipe(
           // Package needs no workspace: release it whatever the outcome.
@@ -377,7 +429,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
         const budget = minBudget(i.budgets.proposalsPerRun, config.budget?.proposals)
         const proposals: Array<ProposalDraft> = []
         for (const validation of validated.accepted.slice(0, budget)) {
-          const candidate = (generated.candidates ?? []).find((c) => c.id === validation.candidateId)
+          const candidate = [...(generated.candidates ?? []), ...(validated.llmCandidates ?? [])].find((c) => c.id === validation.candidateId)
           if (candidate === undefined) {
             return yield* Effect.fail(fail("package", `the accepted candidate ${validation.candidateId} is missing from the patchgen output`))
           }
@@ -428,6 +480,6 @@ export const layer = (options: RealStagesOptions): Layer.Layer<Stages> =>
         yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
         stateDir = dir
       }
-      return Layer.effect(Stages, Effect.map(make, (stages) => Stages.of(stages))).pipe(Layer.provide(portsLayer({ stateDir })))
+      return Layer.effect(Stages, Effect.map(make({ stateDir }), (stages) => Stages.of(stages))).pipe(Layer.provide(portsLayer({ stateDir })))
     })
   )
