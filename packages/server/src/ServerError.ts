@@ -27,6 +27,9 @@ export class Invalid extends Schema.TaggedClass<Invalid>()("Invalid", {
   }
 }
 
+/** "repository" → "repositories", "run" → "runs". */
+const plural = (noun: string): string => (/[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : /(s|x|z|ch|sh)$/.test(noun) ? `${noun}es` : `${noun}s`)
+
 /**
  * An id that names nothing. HTTP 404.
  *
@@ -43,7 +46,7 @@ export class NotFound extends Schema.TaggedClass<NotFound>()("NotFound", {
     return false
   }
   get message(): string {
-    return `No ${this.kind} with id ${JSON.stringify(this.id)}. List the ${this.kind}s to find a valid id.`
+    return `No ${this.kind} with id ${JSON.stringify(this.id)}. List the ${plural(this.kind)} to find a valid id.`
   }
 }
 
