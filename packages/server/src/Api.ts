@@ -20,6 +20,7 @@ import * as Validate from "./internal/validate.js"
 import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
 import { presetHeaders } from "./middleware/presetHeaders.js"
 import { rateLimit } from "./middleware/rateLimit.js"
+import { validId } from "./middleware/validId.js"
 import { dayIn, Runs } from "./Runs.js"
 import { ServerError } from "./ServerError.js"
 import { type Principal, type Repo, sha256, Store } from "./Store.js"
@@ -36,6 +37,11 @@ export interface ApiOptions {
   readonly runsPerMinute?: number
   /** Largest accepted request body in bytes (default 1 MiB). */
   readonly maxBodyBytes?: number
+  /**
+   * Directories under which repositories may be connected by local `path` (symlinks resolved).
+   * Default none: only `url` repositories. The CLI is not affected.
+   */
+  readonly repoRoots?: ReadonlyArray<string>
   /** Accept repository URLs on private/loopback hosts. */
   readonly allowPrivateUrls?: boolean
   /** Where JSON logs go (default stdout). */
@@ -190,6 +196,23 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     await next()
   })
 
+  // --- ids are validated at the edge: malformed ones never reach the store
+  for (const [path, prefix, kind] of [
+    ["/api/repos/:id", "repo_", "repository"],
+    ["/api/runs/:id", "run_", "run"],
+    ["/api/proposals/:id", "prop_", "proposal"],
+    ["/api/artifacts/:id", "art_", "artifact"]
+  ] as const) {
+    const check = validId({
+      param: "id",
+      prefix,
+      kind,
+      error: (c, code, message, status, field) => c.json(errorBody(code, message, (c as HonoContext<Env>).get("requestId"), field), status)
+    })
+    app.use(path, check)
+    app.use(`${path}/*`, check)
+  }
+
   const org = (c: HonoContext<Env>) => c.get("principal").orgId
   const repoView = (repo: Repo) => ({ ...repo, orgId: undefined })
 
@@ -199,7 +222,14 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (!body.ok) return body.res
     const v = Validate.newRepo(body.value, { allowPrivateUrls: options.allowPrivateUrls ?? false })
     if (!v.ok) return invalid(c, v.error)
-    return respond(c, Store.use((s) => s.createRepo(org(c), v.value)), (repo) => {
+    let input = v.value
+    if (input.path !== null) {
+      const allowed = await Validate.allowedPath(input.path, options.repoRoots ?? [])
+      if (!allowed.ok) return invalid(c, allowed.error)
+      input = { ...input, path: allowed.value }
+    }
+    const create = input
+    return respond(c, Store.use((s) => s.createRepo(org(c), create)), (repo) => {
       c.header("Location", `/api/repos/${repo.id}`)
       return c.json(repoView(repo), 201)
     })
@@ -313,7 +343,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       return respond(c, Store.use((s) =>
         s.decide(principal.orgId, c.req.param("id"), {
           decision,
-          actor: v.value.actor ?? `token:${principal.tokenName}`,
+          by: { tokenId: principal.tokenId, tokenName: principal.tokenName },
           note: v.value.note,
           contentHash: v.value.contentHash
         })), (a) => c.json(a, 201))

@@ -17,6 +17,7 @@ import { Context, Effect, Layer } from "effect"
 import * as Net from "node:net"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
+import * as Path from "node:path"
 import { join } from "node:path"
 import * as Api from "./Api.js"
 import * as Database from "./Database.js"
@@ -46,6 +47,11 @@ export interface ServeOptions {
   readonly stages?: Layer.Layer<Stages>
   /** Bootstrap token; defaults to `RATCHET_TOKEN`, else one is generated on first start and printed once. */
   readonly token?: string | undefined
+  /**
+   * Directories under which repositories may be connected by local `path`; defaults to
+   * `RATCHET_REPO_ROOTS` (separated by the platform's path delimiter), else none (URLs only).
+   */
+  readonly repoRoots?: ReadonlyArray<string> | undefined
   /** Run the nightly scheduler (default true). */
   readonly scheduler?: boolean
   /** Options of the HTTP layer (CORS, rate limit, body size); CORS defaults to `RATCHET_CORS_ORIGINS` (comma-separated). */
@@ -90,6 +96,14 @@ const probeListen = (host: string, port: number): Effect.Effect<void, ServerErro
     probe.once("error", (e) => resume(Effect.fail(listenError(e, host, port))))
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resume(Effect.void)))
   })
+
+/**
+ * The repository roots in `RATCHET_REPO_ROOTS` (absolute paths separated by `:`, `;` on Windows).
+ *
+ * @since 0.1.0
+ */
+export const repoRootsFromEnv = (env: Record<string, string | undefined> = process.env): ReadonlyArray<string> =>
+  (env.RATCHET_REPO_ROOTS ?? "").split(Path.delimiter).map((s) => s.trim()).filter((s) => s.length > 0).map((s) => Path.resolve(s))
 
 const clusterFromEnv = (): { readonly host: string; readonly port: number } | undefined => {
   const port = Number(process.env.RATCHET_RUNNER_PORT)
@@ -159,6 +173,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
       ...(Number.isInteger(runsPerMinute) && runsPerMinute > 0 ? { runsPerMinute } : {}),
       ...(env.RATCHET_LOG === "off" ? { log: silentSink } : {}),
       allowPrivateUrls: env.RATCHET_ALLOW_PRIVATE_URLS === "1",
+      repoRoots: options.repoRoots ?? repoRootsFromEnv(env),
       publish: {
         patchesDir: join(options.dataDir.startsWith("memory://") ? tmpdir() : options.dataDir, "patches"),
         githubToken: env.GITHUB_TOKEN || undefined

@@ -37,7 +37,7 @@ describe.skipIf(pg === null)("scale-out (two real processes, one PostgreSQL)", (
     const callA = api(a.url, token)
     const callB = api(b.url, token)
 
-    const repo = await callA("POST", "/api/repos", { name: "scale", path: "/srv/scale" })
+    const repo = await callA("POST", "/api/repos", { name: "scale", url: "https://140.82.112.3/example/scale" })
     expect(repo.status).toBe(201)
     const ids: Array<string> = []
     const pids = new Set([String(a.proc.pid), String(b.proc.pid)])

@@ -1,7 +1,7 @@
 /**
  * `ratchet serve [--port N] [--data DIR]`: the reference server.
  */
-import { accessSync, constants, mkdirSync, statSync } from "node:fs"
+import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs"
 import * as Net from "node:net"
 import { resolve } from "node:path"
 import { Effect } from "effect"
@@ -51,7 +51,11 @@ export const serveCommand: Subcommand<"serve"> = Command.make(
       Flag.withDescription("data directory; the embedded database lives in <data>/db unless DATABASE_URL is set (default .ratchet)"),
       Flag.withDefault(".ratchet")
     ),
-    host: Flag.String("host").pipe(Flag.withDescription("interface to bind (default 127.0.0.1)"), Flag.withDefault("127.0.0.1"))
+    host: Flag.String("host").pipe(Flag.withDescription("interface to bind (default 127.0.0.1)"), Flag.withDefault("127.0.0.1")),
+    repoRoot: Flag.String("repo-root").pipe(
+      Flag.withDescription("a directory under which repositories may be connected by local path (repeatable; default RATCHET_REPO_ROOTS, else none: URLs only)"),
+      Flag.atLeast(0)
+    )
   },
   (args) =>
     Effect.gen(function* () {
@@ -60,9 +64,16 @@ export const serveCommand: Subcommand<"serve"> = Command.make(
       }
       yield* checkHost(args.host)
       const dataDir = yield* checkDataDir(args.data)
+      const repoRoots = args.repoRoot.length > 0 ? args.repoRoot : Server.repoRootsFromEnv()
+      for (const root of repoRoots) {
+        if (!existsSync(root) || !statSync(root).isDirectory()) {
+          return yield* Effect.fail(RatchetError.badInput({ what: `repository root ${root} is not a directory`, where: args.repoRoot.length > 0 ? "--repo-root" : "RATCHET_REPO_ROOTS", fix: "pass existing directories" }))
+        }
+      }
       return yield* Server.serve({
         port: args.port,
         dataDir,
+        repoRoots: repoRoots.map((r) => resolve(r)),
         host: args.host,
         onListen: ({ host, port }) => process.stderr.write(`ratchet server listening on http://${host}:${port} (API under /api, OpenAPI at /openapi.json)\n`)
       }).pipe(

@@ -121,8 +121,22 @@ const initial = Effect.gen(function* () {
   )`
 })
 
+/**
+ * One decision per proposal, atomically: a decision is a compare-and-set on the proposal's
+ * `decision_version` (and its content hash and status), and each approval row carries the
+ * version it set, unique per proposal, so two writers (two server processes on one PostgreSQL)
+ * can never both record a decision from the same state. The approver is the token's identity.
+ */
+const atomicDecisions = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE proposals ADD COLUMN decision_version INTEGER NOT NULL DEFAULT 0`
+  yield* sql`ALTER TABLE approvals ADD COLUMN version INTEGER`
+  yield* sql`ALTER TABLE approvals ADD COLUMN token_id TEXT`
+  yield* sql`CREATE UNIQUE INDEX approvals_one_per_version ON approvals (proposal_id, version)`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_initial": initial }),
+  loader: Migrator.fromRecord({ "0001_initial": initial, "0002_atomic_decisions": atomicDecisions }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

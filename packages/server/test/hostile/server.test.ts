@@ -2,18 +2,22 @@
  * The adversarial suite, server half: the built `ratchet serve` as real processes, driven over
  * HTTP the way a hostile or careless client would. Each test names the item of issue #12 it holds.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { freePort, startPostgres } from "../helpers/postgres.js"
 import { client, type Served, serve, until } from "./serve.js"
 
 const token = "rat_hostile_server_token"
+const pg = await startPostgres()
 const scratch = mkdtempSync(join(tmpdir(), "ratchet-hostile-server-"))
 chmodSync(scratch, 0o755)
 const running: Array<Served> = []
 afterAll(async () => {
   for (const s of running) await s.stop("SIGKILL")
+  pg?.stop()
   rmSync(scratch, { recursive: true, force: true })
 })
 
@@ -97,6 +101,149 @@ describe("hostile server: small ones (#12 item 11)", () => {
     expect(res.status).toBe(404)
     expect(res.body.error.message).toContain("List the repositories")
     expect(JSON.stringify(res.body)).not.toContain("repositorys")
+    await s.stop()
+  })
+})
+
+/** A repository with one finished fake run: its three proposals. */
+const proposals = async (call: ReturnType<typeof client>, name: string) => {
+  const repo = await call("POST", "/api/repos", { name, url: `https://140.82.112.3/example/${name}` })
+  expect(repo.status, JSON.stringify(repo.body)).toBe(201)
+  const run = await call("POST", `/api/repos/${repo.body.id}/runs`)
+  expect(run.status).toBe(202)
+  const done = await until("the run to finish", async () => {
+    const r = (await call("GET", `/api/runs/${run.body.id}`)).body
+    return r.status === "succeeded" ? r : undefined
+  }, 90_000)
+  return done.proposals as Array<{ id: string; contentHash: string }>
+}
+
+const ACTIONS = ["approve", "reject", "request-changes", "reject", "approve", "request-changes"]
+
+/** Six concurrent decisions on each proposal (spread over the given clients): exactly one wins, the rest are 409. */
+const race = async (calls: Array<ReturnType<typeof client>>, items: Array<{ id: string; contentHash: string }>) => {
+  for (const p of items) {
+    const results = await Promise.all(
+      ACTIONS.map((action, n) => calls[n % calls.length]!("POST", `/api/proposals/${p.id}/${action}`, { contentHash: p.contentHash, note: `reviewer ${n}` }))
+    )
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses, JSON.stringify(results.map((r) => r.body))).toEqual([201, 409, 409, 409, 409, 409])
+    for (const r of results) if (r.status === 409) expect(r.body.error.requestId).toBeTruthy()
+    const stored = (await calls[0]!("GET", `/api/proposals/${p.id}`)).body
+    expect(stored.decisions).toHaveLength(1)
+    const winner = results.find((r) => r.status === 201)!.body
+    expect(stored.status).toBe(winner.decision)
+    // the approver is who the token says (#12 item 2)
+    expect(stored.decisions[0]).toMatchObject({ actor: "RATCHET_TOKEN", tokenId: "tok_bootstrap_env" })
+    if (stored.status === "rejected") {
+      const pr = await calls[0]!("POST", `/api/proposals/${p.id}/pr`)
+      expect(pr.status).toBeGreaterThanOrEqual(400)
+    }
+  }
+}
+
+describe("hostile server: one decision per proposal, atomically (#12 items 1 and 2)", () => {
+  it("concurrent approve/reject/request-changes on one server: one decision, the losers get 409", async () => {
+    const s = await started(["--data", dir("data")], { RATCHET_FAKE_STAGE_MS: "5" })
+    const call = client(s.url, token)
+    await race([call, call], await proposals(call, "race-one"))
+    // a client-supplied actor is refused, never recorded
+    const [p] = await proposals(call, "race-actor")
+    const spoofed = await call("POST", `/api/proposals/${p!.id}/approve`, { contentHash: p!.contentHash, actor: "the-cto" })
+    expect(spoofed.status).toBe(400)
+    expect((await call("GET", `/api/proposals/${p!.id}`)).body.decisions).toEqual([])
+    await s.stop()
+  }, 180_000)
+
+  it.skipIf(pg === null)("two server processes on one PostgreSQL: still one decision per proposal", async () => {
+    const env = { DATABASE_URL: pg!.url, RATCHET_FAKE_STAGE_MS: "5", RATCHET_RUNS_PER_MINUTE: "1000" }
+    // a two-runner cluster, started one after the other (the first applies the migrations)
+    const a = await started(["--data", dir("data-a")], { ...env, RATCHET_RUNNER_PORT: String(await freePort()) })
+    const b = await started(["--data", dir("data-b")], { ...env, RATCHET_RUNNER_PORT: String(await freePort()) })
+    const callA = client(a.url, token)
+    const callB = client(b.url, token)
+    await race([callA, callB], await proposals(callA, "race-two"))
+    await a.stop()
+    await b.stop()
+  }, 240_000)
+})
+
+describe("hostile server: local paths only where the operator says (#12 item 5)", () => {
+  it("without --repo-root, a local path is refused at creation (URLs only)", async () => {
+    const s = await started(["--data", dir("data")])
+    const call = client(s.url, token)
+    const repo = dir("a-real-repo")
+    execFileSync("git", ["init", "-q"], { cwd: repo })
+    const res = await call("POST", "/api/repos", { name: "no-roots", path: repo })
+    expect(res.status).toBe(400)
+    expect(res.body.error).toMatchObject({ code: "Invalid", field: "path" })
+    expect(res.body.error.message).toContain("--repo-root")
+    expect((await call("GET", "/api/repos")).body.items).toEqual([])
+    await s.stop()
+  })
+
+  it("with --repo-root: /, /etc, /proc, files, missing paths, non-git directories and symlinks out are 400; a git work tree inside is 201", async () => {
+    const root = dir("roots")
+    const inside = join(root, "project")
+    mkdirSync(inside)
+    execFileSync("git", ["init", "-q"], { cwd: inside })
+    const plain = join(root, "not-git")
+    mkdirSync(plain)
+    const file = join(root, "file.txt")
+    writeFileSync(file, "x")
+    const outLink = join(root, "escape")
+    symlinkSync("/etc", outLink)
+    const s = await started(["--data", dir("data"), "--repo-root", root])
+    const call = client(s.url, token)
+    const refused: Array<[string, string]> = [
+      ["/", "outside"],
+      ["/etc", "outside"],
+      ["/proc/self/cwd", "outside"],
+      [file, "not a directory"],
+      [join(root, "missing"), "does not exist"],
+      [plain, "not a git work tree"],
+      [outLink, "outside"],
+      [`${inside}/../../..`, "outside"]
+    ]
+    for (const [path, reason] of refused) {
+      const res = await call("POST", "/api/repos", { name: `p${n++}`, path })
+      expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(400)
+      expect(res.body.error.field).toBe("path")
+      expect(res.body.error.message).toContain(reason)
+    }
+    const ok = await call("POST", "/api/repos", { name: "inside", path: inside })
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201)
+    expect(ok.body.path).toBe(realpathSync(inside))
+    await s.stop()
+  })
+})
+
+describe("hostile server: ids are validated at the edge (#12 item 6)", () => {
+  it("NUL bytes, wrong prefixes and over-long ids get 400/404, never a 5xx", async () => {
+    const s = await started(["--data", dir("data")])
+    const call = client(s.url, token)
+    const bad = ["repo_%00x", "%00", "run_a%00b", "x".repeat(300), `run_${"a".repeat(5000)}`, "prop_%C0%AF", "..%2F..%2Fetc", "run_'%3B DROP TABLE runs;--", "art_%F0%9F%92%A9"]
+    const routes = ["/api/repos/ID", "/api/repos/ID/runs", "/api/repos/ID/budgets", "/api/runs/ID", "/api/runs/ID/events", "/api/proposals/ID", "/api/artifacts/ID"]
+    for (const route of routes) {
+      for (const id of bad) {
+        const res = await call("GET", route.replace("ID", id))
+        expect(res.status, `${route} ${id}: ${JSON.stringify(res.body)}`).toBeLessThan(500)
+        expect([400, 404]).toContain(res.status)
+      }
+    }
+    for (const [route, method] of [["/api/runs/ID/cancel", "POST"], ["/api/proposals/ID/approve", "POST"], ["/api/proposals/ID/pr", "POST"], ["/api/repos/ID/settings", "PATCH"]] as const) {
+      for (const id of bad) {
+        const res = await call(method, route.replace("ID", id), method === "PATCH" ? { paused: true } : { contentHash: "a".repeat(64) })
+        expect([400, 404], `${method} ${route} ${id}: ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status)
+      }
+    }
+    // a wrong prefix is a 404 that names the kind
+    const wrong = await call("GET", "/api/runs/repo_abc")
+    expect(wrong.status).toBe(404)
+    expect(wrong.body.error.message).toContain("run ids start with run_")
+    const nul = await call("GET", "/api/proposals/prop_%00")
+    expect(nul.status).toBe(400)
+    expect(nul.body.error.requestId).toBeTruthy()
     await s.stop()
   })
 })
