@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { RemoteHost } from "@ratchet/runner"
 import { Cause, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
@@ -22,7 +23,7 @@ import { presetHeaders } from "./middleware/presetHeaders.js"
 import { rateLimit } from "./middleware/rateLimit.js"
 import { validId } from "./middleware/validId.js"
 import { dayIn, Runs } from "./Runs.js"
-import { ServerError } from "./ServerError.js"
+import { invalid as invalidError, ServerError } from "./ServerError.js"
 import { type Principal, type Repo, sha256, Store } from "./Store.js"
 
 /**
@@ -42,6 +43,11 @@ export interface ApiOptions {
    * Default none: only `url` repositories. The CLI is not affected.
    */
   readonly repoRoots?: ReadonlyArray<string>
+  /**
+   * Resolves repository URL hosts for the SSRF check at creation (default the system resolver;
+   * tests inject one).
+   */
+  readonly resolve?: RemoteHost.Resolver
   /** Accept repository URLs on private/loopback hosts. */
   readonly allowPrivateUrls?: boolean
   /** Where JSON logs go (default stdout). */
@@ -95,6 +101,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (failure?._tag === "Fail" && failure.error instanceof ServerError) {
       const e = failure.error
       if (e.status >= 500) c.set("logError", e.message)
+      if (e.reason._tag === "Busy") c.header("Retry-After", String(Math.ceil(e.reason.retryAfterSeconds)))
       return c.json(errorBody(e.reason._tag, e.message, rid, e.reason._tag === "Invalid" ? e.reason.field : undefined), e.status as 400)
     }
     c.set("logError", Cause.pretty(exit.cause))
@@ -223,6 +230,11 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     const v = Validate.newRepo(body.value, { allowPrivateUrls: options.allowPrivateUrls ?? false })
     if (!v.ok) return invalid(c, v.error)
     let input = v.value
+    if (input.url !== null && !(options.allowPrivateUrls ?? false)) {
+      // SSRF by name: the host is judged by what it resolves to (the clone pins the address again)
+      const checked = await RemoteHost.check(new URL(input.url), options.resolve ?? RemoteHost.systemResolver)
+      if (!checked.ok) return invalid(c, invalidError("url", `${checked.reason}; repository URLs must reach a public host (RATCHET_ALLOW_PRIVATE_URLS=1 allows private ones)`))
+    }
     if (input.path !== null) {
       const allowed = await Validate.allowedPath(input.path, options.repoRoots ?? [])
       if (!allowed.ok) return invalid(c, allowed.error)

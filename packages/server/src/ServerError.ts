@@ -148,8 +148,29 @@ export class Internal extends Schema.TaggedClass<Internal>()("Internal", {
   }
 }
 
+/**
+ * The run queue is full: too many runs wait already (for the repository, or on the server). HTTP 429
+ * with `Retry-After`.
+ *
+ * @since 0.1.0
+ */
+export class Busy extends Schema.TaggedClass<Busy>()("Busy", {
+  detail: Schema.String,
+  retryAfterSeconds: Schema.Number
+}) {
+  get status(): number {
+    return 429
+  }
+  get retryable(): boolean {
+    return true
+  }
+  get message(): string {
+    return `${this.detail}; retry in ${this.retryAfterSeconds} s`
+  }
+}
+
 /** @since 0.1.0 */
-export const Reason = Schema.Union([Invalid, NotFound, Conflict, BudgetExceeded, StoreFailure, IntegrityFailure, Internal])
+export const Reason = Schema.Union([Invalid, NotFound, Conflict, BudgetExceeded, Busy, StoreFailure, IntegrityFailure, Internal])
 /** @since 0.1.0 */
 export type Reason = typeof Reason.Type
 
@@ -193,3 +214,6 @@ export const integrityFailure = (id: string, detail: string): ServerError =>
   new ServerError({ reason: new IntegrityFailure({ id, detail }) })
 /** @since 0.1.0 */
 export const internal = (detail: string): ServerError => new ServerError({ reason: new Internal({ detail }) })
+/** @since 0.1.0 */
+export const busy = (detail: string, retryAfterSeconds: number): ServerError =>
+  new ServerError({ reason: new Busy({ detail, retryAfterSeconds }) })

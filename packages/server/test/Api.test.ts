@@ -20,8 +20,11 @@ const gitDir = (name: string): string => {
   execFileSync("git", ["init", "-q"], { cwd: d })
   return d
 }
+// an injected resolver: no test touches the network
+const dns: Record<string, ReadonlyArray<string>> = { "repo.test": ["140.82.112.3"], "rebind.test": ["140.82.112.3", "127.0.0.1"], "metadata.test": ["fd00:ec2::254"] }
 const app = Api.make(runtime, {
   repoRoots: [srv],
+  resolve: async (host) => (dns[host] ?? []).map((address) => ({ address, family: address.includes(":") ? 6 : 4 })),
   corsOrigins: ["https://dash.example.com"],
   runsPerMinute: 3,
   maxBodyBytes: 2048,
@@ -115,6 +118,9 @@ describe("API", () => {
       [{ name: "x", url: "http://github.com/a/b" }, "url"],
       [{ name: "x", url: "https://127.0.0.1/a.git" }, "url"],
       [{ name: "x", url: "https://169.254.169.254/latest" }, "url"],
+      [{ name: "x", url: "https://rebind.test/a.git" }, "url"],
+      [{ name: "x", url: "https://metadata.test/latest" }, "url"],
+      [{ name: "x", url: "https://unknown.test/a.git" }, "url"],
       [{ name: "x", path: "relative/dir" }, "path"],
       [{ name: "x", path: "/a\u0000b" }, "path"],
       [{ name: "x", path: "/a", extra: 1 }, "extra"],
@@ -125,6 +131,7 @@ describe("API", () => {
       expect(res.status, JSON.stringify(body)).toBe(400)
       expect(((await res.json()) as any).error.field).toBe(field)
     }
+    expect((await req("POST", "/api/repos", { name: "by-url", url: "https://repo.test/a/b.git" })).status).toBe(201)
     const malformed = await req("POST", "/api/repos", "{not json")
     expect(malformed.status).toBe(400)
     expect((await req("POST", "/api/repos", { name: "api-demo", path: gitDir("another") })).status).toBe(409)

@@ -135,8 +135,19 @@ const atomicDecisions = Effect.gen(function* () {
   yield* sql`CREATE UNIQUE INDEX approvals_one_per_version ON approvals (proposal_id, version)`
 })
 
+/**
+ * The durable run queue: a queued run is dispatched (handed to the workflow engine) only when the
+ * global and per-repository concurrency allow; `dispatched_at` marks the claim.
+ */
+const runQueue = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE runs ADD COLUMN dispatched_at TIMESTAMPTZ`
+  yield* sql`UPDATE runs SET dispatched_at = created_at WHERE status IN ('queued', 'running')`
+  yield* sql`CREATE INDEX runs_queue ON runs (status, dispatched_at, created_at)`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_initial": initial, "0002_atomic_decisions": atomicDecisions }),
+  loader: Migrator.fromRecord({ "0001_initial": initial, "0002_atomic_decisions": atomicDecisions, "0003_run_queue": runQueue }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

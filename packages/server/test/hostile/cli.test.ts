@@ -26,7 +26,7 @@ const dir = (name: string) => {
 const ratchet = (args: Array<string>, options: { env?: Record<string, string>; input?: string; cwd?: string; timeout?: number } = {}) => {
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: "utf8",
-    timeout: options.timeout ?? 60_000,
+    timeout: options.timeout ?? 180_000,
     env: { ...process.env, XDG_CACHE_HOME: join(scratch, "xdg-cache"), ...options.env },
     ...(options.input === undefined ? {} : { input: options.input }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd })
@@ -70,7 +70,7 @@ const occupy = (): Promise<{ server: Server; port: number }> =>
     })
   })
 
-describe("hostile CLI: bad input exits 2 with one clear line (#12 item 7)", () => {
+describe("hostile CLI: bad input exits 2 with one clear line (#12 item 7)", { timeout: 300_000 }, () => {
   it("serve on a busy port", async () => {
     const { server, port } = await occupy()
     try {
@@ -179,7 +179,7 @@ describe("hostile CLI: bad input exits 2 with one clear line (#12 item 7)", () =
   })
 })
 
-describe("hostile CLI: read-only commands stay read-only (#12 item 8)", () => {
+describe("hostile CLI: read-only commands stay read-only (#12 item 8)", { timeout: 300_000 }, () => {
   const files = { "src/lines.js": "export function count(lines) {\n  let n = 0\n  for (const line of lines) if (/^#/.test(line)) n++\n  return n\n}\n", "package.json": "{\"name\":\"ro\"}" }
 
   it("detect and scan write nothing into the target; the scan cache lives under XDG_CACHE_HOME, keyed by real path", () => {
@@ -220,7 +220,7 @@ describe("hostile CLI: read-only commands stay read-only (#12 item 8)", () => {
   })
 })
 
-describe("hostile CLI: small ones (#12 item 11)", () => {
+describe("hostile CLI: small ones (#12 item 11)", { timeout: 300_000 }, () => {
   it("config validation reports every problem at once", () => {
     const repo = dir("cfg")
     writeFileSync(join(repo, "ratchet.config.mjs"), "export default { foo: 1, policy: { maxFiles: 'many', rules: { x: 'maybe' } }, plugins: [{ name: '' }] }\n")

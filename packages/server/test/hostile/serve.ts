@@ -30,8 +30,8 @@ export const serve = (args: Array<string>, env: Record<string, string> = {}): Pr
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill("SIGKILL")
-      reject(new Error(`ratchet serve did not start in 90 s:\n${out}`))
-    }, 90_000)
+      reject(new Error(`ratchet serve did not start in 180 s:\n${out}`))
+    }, 180_000)
     const check = () => {
       const m = out.match(/listening on (http:\/\/[^\s]+:\d+)/)
       if (m) {

@@ -4,9 +4,11 @@
  */
 import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { lookup } from "node:dns/promises"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { RemoteHost } from "@ratchet/runner"
 import { freePort, startPostgres } from "../helpers/postgres.js"
 import { client, type Served, serve, until } from "./serve.js"
 
@@ -28,6 +30,13 @@ const dir = (name: string) => {
   return d
 }
 
+let sharedServer: Promise<Served> | undefined
+/** One plain server (no --repo-root) shared by the tests that only send it requests. */
+const shared = (): Promise<Served> => {
+  sharedServer ??= started(["--data", dir("shared-data")])
+  return sharedServer
+}
+
 const started = async (args: Array<string>, env: Record<string, string> = {}): Promise<Served> => {
   const s = await serve(args, { RATCHET_TOKEN: token, ...env })
   if (!("url" in s)) throw new Error(`ratchet serve exited with ${s.exitCode}:\n${s.output}`)
@@ -35,7 +44,7 @@ const started = async (args: Array<string>, env: Record<string, string> = {}): P
   return s
 }
 
-describe("hostile server: one writer per data directory (#12 item 3)", () => {
+describe("hostile server: one writer per data directory (#12 item 3)", { timeout: 300_000 }, () => {
   it("a second serve on the same --data exits 2 naming the directory and the running pid; the first keeps its data", async () => {
     const data = dir("data")
     const first = await started(["--data", data], { RATCHET_FAKE_STAGE_MS: "5" })
@@ -94,14 +103,13 @@ describe("hostile server: one writer per data directory (#12 item 3)", () => {
   }
 })
 
-describe("hostile server: small ones (#12 item 11)", () => {
+describe("hostile server: small ones (#12 item 11)", { timeout: 300_000 }, () => {
   it("messages say repositories, not repositorys", async () => {
-    const s = await started(["--data", dir("data")])
+    const s = await shared()
     const res = await client(s.url, token)("GET", "/api/repos/repo_doesnotexist000000000")
     expect(res.status).toBe(404)
     expect(res.body.error.message).toContain("List the repositories")
     expect(JSON.stringify(res.body)).not.toContain("repositorys")
-    await s.stop()
   })
 })
 
@@ -142,7 +150,7 @@ const race = async (calls: Array<ReturnType<typeof client>>, items: Array<{ id: 
   }
 }
 
-describe("hostile server: one decision per proposal, atomically (#12 items 1 and 2)", () => {
+describe("hostile server: one decision per proposal, atomically (#12 items 1 and 2)", { timeout: 300_000 }, () => {
   it("concurrent approve/reject/request-changes on one server: one decision, the losers get 409", async () => {
     const s = await started(["--data", dir("data")], { RATCHET_FAKE_STAGE_MS: "5" })
     const call = client(s.url, token)
@@ -168,9 +176,9 @@ describe("hostile server: one decision per proposal, atomically (#12 items 1 and
   }, 240_000)
 })
 
-describe("hostile server: local paths only where the operator says (#12 item 5)", () => {
+describe("hostile server: local paths only where the operator says (#12 item 5)", { timeout: 300_000 }, () => {
   it("without --repo-root, a local path is refused at creation (URLs only)", async () => {
-    const s = await started(["--data", dir("data")])
+    const s = await shared()
     const call = client(s.url, token)
     const repo = dir("a-real-repo")
     execFileSync("git", ["init", "-q"], { cwd: repo })
@@ -178,8 +186,7 @@ describe("hostile server: local paths only where the operator says (#12 item 5)"
     expect(res.status).toBe(400)
     expect(res.body.error).toMatchObject({ code: "Invalid", field: "path" })
     expect(res.body.error.message).toContain("--repo-root")
-    expect((await call("GET", "/api/repos")).body.items).toEqual([])
-    await s.stop()
+    expect((await call("GET", "/api/repos")).body.items.filter((r: { name: string }) => r.name === "no-roots")).toEqual([])
   })
 
   it("with --repo-root: /, /etc, /proc, files, missing paths, non-git directories and symlinks out are 400; a git work tree inside is 201", async () => {
@@ -218,9 +225,9 @@ describe("hostile server: local paths only where the operator says (#12 item 5)"
   })
 })
 
-describe("hostile server: ids are validated at the edge (#12 item 6)", () => {
+describe("hostile server: ids are validated at the edge (#12 item 6)", { timeout: 300_000 }, () => {
   it("NUL bytes, wrong prefixes and over-long ids get 400/404, never a 5xx", async () => {
-    const s = await started(["--data", dir("data")])
+    const s = await shared()
     const call = client(s.url, token)
     const bad = ["repo_%00x", "%00", "run_a%00b", "x".repeat(300), `run_${"a".repeat(5000)}`, "prop_%C0%AF", "..%2F..%2Fetc", "run_'%3B DROP TABLE runs;--", "art_%F0%9F%92%A9"]
     const routes = ["/api/repos/ID", "/api/repos/ID/runs", "/api/repos/ID/budgets", "/api/runs/ID", "/api/runs/ID/events", "/api/proposals/ID", "/api/artifacts/ID"]
@@ -244,6 +251,112 @@ describe("hostile server: ids are validated at the edge (#12 item 6)", () => {
     const nul = await call("GET", "/api/proposals/prop_%00")
     expect(nul.status).toBe(400)
     expect(nul.body.error.requestId).toBeTruthy()
-    await s.stop()
   })
+})
+
+describe("hostile server: SSRF by name (#12 item 4)", { timeout: 300_000 }, () => {
+  it("URLs whose host is, or resolves to, a non-public address are refused at creation, in every form", async () => {
+    const s = await shared()
+    const call = client(s.url, token)
+    const literal = [
+      "https://[::ffff:127.0.0.1]/a.git",
+      "https://[::ffff:a9fe:a9fe]/latest",
+      "https://100.100.100.200/latest",
+      "https://[64:ff9b::7f00:1]/a.git",
+      "https://[2002:7f00:1::]/a.git",
+      "https://[::127.0.0.1]/a.git",
+      "https://[fd00:ec2::254]/latest",
+      "https://2130706433/a.git",
+      "https://0x7f.1/a.git",
+      "https://224.0.0.1/a.git",
+      "https://0.0.0.0/a.git"
+    ]
+    for (const url of literal) {
+      const res = await call("POST", "/api/repos", { name: `ssrf${n++}`, url })
+      expect(res.status, `${url}: ${JSON.stringify(res.body)}`).toBe(400)
+      expect(res.body.error.field).toBe("url")
+    }
+    // a name (not an address) that resolves to this machine: /etc/hosts, no network needed
+    const local = (await lookup(hostname(), { all: true })).map((a) => a.address)
+    if (local.length > 0 && local.every((a) => RemoteHost.classify(a) !== null)) {
+      const res = await call("POST", "/api/repos", { name: "by-name", url: `https://${hostname()}/a.git` })
+      expect(res.status, JSON.stringify(res.body)).toBe(400)
+      expect(res.body.error.message).toContain(`resolves to ${local[0]}`)
+    }
+    expect((await call("GET", "/api/repos")).body.items.filter((r: { name: string }) => r.name.startsWith("ssrf") || r.name === "by-name")).toEqual([])
+    // a public address is accepted
+    expect((await call("POST", "/api/repos", { name: "public", url: "https://140.82.112.3/example/public" })).status).toBe(201)
+  })
+})
+
+describe("hostile server: secrets never leave (#12 item 9)", { timeout: 300_000 }, () => {
+  it("secrets a repository's own tests print are scrubbed from events, stage errors, the run view and run-log artifacts", async () => {
+    const aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    const gh = `ghp_${"Zq8xW3vN7k".repeat(4)}`
+    const root = dir("roots")
+    chmodSync(root, 0o755)
+    const repo = join(root, "leaky")
+    mkdirSync(repo)
+    writeFileSync(join(repo, "package.json"), JSON.stringify({ name: "leaky", scripts: { test: "node leak.js" } }))
+    writeFileSync(join(repo, "leak.js"), `console.log("AWS_SECRET_ACCESS_KEY=${aws}")\nconsole.error("auth with ${gh} failed")\nprocess.exit(1)\n`)
+    const git = (...args: Array<string>) => execFileSync("git", ["-c", "user.email=t@e", "-c", "user.name=t", ...args], { cwd: repo, stdio: "pipe" })
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "init")
+    const data = dir("data")
+    // the real stages: the baseline runs the repository's tests in the sandbox
+    const s = await started(["--data", data, "--repo-root", root], { RATCHET_STAGES: "real" })
+    const call = client(s.url, token)
+    const created = await call("POST", "/api/repos", { name: "leaky", path: repo })
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const run = await call("POST", `/api/repos/${created.body.id}/runs`)
+    const done = await until("the run to fail at the baseline", async () => {
+      const r = (await call("GET", `/api/runs/${run.body.id}`)).body
+      return ["succeeded", "failed", "cancelled"].includes(r.status) ? r : undefined
+    }, 180_000)
+    expect(done.status).toBe("failed")
+    const events = await (await fetch(`${s.url}/api/runs/${run.body.id}/events`, { headers: { authorization: `Bearer ${token}` } })).text()
+    // the failure is reported, with the output, but without the secrets
+    expect(events).toContain("stage.failed")
+    expect(events).toContain("[REDACTED]")
+    for (const secret of [aws, gh]) {
+      expect(events).not.toContain(secret)
+      expect(JSON.stringify(done)).not.toContain(secret)
+    }
+    // no run log, artifact or report under the data directory holds them either (the mirror of
+    // the repository holds its own source, which is where the secrets come from; the database is
+    // checked through the API above)
+    const leaks = execFileSync("sh", ["-c", `grep -rl -F -e '${aws}' -e '${gh}' '${data}' --exclude-dir=db --exclude-dir=mirrors || true`], { encoding: "utf8" }).trim()
+    expect(leaks).toBe("")
+    await s.stop()
+  }, 300_000)
+})
+
+describe("hostile server: the API stays responsive under work (#12 item 10)", { timeout: 300_000 }, () => {
+  it("a burst of 40 run requests: queued within the limits, the excess gets 429 with Retry-After and a requestId; one run per repository executes at a time", async () => {
+    const s = await started(["--data", dir("data")], { RATCHET_FAKE_STAGE_MS: "20", RATCHET_MAX_QUEUED_PER_REPO: "10", RATCHET_RUNS_PER_MINUTE: "1000" })
+    const call = client(s.url, token)
+    const repo = await call("POST", "/api/repos", { name: "burst", url: "https://140.82.112.3/example/burst" })
+    const burst = await Promise.all(Array.from({ length: 40 }, () => call("POST", `/api/repos/${repo.body.id}/runs`)))
+    const accepted = burst.filter((r) => r.status === 202)
+    const refused = burst.filter((r) => r.status === 429)
+    expect(accepted.length + refused.length, JSON.stringify(burst.map((r) => r.status))).toBe(40)
+    expect(accepted.length).toBeGreaterThanOrEqual(10)
+    expect(accepted.length).toBeLessThanOrEqual(12)
+    for (const r of refused) {
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0)
+      expect(r.body.error).toMatchObject({ code: "Busy", requestId: expect.any(String) })
+      expect(r.body.error.requestId).toBe(r.headers.get("x-request-id"))
+    }
+    let maxRunning = 0
+    const ids = accepted.map((r) => r.body.id as string)
+    await until("every accepted run to finish", async () => {
+      const list = (await call("GET", `/api/repos/${repo.body.id}/runs?limit=200`)).body.items as Array<{ id: string; status: string }>
+      maxRunning = Math.max(maxRunning, list.filter((r) => r.status === "running").length)
+      const mine = list.filter((r) => ids.includes(r.id))
+      return mine.length === ids.length && mine.every((r) => r.status === "succeeded") ? mine : undefined
+    }, 240_000)
+    expect(maxRunning).toBe(1)
+    await s.stop()
+  }, 300_000)
 })
