@@ -284,13 +284,21 @@ export class Runs extends Context.Service<Runs, {
         if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
           return yield* Effect.fail(budgetExceeded(repo.id, `the compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up; raise budgets.computeMinutesPerDay or wait until tomorrow (${repo.settings.timezone})`))
         }
-        const depth = yield* store.queueDepth(repo.id)
-        if (depth.repo >= limits.maxQueuedPerRepo || depth.total >= limits.maxQueued) {
-          const full = depth.repo >= limits.maxQueuedPerRepo ? `${depth.repo} runs of ${repo.name} are already waiting (at most ${limits.maxQueuedPerRepo})` : `${depth.total} runs are already waiting on this server (at most ${limits.maxQueued})`
-          return yield* Effect.fail(busy(`The run queue is full: ${full}`, Math.min(300, 10 * Math.max(1, Math.ceil(depth.repo / limits.perRepo)))))
+        let run: Run
+        if (id !== undefined) {
+          // an explicit id (scheduled runs) is idempotent: a second tick finds the run it made
+          const { created, ...existing } = yield* store.createRun(repo.id, trigger, id)
+          if (!created) return existing
+          run = existing
+        } else {
+          const queued = yield* store.enqueueRun(repo.id, trigger, { perRepo: limits.maxQueuedPerRepo, total: limits.maxQueued })
+          if (queued.run === null) {
+            const depth = queued.full
+            const full = depth.repo >= limits.maxQueuedPerRepo ? `${depth.repo} runs of ${repo.name} are already waiting (at most ${limits.maxQueuedPerRepo})` : `${depth.total} runs are already waiting on this server (at most ${limits.maxQueued})`
+            return yield* Effect.fail(busy(`The run queue is full: ${full}`, Math.min(300, 10 * Math.max(1, Math.ceil(depth.repo / limits.perRepo)))))
+          }
+          run = queued.run
         }
-        const { created, ...run } = yield* store.createRun(repo.id, trigger, id)
-        if (!created) return run
         yield* store.addUsage(repo.id, today, { computeMs: 0, runs: 1 })
         yield* store.appendEvent(run.id, "run.queued", { trigger })
         // the dispatcher (polling every DISPATCH_POLL_MS) starts it when a slot is free; the request

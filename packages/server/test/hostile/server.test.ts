@@ -49,7 +49,7 @@ describe("hostile server: one writer per data directory (#12 item 3)", { timeout
     const data = dir("data")
     const first = await started(["--data", data], { RATCHET_FAKE_STAGE_MS: "5" })
     const call = client(first.url, token)
-    const repo = await call("POST", "/api/repos", { name: "one-writer", url: "https://github.com/example/one-writer" })
+    const repo = await call("POST", "/api/repos", { name: "one-writer", url: "https://140.82.112.3/example/one-writer" })
     expect(repo.status).toBe(201)
 
     const second = await serve(["--data", data], { RATCHET_TOKEN: token })
@@ -70,7 +70,7 @@ describe("hostile server: one writer per data directory (#12 item 3)", { timeout
       const data = dir("data")
       const first = await started(["--data", data], { RATCHET_FAKE_STAGE_MS: "300" })
       const call = client(first.url, token)
-      const repo = await call("POST", "/api/repos", { name: `restart-${signal}`, url: "https://github.com/example/restart" })
+      const repo = await call("POST", "/api/repos", { name: `restart-${signal}`, url: "https://140.82.112.3/example/restart" })
       const done = await call("POST", `/api/repos/${repo.body.id}/runs`)
       expect(done.status).toBe(202)
       await until("the first run to finish", async () => {
@@ -304,8 +304,8 @@ describe("hostile server: secrets never leave (#12 item 9)", { timeout: 300_000 
     git("add", "-A")
     git("commit", "-q", "-m", "init")
     const data = dir("data")
-    // the real stages: the baseline runs the repository's tests in the sandbox
-    const s = await started(["--data", data, "--repo-root", root], { RATCHET_STAGES: "real" })
+    // the real stages: the baseline runs the repository's tests in the sandbox (roots from the environment)
+    const s = await started(["--data", data], { RATCHET_STAGES: "real", RATCHET_REPO_ROOTS: root })
     const call = client(s.url, token)
     const created = await call("POST", "/api/repos", { name: "leaky", path: repo })
     expect(created.status, JSON.stringify(created.body)).toBe(201)

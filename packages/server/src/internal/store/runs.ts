@@ -61,6 +61,15 @@ export interface RunView extends Run {
 export interface RunStore {
   /** Creates a queued run; with an explicit `id` it is idempotent and `created` says whether this call made it. */
   readonly createRun: (repoId: string, trigger: string, id?: string) => Effect.Effect<Run & { readonly created: boolean }, ServerError>
+  /**
+   * Creates a queued run unless the queue is full: `perRepo` runs of the repository, or `total`
+   * in all, already waiting. The repository row is locked while counting, so concurrent requests
+   * (also from other processes) cannot overfill it. `full` says how many wait when it refuses.
+   */
+  readonly enqueueRun: (repoId: string, trigger: string, limits: { readonly perRepo: number; readonly total: number }) => Effect.Effect<
+    { readonly run: Run; readonly full: null } | { readonly run: null; readonly full: { readonly repo: number; readonly total: number } },
+    ServerError
+  >
   readonly getRun: (orgId: string | null, id: string) => Effect.Effect<Run, ServerError>
   /** A run with its stages and a summary of its proposals, in one query (the API's read path). */
   readonly getRunView: (orgId: string, id: string) => Effect.Effect<RunView, ServerError>
@@ -73,8 +82,6 @@ export interface RunStore {
    * processes never both claim past the limit. `null` when nothing may start.
    */
   readonly claimQueuedRun: (perRepo: number) => Effect.Effect<string | null, ServerError>
-  /** Runs waiting to be dispatched: for one repository and in all. */
-  readonly queueDepth: (repoId: string) => Effect.Effect<{ readonly repo: number; readonly total: number }, ServerError>
   /** Which of these runs have finished. */
   readonly finishedAmong: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, ServerError>
   readonly setRunStatus: (id: string, status: RunStatus, fields?: { readonly error?: string | null; readonly runner?: string }) => Effect.Effect<void, ServerError>
@@ -182,6 +189,24 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
         return { ...(yield* getRun(null, runId)), created: inserted.length > 0 }
       }),
 
+    enqueueRun: (repoId, trigger, limits) =>
+      invalidating(Effect.gen(function* () {
+        const runId = newId("run")
+        const outcome = yield* q("queueing a run", sql.withTransaction(Effect.gen(function* () {
+          yield* sql`SELECT id FROM repositories WHERE id = ${repoId} FOR UPDATE`
+          const counts = yield* sql<Row>`SELECT count(*) FILTER (WHERE repo_id = ${repoId}) AS repo, count(*) AS total
+            FROM runs WHERE status = 'queued' AND dispatched_at IS NULL`
+          const repo = num(counts[0] ?? { repo: 0 }, "repo")
+          const total = num(counts[0] ?? { total: 0 }, "total")
+          if (repo >= limits.perRepo || total >= limits.total) return { repo, total }
+          const at = yield* now
+          yield* sql`INSERT INTO runs (id, repo_id, trigger, status, created_at) VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${at})`
+          return null
+        })))
+        if (outcome !== null) return { run: null, full: outcome }
+        return { run: yield* getRun(null, runId), full: null }
+      })),
+
     getRun,
 
     getRunView: (orgId, id) =>
@@ -225,12 +250,6 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
         }
         return null
       }))),
-
-    queueDepth: (repoId) =>
-      q("measuring the run queue", sql<Row>`SELECT count(*) FILTER (WHERE repo_id = ${repoId}) AS repo, count(*) AS total
-        FROM runs WHERE status = 'queued' AND dispatched_at IS NULL`).pipe(
-        Effect.map((rows) => ({ repo: num(rows[0] ?? { repo: 0 }, "repo"), total: num(rows[0] ?? { total: 0 }, "total") }))
-      ),
 
     finishedAmong: (ids) =>
       ids.length === 0
