@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Dependencies, TestResults } from "@ratchet/runner"
+import { Bench, Dependencies, TestResults } from "@ratchet/runner"
 import { Effect } from "effect"
 import { specFor, toolEnv, toolsIn } from "../src/internal/tools.js"
 import { tempDir } from "./helpers.js"
@@ -175,4 +175,27 @@ describe("Yarn Plug'n'Play dependency reuse", () => {
       expect(existsSync(join(candidate, "node_modules/.ratchet-deno/gen"))).toBe(false)
       expect(existsSync(join(base, "node_modules/.ratchet-deno/dep_analysis_cache_v2"))).toBe(true)
     }))
+})
+
+describe("deno bench output", () => {
+  const asObject = (m: ReadonlyMap<string, ReadonlyArray<number>> | null) => (m === null ? null : Object.fromEntries(m))
+  it("reads Deno 2's table and `deno bench --json`; other output is not Deno's", () => {
+    const table = [
+      "Check file:///w/a_bench.ts",
+      "    CPU | AMD EPYC",
+      "Runtime | Deno 2.9.6 (x86_64-unknown-linux-gnu)",
+      "",
+      "file:///w/a_bench.ts",
+      "",
+      "| benchmark   | time/iter (avg) |        iter/s |      (min … max)      |      p75 |      p99 |     p995 |",
+      "| ----------- | --------------- | ------------- | --------------------- | -------- | -------- | -------- |",
+      "| map x2      |        958.0 ns |     1,044,000 | ( 40.0 ns … 101.9 ms) |  80.0 ns | 180.0 ns | 200.0 ns |",
+      "| parse big   |          1.5 ms |         666.7 | (  1.2 ms …   2.0 ms) |   1.6 ms |   1.9 ms |   2.0 ms |"
+    ].join("\n")
+    expect(asObject(Bench.denoBench.parse(table, null))).toEqual({ "map x2": [958], "parse big": [1_500_000] })
+    const json = JSON.stringify({ version: 1, benches: [{ origin: "file:///w/a_bench.ts", group: null, name: "x", results: [{ ok: { n: 487, avg: 105.5, p75: 15 } }] }] }, null, 2)
+    expect(asObject(Bench.denoBench.parse(json, null))).toEqual({ x: [105.5] })
+    expect(Bench.denoBench.parse("| a | b |\n| 1 | 2 |", null)).toBeNull()
+    expect(Bench.adapters.at(-1)?.name).toBe("deno-bench")
+  })
 })
