@@ -196,6 +196,6 @@ describe("deno bench output", () => {
     const json = JSON.stringify({ version: 1, benches: [{ origin: "file:///w/a_bench.ts", group: null, name: "x", results: [{ ok: { n: 487, avg: 105.5, p75: 15 } }] }] }, null, 2)
     expect(asObject(Bench.denoBench.parse(json, null))).toEqual({ x: [105.5] })
     expect(Bench.denoBench.parse("| a | b |\n| 1 | 2 |", null)).toBeNull()
-    expect(Bench.adapters.at(-1)?.name).toBe("deno-bench")
+    expect(Bench.adapters.map((a) => a.name)).toContain("deno-bench")
   })
 })
