@@ -27,6 +27,73 @@ const CommandOverride = Schema.NullOr(
   Schema.Union([Schema.String, Schema.Struct({ command: Schema.String, cwd: Schema.optionalKey(Schema.String) })])
 )
 
+const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
+
+/**
+ * A price in USD per million tokens (`llm.prices`).
+ *
+ * @since 0.2.0
+ */
+export const LlmPrice = Schema.Struct({
+  input: NonNegative,
+  output: NonNegative,
+  cachedInput: Schema.optionalKey(NonNegative),
+  cacheWrite: Schema.optionalKey(NonNegative),
+  reasoning: Schema.optionalKey(NonNegative)
+})
+
+/**
+ * LLM budgets: USD and tokens per run, and per repository per UTC day. A number is USD per run.
+ *
+ * @since 0.2.0
+ */
+export const LlmBudget = Schema.Union([
+  NonNegative,
+  Schema.Struct({
+    usd: Schema.optionalKey(NonNegative),
+    tokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    dailyUsd: Schema.optionalKey(NonNegative),
+    dailyTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+  })
+])
+
+/**
+ * The `llm` section. Models are `provider:model` specs (`openai:gpt-5-mini`,
+ * `openai-compatible:MODEL@BASE_URL`), or bare model names with `provider` (and `baseURL`).
+ *
+ * @since 0.2.0
+ */
+export const LlmConfig = Schema.Struct({
+  /** The provider of bare model names: `openai`, `anthropic`, `google`, `openai-compatible`. */
+  provider: Schema.optionalKey(Schema.String),
+  /** The cheap model that picks targets (default: the patch model). */
+  triage: Schema.optionalKey(Schema.String),
+  /** The strong model that writes patches. */
+  patch: Schema.optionalKey(Schema.String),
+  /** Base URL for the provider (required for `openai-compatible` bare names). */
+  baseURL: Schema.optionalKey(Schema.String),
+  budget: Schema.optionalKey(LlmBudget),
+  /** Repair rounds after a rejected patch (default 2). */
+  repairAttempts: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 10 }))),
+  /** Targets triage may pick (default 3). */
+  maxTargets: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 20 }))),
+  /** Token budget of the repository map in prompts (default 6000). */
+  contextTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(500))),
+  /** Output token limit of patch calls (default 8192). */
+  maxOutputTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(256))),
+  reasoning: Schema.optionalKey(
+    Schema.Struct({ effort: Schema.optionalKey(Schema.Literals(["low", "medium", "high"])), budgetTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1024))) })
+  ),
+  /** Profile the tests and benchmarks before triage (default true). */
+  profile: Schema.optionalKey(Schema.Boolean),
+  /** Timeout per model call attempt in ms (default 600000). */
+  timeoutMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1000))),
+  /** Price overrides, keyed `provider:model`. */
+  prices: Schema.optionalKey(Schema.Record(Schema.String, LlmPrice))
+})
+/** @since 0.2.0 */
+export type LlmConfig = typeof LlmConfig.Type
+
 /**
  * The data part of a config (everything but plugins), validated with Effect Schema.
  *
@@ -77,7 +144,13 @@ export const ConfigData = Schema.Struct({
       candidates: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
       proposals: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
     })
-  )
+  ),
+  /**
+   * The LLM agent (off unless a model is named here or with `ratchet run --llm`).
+   *
+   * @since 0.2.0
+   */
+  llm: Schema.optionalKey(LlmConfig)
 })
 /** @since 0.1.0 */
 export type ConfigData = typeof ConfigData.Type
@@ -149,7 +222,7 @@ export const resolveConfig = (value: unknown, file: string | null): Effect.Effec
       return yield* Effect.fail(configInvalid({ file: where, detail: "the default export must be an object (use defineConfig({...}))" }))
     }
     const { plugins: rawPlugins, ...data } = value as RatchetConfig & Record<string, unknown>
-    const known = new Set(["profile", "policy", "scan", "validate", "budget"])
+    const known = new Set(["profile", "policy", "scan", "validate", "budget", "llm"])
     const unknownKey = Object.keys(data).find((k) => !known.has(k))
     if (unknownKey !== undefined) {
       return yield* Effect.fail(

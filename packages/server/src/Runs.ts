@@ -109,7 +109,7 @@ const runBody = (runId: string) =>
           if (exit._tag === "Failure") {
             const err = exit.cause.reasons.find((r) => r._tag === "Fail")
             const failure = err?._tag === "Fail" ? err.error : new StageFailure({ stage, detail: String(exit.cause), setup: false })
-            yield* Effect.orDie(store.stageFinished(runId, stage, { ok: false, error: failure.detail }))
+            yield* Effect.orDie(store.stageFinished(runId, stage, { ok: false, error: failure.detail, ...(failure.output === undefined ? {} : { output: failure.output }) }))
             yield* Effect.orDie(store.appendEvent(runId, "stage.failed", { stage, error: failure.detail }))
             if (failure.setup) yield* Effect.orDie(store.recordSetup(repo.id, false, `${stage}: ${failure.detail}`))
             return yield* Effect.fail(failure)

@@ -17,8 +17,9 @@ import { Store } from "../src/Store.js"
 const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
 const token = "rat_dashboard_test_token_0123456789"
 const origin = "http://localhost"
-const app = Dashboard.make(runtime, { log: () => {}, ssePollMs: 20, espeak: "/nonexistent/espeak-ng" })
+const app = Dashboard.make(runtime, { log: () => {}, ssePollMs: 20, espeak: "/nonexistent/espeak-ng", signInsPerMinute: 1000 })
 const shortLived = Dashboard.make(runtime, { log: () => {}, sessionTtlMs: 1500 })
+const guarded = Dashboard.make(runtime, { log: () => {}, signInsPerMinute: 3 })
 const hasEspeak = spawnSync("espeak-ng", ["--version"]).status === 0
 const withEspeak = Dashboard.make(runtime, { log: () => {} })
 
@@ -94,6 +95,13 @@ const expectStrictPage = (html: string) => {
   expect(html).not.toMatch(/\sstyle="/)
   expect(html).not.toMatch(/<style/)
   expect(html).not.toMatch(/(src|href)="https?:/)
+  // every visible form control has a label (keyboard and screen-reader users)
+  const labelled = new Set([...html.matchAll(/<label for="([^"]+)"/g)].map((m) => m[1]))
+  for (const control of html.matchAll(/<(input|select|textarea)\b([^>]*)>/g)) {
+    if (/type="hidden"/.test(control[2])) continue
+    const id = /\bid="([^"]+)"/.exec(control[2])?.[1]
+    expect(id !== undefined && labelled.has(id), `unlabelled ${control[0]}`).toBe(true)
+  }
 }
 
 describe("Dashboard: sign-in, sessions and CSRF", () => {
@@ -123,6 +131,19 @@ describe("Dashboard: sign-in, sessions and CSRF", () => {
     expect(c.jar.has("ratchet_session")).toBe(false)
     const noCsrf = await c.post("/dashboard/login", { token })
     expect(noCsrf.status).toBe(403)
+    expect(c.jar.has("ratchet_session")).toBe(false)
+  })
+
+  it("limits sign-in attempts per client address", async () => {
+    const c = client(guarded)
+    const html = await (await c.get("/dashboard/login")).text()
+    const statuses: Array<number> = []
+    for (let i = 0; i < 4; i++) statuses.push((await c.post("/dashboard/login", { _csrf: field(html, "_csrf"), token: "rat_wrong_000000000000" })).status)
+    expect(statuses).toEqual([401, 401, 401, 429])
+    const limited = await c.post("/dashboard/login", { _csrf: field(html, "_csrf"), token })
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get("retry-after")).toMatch(/^\d+$/)
+    expect(await limited.text()).toContain("Too many sign-in attempts")
     expect(c.jar.has("ratchet_session")).toBe(false)
   })
 
@@ -240,6 +261,8 @@ describe("Dashboard: repositories", () => {
     const repo = await runtime.runPromise(Store.use((s) => s.getRepo(null, id)))
     expect(repo.settings).toMatchObject({ schedule: "0 2 * * *", timezone: "Europe/Paris", provider: "anthropic", model: "claude-sonnet-4-5", budgets: { computeMinutesPerDay: 45, candidatesPerRun: 4, proposalsPerRun: 2 }, policy: { maxFiles: 2, maxLines: null } })
     const page = await (await c.get(path)).text()
+    expectStrictPage(page)
+    expectStrictPage(await (await c.get("/dashboard/repos/new")).text())
     expect(page).toContain("Europe/Paris")
     expect(page).toMatch(/Next scheduled[\s\S]*in \d+ (min|h)/)
     expect((await c.post(`${path}/pause`, { _csrf: c.csrf })).status).toBe(303)
