@@ -430,6 +430,19 @@ describe("Dashboard: diff parsing", () => {
 
 
 
+describe("Dashboard: mounting", () => {
+  it("sends / and /dashboard/* to the dashboard and everything else to the API", async () => {
+    const api = async (request: Request) => new Response(`api ${new URL(request.url).pathname}`)
+    const fetch = Dashboard.withDashboard(api, app)
+    const root = await fetch(new Request("http://127.0.0.1:7420/"))
+    expect(root.status).toBe(303)
+    expect(root.headers.get("location")).toBe("http://127.0.0.1:7420/dashboard/")
+    expect((await fetch(new Request("http://127.0.0.1:7420/dashboard/login"))).headers.get("content-security-policy")).toContain("default-src 'none'")
+    expect(await (await fetch(new Request("http://127.0.0.1:7420/api/repos"))).text()).toBe("api /api/repos")
+    expect(await (await fetch(new Request("http://127.0.0.1:7420/dashboardx"))).text()).toBe("api /dashboardx")
+  })
+})
+
 describe("Dashboard: malformed input", () => {
   it("shows a diff it cannot parse as text instead of failing the page", async () => {
     const c = await signIn()
