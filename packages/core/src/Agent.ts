@@ -9,7 +9,8 @@
  * 3. **Patch**: a strong model writes a unified diff per target, as a `propose_patch` tool call or a
  *    fenced ```diff block; anything else is a rejected attempt with the reason.
  * 4. **Repair**: when the patch does not apply, is blocked by policy, does not build or type-check,
- *    or breaks a test, the reason and the trimmed log go back to the model, up to `repairAttempts`.
+ *    breaks a test, or behaves differently on the calls the tests make (validate's behavioural-equivalence
+ *    check, where it runs), the reason and the trimmed log go back to the model, up to `repairAttempts`.
  * 5. Every candidate goes through the caller's `validate` — the same policy → validate → package
  *    path as template candidates. LLM output is untrusted: prompts say repository text is data, and
  *    the policy, the sandbox and the approval gate apply unchanged whatever the model writes.
@@ -231,7 +232,11 @@ export interface RunOptions<R> {
 const specOf = (model: LanguageModel["Service"]) => `${model.model.provider}:${model.model.modelId}`
 
 const FATAL = new Set(["auth", "permission", "not-found", "quota"])
-const REPAIRABLE = /^(policy blocked|does not apply|build failed|typecheck failed|tests failed|tests did not run|tests timed out|no patch)/
+/**
+ * Rejections a model can fix: its patch did not apply or parse, the policy blocked it, it broke the
+ * build, the types or a test, or (behavioural equivalence on captured calls) it behaves differently.
+ */
+const REPAIRABLE = /^(policy blocked|does not apply|build failed|typecheck failed|tests failed|tests did not run|tests timed out|no patch|touches what measures it|behaviour changed|replaying the captured calls)/
 
 const isTestPath = (file: string) => /(^|\/)(__tests__|__mocks__|tests?|spec|e2e)\//.test(file) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(file)
 /** Test and benchmark code: measured, never a target. */

@@ -253,6 +253,42 @@ describe("Agent.run: triage, patch, repair, on the record, within budget", () =>
     }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
   )
 
+  it.effect("a behavioural-equivalence failure from validate is repaired like a failing test; a slower patch is not", () =>
+    Effect.gen(function* () {
+      const triage = scripted(() => triageAnswer)
+      const patch = scripted((_r, n) => toolCall(n === 1 ? BROKEN : FIXED, n))
+      const reasons = ["behaviour changed on a captured call of dedupe: call #2 with arguments [[3,1,3]]: result differs", "not faster beyond noise: dedupe: -0.4%"]
+      for (const reason of reasons) {
+        const seen: Array<string> = []
+        const summary = yield* Agent.run({
+          root: repo(),
+          repo: "r",
+          profile,
+          opportunities: [],
+          hotspots: [],
+          profiled: false,
+          models: { triage: triage.service, patch: patch.service },
+          validate: (candidate) =>
+            Effect.sync((): Validate.Validation => {
+              seen.push(candidate.id)
+              const first = seen.length === 1
+              return {
+                attempt: { id: `a-${candidate.id}`, candidateId: candidate.id, source: candidate.source, rule: "llm", status: first ? "rejected" : "accepted", reason: first ? reason : "accepted" },
+                tests: null,
+                benchmark: null,
+                policy: [],
+                kind: "performance",
+                confidence: 0.5
+              }
+            }),
+          reject: () => Effect.void
+        })
+        if (reason.startsWith("behaviour")) expect(summary.targets[0]!.outcome).toMatch(/^accepted in round 2/)
+        else expect(summary.targets[0]!.outcome).toMatch(/^rejected in round 1: not faster/)
+      }
+    }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
+  )
+
   it("the file ledger keeps spend per repository per day across instances", () => {
     const path = join(mkdtempSync(join(tmpdir(), "ratchet-ledger-")), "llm-spend.json")
     Effect.runSync(Agent.fileLedger(path).add("/repo", "2026-12-01", { usd: 0.25, tokens: 1_000 }))
