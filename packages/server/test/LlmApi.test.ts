@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, realpathSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, ManagedRuntime } from "effect"
 import * as Api from "../src/Api.js"
@@ -7,7 +11,11 @@ import { Store } from "../src/Store.js"
 
 const KEY = "sk-proj-ServerSideKeyNeverShown0123456789abcdefgh"
 const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
-const app = Api.make(runtime, { log: () => undefined, llmEnv: { OPENAI_API_KEY: KEY, ANTHROPIC_API_KEY: "" } })
+// Local repositories must be git work trees under an allowed root.
+const srv = realpathSync(mkdtempSync(join(tmpdir(), "ratchet-llm-api-srv-")))
+mkdirSync(join(srv, "llm-repo"))
+execFileSync("git", ["init", "-q"], { cwd: join(srv, "llm-repo") })
+const app = Api.make(runtime, { log: () => undefined, repoRoots: [srv], llmEnv: { OPENAI_API_KEY: KEY, ANTHROPIC_API_KEY: "" } })
 const token = "rat_llm_api_token_0123456789"
 
 beforeAll(async () => {
@@ -42,7 +50,8 @@ describe("GET /api/llm/models and the repository's model settings", () => {
   })
 
   it("settings accept known providers only, and an endpoint for openai-compatible; the repository's model is then listed", async () => {
-    const created = await req("POST", "/api/repos", { name: "llm-repo", path: "/srv/llm-repo" })
+    const created = await req("POST", "/api/repos", { name: "llm-repo", path: join(srv, "llm-repo") })
+    expect(created.status).toBe(201)
     const repo = (await created.json()) as { id: string }
     const unknown = await req("PATCH", `/api/repos/${repo.id}/settings`, { provider: "mistral", model: "large" })
     expect(unknown.status).toBe(400)
