@@ -199,7 +199,7 @@ export const loadConfig = (root: string, explicitFile?: string): Effect.Effect<R
     }
     const mod = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
-      catch: (cause) => configInvalid({ file, detail: describeImportError(cause) })
+      catch: (cause) => configInvalid({ file, detail: describeImportError(cause) }, cause)
     })
     const value = mod.default ?? mod.config
     if (value === undefined) {

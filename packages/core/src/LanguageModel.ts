@@ -77,7 +77,7 @@ export class LanguageModel extends Context.Service<
       generate: (options) =>
         Effect.tryPromise({
           try: () => model.generate(options),
-          catch: (cause) => internal(`${model.provider}/${model.modelId}: ${String(cause)}`)
+          catch: (cause) => internal(`${model.provider}/${model.modelId}: ${String(cause)}`, cause)
         })
     })
 

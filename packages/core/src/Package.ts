@@ -5,10 +5,11 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
 import { ArtifactStore, sha256 } from "./ArtifactStore.js"
 import type { Attempt } from "./Attempt.js"
 import type { Candidate } from "./Candidate.js"
+import * as Diff from "./Diff.js"
 import type { Risk } from "./Opportunity.js"
 import type { ArtifactRef, Proposal } from "./Proposal.js"
 import type { RatchetError } from "./RatchetError.js"
@@ -25,12 +26,11 @@ export interface PackageOptions {
 }
 
 /**
- * Counts changed lines of a unified diff.
+ * Counts changed lines of a unified diff (`Diff.changedLines`).
  *
  * @since 0.1.0
  */
-export const changedLines = (diff: string): number =>
-  diff.split("\n").filter((l) => (l.startsWith("+") && !l.startsWith("+++")) || (l.startsWith("-") && !l.startsWith("---"))).length
+export const changedLines = (diff: string): number => Diff.changedLines(diff)
 
 /**
  * A risk score from the size of the change and the opportunity's own risk.
@@ -38,7 +38,10 @@ export const changedLines = (diff: string): number =>
  * @since 0.1.0
  */
 export const riskOf = (diff: string, files: number, opportunityRisk: Risk = "low"): Risk => {
-  const lines = changedLines(diff)
+  // a diff that does not parse cannot have passed the policy; if one gets here, it is high risk
+  const parsed = Result.try(() => Diff.parseSync(diff))
+  if (Result.isFailure(parsed)) return "high"
+  const lines = Diff.changedLines(parsed.success)
   const size: Risk = files <= 1 && lines <= 20 ? "low" : files <= 3 && lines <= 80 ? "medium" : "high"
   const rank = { low: 0, medium: 1, high: 2 } as const
   return rank[size] >= rank[opportunityRisk] ? size : opportunityRisk

@@ -16,8 +16,8 @@ import type { Attempt } from "./Attempt.js"
 import type { BenchmarkResult } from "./BenchmarkResult.js"
 import { BenchRunner } from "./BenchRunner.js"
 import type { Candidate } from "./Candidate.js"
+import * as Diff from "./Diff.js"
 import type { ResolvedConfig } from "./Config.js"
-import { applyUnifiedDiff } from "./internal/validate/applyPatch.js"
 import { changedSymbols, relatedBenchmarks } from "./internal/validate/symbols.js"
 import { PolicyCheck } from "./PolicyCheck.js"
 import type { PolicyVerdict } from "./PolicyVerdict.js"
@@ -141,11 +141,11 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       })
 
       // 2. Apply.
-      const applied = yield* Effect.try({
-        try: () => applyUnifiedDiff(handle.path, candidate.diff),
-        catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
-      }).pipe(Effect.result)
-      if (applied._tag === "Failure") return yield* done("rejected", `does not apply: ${applied.failure}`)
+      const applied = yield* Effect.result(Diff.apply(handle.path, candidate.diff))
+      if (applied._tag === "Failure") {
+        const reason = applied.failure.reason
+        return yield* done("rejected", `does not apply: ${reason._tag === "IoFailure" ? reason.detail : reason.message}`)
+      }
 
       // 3–4. Build, typecheck and tests: the baseline steps again, in the candidate workspace, without
       // install (dependencies are reused) or bench (measured below, interleaved with the baseline).

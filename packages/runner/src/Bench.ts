@@ -267,7 +267,7 @@ const validate = (options: CompareOptions): Effect.Effect<void, RatchetError.Rat
         throw RatchetError.badInput({ what: `minRounds ${options.minRounds} exceeds maxRounds ${options.maxRounds ?? 30}`, where: "Bench.compare options", fix: "lower minRounds or raise maxRounds" })
       }
     },
-    catch: (error) => (error instanceof RatchetError.RatchetError ? error : RatchetError.internal(String(error)))
+    catch: (error) => (error instanceof RatchetError.RatchetError ? error : RatchetError.internal(String(error), error))
   })
 
 /**

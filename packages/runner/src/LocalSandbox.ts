@@ -137,7 +137,7 @@ export const make = (options: LocalSandboxOptions = {}): Effect.Effect<Context.S
       }
       return yield* Effect.tryPromise({
         try: (signal) => runCommand(runOptions, caps, env, signal),
-        catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`)
+        catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`, error)
       })
     })
     return Sandbox.Sandbox.of({ run })

@@ -130,7 +130,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
     const server = yield* Effect.acquireRelease(
       Effect.callback<ReturnType<typeof honoServe>, ServerError>((resume) => {
         const s = honoServe({ fetch: app.fetch, port: options.port, hostname: host }, () => resume(Effect.succeed(s)))
-        s.once("error", (e) => resume(Effect.fail(internal(`cannot listen on ${host}:${options.port}: ${e.message}`))))
+        s.once("error", (e) => resume(Effect.fail(internal(`cannot listen on ${host}:${options.port}: ${e.message}`, e))))
       }),
       (s) => Effect.callback<void>((resume) => {
         s.close(() => resume(Effect.void))

@@ -39,7 +39,7 @@ export const writeReport = (dir: string, report: Run.RunReport): Effect.Effect<A
       for (const [name, content] of files) writeFileSync(join(out, name), content)
       return files.map(([name]) => join(out, name))
     },
-    catch: (cause) => RatchetError.badInput({ what: `cannot write the report: ${String(cause)}`, where: resolve(dir), fix: "pass a writable --out directory" })
+    catch: (cause) => RatchetError.badInput({ what: `cannot write the report: ${String(cause)}`, where: resolve(dir), fix: "pass a writable --out directory" }, cause)
   })
 
 const pct = (x: number) => `${x <= 0 ? "" : "+"}${(x * 100).toFixed(1)}%`

@@ -31,8 +31,8 @@ export const serveCommand: Subcommand<"serve"> = Command.make(
       }).pipe(
         Effect.mapError((error) =>
           error.reason._tag === "Invalid"
-            ? RatchetError.badInput({ what: error.message, where: "ratchet serve", fix: "check the flags and environment (DATABASE_URL, RATCHET_*)" })
-            : RatchetError.internal(error.message)
+            ? RatchetError.badInput({ what: error.message, where: "ratchet serve", fix: "check the flags and environment (DATABASE_URL, RATCHET_*)" }, error)
+            : RatchetError.internal(error.message, error)
         )
       )
     })
