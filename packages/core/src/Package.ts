@@ -5,14 +5,15 @@
  *
  * @since 0.1.0
  */
-import { Effect, Result } from "effect"
+import { Effect, Result, Schema } from "effect"
 import { ArtifactStore, sha256 } from "./ArtifactStore.js"
 import type { Attempt } from "./Attempt.js"
 import type { Candidate } from "./Candidate.js"
+import { hooksOf, type ResolvedConfig } from "./Config.js"
 import * as Diff from "./Diff.js"
 import type { Risk } from "./Opportunity.js"
-import type { ArtifactRef, Proposal } from "./Proposal.js"
-import type { RatchetError } from "./RatchetError.js"
+import { type ArtifactRef, Proposal } from "./Proposal.js"
+import { internal, type RatchetError } from "./RatchetError.js"
 import type { Validation } from "./Validate.js"
 
 /** @since 0.1.0 */
@@ -23,6 +24,8 @@ export interface PackageOptions {
   readonly trace: ReadonlyArray<Attempt>
   /** The risk of the opportunity the candidate came from, if known. */
   readonly opportunityRisk?: Risk
+  /** The run's config: its `package` hooks enrich the proposal. */
+  readonly config?: ResolvedConfig
 }
 
 /**
@@ -48,12 +51,53 @@ export const riskOf = (diff: string, files: number, opportunityRisk: Risk = "low
 }
 
 /**
- * The content hash of a proposal: sha256 over its reviewable content (what an approval covers).
+ * JSON with object keys sorted at every level, so equal content gives equal text whatever the key
+ * order (a database's JSON column, a decoded Schema, hand-built objects).
+ *
+ * @since 0.2.0
+ */
+export const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v)
+
+/**
+ * The content hash of a proposal: sha256 over the canonical JSON of its reviewable content (what an
+ * approval covers). The only proposal hash: packaging, the server's store, publishing and the
+ * WriteGate all compute it with this function.
  *
  * @since 0.1.0
  */
 export const contentHashOf = (p: Pick<Proposal, "title" | "diff" | "files" | "benchmark" | "tests" | "policy">): string =>
-  sha256(JSON.stringify({ title: p.title, diff: p.diff, files: p.files, benchmark: p.benchmark, tests: p.tests, policy: p.policy }))
+  sha256(canonicalJson({ title: p.title, diff: p.diff, files: p.files, benchmark: p.benchmark, tests: p.tests, policy: p.policy }))
+
+const evidence = (p: Proposal) => canonicalJson({ diff: p.diff, files: p.files, benchmark: p.benchmark, tests: p.tests, policy: p.policy })
+
+/** Runs the config's `package` hooks: each may enrich the proposal, never change its evidence. */
+const enrich = (proposal: Proposal, config: ResolvedConfig | undefined): Effect.Effect<Proposal, RatchetError> =>
+  Effect.gen(function* () {
+    let current = proposal
+    for (const hook of hooksOf(config, "package")) {
+      const next = yield* Effect.tryPromise({
+        try: async () => hook.handler(current),
+        catch: (cause) => internal(`plugin ${hook.plugin} threw in its package hook for ${current.id}: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
+      })
+      if (next === undefined || next === null) continue
+      const decoded = yield* Schema.decodeUnknownEffect(Proposal)(next).pipe(
+        Effect.mapError((e) => internal(`plugin ${hook.plugin} returned an invalid proposal from its package hook: ${e.message}`, e))
+      )
+      if (evidence(decoded) !== evidence(current)) {
+        return yield* Effect.fail(
+          internal(`plugin ${hook.plugin} changed the evidence of ${current.id} in its package hook (diff, files, tests, benchmark or policy); a package hook may enrich a proposal (title, summary, …), never change what was proven`)
+        )
+      }
+      current = decoded
+    }
+    if (current === proposal) return proposal
+    const contentHash = contentHashOf(current)
+    return { ...current, id: `p-${contentHash.slice(0, 12)}`, contentHash }
+  })
 
 /**
  * Packages a validated, accepted candidate.
@@ -97,5 +141,5 @@ export const packageProposal = Effect.fn("Package.packageProposal")(function* (o
     artifacts,
     contentHash
   }
-  return proposal
+  return yield* enrich(proposal, options.config)
 }) satisfies (options: PackageOptions) => Effect.Effect<Proposal, RatchetError, ArtifactStore>

@@ -17,7 +17,7 @@ describe("Config.loadConfig", () => {
   it.effect("returns defaults when there is no config file", () =>
     Effect.gen(function* () {
       const config = yield* Config.loadConfig(fixture("."))
-      expect(config).toEqual({ plugins: [], file: null })
+      expect(config).toMatchObject({ plugins: [], file: null, benchmarkAdapters: [] })
     })
   )
 

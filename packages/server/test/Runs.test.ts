@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import * as Database from "../src/Database.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
-import { Stages } from "../src/Stages.js"
+import { Pipeline } from "@ratchet/core"
 import { type Run, Store } from "../src/Store.js"
 
 const waitFor = (runId: string, done: (run: Run) => boolean) =>
@@ -21,7 +21,7 @@ const finished = (r: Run) => r.status === "succeeded" || r.status === "failed" |
 const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
 const app = Runs.layer.pipe(
   Layer.provideMerge(workflowLayer),
-  Layer.provide(Stages.layerTest({ delay: Duration.millis(5) })),
+  Layer.provide(Pipeline.Stages.layerTest({ delay: Duration.millis(5) })),
   Layer.provideMerge(base)
 )
 
@@ -31,7 +31,7 @@ layer(app, { timeout: 60_000, excludeTestServices: true })("Runs (in process, PG
       const store = yield* Store
       const runs = yield* Runs
       const { orgId } = yield* store.bootstrap(undefined)
-      const repo = yield* store.createRepo(orgId, { name: "r1-fail-validate", url: null, path: "/tmp/r1", defaultBranch: "main" })
+      const repo = yield* store.createRepo(orgId, { name: "r1-fail-validate", url: null, path: "/tmp/r1-fail-validate", defaultBranch: "main" })
       const run = yield* runs.start(orgId, repo.id, "api")
       expect(run.status).toBe("queued")
       const done = yield* waitFor(run.id, finished)
@@ -55,7 +55,7 @@ layer(app, { timeout: 60_000, excludeTestServices: true })("Runs (in process, PG
       const store = yield* Store
       const runs = yield* Runs
       const { orgId } = yield* store.bootstrap(undefined)
-      const repo = yield* store.createRepo(orgId, { name: "broken-fail-detect", url: null, path: "/tmp/b", defaultBranch: "main" })
+      const repo = yield* store.createRepo(orgId, { name: "broken-fail-detect", url: null, path: "/tmp/broken-fail-detect", defaultBranch: "main" })
       yield* store.updateSettings(orgId, repo.id, { maxSetupFailures: 2 })
       for (let i = 0; i < 2; i++) {
         const run = yield* runs.start(orgId, repo.id, "api")

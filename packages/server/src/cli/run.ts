@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { Pipeline, RatchetError, Report, type Run } from "@ratchet/core"
 import { print, printJson, progress } from "./Output.js"
-import { pipelineLayer, stateDir, testAdapter } from "./Runtime.js"
+import { portsLayer, stateDir, testAdapter } from "./Runtime.js"
 import { configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, type Subcommand } from "./Shared.js"
 import { table } from "./Table.js"
 
@@ -17,7 +17,7 @@ export const outFlag = Flag.String("out").pipe(
 )
 
 export const budgetCandidatesFlag = Flag.Int("budget-candidates").pipe(
-  Flag.withDescription("validate at most this many candidates (default: config budget.candidates, else 10)"),
+  Flag.withDescription("validate at most this many candidates (and at most the config's budget.candidates; default 10)"),
   Flag.optional
 )
 
@@ -87,7 +87,9 @@ export const runCommand: Subcommand<"run"> = Command.make(
   (args) =>
     Effect.gen(function* () {
       const root = yield* repositoryRoot(args.dir)
-      const config = yield* loadConfig(root, args.config)
+      // --config is used as given; otherwise the pipeline loads the repository's own config once,
+      // from the commit the run works at
+      const config = args.config._tag === "Some" ? yield* loadConfig(root, args.config) : undefined
       if (args.budgetCandidates._tag === "Some" && args.budgetCandidates.value < 0) {
         return yield* Effect.fail(
           RatchetError.badInput({ what: "--budget-candidates must be 0 or more", where: String(args.budgetCandidates.value), fix: "pass a non-negative number" })
@@ -96,13 +98,13 @@ export const runCommand: Subcommand<"run"> = Command.make(
       const started = Date.now()
       const report = yield* Pipeline.run({
         source: root,
-        config,
+        ...(config !== undefined ? { config } : {}),
         testAdapter,
         ...(args.budgetCandidates._tag === "Some" ? { budgetCandidates: args.budgetCandidates.value } : {}),
         onProgress: (p) => {
           if (!args.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${p.stage.padEnd(8)} ${p.message}\n`)
         }
-      }).pipe(Effect.provide(pipelineLayer({ stateDir: stateDir(), config })))
+      }).pipe(Effect.provide(portsLayer({ stateDir: stateDir() })))
       const written = args.out._tag === "Some" ? yield* writeReport(args.out.value, report) : []
       if (args.json) {
         yield* printJson(report)

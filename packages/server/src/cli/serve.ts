@@ -5,7 +5,6 @@ import { resolve } from "node:path"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { RatchetError } from "@ratchet/core"
-import * as Server from "../Server.js"
 import type { Subcommand } from "./Shared.js"
 
 export const serveCommand: Subcommand<"serve"> = Command.make(
@@ -23,6 +22,8 @@ export const serveCommand: Subcommand<"serve"> = Command.make(
       if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
         return yield* Effect.fail(RatchetError.badInput({ what: "--port must be between 0 and 65535", where: String(args.port), fix: "pass a free TCP port" }))
       }
+      // the server (database, workflow engine, HTTP) is loaded only here: detect, scan, policy and run never load it
+      const Server = yield* Effect.promise(() => import("../Server.js"))
       return yield* Server.serve({
         port: args.port,
         dataDir: resolve(args.data),

@@ -19,7 +19,7 @@ import { Config, Diff, Package, Proposal as CoreProposal } from "@ratchet/core"
 import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
-import { canonicalJson, type Proposal, type Repo, sha256 } from "../Store.js"
+import type { Proposal, Repo } from "../Store.js"
 import { policyLayer } from "./pipeline.js"
 
 /** Where and how proposals are published. */
@@ -78,12 +78,15 @@ const fromConnector = (error: ConnectorError.ConnectorError): ServerError => {
   }
 }
 
-/** The approval the gate may use: the latest decision, if it approves the content stored now. */
-const approvalOf = (proposal: Proposal, coreHash: string): ApprovalStore.Approval | null => {
+/**
+ * The approval the gate may use: the latest decision, if it approves the content stored now
+ * (core's content hash, recomputed from the stored proposal, not read back).
+ */
+const approvalOf = (proposal: Proposal, storedHash: string, publishedHash: string): ApprovalStore.Approval | null => {
   const latest = proposal.decisions[proposal.decisions.length - 1]
   if (latest === undefined || latest.decision !== "approved") return null
-  if (latest.contentHash !== sha256(canonicalJson(proposal.data))) return null
-  return { proposalId: proposal.id, contentHash: coreHash, approvedBy: latest.actor, approvedAt: latest.createdAt }
+  if (latest.contentHash !== storedHash) return null
+  return { proposalId: proposal.id, contentHash: publishedHash, approvedBy: latest.actor, approvedAt: latest.createdAt }
 }
 
 /**
@@ -99,7 +102,7 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions)
     // a package inside a larger repository is published at that repository's top level
     const where = repo.path !== null ? yield* locate(repo.path) : null
     const publishable = where !== null && where.prefix !== "" ? yield* reroot(core, where.prefix) : core
-    const approval = approvalOf(proposal, Package.contentHashOf(publishable))
+    const approval = approvalOf(proposal, Package.contentHashOf(core), Package.contentHashOf(publishable))
 
     const github = repo.url === null ? null : GITHUB.exec(repo.url)
     let target: { readonly name: string; readonly repo: string; readonly connector: WriteGate.Connector }
