@@ -138,6 +138,35 @@ export const resolved = (data: ConfigData, plugins: ReadonlyArray<Plugin>, file:
 }
 
 /**
+ * Policy limits a host imposes on a repository (the server's per-repository settings): `null`
+ * leaves the config's own limit.
+ *
+ * @since 0.2.0
+ */
+export interface PolicyLimits {
+  readonly maxFiles: number | null
+  readonly maxLines: number | null
+}
+
+/**
+ * The config with a host's policy limits applied: each limit is the stricter of the config's and
+ * the host's. The same config object when there is nothing to apply.
+ *
+ * @since 0.2.0
+ */
+export const withPolicyLimits = (config: ResolvedConfig, limits: PolicyLimits | null | undefined): ResolvedConfig => {
+  if (limits === undefined || limits === null || (limits.maxFiles === null && limits.maxLines === null)) return config
+  const stricter = (own: number | undefined, host: number | null): number | undefined =>
+    host === null ? own : own === undefined ? host : Math.min(own, host)
+  const maxFiles = stricter(config.policy?.maxFiles, limits.maxFiles)
+  const maxLines = stricter(config.policy?.maxLines, limits.maxLines)
+  return {
+    ...config,
+    policy: { ...config.policy, ...(maxFiles === undefined ? {} : { maxFiles }), ...(maxLines === undefined ? {} : { maxLines }) }
+  }
+}
+
+/**
  * The handlers of one hook of a config, in execution order (precomputed when the config resolved).
  *
  * @since 0.2.0

@@ -59,7 +59,8 @@ import type { Workspace } from "./Workspace.js"
 /**
  * Which run a stage belongs to and where its repository comes from. `commit` is `null` until
  * detect has resolved it (then every later stage works at exactly that commit); `configFile` is an
- * explicit config file (`ratchet run --config`), else the config is the repository's own at the commit.
+ * explicit config file (`ratchet run --config`), else the config is the repository's own at the
+ * commit; `policy` holds limits the host imposes on top of the config's (the server's settings).
  *
  * @since 0.2.0
  */
@@ -67,7 +68,9 @@ export const RunRef = Schema.Struct({
   runId: Schema.String,
   source: Schema.String,
   commit: Schema.NullOr(Schema.String),
-  configFile: Schema.NullOr(Schema.String)
+  configFile: Schema.NullOr(Schema.String),
+  /** Policy limits the host imposes (the stricter of them and the config's apply); absent: none. */
+  policy: Schema.optionalKey(Schema.NullOr(Schema.Struct({ maxFiles: Schema.NullOr(Schema.Number), maxLines: Schema.NullOr(Schema.Number) })))
 })
 /** @since 0.2.0 */
 export type RunRef = typeof RunRef.Type

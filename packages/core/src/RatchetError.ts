@@ -136,8 +136,30 @@ export class Internal extends Schema.TaggedClass<Internal>()("Internal", {
   }
 }
 
+/**
+ * A language-model call that failed: a rejected key, an unknown model, a prompt longer than the
+ * context window, a rate limit that outlasted the retries, a broken answer. `kind` is the
+ * `LanguageModel.ModelErrorKind`; the detail never contains a key.
+ *
+ * @since 0.2.0
+ */
+export class ModelFailure extends Schema.TaggedClass<ModelFailure>()("ModelFailure", {
+  provider: Schema.String,
+  model: Schema.String,
+  kind: Schema.String,
+  status: Schema.NullOr(Schema.Number),
+  detail: Schema.String
+}) {
+  get retryable(): boolean {
+    return ["rate-limit", "overloaded", "server", "timeout", "network", "invalid-response"].includes(this.kind)
+  }
+  get message(): string {
+    return `${this.provider}/${this.model}: ${this.detail}`
+  }
+}
+
 /** @since 0.1.0 */
-export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, DiffInvalid, Internal])
+export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, DiffInvalid, Internal, ModelFailure])
 /** @since 0.1.0 */
 export type Reason = typeof Reason.Type
 
@@ -182,3 +204,6 @@ export const diffInvalid = (args: { line: number; text: string; detail: string }
   make(new DiffInvalid({ line: args.line, text: args.text.length > 200 ? `${args.text.slice(0, 200)}…` : args.text, detail: args.detail }), cause)
 /** @since 0.1.0 */
 export const internal = (detail: string, cause?: unknown): RatchetError => make(new Internal({ detail }), cause)
+/** @since 0.2.0 */
+export const modelFailure = (args: { provider: string; model: string; kind: string; status: number | null; detail: string }, cause?: unknown): RatchetError =>
+  make(new ModelFailure(args), cause)

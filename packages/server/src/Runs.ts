@@ -224,7 +224,7 @@ const runBody = (runId: string) =>
 
     const composed = yield* Pipeline.compose(
       {
-        run: { runId, source, configFile: null },
+        run: { runId, source, configFile: null, policy: repo.settings.policy },
         budget: { candidates: settings.budgets.candidatesPerRun, proposals: settings.budgets.proposalsPerRun },
         record
       },

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
-import { type ArtifactStore, type BenchRunner, type Config, Pipeline, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
+import { type ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench } from "@ratchet/runner"
 
@@ -30,6 +30,13 @@ export const policyLayer = (defaults: Config.ResolvedConfig | null = null): Laye
       )
     }
   })
+
+/**
+ * The config with the server's policy limits for the repository applied (core's
+ * `Config.withPolicyLimits`): each limit is the stricter of the config's and the server's.
+ */
+export const withServerPolicy = (config: Config.ResolvedConfig, limits: Config.PolicyLimits | undefined): Config.ResolvedConfig =>
+  Config.withPolicyLimits(config, limits)
 
 /** Every port the pipeline's stages run on. */
 export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner | PolicyCheck.PolicyCheck

@@ -19,11 +19,11 @@ import { existsSync, realpathSync, statSync } from "node:fs"
 import { Clock, Context, Effect, Exit, Scope } from "effect"
 import * as Baseline from "../../Baseline.js"
 import { BenchRunner } from "../../BenchRunner.js"
-import type { ResolvedConfig } from "../../Config.js"
+import { type ResolvedConfig, withPolicyLimits } from "../../Config.js"
 import * as Detect from "../../Detect.js"
 import * as Package from "../../Package.js"
 import * as Patchgen from "../../Patchgen.js"
-import type { Ports, StageFunctions } from "../../Pipeline.js"
+import type { Ports, RunRef, StageFunctions } from "../../Pipeline.js"
 import { internal, type RatchetError } from "../../RatchetError.js"
 import type { RepoProfile } from "../../RepoProfile.js"
 import type { BaselineReport } from "../../Run.js"
@@ -143,8 +143,9 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       })
 
     /** The run's checkout and config: held, else prepared at `commit` (HEAD when null) and loaded once. */
-    const checkoutOf = (entry: Entry, source: string, commit: string | null, configFile: string | null): Effect.Effect<Checkout, RatchetError> =>
+    const checkoutOf = (entry: Entry, run: RunRef): Effect.Effect<Checkout, RatchetError> =>
       Effect.gen(function* () {
+        const { source, commit } = run
         const held = entry.checkout
         if (held !== null && existsSync(held.root) && (commit === null || held.commit === commit)) return held
         const handle = yield* provide(
@@ -155,8 +156,10 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
         ).pipe(Scope.provide(entry.scope))
         const loaded = options.config !== undefined
           ? { config: options.config, warnings: [] }
-          : yield* loadAt({ source: localDir(source), checkout: handle.path, commit: handle.commit, explicit: configFile })
-        const checkout: Checkout = { root: handle.path, commit: handle.commit, config: loaded.config, warnings: [...(handle.warnings ?? []), ...loaded.warnings] }
+          : yield* loadAt({ source: localDir(source), checkout: handle.path, commit: handle.commit, explicit: run.configFile })
+        // built once per run: the host's policy limits applied to the config as loaded
+        const config = withPolicyLimits(loaded.config, run.policy)
+        const checkout: Checkout = { root: handle.path, commit: handle.commit, config, warnings: [...(handle.warnings ?? []), ...loaded.warnings] }
         entry.checkout = checkout
         return checkout
       })
@@ -199,7 +202,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       detect: ({ run }) =>
         using(run.runId, (entry) =>
           Effect.gen(function* () {
-            const checkout = yield* checkoutOf(entry, run.source, run.commit, run.configFile)
+            const checkout = yield* checkoutOf(entry, run)
             const detected = yield* Detect.detect(checkout.root, { config: checkout.config })
             // detected on the checkout; reported for the repository the run is about
             const profile: RepoProfile = { ...detected, root: localDir(run.source) ?? run.source }
@@ -215,7 +218,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       baseline: ({ run, profile }) =>
         using(run.runId, (entry) =>
           Effect.gen(function* () {
-            const { config } = yield* checkoutOf(entry, run.source, run.commit, run.configFile)
+            const { config } = yield* checkoutOf(entry, run)
             // a re-executed baseline (after a crash mid-stage) starts from a fresh workspace
             if (entry.baseline !== null) {
               yield* Scope.close(entry.baseline.scope, Exit.void)
@@ -245,7 +248,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       scan: ({ run }) =>
         using(run.runId, (entry) =>
           Effect.gen(function* () {
-            const checkout = yield* checkoutOf(entry, run.source, run.commit, run.configFile)
+            const checkout = yield* checkoutOf(entry, run)
             const report = yield* Scan.scan(checkout.root, { config: checkout.config, cache: false })
             return {
               opportunities: report.opportunities,
@@ -258,7 +261,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       patchgen: ({ run, profile, opportunities, budget }) =>
         using(run.runId, (entry) =>
           Effect.gen(function* () {
-            const checkout = yield* checkoutOf(entry, run.source, run.commit, run.configFile)
+            const checkout = yield* checkoutOf(entry, run)
             const fromPlugins = yield* Patchgen.patchgen({
               root: checkout.root,
               opportunities,
@@ -284,7 +287,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       validate: ({ run, profile, baseline, candidate }) =>
         using(run.runId, (entry) =>
           Effect.gen(function* () {
-            const { config } = yield* checkoutOf(entry, run.source, run.commit, run.configFile)
+            const { config } = yield* checkoutOf(entry, run)
             const held = yield* baselineOf(entry, run.source, run.commit, profile, config)
             const validation = yield* provide(
               Validate.validate({
@@ -307,7 +310,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       package: ({ run, accepted }) =>
         using(run.runId, (entry) =>
           Effect.gen(function* () {
-            const { config } = yield* checkoutOf(entry, run.source, run.commit, run.configFile)
+            const { config } = yield* checkoutOf(entry, run)
             const proposals = yield* provide(
               Effect.forEach(accepted, (item) =>
                 Package.packageProposal({

@@ -81,7 +81,8 @@ export const make = (ctx: StoreContext): ProposalStore => {
     addProposal: (input) =>
       invalidating(Effect.gen(function* () {
         const at = yield* now
-        const hash = yield* contentHashOf(input.data)
+        // the record's title is the proposal's, unless the data carries its own
+        const hash = yield* contentHashOf(typeof input.data === "object" && input.data !== null ? { title: input.title, ...input.data } : input.data)
         yield* q("storing a proposal", sql`INSERT INTO proposals (id, run_id, repo_id, title, content_hash, data, created_at)
           VALUES (${input.id}, ${input.runId}, ${input.repoId}, ${input.title}, ${hash}, ${JSON.stringify(input.data)}::jsonb, ${at})
           ON CONFLICT (id) DO NOTHING`)
