@@ -221,24 +221,33 @@ export const resolveConfig = (value: unknown, file: string | null): Effect.Effec
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       return yield* Effect.fail(configInvalid({ file: where, detail: "the default export must be an object (use defineConfig({...}))" }))
     }
+    // Every problem is reported at once, so a broken config is fixed in one round.
+    const problems: Array<string> = []
     const { plugins: rawPlugins, ...data } = value as RatchetConfig & Record<string, unknown>
     const known = new Set(["profile", "policy", "scan", "validate", "budget", "llm"])
-    const unknownKey = Object.keys(data).find((k) => !known.has(k))
-    if (unknownKey !== undefined) {
-      return yield* Effect.fail(
-        configInvalid({ file: where, detail: `unknown key "${unknownKey}" (expected one of plugins, ${[...known].join(", ")})` })
-      )
+    for (const key of Object.keys(data).filter((k) => !known.has(k))) {
+      problems.push(`unknown key "${key}" (expected one of plugins, ${[...known].join(", ")})`)
+      delete data[key]
     }
-    const decoded = yield* Schema.decodeUnknownEffect(ConfigData)(data).pipe(
-      Effect.mapError((error) => configInvalid({ file: where, detail: String(error.message ?? error) }))
+    const decoded = yield* Schema.decodeUnknownEffect(ConfigData)(data, { errors: "all" }).pipe(
+      Effect.catch((error) => {
+        problems.push(...String(error.message ?? error).split(/\n(?=\S)/).map((p) => p.replace(/\n\s+/g, " ")))
+        return Effect.succeed(null)
+      })
     )
+    let plugins: ReadonlyArray<Plugin> = []
     if (rawPlugins !== undefined && !Array.isArray(rawPlugins)) {
-      return yield* Effect.fail(configInvalid({ file: where, detail: "plugins must be an array" }))
+      problems.push("plugins must be an array")
+    } else {
+      plugins = flatten(rawPlugins ?? [])
+      for (const [index, plugin] of plugins.entries()) {
+        const problem = validatePlugin(plugin, index)
+        if (problem) problems.push(problem)
+      }
     }
-    const plugins = flatten(rawPlugins ?? [])
-    for (const [index, plugin] of plugins.entries()) {
-      const problem = validatePlugin(plugin, index)
-      if (problem) return yield* Effect.fail(configInvalid({ file: where, detail: problem }))
+    if (problems.length > 0 || decoded === null) {
+      const detail = problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems.map((p, n) => `(${n + 1}) ${p}`).join("; ")}`
+      return yield* Effect.fail(configInvalid({ file: where, detail }))
     }
     return { ...decoded, plugins, file }
   })
@@ -257,23 +266,50 @@ export const findConfigFile = (root: string): string | null => {
 }
 
 /**
- * Loads `ratchet.config.{ts,mts,js,mjs}` from `root` (TypeScript via Node's type stripping),
- * or an explicit file. No file means defaults. A broken file fails with `ConfigInvalid`
- * naming the file and the reason.
+ * How long loading a config file may take: `RATCHET_CONFIG_TIMEOUT_MS`, else 30 s.
  *
  * @since 0.1.0
  */
-export const loadConfig = (root: string, explicitFile?: string): Effect.Effect<ResolvedConfig, RatchetError> =>
+export const configTimeoutMs = (): number => {
+  const n = Number(process.env.RATCHET_CONFIG_TIMEOUT_MS)
+  return Number.isFinite(n) && n > 0 ? n : 30_000
+}
+
+/**
+ * Loads `ratchet.config.{ts,mts,js,mjs}` from `root` (TypeScript via Node's type stripping),
+ * or an explicit file. No file means defaults. A broken file fails with `ConfigInvalid`
+ * naming the file and every problem found; so does a file whose loading does not settle within
+ * `options.timeoutMs` (default {@link configTimeoutMs}).
+ *
+ * @since 0.1.0
+ */
+export const loadConfig = (
+  root: string,
+  explicitFile?: string,
+  options: { readonly timeoutMs?: number } = {}
+): Effect.Effect<ResolvedConfig, RatchetError> =>
   Effect.gen(function* () {
     const file = explicitFile ?? findConfigFile(root)
     if (file === null) return { plugins: [], file: null }
     if (!existsSync(file)) {
       return yield* Effect.fail(configInvalid({ file, detail: "file not found" }))
     }
+    const timeoutMs = options.timeoutMs ?? configTimeoutMs()
     const mod = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
       catch: (cause) => configInvalid({ file, detail: describeImportError(cause) })
-    })
+    }).pipe(
+      Effect.timeoutOrElse({
+        duration: timeoutMs,
+        orElse: () =>
+          Effect.fail(
+            configInvalid({
+              file,
+              detail: `loading it did not finish within ${timeoutMs / 1000} s (a top-level await that never settles?); make the config settle, or raise RATCHET_CONFIG_TIMEOUT_MS`
+            })
+          )
+      })
+    )
     const value = mod.default ?? mod.config
     if (value === undefined) {
       return yield* Effect.fail(configInvalid({ file, detail: "no default export (export default defineConfig({...}))" }))

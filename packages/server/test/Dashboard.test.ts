@@ -337,7 +337,8 @@ describe("Dashboard: runs and proposals", () => {
         tests: { passed: 13, failed: 0, skipped: 0, runner: "node:test", tests: [{ name: "commentLines > finds comments", status: "passed" }] },
         benchmark: { name: "commentLines", baselineMedianNs: 258138, candidateMedianNs: 42411, change: -0.8357, ciLow: -0.8835, ciHigh: -0.7368, pValue: 0.0022, samples: 6, baselineSamplesNs: [299757, 266718, 249558, 303128, 169979, 251000], candidateSamplesNs: [39289, 24501, 47010, 48993, 37626, 44000] },
         policy: [], risk: "low", confidence: 0.95,
-        trace: [{ id: "a1", source: "template:regexp-hoist", rule: "regexp-hoist", status: "accepted", reason: "accepted: faster beyond noise" }]
+        trace: [{ id: "a1", source: "template:regexp-hoist", rule: "regexp-hoist", status: "accepted", reason: "accepted: faster beyond noise" }],
+        thinking: { model: "scripted-model", reasoning: "The regex is constant.", inputTokens: 1200, outputTokens: 340, costUsd: 0.0042 }
       }
     })))
     const path = `/dashboard/proposals/${proposal.id}`
@@ -355,6 +356,7 @@ describe("Dashboard: runs and proposals", () => {
     expect(html).toMatch(/<span class="l[0-9a-f]{6} d[0-9a-f]{6}">const<\/span>/)
     expect(html).toMatch(/class="[^"]*wc[^"]*">RE/)
     expect(html).toContain(`value="${proposal.contentHash}"`)
+    expect(html).toContain("Model reasoning (scripted-model; 1200 in / 340 out tokens, $0.0042)")
     // audio: espeak-ng is "missing" for this app, and the page says how to enable it
     expect(html).toContain("apt-get install espeak-ng")
 
@@ -368,7 +370,7 @@ describe("Dashboard: runs and proposals", () => {
     expect(approved.status).toBe(303)
     const after = await runtime.runPromise(Store.use((s) => s.getProposal(null, proposal.id)))
     expect(after.status).toBe("approved")
-    expect(after.decisions[0]).toMatchObject({ decision: "approved", actor: "token:RATCHET_TOKEN", note: "checked the regex", contentHash: proposal.contentHash })
+    expect(after.decisions[0]).toMatchObject({ decision: "approved", actor: "RATCHET_TOKEN", tokenId: "tok_bootstrap_env", note: "checked the regex", contentHash: proposal.contentHash })
     const page = await (await c.get(path)).text()
     expect(page).toContain("Create pull request")
     expect(page).toMatch(/<ol class="ledger">[\s\S]*Approved[\s\S]*checked the regex/)

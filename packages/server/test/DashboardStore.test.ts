@@ -61,7 +61,7 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         expect(mine(yield* dash.proposals(orgId, { status: "bogus' OR 1=1 --" }))).toHaveLength(2)
         expect(yield* dash.proposals("org_other", {})).toEqual([])
 
-        yield* store.decide(orgId, perf.id, { decision: "approved", actor: "token:t", note: null, contentHash: perf.contentHash })
+        yield* store.decide(orgId, perf.id, { decision: "approved", by: { tokenId: "tok_t", tokenName: "t" }, note: null, contentHash: perf.contentHash })
         expect(mine(yield* dash.proposals(orgId, { status: "approved" })).map((p) => p.title)).toEqual(["perf"])
         yield* store.appendEvent(runA.id, "proposal.published", { proposalId: perf.id, branch: "ratchet/x" })
         expect((yield* dash.proposals(orgId, { repoId: a.id }))[0].published).toBe(true)

@@ -195,9 +195,9 @@ layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in pro
       expect(proposal.contentHash).toMatch(/^[0-9a-f]{64}$/)
 
       // Approvals bind to the stored content hash.
-      const stale = yield* Effect.flip(store.decide(orgId, proposal.id, { decision: "approved", actor: "test", note: null, contentHash: "0".repeat(64) }))
+      const stale = yield* Effect.flip(store.decide(orgId, proposal.id, { decision: "approved", by: { tokenId: "tok_test", tokenName: "test" }, note: null, contentHash: "0".repeat(64) }))
       expect(stale.message).toContain("changed")
-      const approval = yield* store.decide(orgId, proposal.id, { decision: "approved", actor: "test", note: null, contentHash: proposal.contentHash })
+      const approval = yield* store.decide(orgId, proposal.id, { decision: "approved", by: { tokenId: "tok_test", tokenName: "test" }, note: null, contentHash: proposal.contentHash })
       expect(approval.contentHash).toBe(proposal.contentHash)
 
       // The baseline's steps are stored with their logs (split by step) for people to read.

@@ -2,7 +2,7 @@
  * `ratchet run [dir] [--json] [--out DIR] [--budget-candidates N] [--llm PROVIDER:MODEL] [--llm-budget USD]`:
  * the whole pipeline, with the LLM agent as a second patch source when a model is named.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -54,6 +54,34 @@ export const writeReport = (dir: string, report: Run.RunReport): Effect.Effect<A
       return files.map(([name]) => join(out, name))
     },
     catch: (cause) => RatchetError.badInput({ what: `cannot write the report: ${String(cause)}`, where: resolve(dir), fix: "pass a writable --out directory" })
+  })
+
+/**
+ * Checks that `--out` names a directory this process can write (created when missing), by
+ * writing and removing a probe file in it; fails with bad input (exit 2) otherwise.
+ */
+export const checkOutDir = (dir: string): Effect.Effect<string, RatchetError.RatchetError> =>
+  Effect.suspend(() => {
+    const out = resolve(dir)
+    const bad = (what: string) => Effect.fail(RatchetError.badInput({ what, where: `--out ${out}`, fix: "pass a directory you can write (it is created when missing)" }))
+    try {
+      if (!statSync(out).isDirectory()) return bad("the output path is a file, not a directory")
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return bad(`cannot read the output directory (${(e as NodeJS.ErrnoException).code})`)
+      try {
+        mkdirSync(out, { recursive: true })
+      } catch (e2) {
+        return bad(`cannot create the output directory (${(e2 as NodeJS.ErrnoException).code ?? String(e2)})`)
+      }
+    }
+    const probe = join(out, `.ratchet-write-check-${process.pid}`)
+    try {
+      writeFileSync(probe, "")
+      rmSync(probe, { force: true })
+    } catch (e) {
+      return bad(`the output directory is not writable (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+    }
+    return Effect.succeed(out)
   })
 
 const pct = (x: number) => `${x <= 0 ? "" : "+"}${(x * 100).toFixed(1)}%`
@@ -111,6 +139,8 @@ export const runCommand: Subcommand<"run"> = Command.make(
   { dir: dirArgument, json: jsonFlag, config: configFlag, out: outFlag, budgetCandidates: budgetCandidatesFlag, llm: llmFlag, llmBudget: llmBudgetFlag },
   (args) =>
     Effect.gen(function* () {
+      // --out is checked before any work: a bad one must not surface after a long run.
+      if (args.out._tag === "Some") yield* checkOutDir(args.out.value)
       const root = yield* repositoryRoot(args.dir)
       const config = yield* loadConfig(root, args.config)
       if (args.budgetCandidates._tag === "Some" && args.budgetCandidates.value < 0) {

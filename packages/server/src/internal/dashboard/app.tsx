@@ -178,7 +178,6 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
 
   const principal = (c: Context<Env>): Principal => c.get("session").principal
   const org = (c: Context<Env>): string => principal(c).orgId
-  const actor = (c: Context<Env>): string => `token:${principal(c).tokenName}`
 
   // --- middleware, outermost first
   app.use("*", requestId({ headerName: "X-Request-ID", limitLength: 100, generator: () => Crypto.randomUUID() }))
@@ -591,8 +590,9 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     if (!v.ok) return proposalPage(c, { error: text(v.error.message), status: 400 })
     const orgId = org(c)
     const id = c.req.param("id")
-    const who = actor(c)
-    const done = await exec(Store.use((s) => s.decide(orgId, id, { decision, actor: who, note: v.value.note, contentHash: v.value.contentHash })))
+    // the decision is recorded under the session's token identity (never a client-supplied name)
+    const by = { tokenId: principal(c).tokenId, tokenName: principal(c).tokenName }
+    const done = await exec(Store.use((s) => s.decide(orgId, id, { decision, by, note: v.value.note, contentHash: v.value.contentHash })))
     if (!done.ok) return done.error.status === 404 ? failPage(c, done.error) : proposalPage(c, { error: text(done.error.message), status: done.error.status })
     return c.redirect(href(`/proposals/${id}`, { notice: decision }), 303)
   })
