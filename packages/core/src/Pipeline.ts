@@ -34,6 +34,7 @@
  */
 import { randomUUID } from "node:crypto"
 import { Context, Effect, Layer, Schema } from "effect"
+import type * as Agent from "./Agent.js"
 import type { ArtifactStore } from "./ArtifactStore.js"
 import { Attempt } from "./Attempt.js"
 import type * as Baseline from "./Baseline.js"
@@ -43,10 +44,11 @@ import type { ResolvedConfig } from "./Config.js"
 import { type FakeOptions, fakeStages } from "./internal/pipeline/fake.js"
 import * as Shared from "./internal/pipeline/shared.js"
 import { makeStages, type StagesOptions } from "./internal/pipeline/stages.js"
+import type { LlmRunSummary } from "./LlmCall.js"
 import { Opportunity, Risk } from "./Opportunity.js"
 import type { PolicyCheck } from "./PolicyCheck.js"
 import { Proposal } from "./Proposal.js"
-import type { RatchetError } from "./RatchetError.js"
+import { internal, RatchetError } from "./RatchetError.js"
 import { RepoProfile } from "./RepoProfile.js"
 import { BaselineReport, type RunReport, type Stage } from "./Run.js"
 import type { Sandbox } from "./Sandbox.js"
@@ -109,6 +111,8 @@ export type BaselineInput = typeof BaselineInput.Type
  */
 export const BaselineOutput = Schema.Struct({
   baseline: BaselineReport,
+  /** Each step's log (its tail, at most 24 KiB), by step name, from the stored `logs.txt`. */
+  logs: Schema.Record(Schema.String, Schema.String),
   benchmarks: Schema.Array(Schema.String),
   blocked: Schema.NullOr(Schema.String)
 })
@@ -255,8 +259,51 @@ export interface StageFunctions {
   readonly patchgen: (input: PatchgenInput) => Effect.Effect<PatchgenOutput, RatchetError>
   readonly validate: (input: ValidateInput) => Effect.Effect<ValidateOutput, RatchetError>
   readonly package: (input: PackageInput) => Effect.Effect<PackageOutput, RatchetError>
+  /**
+   * The LLM agent as a second patch source, when the stages were built with one: it profiles,
+   * triages and writes patches in the run's baseline workspace, and hands every candidate to
+   * `validate` (the composition's validate call, so each takes the same policy → validate →
+   * package path) and every attempt that never got a candidate to `reject`.
+   */
+  readonly agent?: <R>(input: AgentInput, callbacks: AgentCallbacks<R>) => Effect.Effect<LlmRunSummary, RatchetError, R>
   /** Releases what the process holds for a run (its baseline workspace and checkout); safe to call twice. */
   readonly release: (runId: string) => Effect.Effect<void>
+}
+
+/**
+ * What the agent gets from the composition: the run, its profile and the scanned opportunities.
+ *
+ * @since 0.2.0
+ */
+export interface AgentInput {
+  readonly run: RunRef
+  readonly profile: RepoProfile
+  readonly opportunities: ReadonlyArray<Opportunity>
+}
+
+/**
+ * The composition's side of the agent: validate one candidate (through the executor), record an
+ * attempt that never became a candidate, report progress.
+ *
+ * @since 0.2.0
+ */
+export interface AgentCallbacks<R> {
+  readonly validate: (candidate: Candidate) => Effect.Effect<Validation, RatchetError, R>
+  readonly reject: (attempt: Attempt) => Effect.Effect<void>
+  readonly onProgress: (message: string) => void
+}
+
+/**
+ * The LLM agent's models and settings (`ratchet run --llm`): its models, settings, the daily
+ * ledger, and whether to profile first (default `true`).
+ *
+ * @since 0.2.0
+ */
+export interface AgentOptions {
+  readonly models: Agent.Models
+  readonly settings?: Partial<Agent.Settings>
+  readonly ledger?: Agent.Ledger
+  readonly profile?: boolean
 }
 
 /**
@@ -499,7 +546,16 @@ export const compose = <E, R>(options: ComposeOptions<E, R>, executor: Executor<
           )
         }
         const attempts: Array<Attempt> = []
-        const report = (proposals: ReadonlyArray<Proposal>): RunReport => ({ runId: run.runId, commit: run.commit, profile, baseline, attempts: [...attempts], proposals: [...proposals] })
+        let llm: LlmRunSummary | null = null
+        const report = (proposals: ReadonlyArray<Proposal>): RunReport => ({
+          runId: run.runId,
+          commit: run.commit,
+          profile,
+          baseline,
+          attempts: [...attempts],
+          proposals: [...proposals],
+          ...(llm !== null ? { llm } : {})
+        })
 
         if (baselined.blocked !== null) {
           yield* note("baseline", `stopping: ${baselined.blocked}`)
@@ -535,23 +591,50 @@ export const compose = <E, R>(options: ComposeOptions<E, R>, executor: Executor<
         }
 
         const accepted: Array<Accepted> = []
+        /** One validate call per candidate, whatever its source; accepted ones wait for package. */
+        const validateOne = (candidate: Candidate, at: Call) =>
+          Effect.gen(function* () {
+            const validation = yield* call(stages.validate, at, { run, profile, baseline: baselined, candidate }, fns.validate, record.validate)
+            attempts.push(validation.attempt)
+            yield* note("validate", `  → ${validation.attempt.reason.split("\n")[0]}`)
+            if (validation.attempt.status === "accepted" && accepted.length < budget.proposals) {
+              const opportunity = scanned.opportunities.find((o) => o.id === candidate.opportunityId)
+              accepted.push({ candidate, validation, trace: [...attempts], opportunityRisk: opportunity?.risk ?? null })
+            }
+            return validation
+          })
         const count = generated.candidates.length
         for (const [i, candidate] of generated.candidates.entries()) {
           yield* note("validate", `[${i + 1}/${count}] ${candidate.title}`)
-          const validation = yield* call(
-            stages.validate,
-            { key: `validate/${i}`, index: i, first: i === 0, last: i === count - 1 },
-            { run, profile, baseline: baselined, candidate },
-            fns.validate,
-            record.validate
-          )
-          attempts.push(validation.attempt)
-          yield* note("validate", `  → ${validation.attempt.reason.split("\n")[0]}`)
-          if (validation.attempt.status === "accepted" && accepted.length < budget.proposals) {
-            const opportunity = scanned.opportunities.find((o) => o.id === candidate.opportunityId)
-            accepted.push({ candidate, validation, trace: [...attempts], opportunityRisk: opportunity?.risk ?? null })
-          }
+          yield* validateOne(candidate, { key: `validate/${i}`, index: i, first: i === 0, last: i === count - 1 })
         }
+
+        // The LLM agent, when the stages have one: its candidates take the same validate → package path.
+        const agent = fns.agent
+        if (agent !== undefined) {
+          let n = 0
+          llm = yield* agent(
+            { run, profile, opportunities: scanned.opportunities },
+            {
+              validate: (candidate) => {
+                const index = count + n++
+                return validateOne(candidate, { key: `validate/${index}`, index, first: index === 0, last: false }).pipe(
+                  // the agent speaks core's errors; a host's own (a cancelled run) reaches it as one
+                  Effect.mapError((e) => (e instanceof RatchetError ? e : internal(`the run stopped: ${e instanceof Error ? e.message : String(e)}`, e)))
+                )
+              },
+              reject: (attempt) =>
+                Effect.gen(function* () {
+                  attempts.push(attempt)
+                  yield* note("patchgen", `  → ${attempt.reason.split("\n")[0]}`)
+                }),
+              onProgress: (message) => {
+                Effect.runSync(note("patchgen", message))
+              }
+            }
+          )
+        }
+
         const packaged = yield* call(stages.package, single("package"), { run, accepted }, fns.package, record.package)
         yield* note("package", `${packaged.proposals.length} proposals`)
         return { report: report(packaged.proposals), stopped: null, scanned, generated }
@@ -579,6 +662,13 @@ export interface RunOptions {
   /** Reads test results (`@ratchet/runner`'s `Baseline.testAdapter`). */
   readonly testAdapter?: Baseline.TestAdapter
   readonly onProgress?: (progress: Progress) => void
+  /**
+   * The LLM agent as a second patch source (after the templates): its models, settings, the daily
+   * ledger, and whether to profile first (default `true`). Absent: the run is template-only.
+   *
+   * @since 0.2.0
+   */
+  readonly llm?: AgentOptions
 }
 
 /**
@@ -596,7 +686,13 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
     },
     direct
   ).pipe(
-    Effect.provide(Stages.layer({ ...(options.config ? { config: options.config } : {}), ...(options.testAdapter ? { testAdapter: options.testAdapter } : {}) }))
+    Effect.provide(
+      Stages.layer({
+        ...(options.config ? { config: options.config } : {}),
+        ...(options.testAdapter ? { testAdapter: options.testAdapter } : {}),
+        ...(options.llm ? { agent: options.llm } : {})
+      })
+    )
   )
   return composed.report
 }) satisfies (options: RunOptions) => Effect.Effect<RunReport, RatchetError, Ports>

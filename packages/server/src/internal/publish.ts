@@ -83,10 +83,13 @@ const fromConnector = (error: ConnectorError.ConnectorError): ServerError => {
  * (core's content hash, recomputed from the stored proposal, not read back).
  */
 const approvalOf = (proposal: Proposal, storedHash: string, publishedHash: string): ApprovalStore.Approval | null => {
+  // The proposal's status is the one decision that won (decisions are compare-and-set): a
+  // rejected proposal never yields an approval, whatever rows sit beside it.
+  if (proposal.status !== "approved") return null
   const latest = proposal.decisions[proposal.decisions.length - 1]
   if (latest === undefined || latest.decision !== "approved") return null
   if (latest.contentHash !== storedHash) return null
-  return { proposalId: proposal.id, contentHash: publishedHash, approvedBy: latest.actor, approvedAt: latest.createdAt }
+  return { proposalId: proposal.id, contentHash: publishedHash, approvedBy: latest.tokenId === null ? latest.actor : `${latest.actor} (${latest.tokenId})`, approvedAt: latest.createdAt }
 }
 
 /**

@@ -63,6 +63,7 @@ export const fakeStages = (options: FakeOptions = {}): StageFunctions => {
           steps: [{ name: "test", command: "npm test", exitCode: 0, durationMs: 1, outcome: "passed" }],
           tests: { passed: 10, failed: 0, skipped: 0 }
         },
+        logs: { test: "===== test: npm test\nok" },
         benchmarks: [],
         blocked: null
       })),

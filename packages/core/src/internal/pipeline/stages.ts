@@ -17,13 +17,15 @@
  */
 import { existsSync, realpathSync, statSync } from "node:fs"
 import { Clock, Context, Effect, Exit, Scope } from "effect"
+import { ArtifactStore } from "../../ArtifactStore.js"
 import * as Baseline from "../../Baseline.js"
 import { BenchRunner } from "../../BenchRunner.js"
 import { type ResolvedConfig, withPolicyLimits } from "../../Config.js"
 import * as Detect from "../../Detect.js"
 import * as Package from "../../Package.js"
 import * as Patchgen from "../../Patchgen.js"
-import type { Ports, RunRef, StageFunctions } from "../../Pipeline.js"
+import * as Agent from "../../Agent.js"
+import type { AgentOptions, Ports, RunRef, StageFunctions } from "../../Pipeline.js"
 import { internal, type RatchetError } from "../../RatchetError.js"
 import type { RepoProfile } from "../../RepoProfile.js"
 import type { BaselineReport } from "../../Run.js"
@@ -32,6 +34,7 @@ import * as Templates from "../../Templates.js"
 import * as Validate from "../../Validate.js"
 import { Workspace, type WorkspaceHandle } from "../../Workspace.js"
 import { loadAt } from "./config.js"
+import { stepLogs } from "./logs.js"
 import { blockingFailure, PatchSources } from "./shared.js"
 
 /**
@@ -42,6 +45,8 @@ export interface StagesOptions {
   readonly config?: ResolvedConfig
   /** Reads test results (`@ratchet/runner`'s `Baseline.testAdapter`). */
   readonly testAdapter?: Baseline.TestAdapter
+  /** The LLM agent's models and settings: with them, the stages have an `agent`. */
+  readonly agent?: AgentOptions
   /** Release a run held this long without use (default 30 min). */
   readonly idleMs?: number
   /** Hold at most this many idle runs (default 8). */
@@ -58,6 +63,8 @@ interface Checkout {
 interface Held {
   readonly handle: WorkspaceHandle
   readonly report: BaselineReport
+  /** Each step's log, by step name. */
+  readonly logs: Readonly<Record<string, string>>
   readonly scope: Scope.Closeable
   /** Prepared again after the baseline stage (restart or eviction). */
   readonly rerun: boolean
@@ -120,7 +127,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
     })
 
     /** Runs `f` with the run's entry marked in use (so a sweep leaves it alone). */
-    const using = <A>(runId: string, f: (entry: Entry) => Effect.Effect<A, RatchetError>): Effect.Effect<A, RatchetError> =>
+    const using = <A, R = never>(runId: string, f: (entry: Entry) => Effect.Effect<A, RatchetError, R>): Effect.Effect<A, RatchetError, R> =>
       Effect.gen(function* () {
         yield* sweep
         let entry = runs.get(runId)
@@ -174,8 +181,17 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             const handle = yield* workspace
               .prepare({ source, purpose: "baseline", packageManager: profile.packageManager.name, ...(commit === null ? {} : { commit }) })
               .pipe(Scope.provide(scope))
-            const report = yield* Baseline.baseline({ profile, workspace: handle, config, ...(options.testAdapter ? { testAdapter: options.testAdapter } : {}) })
-            return { handle, report, scope, rerun }
+            const ran = yield* Effect.scoped(Baseline.run({ profile, workspace: handle, config, ...(options.testAdapter ? { testAdapter: options.testAdapter } : {}) }))
+            // the steps' output, for people reading the run (the stored logs.txt, split by step)
+            const logsRef = ran.artifacts.find((a) => a.name === "logs.txt")
+            const logs = logsRef === undefined
+              ? {}
+              : yield* (yield* ArtifactStore).get(logsRef.sha256).pipe(
+                Effect.map((bytes) => stepLogs(new TextDecoder().decode(bytes), ran.report.steps.map((s) => s.name))),
+                // unreadable logs never fail a baseline: the steps' results are what decides
+                Effect.catch(() => Effect.succeed({}))
+              )
+            return { handle, report: ran.report, logs, scope, rerun }
           })
         )
         return yield* Effect.onExit(prepared, (exit) => (exit._tag === "Failure" ? Scope.close(scope, Exit.void) : Effect.void))
@@ -197,6 +213,52 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
         entry.baseline = again
         return again
       })
+
+    /** The LLM agent in the run's baseline workspace: profile (unless turned off), then triage → patch → repair. */
+    const agentOf = (agent: AgentOptions): NonNullable<StageFunctions["agent"]> => (input, callbacks) =>
+      using(input.run.runId, (entry) => Effect.gen(function* () {
+        const { config } = yield* checkoutOf(entry, input.run)
+        const held = yield* baselineOf(entry, input.run.source, input.run.commit, input.profile, config)
+        let hotspots: ReadonlyArray<Agent.Hotspot> = []
+        const warnings: Array<string> = []
+        const profiled = agent.profile !== false
+        if (profiled) {
+          callbacks.onProgress("profiling the tests and benchmarks under node --cpu-prof")
+          const found = yield* provide(
+            Agent.profileHotspots({
+              source: input.run.source,
+              baselineWorkspace: held.handle,
+              profile: input.profile,
+              config,
+              ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
+            })
+          )
+          hotspots = found.hotspots
+          warnings.push(...found.warnings)
+          callbacks.onProgress(
+            `${found.profiles} CPU profiles; hottest: ${hotspots.slice(0, 3).map((h) => `${h.name} (${h.file}, ${(h.share * 100).toFixed(1)}%)`).join(", ") || "none in the repository's code"}`
+          )
+        }
+        return yield* Effect.provideService(
+          Agent.run({
+            root: held.handle.path,
+            repo: input.run.source,
+            profile: input.profile,
+            opportunities: input.opportunities,
+            hotspots,
+            profiled,
+            warnings,
+            models: agent.models,
+            ...(agent.settings ? { settings: agent.settings } : {}),
+            ...(agent.ledger ? { ledger: agent.ledger } : {}),
+            validate: callbacks.validate,
+            reject: callbacks.reject,
+            onProgress: callbacks.onProgress
+          }),
+          ArtifactStore,
+          Context.get(ports, ArtifactStore)
+        )
+      })).pipe(Effect.withSpan("Pipeline.agent"))
 
     return {
       detect: ({ run }) =>
@@ -228,7 +290,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             const blocked = blockingFailure(held.report)
             if (blocked !== null) {
               yield* Scope.close(held.scope, Exit.void)
-              return { baseline: held.report, benchmarks: [], blocked }
+              return { baseline: held.report, logs: held.logs, benchmarks: [], blocked }
             }
             entry.baseline = held
             const bench = held.report.steps.find((s) => s.name === "bench")
@@ -241,7 +303,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
                 })
               )
               : []
-            return { baseline: held.report, benchmarks, blocked: null }
+            return { baseline: held.report, logs: held.logs, benchmarks, blocked: null }
           })
         ).pipe(Effect.withSpan("Pipeline.baseline")),
 
@@ -325,6 +387,8 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             return { proposals }
           })
         ).pipe(Effect.withSpan("Pipeline.package")),
+
+      ...(options.agent === undefined ? {} : { agent: agentOf(options.agent) }),
 
       release
     }
