@@ -63,14 +63,48 @@ export const canonicalJson = (value: unknown): string =>
       : v)
 
 /**
+ * The reviewable content of a proposal: what its content hash covers.
+ *
+ * @since 0.2.0
+ */
+export const Reviewable = Schema.Struct({
+  title: Proposal.fields.title,
+  diff: Proposal.fields.diff,
+  files: Proposal.fields.files,
+  tests: Proposal.fields.tests,
+  benchmark: Proposal.fields.benchmark,
+  policy: Proposal.fields.policy
+})
+
+const encodeReviewable = Schema.encodeSync(Reviewable)
+
+/**
  * The content hash of a proposal: sha256 over the canonical JSON of its reviewable content (what an
- * approval covers). The only proposal hash: packaging, the server's store, publishing and the
- * WriteGate all compute it with this function.
+ * approval covers), as its Schema encodes it — so the same proposal hashes the same whether it was
+ * just packaged, stored as JSON or decoded again. The only proposal hash: packaging, the server's
+ * store, publishing and the WriteGate all compute it with this function.
  *
  * @since 0.1.0
  */
 export const contentHashOf = (p: Pick<Proposal, "title" | "diff" | "files" | "benchmark" | "tests" | "policy">): string =>
-  sha256(canonicalJson({ title: p.title, diff: p.diff, files: p.files, benchmark: p.benchmark, tests: p.tests, policy: p.policy }))
+  sha256(canonicalJson(encodeReviewable({ title: p.title, diff: p.diff, files: p.files, benchmark: p.benchmark, tests: p.tests, policy: p.policy })))
+
+const decodeReviewable = Schema.decodeUnknownOption(Reviewable)
+
+/**
+ * {@link contentHashOf} of stored proposal data. Data that is not a proposal (an old or damaged
+ * record) still gets a stable hash of the same fields as they are — it can never be published,
+ * since publishing decodes the proposal first.
+ *
+ * @since 0.2.0
+ */
+export const contentHashOfData = (data: unknown): string => {
+  const decoded = decodeReviewable(data)
+  if (decoded._tag === "Some") return contentHashOf(decoded.value)
+  const fields = typeof data === "object" && data !== null ? data : {}
+  const pick = (key: string): unknown => (key in fields ? Reflect.get(fields, key) : null)
+  return sha256(canonicalJson({ title: pick("title"), diff: pick("diff"), files: pick("files"), benchmark: pick("benchmark"), tests: pick("tests"), policy: pick("policy") }))
+}
 
 const evidence = (p: Proposal) => canonicalJson({ diff: p.diff, files: p.files, benchmark: p.benchmark, tests: p.tests, policy: p.policy })
 

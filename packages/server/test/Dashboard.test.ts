@@ -452,7 +452,7 @@ describe("Dashboard: malformed input", () => {
     const run = await runtime.runPromise(Store.use((s) => s.createRun(repo.id, "test")))
     const proposal = await runtime.runPromise(Store.use((s) => s.addProposal({
       id: `prop_bad_${run.id}`, runId: run.id, repoId: repo.id, title: "Bad diff",
-      data: { files: ["a.ts"], diff: "--- a/a.ts\n+++ b/a.ts\n@@ -1,5 +1,5 @@\n-a\n+b\n", tests: { passed: 0, failed: 0, skipped: 0 }, benchmark: null, policy: [] }
+      data: { files: ["a.ts"], diff: "--- a/a.ts\n+++ b/a.ts\n@@ -1,5 +1,5 @@\n-a\n+b\n", tests: null, benchmark: null, policy: [] }
     })))
     const res = await c.get(`/dashboard/proposals/${proposal.id}`)
     expect(res.status).toBe(200)

@@ -141,7 +141,7 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         const repo = yield* store.createRepo(orgId, { name: "race", url: null, path: "/race", defaultBranch: "main" })
         const run = yield* store.createRun(repo.id, "api")
         for (const round of [1, 2, 3]) {
-          const p = yield* store.addProposal({ id: `prop_race_${round}`, runId: run.id, repoId: repo.id, title: "t", data: { round } })
+          const p = yield* store.addProposal({ id: `prop_race_${round}`, runId: run.id, repoId: repo.id, title: "t", data: { ...sample(`t${round}`), round } })
           const decisions = ["approved", "rejected", "changes-requested", "rejected", "approved", "changes-requested"] as const
           const results = yield* Effect.all(
             decisions.map((decision, n) =>

@@ -3,9 +3,9 @@
  *
  * @internal
  */
-import { Package, Proposal as CoreProposal } from "@ratchet/core"
-import { Effect, Schema } from "effect"
-import { invalid, notFound, type ServerError } from "../../ServerError.js"
+import { Package } from "@ratchet/core"
+import { Effect } from "effect"
+import { notFound, type ServerError } from "../../ServerError.js"
 import { type Approval, decisionsOf } from "./decisions.js"
 import { iso, json, literal, now, type Row, type StoreContext, str } from "./sql.js"
 
@@ -33,22 +33,8 @@ export interface ProposalStore {
   readonly listProposals: (runId: string) => Effect.Effect<ReadonlyArray<Proposal>, ServerError>
 }
 
-/** The reviewable content of a proposal (what its content hash covers), as core's `Proposal` Schema reads it. */
-const Reviewable = Schema.Struct({
-  title: CoreProposal.Proposal.fields.title,
-  diff: CoreProposal.Proposal.fields.diff,
-  files: CoreProposal.Proposal.fields.files,
-  tests: CoreProposal.Proposal.fields.tests,
-  benchmark: CoreProposal.Proposal.fields.benchmark,
-  policy: CoreProposal.Proposal.fields.policy
-})
-
-/** The content hash of stored proposal data: core's, over its reviewable content as core's Schema reads it. */
-export const contentHashOf = (data: unknown): Effect.Effect<string, ServerError> =>
-  Schema.decodeUnknownEffect(Reviewable)(data).pipe(
-    Effect.map(Package.contentHashOf),
-    Effect.mapError((e) => invalid("proposal", `not a valid proposal: ${e.message}`, e))
-  )
+/** The content hash of stored proposal data: core's (`Package.contentHashOfData`). */
+export const contentHashOf = (data: unknown): Effect.Effect<string, ServerError> => Effect.sync(() => Package.contentHashOfData(data))
 
 const STATUSES: ReadonlyArray<Proposal["status"]> = ["pending", "approved", "rejected", "changes-requested"]
 
