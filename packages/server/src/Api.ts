@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { RemoteHost } from "@ratchet/runner"
+import type { RemoteHost } from "@ratchet/runner"
 import { Cause, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
@@ -23,7 +23,7 @@ import { presetHeaders } from "./middleware/presetHeaders.js"
 import { rateLimit } from "./middleware/rateLimit.js"
 import { validId } from "./middleware/validId.js"
 import { dayIn, Runs } from "./Runs.js"
-import { invalid as invalidError, ServerError } from "./ServerError.js"
+import { ServerError } from "./ServerError.js"
 import { type Principal, type Repo, sha256, Store } from "./Store.js"
 
 /**
