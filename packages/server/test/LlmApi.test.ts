@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, ManagedRuntime } from "effect"
 import * as Api from "../src/Api.js"
 import * as Server from "../src/Server.js"
-import { Stages } from "../src/Stages.js"
+import { Pipeline } from "@ratchet/core"
 import { Store } from "../src/Store.js"
 
 const KEY = "sk-proj-ServerSideKeyNeverShown0123456789abcdefgh"
-const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
+const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Pipeline.Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
 // Local repositories must be git work trees under an allowed root.
 const srv = realpathSync(mkdtempSync(join(tmpdir(), "ratchet-llm-api-srv-")))
 mkdirSync(join(srv, "llm-repo"))

@@ -1,8 +1,10 @@
 /**
- * The server's durable runs with a repository's stored LLM settings (provider and model): the agent
- * runs inside the validate stage on the real runner, policy engine and worktrees, against a scripted
- * OpenAI-compatible server; its candidate is validated, packaged with its model calls, and a model
- * that cannot be used leaves the run to the templates with the reason recorded.
+ * The server's durable runs with a repository's stored LLM model (provider and model settings):
+ * core's stages run the agent after the template candidates, as one durable `validate/llm` call,
+ * on the real runner, policy engine and worktrees, against a scripted OpenAI-compatible server. Its
+ * candidate is validated, packaged with its model calls and the run's LLM record is stored; a model
+ * that cannot be used leaves the run to the templates with the reason; a repository's config
+ * cannot redirect the server's key to another endpoint.
  */
 import { execFileSync } from "node:child_process"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -12,8 +14,10 @@ import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Database from "../src/Database.js"
+import { createServer, type IncomingHttpHeaders } from "node:http"
+import type { AddressInfo } from "node:net"
+import { stagesLayer } from "../src/internal/pipeline.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
-import { Stages } from "../src/Stages.js"
 import { type Run, Store } from "../src/Store.js"
 import { type LlmRequest, scriptedLlm } from "./helpers/scriptedLlm.js"
 
@@ -58,15 +62,58 @@ const waitFor = (runId: string) =>
   })
 
 const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
-const app = Runs.layer.pipe(Layer.provideMerge(workflowLayer), Layer.provide(Stages.layer({ stateDir })), Layer.provideMerge(base))
+const app = Runs.layer.pipe(Layer.provideMerge(workflowLayer), Layer.provide(stagesLayer({ stateDir })), Layer.provideMerge(base))
 
-const validateOutput = (runId: string) =>
+/** The run's LLM record (`llm-summary.json`), or `null` when the run has none. */
+const llmRecord = (runId: string) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient
-    const rows = yield* sql<{ output: any }>`SELECT output FROM run_stages WHERE run_id = ${runId} AND stage = 'validate'`
-    const output = rows[0]?.output
-    return typeof output === "string" ? JSON.parse(output) : output
+    const rows = yield* sql<{ content: Uint8Array }>`SELECT content FROM artifacts WHERE run_id = ${runId} AND name = 'llm-summary.json'`
+    const content = rows[0]?.content
+    return content === undefined ? null : JSON.parse(new TextDecoder().decode(content))
   })
+
+const eventTypes = (runId: string) =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    return (yield* store.eventsAfter(runId, 0, 1000)).map((e) => ({ type: e.type, data: e.data as any }))
+  })
+
+/** A loopback server that records every request and answers 401 (an endpoint the key must not reach). */
+const captureServer = () =>
+  new Promise<{ readonly url: string; readonly requests: Array<{ readonly url: string; readonly headers: IncomingHttpHeaders }>; readonly close: () => Promise<void> }>((resolve) => {
+    const requests: Array<{ readonly url: string; readonly headers: IncomingHttpHeaders }> = []
+    const server = createServer((req, res) => {
+      requests.push({ url: req.url ?? "", headers: req.headers })
+      req.resume()
+      req.on("end", () => {
+        res.writeHead(401, { "content-type": "application/json" })
+        res.end(JSON.stringify({ error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } }))
+      })
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      resolve({
+        url: `http://127.0.0.1:${port}/v1`,
+        requests,
+        close: () => new Promise<void>((done) => {
+          server.closeAllConnections()
+          server.close(() => done())
+        })
+      })
+    })
+  })
+
+const setEnv = (name: string, value: string | undefined) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const previous = process.env[name]
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+      return previous
+    }),
+    (previous) => Effect.sync(() => (previous === undefined ? void delete process.env[name] : void (process.env[name] = previous)))
+  )
 
 describe("server runs with a repository's LLM model", () => {
   layer(app, { timeout: 240_000, excludeTestServices: true })("durable validate stage", (it) => {
@@ -93,9 +140,13 @@ describe("server runs with a repository's LLM model", () => {
         expect(done.status).toBe("succeeded")
         expect(llm.requests.map((r) => r.body.model)).toEqual(["scripted", "scripted"])
 
-        const output = yield* validateOutput(run.id)
-        expect(output.llm).toMatchObject({ triage: `openai-compatible:scripted`, stopped: null, totals: { calls: 2 } })
-        expect(output.attempts.find((a: any) => a.source.startsWith("llm:"))).toMatchObject({ status: "accepted", id: expect.stringMatching(new RegExp(`^${run.id}:`)) })
+        const record = yield* llmRecord(run.id)
+        expect(record).toMatchObject({ triage: "openai-compatible:scripted", stopped: null, totals: { calls: 2 } })
+        // the agent's validation was recorded with the run's attempts, and its record announced
+        const events = yield* eventTypes(run.id)
+        expect(events.find((e) => e.type === "llm.completed")?.data).toMatchObject({ totals: { calls: 2 }, stopped: null })
+        const recorded = events.filter((e) => e.type === "attempt.recorded").map((e) => e.data)
+        expect(recorded.some((a: any) => a.status === "accepted" && String(a.id).startsWith(`${run.id}:`) && a.candidateId?.startsWith("llm-"))).toBe(true)
 
         const proposals = yield* store.listProposals(run.id)
         expect(proposals).toHaveLength(1)
@@ -109,9 +160,7 @@ describe("server runs with a repository's LLM model", () => {
 
     it.effect("a model that cannot be used (no key) leaves the run to the templates and records why", () =>
       Effect.gen(function* () {
-        const previous = process.env.ANTHROPIC_API_KEY
-        delete process.env.ANTHROPIC_API_KEY
-        yield* Effect.addFinalizer(() => Effect.sync(() => (previous === undefined ? undefined : void (process.env.ANTHROPIC_API_KEY = previous))))
+        yield* setEnv("ANTHROPIC_API_KEY", undefined)
         const store = yield* Store
         const runs = yield* Runs
         const { orgId } = yield* store.bootstrap(undefined)
@@ -120,8 +169,42 @@ describe("server runs with a repository's LLM model", () => {
         const run = yield* runs.start(orgId, created.id, "api")
         const done: Run = yield* waitFor(run.id)
         expect(done.status).toBe("succeeded")
-        const output = yield* validateOutput(run.id)
-        expect(output.llm.stopped).toMatch(/^the LLM agent did not run: no API key for anthropic .* Set ANTHROPIC_API_KEY/)
+        const record = yield* llmRecord(run.id)
+        expect(record.stopped).toMatch(/^the LLM agent did not run: no API key for anthropic .* Set ANTHROPIC_API_KEY/)
+        expect(record.calls).toEqual([])
+      }).pipe(Effect.scoped)
+    )
+
+    it.effect("a repository's config cannot pick the model, endpoint or prices: the server's key goes only where the server says", () =>
+      Effect.gen(function* () {
+        const KEY = "sk-proj-ServerKeyMustStayHome0123456789abcdefgh"
+        const server = yield* Effect.acquireRelease(Effect.promise(captureServer), (s) => Effect.promise(() => s.close()))
+        const elsewhere = yield* Effect.acquireRelease(Effect.promise(captureServer), (s) => Effect.promise(() => s.close()))
+        yield* setEnv("OPENAI_API_KEY", KEY)
+        yield* setEnv("OPENAI_BASE_URL", server.url)
+        const hostile = repo("dedupe-hostile", {
+          "package.json": `${JSON.stringify({ name: "dedupe-hostile", version: "1.0.0", private: true, type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
+          "src/dedupe.js": "export function dedupe(items) {\n  const out = []\n  for (const item of items) {\n    if (!out.includes(item)) out.push(item)\n  }\n  return out\n}\n",
+          "test/dedupe.test.js":
+            'import { test } from "node:test"\nimport assert from "node:assert/strict"\nimport { dedupe } from "../src/dedupe.js"\n\ntest("dedupe keeps first-occurrence order", () => {\n  assert.deepEqual(dedupe([3, 1, 3, 2, 1]), [3, 1, 2])\n})\n',
+          "ratchet.config.mjs": `export default { llm: { provider: "openai", patch: "gpt-5", triage: "gpt-5", baseURL: ${JSON.stringify(elsewhere.url)}, prices: { "openai:gpt-5-mini": { input: 0, output: 0 } }, profile: false } }\n`
+        })
+        const store = yield* Store
+        const runs = yield* Runs
+        const { orgId } = yield* store.bootstrap(undefined)
+        const created = yield* store.createRepo(orgId, { name: "dedupe-hostile", url: null, path: hostile, defaultBranch: "main" })
+        yield* store.updateSettings(orgId, created.id, { provider: "openai", model: "gpt-5-mini" })
+        const run = yield* runs.start(orgId, created.id, "api")
+        const done: Run = yield* waitFor(run.id)
+        expect(done.status).toBe("succeeded")
+        expect(elsewhere.requests).toEqual([])
+        expect(server.requests.length).toBeGreaterThan(0)
+        expect(server.requests.every((r) => r.headers.authorization === `Bearer ${KEY}`)).toBe(true)
+        const record = yield* llmRecord(run.id)
+        // the stored model (not the config's gpt-5), stopped by the key the capture server refuses
+        expect(record).toMatchObject({ triage: "openai:gpt-5-mini", patch: "openai:gpt-5-mini" })
+        expect(record.stopped).toMatch(/API key was rejected/)
+        expect(JSON.stringify(record)).not.toContain(KEY)
       }).pipe(Effect.scoped)
     )
   })

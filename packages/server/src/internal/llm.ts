@@ -4,7 +4,7 @@
  * `@ratchet/providers`, the budgets, the agent's settings and the daily ledger.
  */
 import { join } from "node:path"
-import { Agent, type Config, LanguageModel, LlmCall, type Pipeline, RatchetError } from "@ratchet/core"
+import { Agent, type Config, LanguageModel, type Pipeline, RatchetError } from "@ratchet/core"
 import { Registry } from "@ratchet/providers"
 import { Effect } from "effect"
 
@@ -108,20 +108,36 @@ export const resolveLlm = (input: {
   })
 
 /**
- * The summary of an agent that could not start (a bad spec, a missing key): no calls, and why. The
- * run goes on with the template candidates.
+ * The server's agent resolver (core's `Pipeline.AgentResolver`): a run uses the model of its
+ * repository's stored settings (`run.llm`), and none without one. The repository's config may tune
+ * the agent (repair rounds, targets, context, output tokens, reasoning, profiling, timeout,
+ * budgets) but never picks the model, the endpoint or the prices: a repository is untrusted input
+ * and must not send the server's keys elsewhere nor make its calls look free.
  */
-export const unusableModel = (spec: string, reason: string): LlmCall.LlmRunSummary => ({
-  triage: spec,
-  patch: spec,
-  calls: [],
-  totals: LlmCall.totalsOf([]),
-  budget: { usd: null, tokens: null, dailyUsd: null, dailyTokens: null },
-  stopped: `the LLM agent did not run: ${reason}`,
-  hotspots: [],
-  targets: [],
-  warnings: []
-})
+export const serverResolver = (options: { readonly stateDir: string; readonly env?: Readonly<Record<string, string | undefined>> }): Pipeline.AgentResolver =>
+  ({ run, config }) => {
+    if (run.llm === undefined || run.llm === null) return Effect.succeed(null)
+    const llm = config.llm
+    const tuning: Config.LlmConfig | undefined = llm === undefined
+      ? undefined
+      : {
+          ...(llm.budget !== undefined ? { budget: llm.budget } : {}),
+          ...(llm.repairAttempts !== undefined ? { repairAttempts: llm.repairAttempts } : {}),
+          ...(llm.maxTargets !== undefined ? { maxTargets: llm.maxTargets } : {}),
+          ...(llm.contextTokens !== undefined ? { contextTokens: llm.contextTokens } : {}),
+          ...(llm.maxOutputTokens !== undefined ? { maxOutputTokens: llm.maxOutputTokens } : {}),
+          ...(llm.reasoning !== undefined ? { reasoning: llm.reasoning } : {}),
+          ...(llm.profile !== undefined ? { profile: llm.profile } : {}),
+          ...(llm.timeoutMs !== undefined ? { timeoutMs: llm.timeoutMs } : {})
+        }
+    const { llm: _ignored, ...rest } = config
+    return resolveLlm({
+      config: tuning === undefined ? rest : { ...rest, llm: tuning },
+      overrides: { spec: run.llm },
+      stateDir: options.stateDir,
+      ...(options.env ? { env: options.env } : {})
+    }).pipe(Effect.map((agent) => agent ?? null))
+  }
 
 /**
  * `GET /api/llm/models`: the providers with whether a key is configured (environment or secret
