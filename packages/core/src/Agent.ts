@@ -227,6 +227,13 @@ export interface RunOptions<R> {
   readonly onProgress?: (message: string) => void
   /** Warnings from the profiling run, carried into the summary. */
   readonly warnings?: ReadonlyArray<string>
+  /**
+   * Checked before every model call: a reason (the run was cancelled) stops the agent with it, like
+   * an exhausted budget — what it has validated so far is kept.
+   *
+   * @since 0.2.0
+   */
+  readonly stop?: Effect.Effect<string | null, never, R>
 }
 
 const specOf = (model: LanguageModel["Service"]) => `${model.model.provider}:${model.model.modelId}`
@@ -320,8 +327,10 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
       model: LanguageModel["Service"],
       request: GenerateOptions,
       where: { readonly target?: string; readonly round: number }
-    ): Effect.Effect<CallOutcome> =>
+    ): Effect.Effect<CallOutcome, never, R> =>
       Effect.gen(function* () {
+        const halt = options.stop === undefined ? null : yield* options.stop
+        if (halt !== null) return { _tag: "Stopped", reason: halt } as const
         const maxOut = request.maxOutputTokens ?? 4_096
         const inTokens = estimateTokens(JSON.stringify(request.messages)) + (request.tools ? estimateTokens(JSON.stringify(request.tools)) : 0)
         const price = model.model.price ?? null

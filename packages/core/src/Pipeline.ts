@@ -347,6 +347,12 @@ export interface AgentCallbacks<R> {
   readonly validate: (candidate: Candidate) => Effect.Effect<Validation, RatchetError, R>
   readonly reject: (attempt: Attempt) => Effect.Effect<void>
   readonly onProgress: (message: string) => void
+  /**
+   * Checked before every model call: a reason stops the agent (see `ComposeOptions.shouldStop`).
+   *
+   * @since 0.2.0
+   */
+  readonly stop?: Effect.Effect<string | null, never, R>
 }
 
 /**
@@ -509,6 +515,14 @@ export interface ComposeOptions<E = never, R = never> {
   readonly budget?: Caps
   readonly record?: Recorder<E, R>
   readonly onProgress?: (progress: Progress) => Effect.Effect<void>
+  /**
+   * Checked inside long stage calls between units of work (the LLM agent: before every model call):
+   * a reason — the run was cancelled — ends that call early with what it has, and the host's next
+   * stage call stops the run. Absent: never.
+   *
+   * @since 0.2.0
+   */
+  readonly shouldStop?: Effect.Effect<string | null, never, R>
 }
 
 /**
@@ -717,7 +731,8 @@ export const compose = <E, R>(options: ComposeOptions<E, R>, executor: Executor<
                   }),
                 onProgress: (message) => {
                   Effect.runSync(note("patchgen", message))
-                }
+                },
+                ...(options.shouldStop !== undefined ? { stop: options.shouldStop } : {})
               }
             ).pipe(Effect.map((summary): AgentOutput => ({ llm: summary, outcomes })))
           })

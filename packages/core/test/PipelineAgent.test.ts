@@ -99,6 +99,31 @@ describe("the LLM agent in Pipeline.compose", () => {
     })
   )
 
+  it.effect("the host's shouldStop reaches the agent (checked before its model calls)", () =>
+    Effect.gen(function* () {
+      const fake = fakeStages({ delay: 0, candidates: 0 })
+      const seen: Array<string | null> = []
+      const stages = Layer.succeed(
+        Pipeline.Stages,
+        Pipeline.Stages.of({
+          ...fake,
+          agent: (_input, callbacks) =>
+            Effect.gen(function* () {
+              const reason = callbacks.stop === undefined ? null : yield* callbacks.stop
+              seen.push(reason)
+              return summary(reason)
+            })
+        })
+      )
+      const composed = yield* Pipeline.compose(
+        { run: { runId: "run-stop", source: "/repo", configFile: null }, shouldStop: Effect.succeed("the run was cancelled") },
+        Pipeline.direct
+      ).pipe(Effect.provide(stages))
+      expect(seen).toEqual(["the run was cancelled"])
+      expect(composed.report.llm?.stopped).toBe("the run was cancelled")
+    })
+  )
+
   it.effect("an agent that names no model (null) leaves the report without an llm section", () =>
     Effect.gen(function* () {
       const fake = fakeStages({ delay: 0, candidates: 1 })

@@ -257,7 +257,9 @@ const runBody = (runId: string) =>
           llm: settings.provider !== null && settings.model !== null ? `${settings.provider}:${settings.model}` : null
         },
         budget: { candidates: settings.budgets.candidatesPerRun, proposals: settings.budgets.proposalsPerRun },
-        record
+        record,
+        // a cancel request ends the LLM agent before its next model call; the next stage call then stops the run
+        shouldStop: Effect.map(Effect.orDie(store.getRun(null, runId)), (r) => (r.cancelRequested ? "the run was cancelled" : null))
       },
       executor
     ).pipe(Effect.result)

@@ -187,6 +187,30 @@ describe("Agent.run: triage, patch, repair, on the record, within budget", () =>
     }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
   )
 
+  it.effect("a stop reason (the run was cancelled) is checked before every call: no call after it, and the summary says why", () =>
+    Effect.gen(function* () {
+      const triage = scripted(() => triageAnswer)
+      const patch = scripted((_r, n) => toolCall(FIXED, n))
+      // the run is cancelled once the triage call has been made
+      const summary = yield* Agent.run({
+        root: repo(),
+        repo: "cancelled-repo",
+        profile,
+        opportunities: [],
+        hotspots: [{ file: "src/dedupe.js", name: "dedupe", line: 1, samples: 900, selfMs: 900, share: 0.61 }],
+        profiled: true,
+        models: { triage: triage.service, patch: patch.service },
+        validate: fakeValidate([]),
+        reject: () => Effect.void,
+        stop: Effect.sync(() => (triage.requests.length > 0 ? "the run was cancelled" : null))
+      })
+      expect(triage.requests).toHaveLength(1)
+      expect(patch.requests).toHaveLength(0)
+      expect(summary.calls).toHaveLength(1)
+      expect(summary.stopped).toBe("the run was cancelled")
+    }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
+  )
+
   it.effect("the daily budget counts what earlier runs spent on the repository that day", () =>
     Effect.gen(function* () {
       const ledger = Agent.memoryLedger()

@@ -283,7 +283,8 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             ...(agent.ledger ? { ledger: agent.ledger } : {}),
             validate: callbacks.validate,
             reject: callbacks.reject,
-            onProgress: callbacks.onProgress
+            onProgress: callbacks.onProgress,
+            ...(callbacks.stop !== undefined ? { stop: callbacks.stop } : {})
           }),
           ArtifactStore,
           Context.get(ports, ArtifactStore)
