@@ -75,10 +75,25 @@ export const RunRef = Schema.Struct({
   policy: Schema.optionalKey(Schema.NullOr(Schema.Struct({ maxFiles: Schema.NullOr(Schema.Number), maxLines: Schema.NullOr(Schema.Number) }))),
   /**
    * The LLM model the host names for this run (`provider:model`; the server's stored repository
-   * settings), used for triage and patch over the config's `llm.triage` / `llm.patch`; absent or
-   * `null`: the config's. Only stages built with an agent resolver ({@link AgentResolver}) read it.
+   * settings), used for triage and patch over the config's `llm.triage` / `llm.patch`, and the
+   * budgets the host imposes (the stricter of them and the config's apply); absent or `null`: the
+   * config's. Only stages built with an agent resolver ({@link AgentResolver}) read it.
    */
-  llm: Schema.optionalKey(Schema.NullOr(Schema.String))
+  llm: Schema.optionalKey(
+    Schema.NullOr(
+      Schema.Struct({
+        model: Schema.String,
+        budget: Schema.optionalKey(
+          Schema.Struct({
+            usd: Schema.optionalKey(Schema.Number),
+            tokens: Schema.optionalKey(Schema.Number),
+            dailyUsd: Schema.optionalKey(Schema.Number),
+            dailyTokens: Schema.optionalKey(Schema.Number)
+          })
+        )
+      })
+    )
+  )
 })
 /** @since 0.2.0 */
 export type RunRef = typeof RunRef.Type

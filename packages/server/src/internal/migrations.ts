@@ -167,6 +167,19 @@ const runQueue = Effect.gen(function* () {
   yield* sql`CREATE INDEX runs_queue ON runs (status, dispatched_at, created_at)`
 })
 
+/**
+ * LLM budgets a repository's settings impose on its runs' agent (each `NULL`: none; the stricter of
+ * them and the repository's config applies): USD and tokens per run and per day.
+ */
+const repositoryLlmBudgets = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE repository_settings
+    ADD COLUMN llm_usd_per_run NUMERIC(20, 9),
+    ADD COLUMN llm_usd_per_day NUMERIC(20, 9),
+    ADD COLUMN llm_tokens_per_run BIGINT,
+    ADD COLUMN llm_tokens_per_day BIGINT`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
   loader: Migrator.fromRecord({
@@ -174,7 +187,9 @@ export const runMigrations = Migrator.make({})({
     "0002_dashboard_sessions": dashboardSessions,
     "0003_repository_policy": repositoryPolicy,
     "0004_atomic_decisions": atomicDecisions,
-    "0005_run_queue": runQueue
+    "0005_run_queue": runQueue,
+    // numbered after the ones other branches reserved (0006 tenants, 0010-0011 connectors)
+    "0012_repository_llm_budgets": repositoryLlmBudgets
   }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

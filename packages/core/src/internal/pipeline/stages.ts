@@ -239,7 +239,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
         if (typeof choose === "function") {
           const chosen = yield* Effect.result(choose({ run: input.run, config }))
           if (chosen._tag === "Failure") {
-            const spec = input.run.llm ?? config.llm?.patch ?? config.llm?.triage ?? "unknown"
+            const spec = input.run.llm?.model ?? config.llm?.patch ?? config.llm?.triage ?? "unknown"
             callbacks.onProgress(`the LLM agent did not run: ${chosen.failure.message}`)
             return unusable(spec, chosen.failure.message)
           }
