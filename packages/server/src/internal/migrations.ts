@@ -168,6 +168,31 @@ const runQueue = Effect.gen(function* () {
 })
 
 /**
+ * The proof ledger: every write the WriteGate allowed or refused (who asked, the proposal, the
+ * content hash, the outcome, when). Append-only; no foreign key, so a refusal naming an unknown
+ * proposal is kept too and an entry outlives its proposal.
+ */
+const writeLedger = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE write_ledger (
+    seq BIGSERIAL PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    proposal_id TEXT NOT NULL,
+    connector TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    actor TEXT,
+    content_hash TEXT,
+    approved_by TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    branch TEXT,
+    created BOOLEAN,
+    commit_sha TEXT
+  )`
+  yield* sql`CREATE INDEX write_ledger_proposal ON write_ledger (proposal_id, seq)`
+})
+
+/**
  * LLM budgets a repository's settings impose on its runs' agent (each `NULL`: none; the stricter of
  * them and the repository's config applies): USD and tokens per run and per day.
  */
@@ -188,7 +213,8 @@ export const runMigrations = Migrator.make({})({
     "0003_repository_policy": repositoryPolicy,
     "0004_atomic_decisions": atomicDecisions,
     "0005_run_queue": runQueue,
-    // numbered after the ones other branches reserved (0006 tenants, 0010-0011 connectors)
+    "0006_write_ledger": writeLedger,
+    // numbered after the ones other branches had reserved (tenants 0006, connectors 0010-0011)
     "0012_repository_llm_budgets": repositoryLlmBudgets
   }),
   table: "ratchet_migrations"
