@@ -13,6 +13,7 @@ import { Cause, Clock, Context, DateTime, Effect, Layer, Option, Schema, Semapho
 import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
+import * as Quotas from "./internal/quotas.js"
 import { budgetExceeded, busy, type ServerError } from "./ServerError.js"
 import { type StageInput, StageFailure, Stages } from "./Stages.js"
 import { type Repo, type Run, stageNames, Store } from "./Store.js"
@@ -76,6 +77,21 @@ const runBody = (runId: string) =>
 
     if (!begin) return yield* finish("cancelled", "cancelled before start")
 
+    // proposalsPerRun of the organisation and of the token that started the run cap the package stage
+    const cap = yield* Activity.make({
+      name: "quotas",
+      success: Schema.NullOr(Schema.Struct({ limit: Schema.Number, scope: Schema.Literals(["organisation", "token"]) })),
+      execute: Effect.gen(function* () {
+        const run = yield* store.getRun(null, runId)
+        const repo = yield* store.getRepo(null, run.repoId)
+        const found = yield* Quotas.proposalsCap(store, { orgId: repo.orgId, tokenId: run.tokenId })
+        if (found !== null && found.limit < repo.settings.budgets.proposalsPerRun) {
+          yield* store.appendEvent(runId, "quota.applied", { quota: "proposalsPerRun", scope: found.scope, limit: found.limit, budget: repo.settings.budgets.proposalsPerRun })
+        }
+        return found
+      }).pipe(Effect.orDie)
+    })
+
     const previous: Record<string, Schema.Json> = {}
     for (const stage of stageNames) {
       // Cancellation and budgets are checked between stages (cancel is monotonic, so a replay sees the same or a later state).
@@ -87,10 +103,14 @@ const runBody = (runId: string) =>
       if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
         return yield* finish("failed", budgetExceeded(repo.id, `compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up before ${stage}; raise computeMinutesPerDay or wait for tomorrow`).message)
       }
+      // the organisation's and the token's compute quotas, like the repository's budget
+      const quota = yield* Effect.orDie(Effect.flip(Quotas.enforce(store, { orgId: repo.orgId, tokenId: run.tokenId }, ["computeMinutesPerDay"])).pipe(Effect.option))
+      if (quota._tag === "Some") return yield* finish("failed", `${quota.value.message} (before ${stage})`)
+      const proposalsPerRun = Math.min(repo.settings.budgets.proposalsPerRun, cap?.limit ?? Number.POSITIVE_INFINITY)
       const input: StageInput = {
         runId,
         repo: { id: repo.id, name: repo.name, url: repo.url, path: repo.path, defaultBranch: repo.defaultBranch },
-        budgets: { candidatesPerRun: repo.settings.budgets.candidatesPerRun, proposalsPerRun: repo.settings.budgets.proposalsPerRun },
+        budgets: { candidatesPerRun: repo.settings.budgets.candidatesPerRun, proposalsPerRun },
         policy: repo.settings.policy,
         provider: repo.settings.provider,
         model: repo.settings.model,
@@ -107,6 +127,7 @@ const runBody = (runId: string) =>
           const exit = yield* Effect.exit(stages[stage](input))
           const elapsed = (yield* Clock.currentTimeMillis) - started
           yield* Effect.orDie(store.addUsage(repo.id, today, { computeMs: elapsed, runs: 0 }))
+          yield* Effect.orDie(store.meterCompute(runId, elapsed))
           if (exit._tag === "Failure") {
             const err = exit.cause.reasons.find((r) => r._tag === "Fail")
             const failure = err?._tag === "Fail" ? err.error : new StageFailure({ stage, detail: String(exit.cause), setup: false })
@@ -117,7 +138,7 @@ const runBody = (runId: string) =>
           }
           const output = exit.value
           if (stage === "baseline") yield* Effect.orDie(store.recordSetup(repo.id, true, null))
-          yield* Effect.orDie(persist(store, runId, repo, stage, output))
+          yield* Effect.orDie(persist(store, runId, repo, stage, output, proposalsPerRun))
           yield* Effect.orDie(store.stageFinished(runId, stage, { ok: true, output }))
           yield* Effect.orDie(store.appendEvent(runId, "stage.completed", { stage, durationMs: elapsed }))
           return output
@@ -129,7 +150,7 @@ const runBody = (runId: string) =>
     return yield* finish("succeeded", null)
   })
 
-const persist = (store: Store["Service"], runId: string, repo: Repo, stage: string, output: Schema.Json): Effect.Effect<void, ServerError> =>
+const persist = (store: Store["Service"], runId: string, repo: Repo, stage: string, output: Schema.Json, proposalsPerRun: number): Effect.Effect<void, ServerError> =>
   Effect.gen(function* () {
     const o = (output ?? {}) as any
     if (stage === "scan" && Array.isArray(o.opportunities)) {
@@ -143,7 +164,7 @@ const persist = (store: Store["Service"], runId: string, repo: Repo, stage: stri
       for (const a of o.attempts) yield* store.addAttempt(runId, String(a.id), a)
     }
     if (stage === "package" && Array.isArray(o.proposals)) {
-      const proposals = o.proposals.slice(0, repo.settings.budgets.proposalsPerRun)
+      const proposals = o.proposals.slice(0, proposalsPerRun)
       for (const p of proposals) {
         const stored = yield* store.addProposal({ id: String(p.id), runId, repoId: repo.id, title: String(p.title ?? p.id), data: p })
         if (typeof p.diff === "string") {
@@ -247,7 +268,7 @@ export class Runs extends Context.Service<Runs, {
    * Records a queued run and wakes the dispatcher. Fails when the repository is paused or out of
    * budget (409), or when the queue is full (`Busy`, 429 with `Retry-After`).
    */
-  readonly start: (orgId: string | null, repoId: string, trigger: string, id?: string) => Effect.Effect<Run, ServerError>
+  readonly start: (orgId: string | null, repoId: string, trigger: string, id?: string, tokenId?: string | null) => Effect.Effect<Run, ServerError>
   readonly cancel: (orgId: string, runId: string) => Effect.Effect<Run, ServerError>
   /** Re-submits runs that were dispatched and are unfinished (idempotent: the engine joins executions that exist); queued ones wait for the dispatcher. */
   readonly recover: Effect.Effect<number, ServerError>
@@ -275,7 +296,7 @@ export class Runs extends Context.Service<Runs, {
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(dispatch, Effect.sleep(DISPATCH_POLL_MS))))
 
     return Runs.of({
-      start: Effect.fn("Runs.start")(function* (orgId, repoId, trigger, id) {
+      start: Effect.fn("Runs.start")(function* (orgId, repoId, trigger, id, tokenId) {
         const repo = yield* store.getRepo(orgId, repoId)
         if (repo.settings.paused) {
           return yield* Effect.fail(budgetExceeded(repo.id, `paused: ${repo.settings.pausedReason ?? "no reason recorded"}`))
@@ -285,26 +306,36 @@ export class Runs extends Context.Service<Runs, {
         if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
           return yield* Effect.fail(budgetExceeded(repo.id, `the compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up; raise budgets.computeMinutesPerDay or wait until tomorrow (${repo.settings.timezone})`))
         }
-        let run: Run
-        if (id !== undefined) {
-          // an explicit id (scheduled runs) is idempotent: a second tick finds the run it made
-          const { created, ...existing } = yield* store.createRun(repo.id, trigger, id)
-          if (!created) return existing
-          run = existing
-        } else {
-          const queued = yield* store.enqueueRun(repo.id, trigger, { perRepo: limits.maxQueuedPerRepo, total: limits.maxQueued })
-          if (queued.run === null) {
-            const depth = queued.full
-            const full = depth.repo >= limits.maxQueuedPerRepo ? `${depth.repo} runs of ${repo.name} are already waiting (at most ${limits.maxQueuedPerRepo})` : `${depth.total} runs are already waiting on this server (at most ${limits.maxQueued})`
-            return yield* Effect.fail(busy(`The run queue is full: ${full}`, Math.min(300, 10 * Math.max(1, Math.ceil(depth.repo / limits.perRepo)))))
+        const by = tokenId ?? null
+        // Quotas are counted and the run recorded under the organisation's row lock, so concurrent
+        // starts (also from other processes) cannot pass a quota together.
+        return yield* store.withOrgLock(repo.orgId, Effect.gen(function* () {
+          if (id !== undefined) {
+            const existing = yield* Effect.option(store.getRun(null, id))
+            if (existing._tag === "Some") return existing.value
           }
-          run = queued.run
-        }
-        yield* store.addUsage(repo.id, today, { computeMs: 0, runs: 1 })
-        yield* store.appendEvent(run.id, "run.queued", { trigger })
-        // the dispatcher (polling every DISPATCH_POLL_MS) starts it when a slot is free; the request
-        // itself does no more than these few inserts, whatever is executing
-        return run
+          yield* Quotas.admitRun(store, { orgId: repo.orgId, tokenId: by }, repo.settings.provider !== null && repo.settings.model !== null)
+          let run: Run
+          if (id !== undefined) {
+            // an explicit id (scheduled runs) is idempotent: a second tick finds the run it made
+            const { created, ...existing } = yield* store.createRun(repo.id, trigger, id, by)
+            if (!created) return existing
+            run = existing
+          } else {
+            const queued = yield* store.enqueueRun(repo.id, trigger, { perRepo: limits.maxQueuedPerRepo, total: limits.maxQueued }, by)
+            if (queued.run === null) {
+              const depth = queued.full
+              const full = depth.repo >= limits.maxQueuedPerRepo ? `${depth.repo} runs of ${repo.name} are already waiting (at most ${limits.maxQueuedPerRepo})` : `${depth.total} runs are already waiting on this server (at most ${limits.maxQueued})`
+              return yield* Effect.fail(busy(`The run queue is full: ${full}`, Math.min(300, 10 * Math.max(1, Math.ceil(depth.repo / limits.perRepo)))))
+            }
+            run = queued.run
+          }
+          yield* store.addUsage(repo.id, today, { computeMs: 0, runs: 1 })
+          yield* store.appendEvent(run.id, "run.queued", { trigger, tokenId: by })
+          // the dispatcher (polling every DISPATCH_POLL_MS) starts it when a slot is free; the request
+          // itself does no more than these few inserts, whatever is executing
+          return run
+        }))
       }),
       cancel: Effect.fn("Runs.cancel")(function* (orgId, runId) {
         const run = yield* store.requestCancel(orgId, runId)
