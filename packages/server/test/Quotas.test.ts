@@ -5,7 +5,7 @@
  * up to the runs that produced them; run and proposal views carry what their run consumed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import type { Effect } from "effect"
 import { Store } from "../src/Store.js"
 import { makeTenantServer } from "./helpers/tenants.js"
 
