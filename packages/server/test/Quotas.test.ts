@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { Effect } from "effect"
 import { Store } from "../src/Store.js"
-import { makeTenantServer } from "./helpers/tenants.js"
+import { llmCall, makeTenantServer } from "./helpers/tenants.js"
 
 // 2031-05-14 09:30 UTC: the day resets in 14.5 h, the month on 2031-06-01
 const START = Date.UTC(2031, 4, 14, 9, 30)
@@ -219,5 +219,36 @@ describe("usage", () => {
     expect(html).toContain("$0.25")
     const runPage = await (await browser.get(`/dashboard/runs/${run.id}`)).text()
     expect(runPage).toContain("$0.25")
+  })
+})
+
+describe("LLM metering from the agent", () => {
+  // the agent reports two calls, with the usage and cost the providers answered
+  const calls = [
+    llmCall(0, { provider: "openai", model: "gpt-4o-mini", inputTokens: 3000, outputTokens: 400, costUsd: 0.0021 }),
+    llmCall(1, { provider: "openai", model: "gpt-4o-mini", inputTokens: 5000, outputTokens: 1200, costUsd: 0.00447 })
+  ]
+  const withAgent = makeTenantServer({ start: START, llm: calls })
+  beforeAll(() => withAgent.setup(), 60_000)
+  afterAll(() => withAgent.dispose())
+
+  it("records each call of a run's agent per run, repository, organisation and token, and the LLM quotas then bind", async () => {
+    const org = await withAgent.mkOrg("agents", { llmUsdPerDay: 0.01 })
+    const admin = await withAgent.mkToken(org, { name: "admin" })
+    const repo = await withAgent.mkRepo(admin.token, "agents")
+    expect((await withAgent.req(admin.token, "PATCH", `/api/repos/${repo}/settings`, { provider: "openai", model: "gpt-4o-mini" })).status).toBe(200)
+    const run = await withAgent.runOnce(admin.token, repo)
+    expect(run.status).toBe("succeeded")
+    expect(run.usage).toMatchObject({ llmCalls: 2, inputTokens: 8000, outputTokens: 1600 })
+    expect(run.usage.costUsd).toBeCloseTo(0.00657, 9)
+    const usage = await withAgent.json(await withAgent.req(admin.token, "GET", "/api/usage"))
+    expect(usage.organisation.today).toMatchObject({ runs: 1, llmCalls: 2, llmTokens: 9600 })
+    expect(usage.token.today).toMatchObject({ llmCalls: 2 })
+    expect(usage.byRepository[0]).toMatchObject({ id: repo, llmCalls: 2 })
+    // a second run spends as much again: 0.01314 > 0.01, so the third is refused
+    await withAgent.runOnce(admin.token, repo)
+    const res = await withAgent.req(admin.token, "POST", `/api/repos/${repo}/runs`)
+    expect(res.status).toBe(429)
+    expect((await withAgent.json(res)).error.quota).toMatchObject({ name: "llmUsdPerDay", limit: 0.01 })
   })
 })

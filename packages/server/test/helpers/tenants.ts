@@ -8,12 +8,12 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { expect } from "@effect/vitest"
-import { Clock, Duration, Effect, Exit, ManagedRuntime, Scope } from "effect"
+import { LlmCall, Pipeline } from "@ratchet/core"
+import { Clock, Duration, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import * as Api from "../../src/Api.js"
 import * as Dashboard from "../../src/Dashboard.js"
 import * as Server from "../../src/Server.js"
-import { Stages } from "../../src/Stages.js"
 import { Store } from "../../src/Store.js"
 import type { Scope as TokenScope } from "../../src/Tenants.js"
 
@@ -27,9 +27,58 @@ export interface Minted {
   readonly orgId: string
 }
 
-export const makeTenantServer = (options: { readonly candidates?: number; readonly start?: number } = {}) => {
+/**
+ * An LLM call as core's agent records it (provider, model, usage and cost from the provider's
+ * response and price table).
+ */
+export const llmCall = (n: number, usage: { readonly provider: string; readonly model: string; readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number }): LlmCall.LlmCall => ({
+  id: `call-${n}`,
+  stage: n === 0 ? "triage" : "patch",
+  round: 0,
+  cachedInputTokens: 0,
+  reasoningTokens: 0,
+  durationMs: 5,
+  attempts: 1,
+  finishReason: "stop",
+  toolCalls: 0,
+  error: null,
+  artifact: null,
+  ...usage
+})
+
+/**
+ * The fake stages, with an `agent` when `llm` is given: it makes no candidate and returns a run
+ * summary with those calls, as core's agent does after talking to a provider.
+ */
+const stagesOf = (candidates: number, llm: ReadonlyArray<LlmCall.LlmCall> | undefined): Layer.Layer<Pipeline.Stages> =>
+  llm === undefined
+    ? Pipeline.Stages.layerTest({ delay: Duration.millis(2), candidates })
+    : Layer.effect(
+      Pipeline.Stages,
+      Effect.gen(function* () {
+        const base = yield* Pipeline.Stages
+        const stages: Pipeline.StageFunctions = {
+        ...base,
+        agent: () =>
+          Effect.succeed({
+            triage: `${llm[0]?.provider}:${llm[0]?.model}`,
+            patch: `${llm[0]?.provider}:${llm[0]?.model}`,
+            calls: llm,
+            totals: LlmCall.totalsOf(llm),
+            budget: { usd: null, tokens: null, dailyUsd: null, dailyTokens: null },
+            stopped: null,
+            hotspots: [],
+            targets: [],
+            warnings: []
+          })
+        }
+        return stages
+      })
+    ).pipe(Layer.provide(Pipeline.Stages.layerTest({ delay: Duration.millis(2), candidates })))
+
+export const makeTenantServer = (options: { readonly candidates?: number; readonly start?: number; readonly llm?: ReadonlyArray<LlmCall.LlmCall> } = {}) => {
   const runtime = ManagedRuntime.make(
-    Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(2), candidates: options.candidates ?? 3 }), scheduler: false })
+    Server.layer({ dataDir: "memory://", stages: stagesOf(options.candidates ?? 3, options.llm), scheduler: false })
   )
   const logs: Array<Record<string, unknown>> = []
   const root = realpathSync(mkdtempSync(join(tmpdir(), "ratchet-tenants-")))
