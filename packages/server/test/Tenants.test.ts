@@ -11,7 +11,7 @@ import { Effect, Layer, ManagedRuntime } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Api from "../src/Api.js"
 import * as Database from "../src/Database.js"
-import { isScopeCheck } from "../src/middleware/requireScope.js"
+import { isScopeCheck, scopeChecked } from "../src/middleware/requireScope.js"
 import { sha256, Store } from "../src/Store.js"
 import type { Scope } from "../src/Tenants.js"
 import { startPostgres } from "./helpers/postgres.js"
@@ -48,6 +48,22 @@ describe("scopes", () => {
     }
     expect(routes.size).toBeGreaterThan(20)
     expect([...routes].filter(([, checked]) => !checked).map(([k]) => k)).toEqual([])
+  })
+
+  it("/openapi.json describes every /api route with the scope the route checks", async () => {
+    const api = Api.make(server.onClock)
+    const doc = JSON.parse(await (await api.request("/openapi.json")).text())
+    const described: Array<string> = []
+    const checked: Array<string> = []
+    for (const r of api.routes) {
+      const scope = scopeChecked(r.handler)
+      if (scope === null || !r.path.startsWith("/api/")) continue
+      const path = r.path.replace(/:(\w+)/g, "{$1}")
+      checked.push(`${r.method} ${path} ${scope}`)
+      const op = doc.paths[path]?.[r.method.toLowerCase()]
+      if (op !== undefined) described.push(`${r.method} ${path} ${op["x-ratchet-scope"]}`)
+    }
+    expect(described.sort()).toEqual(checked.sort())
   })
 
   it("each route allows the token holding its scope and refuses (403, naming the scope) every other scope", async () => {

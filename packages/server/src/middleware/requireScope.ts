@@ -41,8 +41,8 @@ const purpose: Readonly<Record<Scope, string>> = {
  *
  * @since 0.2.0
  */
-export const requireScope = (scope: Scope, options: RequireScopeOptions): MiddlewareHandler =>
-  async function requireScope(c, next) {
+export const requireScope = (scope: Scope, options: RequireScopeOptions): MiddlewareHandler => {
+  const handler: MiddlewareHandler = async function requireScope(c, next) {
     const held = options.scopesOf(c) ?? []
     if (!held.includes(scope) && options.unless?.(c) !== true) {
       return options.refuse(
@@ -53,10 +53,23 @@ export const requireScope = (scope: Scope, options: RequireScopeOptions): Middle
     }
     await next()
   }
+  checks.set(handler, scope)
+  return handler
+}
+
+const checks = new WeakMap<object, Scope>()
 
 /**
- * The scope a route needs is recorded on its middleware, so a test can check that every route has one.
+ * The scope a route's middleware checks, or `null` when it is no scope check: a test can check
+ * that every route has one, and that the OpenAPI description names the same.
  *
  * @since 0.2.0
  */
-export const isScopeCheck = (handler: unknown): boolean => typeof handler === "function" && handler.name === "requireScope"
+export const scopeChecked = (handler: unknown): Scope | null => (typeof handler === "function" ? (checks.get(handler) ?? null) : null)
+
+/**
+ * Whether a route's middleware is a scope check.
+ *
+ * @since 0.2.0
+ */
+export const isScopeCheck = (handler: unknown): boolean => scopeChecked(handler) !== null
