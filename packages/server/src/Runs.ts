@@ -224,6 +224,28 @@ const runBody = (runId: string) =>
             yield* store.appendEvent(runId, "attempt.recorded", { id: attempt.id, candidateId: attempt.candidateId ?? null, status: attempt.status, reason: attempt.reason })
           })
         ),
+      agent: (output) =>
+        Effect.orDie(
+          Effect.gen(function* () {
+            // its validations were recorded as they happened; what never became a candidate is recorded here
+            for (const outcome of output.outcomes) {
+              if (outcome._tag !== "rejected") continue
+              const attempt = { ...outcome.attempt, id: `${runId}:${outcome.attempt.id}` }
+              yield* store.addAttempt(runId, attempt.id, attempt)
+              yield* store.appendEvent(runId, "attempt.recorded", { id: attempt.id, candidateId: attempt.candidateId ?? null, status: attempt.status, reason: attempt.reason })
+            }
+            const llm = output.llm
+            if (llm === null) return
+            // every call's provider, model, tokens and cost (the providers' usage and price table) is
+            // metered per run, repository, organisation and token, once (inside the agent's activity)
+            for (const call of llm.calls) {
+              yield* store.meterLlm(runId, { provider: call.provider, model: call.model, inputTokens: call.inputTokens, outputTokens: call.outputTokens, costUsd: call.costUsd })
+            }
+            // the run's LLM record: models, every call's tokens and cost, budget, why it stopped
+            yield* store.putArtifact({ runId, proposalId: null, name: "llm-summary.json", mediaType: "application/json", content: new TextEncoder().encode(`${JSON.stringify(llm, null, 2)}\n`) })
+            yield* store.appendEvent(runId, "llm.completed", { triage: llm.triage, patch: llm.patch, totals: llm.totals, stopped: llm.stopped })
+          })
+        ),
       package: (output, { input }) =>
         Effect.orDie(
           Effect.gen(function* () {
@@ -252,27 +274,31 @@ const runBody = (runId: string) =>
         )
     }
 
-    // The LLM agent's calls (provider, model, tokens, cost: the providers' usage and price table,
-    // as core's agent records them) are metered per run, repository, organisation and token. The
-    // agent is not an activity: when a run resumes it runs again and spends again, and that is metered too.
-    const fns = yield* Pipeline.Stages
-    const agent = fns.agent
-    const metered: Pipeline.StageFunctions = agent === undefined ? fns : {
-      ...fns,
-      agent: (input, callbacks) =>
-        Effect.tap(agent(input, callbacks), (summary) =>
-          Effect.forEach(summary.calls, (call) =>
-            Effect.orDie(store.meterLlm(runId, { provider: call.provider, model: call.model, inputTokens: call.inputTokens, outputTokens: call.outputTokens, costUsd: call.costUsd })), { discard: true }))
-    }
-
     const composed = yield* Pipeline.compose(
       {
-        run: { runId, source, configFile: null, policy: repo.settings.policy },
+        run: {
+          runId,
+          source,
+          configFile: null,
+          policy: repo.settings.policy,
+          // the repository's stored model runs the LLM agent after the templates (none: template-only)
+          llm: settings.provider !== null && settings.model !== null ? `${settings.provider}:${settings.model}` : null
+        },
         budget: { candidates: settings.budgets.candidatesPerRun, proposals: Math.min(settings.budgets.proposalsPerRun, cap?.limit ?? settings.budgets.proposalsPerRun) },
-        record
+        record,
+        // a cancel request ends the LLM agent before its next model call; the next stage call then stops the run
+        // and so does an LLM quota of the organisation or the token that is used up
+        shouldStop: Effect.gen(function* () {
+          const run = yield* Effect.orDie(store.getRun(null, runId))
+          if (run.cancelRequested) return "the run was cancelled"
+          return yield* Quotas.enforce(store, who, Quotas.llmQuotas).pipe(
+            Effect.as(null),
+            Effect.catch((e) => (e.reason._tag === "QuotaExceeded" ? Effect.succeed(e.message) : Effect.die(e)))
+          )
+        })
       },
       executor
-    ).pipe(Effect.provideService(Pipeline.Stages, metered), Effect.result)
+    ).pipe(Effect.result)
     if (composed._tag === "Success") return yield* finish("succeeded", null)
     const failure = composed.failure
     if (failure instanceof Stopped) return yield* finish(failure.status, failure.detail)

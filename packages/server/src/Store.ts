@@ -1,7 +1,7 @@
 /**
  * The server's persistent state, one service over the SQL database. Each record kind lives in
  * its own module under `internal/store/` (tokens, repositories, runs and stages, events,
- * attempts, proposals, decisions, artifacts, budgets); this module composes them into the
+ * attempts, proposals, decisions, artifacts, budgets, the write ledger); this module composes them into the
  * `Store` service and re-exports their types.
  *
  * @since 0.1.0
@@ -15,6 +15,7 @@ import * as Attempts from "./internal/store/attempts.js"
 import * as Budgets from "./internal/store/budgets.js"
 import * as Decisions from "./internal/store/decisions.js"
 import * as Events from "./internal/store/events.js"
+import * as Ledger from "./internal/store/ledger.js"
 import * as Proposals from "./internal/store/proposals.js"
 import * as Repos from "./internal/store/repos.js"
 import * as Runs from "./internal/store/runs.js"
@@ -52,6 +53,8 @@ export type Proposal = Proposals.Proposal
 export type ArtifactMeta = Artifacts.ArtifactMeta
 /** Budget usage of one repository on one day (in its timezone). @since 0.1.0 */
 export type BudgetUsage = Budgets.BudgetUsage
+/** One write the WriteGate allowed or refused, as the proof ledger keeps it. @since 0.2.0 */
+export type LedgerEntry = Ledger.LedgerEntry
 /** The caller behind a bearer token: organisation, token, scopes, expiry and quotas. @since 0.1.0 */
 export type Principal = Tokens.Principal
 /** An organisation (a tenant). @since 0.2.0 */
@@ -108,6 +111,7 @@ export type StoreService =
   & Decisions.DecisionStore
   & Artifacts.ArtifactStore
   & Budgets.BudgetStore
+  & Ledger.LedgerStore
   & Usage.UsageStore
   & {
     /** Runs `effect` in a transaction holding the organisation's row lock (quota admission). */
@@ -138,6 +142,7 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       ...Decisions.make(ctx),
       ...Artifacts.make(ctx),
       ...Budgets.make(ctx),
+      ...Ledger.make(ctx),
       ...Usage.make(ctx),
       withOrgLock: (orgId, effect) =>
         ctx.sql.withTransaction(Effect.andThen(ctx.q("locking an organisation", ctx.sql`SELECT id FROM organisations WHERE id = ${orgId} FOR UPDATE`), effect)).pipe(

@@ -5,7 +5,8 @@
  * up to the runs that produced them; run and proposal views carry what their run consumed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import type { Effect } from "effect"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Store } from "../src/Store.js"
 import { llmCall, makeTenantServer } from "./helpers/tenants.js"
 
@@ -250,5 +251,32 @@ describe("LLM metering from the agent", () => {
     const res = await withAgent.req(admin.token, "POST", `/api/repos/${repo}/runs`)
     expect(res.status).toBe(429)
     expect((await withAgent.json(res)).error.quota).toMatchObject({ name: "llmUsdPerDay", limit: 0.01 })
+  })
+})
+
+describe("an LLM quota used up while a run is under way", () => {
+  const calls = [llmCall(0, { provider: "anthropic", model: "claude-haiku", inputTokens: 100, outputTokens: 10, costUsd: 0.0001 })]
+  // slow stages: the quota changes before the run reaches its agent
+  const slow = makeTenantServer({ start: START, llm: calls, stageDelayMs: 400 })
+  beforeAll(() => slow.setup(), 60_000)
+  afterAll(() => slow.dispose())
+
+  it("stops the agent before its next model call, naming the quota; the run itself finishes", async () => {
+    const org = await slow.mkOrg("mid-run")
+    const admin = await slow.mkToken(org, { name: "admin" })
+    const ci = await slow.mkToken(org, { name: "ci", scopes: ["read", "run"] }, admin.token)
+    const repo = await slow.mkRepo(admin.token, "mid-run")
+    expect((await slow.req(admin.token, "PATCH", `/api/repos/${repo}/settings`, { provider: "anthropic", model: "claude-haiku" })).status).toBe(200)
+    const started = await slow.req(ci.token, "POST", `/api/repos/${repo}/runs`)
+    expect(started.status).toBe(202)
+    expect((await slow.req(admin.token, "PATCH", `/api/tokens/${ci.id}`, { quotas: { llmTokensPerDay: 0 } })).status).toBe(200)
+    const run = await slow.waitRun(admin.token, (await slow.json(started)).id)
+    expect(run.status).toBe("succeeded")
+    expect(run.usage.llmCalls).toBe(0)
+    const summary = await slow.runtime.runPromise(Effect.gen(function* () {
+      const sql = yield* SqlClient
+      return yield* sql<{ content: Uint8Array }>`SELECT content FROM artifacts WHERE run_id = ${run.id} AND name = 'llm-summary.json'`
+    }))
+    expect(JSON.parse(new TextDecoder().decode(summary[0]!.content)).stopped).toContain("llmTokensPerDay")
   })
 })

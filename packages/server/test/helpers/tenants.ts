@@ -50,35 +50,40 @@ export const llmCall = (n: number, usage: { readonly provider: string; readonly 
  * The fake stages, with an `agent` when `llm` is given: it makes no candidate and returns a run
  * summary with those calls, as core's agent does after talking to a provider.
  */
-const stagesOf = (candidates: number, llm: ReadonlyArray<LlmCall.LlmCall> | undefined): Layer.Layer<Pipeline.Stages> =>
+const stagesOf = (candidates: number, llm: ReadonlyArray<LlmCall.LlmCall> | undefined, delayMs: number): Layer.Layer<Pipeline.Stages> =>
   llm === undefined
-    ? Pipeline.Stages.layerTest({ delay: Duration.millis(2), candidates })
+    ? Pipeline.Stages.layerTest({ delay: Duration.millis(delayMs), candidates })
     : Layer.effect(
       Pipeline.Stages,
       Effect.gen(function* () {
         const base = yield* Pipeline.Stages
         const stages: Pipeline.StageFunctions = {
         ...base,
-        agent: () =>
-          Effect.succeed({
-            triage: `${llm[0]?.provider}:${llm[0]?.model}`,
-            patch: `${llm[0]?.provider}:${llm[0]?.model}`,
-            calls: llm,
-            totals: LlmCall.totalsOf(llm),
-            budget: { usd: null, tokens: null, dailyUsd: null, dailyTokens: null },
-            stopped: null,
-            hotspots: [],
-            targets: [],
-            warnings: []
+        agent: (_input, callbacks) =>
+          Effect.gen(function* () {
+            // like core's agent: the host's stop check runs before the (first) model call
+            const stopped = callbacks.stop === undefined ? null : yield* callbacks.stop
+            const made = stopped === null ? llm : []
+            return {
+              triage: `${llm[0]?.provider}:${llm[0]?.model}`,
+              patch: `${llm[0]?.provider}:${llm[0]?.model}`,
+              calls: made,
+              totals: LlmCall.totalsOf(made),
+              budget: { usd: null, tokens: null, dailyUsd: null, dailyTokens: null },
+              stopped,
+              hotspots: [],
+              targets: [],
+              warnings: []
+            }
           })
         }
         return stages
       })
-    ).pipe(Layer.provide(Pipeline.Stages.layerTest({ delay: Duration.millis(2), candidates })))
+    ).pipe(Layer.provide(Pipeline.Stages.layerTest({ delay: Duration.millis(delayMs), candidates })))
 
-export const makeTenantServer = (options: { readonly candidates?: number; readonly start?: number; readonly llm?: ReadonlyArray<LlmCall.LlmCall> } = {}) => {
+export const makeTenantServer = (options: { readonly candidates?: number; readonly start?: number; readonly llm?: ReadonlyArray<LlmCall.LlmCall>; readonly stageDelayMs?: number } = {}) => {
   const runtime = ManagedRuntime.make(
-    Server.layer({ dataDir: "memory://", stages: stagesOf(options.candidates ?? 3, options.llm), scheduler: false })
+    Server.layer({ dataDir: "memory://", stages: stagesOf(options.candidates ?? 3, options.llm, options.stageDelayMs ?? 2), scheduler: false })
   )
   const logs: Array<Record<string, unknown>> = []
   const root = realpathSync(mkdtempSync(join(tmpdir(), "ratchet-tenants-")))
