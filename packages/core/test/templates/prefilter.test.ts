@@ -48,7 +48,7 @@ describe("template prefilters", () => {
     {
       id: "set-membership",
       path: "spacing.ts",
-      text: "const ALLOWED = ['a', 'b', 'c', 'd', 'e']\nexport const f = (xs: string[]) => {\n  let n = 0\n  for (const x of xs) if (ALLOWED\n    .includes (x)) n++\n  return n\n}\n"
+      text: "const ALLOWED = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']\nexport const f = (xs: string[]) => {\n  let n = 0\n  for (const x of xs) if (ALLOWED\n    .includes (x)) n++\n  return n\n}\n"
     },
     {
       id: "set-membership",
@@ -57,8 +57,28 @@ describe("template prefilters", () => {
     },
     {
       id: "set-membership",
+      path: "jsdoc.js",
+      text: "/**\n * @param {Array<{ id: string }>} items\n * @param {string[]} [unused]\n * @param { string[] } allowed\n */\nexport function f(items, unused, allowed) {\n  return items.filter((i) => allowed.includes(i.id))\n}\n"
+    },
+    {
+      id: "set-membership",
+      path: "mapped.js",
+      text: "export function f(items, rows) {\n  const ids = items\n    .filter(Boolean)\n    .map((i) => i.id)\n  return rows.filter((r) => ids.includes(r.id))\n}\n"
+    },
+    {
+      id: "set-membership",
+      path: "typed.js",
+      text: "/** @type {Array<string>} */\nconst names = load()\nexport function f(rows) {\n  return rows.filter((r) => names.includes(r.name))\n}\n"
+    },
+    {
+      id: "set-membership",
+      path: "field.ts",
+      text: "export class Filter {\n  private readonly allowed: string[]\n  constructor(allowed: string[]) {\n    this.allowed = allowed\n  }\n  keep(xs: string[]): string[] {\n    return xs.filter((x) => this.allowed.includes(x))\n  }\n}\n"
+    },
+    {
+      id: "set-membership",
       path: "alias.ts",
-      text: "const BASE = ['a', 'b', 'c', 'd', 'e'] as const\nconst NAMES: readonly string[] = BASE\nexport const f = (xs: string[]) => xs.filter((x) => { for (;;) return NAMES.includes(x) })\n"
+      text: "const BASE = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] as const\nconst NAMES: readonly string[] = BASE\nexport const f = (xs: string[]) => xs.filter((x) => { for (;;) return NAMES.includes(x) })\n"
     },
     {
       id: "map-index",
@@ -151,6 +171,11 @@ describe("template prefilters", () => {
     expect(mayBeProvableArray("let a = 1, xs = Array.from(s)", "xs")).toBe(true)
     expect(mayBeProvableArray("const xs = ys;", "xs")).toBe(true)
     expect(mayBeProvableArray("function f(xs: readonly T[]) {}", "xs")).toBe(true)
+    expect(mayBeProvableArray("const xs = items.map((i) => i.id)", "xs")).toBe(true)
+    expect(mayBeProvableArray("const xs = line.trim().split(',')", "xs")).toBe(true)
+    expect(mayBeProvableArray("/** @param {string[]} xs */\nfunction f(xs) {}", "xs")).toBe(true)
+    expect(mayBeProvableArray("/** @type {Array<number>} */\nconst xs = load()", "xs")).toBe(true)
+    expect(mayBeProvableArray("/** @param {string} xs */\nfunction f(xs) {}", "xs")).toBe(false)
     expect(mayBeProvableArray("const xs = 'abc'", "xs")).toBe(false)
     expect(mayBeProvableArray("const xs = ys[0]", "xs")).toBe(false)
     expect(mayBeProvableArray("o.xs = [1]; f({ xs: 1 })", "xs")).toBe(false)
