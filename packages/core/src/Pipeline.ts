@@ -136,7 +136,7 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
       }
 
       yield* note("scan", "scanning sources")
-      const scanned = yield* Scan.scan(handle.path, { plugins: config.plugins })
+      const scanned = yield* Scan.scan(handle.path, { config })
       yield* note("scan", `${scanned.opportunities.length} opportunities in ${scanned.stats.files} files`)
 
       const budget = options.budgetCandidates ?? config.budget?.candidates ?? DEFAULT_CANDIDATES

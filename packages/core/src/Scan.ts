@@ -4,7 +4,9 @@
  * Rules are plugins (`scan` hooks): by default the built-in templates (`Templates.builtin()`),
  * the `ratchet:text-heuristics` plugin and the plugins of the repository's `ratchet.config.*`.
  * The scanner walks the repository (honouring `.gitignore`, skipping `node_modules`, build
- * output, `.d.ts`, minified, generated, binary and huge files), caches per-file results on disk
+ * output, `.d.ts`, minified, generated, compiled, binary and huge files, and — by default — tests,
+ * docs, examples, fixtures, benchmarks and vendored folders, unless a `scan.include` glob names
+ * them; every skip is reported with its reason), caches per-file results on disk
  * by content hash, runs hooks on worker threads, and ranks what it finds (performance first,
  * then code inside loops and hot call sites, then confidence and risk).
  *
@@ -129,8 +131,17 @@ export const opportunityId: (rule: string, file: string, startByte: number, endB
 const RISK_PENALTY = { low: 0, medium: 10, high: 25 } as const
 
 /**
- * The ranking score of an opportunity (higher first): performance before tech-debt, then
- * loop nesting and hot call sites, confidence, estimated benefit, minus risk.
+ * Estimated benefit below which a performance finding ranks with tech-debt, after every finding that can
+ * pay (e.g. hoisting a regex literal, whose compiled pattern V8 already caches).
+ *
+ * @since 0.2.0
+ */
+export const LOW_BENEFIT = 0.1
+
+/**
+ * The ranking score of an opportunity (higher first): performance before tech-debt (a performance
+ * finding whose estimated benefit is below {@link LOW_BENEFIT} counts as tech-debt here), then loop
+ * nesting and hot call sites, confidence, estimated benefit, minus risk.
  *
  * @since 0.1.0
  */
@@ -142,7 +153,7 @@ export const score = (o: {
   readonly loopDepth?: number
   readonly hot?: boolean
 }): number =>
-  (o.kind === "performance" ? 100 : 0) +
+  (o.kind === "performance" && (o.benefit === undefined || o.benefit >= LOW_BENEFIT) ? 100 : 0) +
   Math.min(Math.max(o.loopDepth ?? 0, 0), 3) * 15 +
   (o.hot ? 12 : 0) +
   o.confidence * 30 +

@@ -70,6 +70,13 @@ describe("Scan.scan", () => {
     })
   )
 
+  it("ranks low-benefit performance findings (a hoisted regex literal) after every finding that can pay", () => {
+    const literal = Scan.score({ kind: "performance", confidence: 0.5, risk: "low", benefit: 0.05, loopDepth: 3, hot: true })
+    const modest = Scan.score({ kind: "performance", confidence: 0.4, risk: "medium", benefit: 0.2, loopDepth: 0 })
+    expect(literal).toBeLessThan(modest)
+    expect(Scan.score({ kind: "performance", confidence: 0.5, risk: "low", loopDepth: 0 })).toBeGreaterThan(literal)
+  })
+
   it.effect("a method called from an iteration callback is a hot call site (private methods too)", () =>
     Effect.gen(function* () {
       const text = [

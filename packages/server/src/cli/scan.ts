@@ -11,7 +11,7 @@ export const scanCommand: Subcommand<"scan"> = Command.make("scan", { dir: dirAr
   Effect.gen(function* () {
     const root = yield* repositoryRoot(args.dir)
     const config = yield* loadConfig(root, args.config)
-    const result = yield* Scan.scan(root, { plugins: config.plugins })
+    const result = yield* Scan.scan(root, { config })
     yield* args.json ? printJson(result) : print(Scan.format(result))
   })
 ).pipe(Command.withDescription("Scan JS/TS sources for improvement opportunities (tree-sitter rules and text heuristics)"))
