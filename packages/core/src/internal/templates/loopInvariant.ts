@@ -27,7 +27,7 @@ import type { Edit } from "../../Patchgen.js"
 import type { SyntaxNode } from "../treeSitter.js"
 import { isProvableArray } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
-import { type HoistTarget, hoistTarget, mayChangeIn } from "../dataflow/flow.js"
+import { type HoistTarget, hoistTarget, mayChangeIn, repeatsWithin } from "../dataflow/flow.js"
 import { argumentsOf, unparen } from "../dataflow/nodes.js"
 import { isShadowed, resolve } from "../dataflow/scopes.js"
 import { declaredType } from "../dataflow/types.js"
@@ -225,7 +225,7 @@ const find = (file: FileInfo): Array<Finding> => {
     if (!shape) continue
     if (shape.mayThrow && isTs(file) && shape.tsType === null) continue
     const target = hoistTarget(file, node, shape.inputs)
-    if (!target) continue
+    if (!target || !repeatsWithin(node, target.region)) continue
     if (shape.unchanged.some((input) => mayChangeIn(file, input, target, node))) continue
     if (!onlyRead(file, node, shape.kind)) continue
     out.push(finding(file, node, shape, target))

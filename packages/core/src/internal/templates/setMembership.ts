@@ -14,8 +14,11 @@
  * - every reference to the array (in its whole scope; for a field, in the whole class) only reads it —
  *   read-only methods, `length`, element reads, `for…of`, spreading — so it is never mutated, reassigned,
  *   returned, stored or passed on, and a module-level array is not exported;
- * - nothing in the loop awaits or yields (other code could run and change a caller's array); for a field,
- *   nothing in the loop calls a method on `this` or a free function (which could change the field);
+ * - nothing in the loop awaits or yields (other code could run and change a caller's array); for a
+ *   parameter, nothing in the loop mutates an array that could be the same one under another name (a
+ *   `push`, `splice`, element write… on anything but a local created there); for a field, nothing in the
+ *   loop calls a method on `this` or a free function (which could change the field);
+ * - the test does not end the loop (`return xs.includes(v)` in a loop body runs once: a Set cannot pay);
  * - `includes` and `Set#has` both use SameValueZero, so they agree on every value. `indexOf` and `===`
  *   differ from it on `NaN` only, so those forms are rewritten only when the array cannot hold `NaN`:
  *   its declared element type excludes numbers, or it is a literal of primitive literals;
@@ -28,9 +31,9 @@ import type { Edit } from "../../Patchgen.js"
 import type { SyntaxNode } from "../treeSitter.js"
 import { isProvableArray, isReadOnlyArrayUse } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
-import { type HoistTarget, hoistTarget, mayChangeIn } from "../dataflow/flow.js"
+import { type HoistTarget, hoistTarget, mayChangeIn, mayMutateAlias, repeatsWithin } from "../dataflow/flow.js"
 import { enclosingLoop } from "../dataflow/loops.js"
-import { argumentsOf, isDenseArrayLiteral, isPrimitiveLiteral, methodName, parentOf, sameNode, unparen, within } from "../dataflow/nodes.js"
+import { argumentsOf, enclosingFunction, isDenseArrayLiteral, isPrimitiveLiteral, methodName, parentOf, sameNode, unparen, within } from "../dataflow/nodes.js"
 import { isShadowed, isWrite, refsTo, resolve } from "../dataflow/scopes.js"
 import { wordOccurrences } from "../dataflow/text.js"
 import { arrayElementType, declaredType, excludesNumbers, fieldType } from "../dataflow/types.js"
@@ -150,9 +153,10 @@ const sourceOf = (file: FileInfo, receiver: SyntaxNode, call: SyntaxNode): Sourc
         return { kind: "const", declarator: parent, name: binding.text, noNaN: typedNoNaN || initializerHasNoNaN(value) }
       }
     }
-    // parameters (and annotated `let`s never written): a Set before the loop, per call
+    // parameters (and annotated `let`s never written): a Set before the loop, per call; the caller may
+    // hold the same array under another name, so nothing in the loop may mutate an array it cannot see is fresh
     const target = hoistTarget(file, call, [receiver])
-    if (!target || hasSuspension(file, target)) return null
+    if (!target || hasSuspension(file, target) || mayMutateAlias(file, receiver, target)) return null
     return { kind: "hoisted", target, text: receiver.text, name: receiver.text, noNaN: typedNoNaN }
   }
   if (receiver.type === "member_expression" && receiver.childForFieldName("object")?.type === "this") {
@@ -226,6 +230,10 @@ const find = (file: FileInfo): Array<Finding> => {
     } else continue
     const source = sourceOf(file, receiver, call)
     if (!source) continue
+    // the test must run repeatedly per Set built: per loop entry for a Set built per call; a `const` of an
+    // outer scope is built once for many calls
+    const builtPerCall = source.kind === "hoisted" || sameNode(enclosingFunction(source.declarator), enclosingFunction(call))
+    if (builtPerCall && !repeatsWithin(call, source.kind === "hoisted" ? source.target.region : null)) continue
     if (source.kind === "const" && (source.declarator.endIndex > loop.startIndex || !within(loop, source.declarator.parent!.parent!))) continue
     let site: Site | null = null
     if (kind === "includes") site = { node: call, value, negated: false, loop }
