@@ -68,6 +68,12 @@ export interface RunResult {
   readonly droppedBytes: number
   /** Warnings from the sandbox itself (e.g. network isolation unavailable). */
   readonly warnings: ReadonlyArray<string>
+  /**
+   * How the command's environment was set up, for logs (e.g. `node 20.11.1 … (.nvmrc)`, `CI=true (GitHub Actions)`).
+   *
+   * @since 0.2.0
+   */
+  readonly notes?: ReadonlyArray<string>
 }
 
 /**

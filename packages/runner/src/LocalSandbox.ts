@@ -15,6 +15,12 @@
  *   or the host's working directory) are refused with `BadInput`;
  * - `network: false` runs the command in a fresh network namespace (`unshare --net`, loopback up);
  *   where the OS refuses, a warning is logged once and recorded in `RunResult.warnings`;
+ * - a faithful environment: no colour variables are forced, `CI=true` only when the repository's CI sets
+ *   it (GitHub Actions, GitLab, CircleCI, … configuration found up to the `.git` directory), and `node`
+ *   is the version the repository asks for (`volta.node`, `.nvmrc`, `.node-version`, `.tool-versions`,
+ *   `devEngines.runtime`, `engines.node`): Ratchet's own or the host's when they satisfy it, else that
+ *   version installed once from the npm registry's `node` package into the tools directory. What was
+ *   chosen is in `RunResult.notes`;
  * - each result records command, cwd, exit code or signal, wall time, CPU time and peak memory.
  *
  * @example
@@ -35,7 +41,9 @@ import { existsSync, statSync } from "node:fs"
 import { dirname, isAbsolute } from "node:path"
 import { type Context, Effect, Layer } from "effect"
 import { RatchetError, Sandbox } from "@ratchet/core"
+import { ciOf } from "./internal/env.js"
 import { type Capabilities, probe } from "./internal/isolation.js"
+import { chooseNode } from "./internal/node.js"
 import { handOverProblem, runCommand, unreachableAncestor } from "./internal/spawn.js"
 import { ensure as ensureTool, onPath, specFor, toolsIn } from "./internal/tools.js"
 
@@ -50,8 +58,8 @@ export interface LocalSandboxOptions {
   /** Override the probed OS capabilities (tests use it to simulate a host without namespaces). */
   readonly capabilities?: Partial<Capabilities>
   /**
-   * Install pnpm or yarn (the version the repository's `packageManager` field names) from the npm
-   * registry when a command needs one the host lacks. Default `true`.
+   * Install pnpm or yarn (the version the repository's `packageManager` field names), and the Node.js
+   * version the repository asks for, from the npm registry when the host lacks them. Default `true`.
    */
   readonly provisionTools?: boolean
   /** Where provisioned tools are kept. Default `$TMPDIR/ratchet-tools-<uid>`. */
@@ -135,8 +143,21 @@ export const make = (options: LocalSandboxOptions = {}): Effect.Effect<Context.S
           yield* Effect.logWarning(`Ratchet: could not provide ${specs.join(", ")}: ${String(provided.failure.cause ?? provided.failure)}`)
         }
       }
+      // the Node.js the repository asks for, and CI=true only where its CI sets it
+      const chosen = yield* Effect.promise(() =>
+        chooseNode(runOptions.cwd, { hostPath: host.PATH, install: options.provisionTools !== false, ...(options.toolsDir ? { toolsDir: options.toolsDir } : {}) })
+      )
+      const ci = ciOf(runOptions.cwd)
+      const notes = [...(chosen ? [chosen.note] : []), ci ? `CI=true (the repository's ${ci} sets it)` : "CI unset (no CI configuration that sets it)"]
+      if (chosen?.warning) yield* Effect.logWarning(`Ratchet: ${chosen.warning}`)
+      const setup = {
+        ci: ci !== null,
+        ...(chosen ? { nodeDir: chosen.dir } : {}),
+        notes,
+        warnings: chosen?.warning ? [chosen.warning] : []
+      }
       return yield* Effect.tryPromise({
-        try: (signal) => runCommand(runOptions, caps, env, signal),
+        try: (signal) => runCommand(runOptions, caps, env, signal, setup),
         catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`)
       })
     })

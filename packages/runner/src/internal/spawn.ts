@@ -186,13 +186,22 @@ export const unreachableAncestor = (dir: string): string | null => {
   }
 }
 
+/** How the repository wants its commands run (see `LocalSandbox`): CI flag, Node directory, notes for the log. */
+export interface RepoSetup {
+  readonly ci: boolean
+  readonly nodeDir?: string
+  readonly notes: ReadonlyArray<string>
+  readonly warnings: ReadonlyArray<string>
+}
+
 export const runCommand = async (
   options: Sandbox.RunOptions,
   caps: Capabilities,
   host: NodeJS.ProcessEnv,
-  signal: AbortSignal
+  signal: AbortSignal,
+  setup: RepoSetup = { ci: false, notes: [], warnings: [] }
 ): Promise<SpawnOutcome> => {
-  const warnings: Array<string> = []
+  const warnings: Array<string> = [...setup.warnings]
   const network = options.network !== false
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs
   const cap = options.maxOutputBytes ?? DEFAULTS.maxOutputBytes
@@ -226,7 +235,15 @@ export const runCommand = async (
       }
     }
 
-    const { env, refused } = scrubbedEnv({ host, network, home, tmp, extra: options.env })
+    const { env, refused } = scrubbedEnv({
+      host,
+      network,
+      home,
+      tmp,
+      ci: setup.ci,
+      ...(setup.nodeDir !== undefined ? { nodeDir: setup.nodeDir } : {}),
+      ...(options.env ? { extra: options.env } : {})
+    })
     if (uid !== null && env.PATH) env.PATH = env.PATH.split(":").filter(worldSearchable).join(":")
     if (refused.length > 0) warnings.push(`refused secret-looking variables for the sandbox: ${refused.join(", ")}`)
     if (limits.memoryBytes !== undefined) {
@@ -361,7 +378,8 @@ export const runCommand = async (
       stdout: out.toString(),
       stderr: err.toString(),
       droppedBytes: combined.dropped,
-      warnings
+      warnings,
+      notes: setup.notes
     }
   } finally {
     rmSync(runDir, { recursive: true, force: true })
