@@ -13,9 +13,11 @@
  *    `// expect: <rule>` marks a line where the template must report; `// unsafe: <rule>` a line where it
  *    must not. Each expected finding must rewrite, and rewritten TypeScript must still type-check.
  * 3. Real performance fixes (issue #22): `scripts/eval-scan/fixes.json` lists merged fixes in public
- *    repositories (repository, commit, parent, file, changed lines, kind). When the parent's file is
- *    available under `.ratchet/eval/fixes/<repo>/<parent>/<file>` (see `--fetch-hint`), it is scanned and
- *    the fix counts as pointed at when a finding overlaps the changed lines; recall is printed by kind.
+ *    repositories (repository, pull request, commit, parent, file, changed lines, kind). Each parent file
+ *    is read from a local bare mirror of the repository (`$RATCHET_EVAL_MIRRORS/<owner>+<name>/repo`,
+ *    default `/work/.mirror`, where the `fetch` tool puts them) and scanned; a fix is pointed at when a
+ *    finding overlaps the changed lines, and rewritten the same way when that finding's rule does the kind
+ *    of rewrite the expert did. Recall is printed by kind; `--misses` lists the fixes nothing pointed at.
  *
  * Prints one table; nothing is asserted. Flags: `--todo` lists sampled findings without a label,
  * `--all` lists every finding, `--sample N` changes the sample size per template (default 25).
@@ -61,6 +63,7 @@ interface Label {
 }
 interface Fix {
   readonly repo: string
+  readonly pr: string
   readonly commit: string
   readonly parent: string
   readonly file: string
@@ -249,26 +252,69 @@ for (const name of readdirSync(seededDir).sort()) {
   }
 }
 
-// 3. Real performance fixes (collected for issue #22).
+// 3. Real performance fixes (collected for issue #22): each parent file is read from a local mirror of the
+// repository (`<mirrors>/<owner>+<name>/repo`, a bare git directory as the `fetch` tool leaves it; set
+// RATCHET_EVAL_MIRRORS to another folder), scanned with every built-in template, and the fix counts as
+// pointed at when a finding overlaps the changed lines, and as matched when that finding's rule does the
+// kind of rewrite the expert did.
 const fixesPath = join(here, "fixes.json")
-const byKind = new Map<string, { fixes: number; available: number; pointed: number; rules: Set<string> }>()
+const mirrors = process.env.RATCHET_EVAL_MIRRORS ?? "/work/.mirror"
+/** Which rules rewrite the way each kind of fix does. */
+const RULES_OF_KIND: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "quadratic-accumulation": ["reduce-spread"],
+  "allocation-measured": ["filter-length", "filter-first", "first-of-iterable", "split-first", "entries-unused", "map-filter-fusion"],
+  "constant-constructor": ["constant-constructor", "loop-invariant", "regexp-hoist"],
+  "regex-use": ["match-test", "replace-all"],
+  membership: ["set-membership", "map-index", "alternation-set", "char-set"],
+  "loop-invariant": ["loop-invariant", "regexp-hoist"]
+}
+interface KindRow {
+  fixes: number
+  available: number
+  pointed: number
+  matched: number
+  rules: Set<string>
+  missing: Set<string>
+}
+const byKind = new Map<string, KindRow>()
+const parentText = (fix: Fix): string | null => {
+  const gitDir = join(mirrors, fix.repo.replace("/", "+"), "repo")
+  if (!existsSync(gitDir)) return null
+  try {
+    return execFileSync("git", ["--git-dir", gitDir, "show", `${fix.parent}:${fix.file}`], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "ignore"] })
+  } catch {
+    return null
+  }
+}
 if (existsSync(fixesPath)) {
   const fixes = (JSON.parse(readFileSync(fixesPath, "utf8")) as { fixes: ReadonlyArray<Fix> }).fixes
+  const scanned = new Map<string, ReturnType<typeof Templates.scanText> | null>()
   for (const fix of fixes) {
     let k = byKind.get(fix.kind)
     if (k === undefined) {
-      k = { fixes: 0, available: 0, pointed: 0, rules: new Set() }
+      k = { fixes: 0, available: 0, pointed: 0, matched: 0, rules: new Set(), missing: new Set() }
       byKind.set(fix.kind, k)
     }
     k.fixes++
-    const local = join(repoRoot, ".ratchet", "eval", "fixes", fix.repo.replace("/", "+"), fix.parent, fix.file)
-    if (!existsSync(local)) continue
-    k.available++
-    const found = Templates.scanText(fix.file, readFileSync(local, "utf8")).filter((o) => o.startLine <= fix.lines[1] && o.endLine >= fix.lines[0])
-    if (found.length > 0) {
-      k.pointed++
-      for (const o of found) k.rules.add(o.rule)
+    const key = `${fix.repo}\0${fix.parent}\0${fix.file}`
+    if (!scanned.has(key)) {
+      const text = parentText(fix)
+      scanned.set(key, text === null ? null : Templates.scanText(fix.file, text))
     }
+    const findings = scanned.get(key)
+    if (findings === null || findings === undefined) {
+      k.missing.add(fix.repo)
+      continue
+    }
+    k.available++
+    const overlapping = findings.filter((o) => o.startLine <= fix.lines[1] && o.endLine >= fix.lines[0])
+    if (overlapping.length === 0) {
+      if (flag("misses")) console.log(`missed ${fix.kind}: ${fix.repo}@${fix.parent.slice(0, 8)} ${fix.file}:${fix.lines[0]}-${fix.lines[1]}`)
+      continue
+    }
+    k.pointed++
+    for (const o of overlapping) k.rules.add(o.rule)
+    if (overlapping.some((o) => RULES_OF_KIND[fix.kind]?.includes(o.rule))) k.matched++
   }
 }
 
@@ -306,16 +352,18 @@ for (const [rule, r] of rows) {
 }
 if (byKind.size > 0) {
   console.log("")
-  console.log("real merged performance fixes (scripts/eval-scan/fixes.json): does a finding overlap the lines the expert changed?")
-  const kHeader = ["kind", "fixes", "parent available", "pointed at", "recall", "rules that fired"]
-  const kRows = [...byKind].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([kind, k]) => [kind, String(k.fixes), String(k.available), String(k.pointed), pct(k.pointed, k.available), [...k.rules].join(", ") || "–"])
-  const total = [...byKind.values()].reduce((a, k) => ({ fixes: a.fixes + k.fixes, available: a.available + k.available, pointed: a.pointed + k.pointed }), { fixes: 0, available: 0, pointed: 0 })
-  kRows.push(["all", String(total.fixes), String(total.available), String(total.pointed), pct(total.pointed, total.available), ""])
+  console.log("real merged performance fixes (scripts/eval-scan/fixes.json): is a finding on the lines the expert changed, and does its rule rewrite the same way?")
+  const kHeader = ["kind", "fixes", "parent read", "pointed at", "recall", "same rewrite", "rules that fired"]
+  const kRows = [...byKind].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([kind, k]) => [kind, String(k.fixes), String(k.available), String(k.pointed), pct(k.pointed, k.available), pct(k.matched, k.available), [...k.rules].join(", ") || "–"])
+  const total = [...byKind.values()].reduce((a, k) => ({ fixes: a.fixes + k.fixes, available: a.available + k.available, pointed: a.pointed + k.pointed, matched: a.matched + k.matched }), { fixes: 0, available: 0, pointed: 0, matched: 0 })
+  kRows.push(["all", String(total.fixes), String(total.available), String(total.pointed), pct(total.pointed, total.available), pct(total.matched, total.available), ""])
   const kw = kHeader.map((h, c) => Math.max(h.length, ...kRows.map((t) => t[c]!.length)))
-  const kr = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i === 0 || i === 5 ? c.padEnd(kw[i]!) : c.padStart(kw[i]!))).join("  ")
+  const kr = (cells: ReadonlyArray<string>) => cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(kw[i]!) : c.padStart(kw[i]!))).join("  ")
   console.log(kr(kHeader))
   console.log(kr(kw.map((w) => "-".repeat(w))))
   for (const t of kRows) console.log(kr(t))
+  const missing = new Set([...byKind.values()].flatMap((k) => [...k.missing]))
+  if (missing.size > 0) console.log(`no local mirror (under ${mirrors}) for: ${[...missing].sort().join(", ")} — fetch them to count their fixes`)
 }
 console.log("")
 const labelled = [...rows].filter(([, r]) => r.tp + r.fp > 0)

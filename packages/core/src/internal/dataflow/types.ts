@@ -7,7 +7,8 @@
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "./fileInfo.js"
-import { sameNode } from "./nodes.js"
+import { sameNode, unparen } from "./nodes.js"
+import { resolve } from "./scopes.js"
 
 /** Splits `text` at top-level occurrences of `separator` (outside `<>`, `()`, `[]`, `{}` and quotes). */
 const splitTopLevel = (text: string, separator: string): Array<string> => {
@@ -212,4 +213,21 @@ const jsdocTag = (node: SyntaxNode, tag: "param" | "type", name: string | null):
     if (rest?.[1] === name) return type.type.endsWith("=") ? null : type.type
   }
   return null
+}
+
+const STRING_RESULTS = /\.(?:toLowerCase|toUpperCase|toLocaleLowerCase|toLocaleUpperCase|trim|trimStart|trimEnd|slice|substring|padStart|padEnd|normalize|repeat|replace|replaceAll|charAt|join)\s*\([^()]*\)$/
+
+/**
+ * Whether `node` is provably a string: a string literal or template, the result of a method that returns
+ * one (`toLowerCase()`, `slice(…)`, `join(…)`, …), `String(…)`, or a name declared `string` (TS or JSDoc).
+ */
+export const isStringValue = (file: FileInfo, node: SyntaxNode): boolean => {
+  const n = unparen(node)
+  if (n.type === "string" || n.type === "template_string") return true
+  if (n.type === "call_expression") return STRING_RESULTS.test(n.text) || n.childForFieldName("function")?.text === "String"
+  if (n.type === "identifier") {
+    const binding = resolve(file, n)
+    return binding !== null && declaredType(binding) === "string"
+  }
+  return false
 }

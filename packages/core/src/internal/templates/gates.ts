@@ -71,7 +71,7 @@ const ARRAY_INITIALIZER = new RegExp(
 /** Before a name: the end of a JSDoc type that names an array (`{string[]} `, `{Array<T>} [`). */
 const JSDOC_ARRAY_BEFORE = /(?:\[\s*\]|Array\s*\.?\s*<[^{}]*>)\s*\}\s*\[?\s*$/
 /** Before a declaration keyword: a JSDoc `@type` naming an array, then the end of the comment. */
-const JSDOC_TYPE_BEFORE = /@type\s*\{[^{}]*(?:\[\s*\]|Array\s*\.?\s*<)[^{}]*\}[^]*?\*\/\s*(?:export\s+)?(?:const|let|var)\s+$/
+const JSDOC_TYPE_BEFORE = /@type\s*\{[^{}]*(?:\[\s*\]|Array\s*\.?\s*<)[^{}]*\}[\s\S]*?\*\/\s*(?:export\s+)?(?:const|let|var)\s+$/
 /** After a name: an array type annotation (`: T[]`, `: Array<T>`, `: ReadonlyArray<T>`, optional `?`). */
 const ARRAY_ANNOTATION = /\s*\??\s*:[^;=:]*?(?:\[\s*\]|Array\s*<)/y
 

@@ -28,7 +28,7 @@ import type { SyntaxNode } from "../treeSitter.js"
 import { isProvableArray } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { type HoistTarget, hoistTarget, mayChangeIn, repeatsWithin } from "../dataflow/flow.js"
-import { argumentsOf, unparen } from "../dataflow/nodes.js"
+import { argumentsOf, isConstantData, unparen } from "../dataflow/nodes.js"
 import { isShadowed, resolve } from "../dataflow/scopes.js"
 import { declaredType } from "../dataflow/types.js"
 import { onlyRead, type ValueKind } from "../dataflow/values.js"
@@ -129,12 +129,13 @@ const shapeOf = (file: FileInfo, node: SyntaxNode): Shape | null => {
   if (isNew && callee.type === "member_expression" && callee.childForFieldName("object")?.text === "Intl") {
     const kind = callee.childForFieldName("property")?.text ?? ""
     if (!INTL_CONSTRUCTORS.has(kind) || isShadowed(file, "Intl")) return null
-    const literal = args.every((a) => isConstantData(a))
+    // constant arguments: one module-level instance (constant-constructor) serves every call
+    if (args.every((a) => isConstantData(a))) return null
     return {
       label: `new Intl.${kind}`,
       inputs: args,
       kind: "formatter",
-      mayThrow: !literal,
+      mayThrow: true,
       tsType: `Intl.${kind} | undefined`,
       baseName: `${kind[0]!.toLowerCase()}${kind.slice(1)}`,
       benefit: 0.8,
@@ -175,27 +176,6 @@ const shapeOf = (file: FileInfo, node: SyntaxNode): Shape | null => {
     }
   }
   return null
-}
-
-/** Literal data (strings, numbers, booleans, arrays and objects of them): an `Intl` constructor with such arguments either always throws or never. */
-const isConstantData = (node: SyntaxNode): boolean => {
-  const n = unparen(node)
-  switch (n.type) {
-    case "string":
-    case "number":
-    case "true":
-    case "false":
-    case "undefined":
-      return true
-    case "template_string":
-      return !n.namedChildren.some((c) => c.type === "template_substitution")
-    case "array":
-      return n.namedChildren.every((c) => c.type === "comment" || isConstantData(c))
-    case "object":
-      return n.namedChildren.every((c) => c.type === "comment" || (c.type === "pair" && c.childForFieldName("key")?.type !== "computed_property_name" && isConstantData(c.childForFieldName("value")!)))
-    default:
-      return false
-  }
 }
 
 const CANDIDATE_METHODS = ["parse", "keys", "values", "entries"]

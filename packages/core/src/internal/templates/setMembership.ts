@@ -25,7 +25,8 @@
  * - the array is not a literal of 8 or fewer elements (a `Set` cannot pay for itself there);
  * - `Set` is not shadowed in the file.
  * The `Set` is declared next to a `const` array (once per module or per call), or, for parameters and
- * fields, before the outermost loop region the array is invariant in.
+ * fields, before the outermost loop region the array is invariant in. A module-level array is also
+ * rewritten where a function tests it outside any loop (its Set is built once; every call gains).
  */
 import type { Edit } from "../../Patchgen.js"
 import type { SyntaxNode } from "../treeSitter.js"
@@ -46,7 +47,8 @@ interface Site {
   readonly node: SyntaxNode
   readonly value: SyntaxNode
   readonly negated: boolean
-  readonly loop: SyntaxNode
+  /** The loop region repeating the test; `null` for a module-level array tested once per call of a function. */
+  readonly loop: SyntaxNode | null
 }
 
 /** Where the array comes from, and how its `Set` is declared. */
@@ -73,7 +75,7 @@ const isNumber = (node: SyntaxNode, value: number): boolean => {
 }
 
 /** `xs.indexOf(v) <op> k` forms equivalent to a membership test. */
-const indexOfSite = (call: SyntaxNode, value: SyntaxNode, loop: SyntaxNode): Site | null => {
+const indexOfSite = (call: SyntaxNode, value: SyntaxNode, loop: SyntaxNode | null): Site | null => {
   const parent = parentOf(call)
   if (parent?.type !== "binary_expression") return null
   const op = parent.childForFieldName("operator")?.type ?? ""
@@ -215,7 +217,8 @@ const find = (file: FileInfo): Array<Finding> => {
     if (callee?.type !== "member_expression" || callee.children.some((c) => c.type === "optional_chain")) continue
     const receiver = unparen(callee.childForFieldName("object")!)
     const loop = enclosingLoop(call)
-    if (!loop) continue
+    // outside loops only a module-level array pays: its Set is built once and every call of the function gains
+    if (!loop && !enclosingFunction(call)) continue
     let value: SyntaxNode | null = null
     let kind: "includes" | "indexOf" | "some"
     if (name === "includes" || name === "indexOf") {
@@ -230,11 +233,12 @@ const find = (file: FileInfo): Array<Finding> => {
     } else continue
     const source = sourceOf(file, receiver, call)
     if (!source) continue
+    if (!loop && (source.kind !== "const" || source.declarator.parent?.parent?.type !== "program")) continue
     // the test must run repeatedly per Set built: per loop entry for a Set built per call; a `const` of an
     // outer scope is built once for many calls
     const builtPerCall = source.kind === "hoisted" || sameNode(enclosingFunction(source.declarator), enclosingFunction(call))
     if (builtPerCall && !repeatsWithin(call, source.kind === "hoisted" ? source.target.region : null)) continue
-    if (source.kind === "const" && (source.declarator.endIndex > loop.startIndex || !within(loop, source.declarator.parent!.parent!))) continue
+    if (source.kind === "const" && loop && (source.declarator.endIndex > loop.startIndex || !within(loop, source.declarator.parent!.parent!))) continue
     let site: Site | null = null
     if (kind === "includes") site = { node: call, value, negated: false, loop }
     else if (!source.noNaN) continue
@@ -248,12 +252,14 @@ const find = (file: FileInfo): Array<Finding> => {
   }
   const out: Array<Finding> = []
   for (const { source, sites } of groups.values()) {
-    const first = sites[0]!
-    const where = first.loop.type.endsWith("statement") ? "loop" : "callback"
+    const first = sites.find((s) => s.loop !== null) ?? sites[0]!
+    const shown = first.node.text.length > 60 ? `${first.node.text.slice(0, 57)}...` : first.node.text
+    const name = source.kind === "hoisted" ? source.text : source.name
+    const where = first.loop === null ? `on every call of the function at line ${enclosingFunction(first.node)!.startPosition.row + 1}` : `on every iteration of the ${first.loop.type.endsWith("statement") ? "loop" : "callback"} at line ${first.loop.startPosition.row + 1}`
     out.push({
       node: first.node,
-      rationale: `\`${source.kind === "hoisted" ? source.text : source.name}\` is scanned linearly by \`${first.node.text.length > 60 ? `${first.node.text.slice(0, 57)}...` : first.node.text}\` on every iteration of the ${where} at line ${first.loop.startPosition.row + 1}; it never changes there, so a Set built ${source.kind === "const" ? "once" : "before the loop"} answers in constant time.`,
-      benefit: 0.7,
+      rationale: `\`${name}\` is scanned linearly by \`${shown}\` ${where}; it never changes, so a Set built ${source.kind === "const" ? "once" : "before the loop"} answers in constant time.`,
+      benefit: first.loop === null ? 0.4 : 0.7,
       risk: "low",
       confidence: source.kind === "const" ? 0.8 : 0.75,
       edits: () => edits(file, source, sites)
