@@ -583,6 +583,8 @@ const scanWith = (
         // A text heuristic defers to an AST rule on the same code.
         if (raw.rule === "text:await-in-loop" && kept.some((k) => k !== raw && !k.rule.startsWith("text:") && /await|promise/i.test(k.rule) && k.startByte < raw.endByte && raw.startByte < k.endByte))
           continue
+        if (raw.rule === "text:spread-in-reduce" && kept.some((k) => k.rule === "reduce-spread" && k.startByte < raw.endByte + 400 && raw.startByte < k.endByte))
+          continue
         const profiled = raw.fnLine !== undefined && hot.get(path)?.has(raw.fnLine) === true
         ranked.push({ o: toOpportunity(raw, path, seenIds), s: score({ ...raw, profiled, startup: isStartupPath(path) }) })
       }
