@@ -4,6 +4,8 @@
  * @since 0.1.0
  */
 
+/** @since 0.2.0 */
+export * as Agent from "./Agent.js"
 /** @since 0.1.0 */
 export * as ArtifactStore from "./ArtifactStore.js"
 /** @since 0.1.0 */
@@ -20,6 +22,8 @@ export * as Config from "./Config.js"
 export * as Detect from "./Detect.js"
 /** @since 0.1.0 */
 export * as LanguageModel from "./LanguageModel.js"
+/** @since 0.2.0 */
+export * as LlmCall from "./LlmCall.js"
 /** @since 0.1.0 */
 export * as Opportunity from "./Opportunity.js"
 /** @since 0.1.0 */
@@ -50,6 +54,8 @@ export * as ScanRule from "./ScanRule.js"
 export * as SourceConnector from "./SourceConnector.js"
 /** @since 0.1.0 */
 export * as Stats from "./Stats.js"
+/** @since 0.2.0 */
+export * as SynthBench from "./SynthBench.js"
 /** @since 0.1.0 */
 export * as Templates from "./Templates.js"
 /** @since 0.1.0 */

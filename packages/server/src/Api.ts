@@ -5,23 +5,25 @@
  *
  * @since 0.1.0
  */
+import { RemoteHost } from "@ratchet/runner"
 import { Cause, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
 import { requestId } from "hono/request-id"
 import { secureHeaders } from "hono/secure-headers"
-import { streamSSE } from "hono/streaming"
 import * as Crypto from "node:crypto"
 import { join } from "node:path"
+import { streamRunEvents } from "./internal/events.js"
 import { openApiDocument } from "./internal/openapi.js"
-import { type PublishOptions, publish } from "./internal/publish.js"
+import { type PublishOptions, publishAndRecord } from "./internal/publish.js"
 import * as Validate from "./internal/validate.js"
 import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
 import { presetHeaders } from "./middleware/presetHeaders.js"
 import { rateLimit } from "./middleware/rateLimit.js"
+import { validId } from "./middleware/validId.js"
 import { dayIn, Runs } from "./Runs.js"
-import { ServerError } from "./ServerError.js"
+import { invalid as invalidError, ServerError } from "./ServerError.js"
 import { type Principal, type Repo, sha256, Store } from "./Store.js"
 
 /**
@@ -36,6 +38,16 @@ export interface ApiOptions {
   readonly runsPerMinute?: number
   /** Largest accepted request body in bytes (default 1 MiB). */
   readonly maxBodyBytes?: number
+  /**
+   * Directories under which repositories may be connected by local `path` (symlinks resolved).
+   * Default none: only `url` repositories. The CLI is not affected.
+   */
+  readonly repoRoots?: ReadonlyArray<string>
+  /**
+   * Resolves repository URL hosts for the SSRF check at creation (default the system resolver;
+   * tests inject one).
+   */
+  readonly resolve?: RemoteHost.Resolver
   /** Accept repository URLs on private/loopback hosts. */
   readonly allowPrivateUrls?: boolean
   /** Where JSON logs go (default stdout). */
@@ -89,6 +101,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (failure?._tag === "Fail" && failure.error instanceof ServerError) {
       const e = failure.error
       if (e.status >= 500) c.set("logError", e.message)
+      if (e.reason._tag === "Busy") c.header("Retry-After", String(Math.ceil(e.reason.retryAfterSeconds)))
       return c.json(errorBody(e.reason._tag, e.message, rid, e.reason._tag === "Invalid" ? e.reason.field : undefined), e.status as 400)
     }
     c.set("logError", Cause.pretty(exit.cause))
@@ -190,6 +203,23 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     await next()
   })
 
+  // --- ids are validated at the edge: malformed ones never reach the store
+  for (const [path, prefix, kind] of [
+    ["/api/repos/:id", "repo_", "repository"],
+    ["/api/runs/:id", "run_", "run"],
+    ["/api/proposals/:id", "prop_", "proposal"],
+    ["/api/artifacts/:id", "art_", "artifact"]
+  ] as const) {
+    const check = validId({
+      param: "id",
+      prefix,
+      kind,
+      error: (c, code, message, status, field) => c.json(errorBody(code, message, (c as HonoContext<Env>).get("requestId"), field), status)
+    })
+    app.use(path, check)
+    app.use(`${path}/*`, check)
+  }
+
   const org = (c: HonoContext<Env>) => c.get("principal").orgId
   const repoView = (repo: Repo) => ({ ...repo, orgId: undefined })
 
@@ -199,7 +229,19 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (!body.ok) return body.res
     const v = Validate.newRepo(body.value, { allowPrivateUrls: options.allowPrivateUrls ?? false })
     if (!v.ok) return invalid(c, v.error)
-    return respond(c, Store.use((s) => s.createRepo(org(c), v.value)), (repo) => {
+    let input = v.value
+    if (input.url !== null && !(options.allowPrivateUrls ?? false)) {
+      // SSRF by name: the host is judged by what it resolves to (the clone pins the address again)
+      const checked = await RemoteHost.check(new URL(input.url), options.resolve ?? RemoteHost.systemResolver)
+      if (!checked.ok) return invalid(c, invalidError("url", `${checked.reason}; repository URLs must reach a public host (RATCHET_ALLOW_PRIVATE_URLS=1 allows private ones)`))
+    }
+    if (input.path !== null) {
+      const allowed = await Validate.allowedPath(input.path, options.repoRoots ?? [])
+      if (!allowed.ok) return invalid(c, allowed.error)
+      input = { ...input, path: allowed.value }
+    }
+    const create = input
+    return respond(c, Store.use((s) => s.createRepo(org(c), create)), (repo) => {
       c.header("Location", `/api/repos/${repo.id}`)
       return c.json(repoView(repo), 201)
     })
@@ -269,36 +311,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     const orgId = org(c)
     const first = await runtime.runPromiseExit(Store.use((s) => s.getRun(orgId, runId)))
     if (Exit.isFailure(first)) return respond(c, Store.use((s) => s.getRun(orgId, runId)), () => c.body(null))
-    const raw = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? "0"
-    let cursor = /^\d{1,18}$/.test(raw) ? Number(raw) : 0
-    const poll = options.ssePollMs ?? 200
-    return streamSSE(c, async (stream) => {
-      let idle = 0
-      while (!stream.aborted) {
-        // Status before events: the final event is written before the final status.
-        const exit = await runtime.runPromiseExit(Store.use((s) =>
-          Effect.map(Effect.zip(s.getRun(null, runId), s.eventsAfter(runId, cursor, 200)), ([run, events]) => [events, run] as const)))
-        if (Exit.isFailure(exit)) {
-          await stream.writeSSE({ event: "error", data: JSON.stringify({ message: "event store unavailable; reconnect with Last-Event-ID" }) })
-          return
-        }
-        const [events, run] = exit.value
-        for (const e of events) {
-          await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify({ ...(e.data as object), runId: e.runId, at: e.createdAt }) })
-          cursor = e.seq
-        }
-        const finished = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled"
-        if (finished && events.length < 200) return
-        if (events.length === 0) {
-          idle += poll
-          if (idle >= 15_000) {
-            await stream.write(": keep-alive\n\n")
-            idle = 0
-          }
-          await stream.sleep(poll)
-        }
-      }
-    })
+    return streamRunEvents(c, runtime, runId, options.ssePollMs ?? 200)
   })
 
   // --- proposals
@@ -313,7 +326,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       return respond(c, Store.use((s) =>
         s.decide(principal.orgId, c.req.param("id"), {
           decision,
-          actor: v.value.actor ?? `token:${principal.tokenName}`,
+          by: { tokenId: principal.tokenId, tokenName: principal.tokenName },
           note: v.value.note,
           contentHash: v.value.contentHash
         })), (a) => c.json(a, 201))
@@ -324,21 +337,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   const publishOptions: PublishOptions = options.publish ?? { patchesDir: join(process.cwd(), ".ratchet", "patches") }
   app.post("/api/proposals/:id/pr", (c) => {
     const principal = c.get("principal")
-    return respond(c, Effect.gen(function* () {
-      const store = yield* Store
-      const proposal = yield* store.getProposal(principal.orgId, c.req.param("id"))
-      const repo = yield* store.getRepo(principal.orgId, proposal.repoId)
-      const published = yield* publish(repo, proposal, publishOptions)
-      yield* store.appendEvent(proposal.runId, "proposal.published", {
-        proposalId: proposal.id,
-        connector: published.connector,
-        branch: published.branch,
-        url: published.url,
-        created: published.created,
-        requestedBy: `token:${principal.tokenName}`
-      })
-      return published
-    }), (p) => c.json(p, p.created ? 201 : 200))
+    return respond(c, publishAndRecord(principal, c.req.param("id"), publishOptions), (p) => c.json(p, p.created ? 201 : 200))
   })
 
   // --- artifacts

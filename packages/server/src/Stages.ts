@@ -24,6 +24,8 @@ export interface StageInput {
     readonly defaultBranch: string
   }
   readonly budgets: { readonly candidatesPerRun: number; readonly proposalsPerRun: number }
+  /** Policy limits set on the server for the repository (`null`: none); the stricter of these and the repository's config applies. */
+  readonly policy?: { readonly maxFiles: number | null; readonly maxLines: number | null } | undefined
   readonly provider: string | null
   readonly model: string | null
   readonly previous: Readonly<Record<string, Schema.Json>>
@@ -38,7 +40,9 @@ export interface StageInput {
 export class StageFailure extends Schema.TaggedError<StageFailure>()("StageFailure", {
   stage: Schema.String,
   detail: Schema.String,
-  setup: Schema.Boolean
+  setup: Schema.Boolean,
+  /** What the stage recorded before it failed (e.g. a failed baseline's steps and logs), stored with the stage. */
+  output: Schema.optionalKey(Schema.Json)
 }) {
   override get message(): string {
     return `${this.stage} failed: ${this.detail}`

@@ -18,7 +18,7 @@ import { Store } from "../src/Store.js"
 const temp = mkdtempSync(join(tmpdir(), "ratchet-publish-"))
 const patchesDir = join(temp, "patches")
 const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
-const app = Api.make(runtime, { log: () => {}, publish: { patchesDir } })
+const app = Api.make(runtime, { log: () => {}, publish: { patchesDir }, repoRoots: [temp] })
 const token = "rat_publish_token_0123456789"
 
 const git = (cwd: string, ...args: Array<string>) =>
@@ -95,6 +95,22 @@ describe("POST /api/proposals/:id/pr", () => {
     expect(existsSync(join(patchesDir, `${p.id}.patch`))).toBe(false)
   })
 
+  it("never publishes a rejected proposal, even with an approval row beside the rejection (#12 item 1)", async () => {
+    const p = await proposalFor("rejected", "prop_rejected")
+    expect((await req("POST", `/api/proposals/${p.id}/reject`, { contentHash: p.contentHash, note: "no" })).status).toBe(201)
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(409)
+    // what the old race left behind: an approval recorded after the rejection
+    await runtime.runPromise(Effect.gen(function* () {
+      const sql = yield* SqlClient
+      yield* sql`INSERT INTO approvals (id, proposal_id, decision, actor, note, content_hash, created_at)
+        VALUES ('apr_stray', ${p.id}, 'approved', 'stray', null, ${p.contentHash}, now() + interval '1 minute')`
+    }))
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(res.status).toBe(409)
+    expect(branches()).toBe("")
+    expect(existsSync(join(patchesDir, `${p.id}.patch`))).toBe(false)
+  })
+
   it("refuses a proposal changed after its approval", async () => {
     const p = await proposalFor("edited", "prop_edited")
     expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
@@ -120,6 +136,27 @@ describe("POST /api/proposals/:id/pr", () => {
     expect(message).toMatch(/polic/i)
     expect(message).not.toContain("ghp_abcdefghijklmnopqrstuvwxyz0123456789")
     expect(branches()).toBe("")
+  })
+
+  it("refuses, after approval, a diff beyond the policy limits the server sets for the repository", async () => {
+    const p = await proposalFor("limited", "prop_limited")
+    // the diff changes 4 lines; the repository's own config allows the defaults (200)
+    const bad = await req("PATCH", `/api/repos/${p.repoId}/settings`, { policy: { maxLines: 0 } })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { field: string } }).error.field).toBe("policy.maxLines")
+    const set = await req("PATCH", `/api/repos/${p.repoId}/settings`, { policy: { maxLines: 3 } })
+    expect(set.status).toBe(200)
+    expect(((await set.json()) as { settings: { policy: unknown } }).settings.policy).toEqual({ maxFiles: null, maxLines: 3 })
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/max-lines|changed lines/)
+    expect(branches()).toBe("")
+    // null clears the limit: the same approval now publishes
+    expect((await req("PATCH", `/api/repos/${p.repoId}/settings`, { policy: { maxLines: null } })).status).toBe(200)
+    const ok = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(ok.status, await ok.clone().text()).toBe(201)
+    git(repoDir, "branch", "-D", `ratchet/${p.id}`)
   })
 
   it("publishes an approved proposal as branch ratchet/<id> with one commit and a patch file, once", async () => {

@@ -12,8 +12,7 @@ const decisionBody = (hashRequired: boolean) => ({
     required: hashRequired ? ["contentHash"] : [],
     properties: {
       contentHash: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The proposal content hash you reviewed; the decision is bound to it" },
-      note: { type: "string", maxLength: 10000 },
-      actor: { type: "string", description: "Who decides (defaults to the token's name)" }
+      note: { type: "string", maxLength: 10000, description: "Free text; who decides is the identity of the bearer token" }
     }
   })
 })
@@ -65,6 +64,14 @@ export const openApiDocument = {
               computeMinutesPerDay: { type: "integer", minimum: 0, maximum: 1440 },
               candidatesPerRun: { type: "integer", minimum: 0, maximum: 1000 },
               proposalsPerRun: { type: "integer", minimum: 0, maximum: 100 }
+            }
+          },
+          policy: {
+            type: "object",
+            description: "Policy limits for this repository (null: its ratchet.config or the defaults of 5 files and 200 lines); the stricter of these and the repository's config applies, in validation and before any write",
+            properties: {
+              maxFiles: { type: ["integer", "null"], minimum: 1, maximum: 1000 },
+              maxLines: { type: ["integer", "null"], minimum: 1, maximum: 100000 }
             }
           },
           maxSetupFailures: { type: "integer", minimum: 1, description: "Auto-pause after this many consecutive setup failures" },
@@ -120,7 +127,8 @@ export const openApiDocument = {
           id: { type: "string" },
           proposalId: { type: "string" },
           decision: { type: "string", enum: ["approved", "rejected", "changes-requested"] },
-          actor: { type: "string" },
+          actor: { type: "string", description: "The name of the API token that decided" },
+          tokenId: { type: ["string", "null"], description: "The id of that token" },
           note: { type: ["string", "null"] },
           contentHash: { type: "string" },
           createdAt: { type: "string" }
@@ -155,7 +163,7 @@ export const openApiDocument = {
     "/api/repos/{id}": { get: { summary: "Get a repository", parameters: [idParam("repository")], responses: { "200": { description: "OK", ...json(ref("Repo")) }, ...std } } },
     "/api/repos/{id}/settings": {
       patch: {
-        summary: "Change schedule, time zone, budgets, provider/model, pause state",
+        summary: "Change schedule, time zone, budgets, policy limits, provider/model, pause state",
         parameters: [idParam("repository")],
         requestBody: { required: true, ...json(ref("Settings")) },
         responses: { "200": { description: "Updated repository", ...json(ref("Repo")) }, "400": err("Invalid field"), ...std }

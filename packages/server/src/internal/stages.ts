@@ -14,6 +14,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { Clock, Effect, Exit, Layer, type Schema, Scope } from "effect"
 import {
+  ArtifactStore,
   Baseline,
   BenchRunner,
   type Attempt,
@@ -32,13 +33,16 @@ import {
   Workspace
 } from "@ratchet/core"
 import { type ProposalDraft, type StageInput, StageFailure, Stages } from "../Stages.js"
-import { type Ports, policyLayer, portsLayer, testAdapter } from "./pipeline.js"
+import { stepLogs } from "./logs.js"
+import { type Ports, policyLayer, portsLayer, testAdapter, withServerPolicy } from "./pipeline.js"
 
 /** What the baseline stage records (and later stages read from `previous.baseline`). */
 export interface BaselineOutput {
   readonly workspace: Workspace.WorkspaceHandle
   readonly commit: string | null
   readonly baseline: Run.BaselineReport
+  /** Each step's log (its tail, secrets redacted), by step name. */
+  readonly logs: Readonly<Record<string, string>>
 }
 
 /** What the validate stage records: every attempt, and the full validation of the accepted ones. */
@@ -54,6 +58,7 @@ export interface ValidateOutput {
 interface Live {
   readonly handle: Workspace.WorkspaceHandle
   readonly baseline: Run.BaselineReport
+  readonly logs: Readonly<Record<string, string>>
   readonly scope: Scope.Closeable
   /** The workspace was prepared again after the baseline stage (restart or eviction). */
   readonly rerun: boolean
@@ -143,7 +148,12 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
 
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Ports>> => Effect.provide(effect, ports)
 
-    const loadConfig = (root: string, stage: string) => Config.loadConfig(root).pipe(Effect.mapError(failWith(stage, "loading the repository's ratchet config")))
+    // the repository's config, with the server's policy limits for it applied
+    const loadConfig = (root: string, stage: string, i: StageInput) =>
+      Config.loadConfig(root).pipe(
+        Effect.map((config) => withServerPolicy(config, i.policy)),
+        Effect.mapError(failWith(stage, "loading the repository's ratchet config"))
+      )
 
     /**
      * Runs `use` on a directory holding the repository's files: its path, or for a repository
@@ -191,8 +201,17 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
               ...(args.commit !== null ? { commit: args.commit } : {})
             })
             .pipe(Scope.provide(scope))
-          const report = yield* Baseline.baseline({ profile: args.profile, workspace: handle, config: args.config, testAdapter })
-          return { handle, report }
+          const run = yield* Effect.scoped(Baseline.run({ profile: args.profile, workspace: handle, config: args.config, testAdapter }))
+          // the steps' output, for people reading the run (the stored logs.txt, split by step)
+          const logsRef = run.artifacts.find((a) => a.name === "logs.txt")
+          const logs = logsRef === undefined
+            ? {}
+            : yield* (yield* ArtifactStore.ArtifactStore).get(logsRef.sha256).pipe(
+              Effect.map((bytes) => stepLogs(new TextDecoder().decode(bytes), run.report.steps.map((s) => s.name))),
+              // unreadable logs never fail a baseline: the steps' results are what decides
+              Effect.catch(() => Effect.succeed({}))
+            )
+          return { handle, report: run.report, logs }
         }).pipe(
           provide,
           Effect.mapError(failWith(args.stage, args.rerun ? "preparing the baseline workspace again" : undefined))
@@ -203,10 +222,16 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
           yield* Scope.close(scope, Exit.void)
           const where = result.handle.commit === null ? "" : ` at ${result.handle.commit.slice(0, 12)}`
           return yield* Effect.fail(
-            fail(args.stage, args.rerun ? `the baseline workspace was gone and re-running the baseline${where} failed: ${stop}` : stop)
+            new StageFailure({
+              stage: args.stage,
+              detail: args.rerun ? `the baseline workspace was gone and re-running the baseline${where} failed: ${stop}` : stop,
+              setup: setupStages.has(args.stage),
+              // the failed steps and their logs are what a person needs to fix the repository
+              output: toJson({ commit: result.handle.commit, baseline: result.report, logs: result.logs })
+            })
           )
         }
-        return { handle: result.handle, baseline: result.report, scope, rerun: args.rerun, users: 0, lastUsed: yield* Clock.currentTimeMillis }
+        return { handle: result.handle, baseline: result.report, logs: result.logs, scope, rerun: args.rerun, users: 0, lastUsed: yield* Clock.currentTimeMillis }
       })
 
     /**
@@ -220,7 +245,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
     ): Effect.Effect<A, StageFailure> =>
       Effect.gen(function* () {
         const root = yield* sourceOf(i, stage)
-        const config = yield* withCheckout(i, stage, (dir) => loadConfig(dir, stage))
+        const config = yield* withCheckout(i, stage, (dir) => loadConfig(dir, stage, i))
         const profile = yield* previousOf<RepoProfile.RepoProfile>(i, stage, "detect")
         const recorded = yield* previousOf<BaselineOutput>(i, stage, "baseline")
         yield* sweep
@@ -258,7 +283,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
       Effect.gen(function* () {
         const profile = yield* withCheckout(i, "detect", (root) =>
           Effect.gen(function* () {
-            const config = yield* loadConfig(root, "detect")
+            const config = yield* loadConfig(root, "detect", i)
             return yield* Detect.detect(root, { config }).pipe(Effect.mapError(failWith("detect")))
           }))
         return toJson(profile)
@@ -267,7 +292,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
     const baseline: StageFn = (i) =>
       Effect.gen(function* () {
         const root = yield* sourceOf(i, "baseline")
-        const config = yield* withCheckout(i, "baseline", (dir) => loadConfig(dir, "baseline"))
+        const config = yield* withCheckout(i, "baseline", (dir) => loadConfig(dir, "baseline", i))
         const profile = yield* previousOf<RepoProfile.RepoProfile>(i, "baseline", "detect")
         yield* sweep
         // A re-executed baseline (after a crash mid-stage) starts from a fresh workspace.
@@ -275,7 +300,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
         if (old !== undefined && old.users === 0) yield* discard(i.runId)
         const entry = yield* prepareBaseline({ stage: "baseline", source: root, commit: null, profile, config, rerun: false })
         live.set(i.runId, entry)
-        const output: BaselineOutput = { workspace: entry.handle, commit: entry.handle.commit, baseline: entry.baseline }
+        const output: BaselineOutput = { workspace: entry.handle, commit: entry.handle.commit, baseline: entry.baseline, logs: entry.logs }
         return toJson(output)
       })
 
@@ -345,7 +370,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
 
     const packageStage: StageFn = (i) =>
       Effect.gen(function* () {
-        const config = yield* withCheckout(i, "package", (dir) => loadConfig(dir, "package"))
+        const config = yield* withCheckout(i, "package", (dir) => loadConfig(dir, "package", i))
         const validated = yield* previousOf<ValidateOutput>(i, "package", "validate")
         const generated = yield* previousOf<{ readonly candidates?: ReadonlyArray<Candidate.Candidate> }>(i, "package", "patchgen")
         const scanned = (i.previous.scan ?? {}) as { readonly opportunities?: ReadonlyArray<Opportunity.Opportunity> }

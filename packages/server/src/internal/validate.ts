@@ -1,4 +1,6 @@
 import { Cron, DateTime, Result } from "effect"
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { invalid, type ServerError } from "../ServerError.js"
@@ -22,6 +24,38 @@ const privateHost = (host: string): boolean => {
   }
   if (Net.isIPv6(h)) return h === "::1" || h === "::" || h.startsWith("fc") || h.startsWith("fd") || h.startsWith("fe80") || h.startsWith("::ffff:")
   return false
+}
+
+/**
+ * Checks a local repository path against the operator's allow-list: it must lie (symlinks
+ * resolved) under one of `roots`, exist, be a directory and be inside a git work tree. Returns
+ * the real path to store, or the reason it is refused. With no roots, no local path is allowed.
+ */
+export const allowedPath = async (path: string, roots: ReadonlyArray<string>): Promise<V<string>> => {
+  if (roots.length === 0) {
+    return bad("path", "local paths are not enabled on this server; connect the repository by https \"url\", or start the server with --repo-root DIR (or RATCHET_REPO_ROOTS) naming where local repositories may live")
+  }
+  let real: string
+  try {
+    real = await Fs.promises.realpath(path)
+  } catch {
+    return bad("path", `${path} does not exist`)
+  }
+  const realRoots = await Promise.all(roots.map((r) => Fs.promises.realpath(r).catch(() => Path.resolve(r))))
+  const inside = realRoots.some((root) => {
+    const rel = Path.relative(root, real)
+    return rel === "" || (!rel.startsWith("..") && !Path.isAbsolute(rel))
+  })
+  if (!inside) {
+    return bad("path", `${path}${real === path ? "" : ` (really ${real})`} is outside the allowed repository roots (${realRoots.join(", ")}); move the repository under one of them or ask the operator to allow its directory`)
+  }
+  const stat = await Fs.promises.stat(real).catch(() => null)
+  if (stat === null || !stat.isDirectory()) return bad("path", `${path} is not a directory`)
+  const isWorkTree = await new Promise<boolean>((resolve) =>
+    ChildProcess.execFile("git", ["-C", real, "rev-parse", "--is-inside-work-tree"], { timeout: 10_000 }, (error, stdout) => resolve(error === null && stdout.trim() === "true"))
+  )
+  if (!isWorkTree) return bad("path", `${path} is not a git work tree (run git init there, or connect the repository by "url")`)
+  return ok(real)
 }
 
 export interface NewRepo {
@@ -86,7 +120,7 @@ const nullableString = (body: Record<string, unknown>, field: string, max: numbe
 
 export const settingsPatch = (body: unknown): V<SettingsPatch> => {
   if (!isObject(body)) return bad("body", "expected a JSON object")
-  const allowed = ["schedule", "timezone", "provider", "model", "budgets", "maxSetupFailures", "paused"]
+  const allowed = ["schedule", "timezone", "provider", "model", "budgets", "policy", "maxSetupFailures", "paused"]
   const extra = unknownKeys(body, allowed)
   if (extra) return bad(extra, `unknown field; allowed: ${allowed.join(", ")}`)
   const schedule = nullableString(body, "schedule", 100)
@@ -113,6 +147,14 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
   if (!candidates.ok) return bad("budgets.candidatesPerRun", "must be an integer from 0 to 1000")
   const proposals = int(budgets, "proposalsPerRun", 0, 100)
   if (!proposals.ok) return bad("budgets.proposalsPerRun", "must be an integer from 0 to 100")
+  const policy = body.policy === undefined ? {} : body.policy
+  if (!isObject(policy)) return bad("policy", "expected an object with maxFiles and maxLines (each null or a positive integer)")
+  const extraPolicy = unknownKeys(policy, ["maxFiles", "maxLines"])
+  if (extraPolicy) return bad(`policy.${extraPolicy}`, "unknown policy limit; allowed: maxFiles, maxLines")
+  const maxFiles = policy.maxFiles === null ? ok(null) : int(policy, "maxFiles", 1, 1000)
+  if (!maxFiles.ok) return bad("policy.maxFiles", "must be null (the repository's config or the default of 5) or an integer from 1 to 1000")
+  const maxLines = policy.maxLines === null ? ok(null) : int(policy, "maxLines", 1, 100_000)
+  if (!maxLines.ok) return bad("policy.maxLines", "must be null (the repository's config or the default of 200) or an integer from 1 to 100000")
   const maxSetup = int(body, "maxSetupFailures", 1, 100)
   if (!maxSetup.ok) return maxSetup
   if (body.paused !== undefined && typeof body.paused !== "boolean") return bad("paused", "must be true or false")
@@ -125,12 +167,13 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
     candidatesPerRun: candidates.value,
     proposalsPerRun: proposals.value,
     maxSetupFailures: maxSetup.value,
-    paused: body.paused as boolean | undefined
+    paused: body.paused as boolean | undefined,
+    policyMaxFiles: maxFiles.value,
+    policyMaxLines: maxLines.value
   })
 }
 
 export interface Decision {
-  readonly actor: string | null
   readonly note: string | null
   readonly contentHash: string | null
 }
@@ -138,10 +181,11 @@ export interface Decision {
 export const decision = (body: unknown, requireHash: boolean): V<Decision> => {
   if (body === undefined) body = {}
   if (!isObject(body)) return bad("body", "expected a JSON object like {\"contentHash\": \"…\", \"note\": \"…\"}")
-  const extra = unknownKeys(body, ["actor", "note", "contentHash"])
-  if (extra) return bad(extra, "unknown field; allowed: actor, note, contentHash")
-  const actor = nullableString(body, "actor", 200)
-  if (!actor.ok) return actor
+  if (body.actor !== undefined) {
+    return bad("actor", "not accepted: the decision is recorded under the identity of your API token; put free text in \"note\"")
+  }
+  const extra = unknownKeys(body, ["note", "contentHash"])
+  if (extra) return bad(extra, "unknown field; allowed: note, contentHash")
   const note = nullableString(body, "note", 10_000)
   if (!note.ok) return note
   const hash = body.contentHash
@@ -150,5 +194,5 @@ export const decision = (body: unknown, requireHash: boolean): V<Decision> => {
   } else if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash)) {
     return bad("contentHash", "must be a 64-character lowercase sha256 hex string")
   }
-  return ok({ actor: actor.value ?? null, note: note.value ?? null, contentHash: (hash as string | undefined | null) ?? null })
+  return ok({ note: note.value ?? null, contentHash: (hash as string | undefined | null) ?? null })
 }
