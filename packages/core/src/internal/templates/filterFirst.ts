@@ -11,7 +11,6 @@
  * - `[0]` is only read (not assigned, not called as a method).
  * Both give `undefined` when nothing matches, and optional chains keep their meaning.
  */
-import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { isWrite } from "../dataflow/scopes.js"
 import { methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"

@@ -16,7 +16,7 @@
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
-import { argumentsOf, methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"
+import { methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"
 import { arrayReceiver, hasOptionalChain, inBooleanContext, isPureCallback } from "./filterCallback.js"
 import type { Finding, Template } from "./template.js"
 

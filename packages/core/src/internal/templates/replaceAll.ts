@@ -24,7 +24,7 @@ const find = (file: FileInfo): Array<Finding> => {
     const args = argumentsOf(call)
     if (args.length !== 2 || args[1]!.type === "spread_element") continue
     const parts = regexParts(unparen(args[0]!))
-    if (!parts || parts.flags !== "g") continue
+    if (parts?.flags !== "g") continue
     const text = plainText(parts.pattern)
     if (text === null || text.length === 0) continue
     const callee = call.childForFieldName("function")!
