@@ -104,6 +104,8 @@ describe("scan walk", () => {
       "bench/b.js": "",
       "vendor/v.js": "",
       "third_party/t.js": "",
+      "cdn/x.js": "",
+      "src/__generated__/g.ts": "",
       "lib/contest.js": "",
       "lib/testing.js": ""
     })
@@ -113,6 +115,8 @@ describe("scan walk", () => {
     expect(reasons).toEqual({
       "bench/": "benchmarks",
       "benchmarks/": "benchmarks",
+      "cdn/": "generated",
+      "src/__generated__/": "generated",
       "docs/": "docs",
       "examples/": "examples",
       "fixtures/": "fixtures",

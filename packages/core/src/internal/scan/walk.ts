@@ -151,7 +151,7 @@ export const OUT_OF_SCOPE_DIRS: ReadonlyMap<string, string> = new Map([
   ...["fixtures", "fixture", "__fixtures__", "testdata"].map((d) => [d, "fixtures"] as const),
   ...["bench", "benchmark", "benchmarks", "__benchmarks__"].map((d) => [d, "benchmarks"] as const),
   ...["vendor", "vendors", "third_party", "third-party"].map((d) => [d, "vendored"] as const),
-  ...["__generated__", "generated", "min"].map((d) => [d, "generated"] as const)
+  ...["__generated__", "generated", "min", "cdn"].map((d) => [d, "generated"] as const)
 ])
 
 /** File-name markers outside the default scope: `a.test.ts`, `a.spec.js`, `a.bench.ts`. */
