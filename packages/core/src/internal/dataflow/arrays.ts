@@ -6,6 +6,7 @@ import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "./fileInfo.js"
 import { argumentsOf, isDenseArrayLiteral, isFunction, sameNode, unparen } from "./nodes.js"
 import { isShadowed, isWrite, resolve } from "./scopes.js"
+import { wordOccurrences } from "./text.js"
 import { arrayElementType, declaredType } from "./types.js"
 
 const ARRAY_FACTORIES = /^(?:Array\.(?:from|of)|Object\.(?:keys|values|entries))$/
@@ -62,6 +63,44 @@ export const isProvableArray = (file: FileInfo, node: SyntaxNode, depth = 0, hol
     if (parent.type === "formal_parameters" || parent.type === "arrow_function") return declared !== null && arrayElementType(declared) !== null
   }
   return false
+}
+
+/** Methods whose result keeps the holes of the array they are called on. */
+const HOLE_KEEPING_METHODS = new Set(["map", "slice", "concat", "toSpliced", "reverse", "sort", "fill", "copyWithin"])
+
+/**
+ * Whether `node` may be an array with holes that this file makes: an array literal with holes, `Array(n)` /
+ * `new Array(n)` (one argument: a length), `map`/`slice`/`concat`/… of one, a name bound to one, or a name
+ * whose array gets its `length` assigned or an element `delete`d anywhere in the file. Arrays that come
+ * from elsewhere (parameters, imports) are assumed dense — the templates state it.
+ */
+export const mayBeSparse = (file: FileInfo, node: SyntaxNode, depth = 0): boolean => {
+  const n = unparen(node)
+  if (depth > 4) return true
+  if (n.type === "array") return !isDenseArrayLiteral(n)
+  if (n.type === "new_expression" || n.type === "call_expression") {
+    const callee = n.childForFieldName(n.type === "new_expression" ? "constructor" : "function")
+    if (!callee) return false
+    if (callee.type === "identifier" && callee.text === "Array") return argumentsOf(n).length === 1 && !isShadowed(file, "Array")
+    if (n.type === "call_expression" && callee.type === "member_expression") {
+      const method = callee.childForFieldName("property")?.text ?? ""
+      if (HOLE_KEEPING_METHODS.has(method)) return mayBeSparse(file, callee.childForFieldName("object")!, depth + 1)
+    }
+    return false
+  }
+  if (n.type !== "identifier") return false
+  const name = n.text
+  for (const i of wordOccurrences(file.text, name)) {
+    const after = file.text.slice(i + name.length, i + name.length + 40)
+    // `xs.length = n` (also `+=`) may leave holes; `delete xs[i]` makes one
+    if (/^\s*\.\s*length\s*(?:\+|\|\||\?\?|&&)?=(?!=)/.test(after)) return true
+    if (/^\s*\[/.test(after) && /\bdelete\s*\(?\s*$/.test(file.text.slice(Math.max(0, i - 12), i))) return true
+  }
+  const binding = resolve(file, n)
+  const declarator = binding?.parent
+  if (declarator?.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), binding!)) return false
+  const value = declarator.childForFieldName("value")
+  return value !== null && mayBeSparse(file, value, depth + 1)
 }
 
 const READ_ONLY_ARRAY_MEMBERS = new Set([

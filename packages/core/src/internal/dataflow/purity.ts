@@ -53,10 +53,15 @@ const PURE_GLOBAL_CALLS = /^(?:String|Number|Boolean|parseInt|parseFloat|isNaN|i
  * its own locals, and calls only methods and functions that read their arguments (string methods,
  * read-only array methods with such callbacks, `Map`/`Set` lookups, `Math.*`, `Object.keys`, …) and
  * `test`/`exec` of a regex literal without `g`/`y`. No `await`, `yield`, `new`, `delete`, tagged
- * templates or calls of unknown functions. Property reads are assumed to run no code (no getters with
- * effects). Such a function may still throw (e.g. reading a property of `undefined`).
+ * templates or calls of unknown functions. Property reads are assumed to run no code, except those
+ * `mayRunGetter` names (getters the file defines, see `accessors.ts`; `"[]"` for a computed read).
+ * Such a function may still throw (e.g. reading a property of `undefined`).
  */
-export const isPureFunction = (fn: SyntaxNode, globalsShadowed: (name: string) => boolean = () => false): boolean => {
+export const isPureFunction = (
+  fn: SyntaxNode,
+  globalsShadowed: (name: string) => boolean = () => false,
+  mayRunGetter: (property: string) => boolean = () => false
+): boolean => {
   if (fn.type !== "arrow_function" && fn.type !== "function_expression" && fn.type !== "function" && fn.type !== "function_declaration") return false
   if (fn.children.some((c) => c.type === "async" || c.type === "*")) return false
   const body = fn.childForFieldName("body")
@@ -110,9 +115,17 @@ export const isPureFunction = (fn: SyntaxNode, globalsShadowed: (name: string) =
         } else return false
         break
       }
+      case "member_expression": {
+        const property = n.childForFieldName("property")
+        if (property && mayRunGetter(property.text.replace(/^#/, ""))) return false
+        break
+      }
+      case "subscript_expression":
+        if (mayRunGetter("[]")) return false
+        break
       case "arrow_function":
       case "function_expression":
-        if (!isPureFunction(n, globalsShadowed)) return false
+        if (!isPureFunction(n, globalsShadowed, mayRunGetter)) return false
         continue
     }
     for (const c of n.namedChildren) stack.push(c)

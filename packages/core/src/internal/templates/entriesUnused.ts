@@ -12,9 +12,13 @@
  *   the array — would change), and the method returns what the callback returns, not the elements
  *   (`forEach`, `map`, `some`, `every`, `flatMap`), so no pair escapes;
  * - `Object` is not shadowed. `keys`, `values` and `entries` list the same own enumerable string-keyed
- *   properties in the same order.
+ *   properties in the same order;
+ * - for keys: no value read can run code. `entries` reads every value and so runs getters, `keys` does not:
+ *   refused when the file makes own accessors (an object-literal getter, `defineProperty` with `get`, a
+ *   `Proxy`); objects from other modules are assumed to have none.
  */
 import type { SyntaxNode } from "../treeSitter.js"
+import { accessorsOf } from "../dataflow/accessors.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"
 import { isShadowed, refsTo } from "../dataflow/scopes.js"
@@ -73,6 +77,8 @@ const find = (file: FileInfo): Array<Finding> => {
     if (!pattern) continue
     const half = halfOf(file, pattern)
     if (!half) continue
+    // `entries` reads every value (running getters), `keys` reads none: refused when this file makes own accessors
+    if (half.keep === "keys" && accessorsOf(file).ownAccessors) continue
     const target = pattern
     const method = call.childForFieldName("function")!.childForFieldName("property")!
     out.push({
@@ -95,7 +101,7 @@ export const entriesUnused: Template = {
   kind: "performance",
   title: "Iterate Object.keys/values when only keys or values of Object.entries are used",
   explanation:
-    "Safety: each pair is destructured right away and one half is never used; the callback declares only that parameter and the method returns what the callback returns (no pair escapes); `keys`, `values` and `entries` list the same properties in the same order.",
+    "Safety: each pair is destructured right away and one half is never used; the callback declares only that parameter and the method returns what the callback returns (no pair escapes); `keys`, `values` and `entries` list the same properties in the same order. Keeping only the keys stops reading the values, so the file must define no own getters (objects from other modules are assumed to have none).",
   prefilter: (text) => /Object\s*\.\s*entries\s*\(/.test(text) && /\[\s*(?:,|[\p{ID_Start}$_][\p{ID_Continue}$]*\s*[\],])/u.test(text),
   find
 }

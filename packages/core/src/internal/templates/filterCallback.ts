@@ -11,6 +11,7 @@
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import { isProvableArray } from "../dataflow/arrays.js"
+import { mayRunGetter } from "../dataflow/accessors.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, isFunction, sameNode, unparen } from "../dataflow/nodes.js"
 import { isPureFunction } from "../dataflow/purity.js"
@@ -53,7 +54,11 @@ export const isPureCallback = (file: FileInfo, call: SyntaxNode): boolean => {
   const fn = callbackFunction(file, args[0]!)
   if (fn === null) return false
   if (fn === "pure") return true
-  return isPureFunction(fn, (name) => isShadowed(file, name))
+  return isPureFunction(
+    fn,
+    (name) => isShadowed(file, name),
+    (property) => mayRunGetter(file, property)
+  )
 }
 
 /** Whether `receiver` is an array whose `filter` can be replaced by `some`/`find`; `"typed"` when only a type or the callback's shape says so. */

@@ -6,11 +6,14 @@
  * - the callback is pure (see `filterCallback.ts`), so calling it on fewer elements cannot be observed; it is
  *   assumed not to throw on the elements after the first match;
  * - `xs` is an array (provably, by its declared type, or assumed for an inline callback outside jQuery code)
- *   without holes: `filter` skips holes, `find` visits them as `undefined` (arrays from literals without
- *   holes, `filter`, `map` of such arrays, TS-typed arrays are taken as hole-free, as in the other templates);
+ *   without holes: `filter` skips holes, `find` visits them as `undefined`. Arrays this file may make sparse
+ *   are refused (literals with holes, `Array(n)`, `map`/`slice` of those, a `length` assigned, a `delete`d
+ *   element); arrays from elsewhere (parameters, imports, TS-typed) are taken as hole-free;
+ * - the callback reads no property the file defines a getter for (a getter may count its calls);
  * - `[0]` is only read (not assigned, not called as a method).
  * Both give `undefined` when nothing matches, and optional chains keep their meaning.
  */
+import { mayBeSparse } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { isWrite } from "../dataflow/scopes.js"
 import { methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"
@@ -31,7 +34,7 @@ const find = (file: FileInfo): Array<Finding> => {
     const receiver = call.childForFieldName("function")!.childForFieldName("object")
     if (!receiver) continue
     const array = arrayReceiver(file, receiver, call)
-    if (!array || !isPureCallback(file, call)) continue
+    if (!array || mayBeSparse(file, receiver) || !isPureCallback(file, call)) continue
     const callee = call.childForFieldName("function")!
     const findCall = `${file.text.slice(callee.startIndex, callee.childForFieldName("property")!.startIndex)}find${file.text.slice(callee.endIndex, call.endIndex)}`
     out.push({

@@ -18,6 +18,10 @@
  *   may change the object (no writes to that property, no method calls on it, no free-function calls);
  * - the value is only read: a shared instance behaves exactly like a fresh one per iteration, because
  *   no use mutates it, keeps it (stored, returned, passed to unknown code) or reads regex state;
+ * - no input reads a property through a getter the file defines, and `Object.values/entries` are not
+ *   hoisted in a file that makes own accessors (object-literal getters, `defineProperty` with `get`, a
+ *   `Proxy`): a getter may count its reads or give a new value each time. Getters of other modules are
+ *   assumed not to exist;
  * - `JSON`, `RegExp`, `Intl`, `Object`, `Set` and `Map` are not shadowed in the file.
  * When the computation may throw (invalid JSON or pattern, `null` passed to `Object.keys`, a value that is
  * not iterable), the value is computed lazily on first use (`(parsed ??= JSON.parse(x))`), so it still
@@ -25,6 +29,7 @@
  */
 import type { Edit } from "../../Patchgen.js"
 import type { SyntaxNode } from "../treeSitter.js"
+import { accessorsOf, mayRunGetter } from "../dataflow/accessors.js"
 import { isProvableArray } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { type HoistTarget, hoistTarget, mayChangeIn, repeatsWithin } from "../dataflow/flow.js"
@@ -147,6 +152,8 @@ const shapeOf = (file: FileInfo, node: SyntaxNode): Shape | null => {
     const method = text.slice("Object.".length)
     const subject = unparen(args[0]!)
     if (subject.type !== "identifier" && subject.type !== "member_expression") return null
+    // `values`/`entries` read every value: a getter may count its reads or return a new value each time
+    if (method !== "keys" && accessorsOf(file).ownAccessors) return null
     const safe = isNonNullObject(file, subject)
     return {
       label: text,
@@ -178,6 +185,18 @@ const shapeOf = (file: FileInfo, node: SyntaxNode): Shape | null => {
   return null
 }
 
+/** Whether evaluating `input` reads a property through a getter this file defines (it may give a new value each time). */
+const readsGetter = (file: FileInfo, input: SyntaxNode): boolean => {
+  const stack = [input]
+  while (stack.length > 0) {
+    const n = stack.pop()!
+    if (n.type === "member_expression" && mayRunGetter(file, n.childForFieldName("property")?.text.replace(/^#/, "") ?? "")) return true
+    if (n.type === "subscript_expression" && mayRunGetter(file, "[]")) return true
+    stack.push(...n.namedChildren)
+  }
+  return false
+}
+
 const CANDIDATE_METHODS = ["parse", "keys", "values", "entries"]
 
 const candidates = (file: FileInfo): Array<SyntaxNode> => {
@@ -202,7 +221,7 @@ const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
   for (const node of candidates(file)) {
     const shape = shapeOf(file, node)
-    if (!shape) continue
+    if (!shape || shape.inputs.some((input) => readsGetter(file, input))) continue
     if (shape.mayThrow && isTs(file) && shape.tsType === null) continue
     const target = hoistTarget(file, node, shape.inputs)
     if (!target || !repeatsWithin(node, target.region)) continue
