@@ -256,9 +256,10 @@ const finding = (file: FileInfo, node: SyntaxNode, shape: Shape, target: HoistTa
   }
 }
 
-/** Text gate: one of the hoistable calls with a non-literal argument, and a loop or an iteration method somewhere. */
+/** Text gate: one of the hoistable calls with a non-literal argument, after a loop keyword or an iteration method. */
 const GATE =
   /JSON\s*\.\s*parse\s*\(\s*[\p{ID_Start}$_(]|RegExp\s*\(\s*(?:[\p{ID_Start}$_(]|`[^`]*\$\{)|new\s+Intl\s*\.|Object\s*\.\s*(?:keys|values|entries)\s*\(\s*[\p{ID_Start}$_(]|new\s+(?:Set|Map)\s*\(\s*[\p{ID_Start}$_(]/u
+const GATE_AFTER = new RegExp(GATE.source, "gu")
 const LOOP_GATE = /\b(?:for|while|do)\b|\.\s*(?:forEach|map|filter|reduce|reduceRight|some|every|find|findIndex|findLast|findLastIndex|flatMap|sort)\s*\(/
 
 export const loopInvariant: Template = {
@@ -267,6 +268,12 @@ export const loopInvariant: Template = {
   title: "Compute a loop-invariant value once, before the loop",
   explanation:
     "Safety: every input is declared outside the loop and not changed from the hoisted declaration to the end of the loop (no writes, no closure writes; property reads only where nothing may change that object), the computation has no side effects, and its result is only read (never mutated, stored, returned or passed on, and for regexes no `lastIndex` state is used), so one shared value behaves like a fresh one per iteration. Computations that can throw are made lazily on first use, so errors surface exactly as before.",
-  prefilter: (text) => GATE.test(text) && LOOP_GATE.test(text),
+  prefilter: (text) => {
+    // a region encloses the computation, so a loop keyword or iteration method comes before it in the text
+    const loop = LOOP_GATE.exec(text)
+    if (loop === null) return false
+    GATE_AFTER.lastIndex = loop.index
+    return GATE_AFTER.test(text)
+  },
   find
 }
