@@ -262,7 +262,7 @@ const mirrors = process.env.RATCHET_EVAL_MIRRORS ?? "/work/.mirror"
 /** Which rules rewrite the way each kind of fix does. */
 const RULES_OF_KIND: Readonly<Record<string, ReadonlyArray<string>>> = {
   "quadratic-accumulation": ["reduce-spread"],
-  "allocation-measured": ["filter-length", "filter-first", "first-of-iterable", "split-first", "entries-unused", "map-filter-fusion"],
+  "allocation-measured": ["filter-length", "filter-first", "first-of-iterable", "split-first", "entries-unused", "map-filter-fusion", "map-reduce-fusion"],
   "constant-constructor": ["constant-constructor", "loop-invariant", "regexp-hoist"],
   "regex-use": ["match-test", "replace-all"],
   membership: ["set-membership", "map-index", "alternation-set", "char-set"],

@@ -23,6 +23,7 @@
  * | `char-set` | `"aeiou".indexOf(c) !== -1` on one character → a `Set` of the characters |
  * | `json-hoist` | `JSON.stringify(CONST)` of an immutable literal in a loop/function → computed once |
  * | `map-filter-fusion` | `xs.filter(f).map(g)` / `xs.map(g).filter(f)` → one `for…of` pass |
+ * | `map-reduce-fusion` | `xs.map(f).reduce(g, init)` → one `reduce` that maps as it goes |
  * | `regexp-hoist` | regex literal / `new RegExp("…")` in a loop/function → module constant |
  * | `map-index` | `xs.find(x => x.k === v)` / `xs.indexOf(v)` in a loop → `Map` index built once |
  * | `string-join` | `s += part` in a loop → parts array + `join("")` |

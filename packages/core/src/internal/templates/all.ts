@@ -12,6 +12,7 @@ import { jsonHoist } from "./jsonHoist.js"
 import { loopInvariant } from "./loopInvariant.js"
 import { mapFilterFusion } from "./mapFilterFusion.js"
 import { mapIndex } from "./mapIndex.js"
+import { mapReduceFusion } from "./mapReduceFusion.js"
 import { matchTest } from "./matchTest.js"
 import { memoize } from "./memoize.js"
 import { promiseAll } from "./promiseAll.js"
@@ -39,6 +40,7 @@ export const all: ReadonlyArray<Template> = [
   charSet,
   jsonHoist,
   mapFilterFusion,
+  mapReduceFusion,
   regexpHoist,
   mapIndex,
   stringJoin,
