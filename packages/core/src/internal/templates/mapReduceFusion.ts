@@ -68,7 +68,7 @@ const find = (file: FileInfo): Array<Finding> => {
   for (const reduceCall of file.methodCalls(["reduce"])) {
     if (methodName(reduceCall) !== "reduce" || reduceCall.childForFieldName("type_arguments")) continue
     const mapCall = methodReceiver(reduceCall)
-    if (!mapCall || mapCall.type !== "call_expression" || methodName(mapCall) !== "map" || mapCall.childForFieldName("type_arguments")) continue
+    if (mapCall?.type !== "call_expression" || methodName(mapCall) !== "map" || mapCall.childForFieldName("type_arguments")) continue
     const receiver = methodReceiver(mapCall)
     if (!receiver || !isProvableArray(file, receiver, 0, true)) continue
     const mapArgs = argumentsOf(mapCall)
