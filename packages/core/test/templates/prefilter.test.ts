@@ -46,6 +46,11 @@ describe("template prefilters", () => {
 
   const stress: ReadonlyArray<{ id: string; path: string; text: string }> = [
     {
+      id: "match-test",
+      path: "named.js",
+      text: "const PATTERN = /^\\s+$/\nexport function blank(node) {\n  if (node.value.match(PATTERN)) return true\n  return false\n}\n"
+    },
+    {
       id: "set-membership",
       path: "spacing.ts",
       text: "const ALLOWED = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']\nexport const f = (xs: string[]) => {\n  let n = 0\n  for (const x of xs) if (ALLOWED\n    .includes (x)) n++\n  return n\n}\n"

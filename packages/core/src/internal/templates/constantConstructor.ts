@@ -227,6 +227,8 @@ export const constantConstructor: Template = {
   explanation:
     "Safety: the arguments are literal data, so every evaluation builds an equal instance; the instance keeps no state between the ways it is used (no streaming decode, only formatting, only lookups) and never escapes, so one module-level instance behaves like a fresh one per call. A constructor that throws on those arguments would now throw when the module loads.",
   // a Set or Map needs an array literal argument (an empty one, or one built from variables, is not constant)
-  prefilter: (text) => /new\s+(?:(?:TextDecoder|TextEncoder|Intl\s*\.\s*\w+)\s*\(|(?:Set|Map)\s*\(\s*\(*\s*\[)/.test(text),
+  prefilter: (text) =>
+    (text.includes("Set") || text.includes("Map") || text.includes("Text") || text.includes("Intl")) &&
+    /new\s+(?:(?:TextDecoder|TextEncoder|Intl\s*\.\s*\w+)\s*\(|(?:Set|Map)\s*\(\s*\(*\s*\[)/.test(text),
   find
 }

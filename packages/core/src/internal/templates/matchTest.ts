@@ -99,6 +99,7 @@ export const matchTest: Template = {
   title: "Test a regex with test() instead of match() used as a boolean",
   explanation:
     "Safety: the result of `match` is only tested for truthiness or against `null`, and the regex is a literal or an inline `new RegExp` (a fresh object, so `lastIndex` starts at 0 whatever its flags); the receiver is taken to be a string (certain under TypeScript's strict null checks), and the file reads no legacy `RegExp.$1`-style statics.",
-  prefilter: (text) => /\.\s*match\s*\(\s*(?:\/|new\s+RegExp)/.test(text),
+  // `.match(` with a regex literal, an inline `new RegExp` or a name (a `const` regex)
+  prefilter: (text) => text.includes("match") && /\.\s*match\s*\(\s*(?:\/|new\s+RegExp|[\p{ID_Start}$_])/u.test(text),
   find
 }

@@ -47,6 +47,6 @@ export const splitFirst: Template = {
   title: "Stop split() after the first piece when only [0] is used",
   explanation:
     "Safety: `split` gets one literal separator and only `[0]` of its result is read; with a limit of 1 the first piece is the same for every separator and every string. The receiver is taken to be a string.",
-  prefilter: (text) => /\.\s*split\s*\([^)]*\)\s*\[\s*0\s*\]/.test(text),
+  prefilter: (text) => text.includes("split") && /\.\s*split\s*\([^)]*\)\s*\[\s*0\s*\]/.test(text),
   find
 }
