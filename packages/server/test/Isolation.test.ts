@@ -74,6 +74,7 @@ const ops: Record<string, { readonly kind: Kind | null; readonly write: boolean;
   getRun: { kind: "run", write: false, path: (id) => ({ method: "GET", path: `/api/runs/${id}` }) },
   cancelRun: { kind: "run", write: true, path: (id) => ({ method: "POST", path: `/api/runs/${id}/cancel` }) },
   getProposal: { kind: "proposal", write: false, path: (id) => ({ method: "GET", path: `/api/proposals/${id}` }) },
+  ledger: { kind: "proposal", write: false, path: (id) => ({ method: "GET", path: `/api/proposals/${id}/ledger` }) },
   reject: { kind: "proposal", write: true, path: (id) => ({ method: "POST", path: `/api/proposals/${id}/reject`, body: { note: "no" } }) },
   publish: { kind: "proposal", write: true, path: (id) => ({ method: "POST", path: `/api/proposals/${id}/pr` }) },
   getArtifact: { kind: "artifact", write: false, path: (id) => ({ method: "GET", path: `/api/artifacts/${id}` }) },
