@@ -96,6 +96,7 @@ const lastLines = (output: string, n = 3): string => {
  * @since 0.1.0
  */
 export const classify = (name: string, result: RunResult): { outcome: string; reason: string | null } => {
+  if (result.refused !== undefined) return { outcome: "refused", reason: `${name} was not run: ${result.refused}` }
   if (result.timedOut) return { outcome: "timed-out", reason: `${name} timed out after ${result.durationMs} ms and was killed with its process tree` }
   if (/ENOSPC|No space left on device/i.test(result.output)) {
     return { outcome: "disk-full", reason: `${name} failed: the disk is full (ENOSPC); free space and rerun` }

@@ -174,9 +174,11 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
   Effect.gen(function* () {
     const stateDir = resolve(options.stateDir ?? ".ratchet")
     const cacheDir = join(stateDir, "cache")
-    // commands may run as a dedicated unprivileged uid: it must be able to reach the worktrees
+    // commands may run as a dedicated unprivileged uid: it must be able to reach the worktrees (the
+    // state directory itself may stay private: the server's data directory is 0700)
     yield* Effect.sync(() => {
-      for (const dir of [stateDir, dirname(worktreesDirOf(stateDir)), worktreesDirOf(stateDir)]) {
+      mkdirSync(stateDir, { recursive: true })
+      for (const dir of [dirname(worktreesDirOf(stateDir)), worktreesDirOf(stateDir)]) {
         mkdirSync(dir, { recursive: true })
         const mode = statSync(dir).mode & 0o7777
         if ((mode & 0o111) !== 0o111) chmodSync(dir, mode | 0o111)

@@ -137,7 +137,7 @@ describe("Baseline with hostile repositories", () => {
     })
   )
 
-  it.live("the network is cut off after install (loopback target only)", () =>
+  it.live("install reaches the network only through the egress proxy, later steps not at all (loopback target only)", () =>
     Effect.gen(function* () {
       const repo = yield* fixtureRepo("hostile")
       const state = yield* tempDir("ratchet-state-")
@@ -146,17 +146,22 @@ describe("Baseline with hostile repositories", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => server.close()))
       const port = (server.address() as { port: number }).port
       const script = `"${node}" net-after-install.js ${port}`
-      const result = yield* Baseline.runBaseline({ source: repo, profile: profile(repo, { install: script, test: script }), stateDir: state }).pipe(
-        Effect.provide(stack(state))
-      )
+      const result = yield* Baseline.runBaseline({
+        source: repo,
+        // install tries a direct connection and then Ratchet's own loopback through the proxy, and goes on either way
+        profile: profile(repo, { install: `${script}; "${node}" proxy-probe.js 127.0.0.1:${port}; true`, test: script }),
+        stateDir: state
+      }).pipe(Effect.provide(stack(state)))
       const logs = yield* artifact(result.artifacts, "logs.txt").pipe(Effect.provide(FileArtifactStore.layer(join(state, "artifacts"))))
       if (LocalSandbox.capabilities().netns) {
         expect(step(result.report, "install").outcome).toBe("passed")
-        expect(logs).toContain("NETWORK-REACHED")
+        expect(logs).not.toContain("NETWORK-REACHED")
+        expect(logs).toMatch(/PROXY-ANSWER HTTP\/1\.1 403/)
+        expect(result.warnings.join("\n")).toMatch(new RegExp(`egress refused 127\\.0\\.0\\.1:${port}`))
         expect(step(result.report, "test").exitCode).toBe(3)
         expect(logs).toContain("NETWORK-BLOCKED")
       } else {
-        expect(result.warnings.join("\n")).toMatch(/network not cut off/)
+        expect(step(result.report, "test").outcome).toBe("refused")
       }
     })
   )

@@ -12,8 +12,10 @@
  *
  * @since 0.1.0
  */
+import * as Fs from "node:fs"
 import { serve as honoServe } from "@hono/node-server"
 import { Context, Effect, Layer } from "effect"
+import type { Sandbox } from "@ratchet/core"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -56,6 +58,12 @@ export interface ServeOptions {
    * `RATCHET_RUNNER_PORT` (and `RATCHET_RUNNER_HOST`, default 127.0.0.1) when set.
    */
   readonly cluster?: { readonly host: string; readonly port: number } | undefined
+  /**
+   * Where repository commands run. {@link serve} chooses from `RATCHET_SANDBOX` (bwrap when
+   * available by default; see `SandboxBackend`) and prints which backend is in force and why;
+   * {@link layer} without one uses bubblewrap when available, else the local sandbox.
+   */
+  readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
 }
 
 const clusterFromEnv = (): { readonly host: string; readonly port: number } | undefined => {
@@ -82,7 +90,7 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
   const base = Layer.mergeAll(Store.layer, engine).pipe(Layer.provideMerge(db))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
-    Layer.provide(options.stages ?? layerFromEnv(process.env, { stateDir: options.dataDir })),
+    Layer.provide(options.stages ?? layerFromEnv(process.env, { stateDir: options.dataDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })),
     Layer.provideMerge(base)
   )
   const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer
@@ -91,6 +99,33 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
 
 const log = (sink: LogSink, msg: string, fields: Record<string, unknown> = {}) =>
   Effect.sync(() => sink({ level: "info", msg, time: new Date().toISOString(), ...fields }))
+
+/**
+ * The data directory holds the database, the token hashes and the artifacts: it is created `0700`,
+ * and an existing one that other users can enter is tightened to `0700` (and the change logged).
+ */
+const ensurePrivateDataDir = (dataDir: string, sink: LogSink): Effect.Effect<void, ServerError> =>
+  Effect.gen(function* () {
+    const result = yield* Effect.try({
+      try: () => {
+        Fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+        const st = Fs.statSync(dataDir)
+        if (!st.isDirectory()) throw new Error("not a directory")
+        const mode = st.mode & 0o777
+        if ((mode & 0o077) === 0) return null
+        if (st.uid !== process.getuid?.()) return { mode, tightened: false }
+        Fs.chmodSync(dataDir, 0o700)
+        return { mode, tightened: true }
+      },
+      catch: (e) => invalid("data", `cannot create the data directory ${dataDir}: ${e instanceof Error ? e.message : String(e)}`)
+    })
+    if (result === null) return
+    yield* log(sink, result.tightened ? "data directory tightened" : "data directory is not private", {
+      dataDir,
+      mode: `0${result.mode.toString(8)}`,
+      ...(result.tightened ? { now: "0700" } : { fix: `chmod 700 ${dataDir} (it belongs to another user)` })
+    })
+  })
 
 /**
  * Starts the server and runs until interrupted. On start it ensures the
@@ -102,7 +137,18 @@ const log = (sink: LogSink, msg: string, fields: Record<string, unknown> = {}) =
 export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> =>
   Effect.gen(function* () {
     const sink = options.api?.log ?? stdoutSink
-    const context = yield* Layer.build(layer(options))
+    if (!options.dataDir.startsWith("memory://")) yield* ensurePrivateDataDir(options.dataDir, sink)
+    let sandbox = options.sandbox
+    if (sandbox === undefined && options.stages === undefined && process.env.RATCHET_STAGES !== "fake") {
+      // loaded here, like the pipeline: the fake stages and the API alone do not need the runner
+      const { SandboxBackend } = yield* Effect.promise(() => import("@ratchet/runner"))
+      const selectOptions = yield* SandboxBackend.optionsFromEnv(process.env).pipe(Effect.mapError((e) => invalid("sandbox", e.message)))
+      const selected = yield* SandboxBackend.select({ ...selectOptions, hidden: [options.dataDir] }).pipe(Effect.mapError((e) => invalid("sandbox", e.message)))
+      sandbox = selected.layer
+      yield* Effect.sync(() => process.stderr.write(`ratchet server: ${SandboxBackend.describe(selected)}\n`))
+      yield* log(sink, "sandbox", { backend: selected.kind, why: selected.why, guarantees: selected.guarantees })
+    }
+    const context = yield* Layer.build(layer({ ...options, ...(sandbox ? { sandbox } : {}) }))
     const runtime: Api.AppRuntime = { runPromiseExit: Effect.runPromiseExitWith(context) as Api.AppRuntime["runPromiseExit"] }
     const store = Context.get(context, Store)
     const { generated } = yield* store.bootstrap(options.token ?? (process.env.RATCHET_TOKEN || undefined))

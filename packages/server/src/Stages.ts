@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
+import type { Sandbox } from "@ratchet/core"
 
 /**
  * What every stage receives: the run, the repository, its budgets, and the
@@ -135,7 +136,8 @@ export class Stages extends Context.Service<Stages, {
 
   /**
    * The real stages: `@ratchet/core`'s detect, baseline, scan, patchgen, validate and package on
-   * the adapters `ratchet run` uses (git worktrees, the local sandbox, the benchmark runner, the
+   * the adapters `ratchet run` uses (git worktrees, the sandbox — `options.sandbox`, else bubblewrap
+   * when available, else the local one —, the benchmark runner, the
    * policy engine), with the repository's `ratchet.config.*` honoured and everything Ratchet writes
    * (worktrees, mirrors, dependency cache, artifacts) under `stateDir` — the server's data
    * directory; `memory://` uses a temporary directory removed on shutdown.
@@ -157,7 +159,7 @@ export class Stages extends Context.Service<Stages, {
    *
    * @since 0.1.0
    */
-  static readonly layer = (options: { readonly stateDir: string }): Layer.Layer<Stages> =>
+  static readonly layer = (options: { readonly stateDir: string; readonly sandbox?: Layer.Layer<Sandbox.Sandbox> }): Layer.Layer<Stages> =>
     Layer.unwrap(
       Effect.tryPromise({
         try: () => import("./internal/stages.js"),
@@ -187,7 +189,7 @@ const unavailable = (detail: string): Layer.Layer<Stages> =>
  */
 export const layerFromEnv = (
   env: Record<string, string | undefined> = process.env,
-  options: { readonly stateDir: string } = { stateDir: resolve(env.RATCHET_HOME ?? ".ratchet") }
+  options: { readonly stateDir: string; readonly sandbox?: Layer.Layer<Sandbox.Sandbox> } = { stateDir: resolve(env.RATCHET_HOME ?? ".ratchet") }
 ): Layer.Layer<Stages> =>
   env.RATCHET_STAGES === "fake"
     ? Stages.layerTest({

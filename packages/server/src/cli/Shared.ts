@@ -3,9 +3,10 @@
  */
 import { statSync } from "node:fs"
 import { resolve } from "node:path"
-import { Effect } from "effect"
+import { Effect, type Layer, type Option } from "effect"
 import { Argument, type Command, Flag } from "effect/cli"
-import { Config, RatchetError } from "@ratchet/core"
+import { Config, RatchetError, type Sandbox } from "@ratchet/core"
+import { SandboxBackend } from "@ratchet/runner"
 
 export const dirArgument = Argument.String("dir").pipe(
   Argument.withDescription("repository root (default: the current directory)"),
@@ -39,6 +40,29 @@ export const repositoryRoot = (dir: string): Effect.Effect<string, RatchetError.
       : Effect.fail(
           RatchetError.badInput({ what: "repository path is not a directory", where: root, fix: "pass the path of a repository directory" })
         )
+  })
+
+export const sandboxFlag = Flag.Literals("sandbox", ["bwrap", "local", "auto"]).pipe(
+  Flag.withDescription(
+    "where repository commands run: bwrap (bubblewrap: read-only toolchain, workspace-only writes, private /tmp, own PID/IPC/UTS/network namespaces), local (a dedicated uid and rlimits), or auto (bwrap when available; default, or RATCHET_SANDBOX)"
+  ),
+  Flag.optional
+)
+
+/**
+ * The sandbox backend for this command (`--sandbox`, else `RATCHET_SANDBOX`, else bwrap when
+ * available), announced on stderr with why and what it guarantees.
+ */
+export const chooseSandbox = (
+  flag: Option.Option<"bwrap" | "local" | "auto">,
+  hidden: ReadonlyArray<string>
+): Effect.Effect<Layer.Layer<Sandbox.Sandbox>, RatchetError.RatchetError> =>
+  Effect.gen(function* () {
+    const fromEnv = yield* SandboxBackend.optionsFromEnv(process.env)
+    const options = flag._tag === "Some" ? { ...fromEnv, kind: flag.value, source: `--sandbox ${flag.value}` } : fromEnv
+    const selected = yield* SandboxBackend.select({ ...options, hidden })
+    yield* Effect.sync(() => process.stderr.write(`ratchet: ${SandboxBackend.describe(selected)}\n`))
+    return selected.layer
   })
 
 /** Loads the config for a root, honouring `--config`. */

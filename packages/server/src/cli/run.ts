@@ -8,7 +8,7 @@ import { Command, Flag } from "effect/cli"
 import { Pipeline, RatchetError, Report, type Run } from "@ratchet/core"
 import { print, printJson, progress } from "./Output.js"
 import { pipelineLayer, stateDir, testAdapter } from "./Runtime.js"
-import { configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, type Subcommand } from "./Shared.js"
+import { chooseSandbox, configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, sandboxFlag, type Subcommand } from "./Shared.js"
 import { table } from "./Table.js"
 
 export const outFlag = Flag.String("out").pipe(
@@ -83,7 +83,7 @@ export const formatRun = (report: Run.RunReport): string => {
 
 export const runCommand: Subcommand<"run"> = Command.make(
   "run",
-  { dir: dirArgument, json: jsonFlag, config: configFlag, out: outFlag, budgetCandidates: budgetCandidatesFlag },
+  { dir: dirArgument, json: jsonFlag, config: configFlag, out: outFlag, budgetCandidates: budgetCandidatesFlag, sandbox: sandboxFlag },
   (args) =>
     Effect.gen(function* () {
       const root = yield* repositoryRoot(args.dir)
@@ -93,6 +93,8 @@ export const runCommand: Subcommand<"run"> = Command.make(
           RatchetError.badInput({ what: "--budget-candidates must be 0 or more", where: String(args.budgetCandidates.value), fix: "pass a non-negative number" })
         )
       }
+      const state = stateDir()
+      const sandbox = yield* chooseSandbox(args.sandbox, [state])
       const started = Date.now()
       const report = yield* Pipeline.run({
         source: root,
@@ -102,7 +104,7 @@ export const runCommand: Subcommand<"run"> = Command.make(
         onProgress: (p) => {
           if (!args.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${p.stage.padEnd(8)} ${p.message}\n`)
         }
-      }).pipe(Effect.provide(pipelineLayer({ stateDir: stateDir(), config })))
+      }).pipe(Effect.provide(pipelineLayer({ stateDir: state, config, sandbox })))
       const written = args.out._tag === "Some" ? yield* writeReport(args.out.value, report) : []
       if (args.json) {
         yield* printJson(report)

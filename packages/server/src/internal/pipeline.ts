@@ -32,11 +32,11 @@ export const policyLayer = (config: Config.ResolvedConfig): Layer.Layer<PolicyCh
 export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner
 
 /**
- * The config-independent ports: local sandbox, git worktrees and the content-addressed store under
+ * The config-independent ports: the sandbox (`sandbox`, default the local one), git worktrees and the content-addressed store under
  * `stateDir`, and the interleaved benchmark runner. Building it removes worktrees left by dead processes.
  */
-export const portsLayer = (options: { readonly stateDir: string }): Layer.Layer<Ports> => {
-  const base = Baseline.layer({ stateDir: options.stateDir })
+export const portsLayer = (options: { readonly stateDir: string; readonly sandbox?: Layer.Layer<Sandbox.Sandbox> }): Layer.Layer<Ports> => {
+  const base = Baseline.layer({ stateDir: options.stateDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })
   return Layer.mergeAll(base, Bench.layer.pipe(Layer.provide(base)))
 }
 
@@ -46,6 +46,7 @@ export const portsLayer = (options: { readonly stateDir: string }): Layer.Layer<
 export const pipelineLayer = (options: {
   readonly stateDir: string
   readonly config: Config.ResolvedConfig
+  readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
 }): Layer.Layer<Ports | PolicyCheck.PolicyCheck> => Layer.mergeAll(portsLayer(options), policyLayer(options.config))
 
 /** The test-result adapter (vitest, jest, mocha, node:test, ava, bun). */

@@ -26,11 +26,13 @@ import {
   Pipeline,
   type RepoProfile,
   type Run,
+  type Sandbox,
   Scan,
   Templates,
   Validate,
   Workspace
 } from "@ratchet/core"
+import { SandboxBackend } from "@ratchet/runner"
 import { type ProposalDraft, type StageInput, StageFailure, Stages } from "../Stages.js"
 import { type Ports, policyLayer, portsLayer, testAdapter } from "./pipeline.js"
 
@@ -101,6 +103,8 @@ export interface RealStagesOptions {
    * the server's data directory. `memory://` uses a temporary directory removed on shutdown.
    */
   readonly stateDir: string
+  /** Where repository commands run. Default: bubblewrap when available (the data directory hidden), else the local sandbox. */
+  readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
 }
 
 type StageFn = (input: StageInput) => Effect.Effect<Schema.Json, StageFailure>
@@ -403,6 +407,7 @@ export const layer = (options: RealStagesOptions): Layer.Layer<Stages> =>
         yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
         stateDir = dir
       }
-      return Layer.effect(Stages, Effect.map(make, (stages) => Stages.of(stages))).pipe(Layer.provide(portsLayer({ stateDir })))
+      const sandbox = options.sandbox ?? (yield* SandboxBackend.select({ hidden: [stateDir] }).pipe(Effect.orDie)).layer
+      return Layer.effect(Stages, Effect.map(make, (stages) => Stages.of(stages))).pipe(Layer.provide(portsLayer({ stateDir, sandbox })))
     })
   )
