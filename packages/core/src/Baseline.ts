@@ -144,31 +144,50 @@ const skipped = (name: string, spec: CommandSpec, reason: string): StepResult =>
   reason
 })
 
+const testName = (t: TestOutcome): string => (t.file ? `${t.file} > ${t.name}` : t.name)
+
 /**
- * Merges a first test run with its rerun: tests that failed and then passed are flaky, counted as
- * passed and listed in `flaky` (excluded from gating).
+ * Merges a first test run with its rerun. A test whose outcome flipped between them (failed then passed, or
+ * passed then failed) is flaky: counted as passed, listed in `flaky` and excluded from comparison. When either
+ * run has no per-test outcomes (the runner reported counts only) and the rerun has no failure at all, every
+ * failure of the first run is flaky (listed as unnamed). `failing` lists the tests that still fail.
  *
  * @since 0.1.0
  */
 export const mergeRerun = (first: TestSummary, rerun: TestSummary): TestSummary => {
   const firstTests = first.tests ?? []
   const rerunTests = rerun.tests ?? []
-  if (firstTests.length === 0 || rerunTests.length === 0) return first
+  if (firstTests.length === 0 || rerunTests.length === 0) {
+    if (first.failed > 0 && rerun.failed === 0 && rerun.passed > 0) {
+      const flaky = Array.from({ length: first.failed }, (_, i) => `unnamed test ${i + 1} of ${first.failed} (the runner reported counts only)`)
+      return { ...first, passed: first.passed + first.failed, failed: 0, flaky, failing: [] }
+    }
+    return { ...first, failing: firstTests.filter((t) => t.status === "failed").map(testName) }
+  }
   const key = (t: TestOutcome) => `${t.file ?? ""}\0${t.name}`
-  const passedOnRerun = new Set(rerunTests.filter((t) => t.status === "passed").map(key))
+  const onRerun = new Map(rerunTests.map((t) => [key(t), t.status]))
   const flaky: Array<string> = []
+  let flippedToFail = 0
   const tests = firstTests.map((t) => {
-    if (t.status === "failed" && passedOnRerun.has(key(t))) {
-      flaky.push(t.file ? `${t.file} > ${t.name}` : t.name)
+    const again = onRerun.get(key(t))
+    if (t.status === "failed" && again === "passed") {
+      flaky.push(testName(t))
       return { ...t, status: "passed" as const, flaky: true }
+    }
+    if (t.status === "passed" && again === "failed") {
+      flaky.push(testName(t))
+      flippedToFail++
+      return { ...t, flaky: true }
     }
     return t
   })
+  const flippedToPass = flaky.length - flippedToFail
   return {
     ...first,
-    passed: first.passed + flaky.length,
-    failed: first.failed - flaky.length,
+    passed: first.passed + flippedToPass,
+    failed: first.failed - flippedToPass,
     flaky,
+    failing: tests.filter((t) => t.status === "failed").map(testName),
     tests
   }
 }
@@ -213,10 +232,22 @@ export const run = Effect.fn("Baseline.run")(function* (options: BaselineOptions
     })
     for (const w of result.warnings) if (!w.startsWith("timed out") && !w.startsWith("memory limit")) warnings.add(w)
     logs.push(
-      `===== ${name}: ${command}\n===== cwd: ${cwd}\n${result.output}\n===== exit ${result.exitCode ?? "-"} signal ${result.signal ?? "-"} in ${result.durationMs} ms${result.droppedBytes > 0 ? ` (${result.droppedBytes} bytes of output dropped)` : ""}${result.warnings.length > 0 ? `\n===== warnings: ${result.warnings.join("; ")}` : ""}\n`
+      `===== ${name}: ${command}\n===== cwd: ${cwd}\n${(result.notes ?? []).map((n) => `===== environment: ${n}\n`).join("")}${result.output}\n===== exit ${result.exitCode ?? "-"} signal ${result.signal ?? "-"} in ${result.durationMs} ms${result.droppedBytes > 0 ? ` (${result.droppedBytes} bytes of output dropped)` : ""}${result.warnings.length > 0 ? `\n===== warnings: ${result.warnings.join("; ")}` : ""}\n`
     )
     const step = toStep(name, spec, cwd, result)
-    trace.push({ type: "step", name, command, cwd, startMs: at, durationMs: result.durationMs, exitCode: result.exitCode, signal: result.signal, outcome: step.outcome, warnings: result.warnings })
+    trace.push({
+      type: "step",
+      name,
+      command,
+      cwd,
+      startMs: at,
+      durationMs: result.durationMs,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      outcome: step.outcome,
+      warnings: result.warnings,
+      environment: result.notes ?? []
+    })
     steps.push(step)
     if (options.onStep) yield* options.onStep(step)
     return { step, result }
@@ -249,25 +280,34 @@ export const run = Effect.fn("Baseline.run")(function* (options: BaselineOptions
         const rerun = yield* exec("test (rerun)", spec, replanned.command, replanned.env)
         tests = mergeRerun(tests, adapter.read(replanned, rerun.result))
         trace.push({ type: "flaky", flaky: tests.flaky ?? [] })
+      } else if (tests.failed > 0) {
+        tests = { ...tests, failing: (tests.tests ?? []).filter((t) => t.status === "failed").map(testName) }
       }
       const index = steps.indexOf(step)
+      const flaky = tests.flaky?.length ?? 0
       if (tests.failed > 0 && (step.outcome === "failed" || step.outcome === "passed")) {
-        const names = (tests.tests ?? []).filter((t) => t.status === "failed").slice(0, 5).map((t) => t.name)
+        const names = (tests.failing ?? []).slice(0, 5)
         steps[index] = { ...step, outcome: "tests-failed", reason: `${tests.failed} test(s) failed${names.length > 0 ? `: ${names.join("; ")}` : ""}` }
-      } else if (step.outcome === "failed" && (tests.flaky?.length ?? 0) > 0) {
-        steps[index] = { ...step, outcome: "flaky", reason: `only flaky tests failed (passed on rerun): ${(tests.flaky ?? []).join("; ")}` }
+      } else if ((step.outcome === "failed" || step.outcome === "passed") && flaky > 0) {
+        // every failure passed on the rerun: the step passed, the flaky tests are left out of comparisons
+        steps[index] = {
+          ...step,
+          outcome: "passed",
+          flaky,
+          reason: `${flaky} flaky test(s) changed outcome on the rerun and are excluded from comparison: ${(tests.flaky ?? []).slice(0, 10).join("; ")}${flaky > 10 ? ` and ${flaky - 10} more` : ""}`
+        }
       } else if (step.outcome === "failed" && tests.passed + tests.failed + tests.skipped === 0) {
         steps[index] = { ...step, reason: `${step.reason ?? "test failed"} (no test results were reported: the runner crashed, found no tests or is misconfigured)` }
       }
       const final = steps[index]
-      if (final.outcome !== "passed" && final.outcome !== "flaky") stopReason = `the test step ${final.outcome === "timed-out" ? "timed out" : "failed"}`
+      if (final.outcome !== "passed") stopReason = `the test step ${final.outcome === "timed-out" ? "timed out" : "failed"}`
       continue
     }
     const { step } = yield* exec(name, spec, spec.command, {})
     if (step.outcome !== "passed" && name !== "typecheck") stopReason = `the ${name} step ${step.outcome === "timed-out" ? "timed out" : "failed"}`
   }
 
-  const failedStep = steps.find((s) => !["passed", "skipped", "reused", "flaky"].includes(s.outcome ?? "") && !s.name.endsWith("(rerun)"))
+  const failedStep = steps.find((s) => !["passed", "skipped", "reused"].includes(s.outcome ?? "") && !s.name.endsWith("(rerun)"))
   const outcome = failedStep === undefined ? "passed" : failedStep.outcome === "tests-failed" ? "tests-failed" : `${failedStep.name.replace(" (rerun)", "")}-${failedStep.outcome}`
   const report: BaselineReport = {
     commit: options.workspace.commit,
@@ -312,7 +352,7 @@ const pad = (s: string, n: number) => (s.length >= n ? s : s + " ".repeat(n - s.
 export const format = (report: BaselineReport): string => {
   const rows = report.steps.map((s) => [
     s.name,
-    s.outcome ?? (s.exitCode === 0 ? "passed" : "failed"),
+    `${s.outcome ?? (s.exitCode === 0 ? "passed" : "failed")}${s.flaky ? ` (flaky: ${s.flaky})` : ""}`,
     s.exitCode === null ? (s.signal ?? "-") : String(s.exitCode),
     s.outcome === "skipped" || s.outcome === "reused" ? "-" : `${(s.durationMs / 1000).toFixed(1)}s`,
     s.command
@@ -328,7 +368,9 @@ export const format = (report: BaselineReport): string => {
     `tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped${t.flaky && t.flaky.length > 0 ? `, ${t.flaky.length} flaky` : ""}${t.runner ? ` (${t.runner})` : ""}`
   )
   for (const name of t.flaky ?? []) out.push(`  flaky: ${name}`)
-  for (const failed of (t.tests ?? []).filter((x) => x.status === "failed").slice(0, 20)) out.push(`  failed: ${failed.file ? `${failed.file} > ` : ""}${failed.name}`)
+  const failing = t.failing ?? (t.tests ?? []).filter((x) => x.status === "failed").map(testName)
+  for (const name of failing.slice(0, 20)) out.push(`  failed: ${name}`)
+  if (failing.length > 20) out.push(`  … and ${failing.length - 20} more failing`)
   out.push(`baseline: ${report.outcome ?? "?"}${report.reason ? ` — ${report.reason}` : ""}${report.commit ? ` at ${report.commit.slice(0, 12)}` : ""}`)
   return out.join("\n")
 }

@@ -40,8 +40,13 @@ export const CommandSpec = Schema.Struct({
 /** @since 0.1.0 */
 export type CommandSpec = typeof CommandSpec.Type
 
-/** @since 0.1.0 */
-export const PackageManagerName = Schema.Literals(["npm", "pnpm", "yarn", "bun"])
+/**
+ * The package manager (or, for Deno, the runtime that manages dependencies itself).
+ * `"deno"` since 0.2.0.
+ *
+ * @since 0.1.0
+ */
+export const PackageManagerName = Schema.Literals(["npm", "pnpm", "yarn", "bun", "deno"])
 /** @since 0.1.0 */
 export type PackageManagerName = typeof PackageManagerName.Type
 
@@ -55,7 +60,12 @@ export const PackageManager = Schema.Struct({
   variant: Schema.NullOr(Schema.Literals(["classic", "berry"])),
   version: Schema.NullOr(Schema.String),
   confidence: Confidence,
-  evidence: Schema.Array(Evidence)
+  evidence: Schema.Array(Evidence),
+  /**
+   * How dependencies are laid out, when known: `"pnp"` for Yarn Plug'n'Play (no `node_modules`;
+   * `.pnp.cjs` and the zip cache), `"node-modules"` otherwise for Yarn Berry. Since 0.2.0.
+   */
+  linker: Schema.optionalKey(Schema.NullOr(Schema.Literals(["pnp", "node-modules"])))
 })
 /** @since 0.1.0 */
 export type PackageManager = typeof PackageManager.Type
@@ -91,6 +101,21 @@ export type Commands = typeof Commands.Type
 export type CommandName = keyof Commands
 
 /**
+ * One project root of a repository that holds several: where it is, its package manager,
+ * workspaces and commands (each command's `cwd` is relative to the repository root).
+ *
+ * @since 0.2.0
+ */
+export const ProjectRoot = Schema.Struct({
+  dir: Schema.String,
+  packageManager: PackageManager,
+  workspaces: Schema.Array(Schema.String),
+  commands: Commands
+})
+/** @since 0.2.0 */
+export type ProjectRoot = typeof ProjectRoot.Type
+
+/**
  * The `ratchet detect --json` output.
  *
  * @since 0.1.0
@@ -104,8 +129,13 @@ export const RepoProfile = Schema.Struct({
   warnings: Schema.Array(Schema.String),
   /** When confidence is too low: the one question to ask the user. */
   question: Schema.optionalKey(Schema.NullOr(Schema.String)),
-  /** Monorepo task tools found (turbo, nx, lerna), with versions and evidence. */
-  tools: Schema.optionalKey(Schema.Array(Framework))
+  /** Monorepo task tools found (turbo, nx, lerna, moon), with versions and evidence. */
+  tools: Schema.optionalKey(Schema.Array(Framework)),
+  /**
+   * Every project root found when a repository holds more than one (two workspace roots side by
+   * side, a Deno service next to a Node.js app): the first is the one `commands` are for. Since 0.2.0.
+   */
+  projects: Schema.optionalKey(Schema.Array(ProjectRoot))
 })
 /** @since 0.1.0 */
 export type RepoProfile = typeof RepoProfile.Type

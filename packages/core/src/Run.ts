@@ -25,7 +25,9 @@ export const StepResult = Schema.Struct({
   peakMemoryBytes: Schema.optionalKey(Schema.NullOr(Schema.Number)),
   timedOut: Schema.optionalKey(Schema.Boolean),
   outcome: Schema.optionalKey(Schema.String),
-  reason: Schema.optionalKey(Schema.NullOr(Schema.String))
+  reason: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** Tests that failed and then passed on the rerun (a test step that is `passed (flaky: N)`). @since 0.2.0 */
+  flaky: Schema.optionalKey(Schema.Number)
 })
 /** @since 0.1.0 */
 export type StepResult = typeof StepResult.Type

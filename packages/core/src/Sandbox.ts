@@ -124,6 +124,12 @@ export interface RunResult {
    * @since 0.2.0
    */
   readonly refused?: string
+  /**
+   * How the command's environment was set up, for logs (e.g. `node 20.11.1 … (.nvmrc)`, `CI=true (GitHub Actions)`).
+   *
+   * @since 0.2.0
+   */
+  readonly notes?: ReadonlyArray<string>
 }
 
 /**

@@ -9,6 +9,7 @@
  * | id | rewrite |
  * | --- | --- |
  * | `set-membership` | `arr.includes(x)` / `arr.indexOf(x) !== -1` in a loop → `Set.has` |
+ * | `loop-invariant` | `JSON.parse` / `new RegExp` / `new Intl.*` / `Object.keys` / `new Set` of loop-invariant inputs → computed once before the loop |
  * | `json-hoist` | `JSON.stringify(CONST)` of an immutable literal in a loop/function → computed once |
  * | `map-filter-fusion` | `xs.filter(f).map(g)` / `xs.map(g).filter(f)` → one `for…of` pass |
  * | `regexp-hoist` | regex literal / `new RegExp("…")` in a loop/function → module constant |
@@ -26,7 +27,8 @@ import type { Candidate } from "./Candidate.js"
 import type { Opportunity } from "./Opportunity.js"
 import type { OpportunityInput, Plugin, ScanFile } from "./Plugin.js"
 import { all } from "./internal/templates/all.js"
-import { fileInfo, type FileInfo, type Finding, type Template } from "./internal/templates/shared.js"
+import { fileInfo, type FileInfo } from "./internal/dataflow/fileInfo.js"
+import type { Finding, Template } from "./internal/templates/template.js"
 import { type Language, languageOf, parse, type Tree } from "./internal/treeSitter.js"
 
 /**

@@ -25,7 +25,10 @@ export const TestSummary = Schema.Struct({
   passed: Schema.Number,
   failed: Schema.Number,
   skipped: Schema.Number,
+  /** Tests whose outcome flipped between the run and its rerun; excluded from comparison. */
   flaky: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Tests that failed (after the rerun), as `file > name` where the runner reports files. @since 0.2.0 */
+  failing: Schema.optionalKey(Schema.Array(Schema.String)),
   runner: Schema.optionalKey(Schema.NullOr(Schema.String)),
   tests: Schema.optionalKey(Schema.Array(TestOutcome))
 })

@@ -24,7 +24,7 @@ import type { PolicyVerdict } from "./PolicyVerdict.js"
 import type { RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { BaselineReport } from "./Run.js"
-import type { TestSummary } from "./TestSummary.js"
+import type { TestOutcome, TestSummary } from "./TestSummary.js"
 import type { ArtifactStore } from "./ArtifactStore.js"
 import * as Baseline from "./Baseline.js"
 import type { Sandbox } from "./Sandbox.js"
@@ -80,8 +80,9 @@ export const regressions = (baseline: TestSummary, candidate: TestSummary): Read
   if (baseline.tests && candidate.tests && baseline.tests.length > 0) {
     const key = (t: { name: string; file?: string }) => `${t.file ?? ""}::${t.name}`
     const now = new Map(candidate.tests.map((t) => [key(t), t.status]))
+    const isFlaky = (t: TestOutcome) => t.flaky === true || flaky.has(t.name) || (t.file !== undefined && flaky.has(`${t.file} > ${t.name}`))
     return baseline.tests
-      .filter((t) => t.status === "passed" && !flaky.has(t.name))
+      .filter((t) => t.status === "passed" && !isFlaky(t))
       .filter((t) => now.get(key(t)) !== "passed")
       .map((t) => t.name)
   }

@@ -19,6 +19,12 @@
  *   logged once and recorded in `RunResult.warnings`;
  * - steps with `network: true` (install) get the network through Ratchet's filtering egress proxy
  *   in a namespace of their own (see `egress`), or the host's network with `egress: "host"`;
+ * - a faithful environment: no colour variables are forced, `CI=true` only when the repository's CI sets
+ *   it (GitHub Actions, GitLab, CircleCI, … configuration found up to the `.git` directory), and `node`
+ *   is the version the repository asks for (`volta.node`, `.nvmrc`, `.node-version`, `.tool-versions`,
+ *   `devEngines.runtime`, `engines.node`): Ratchet's own or the host's when they satisfy it, else that
+ *   version installed once from the npm registry's `node` package into the tools directory. What was
+ *   chosen is in `RunResult.notes`;
  * - each result records command, cwd, exit code or signal, wall time, CPU time and peak memory.
  *
  * @example
@@ -51,8 +57,8 @@ export interface LocalSandboxOptions {
   /** Override the probed OS capabilities (tests use it to simulate a host without namespaces). */
   readonly capabilities?: Partial<Capabilities>
   /**
-   * Install pnpm or yarn (the version the repository's `packageManager` field names) from the npm
-   * registry when a command needs one the host lacks. Default `true`.
+   * Install pnpm or yarn (the version the repository's `packageManager` field names), and the Node.js
+   * version the repository asks for, from the npm registry when the host lacks them. Default `true`.
    */
   readonly provisionTools?: boolean
   /** Where provisioned tools are kept. Default `$TMPDIR/ratchet-tools-<uid>`. */

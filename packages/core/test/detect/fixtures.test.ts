@@ -60,10 +60,10 @@ describe("Detect golden fixtures", () => {
       expect(cmd(p, "typecheck")).toEqual({ command: "npm run check-types", cwd: "." })
     }))
 
-  it.effect("react-vite-ts: React+Vite, bare vitest becomes non-interactive", () =>
+  it.effect("react-vite-ts: React+Vite (and the bundler on its own), bare vitest becomes non-interactive", () =>
     Effect.gen(function* () {
       const p = yield* detect("react-vite-ts")
-      expect(frameworks(p)).toEqual(["React+Vite@6.0.5"])
+      expect(frameworks(p)).toEqual(["React+Vite@6.0.5", "Vite@6.0.5"])
       expect(cmd(p, "test")).toEqual({ command: "npx vitest run", cwd: "." })
       expect(p.commands.test?.evidence.map((e) => e.detail)).toContain("script runs in watch mode; made non-interactive")
       expect(cmd(p, "typecheck")).toEqual({ command: "npx tsc --noEmit", cwd: "." })
@@ -115,7 +115,7 @@ describe("Detect golden fixtures", () => {
     Effect.gen(function* () {
       const p = yield* detect("npm-workspaces")
       expect(p.workspaces).toEqual(["packages/*"])
-      expect(frameworks(p).sort()).toEqual(["Express@5.0.1", "Vue@3.5.13"])
+      expect(frameworks(p).sort()).toEqual(["Express@5.0.1", "Vite@6.0.0", "Vue@3.5.13"])
       expect(cmd(p, "test")).toEqual({ command: "npm run test --workspaces --if-present", cwd: "." })
       expect(cmd(p, "build")).toEqual({ command: "npm run build --workspaces --if-present", cwd: "." })
       expect(cmd(p, "install")).toEqual({ command: "npm ci", cwd: "." })
@@ -185,7 +185,7 @@ describe("Detect golden fixtures", () => {
       expect(cmd(p, "test")).toEqual({ command: "npm test -- --reporter=dot", cwd: "web" })
       expect(p.commands.test?.evidence[0]).toMatchObject({ file: ".github/workflows/ci.yml", line: 15 })
       expect(cmd(p, "typecheck")).toEqual({ command: "npm run typecheck", cwd: "web" })
-      expect(frameworks(p)).toEqual(["Vue@3.5.0"])
+      expect(frameworks(p)).toEqual(["Vue@3.5.0", "Vite@6.0.0"])
     }))
 
   it.effect("watch-mode jest script becomes non-interactive", () =>
@@ -232,7 +232,7 @@ describe("Detect golden fixtures", () => {
   it.effect("SvelteKit, Astro, Nuxt, Remix and React Router across workspaces", () =>
     Effect.gen(function* () {
       const p = yield* detect("frameworks-misc")
-      expect(frameworks(p).sort()).toEqual(["Astro@5.0.5", "Nuxt@3.14.0", "React Router@7.1.0", "Remix@2.15.0", "SvelteKit@2.9.0"])
+      expect(frameworks(p).sort()).toEqual(["Astro@5.0.5", "Nuxt@3.14.0", "React Router@7.1.0", "Remix@2.15.0", "SvelteKit@2.9.0", "Vite@6.0.0"])
       expect(p.commands.test).toBeNull()
       expect(p.question).toBe("Which command runs this repository's tests?")
     }))

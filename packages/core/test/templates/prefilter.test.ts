@@ -8,7 +8,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { all } from "../../src/internal/templates/all.js"
-import { fileInfo, mayBeProvableArray, nodesOfType, receiversOf } from "../../src/internal/templates/shared.js"
+import { fileInfo, nodesOfType } from "../../src/internal/dataflow/fileInfo.js"
+import { mayBeProvableArray, receiversOf } from "../../src/internal/templates/gates.js"
 import { languageOf, parse } from "../../src/internal/treeSitter.js"
 
 const root = NodePath.join(import.meta.dirname, "fixtures")

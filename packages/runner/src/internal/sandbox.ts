@@ -9,7 +9,9 @@ import { dirname, isAbsolute } from "node:path"
 import { type Context, Effect } from "effect"
 import { RatchetError, Sandbox } from "@ratchet/core"
 import type { EgressPolicy } from "./egress.js"
+import { ciOf } from "./env.js"
 import { type Capabilities, probe } from "./isolation.js"
+import { chooseNode } from "./node.js"
 import { type Backend, handOverProblem, offlineRefusal, runCommand, unreachableAncestor } from "./spawn.js"
 import { ensure as ensureTool, onPath, specFor, toolsIn, toolsRoot } from "./tools.js"
 
@@ -127,8 +129,21 @@ export const make = (
           yield* Effect.logWarning(`Ratchet: could not provide ${specs.join(", ")}: ${String(provided.failure.cause ?? provided.failure)}`)
         }
       }
+      // the Node.js the repository asks for, and CI=true only where its CI sets it
+      const chosen = yield* Effect.promise(() =>
+        chooseNode(runOptions.cwd, { hostPath: host.PATH, install: options.provisionTools !== false, ...(options.toolsDir ? { toolsDir: options.toolsDir } : {}) })
+      )
+      const ci = ciOf(runOptions.cwd)
+      const notes = [...(chosen ? [chosen.note] : []), ci ? `CI=true (the repository's ${ci} sets it)` : "CI unset (no CI configuration that sets it)"]
+      if (chosen?.warning) yield* Effect.logWarning(`Ratchet: ${chosen.warning}`)
+      const setup = {
+        ci: ci !== null,
+        ...(chosen ? { nodeDir: chosen.dir } : {}),
+        notes,
+        warnings: chosen?.warning ? [chosen.warning] : []
+      }
       return yield* Effect.tryPromise({
-        try: (signal) => runCommand(runOptions, caps, env, signal, backend),
+        try: (signal) => runCommand(runOptions, caps, env, signal, backend, setup),
         catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`)
       })
     })

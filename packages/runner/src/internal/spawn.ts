@@ -213,14 +213,23 @@ export const offlineRefusal = (label: string, problem: string): string =>
   "fix the host (allow network namespaces, or use the bwrap backend) or let steps keep the network explicitly " +
   "(RATCHET_SANDBOX_ALLOW_NETWORK=1, LocalSandbox.layerWith({ allowNetwork: true }))"
 
+/** How the repository wants its commands run (see `LocalSandbox`): CI flag, Node directory, notes for the log. */
+export interface RepoSetup {
+  readonly ci: boolean
+  readonly nodeDir?: string
+  readonly notes: ReadonlyArray<string>
+  readonly warnings: ReadonlyArray<string>
+}
+
 export const runCommand = async (
   options: Sandbox.RunOptions,
   caps: Capabilities,
   host: NodeJS.ProcessEnv,
   signal: AbortSignal,
-  backend: Backend = { kind: "local", egress: null }
+  backend: Backend = { kind: "local", egress: null },
+  setup: RepoSetup = { ci: false, notes: [], warnings: [] }
 ): Promise<SpawnOutcome> => {
-  const warnings: Array<string> = []
+  const warnings: Array<string> = [...setup.warnings]
   const network = options.network === true
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs
   const cap = options.maxOutputBytes ?? DEFAULTS.maxOutputBytes
@@ -274,7 +283,9 @@ export const runCommand = async (
       network: network && !proxied,
       home: bwrap === null ? home : INSIDE.home,
       tmp: bwrap === null ? tmp : INSIDE.tmp,
-      extra: options.env
+      ci: setup.ci,
+      ...(setup.nodeDir !== undefined ? { nodeDir: setup.nodeDir } : {}),
+      ...(options.env ? { extra: options.env } : {})
     })
     if (uid !== null && env.PATH) env.PATH = env.PATH.split(":").filter(worldSearchable).join(":")
     // the worktree's git metadata belongs to Ratchet, not to the step's uid: let git in the step read it
@@ -322,7 +333,12 @@ export const runCommand = async (
         uid,
         cwd: options.cwd,
         writable,
-        readOnly: toolchain({ path: env.PATH, nodeExecPath: process.execPath, home: homedir(), extra: [...backend.readOnly, ...caFiles(env)] }),
+        readOnly: toolchain({
+          path: env.PATH,
+          nodeExecPath: process.execPath,
+          home: homedir(),
+          extra: [...backend.readOnly, ...(setup.nodeDir !== undefined ? [setup.nodeDir] : []), ...caFiles(env)]
+        }),
         hidden: backend.hidden,
         gitMetadata: git === null ? [] : [...new Set([git.common, git.admin])],
         home,
@@ -445,7 +461,8 @@ export const runCommand = async (
       stdout: out.toString(),
       stderr: err.toString(),
       droppedBytes: combined.dropped,
-      warnings
+      warnings,
+      notes: setup.notes
     }
   } finally {
     if (egress !== null) await egress.close()

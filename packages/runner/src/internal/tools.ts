@@ -56,25 +56,27 @@ export const specFor = (tool: Tool, cwd: string): string => {
 export const toolsRoot = (): string => join(tmpdir(), `ratchet-tools-${process.getuid?.() ?? "user"}`)
 
 /**
- * Installs `spec` (once) and returns the directory holding its executables. Installs into a
- * temporary directory and renames it into place, so a crash never leaves a half-installed tool.
+ * Installs `spec` (once; several specs share one directory) and returns the directory holding its
+ * executables. Installs into a temporary directory and renames it into place, so a crash never leaves a
+ * half-installed tool.
  */
-export const ensure = async (spec: string, root = toolsRoot()): Promise<string> => {
-  const dir = join(root, spec.replace(/[^\w.@-]+/g, "_"))
+export const ensure = async (spec: string | ReadonlyArray<string>, root = toolsRoot()): Promise<string> => {
+  const specs = typeof spec === "string" ? [spec] : [...spec]
+  const dir = join(root, specs.join("+").replace(/[^\w.@+-]+/g, "_"))
   const bin = join(dir, "node_modules", ".bin")
   if (existsSync(bin)) return bin
   mkdirSync(root, { recursive: true, mode: 0o755 })
   const staging = `${dir}.tmp-${process.pid}`
   rmSync(staging, { recursive: true, force: true })
   mkdirSync(staging, { recursive: true, mode: 0o755 })
-  const result = await execa("npm", ["install", "--prefix", staging, "--no-audit", "--no-fund", "--no-save", "--loglevel=error", spec], {
+  const result = await execa("npm", ["install", "--prefix", staging, "--no-audit", "--no-fund", "--no-save", "--loglevel=error", ...specs], {
     reject: false,
     stdin: "ignore",
     timeout: 5 * 60_000
   })
   if (result.exitCode !== 0) {
     rmSync(staging, { recursive: true, force: true })
-    throw new Error(`installing ${spec} from the npm registry failed (exit ${result.exitCode}): ${String(result.stderr).trim().split("\n").slice(-3).join(" | ")}`)
+    throw new Error(`installing ${specs.join(", ")} from the npm registry failed (exit ${result.exitCode}): ${String(result.stderr).trim().split("\n").slice(-3).join(" | ")}`)
   }
   try {
     renameSync(staging, dir)

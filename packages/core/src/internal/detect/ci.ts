@@ -24,7 +24,7 @@ export interface CiCommand {
 }
 
 export interface CiSetup {
-  readonly pm: "npm" | "pnpm" | "yarn" | "bun"
+  readonly pm: "npm" | "pnpm" | "yarn" | "bun" | "deno"
   readonly version: string | null
   readonly file: string
   readonly line: number
@@ -159,6 +159,7 @@ const inputVars = (declared: unknown, given: unknown, callerVars: Vars): Vars =>
 const PM_SETUP: ReadonlyArray<{ re: RegExp; pm: CiSetup["pm"]; versionKey: string | null }> = [
   { re: /^pnpm\/action-setup@/, pm: "pnpm", versionKey: "version" },
   { re: /^oven-sh\/setup-bun@/, pm: "bun", versionKey: "bun-version" },
+  { re: /^denoland\/setup-deno@/, pm: "deno", versionKey: "deno-version" },
   { re: /^borales\/actions-yarn@/, pm: "yarn", versionKey: null },
   { re: /^antfu\/setup-pnpm/, pm: "pnpm", versionKey: null }
 ]

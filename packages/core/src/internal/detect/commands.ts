@@ -5,7 +5,7 @@
  */
 import type { CommandSpec, Commands, Evidence, Framework, PackageManager } from "../../RepoProfile.js"
 import type { CiCommand } from "./ci.js"
-import { keyLine, type PackageJson } from "./packageJson.js"
+import { type PackageJson, scriptWhere } from "./packageJson.js"
 import {
   categoryOf,
   categoryOfScript,
@@ -32,9 +32,23 @@ export interface CommandInputs {
   readonly workspacePackages: ReadonlyArray<PackageJson>
   readonly exists: (file: string) => boolean
   readonly warn: (message: string) => void
-  /** Task names declared in turbo.json (`tasks` or `pipeline`). */
-  readonly turboTasks: { readonly file: string; readonly names: ReadonlyArray<string> } | null
+  /** Task names declared in turbo.json (`tasks` or `pipeline`) or the legacy `"turbo"` key of package.json. */
+  readonly turboTasks: { readonly file: string; readonly line?: number; readonly names: ReadonlyArray<string> } | null
+  /** Task names declared for moon (`.moon/tasks.yml`, `.moon/tasks/*.yml`, projects' `moon.yml`). */
+  readonly moonTasks?: { readonly file: string; readonly names: ReadonlyArray<string> } | null
+  /** Framework names per package directory. */
+  readonly frameworksByDir: ReadonlyMap<string, ReadonlySet<string>>
+  /** The first file under `dir` (bounded walk) whose name matches, and whose head passes `accept` when given. */
+  readonly findFile: (dir: string, name: RegExp, accept: ((head: string) => boolean) | null) => string | null
+  /** The project's deno.json / deno.jsonc, when it has one. */
+  readonly denoConfigFile?: string | null
 }
+
+/** Deno's default test and bench module names (`{*_,*.,}test.{ts,tsx,mts,js,mjs,jsx}`). */
+const DENO_TEST_FILE = /^(?:.*[._])?test\.(?:ts|tsx|mts|js|mjs|jsx)$/
+const DENO_BENCH_FILE = /^(?:.*[._])?bench\.(?:ts|tsx|mts|js|mjs|jsx)$/
+/** What `bun test` picks up. */
+const BUN_TEST_FILE = /(?:[._](?:test|spec)|_(?:test|spec))\.(?:ts|tsx|js|jsx|mjs|cjs|mts|cts)$/
 
 const NPM_DEFAULT_TEST = /no test specified/
 
@@ -48,6 +62,8 @@ export const runScript = (pm: PackageManager, name: string): string => {
       return `yarn ${name}`
     case "bun":
       return `bun run ${name}`
+    case "deno":
+      return `deno task ${name}`
   }
 }
 
@@ -61,6 +77,9 @@ export const execBin = (pm: PackageManager, command: string): string => {
       return `yarn ${command}`
     case "bun":
       return `bunx ${command}`
+    case "deno":
+      // Deno's own subcommands run as they are; a package binary through its npm package
+      return /^deno\s/.test(command) ? command : command.startsWith("tsc ") ? `deno run -A npm:typescript/tsc ${command.slice(4)}` : `deno run -A npm:${command}`
   }
 }
 
@@ -74,6 +93,8 @@ export const installCommand = (pm: PackageManager, hasLockfile: boolean): string
       return hasLockfile ? (pm.variant === "berry" ? "yarn install --immutable" : "yarn install --frozen-lockfile") : "yarn install"
     case "bun":
       return hasLockfile ? "bun install --frozen-lockfile" : "bun install"
+    case "deno":
+      return hasLockfile ? "deno install --frozen" : "deno install"
   }
 }
 
@@ -87,6 +108,8 @@ const recursiveRun = (pm: PackageManager, name: string): string => {
       return pm.variant === "berry" ? `yarn workspaces foreach -A run ${name}` : `yarn workspaces run ${name}`
     case "bun":
       return `bun run --filter '*' ${name}`
+    case "deno":
+      return `deno task --recursive ${name}`
   }
 }
 
@@ -111,12 +134,28 @@ export const unwatch = (tokens: ReadonlyArray<string>): Array<string> | null => 
     if (args.some((a) => a === "--watchAll=false" || a === "--ci")) return null
     return ["react-scripts", "test", ...drop(["--watch", "--watchAll"]).slice(1), "--watchAll=false"]
   }
+  if (tool === "deno" && ["test", "bench", "check", "run"].includes(args[0] ?? "")) {
+    if (!args.some((a) => a === "--watch" || a.startsWith("--watch="))) return null
+    return ["deno", ...args.filter((a) => a !== "--watch" && !a.startsWith("--watch="))]
+  }
+  if (tool === "bun" && args[0] === "test") {
+    if (!args.includes("--watch")) return null
+    return ["bun", ...drop(["--watch"])]
+  }
+  if (tool === "ng" && args[0] === "test") {
+    if (args.some((a) => a === "--watch=false" || a === "--no-watch")) return null
+    return ["ng", "test", ...drop(["--watch", "--watch=true"]).slice(1), "--watch=false"]
+  }
   if (["mocha", "ava", "node", "tsc", "vue-tsc", "tsx", "uvu", "c8"].includes(tool)) {
     if (!args.some((a) => a === "--watch" || (a === "-w" && tool !== "node"))) return null
     return [tool, ...drop(["--watch", "-w"])]
   }
   return null
 }
+
+/** A non-interactive tool invocation as a command: runtimes (`deno`, `bun`) as they are, package binaries through exec. */
+const execFixed = (pm: PackageManager, tokens: ReadonlyArray<string>): string =>
+  tokens[0] === "deno" || tokens[0] === "bun" ? tokens.map(quote).join(" ") : execBin(pm, tokens.map(quote).join(" "))
 
 const quote = (t: string): string => (/^[\w@%+=:,./-]+$/.test(t) ? t : `'${t.replace(/'/g, `'\\''`)}'`)
 
@@ -133,7 +172,7 @@ export const nonInteractive = (pm: PackageManager, pkg: PackageJson, body: strin
     if (fixed) {
       changed = true
       const env = segment.slice(0, Math.max(0, segment.indexOf(tokens[0]))).trim()
-      return `${env ? `${env} ` : ""}${execBin(pm, fixed.map(quote).join(" "))}`
+      return `${env ? `${env} ` : ""}${execFixed(pm, fixed)}`
     }
     return segment
   })
@@ -179,6 +218,14 @@ export const bodyCategory = (body: string): Category => {
   return "other"
 }
 
+/** The category of a script body that is a single direct tool invocation (no chains), else `null`. */
+const singleTool = (body: string): Category | null => {
+  const segments = splitOperators(body).filter((x) => x.trim() !== "")
+  if (segments.length !== 1) return null
+  const c = classifyTokens(coreTokens(segments[0]))
+  return c?.type === "tool" ? categoryOf(c) : null
+}
+
 const slotOf = (category: Category): Slot | null =>
   category === "test" || category === "build" || category === "typecheck" || category === "bench" ? category : null
 
@@ -201,7 +248,7 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       continue
     }
     let category = categoryOf(c)
-    let scriptKnown = c.type !== "script" || c.pm === "turbo" || c.pm === "nx" || c.pm === "lerna" || c.recursive || c.filtered === true
+    let scriptKnown = c.type !== "script" || c.pm === "turbo" || c.pm === "nx" || c.pm === "lerna" || c.pm === "moon" || c.recursive || c.filtered === true
     if (c.type === "script" && !scriptKnown) {
       const pkg = inputs.pkgAt(ci.cwd)
       const body = pkg?.scripts[c.name]
@@ -262,12 +309,12 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       const pkg = inputs.pkgAt(c.ci.cwd)
       const body = pkg?.scripts[c.classified.name]
       if (pkg && body !== undefined) {
-        evidence.push({ file: pkg.file, line: keyLine(pkg.text, c.classified.name, "scripts"), detail: `"${c.classified.name}": ${JSON.stringify(body)}` })
+        evidence.push({ ...scriptWhere(pkg, c.classified.name), detail: `"${c.classified.name}": ${JSON.stringify(body)}` })
         if (!c.classified.recursive && !c.classified.filtered && c.slot === "test") {
           const fixed = nonInteractive(pm, pkg, body)
           if (fixed) {
             command = vitestLast(body) ? appendArgs(c.classified.pm as PackageManager["name"], command, "--run") : fixed
-            evidence.push({ file: pkg.file, line: keyLine(pkg.text, c.classified.name, "scripts"), detail: "script runs in watch mode; made non-interactive" })
+            evidence.push({ ...scriptWhere(pkg, c.classified.name), detail: "script runs in watch mode; made non-interactive" })
           }
         }
       } else if (!c.scriptKnown) {
@@ -278,7 +325,7 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       const tool = c.classified.tool
       const at = tokens.findIndex((t) => t.split("/").pop() === tool)
       const fixed = at === -1 ? null : unwatch(tokens.slice(at))
-      if (fixed && c.slot === "test") command = execBin(pm, fixed.map(quote).join(" "))
+      if (fixed && c.slot === "test") command = execFixed(pm, fixed)
     }
     return { command, cwd: c.ci.cwd, confidence: round(confidence), evidence }
   }
@@ -292,6 +339,8 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
     const usable = (n: string) => !(slot === "test" && n === "test" && NPM_DEFAULT_TEST.test(scripts[n]))
     let name = preferred.find((n) => n in scripts && usable(n))
     if (name === undefined) name = names.find((n) => categoryOfScript(n) === slot && usable(n))
+    // a script whose name says nothing but whose body is one such tool (`"check": "deno check main.ts"`)
+    if (name === undefined && slot !== "test") name = names.find((n) => categoryOfScript(n) === "other" && singleTool(scripts[n]) === slot)
     if (name === undefined) return null
     // Prefer a non-watch variant when `test` itself watches.
     if (slot === "test" && nonInteractive(pm, pkg, scripts[name]) !== null) {
@@ -299,13 +348,13 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       if (alt) name = alt
     }
     const body = scripts[name]
-    const evidence: Array<Evidence> = [{ file: pkg.file, line: keyLine(pkg.text, name, "scripts"), detail: `"${name}": ${JSON.stringify(body)}` }]
+    const evidence: Array<Evidence> = [{ ...scriptWhere(pkg, name), detail: `"${name}": ${JSON.stringify(body)}` }]
     let command = runScript(pm, name)
     if (slot === "test") {
       const fixed = nonInteractive(pm, pkg, body)
       if (fixed) {
         command = fixed
-        evidence.push({ file: pkg.file, line: keyLine(pkg.text, name, "scripts"), detail: "script runs in watch mode; made non-interactive" })
+        evidence.push({ ...scriptWhere(pkg, name), detail: "script runs in watch mode; made non-interactive" })
       }
     }
     const confidence = name === slot || (preferred as ReadonlyArray<string>).includes(name) ? 0.75 : 0.6
@@ -316,11 +365,25 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
     if (!inputs.isMonorepo) return null
     const turbo = inputs.tools.find((t) => t.name === "turbo")
     const nx = inputs.tools.find((t) => t.name === "nx")
+    const moon = inputs.tools.find((t) => t.name === "moon")
     if (turbo) {
       const task = inputs.turboTasks?.names.find((t) => categoryOfScript(t) === slot)
       if (task && inputs.turboTasks) {
-        return { command: execBin(pm, `turbo run ${task}`), cwd: projectDir, confidence: 0.6, evidence: [{ file: inputs.turboTasks.file, detail: `turbo task "${task}"` }] }
+        return { command: execBin(pm, `turbo run ${task}`), cwd: projectDir, confidence: 0.6, evidence: [{ file: inputs.turboTasks.file, ...(inputs.turboTasks.line !== undefined ? { line: inputs.turboTasks.line } : {}), detail: `turbo task "${task}"` }] }
       }
+    }
+    if (moon) {
+      const task = inputs.moonTasks?.names.find((t) => categoryOfScript(t) === slot)
+      if (task && inputs.moonTasks) {
+        const viaPm = moon.evidence.some((e) => e.detail.startsWith("depends on"))
+        return {
+          command: viaPm ? execBin(pm, `moon run :${task}`) : `moon run :${task}`,
+          cwd: projectDir,
+          confidence: viaPm ? 0.6 : 0.45,
+          evidence: [{ file: inputs.moonTasks.file, detail: `moon task "${task}": run it in every project that has it` }]
+        }
+      }
+      if (!nx && !turbo) return null
     }
     if (nx && (slot === "test" || slot === "build")) {
       const nxFile = nx.evidence[0]?.file ?? "nx.json"
@@ -335,33 +398,56 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
       command: recursiveRun(pm, name),
       cwd: projectDir,
       confidence: 0.5,
-      evidence: withScript.slice(0, 3).map((p) => ({ file: p.file, line: keyLine(p.text, name, "scripts"), detail: `workspace package has a "${name}" script` }))
+      evidence: withScript.slice(0, 3).map((p) => ({ ...scriptWhere(p, name), detail: `workspace package has a "${name}" script` }))
     }
+  }
+
+  /**
+   * Where a framework's conventional command runs: the project itself when it depends on the
+   * framework, else the one workspace package that does (with that package as `cwd`); never the
+   * root for a framework only a sub-project uses.
+   */
+  const frameworkDir = (name: string): string | null => {
+    if (inputs.frameworksByDir.get(projectDir)?.has(name)) return projectDir
+    const dirs = [...inputs.frameworksByDir.entries()].filter(([dir, names]) => dir !== projectDir && names.has(name)).map(([dir]) => dir)
+    return dirs.length === 1 ? dirs[0] : null
   }
 
   const conventions = (slot: "test" | "build" | "typecheck" | "bench"): CommandSpec | null => {
     const pkg = projectPkg
     const deps = pkg?.deps ?? {}
-    const fw = new Set(inputs.frameworks.map((f) => f.name))
     const file = pkg?.file ?? "package.json"
     const ev = (detail: string): Array<Evidence> => [{ file, detail }]
+    if (pm.name === "deno") return denoConventions(slot)
+    const byFramework = (table: ReadonlyArray<readonly [string, string]>): CommandSpec | null => {
+      for (const [name, cmd] of table) {
+        const dir = frameworkDir(name)
+        if (dir === null) continue
+        const at = inputs.pkgAt(dir)
+        const where = dir === projectDir ? "" : ` (only ${dir} uses ${name})`
+        return { command: execBin(pm, cmd), cwd: dir, confidence: dir === projectDir ? 0.45 : 0.4, evidence: [{ file: at?.file ?? file, detail: `${name} convention: ${cmd}${where}` }] }
+      }
+      return null
+    }
     if (slot === "build") {
-      const table: ReadonlyArray<[string, string]> = [
+      const vinxi = "vinxi" in deps
+      return byFramework([
         ["Next.js", "next build"],
         ["Nuxt", "nuxt build"],
         ["Astro", "astro build"],
         ["NestJS", "nest build"],
+        ["Angular", "ng build"],
+        ["TanStack Start", vinxi ? "vinxi build" : "vite build"],
         ["SvelteKit", "vite build"],
+        ["Vite+", "vp build"],
         ["React+Vite", "vite build"],
-        ["Vite", "vite build"],
-        ["Remix", "remix build"],
-        ["React Router", "react-router build"]
-      ]
-      for (const [name, cmd] of table) if (fw.has(name)) return { command: execBin(pm, cmd), cwd: projectDir, confidence: 0.45, evidence: ev(`${name} convention: ${cmd}`) }
-      return null
+        ["Remix", frameworkDir("Remix") !== null && inputs.frameworksByDir.get(frameworkDir("Remix") ?? "")?.has("Vite") ? "remix vite:build" : "remix build"],
+        ["React Router", "react-router build"],
+        ["Vite", "vite build"]
+      ])
     }
     if (slot === "typecheck") {
-      if (fw.has("Astro")) return { command: execBin(pm, "astro check"), cwd: projectDir, confidence: 0.45, evidence: ev("Astro convention: astro check") }
+      if (inputs.frameworksByDir.get(projectDir)?.has("Astro")) return { command: execBin(pm, "astro check"), cwd: projectDir, confidence: 0.45, evidence: ev("Astro convention: astro check") }
       if ("svelte-check" in deps) return { command: execBin(pm, "svelte-check"), cwd: projectDir, confidence: 0.45, evidence: ev("depends on svelte-check") }
       if ("vue-tsc" in deps) return { command: execBin(pm, "vue-tsc --noEmit"), cwd: projectDir, confidence: 0.45, evidence: ev("depends on vue-tsc") }
       const tsconfig = projectDir === "." ? "tsconfig.json" : `${projectDir}/tsconfig.json`
@@ -372,7 +458,20 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
     if (slot === "test") {
       if ("vitest" in deps) return { command: execBin(pm, "vitest run"), cwd: projectDir, confidence: 0.4, evidence: ev("depends on vitest, no test script") }
       if ("jest" in deps) return { command: execBin(pm, "jest"), cwd: projectDir, confidence: 0.4, evidence: ev("depends on jest, no test script") }
-      if (pm.name === "bun" && ("bun-types" in deps || "@types/bun" in deps)) return { command: "bun test", cwd: projectDir, confidence: 0.35, evidence: ev("bun project without a test script: bun test") }
+      if (pm.name === "bun") {
+        const typed = "bun-types" in deps || "@types/bun" in deps
+        const found = inputs.findFile(projectDir, BUN_TEST_FILE, (text) => text.includes("bun:test"))
+        if (typed || found) {
+          return {
+            command: "bun test",
+            cwd: projectDir,
+            confidence: found ? 0.55 : 0.35,
+            evidence: found ? [{ file: found, detail: "imports bun:test and there is no test script: bun's own test runner" }] : ev("bun project without a test script: bun test")
+          }
+        }
+      }
+      const ng = frameworkDir("Angular")
+      if (ng !== null && ng === projectDir) return { command: execBin(pm, "ng test --watch=false"), cwd: ng, confidence: 0.4, evidence: ev("Angular convention: ng test --watch=false") }
       return null
     }
     for (const dir of ["bench", "benchmark", "benchmarks"]) {
@@ -380,6 +479,23 @@ export const chooseCommands = (inputs: CommandInputs): { commands: Commands; pro
         return { command: execBin(pm, "vitest bench --run"), cwd: projectDir, confidence: 0.35, evidence: ev(`${dir}/ directory and vitest`) }
       }
     }
+    return null
+  }
+
+  /** Deno without a task for the slot: its built-in test, bench and type-check commands, when there is something to run. */
+  const denoConventions = (slot: "test" | "build" | "typecheck" | "bench"): CommandSpec | null => {
+    const config = inputs.denoConfigFile ?? projectPkg?.file ?? "deno.json"
+    if (slot === "test") {
+      const found = inputs.findFile(projectDir, DENO_TEST_FILE, null)
+      return found
+        ? { command: "deno test -A", cwd: projectDir, confidence: 0.55, evidence: [{ file: found, detail: "Deno test module and no test task: deno test (all permissions: the sandbox is the boundary)" }] }
+        : null
+    }
+    if (slot === "bench") {
+      const found = inputs.findFile(projectDir, DENO_BENCH_FILE, null)
+      return found ? { command: "deno bench -A", cwd: projectDir, confidence: 0.5, evidence: [{ file: found, detail: "Deno bench module and no bench task: deno bench" }] } : null
+    }
+    if (slot === "typecheck") return { command: "deno check", cwd: projectDir, confidence: 0.5, evidence: [{ file: config, detail: "Deno project without a check task: deno check (type-checks every module)" }] }
     return null
   }
 

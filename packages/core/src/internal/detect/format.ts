@@ -10,7 +10,7 @@ export const formatProfile = (profile: RepoProfile): string => {
   const lines: Array<string> = []
   const pm = profile.packageManager
   lines.push(`Repository  ${profile.root}`)
-  const pmName = `${pm.name}${pm.variant ? ` (${pm.variant})` : ""}${pm.version ? ` ${pm.version}` : ""}`
+  const pmName = `${pm.name}${pm.variant ? ` (${pm.variant}${pm.linker === "pnp" ? ", Plug'n'Play" : ""})` : ""}${pm.version ? ` ${pm.version}` : ""}`
   lines.push(`Package manager  ${pmName}  confidence ${pct(pm.confidence)}${pm.evidence[0] ? `  (${pm.evidence[0].detail} — ${where(pm.evidence[0])})` : ""}`)
   lines.push(`Workspaces  ${profile.workspaces.length > 0 ? profile.workspaces.join(", ") : "none"}`)
   const fws = profile.frameworks.map((f) => `${f.name}${f.version ? ` ${f.version}` : ""}`)
@@ -29,6 +29,15 @@ export const formatProfile = (profile: RepoProfile): string => {
     const cwd = c.cwd === "." ? "" : `  [in ${c.cwd}]`
     lines.push(`  ${name.padEnd(width)}  ${c.command}${cwd}  confidence ${pct(c.confidence)}`)
     if (c.evidence[0]) lines.push(`  ${"".padEnd(width)}    from ${where(c.evidence[0])}: ${c.evidence[0].detail}`)
+  }
+  if (profile.projects && profile.projects.length > 1) {
+    lines.push("")
+    lines.push(`Projects (${profile.projects.length}; commands above are for the first)`)
+    for (const p of profile.projects) {
+      lines.push(`  ${p.dir}/  ${p.packageManager.name}${p.workspaces.length > 0 ? `  workspaces ${p.workspaces.join(", ")}` : ""}`)
+      const test = p.commands.test
+      if (test) lines.push(`    test  ${test.command}${test.cwd === "." ? "" : `  [in ${test.cwd}]`}`)
+    }
   }
   if (profile.warnings.length > 0) {
     lines.push("")

@@ -12,6 +12,25 @@ export interface PackageJson {
   readonly scripts: Readonly<Record<string, string>>
   readonly deps: Readonly<Record<string, string>>
   readonly raw: Readonly<Record<string, unknown>>
+  /** Where each script is written when not in this package.json (Deno tasks in deno.json). */
+  readonly scriptOrigin?: Readonly<Record<string, { readonly file: string; readonly line: number | undefined }>>
+  /** Dependencies that come from another file (Deno imports in deno.json). */
+  readonly depOrigin?: { readonly file: string; readonly text: string; readonly names: ReadonlyArray<string> }
+}
+
+/** File and line where script `name` of `pkg` is written. */
+export const scriptWhere = (pkg: PackageJson, name: string): { file: string; line: number | undefined } =>
+  pkg.scriptOrigin?.[name] ?? { file: pkg.file, line: keyLine(pkg.text, name, "scripts") }
+
+/** File and line where dependency `name` of `pkg` is declared. */
+export const depWhere = (pkg: PackageJson, name: string): { file: string; line: number | undefined } => {
+  const o = pkg.depOrigin
+  if (o?.names.includes(name) && !(pkg.file !== o.file && keyLine(pkg.text, name, "ependencies") !== undefined)) {
+    const at = o.text.indexOf(name.startsWith("deno.land/x/") ? name : `${name}@`)
+    const any = at === -1 ? o.text.indexOf(name) : at
+    return { file: o.file, line: any === -1 ? undefined : lineAt(o.text, any) }
+  }
+  return { file: pkg.file, line: keyLine(pkg.text, name, "ependencies") }
 }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)

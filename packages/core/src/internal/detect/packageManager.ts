@@ -20,6 +20,7 @@ import { keyLine } from "./packageJson.js"
 import type { RepoReader } from "./reader.js"
 import { classify, type PmName } from "./shell.js"
 import { readYaml, isYamlMap } from "./yaml.js"
+import type { DenoConfig } from "./deno.js"
 
 export const LOCKFILES: ReadonlyArray<{ file: string; pm: PmName }> = [
   { file: "package-lock.json", pm: "npm" },
@@ -27,7 +28,8 @@ export const LOCKFILES: ReadonlyArray<{ file: string; pm: PmName }> = [
   { file: "pnpm-lock.yaml", pm: "pnpm" },
   { file: "yarn.lock", pm: "yarn" },
   { file: "bun.lock", pm: "bun" },
-  { file: "bun.lockb", pm: "bun" }
+  { file: "bun.lockb", pm: "bun" },
+  { file: "deno.lock", pm: "deno" }
 ]
 
 export interface Lockfile {
@@ -57,6 +59,9 @@ export const sniffLockfile = (reader: RepoReader, file: string, pm: PmName): Loc
   if (base === "bun.lockb") return { file, pm, variant: null, detail: "bun.lockb (binary bun lockfile)" }
   const head = reader.read(file, { headBytes: 4096 }) ?? ""
   if (pm === "yarn") {
+    // Bun writes a Yarn v1 lockfile next to its own when asked (`bun install --yarn`, `print = "yarn"`), and says so
+    const bun = /^#\s*bun\s+(\S*bun\.lockb?)\b/m.exec(head)
+    if (bun) return { file, pm: "bun", variant: null, detail: `yarn.lock written by Bun ('# bun ${bun[1]}' header): Bun's Yarn-compatible copy, not Yarn` }
     if (/^__metadata:/m.test(head)) {
       const v = /__metadata:\s*\n\s+version:\s*(\d+)/.exec(head)
       return { file, pm, variant: "berry", detail: `yarn.lock has __metadata${v ? ` (lockfile version ${v[1]})` : ""}: Yarn Berry (2+)` }
@@ -74,16 +79,36 @@ export const sniffLockfile = (reader: RepoReader, file: string, pm: PmName): Loc
     const v = /"lockfileVersion"\s*:\s*(\d+)/.exec(head)
     return { file, pm, variant: null, detail: `${base}${v ? ` lockfileVersion ${v[1]}` : ""}` }
   }
+  if (pm === "deno") {
+    const v = /"version"\s*:\s*"(\d+)"/.exec(head)
+    return { file, pm, variant: null, detail: `deno.lock${v ? ` version ${v[1]}` : ""} (Deno lockfile)` }
+  }
   return { file, pm, variant: null, detail: `${base} (bun text lockfile)` }
 }
 
 export const lockfilesIn = (reader: RepoReader, dir: string): Array<Lockfile> =>
   LOCKFILES.filter((l) => reader.exists(reader.join(dir, l.file))).map((l) => sniffLockfile(reader, reader.join(dir, l.file), l.pm))
 
-const parseSpec = (spec: string): { name: string; version: string | null } | null => {
-  const m = /^(npm|pnpm|yarn|bun)(?:@([^+\s]+))?/.exec(spec.trim())
-  return m ? { name: m[1], version: m[2] ?? null } : null
+const EXACT = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/
+
+/**
+ * A `packageManager` / `devEngines` name spec. Corepack wants `name@x.y.z[+hash]`; looser forms
+ * (`^pnpm@8.0.0`, `pnpm@^8`, `yarn@4.x`, `pnpm`) still name the manager: `loose` says what is wrong.
+ */
+export const parseSpec = (spec: string): { name: PmName; version: string | null; range: string | null; loose: string | null } | null => {
+  const m = /^\s*([\^~=<>v\s]*)(npm|pnpm|yarn|bun|deno)(?:@([^+\s]*))?(\+\S*)?\s*$/.exec(spec)
+  if (!m) return null
+  const name = m[2] as PmName
+  const prefix = m[1].trim()
+  const version = m[3] ?? null
+  if (prefix !== "") return { name, version: null, range: `${prefix}${version ?? ""}`, loose: `a range operator before the name` }
+  if (version === null || version === "") return { name, version: null, range: null, loose: "no version" }
+  if (!EXACT.test(version.replace(/^v/, ""))) return { name, version: null, range: version, loose: `"${version}" is a range, not an exact version` }
+  return { name, version: version.replace(/^v/, ""), range: null, loose: null }
 }
+
+/** What the warning about a loose `packageManager` suggests. */
+const EXAMPLE_VERSION: Record<PmName, string> = { npm: "10.9.2", pnpm: "9.15.0", yarn: "4.5.3", bun: "1.1.42", deno: "2.1.4" }
 
 const yarnVariant = (version: string | null | undefined): "classic" | "berry" | null => {
   if (!version) return null
@@ -101,6 +126,8 @@ export const detectPackageManager = (
     readonly lockfiles: ReadonlyArray<Lockfile>
     /** Non-decoy lockfiles elsewhere in the tree: weak votes. */
     readonly nestedLockfiles?: ReadonlyArray<Lockfile>
+    /** `deno.json` / `deno.jsonc` of the project directory. */
+    readonly deno?: DenoConfig | null
   }
 ): PackageManager => {
   const votes: Array<Vote> = []
@@ -112,13 +139,19 @@ export const detectPackageManager = (
     if (typeof pmField === "string") {
       const spec = parseSpec(pmField)
       if (spec) {
+        const line = keyLine(pkg.text, "packageManager")
+        if (spec.loose !== null) {
+          reader.warn(
+            `${pkg.file}:${line ?? 1}: "packageManager": "${pmField}" is not an exact "${spec.name}@x.y.z" (${spec.loose}); Corepack refuses it. Using ${spec.name}${spec.range ? ` (${spec.range})` : ""}; write an exact version such as "${spec.name}@${EXAMPLE_VERSION[spec.name]}"`
+          )
+        }
         votes.push({
-          pm: spec.name as PmName,
+          pm: spec.name,
           weight: 100,
           kind: "field",
           version: spec.version,
-          variant: spec.name === "yarn" ? yarnVariant(spec.version) : null,
-          evidence: { file: pkg.file, line: keyLine(pkg.text, "packageManager"), detail: `"packageManager": "${pmField}"` }
+          variant: spec.name === "yarn" ? yarnVariant(spec.version ?? spec.range) : null,
+          evidence: { file: pkg.file, line, detail: `"packageManager": "${pmField}"${spec.loose !== null ? " (not an exact version)" : ""}` }
         })
       } else reader.warn(`${pkg.file}:${keyLine(pkg.text, "packageManager") ?? 1}: unrecognised packageManager "${pmField}"; ignored`)
     }
@@ -130,7 +163,7 @@ export const detectPackageManager = (
       if (!spec) continue
       const version = typeof entry.version === "string" ? entry.version : null
       votes.push({
-        pm: spec.name as PmName,
+        pm: spec.name,
         weight: Array.isArray(dePm) ? 85 : 90,
         kind: "field",
         version,
@@ -139,6 +172,24 @@ export const detectPackageManager = (
       })
       if (Array.isArray(dePm)) break
     }
+    const deRuntime = isYamlMap(devEngines) ? devEngines.runtime : undefined
+    for (const entry of Array.isArray(deRuntime) ? deRuntime : deRuntime ? [deRuntime] : []) {
+      if (!isYamlMap(entry) || entry.name !== "deno") continue
+      const version = typeof entry.version === "string" ? entry.version : null
+      votes.push({
+        pm: "deno",
+        weight: 45,
+        kind: "config",
+        version: version && EXACT.test(version) ? version : null,
+        evidence: { file: pkg.file, line: keyLine(pkg.text, "devEngines"), detail: `devEngines.runtime: deno${version ? `@${version}` : ""}` }
+      })
+      break
+    }
+  }
+  if (args.deno) {
+    const d = args.deno
+    const base = d.file.slice(d.file.lastIndexOf("/") + 1)
+    votes.push({ pm: "deno", weight: 45, kind: "config", evidence: { file: d.file, detail: `${base} present (Deno project configuration${Object.keys(d.tasks).length > 0 ? `, tasks: ${Object.keys(d.tasks).slice(0, 4).join(", ")}` : ""})` } })
   }
 
   if (pkg) {
@@ -171,7 +222,9 @@ export const detectPackageManager = (
   }
 
   for (const lock of args.lockfiles) {
-    votes.push({ pm: lock.pm, weight: 50, kind: "lockfile", variant: lock.variant, evidence: { file: lock.file, detail: lock.detail } })
+    // Bun's Yarn-compatible copy backs up its own lockfile: counted, just below it
+    const copy = lock.pm === "bun" && lock.file.endsWith("yarn.lock")
+    votes.push({ pm: lock.pm, weight: copy ? 45 : 50, kind: "lockfile", variant: lock.variant, evidence: { file: lock.file, detail: lock.detail } })
   }
 
   const ciPms = new Map<PmName, CiCommand>()
@@ -194,7 +247,7 @@ export const detectPackageManager = (
   for (const s of args.setups) {
     if (seenSetup.has(s.pm)) continue
     seenSetup.add(s.pm)
-    votes.push({ pm: s.pm, weight: 20, kind: "ci", version: s.version, evidence: { file: s.file, line: s.line, detail: s.detail } })
+    votes.push({ pm: s.pm, weight: 20, kind: "ci", version: s.pm === "deno" ? (s.version?.replace(/^v/, "") ?? null) : s.version, evidence: { file: s.file, line: s.line, detail: s.detail } })
   }
 
   const roots = projectDir === "." ? ["."] : [projectDir, "."]
@@ -217,6 +270,15 @@ export const detectPackageManager = (
     }
     if (reader.exists(J("pnpm-workspace.yaml"))) votes.push({ pm: "pnpm", weight: 25, kind: "config", evidence: { file: J("pnpm-workspace.yaml"), detail: "pnpm-workspace.yaml present" } })
     if (reader.exists(J(".pnpmfile.cjs"))) votes.push({ pm: "pnpm", weight: 15, kind: "config", evidence: { file: J(".pnpmfile.cjs"), detail: ".pnpmfile.cjs present" } })
+    const pnp = [".pnp.cjs", ".pnp.js", ".pnp.loader.mjs"].find((f) => reader.exists(J(f)))
+    if (pnp !== undefined) {
+      votes.push({ pm: "yarn", weight: 30, kind: "config", variant: "berry", evidence: { file: J(pnp), detail: `${pnp} present: Yarn Plug'n'Play (Yarn Berry, no node_modules)` } })
+    }
+    const dvmrc = reader.read(J(".dvmrc"))
+    if (dvmrc !== null && dvmrc.trim() !== "") {
+      const v = dvmrc.trim().split(/\s/)[0].replace(/^v/, "")
+      votes.push({ pm: "deno", weight: 20, kind: "config", version: EXACT.test(v) ? v : null, evidence: { file: J(".dvmrc"), line: 1, detail: `deno ${v} (.dvmrc)` } })
+    }
     if (reader.exists(J("bunfig.toml"))) votes.push({ pm: "bun", weight: 15, kind: "config", evidence: { file: J("bunfig.toml"), detail: "bunfig.toml present" } })
     const npmrc = reader.read(J(".npmrc"))
     if (npmrc !== null) {
@@ -226,7 +288,7 @@ export const detectPackageManager = (
     const toolVersions = reader.read(J(".tool-versions"))
     if (toolVersions !== null) {
       toolVersions.split(/\r?\n/).forEach((line, i) => {
-        const m = /^\s*(pnpm|yarn|bun)\s+(\S+)/.exec(line)
+        const m = /^\s*(pnpm|yarn|bun|deno)\s+(\S+)/.exec(line)
         if (m) votes.push({ pm: m[1] as PmName, weight: 20, kind: "config", version: m[2], variant: m[1] === "yarn" ? yarnVariant(m[2]) : null, evidence: { file: J(".tool-versions"), line: i + 1, detail: line.trim() } })
       })
     }
@@ -313,6 +375,7 @@ export const detectPackageManager = (
 
   const version = mine.find((v) => v.version)?.version ?? null
   const variant = winner === "yarn" ? pickVariant(mine) ?? "classic" : null
+  const linker = variant === "berry" ? berryLinker(reader, projectDir) : null
   const best = mine.reduce((a, b) => (b.weight > a.weight ? b : a))
   let confidence = best.kind === "field" ? 0.95 : best.kind === "lockfile" ? 0.9 : best.kind === "ci" ? 0.75 : 0.6
   if (mine.length > 1) confidence = Math.min(0.99, confidence + 0.04)
@@ -323,8 +386,28 @@ export const detectPackageManager = (
     variant,
     version,
     confidence: Math.max(0.1, Math.round(confidence * 100) / 100),
-    evidence: [...mine.sort((a, b) => b.weight - a.weight).map((v) => v.evidence), ...(nodeHint ? [nodeHint] : [])]
+    evidence: [...mine.sort((a, b) => b.weight - a.weight).map((v) => v.evidence), ...(nodeHint ? [nodeHint] : []), ...(linker?.evidence ? [linker.evidence] : [])],
+    ...(linker ? { linker: linker.linker } : {})
   }
+}
+
+/**
+ * Yarn Berry's linker: `nodeLinker` in `.yarnrc.yml` (default `pnp`), a `.pnp.cjs` as evidence that
+ * Plug'n'Play is in use, and a warning when the two disagree.
+ */
+const berryLinker = (reader: RepoReader, dir: string): { linker: "pnp" | "node-modules"; evidence: Evidence | null } => {
+  const rc = reader.join(dir, ".yarnrc.yml")
+  const text = reader.read(rc)
+  const m = text === null ? null : /^nodeLinker:\s*['"]?([\w-]+)/m.exec(text)
+  const pnpFile = [".pnp.cjs", ".pnp.js"].map((f) => reader.join(dir, f)).find((f) => reader.exists(f))
+  if (m && text !== null) {
+    const line = text.slice(0, m.index).split("\n").length
+    const linker = m[1] === "pnp" ? "pnp" : "node-modules"
+    if (linker !== "pnp" && pnpFile !== undefined) reader.warn(`${pnpFile}: Plug'n'Play loader present but ${rc}:${line} sets nodeLinker: ${m[1]}; the .pnp.cjs is stale (delete it)`)
+    return { linker, evidence: { file: rc, line, detail: `nodeLinker: ${m[1]}${linker === "pnp" ? " (Plug'n'Play: no node_modules)" : ""}` } }
+  }
+  if (pnpFile !== undefined) return { linker: "pnp", evidence: null }
+  return { linker: "pnp", evidence: { file: text === null ? reader.join(dir, "yarn.lock") : rc, detail: "Yarn Berry without nodeLinker: Plug'n'Play (the default)" } }
 }
 
 const pickVariant = (votes: ReadonlyArray<Vote>): "classic" | "berry" | null => {

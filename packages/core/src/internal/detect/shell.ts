@@ -113,13 +113,13 @@ export const tokenize = (text: string): Array<string> => {
   return tokens
 }
 
-export type PmName = "npm" | "pnpm" | "yarn" | "bun"
+export type PmName = "npm" | "pnpm" | "yarn" | "bun" | "deno"
 
 export type Classified =
   | { readonly type: "install"; readonly pm: PmName; readonly args: ReadonlyArray<string> }
   | {
       readonly type: "script"
-      readonly pm: PmName | "turbo" | "nx" | "lerna"
+      readonly pm: PmName | "turbo" | "nx" | "lerna" | "moon"
       readonly name: string
       readonly recursive: boolean
       /** Every task a task runner was asked to run (`turbo run build test`). */
@@ -182,13 +182,15 @@ export const classifyTokens = (tokens: ReadonlyArray<string>): Classified | null
     }
     case "corepack":
       return rest.length > 0 ? classifyTokens(rest) : null
+    case "deno":
+      return classifyDeno(rest)
     default:
       return classifyTool(tokens, null)
   }
 }
 
 /** Binaries that `pnpm X` / `yarn X` / `bun X` run directly when X is not a script. */
-const KNOWN_BINS = new Set(["turbo", "nx", "lerna", "vitest", "jest", "tsc", "vue-tsc", "mocha", "ava", "playwright", "cypress", "svelte-check", "next", "vite", "nest", "nuxt", "nuxi", "astro", "tsup", "rollup", "webpack", "esbuild", "c8", "nyc", "uvu", "tsx", "ts-node", "react-scripts", "eslint", "prettier", "biome", "tsdown", "unbuild"])
+const KNOWN_BINS = new Set(["turbo", "nx", "lerna", "vitest", "jest", "tsc", "vue-tsc", "mocha", "ava", "playwright", "cypress", "svelte-check", "next", "vite", "nest", "nuxt", "nuxi", "astro", "tsup", "rollup", "webpack", "esbuild", "c8", "nyc", "uvu", "tsx", "ts-node", "react-scripts", "eslint", "prettier", "biome", "tsdown", "unbuild", "ng", "moon", "vp", "vinxi", "remix", "react-router"])
 
 const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null => {
   let i = 0
@@ -275,6 +277,50 @@ const classifyPm = (pm: PmName, args: ReadonlyArray<string>): Classified | null 
   return { type: "script", pm, name: sub, recursive }
 }
 
+/** Deno flags that take a separate value. */
+const DENO_FLAGS_WITH_VALUE = new Set(["--config", "-c", "--cwd", "--filter", "-f", "--import-map", "--lock", "--reload", "-r", "--location", "--seed", "--v8-flags", "--cert", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-run", "--allow-ffi", "--allow-sys", "--ext", "--junit-path", "--reporter", "--coverage", "--shuffle", "--node-modules-dir", "--env-file", "--inspect", "--entrypoint", "-e"])
+
+/** `deno task X`, `deno test`, `deno bench`, `deno check`, `deno install` (local, no package arguments), `deno cache`. */
+const classifyDeno = (args: ReadonlyArray<string>): Classified | null => {
+  let i = 0
+  while (i < args.length && args[i].startsWith("-")) i++
+  const sub = args[i]
+  const after = args.slice(i + 1)
+  const positionals: Array<string> = []
+  for (let k = 0; k < after.length; k++) {
+    const a = after[k]
+    if (a === "--") break
+    if (a.startsWith("-")) {
+      if (!a.includes("=") && DENO_FLAGS_WITH_VALUE.has(a) && after[k + 1] !== undefined && !after[k + 1].startsWith("-") && sub === "task") k++
+      continue
+    }
+    positionals.push(a)
+  }
+  const recursive = after.some((a) => a === "-r" || a === "--recursive")
+  const filtered = after.some((a) => /^(--filter|-f|--cwd|--config|-c)(=|$)/.test(a))
+  switch (sub) {
+    case undefined:
+      return null
+    case "task":
+      return positionals[0] ? { type: "script", pm: "deno", name: positionals[0], recursive, filtered } : null
+    case "install":
+    case "i":
+      // `deno install -g …` / `deno install npm:x` change what is installed; a bare `deno install [--frozen]` installs the project's dependencies
+      return after.some((a) => a === "-g" || a === "--global") || positionals.length > 0 ? null : { type: "install", pm: "deno", args: after }
+    case "cache":
+      return { type: "install", pm: "deno", args: after }
+    case "test":
+    case "bench":
+    case "check":
+    case "lint":
+    case "fmt":
+    case "coverage":
+      return { type: "tool", tool: `deno-${sub}`, args: after, pm: "deno" }
+    default:
+      return null
+  }
+}
+
 const PM_BUILTINS: Record<"pnpm" | "yarn" | "bun", ReadonlySet<string>> = {
   pnpm: new Set(["add", "remove", "rm", "update", "up", "link", "unlink", "prune", "store", "config", "env", "setup", "publish", "pack", "audit", "outdated", "list", "ls", "why", "import", "rebuild", "fetch", "patch", "patch-commit", "deploy", "licenses", "server", "root", "bin", "init", "create", "self-update", "approve-builds", "version", "-v", "--version", "help", "dedupe", "doctor", "cache"]),
   yarn: new Set(["add", "remove", "upgrade", "up", "config", "set", "cache", "info", "init", "link", "unlink", "pack", "publish", "npm", "plugin", "version", "why", "constraints", "dedupe", "policies", "global", "bin", "node", "tag", "team", "audit", "licenses", "outdated", "check", "import", "login", "logout", "owner", "list", "help", "generate-lock-entry", "autoclean", "patch", "patch-commit", "explain", "rebuild", "stage", "unplug", "search"]),
@@ -311,6 +357,12 @@ const classifyTool = (tokens: ReadonlyArray<string>, pm: PmName | null): Classif
     return null
   }
   if (tool === "lerna" && args[0] === "run" && args[1]) return { type: "script", pm: "lerna", name: args[1], recursive: true }
+  if (tool === "moon" && args[0] === "run") {
+    // moon run :test (every project) / moon run app:test (one project)
+    const targets = args.slice(1).filter((a) => !a.startsWith("-") && a.includes(":"))
+    const names = targets.map((t) => t.slice(t.lastIndexOf(":") + 1)).filter((n) => n !== "")
+    return names.length > 0 ? { type: "script", pm: "moon", name: names[0], recursive: targets.some((t) => t.startsWith(":")), names } : null
+  }
   if (tool === "node" && args[0] === "--run" && args[1]) return { type: "script", pm: pm ?? "npm", name: args[1], recursive: false }
   return { type: "tool", tool, args, pm }
 }
@@ -349,6 +401,7 @@ export const categoryOfTool = (tool: string, args: ReadonlyArray<string>): Categ
     case "nyc":
     case "karma":
     case "bun-test":
+    case "deno-test":
     case "ts-mocha":
     case "tape":
     case "node:test":
@@ -368,7 +421,15 @@ export const categoryOfTool = (tool: string, args: ReadonlyArray<string>): Categ
       return has("--noEmit", "--no-emit") ? "typecheck" : "build"
     case "svelte-check":
     case "tsgo":
+    case "deno-check":
       return "typecheck"
+    case "deno-bench":
+      return "bench"
+    case "deno-lint":
+    case "deno-fmt":
+      return "lint"
+    case "vp":
+      return args[0] === "build" ? "build" : args[0] === "test" ? "test" : args[0] === "check" ? "typecheck" : "other"
     case "astro":
     case "nuxi":
     case "nuxt":
@@ -380,6 +441,7 @@ export const categoryOfTool = (tool: string, args: ReadonlyArray<string>): Categ
     case "react-router":
     case "svelte-kit":
     case "vue-cli-service":
+    case "vinxi":
     case "ng":
       return args[0] === "build" ? "build" : args[0] === "test" ? "test" : "other"
     case "react-scripts":

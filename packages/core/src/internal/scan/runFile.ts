@@ -8,7 +8,10 @@ import type { Opportunity } from "../../Opportunity.js"
 import type { OpportunityInput, ResolvedHook, ScanContext, ScanFile } from "../../Plugin.js"
 import { type Offsets, offsetsOf } from "./offsets.js"
 import { type Language, languageOf, parse, type SyntaxNode, type Tree } from "../treeSitter.js"
-import { nodesOfType, wordOccurrences } from "../templates/shared.js"
+import { nodesOfType } from "../dataflow/fileInfo.js"
+import { ITERATION_METHODS, isIterationCallback, LOOP_TYPES, loopDepthOf } from "../dataflow/loops.js"
+import { isFunction } from "../dataflow/nodes.js"
+import { lineOfOffset, lineStarts, wordOccurrences } from "../dataflow/text.js"
 
 /** A stable opportunity id: a hash of rule, file, byte range and the code in that range. */
 export const opportunityId = (rule: string, file: string, startByte: number, endByte: number, code: string): string =>
@@ -46,32 +49,6 @@ export interface FileResult {
   readonly incomplete?: boolean
 }
 
-const LOOPS = new Set(["for_statement", "for_in_statement", "while_statement", "do_statement"])
-const ITERATION_METHODS = new Set(["forEach", "map", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex", "findLast", "findLastIndex", "flatMap"])
-const FUNCTIONS = new Set(["function_declaration", "function_expression", "function", "arrow_function", "method_definition", "generator_function_declaration", "generator_function"])
-
-/** Whether a function node is the callback of an array iteration method (`xs.map(fn)`). */
-const isIterationCallback = (fn: SyntaxNode): boolean => {
-  const args = fn.parent
-  if (args?.type !== "arguments") return false
-  const call = args.parent
-  if (call?.type !== "call_expression") return false
-  const callee = call.childForFieldName("function")
-  if (callee?.type !== "member_expression") return false
-  const property = callee.childForFieldName("property")
-  return property !== null && ITERATION_METHODS.has(property.text)
-}
-
-/** Loops and iteration callbacks around `node`, up to the first enclosing named function boundary. */
-const loopDepthOf = (node: SyntaxNode): number => {
-  let depth = 0
-  for (let n: SyntaxNode | null = node.parent; n !== null; n = n.parent) {
-    if (LOOPS.has(n.type)) depth++
-    else if (FUNCTIONS.has(n.type) && isIterationCallback(n)) depth++
-  }
-  return depth
-}
-
 const functionNameOf = (fn: SyntaxNode): string | null => {
   const name = fn.childForFieldName("name")
   if (name) return name.text
@@ -88,7 +65,7 @@ const functionNameOf = (fn: SyntaxNode): string | null => {
 
 const enclosingFunctionName = (node: SyntaxNode): string | null => {
   for (let n: SyntaxNode | null = node.parent; n !== null; n = n.parent) {
-    if (FUNCTIONS.has(n.type) && !isIterationCallback(n)) return functionNameOf(n)
+    if (isFunction(n) && !isIterationCallback(n)) return functionNameOf(n)
   }
   return null
 }
@@ -106,14 +83,14 @@ const calledInLoops = (tree: Tree, text: string): ((name: string) => boolean) =>
   const root = tree.rootNode as RangeNode
   // Byte ranges of loops and iteration callbacks, merged; a call inside one of them runs per iteration.
   const ranges: Array<[number, number]> = []
-  for (const type of LOOPS) for (const node of nodesOfType(root, text, type)) ranges.push([node.startIndex, node.endIndex])
+  for (const type of LOOP_TYPES) for (const node of nodesOfType(root, text, type)) ranges.push([node.startIndex, node.endIndex])
   for (const m of text.matchAll(ITERATION_CALL)) {
     const at = m.index + m[0].indexOf(m[1]!)
     const property = root.descendantForIndex(at, at + m[1]!.length)
     const call = property.parent?.parent
     if (property.type !== "property_identifier" || call?.type !== "call_expression") continue
     for (const arg of call.childForFieldName("arguments")?.namedChildren ?? []) {
-      if (FUNCTIONS.has(arg.type) && isIterationCallback(arg)) ranges.push([arg.startIndex, arg.endIndex])
+      if (isFunction(arg) && isIterationCallback(arg)) ranges.push([arg.startIndex, arg.endIndex])
     }
   }
   if (ranges.length === 0) return () => false
@@ -160,24 +137,6 @@ const calledInLoops = (tree: Tree, text: string): ((name: string) => boolean) =>
 
 const KINDS = new Set(["performance", "tech-debt"])
 const RISKS = new Set(["low", "medium", "high"])
-
-/** Offsets where each line starts; `lineStarts[i]` is line `i + 1`. */
-const lineStartsOf = (text: string): Array<number> => {
-  const starts = [0]
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1)
-  return starts
-}
-
-const lineOfOffset = (starts: ReadonlyArray<number>, offset: number): number => {
-  let lo = 0
-  let hi = starts.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1
-    if (starts[mid]! <= offset) lo = mid
-    else hi = mid - 1
-  }
-  return lo + 1
-}
 
 const isLine = (n: unknown, max: number): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= max
 
@@ -278,7 +237,7 @@ export const scanText = (
       continue
     }
     for (const raw of results) {
-      starts ??= lineStartsOf(text)
+      starts ??= lineStarts(text)
       offsets ??= offsetsOf(text)
       const normalized = normalize(raw, hook.plugin, path, offsets, starts)
       if (typeof normalized === "string") warnings.push(`plugin ${hook.plugin} reported an invalid opportunity in ${path}: ${normalized}`)

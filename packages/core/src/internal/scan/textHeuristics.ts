@@ -5,6 +5,7 @@
  */
 import type { OpportunityInput, Plugin, ScanFile } from "../../Plugin.js"
 import { offsetsOf } from "./offsets.js"
+import { lineFinder } from "../dataflow/text.js"
 
 const REGEX_PRECEDERS = new Set(["(", ",", "=", ":", "[", "!", "&", "|", "?", "{", "}", ";", "+", "-", "*", "%", "<", ">", "~", "^"])
 const REGEX_KEYWORDS = /(?:^|[^\w$.])(?:return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await|instanceof)$/
@@ -187,21 +188,6 @@ const matching = (code: string, open: number, limit = Number.POSITIVE_INFINITY):
   return -1
 }
 
-/** Line number (1-based) of an offset, from precomputed line starts. */
-const lineFinder = (code: string): ((offset: number) => number) => {
-  const starts = [0]
-  for (let i = code.indexOf("\n"); i !== -1; i = code.indexOf("\n", i + 1)) starts.push(i + 1)
-  return (offset) => {
-    let lo = 0
-    let hi = starts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (starts[mid]! <= offset) lo = mid
-      else hi = mid - 1
-    }
-    return lo + 1
-  }
-}
 
 /** Removes nested function bodies from a code range (their awaits and returns belong to them). Linear time. */
 const outsideNestedFunctions = (code: string, from: number, to: number): string => {
@@ -301,6 +287,8 @@ const syncFsInHandler = (_file: ScanFile, code: string): Array<OpportunityInput>
   const found: Array<OpportunityInput> = []
   // Open-brace stack at every position, computed in one pass up to each call.
   const stack: Array<number> = []
+  // Whether the `{` at an offset opens a handler, decided once per brace (deep nesting repeats the stack).
+  const opensHandler = new Map<number, boolean>()
   const lineAt = lineFinder(code)
   let scanned = 0
   let examined = 0
@@ -316,8 +304,13 @@ const syncFsInHandler = (_file: ScanFile, code: string): Array<OpportunityInput>
       else if (ch === "}") stack.pop()
     }
     const handler = stack.some((open) => {
-      const header = code.slice(Math.max(0, open - 300), open)
-      return HANDLER_HEADERS.some((re) => re.test(header))
+      let known = opensHandler.get(open)
+      if (known === undefined) {
+        const header = code.slice(Math.max(0, open - 300), open)
+        known = HANDLER_HEADERS.some((re) => re.test(header))
+        opensHandler.set(open, known)
+      }
+      return known
     })
     if (!handler) continue
     const line = lineAt(m.index)

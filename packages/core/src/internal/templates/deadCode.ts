@@ -13,7 +13,10 @@
  * - the declaration occupies whole lines (nothing else shares them).
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import { type FileInfo, type Finding, isModule, type Template, unparen } from "./shared.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { unparen } from "../dataflow/nodes.js"
+import { isModule } from "../dataflow/scopes.js"
+import type { Finding, Template } from "./template.js"
 
 /** An initializer whose evaluation has no observable effect. */
 const isInert = (node: SyntaxNode): boolean => {

@@ -14,27 +14,14 @@
  *    properties (own or inherited), which `for…in` would also visit: a latent bug this removes.
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  argumentsOf,
-  bindingsOf,
-  derivedName,
-  type FileInfo,
-  type Finding,
-  freshName,
-  isFunction,
-  isProvableArray,
-  isShadowed,
-  isWrite,
-  LOOP_TYPES,
-  methodName,
-  methodReceiver,
-  referencesOf,
-  sameNode,
-  type Template,
-  unparen,
-  within,
-  mayBeProvableArray
-} from "./shared.js"
+import { isProvableArray } from "../dataflow/arrays.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { LOOP_TYPES } from "../dataflow/loops.js"
+import { argumentsOf, isFunction, methodName, methodReceiver, sameNode, unparen, within } from "../dataflow/nodes.js"
+import { bindingsOf, isShadowed, isWrite, referencesOf } from "../dataflow/scopes.js"
+import { mayBeProvableArray } from "./gates.js"
+import { derivedName, freshName } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 const OBJECT_ITERATORS = /^Object\.(?:keys|values|entries)$/
 

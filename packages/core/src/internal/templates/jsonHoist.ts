@@ -12,26 +12,12 @@
  * `JSON.parse` results are fresh mutable objects, so they are never hoisted.
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  argumentsOf,
-  calleeIs,
-  constDeclaratorOf,
-  derivedName,
-  enclosingFunction,
-  enclosingLoop,
-  type FileInfo,
-  type Finding,
-  freshName,
-  indentAt,
-  isPrimitiveLiteral,
-  isShadowed,
-  isWrite,
-  refsTo,
-  sameNode,
-  semi,
-  type Template,
-  unparen
-} from "./shared.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { enclosingLoop } from "../dataflow/loops.js"
+import { argumentsOf, calleeIs, enclosingFunction, isPrimitiveLiteral, sameNode, unparen } from "../dataflow/nodes.js"
+import { constDeclaratorOf, isShadowed, isWrite, refsTo } from "../dataflow/scopes.js"
+import { derivedName, freshName, indentAt, semi } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 /** JSON-like literal data with no way to run code or change later. */
 const isJsonLiteral = (node: SyntaxNode): boolean => {

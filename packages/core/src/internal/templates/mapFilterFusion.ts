@@ -13,24 +13,13 @@
  *   no type arguments on the calls.
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  argumentsOf,
-  enclosingFunction,
-  type FileInfo,
-  type Finding,
-  freshName,
-  indentAt,
-  isProvableArray,
-  isSideEffectFree,
-  mentions,
-  methodName,
-  methodReceiver,
-  renameIn,
-  semi,
-  singleParam,
-  type Template,
-  unparen
-} from "./shared.js"
+import { isProvableArray } from "../dataflow/arrays.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { argumentsOf, enclosingFunction, methodName, methodReceiver, singleParam, unparen } from "../dataflow/nodes.js"
+import { isSideEffectFree } from "../dataflow/purity.js"
+import { mentions } from "../dataflow/scopes.js"
+import { freshName, indentAt, renameIn, semi } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 interface Callback {
   readonly param: string

@@ -15,37 +15,15 @@
  * Assumes every element is an object whose `.key` read has no side effects (the index reads it once per element).
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  argumentsOf,
-  derivedName,
-  enclosingFunction,
-  enclosingLoop,
-  type FileInfo,
-  type Finding,
-  freshName,
-  indentAt,
-  isProvableArray,
-  isReadOnlyArrayUse,
-  isShadowed,
-  isTs,
-  isWrite,
-  mentions,
-  methodName,
-  methodReceiver,
-  parentOf,
-  refsTo,
-  resolve,
-  sameNode,
-  semi,
-  singleParam,
-  statementOf,
-  type Template,
-  unparen,
-  within,
-  wordOccurrences,
-  mayBeProvableArray,
-  receiversOf
-} from "./shared.js"
+import { isProvableArray, isReadOnlyArrayUse } from "../dataflow/arrays.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { enclosingLoop } from "../dataflow/loops.js"
+import { argumentsOf, enclosingFunction, methodName, methodReceiver, parentOf, sameNode, singleParam, statementOf, unparen, within } from "../dataflow/nodes.js"
+import { isShadowed, isWrite, mentions, refsTo, resolve } from "../dataflow/scopes.js"
+import { wordOccurrences } from "../dataflow/text.js"
+import { mayBeProvableArray, receiversOf } from "./gates.js"
+import { derivedName, freshName, indentAt, isTs, semi } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 interface Lookup {
   readonly call: SyntaxNode

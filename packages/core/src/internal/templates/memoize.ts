@@ -20,24 +20,12 @@
  * bypass the cache. Exceptions are not cached (the next call recomputes), as before.
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  derivedName,
-  type FileInfo,
-  type Finding,
-  freshName,
-  indentAt,
-  isFunction,
-  isShadowed,
-  isTs,
-  isWrite,
-  LOOP_TYPES,
-  moduleInsertionPoint,
-  refsTo,
-  resolve,
-  semi,
-  type Template,
-  within
-} from "./shared.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { LOOP_TYPES } from "../dataflow/loops.js"
+import { isFunction, within } from "../dataflow/nodes.js"
+import { isShadowed, isWrite, refsTo, resolve } from "../dataflow/scopes.js"
+import { derivedName, freshName, indentAt, isTs, moduleInsertionPoint, semi } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 const PRIMITIVES = new Set(["number", "string", "boolean", "bigint"])
 const PURE_GLOBAL_CALLS = new Set(["String", "Number", "Boolean", "parseInt", "parseFloat", "isNaN", "isFinite"])

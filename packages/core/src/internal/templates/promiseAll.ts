@@ -17,25 +17,12 @@
  * Calls now run concurrently: a rejection no longer prevents later items from starting.
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  argumentsOf,
-  bindingsOf,
-  type FileInfo,
-  type Finding,
-  freshName,
-  isFunction,
-  isProvableArray,
-  isShadowed,
-  mentions,
-  resolve,
-  sameNode,
-  methodName,
-  methodReceiver,
-  semi,
-  type Template,
-  unparen,
-  within
-} from "./shared.js"
+import { isProvableArray } from "../dataflow/arrays.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { argumentsOf, isFunction, methodName, methodReceiver, sameNode, unparen, within } from "../dataflow/nodes.js"
+import { bindingsOf, isShadowed, mentions, resolve } from "../dataflow/scopes.js"
+import { freshName, semi } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 const FORBIDDEN = new Set([
   "assignment_expression",

@@ -14,23 +14,12 @@
  * The constant is inserted after the module's imports, before any other module code runs.
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  argumentsOf,
-  constDeclaratorOf,
-  enclosingFunction,
-  enclosingLoop,
-  type FileInfo,
-  type Finding,
-  freshName,
-  isShadowed,
-  methodName,
-  moduleInsertionPoint,
-  parentOf,
-  refsTo,
-  sameNode,
-  semi,
-  type Template
-} from "./shared.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { enclosingLoop } from "../dataflow/loops.js"
+import { argumentsOf, enclosingFunction, methodName, parentOf, sameNode } from "../dataflow/nodes.js"
+import { constDeclaratorOf, isShadowed, refsTo } from "../dataflow/scopes.js"
+import { freshName, moduleInsertionPoint, semi } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 const STRING_ARG_METHODS = new Set(["match", "replace", "search", "split"])
 

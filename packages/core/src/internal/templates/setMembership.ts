@@ -13,32 +13,14 @@
  * - the array literal has at least 5 elements (below that a linear scan is as fast) or its size is unknown.
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  argumentsOf,
-  constDeclaratorOf,
-  derivedName,
-  enclosingLoop,
-  type FileInfo,
-  type Finding,
-  freshName,
-  indentAt,
-  isDenseArrayLiteral,
-  isPrimitiveLiteral,
-  isProvableArray,
-  isReadOnlyArrayUse,
-  isShadowed,
-  methodName,
-  methodReceiver,
-  parentOf,
-  refsTo,
-  sameNode,
-  semi,
-  type Template,
-  unparen,
-  within,
-  mayBeProvableArray,
-  receiversOf
-} from "./shared.js"
+import { isProvableArray, isReadOnlyArrayUse } from "../dataflow/arrays.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { enclosingLoop } from "../dataflow/loops.js"
+import { argumentsOf, isDenseArrayLiteral, isPrimitiveLiteral, methodName, methodReceiver, parentOf, sameNode, unparen, within } from "../dataflow/nodes.js"
+import { constDeclaratorOf, isShadowed, refsTo } from "../dataflow/scopes.js"
+import { mayBeProvableArray, receiversOf } from "./gates.js"
+import { derivedName, freshName, indentAt, semi } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 interface Site {
   /** The node replaced by `<set>.has(v)` or `!<set>.has(v)`. */

@@ -14,25 +14,12 @@
  *   always reaches the join before any later read of `s`.
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import {
-  derivedName,
-  enclosingFunction,
-  type FileInfo,
-  type Finding,
-  freshName,
-  indentAt,
-  isFunction,
-  isShadowed,
-  isTs,
-  LOOP_TYPES,
-  refsTo,
-  resolve,
-  sameNode,
-  semi,
-  type Template,
-  unparen,
-  within
-} from "./shared.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { LOOP_TYPES } from "../dataflow/loops.js"
+import { enclosingFunction, isFunction, sameNode, unparen, within } from "../dataflow/nodes.js"
+import { isShadowed, refsTo, resolve } from "../dataflow/scopes.js"
+import { derivedName, freshName, indentAt, isTs, semi } from "./rewrite.js"
+import type { Finding, Template } from "./template.js"
 
 const ARITHMETIC = new Set(["+", "-", "*", "/", "%", "**", "&", "|", "^", "<<", ">>", ">>>"])
 

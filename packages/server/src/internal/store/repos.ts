@@ -1,0 +1,170 @@
+/**
+ * Connected repositories and their settings: schedule, budgets, provider, and the auto-pause
+ * state that consecutive setup failures drive.
+ *
+ * @internal
+ */
+import { Effect } from "effect"
+import { conflict, notFound, type ServerError } from "../../ServerError.js"
+import { bool, iso, newId, now, num, type Row, type StoreContext, str, strOrNull } from "./sql.js"
+
+/** A connected repository. */
+export interface Repo {
+  readonly id: string
+  readonly orgId: string
+  readonly name: string
+  readonly url: string | null
+  readonly path: string | null
+  readonly defaultBranch: string
+  readonly createdAt: string
+  readonly settings: RepoSettings
+}
+
+/** Per-repository settings: schedule, budgets, provider and the auto-pause state. */
+export interface RepoSettings {
+  readonly schedule: string | null
+  readonly timezone: string
+  readonly provider: string | null
+  readonly model: string | null
+  readonly budgets: {
+    readonly computeMinutesPerDay: number
+    readonly candidatesPerRun: number
+    readonly proposalsPerRun: number
+  }
+  readonly maxSetupFailures: number
+  readonly consecutiveSetupFailures: number
+  readonly paused: boolean
+  readonly pausedReason: string | null
+}
+
+/** A patch to {@link RepoSettings}; absent fields stay as they are. */
+export interface SettingsPatch {
+  readonly schedule?: string | null | undefined
+  readonly timezone?: string | undefined
+  readonly provider?: string | null | undefined
+  readonly model?: string | null | undefined
+  readonly computeMinutesPerDay?: number | undefined
+  readonly candidatesPerRun?: number | undefined
+  readonly proposalsPerRun?: number | undefined
+  readonly maxSetupFailures?: number | undefined
+  readonly paused?: boolean | undefined
+}
+
+/** The repository part of the store. */
+export interface RepoStore {
+  readonly createRepo: (orgId: string, input: { readonly name: string; readonly url: string | null; readonly path: string | null; readonly defaultBranch: string }) => Effect.Effect<Repo, ServerError>
+  readonly listRepos: (orgId: string) => Effect.Effect<ReadonlyArray<Repo>, ServerError>
+  readonly listAllRepos: Effect.Effect<ReadonlyArray<Repo>, ServerError>
+  /** A repository by id; `orgId` null skips the organisation check (internal callers). */
+  readonly getRepo: (orgId: string | null, id: string) => Effect.Effect<Repo, ServerError>
+  readonly updateSettings: (orgId: string | null, id: string, patch: SettingsPatch) => Effect.Effect<Repo, ServerError>
+  /** Records the outcome of a run's setup stages; pauses the repository after `maxSetupFailures` consecutive failures. */
+  readonly recordSetup: (repoId: string, ok: boolean, reason: string | null) => Effect.Effect<RepoSettings, ServerError>
+}
+
+const toSettings = (r: Row): RepoSettings => ({
+  schedule: strOrNull(r, "schedule"),
+  timezone: str(r, "timezone"),
+  provider: strOrNull(r, "provider"),
+  model: strOrNull(r, "model"),
+  budgets: {
+    computeMinutesPerDay: num(r, "compute_minutes_per_day"),
+    candidatesPerRun: num(r, "candidates_per_run"),
+    proposalsPerRun: num(r, "proposals_per_run")
+  },
+  maxSetupFailures: num(r, "max_setup_failures"),
+  consecutiveSetupFailures: num(r, "consecutive_setup_failures"),
+  paused: bool(r, "paused"),
+  pausedReason: strOrNull(r, "paused_reason")
+})
+
+const toRepo = (r: Row): Repo => ({
+  id: str(r, "id"),
+  orgId: str(r, "org_id"),
+  name: str(r, "name"),
+  url: strOrNull(r, "url"),
+  path: strOrNull(r, "path"),
+  defaultBranch: str(r, "default_branch"),
+  createdAt: iso(r.created_at),
+  settings: toSettings(r)
+})
+
+/** The repository store on a context. */
+export const make = ({ sql, q }: StoreContext): RepoStore => {
+  const getRepo = (orgId: string | null, id: string) =>
+    q("reading a repository", sql<Row>`SELECT r.*, s.* FROM repositories r JOIN repository_settings s ON s.repo_id = r.id
+      WHERE r.id = ${id} ${orgId === null ? sql`` : sql`AND r.org_id = ${orgId}`}`).pipe(
+      Effect.flatMap((rows) => {
+        const r = rows[0]
+        return r === undefined ? Effect.fail(notFound("repository", id)) : Effect.succeed(toRepo(r))
+      })
+    )
+
+  return {
+    createRepo: (orgId, input) =>
+      Effect.gen(function* () {
+        const id = newId("repo")
+        const at = yield* now
+        const dup = yield* q("checking repository names", sql<Row>`SELECT id FROM repositories WHERE org_id = ${orgId} AND name = ${input.name}`)
+        const existing = dup[0]
+        if (existing !== undefined) {
+          return yield* Effect.fail(conflict(`A repository named ${JSON.stringify(input.name)} already exists (${str(existing, "id")}). Pick another name.`))
+        }
+        yield* q("creating a repository", sql.withTransaction(Effect.gen(function* () {
+          yield* sql`INSERT INTO repositories (id, org_id, name, url, path, default_branch, created_at)
+            VALUES (${id}, ${orgId}, ${input.name}, ${input.url}, ${input.path}, ${input.defaultBranch}, ${at})`
+          yield* sql`INSERT INTO repository_settings (repo_id, updated_at) VALUES (${id}, ${at})`
+        })))
+        return yield* getRepo(orgId, id)
+      }),
+
+    listRepos: (orgId) =>
+      q("listing repositories", sql<Row>`SELECT r.*, s.* FROM repositories r JOIN repository_settings s ON s.repo_id = r.id
+        WHERE r.org_id = ${orgId} ORDER BY r.created_at, r.id`).pipe(Effect.map((rows) => rows.map(toRepo))),
+
+    listAllRepos: q("listing repositories", sql<Row>`SELECT r.*, s.* FROM repositories r JOIN repository_settings s ON s.repo_id = r.id ORDER BY r.id`).pipe(
+      Effect.map((rows) => rows.map(toRepo))
+    ),
+
+    getRepo,
+
+    updateSettings: (orgId, id, p) =>
+      Effect.gen(function* () {
+        const repo = yield* getRepo(orgId, id)
+        const s = repo.settings
+        const at = yield* now
+        const paused = p.paused ?? s.paused
+        yield* q("updating settings", sql`UPDATE repository_settings SET
+          schedule = ${p.schedule === undefined ? s.schedule : p.schedule},
+          timezone = ${p.timezone ?? s.timezone},
+          provider = ${p.provider === undefined ? s.provider : p.provider},
+          model = ${p.model === undefined ? s.model : p.model},
+          compute_minutes_per_day = ${p.computeMinutesPerDay ?? s.budgets.computeMinutesPerDay},
+          candidates_per_run = ${p.candidatesPerRun ?? s.budgets.candidatesPerRun},
+          proposals_per_run = ${p.proposalsPerRun ?? s.budgets.proposalsPerRun},
+          max_setup_failures = ${p.maxSetupFailures ?? s.maxSetupFailures},
+          paused = ${paused},
+          paused_reason = ${paused ? (p.paused === true ? "paused by a user" : s.pausedReason) : null},
+          consecutive_setup_failures = ${p.paused === false ? 0 : s.consecutiveSetupFailures},
+          updated_at = ${at}
+          WHERE repo_id = ${id}`)
+        return yield* getRepo(orgId, id)
+      }),
+
+    recordSetup: (repoId, ok, reason) =>
+      Effect.gen(function* () {
+        if (ok) {
+          yield* q("recording setup", sql`UPDATE repository_settings SET consecutive_setup_failures = 0 WHERE repo_id = ${repoId}`)
+        } else {
+          yield* q("recording setup", sql`UPDATE repository_settings SET consecutive_setup_failures = consecutive_setup_failures + 1,
+            paused = paused OR consecutive_setup_failures + 1 >= max_setup_failures,
+            paused_reason = CASE WHEN paused THEN paused_reason
+              WHEN consecutive_setup_failures + 1 >= max_setup_failures
+              THEN ${`auto-paused after repeated setup failures; last: ${reason ?? "unknown"}`} || ' (' || (consecutive_setup_failures + 1) || ' in a row). Fix the repository, then PATCH settings with {"paused": false}.'
+              ELSE paused_reason END
+            WHERE repo_id = ${repoId}`)
+        }
+        return (yield* getRepo(null, repoId)).settings
+      })
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * Runs and their stages, and the run view the API polls (`GET /api/runs/:id`).
+ *
+ * The run view is cached briefly: every write to runs, stages or proposals in this process
+ * invalidates the whole cache at once (a generation counter bumped after the write), so this
+ * process never serves what it has overwritten; writes by other server processes sharing the
+ * database show within {@link RUN_VIEW_CACHE_MS}.
+ *
+ * @internal
+ */
+import { Run as CoreRun } from "@ratchet/core"
+import { Clock, Effect } from "effect"
+import { conflict, notFound, type ServerError } from "../../ServerError.js"
+import { bool, iso, isoOrNull, json, literal, newId, now, num, type Row, type StoreContext, str, strOrNull } from "./sql.js"
+
+/** How long another server process's write to a run may take to show in `getRunView` here. */
+export const RUN_VIEW_CACHE_MS = 1000
+
+/** The status of a run. */
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled"
+
+/** The stage names, in pipeline order (core's `Run.Stage`). */
+export const stageNames = CoreRun.Stage.literals
+/** A stage name. */
+export type StageName = CoreRun.Stage
+
+/** One stage of a run. */
+export interface RunStage {
+  readonly stage: string
+  readonly status: "running" | "succeeded" | "failed"
+  readonly executions: number
+  readonly runner: string | null
+  readonly error: string | null
+  readonly startedAt: string | null
+  readonly finishedAt: string | null
+}
+
+/** A run as the API shows it. */
+export interface Run {
+  readonly id: string
+  readonly repoId: string
+  readonly trigger: string
+  readonly status: RunStatus
+  readonly error: string | null
+  readonly cancelRequested: boolean
+  readonly counts: { readonly candidates: number; readonly proposals: number }
+  readonly runner: string | null
+  readonly createdAt: string
+  readonly startedAt: string | null
+  readonly finishedAt: string | null
+  readonly stages: ReadonlyArray<RunStage>
+}
+
+/** A run with a summary of its proposals. */
+export interface RunView extends Run {
+  readonly proposals: ReadonlyArray<{ readonly id: string; readonly title: string; readonly status: string; readonly contentHash: string }>
+}
+
+/** The run part of the store. */
+export interface RunStore {
+  /** Creates a queued run; with an explicit `id` it is idempotent and `created` says whether this call made it. */
+  readonly createRun: (repoId: string, trigger: string, id?: string) => Effect.Effect<Run & { readonly created: boolean }, ServerError>
+  readonly getRun: (orgId: string | null, id: string) => Effect.Effect<Run, ServerError>
+  /** A run with its stages and a summary of its proposals, in one query (the API's read path). */
+  readonly getRunView: (orgId: string, id: string) => Effect.Effect<RunView, ServerError>
+  readonly listRuns: (repoId: string, limit: number) => Effect.Effect<ReadonlyArray<Run>, ServerError>
+  /** Runs not finished (queued or running), for recovery after a restart. */
+  readonly unfinishedRuns: Effect.Effect<ReadonlyArray<string>, ServerError>
+  readonly setRunStatus: (id: string, status: RunStatus, fields?: { readonly error?: string | null; readonly runner?: string }) => Effect.Effect<void, ServerError>
+  readonly setRunCounts: (id: string, counts: { readonly candidates?: number; readonly proposals?: number }) => Effect.Effect<void, ServerError>
+  readonly requestCancel: (orgId: string, id: string) => Effect.Effect<Run, ServerError>
+  readonly stageStarted: (runId: string, stage: string, runner: string) => Effect.Effect<number, ServerError>
+  readonly stageFinished: (runId: string, stage: string, result: { readonly ok: boolean; readonly output?: unknown; readonly error?: string }) => Effect.Effect<void, ServerError>
+}
+
+const RUN_STATUSES: ReadonlyArray<RunStatus> = ["queued", "running", "succeeded", "failed", "cancelled"]
+const STAGE_STATUSES: ReadonlyArray<RunStage["status"]> = ["running", "succeeded", "failed"]
+
+const toStage = (r: Row): RunStage => ({
+  stage: str(r, "stage"),
+  status: literal(r, "status", STAGE_STATUSES, "failed"),
+  executions: num(r, "executions"),
+  runner: strOrNull(r, "runner"),
+  error: strOrNull(r, "error"),
+  startedAt: isoOrNull(r.started_at),
+  finishedAt: isoOrNull(r.finished_at)
+})
+
+const stageOrder: ReadonlyArray<string> = stageNames
+const order = (stage: string): number => stageOrder.indexOf(stage)
+
+const toRun = (r: Row, stages: ReadonlyArray<RunStage>): Run => ({
+  id: str(r, "id"),
+  repoId: str(r, "repo_id"),
+  trigger: str(r, "trigger"),
+  status: literal(r, "status", RUN_STATUSES, "failed"),
+  error: strOrNull(r, "error"),
+  cancelRequested: bool(r, "cancel_requested"),
+  counts: { candidates: num(r, "candidates"), proposals: num(r, "proposals") },
+  runner: strOrNull(r, "runner"),
+  createdAt: iso(r.created_at),
+  startedAt: isoOrNull(r.started_at),
+  finishedAt: isoOrNull(r.finished_at),
+  stages: [...stages].sort((a, b) => order(a.stage) - order(b.stage))
+})
+
+const rowsOf = (value: unknown): ReadonlyArray<Row> =>
+  Array.isArray(value) ? value.filter((x): x is Row => typeof x === "object" && x !== null) : []
+
+const toSummary = (r: Row): RunView["proposals"][number] => ({
+  id: str(r, "id"),
+  title: str(r, "title"),
+  status: str(r, "status"),
+  contentHash: str(r, "contentHash")
+})
+
+/** The run store on a context. */
+export const make = ({ sql, q, invalidating, generation }: StoreContext): RunStore => {
+  const readRunView = (orgId: string, id: string): Effect.Effect<RunView, ServerError> =>
+    q("reading a run", sql<Row>`SELECT runs.*,
+          (SELECT COALESCE(json_agg(json_build_object('stage', s.stage, 'status', s.status, 'executions', s.executions,
+            'runner', s.runner, 'error', s.error, 'started_at', s.started_at, 'finished_at', s.finished_at)), '[]'::json)
+            FROM run_stages s WHERE s.run_id = runs.id) AS stage_rows,
+          (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'title', p.title, 'status', p.status, 'contentHash', p.content_hash)
+            ORDER BY p.created_at, p.id), '[]'::json) FROM proposals p WHERE p.run_id = runs.id) AS proposal_rows
+        FROM runs JOIN repositories r ON r.id = runs.repo_id
+        WHERE runs.id = ${id} AND r.org_id = ${orgId}`).pipe(
+      Effect.flatMap((rows) => {
+        const r = rows[0]
+        if (r === undefined) return Effect.fail(notFound("run", id))
+        const stages = rowsOf(json(r.stage_rows)).map(toStage)
+        return Effect.succeed({ ...toRun(r, stages), proposals: rowsOf(json(r.proposal_rows)).map(toSummary) })
+      })
+    )
+
+  const runViews = new Map<string, { readonly view: RunView; readonly generation: number; readonly at: number }>()
+
+  const stagesOf = (runIds: ReadonlyArray<string>) =>
+    runIds.length === 0
+      ? Effect.succeed(new Map<string, Array<RunStage>>())
+      : q("reading run stages", sql<Row>`SELECT * FROM run_stages WHERE ${sql.in("run_id", runIds)}`).pipe(
+        Effect.map((rows) => {
+          const m = new Map<string, Array<RunStage>>()
+          for (const r of rows) {
+            const runId = str(r, "run_id")
+            const list = m.get(runId) ?? []
+            list.push(toStage(r))
+            m.set(runId, list)
+          }
+          return m
+        })
+      )
+
+  const getRun = (orgId: string | null, id: string) =>
+    Effect.gen(function* () {
+      const rows = yield* q("reading a run", sql<Row>`SELECT runs.* FROM runs JOIN repositories r ON r.id = runs.repo_id
+        WHERE runs.id = ${id} ${orgId === null ? sql`` : sql`AND r.org_id = ${orgId}`}`)
+      const r = rows[0]
+      if (r === undefined) return yield* Effect.fail(notFound("run", id))
+      const stages = yield* stagesOf([id])
+      return toRun(r, stages.get(id) ?? [])
+    })
+
+  return {
+    createRun: (repoId, trigger, id) =>
+      Effect.gen(function* () {
+        const runId = id ?? newId("run")
+        const at = yield* now
+        const inserted = yield* q("creating a run", sql<Row>`INSERT INTO runs (id, repo_id, trigger, status, created_at)
+          VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${at}) ON CONFLICT (id) DO NOTHING RETURNING id`)
+        return { ...(yield* getRun(null, runId)), created: inserted.length > 0 }
+      }),
+
+    getRun,
+
+    getRunView: (orgId, id) =>
+      Effect.gen(function* () {
+        const key = `${orgId}\0${id}`
+        const at = yield* Clock.currentTimeMillis
+        const hit = runViews.get(key)
+        if (hit !== undefined && hit.generation === generation() && at - hit.at < RUN_VIEW_CACHE_MS) return hit.view
+        const seen = generation()
+        const view = yield* readRunView(orgId, id)
+        if (runViews.size >= 10_000) runViews.clear()
+        runViews.set(key, { view, generation: seen, at })
+        return view
+      }),
+
+    listRuns: (repoId, limit) =>
+      Effect.gen(function* () {
+        const rows = yield* q("listing runs", sql<Row>`SELECT * FROM runs WHERE repo_id = ${repoId} ORDER BY created_at DESC, id LIMIT ${limit}`)
+        const stages = yield* stagesOf(rows.map((r) => str(r, "id")))
+        return rows.map((r) => toRun(r, stages.get(str(r, "id")) ?? []))
+      }),
+
+    unfinishedRuns: q("listing unfinished runs", sql<Row>`SELECT id FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at`).pipe(
+      Effect.map((rows) => rows.map((r) => str(r, "id")))
+    ),
+
+    setRunStatus: (id, status, fields) =>
+      invalidating(Effect.gen(function* () {
+        const at = yield* now
+        const finished = status === "succeeded" || status === "failed" || status === "cancelled"
+        yield* q("updating a run", sql`UPDATE runs SET status = ${status},
+          error = ${fields?.error === undefined ? sql`error` : fields.error},
+          runner = ${fields?.runner === undefined ? sql`runner` : fields.runner},
+          started_at = ${status === "running" ? sql`COALESCE(started_at, ${at})` : sql`started_at`},
+          finished_at = ${finished ? at : null}
+          WHERE id = ${id}`)
+      })),
+
+    setRunCounts: (id, counts) =>
+      invalidating(
+        q("updating run counts", sql`UPDATE runs SET
+          candidates = ${counts.candidates ?? sql`candidates`},
+          proposals = ${counts.proposals ?? sql`proposals`} WHERE id = ${id}`).pipe(Effect.asVoid)
+      ),
+
+    requestCancel: (orgId, id) =>
+      invalidating(Effect.gen(function* () {
+        const run = yield* getRun(orgId, id)
+        if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") {
+          return yield* Effect.fail(conflict(`Run ${id} already finished with status ${run.status}; only queued or running runs can be cancelled.`))
+        }
+        yield* q("cancelling a run", sql`UPDATE runs SET cancel_requested = true WHERE id = ${id}`)
+        return yield* getRun(orgId, id)
+      })),
+
+    stageStarted: (runId, stage, runner) =>
+      invalidating(Effect.gen(function* () {
+        const at = yield* now
+        const rows = yield* q("starting a stage", sql<Row>`INSERT INTO run_stages (run_id, stage, status, executions, runner, started_at)
+          VALUES (${runId}, ${stage}, 'running', 1, ${runner}, ${at})
+          ON CONFLICT (run_id, stage) DO UPDATE SET status = 'running', executions = run_stages.executions + 1,
+            runner = EXCLUDED.runner, started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
+          RETURNING executions`)
+        const r = rows[0]
+        return r === undefined ? 1 : num(r, "executions")
+      })),
+
+    stageFinished: (runId, stage, result) =>
+      invalidating(Effect.gen(function* () {
+        const at = yield* now
+        yield* q("finishing a stage", sql`UPDATE run_stages SET status = ${result.ok ? "succeeded" : "failed"},
+          output = ${result.output === undefined ? null : JSON.stringify(result.output)}::jsonb,
+          error = ${result.error ?? null}, finished_at = ${at}
+          WHERE run_id = ${runId} AND stage = ${stage}`)
+      }))
+  }
+}
