@@ -6,7 +6,7 @@
  * the steps that depend on one fail with their reason, the run goes on to the end, and the data
  * directory and the secrets are untouched.
  */
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawn, spawnSync } from "node:child_process"
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -193,7 +193,7 @@ describe.each(backends)("a hostile repository through the server on the $name ba
         expect(logs).not.toMatch(/DATA-DIR-SECRET-KEY|DATA-DIR-DATABASE/)
 
         // the steps that relied on an attempt failed, with the reason recorded
-        const baseline = JSON.parse(logs.length > 0 ? readBaseline(dataDir) : "{}") as { steps: Array<{ name: string; outcome: string; reason: string | null }> }
+        const baseline = JSON.parse(readBaseline(dataDir)) as { steps: Array<{ name: string; outcome: string; reason: string | null }> }
         const step = (name: string) => baseline.steps.find((s) => s.name === name)
         expect(step("install")?.outcome).toBe("passed")
         expect(step("test")?.outcome).toBe("passed")
@@ -212,14 +212,83 @@ describe.each(backends)("a hostile repository through the server on the $name ba
   )
 })
 
-/** The stored baseline.json (the one with steps). */
+// `ratchet serve` as users run it: the built binary in a child process.
+const bin = join(import.meta.dirname, "..", "dist", "bin.js")
+
+/** Starts `ratchet serve` on a free port, waits until it listens, stops it; returns what it printed. */
+const serveOnce = (dataDir: string, env: Record<string, string> = {}): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [bin, "serve", "--port", "0", "--data", dataDir], {
+      env: { ...process.env, RATCHET_TOKEN: "rt_serve_test_token", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let out = ""
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL")
+      reject(new Error(`ratchet serve did not start in 120 s:\n${out}`))
+    }, 120_000)
+    const onData = (d: Buffer) => {
+      out += d.toString()
+      if (out.includes("ratchet server listening on")) {
+        clearTimeout(timer)
+        proc.once("exit", () => resolve(out))
+        proc.kill("SIGTERM")
+      }
+    }
+    proc.stdout.on("data", onData)
+    proc.stderr.on("data", onData)
+    proc.once("exit", (code) => {
+      clearTimeout(timer)
+      if (!out.includes("ratchet server listening on")) reject(new Error(`ratchet serve exited with ${code}:\n${out}`))
+    })
+  })
+
+describe("ratchet serve", () => {
+  it.live("creates its data directory 0700, tightens an existing open one, and says which sandbox is in force and why", () =>
+    Effect.gen(function* () {
+      const fresh = join(temp, "serve-fresh")
+      const out = yield* Effect.promise(() => serveOnce(fresh))
+      expect(statSync(fresh).mode & 0o777).toBe(0o700)
+      const bwrap = BwrapSandbox.availability()
+      expect(out).toMatch(
+        bwrap.available
+          ? /ratchet server: sandbox: bwrap \(bubblewrap is available \(the default\)\) — bubblewrap .*never the data directory/
+          : /ratchet server: sandbox: local \(bubblewrap is unavailable: .*\) — /
+      )
+      const open = join(temp, "serve-open")
+      mkdirSync(open, { mode: 0o755 })
+      chmodSync(open, 0o755)
+      const again = yield* Effect.promise(() => serveOnce(open, { RATCHET_SANDBOX: "local" }))
+      expect(statSync(open).mode & 0o777).toBe(0o700)
+      expect(again).toContain('"msg":"data directory tightened"')
+      expect(again).toMatch(/ratchet server: sandbox: local \(requested by RATCHET_SANDBOX=local\)/)
+    }),
+    300_000
+  )
+
+  it("an unknown sandbox or a malformed egress allow-list is bad input (exit 2, named on stderr)", () => {
+    const data = join(temp, "serve-bad")
+    const unknown = spawnSync(process.execPath, [bin, "serve", "--port", "0", "--data", data], { env: { ...process.env, RATCHET_SANDBOX: "docker" }, encoding: "utf8", timeout: 60_000 })
+    expect(unknown.status).toBe(2)
+    expect(unknown.stderr).toContain('unknown sandbox "docker"')
+    expect(unknown.stderr).toContain("RATCHET_SANDBOX")
+    const allow = spawnSync(process.execPath, [bin, "serve", "--port", "0", "--data", data], { env: { ...process.env, RATCHET_EGRESS_ALLOW: "registry.npmjs.org,https://evil/x" }, encoding: "utf8", timeout: 60_000 })
+    expect(allow.status).toBe(2)
+    expect(allow.stderr).toContain("RATCHET_EGRESS_ALLOW")
+    expect(allow.stderr).toContain("https://evil/x")
+  }, 120_000)
+})
+
+/** The baseline stage's stored baseline.json: the one whose install step ran (candidates reuse the baseline's install). */
 const readBaseline = (dataDir: string): string => {
   const artifacts = join(dataDir, "artifacts")
   for (const f of readdirSync(artifacts, { recursive: true })) {
     const path = join(artifacts, String(f))
     if (!statSync(path).isFile()) continue
     const text = readFileSync(path, "utf8")
-    if (text.trimStart().startsWith("{") && text.includes('"steps"') && text.includes('"outcome"')) return text
+    if (!text.trimStart().startsWith("{") || !text.includes('"steps"')) continue
+    const steps = (JSON.parse(text) as { steps?: Array<{ name: string; outcome?: string }> }).steps ?? []
+    if (steps.some((s) => s.name === "install" && s.outcome !== "reused" && s.outcome !== "skipped")) return text
   }
   return "{}"
 }

@@ -5,7 +5,7 @@
  * @internal
  */
 import { createHash } from "node:crypto"
-import { type Stats, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs"
+import { type Stats, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { constants, homedir, tmpdir } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
 import { execa } from "execa"
@@ -289,7 +289,7 @@ export const runCommand = async (
     })
     if (uid !== null && env.PATH) env.PATH = env.PATH.split(":").filter(worldSearchable).join(":")
     // the worktree's git metadata belongs to Ratchet, not to the step's uid: let git in the step read it
-    if (uid !== null && env.GIT_CONFIG_COUNT === undefined) Object.assign(env, { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "safe.directory", GIT_CONFIG_VALUE_0: "*" })
+    if (uid !== null) writeFileSync(join(home, ".gitconfig"), "[safe]\n\tdirectory = *\n", { mode: 0o644 })
     if (refused.length > 0) warnings.push(`refused secret-looking variables for the sandbox: ${refused.join(", ")}`)
     if (limits.memoryBytes !== undefined) {
       // V8 reserves far more address space than it uses, so RLIMIT_AS would break node; instead cap the
