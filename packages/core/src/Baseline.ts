@@ -158,11 +158,27 @@ export const mergeRerun = (first: TestSummary, rerun: TestSummary): TestSummary 
   const firstTests = first.tests ?? []
   const rerunTests = rerun.tests ?? []
   if (firstTests.length === 0 || rerunTests.length === 0) {
+    // counts only; names where the runner's output gave all of them
+    const firstNames = first.failing !== undefined && first.failing.length === first.failed ? first.failing : null
+    const rerunNames = rerun.failing !== undefined && rerun.failing.length === rerun.failed ? rerun.failing : null
     if (first.failed > 0 && rerun.failed === 0 && rerun.passed > 0) {
-      const flaky = Array.from({ length: first.failed }, (_, i) => `unnamed test ${i + 1} of ${first.failed} (the runner reported counts only)`)
-      return { ...first, passed: first.passed + first.failed, failed: 0, flaky, failing: [] }
+      const flaky = firstNames ?? Array.from({ length: first.failed }, (_, i) => `unnamed test ${i + 1} of ${first.failed} (the runner reported counts only)`)
+      return { ...first, passed: first.passed + first.failed, failed: 0, flaky: [...flaky], failing: [] }
     }
-    return { ...first, failing: firstTests.filter((t) => t.status === "failed").map(testName) }
+    if (firstNames !== null && rerunNames !== null) {
+      const again = new Set(rerunNames)
+      const before = new Set(firstNames)
+      const passedOnRerun = firstNames.filter((n) => !again.has(n))
+      const failedOnRerun = rerunNames.filter((n) => !before.has(n))
+      return {
+        ...first,
+        passed: first.passed + passedOnRerun.length,
+        failed: first.failed - passedOnRerun.length,
+        flaky: [...passedOnRerun, ...failedOnRerun],
+        failing: firstNames.filter((n) => again.has(n))
+      }
+    }
+    return { ...first, failing: first.failing ?? firstTests.filter((t) => t.status === "failed").map(testName) }
   }
   const key = (t: TestOutcome) => `${t.file ?? ""}\0${t.name}`
   const onRerun = new Map(rerunTests.map((t) => [key(t), t.status]))
@@ -281,7 +297,7 @@ export const run = Effect.fn("Baseline.run")(function* (options: BaselineOptions
         tests = mergeRerun(tests, adapter.read(replanned, rerun.result))
         trace.push({ type: "flaky", flaky: tests.flaky ?? [] })
       } else if (tests.failed > 0) {
-        tests = { ...tests, failing: (tests.tests ?? []).filter((t) => t.status === "failed").map(testName) }
+        tests = { ...tests, failing: tests.failing ?? (tests.tests ?? []).filter((t) => t.status === "failed").map(testName) }
       }
       const index = steps.indexOf(step)
       const flaky = tests.flaky?.length ?? 0

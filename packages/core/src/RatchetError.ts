@@ -117,8 +117,30 @@ export class Internal extends Schema.TaggedClass<Internal>()("Internal", {
   }
 }
 
+/**
+ * A language-model call that failed: a rejected key, an unknown model, a prompt longer than the
+ * context window, a rate limit that outlasted the retries, a broken answer. `kind` is the
+ * `LanguageModel.ModelErrorKind`; the detail never contains a key.
+ *
+ * @since 0.2.0
+ */
+export class ModelFailure extends Schema.TaggedClass<ModelFailure>()("ModelFailure", {
+  provider: Schema.String,
+  model: Schema.String,
+  kind: Schema.String,
+  status: Schema.NullOr(Schema.Number),
+  detail: Schema.String
+}) {
+  get retryable(): boolean {
+    return ["rate-limit", "overloaded", "server", "timeout", "network", "invalid-response"].includes(this.kind)
+  }
+  get message(): string {
+    return `${this.provider}/${this.model}: ${this.detail}`
+  }
+}
+
 /** @since 0.1.0 */
-export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, Internal])
+export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, Internal, ModelFailure])
 /** @since 0.1.0 */
 export type Reason = typeof Reason.Type
 
@@ -154,3 +176,6 @@ export const integrityFailure = (id: string, detail: string): RatchetError =>
   new RatchetError({ reason: new IntegrityFailure({ id, detail }) })
 /** @since 0.1.0 */
 export const internal = (detail: string): RatchetError => new RatchetError({ reason: new Internal({ detail }) })
+/** @since 0.2.0 */
+export const modelFailure = (args: { provider: string; model: string; kind: string; status: number | null; detail: string }): RatchetError =>
+  new RatchetError({ reason: new ModelFailure(args) })

@@ -53,6 +53,24 @@ export const vitest: Plugin.BenchmarkAdapter = Adapters.vitestBench
  */
 export const vitestText: Plugin.BenchmarkAdapter = Adapters.vitestText
 /**
+ * vitest 5 bench through its JSON reporter (`benchmarks` on each test).
+ *
+ * @since 0.2.0
+ */
+export const vitestReport: Plugin.BenchmarkAdapter = Adapters.vitestReport
+/**
+ * cronometro's result table (versions 3–6), one ns/op value per process.
+ *
+ * @since 0.2.0
+ */
+export const cronometro: Plugin.BenchmarkAdapter = Adapters.cronometro
+/**
+ * Per-test durations of `node:test` (spec reporter or TAP), for benchmarks written as tests.
+ *
+ * @since 0.2.0
+ */
+export const nodeTest: Plugin.BenchmarkAdapter = Adapters.nodeTest
+/**
  * tinybench tables (JSON rows or `console.table`) and task result objects.
  *
  * @since 0.1.0
@@ -270,39 +288,84 @@ const validate = (options: CompareOptions): Effect.Effect<void, RatchetError.Rat
     catch: (error) => (error instanceof RatchetError.RatchetError ? error : RatchetError.internal(String(error)))
   })
 
-/**
- * Picks the adapter for a command: the given one(s) that parse the first baseline output, else the first built-in
- * that does (vitest is chosen up front when the command runs vitest, because it needs its `--outputJson` flag).
- */
-/**
- * Whether the bench command runs vitest: directly, or through a package.json script
- * (`npm run bench` → `"bench": "vitest bench"`), so vitest's JSON reporter can be asked for.
- */
-const runsVitest = (dir: string, options: CompareOptions): boolean => {
-  if (/\bvitest\b/.test(options.command)) return true
-  const script = /^(?:npm\s+(?:run(?:-script)?\s+)?|pnpm\s+(?:run\s+)?|yarn\s+(?:run\s+)?|bun\s+run\s+)([\w:.-]+)\s*$/.exec(options.command.trim())?.[1]
-  if (script === undefined) return false
+/** The package.json scripts a bench command runs (`npm run bench` → the `bench` script's body), else the command. */
+const expandScript = (dir: string, options: CompareOptions): string => {
+  const script = /^(?:npm\s+(?:run(?:-script)?\s+)?|pnpm\s+(?:run\s+)?|yarn\s+(?:run\s+)?|bun\s+run\s+)([\w:.-]+)(?:\s+--\s.*)?\s*$/.exec(options.command.trim())?.[1]
+  if (script === undefined) return options.command
   try {
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, options.cwd ?? ".", "package.json"), "utf8")) as { scripts?: Record<string, unknown> }
     const body = pkg.scripts?.[script]
-    return typeof body === "string" && /\bvitest\b/.test(body)
+    return typeof body === "string" ? `${options.command}\n${body}` : options.command
   } catch {
-    return false
+    return options.command
   }
 }
 
+/** The major version of the vitest installed for `dir` (nearest `node_modules/vitest`), or `null`. */
+const vitestMajor = (dir: string): number | null => {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(at, "node_modules", "vitest", "package.json"), "utf8")) as { version?: unknown }
+      const major = typeof pkg.version === "string" ? Number(pkg.version.split(".")[0]) : Number.NaN
+      return Number.isInteger(major) ? major : null
+    } catch {
+      // not here
+    }
+    if (path.dirname(at) === at || fs.existsSync(path.join(at, ".git"))) return null
+  }
+}
+
+/** Benchmark libraries a script imports, and the adapter that reads their output. */
+const LIBRARIES: ReadonlyArray<readonly [RegExp, Plugin.BenchmarkAdapter]> = [
+  [/["'](?:cronometro)["']/, Adapters.cronometro],
+  [/["'](?:mitata)["']/, Adapters.mitata],
+  [/["'](?:tinybench)["']/, Adapters.tinybench],
+  [/["'](?:benchmark)["']/, Adapters.benchmarkJs],
+  [/["']node:test["']/, Adapters.nodeTest]
+]
+
+/**
+ * Adapters the command itself points at: vitest (directly or through a package.json script), or the benchmark
+ * library imported by the script file it runs with node (`node bench/parse.mjs`).
+ */
+const byCommand = (dir: string, options: CompareOptions): ReadonlyArray<Plugin.BenchmarkAdapter> => {
+  const expanded = expandScript(dir, options)
+  if (/\bvitest\b/.test(expanded)) {
+    const major = vitestMajor(path.resolve(dir, options.cwd ?? "."))
+    return major !== null && major >= 5 ? [Adapters.vitestReport] : [Adapters.vitestBench]
+  }
+  const found: Array<Plugin.BenchmarkAdapter> = []
+  for (const m of expanded.matchAll(/\b(?:node|tsx|ts-node|bun)\s+(?:--?[\w-]+(?:=\S+)?\s+)*([^\s;&|]+\.[cm]?[jt]s)\b/g)) {
+    let source: string
+    try {
+      source = fs.readFileSync(path.resolve(dir, options.cwd ?? ".", m[1]), "utf8").slice(0, 200_000)
+    } catch {
+      continue
+    }
+    if (/\bnode --test\b/.test(expanded)) found.push(Adapters.nodeTest)
+    for (const [re, adapter] of LIBRARIES) if (re.test(source) && !found.includes(adapter)) found.push(adapter)
+  }
+  if (/\bnode\s+(?:--[\w-]+\s+)*--test\b/.test(expanded) && !found.includes(Adapters.nodeTest)) found.push(Adapters.nodeTest)
+  return found
+}
+
+/**
+ * Picks the adapter for a command: the given one(s) that parse the first baseline output, else the built-in the
+ * command points at (vitest and its flags, or the library its script imports), else the first built-in that
+ * reads the output (detection by shape).
+ */
 const resolveAdapter = Effect.fn("Bench.resolveAdapter")(function* (dir: string, options: CompareOptions) {
-  const vitest = runsVitest(dir, options)
   const given = options.adapter === undefined ? null : Array.isArray(options.adapter) ? options.adapter : [options.adapter as Plugin.BenchmarkAdapter]
-  const pool: ReadonlyArray<Plugin.BenchmarkAdapter> =
-    given ?? (vitest ? [Adapters.vitestBench, ...adapters.filter((a) => a !== Adapters.vitestBench)] : adapters)
+  const preferred = given === null ? byCommand(dir, options) : []
+  const pool: ReadonlyArray<Plugin.BenchmarkAdapter> = given ?? [...preferred, ...adapters.filter((a) => !preferred.includes(a))]
   // Adapters that need their own flags are tried with them; the others share one plain run.
   let plainRun: ProcessRun | null = null
   let failed: ProcessRun | null = null
   for (const adapter of pool) {
     let run: ProcessRun
     if (adapter.command) {
-      if (given === null && adapter === Adapters.vitestBench && !vitest) continue
+      // a built-in flag adapter runs only when the command points at its tool
+      if (given === null && !preferred.includes(adapter)) continue
       run = yield* runProcess(dir, options, adapter, "bench:warmup:baseline")
       // e.g. a tool version without the reporter flag: fall back to the plain command and the other adapters
       if (!run.ok) {
@@ -319,6 +382,19 @@ const resolveAdapter = Effect.fn("Bench.resolveAdapter")(function* (dir: string,
   }
   return { adapter: null, run: plainRun ?? failed }
 })
+
+/**
+ * The warning for a bench command whose output no adapter reads: it names the command and what was tried.
+ *
+ * @since 0.2.0
+ */
+export const unreadableWarning = (command: string, output: string, adapterNames: ReadonlyArray<string>): string => {
+  const lines = Adapters.stripAnsi(output)
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+  return `the bench command \`${command}\` ran, but no benchmark adapter (${adapterNames.join(", ")}) could read its output, so no benchmark can measure a candidate; print results in one of those formats, or RATCHET_BENCH {"name": …, "ns": …} lines, or add a benchmark adapter plugin. Last output lines: ${lines.slice(-3).join(" | ").slice(0, 300) || "(none)"}`
+}
 
 /**
  * Compares baseline and candidate and returns every tested benchmark's outcome, or `null` when the baseline's
@@ -346,7 +422,11 @@ export const compareAll = Effect.fn("Bench.compareAll")(function* (options: Comp
     )
   }
   const adapter = detected.adapter
-  if (adapter === null) return null
+  if (adapter === null) {
+    const tried = options.adapter === undefined ? adapters : Array.isArray(options.adapter) ? options.adapter : [options.adapter as Plugin.BenchmarkAdapter]
+    if (detected.run !== null) yield* Effect.logWarning(`Ratchet: ${unreadableWarning(options.command, detected.run.output, tried.map((a) => a.name))}`)
+    return null
+  }
   if (adapter === Adapters.benchmarkJs) {
     warnings.push("benchmark.js prints only a summary per benchmark: each process run counts as one sample")
   }
@@ -512,7 +592,36 @@ export const compare = (
   Effect.map(compareAll(options), (c) => (c === null || c.result === null ? null : { ...c.result, verdict: c.verdict, reason: c.reason }))
 
 /**
- * Names of the benchmarks the command reports in `dir` (one run), or `[]` when there are none.
+ * What the bench command reports in `dir` (one run): benchmark names, the adapter that read them, and a warning
+ * naming the command when it ran but no adapter could read its output.
+ *
+ * @since 0.2.0
+ */
+export const inspect = Effect.fn("Bench.inspect")(function* (
+  dir: string,
+  command: string,
+  options: { readonly cwd?: string; readonly adapter?: CompareOptions["adapter"]; readonly timeoutMs?: number; readonly env?: Readonly<Record<string, string>> } = {}
+) {
+  const all: CompareOptions = { ...options, baselineDir: dir, candidateDir: dir, command }
+  yield* validate(all)
+  const { adapter, run } = yield* resolveAdapter(dir, all)
+  if (adapter === null || run === null) {
+    const tried = options.adapter === undefined ? adapters : Array.isArray(options.adapter) ? options.adapter : [options.adapter as Plugin.BenchmarkAdapter]
+    const warning =
+      run === null
+        ? `the bench command \`${command}\` did not run`
+        : !run.ok
+          ? `the bench command \`${command}\` failed (${describeFailure(run)}): ${tail(run.output, 300)}`
+          : unreadableWarning(command, run.output, tried.map((a) => a.name))
+    yield* Effect.logWarning(`Ratchet: ${warning}`)
+    return { names: [] as ReadonlyArray<string>, adapter: null, warning }
+  }
+  return { names: [...perProcess(parseWith(adapter, run)).keys()] as ReadonlyArray<string>, adapter: adapter.name, warning: null }
+})
+
+/**
+ * Names of the benchmarks the command reports in `dir` (one run), or `[]` when there are none (with a logged
+ * warning naming the command when its output was unreadable — see {@link inspect}).
  *
  * @since 0.1.0
  */
@@ -521,11 +630,7 @@ export const list = Effect.fn("Bench.list")(function* (
   command: string,
   options: { readonly cwd?: string; readonly adapter?: CompareOptions["adapter"]; readonly timeoutMs?: number; readonly env?: Readonly<Record<string, string>> } = {}
 ) {
-  const all: CompareOptions = { ...options, baselineDir: dir, candidateDir: dir, command }
-  yield* validate(all)
-  const { adapter, run } = yield* resolveAdapter(dir, all)
-  if (adapter === null || run === null) return [] as ReadonlyArray<string>
-  return [...perProcess(parseWith(adapter, run)).keys()] as ReadonlyArray<string>
+  return (yield* inspect(dir, command, options)).names
 })
 
 /**

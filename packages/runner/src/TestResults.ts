@@ -23,7 +23,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs"
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path"
 import type { Sandbox, TestSummary } from "@ratchet/core"
-import { type Parsed, parseJestJson, parseJunit, parseMochaJson, parseSummary, parseTap } from "./internal/parsers.js"
+import { failingNames, type Parsed, parseJestJson, parseJunit, parseMochaJson, parseSummary, parseTap } from "./internal/parsers.js"
 
 /**
  * The supported runners.
@@ -270,7 +270,17 @@ export const read = (testPlan: TestPlan, result: Pick<Sandbox.RunResult, "output
     return { passed: parsed.passed, failed: parsed.failed, skipped: parsed.skipped, runner: testPlan.runner ?? "tap", tests }
   }
   const summary = parseSummary(result.output)
-  if (summary !== null) return { passed: summary.passed, failed: summary.failed, skipped: summary.skipped, runner: testPlan.runner ?? summary.runner, tests: [] }
+  if (summary !== null) {
+    const failing = summary.failed > 0 ? failingNames(result.output) : []
+    return {
+      passed: summary.passed,
+      failed: summary.failed,
+      skipped: summary.skipped,
+      runner: testPlan.runner ?? summary.runner,
+      tests: [],
+      ...(failing.length > 0 ? { failing } : {})
+    }
+  }
   return { passed: 0, failed: 0, skipped: 0, runner: testPlan.runner, tests: [] }
 }
 

@@ -1,10 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { Baseline as CoreBaseline } from "@ratchet/core"
 import { TestResults } from "@ratchet/runner"
-import { tempDir } from "./helpers.js"
+import { failingNames } from "../src/internal/parsers.js"
+import { fixturesDir, tempDir } from "./helpers.js"
 
 const names = (parsed: { tests: ReadonlyArray<{ name: string; status: string }> } | null) =>
   (parsed?.tests ?? []).map((t) => `${t.status}:${t.name}`)
@@ -226,5 +228,28 @@ describe("TestResults parsers", () => {
       rmSync(a, { recursive: true, force: true })
       rmSync(b, { recursive: true, force: true })
     }
+  })
+})
+
+describe("failing test names from human output (recorded from the real runners)", () => {
+  const recorded = (file: string) => readFileSync(join(fixturesDir, "test-output", file), "utf8")
+
+  it("vitest 3.2, jest 30 and node:test (Node 24 spec reporter) name their failures", () => {
+    expect(failingNames(recorded("vitest-3.2-fail.txt"))).toEqual(["t/math.test.mjs > math > divides by zero", "t/math.test.mjs > math > rounds half up"])
+    expect(failingNames(recorded("jest-30-fail.txt"))).toEqual(["math > divides by zero", "math > rounds half up"])
+    expect(failingNames(recorded("node-24-spec-fail.txt"))).toEqual(["divides by zero", "rounds half up"])
+  })
+
+  it("a summary-only read keeps the names, so a rerun can tell flaky tests from failing ones", () => {
+    const plan = { command: "npm test", runner: null, reportFile: null, env: {}, notes: [] }
+    const first = TestResults.read(plan, { output: recorded("vitest-3.2-fail.txt"), stdout: "" })
+    expect(first).toMatchObject({ passed: 1, failed: 2, failing: ["t/math.test.mjs > math > divides by zero", "t/math.test.mjs > math > rounds half up"] })
+    const rerun = { ...first, passed: 2, failed: 1, failing: ["t/math.test.mjs > math > rounds half up"] }
+    expect(CoreBaseline.mergeRerun(first, rerun)).toMatchObject({
+      passed: 2,
+      failed: 1,
+      flaky: ["t/math.test.mjs > math > divides by zero"],
+      failing: ["t/math.test.mjs > math > rounds half up"]
+    })
   })
 })

@@ -190,6 +190,24 @@ const sum = (text: string, re: RegExp): number | null => {
 const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "")
 
 /**
+ * Names of failed tests from runners' human output, when no machine-readable report was available:
+ * vitest's ` FAIL  file > suite > name` lines, jest's `● suite › name` headings, node:test's `✖ name`
+ * lines in its failure list, TAP's `not ok N - name`. Deduplicated, in order.
+ */
+export const failingNames = (raw: string): Array<string> => {
+  const text = stripAnsi(raw)
+  const out = new Set<string>()
+  for (const m of text.matchAll(/^\s*FAIL\s+(\S[^\n]*?\s>\s[^\n]+?)\s*(?:\[[^\]]*\])?\s*$/gm)) out.add(m[1].trim())
+  if (out.size === 0) for (const m of text.matchAll(/^\s*●\s+(?!Console\b)(\S[^\n]*?›[^\n]*?)\s*$/gm)) out.add(m[1].replace(/\s+›\s+/g, " > ").trim())
+  if (out.size === 0) {
+    const failures = /^✖ failing tests:\s*$/m.exec(text)
+    if (failures) for (const m of text.slice(failures.index).matchAll(/^\s*✖\s+(\S[^\n]*?)\s+\([\d.]+m?s\)\s*$/gm)) out.add(m[1].trim())
+  }
+  if (out.size === 0) for (const m of text.matchAll(/^\s*not ok \d+\s*-?\s*(\S[^\n#]*?)\s*(?:#(?!\s*(?:SKIP|TODO))[^\n]*)?$/gim)) out.add(m[1].trim())
+  return [...out]
+}
+
+/**
  * Counts from the plain summary lines runners print (no per-test outcomes). Sums repeated summaries
  * (e.g. one per workspace package). Returns `null` when no known summary is present.
  */

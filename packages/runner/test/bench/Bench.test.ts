@@ -263,3 +263,34 @@ console.log(JSON.stringify(bench.table()))`
     }).pipe(Effect.provide(LocalSandbox.layer))
   )
 })
+
+describe("Bench.inspect (local sandbox)", () => {
+  const repo = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), "ratchet-bench-inspect-"))
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+    return dir
+  }
+  const recordedCronometro = join(import.meta.dirname, "..", "fixtures", "bench-output", "cronometro-6.0.3.txt")
+
+  it.live("picks the adapter from the library the bench script uses, and reads its real output", () =>
+    Effect.gen(function* () {
+      const dir = repo({
+        "package.json": JSON.stringify({ scripts: { "benchmark:parse": "node bench.mjs" } }),
+        // the script names cronometro (as `import cronometro from "cronometro"` would) and prints its recorded table
+        "bench.mjs": `import { readFileSync } from "node:fs"\nconst tool = "cronometro"\nprocess.stdout.write(readFileSync(${JSON.stringify(recordedCronometro)}, "utf8"))\n`
+      })
+      const found = yield* Bench.inspect(dir, "npm run benchmark:parse").pipe(Effect.provide(LocalSandbox.layer))
+      expect(found).toEqual({ names: ["sum reduce", "sum loop"], adapter: "cronometro", warning: null })
+    })
+  )
+
+  it.live("an output no adapter reads is a warning naming the command, not a silent empty list", () =>
+    Effect.gen(function* () {
+      const dir = repo({ "bench.mjs": `console.log("parse: 1.2M per second"); console.log("done")` })
+      const found = yield* Bench.inspect(dir, "node bench.mjs").pipe(Effect.provide(LocalSandbox.layer))
+      expect(found.names).toEqual([])
+      expect(found.warning).toMatch(/^the bench command `node bench\.mjs` ran, but no benchmark adapter \(ratchet, vitest, .*\) could read its output/)
+      expect(found.warning).toContain("parse: 1.2M per second | done")
+    })
+  )
+})

@@ -127,6 +127,6 @@ describe("benchmark adapters", () => {
   })
 
   it("are registered as a plugin", () => {
-    expect(Bench.plugin().benchmarkAdapters?.map((a) => a.name)).toEqual(["ratchet", "vitest", "vitest-text", "mitata", "tinybench", "benchmark.js"])
+    expect(Bench.plugin().benchmarkAdapters?.map((a) => a.name)).toEqual(["ratchet", "vitest", "vitest-report", "vitest-text", "mitata", "tinybench", "cronometro", "benchmark.js", "node:test"])
   })
 })

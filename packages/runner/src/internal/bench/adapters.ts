@@ -16,7 +16,10 @@ const push = (out: Samples, name: string, ns: number): void => {
 const nonEmpty = (out: Samples): Samples | null => (out.size > 0 ? out : null)
 
 const MAX_NAME = 300
-const cleanName = (name: string): string => name.replace(/\s+/g, " ").trim().slice(0, MAX_NAME)
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g
+/** Output without ANSI colour escapes (tools such as mitata and cronometro colour even a pipe). */
+export const stripAnsi = (text: string): string => (text.includes("\u001b") ? text.replace(ANSI, "") : text)
+const cleanName = (name: string): string => stripAnsi(name).replace(/\s+/g, " ").trim().slice(0, MAX_NAME)
 
 /** Parses a JSON document, or null. Bounded: refuses documents over 64 MB. */
 const parseJson = (text: string): unknown => {
@@ -69,7 +72,7 @@ export const ratchetLine: Plugin.BenchmarkAdapter = {
   name: "ratchet",
   parse: (output) => {
     const out: Samples = new Map()
-    for (const match of output.matchAll(/^\s*RATCHET_BENCH\s+(\{.*\})\s*$/gm)) {
+    for (const match of stripAnsi(output).matchAll(/^\s*RATCHET_BENCH\s+(\{.*\})\s*$/gm)) {
       const v = parseJson(match[1])
       if (!isRecord(v) || typeof v.name !== "string") continue
       const name = cleanName(v.name)
@@ -119,7 +122,41 @@ export const vitestBench: Plugin.BenchmarkAdapter = {
 }
 
 /**
- * vitest bench's text table (vitest 1–4, no flags needed), e.g.
+ * vitest 5 bench through its JSON reporter (`--reporter=json --outputFile.json=<file>`): every test's
+ * `benchmarks: [{ name, tasks: [{ name, latency: { p50, mean } }] }]`, latencies in ms. Named
+ * `<file> > <test> > <task>`.
+ */
+export const vitestReport: Plugin.BenchmarkAdapter = {
+  name: "vitest-report",
+  command: (command, outputFile) => appendFlags(command, `--run --reporter=default --reporter=json --outputFile.json=${outputFile}`),
+  parse: (output, file) => {
+    const out: Samples = new Map()
+    for (const doc of [...(file ? jsonValues(file) : []), ...jsonValues(output)]) {
+      if (!isRecord(doc) || !Array.isArray(doc.testResults)) continue
+      for (const f of doc.testResults) {
+        if (!isRecord(f) || !Array.isArray(f.assertionResults)) continue
+        const fileName = typeof f.name === "string" ? f.name.split(/[\\/]/).slice(-2).join("/") : ""
+        for (const a of f.assertionResults) {
+          if (!isRecord(a) || !Array.isArray(a.benchmarks)) continue
+          const test = typeof a.fullName === "string" ? a.fullName : typeof a.title === "string" ? a.title : ""
+          for (const group of a.benchmarks) {
+            if (!isRecord(group) || !Array.isArray(group.tasks)) continue
+            for (const task of group.tasks) {
+              if (!isRecord(task) || typeof task.name !== "string") continue
+              const latency = isRecord(task.latency) ? task.latency : null
+              const ms = latency ? (num(latency.p50) ?? num(latency.mean)) : num(task.period)
+              if (ms !== null) push(out, cleanName([fileName, test, task.name].filter((x) => x.length > 0).join(" > ")), ms * 1e6)
+            }
+          }
+        }
+      }
+    }
+    return nonEmpty(out)
+  }
+}
+
+/**
+ * vitest bench's text table (vitest 1–5, no flags needed), e.g.
  * `   · normal sorting  6,526.82  0.1357  0.8398  0.1532  0.1498  0.2809  0.3461  0.5866  ±0.59%  3264  fastest`
  * under a ` ✓ bench/sort.bench.ts > sort 2437ms` group line. Columns are read from the `±rme` column leftwards, so
  * names may contain spaces and digits; the process's value is 1/hz (the mean column is rounded to 0.1 µs).
@@ -129,22 +166,30 @@ export const vitestText: Plugin.BenchmarkAdapter = {
   parse: (output) => {
     const out: Samples = new Map()
     let group = ""
+    let fileGroup = ""
     let inTable = false
     for (const raw of output.split(/\r?\n/)) {
-      const line = raw.replace(/\x1b\[[0-9;]*m/g, "")
+      const line = stripAnsi(raw)
       const header = /^\s*name\s+hz\s+min\s+max\s+mean\s+p75\s+p99\s+p995\s+p999\s+rme\s+samples\s*$/.test(line)
       if (header) {
         inTable = true
         continue
       }
-      const groupLine = /^\s*[✓✔×❯↓]\s+(.+?)(?:\s+\(\d+\))?(?:\s+\d+(?:\.\d+)?m?s)?\s*$/.exec(line)
+      // vitest 1–4: ` ✓ file > describe 1098ms`; vitest 5: ` ✓  bench  file (2 tests) 4167ms` then `   ✓ test 1665ms`
+      const groupLine = /^(\s*)[✓✔×❯↓]\s+(.+?)(?:\s+\(\d+(?:\s+tests?)?(?:\s*\|[^)]*)?\))?(?:\s+\d+(?:\.\d+)?m?s)?\s*$/.exec(line)
       if (groupLine && !/^\s*[·•]/.test(line)) {
-        group = cleanName(groupLine[1])
+        const label = cleanName(groupLine[2].replace(/^bench\s+/, ""))
+        if (groupLine[1].length >= 3 && fileGroup !== "") group = `${fileGroup} > ${label}`
+        else {
+          fileGroup = groupLine[2].startsWith("bench ") ? label : ""
+          group = label
+        }
         inTable = false
         continue
       }
-      if (!inTable || !/^\s*[·•]\s/.test(line)) continue
-      const tokens = line.trim().split(/\s+/).slice(1)
+      // vitest 1–4 bullet their rows (`· name …`); vitest 5 indents them under the test
+      if (!inTable || /^\s*(?:name\s+hz|[✓✔×❯↓]|Test Files|Tests\s|Start at|Duration|BENCH|RUN)\b/.test(line) || line.trim().length === 0) continue
+      const tokens = line.trim().replace(/^[·•]\s+/, "").split(/\s+/)
       const rme = tokens.findIndex((t, i) => i >= 9 && /^±[\d.]+%$/.test(t))
       if (rme < 0) continue
       const numbers = tokens.slice(rme - 8, rme).map((t) => Number(t.replace(/,/g, "")))
@@ -219,7 +264,7 @@ export const tinybench: Plugin.BenchmarkAdapter = {
     }
     // console.table box drawing
     let header: Array<string> | null = null
-    for (const line of output.split(/\r?\n/)) {
+    for (const line of stripAnsi(output).split(/\r?\n/)) {
       if (!line.includes("│")) {
         if (!/[┌├└─]/.test(line)) header = null
         continue
@@ -268,8 +313,14 @@ export const mitata: Plugin.BenchmarkAdapter = {
       }
     }
     if (out.size > 0) return out
-    for (const line of output.split(/\r?\n/)) {
-      const m = /^\s*(\S.*?)\s+([\d.]+)\s*(ps|ns|µs|μs|us|ms|s)\/iter\b/.exec(line.replace(/\x1b\[[0-9;]*m/g, ""))
+    for (const raw of stripAnsi(output).split(/\r?\n/)) {
+      // markdown format: `| name | \`  6.50 µs/iter\` | …`
+      const md = /^\s*\|\s*(\S[^|]*?)\s*\|\s*`?\s*([\d.]+)\s*(ps|ns|µs|μs|us|ms|s)\/iter`?\s*\|/.exec(raw)
+      if (md) {
+        push(out, cleanName(md[1]), Number(md[2]) * UNIT_NS[md[3]])
+        continue
+      }
+      const m = /^\s*(\S.*?)\s+([\d.]+)\s*(ps|ns|µs|μs|us|ms|s)\/iter\b/.exec(raw)
       if (m) push(out, cleanName(m[1]), Number(m[2]) * UNIT_NS[m[3]])
     }
     return nonEmpty(out)
@@ -288,7 +339,7 @@ export const benchmarkJs: Plugin.BenchmarkAdapter = {
   name: "benchmark.js",
   parse: (output) => {
     const out: Samples = new Map()
-    for (const match of output.matchAll(/^\s*(\S.*?) x ([\d,]+(?:\.\d+)?) ops\/sec\b.*$/gm)) {
+    for (const match of stripAnsi(output).matchAll(/^\s*(\S.*?) x ([\d,]+(?:\.\d+)?) ops\/sec\b.*$/gm)) {
       const hz = Number(match[2].replace(/,/g, ""))
       if (hz > 0) push(out, cleanName(match[1]), 1e9 / hz)
     }
@@ -296,5 +347,105 @@ export const benchmarkJs: Plugin.BenchmarkAdapter = {
   }
 }
 
-/** The built-in adapters in detection order. */
-export const builtin: ReadonlyArray<Plugin.BenchmarkAdapter> = [ratchetLine, vitestBench, vitestText, mitata, tinybench, benchmarkJs]
+// ---------------------------------------------------------------------------
+// cronometro
+// ---------------------------------------------------------------------------
+
+/**
+ * cronometro's result table (versions 3–6): `║ name │ 2000 │ 42728.97 op/sec │ ± 58.75 % ║` rows under its
+ * "Slower tests" and "Fastest test" headings. Only a summary exists: one ns/op value per process (1e9 / op/sec).
+ */
+export const cronometro: Plugin.BenchmarkAdapter = {
+  name: "cronometro",
+  parse: (output) => {
+    const out: Samples = new Map()
+    for (const raw of stripAnsi(output).split(/\r?\n/)) {
+      if (!raw.includes("op/sec")) continue
+      const cells = raw
+        .replace(/^\s*[║|]/, "")
+        .replace(/[║|]\s*$/, "")
+        .split("│")
+        .map((c) => c.trim())
+      if (cells.length < 3) continue
+      const result = cells.find((c) => /^[\d,]+(?:\.\d+)?\s+op\/sec$/.test(c))
+      if (result === undefined || /^(Slower tests|Fastest test)$/.test(cells[0])) continue
+      const ops = Number(result.replace(/\s*op\/sec$/, "").replace(/,/g, ""))
+      if (ops > 0) push(out, cleanName(cells[0]), 1e9 / ops)
+    }
+    return nonEmpty(out)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// node:test-style timings
+// ---------------------------------------------------------------------------
+
+/**
+ * Benchmarks written as `node:test` tests, each timing a workload: the per-test durations of the spec reporter
+ * (`✔ name (530.89ms)`, nested under `▶ suite`) or of TAP (`ok 1 - name` with `duration_ms:` in its YAML block,
+ * nested under `# Subtest:`). Suites are left out (their time is the sum of their tests); names are
+ * `suite > test`. Read only when nothing else recognises the output, since every node:test run has this shape.
+ */
+export const nodeTest: Plugin.BenchmarkAdapter = {
+  name: "node:test",
+  parse: (output) => {
+    const out: Samples = new Map()
+    const lines = stripAnsi(output).split(/\r?\n/)
+    const tap = lines.some((l) => /^TAP version \d+/.test(l))
+    if (tap) {
+      // `# Subtest: name` opens a level at its indentation; `ok N - name` closes it; a YAML block follows
+      const open: Array<{ indent: number; name: string; children: number }> = []
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]
+        const sub = /^(\s*)# Subtest: (.+)$/.exec(line)
+        if (sub) {
+          if (open.length > 0) open[open.length - 1].children++
+          open.push({ indent: sub[1].length, name: cleanName(sub[2]), children: 0 })
+          continue
+        }
+        const point = /^(\s*)ok \d+ - (.+?)(?:\s+#\s*(SKIP|TODO)\b.*)?$/.exec(line)
+        if (!point) continue
+        const indent = point[1].length
+        while (open.length > 0 && open[open.length - 1].indent > indent) open.pop()
+        const current = open.length > 0 && open[open.length - 1].indent === indent ? open.pop() : undefined
+        if (point[3] !== undefined) continue
+        let duration: number | null = null
+        let suite = (current?.children ?? 0) > 0
+        for (let j = i + 1; j < lines.length && j < i + 20; j++) {
+          const y = lines[j].trim()
+          if (y === "...") break
+          const d = /^duration_ms:\s*([\d.]+)/.exec(y)
+          if (d) duration = Number(d[1])
+          if (/^type:\s*'suite'/.test(y)) suite = true
+        }
+        if (duration === null || suite) continue
+        const path = [...open.map((o) => o.name), cleanName(point[2])]
+        push(out, path.join(" > "), duration * 1e6)
+      }
+      return nonEmpty(out)
+    }
+    // spec reporter: `▶ suite` opens a level, `✔ name (12.3ms)` is a test (or closes the suite of that name)
+    const open: Array<{ indent: number; name: string }> = []
+    for (const line of lines) {
+      if (/^✖ failing tests:/.test(line)) break
+      const suite = /^(\s*)▶ (.+)$/.exec(line)
+      if (suite) {
+        open.push({ indent: suite[1].length, name: cleanName(suite[2]) })
+        continue
+      }
+      const test = /^(\s*)✔ (.+?) \(([\d.]+)ms\)\s*(?:#.*)?$/.exec(line)
+      if (!test) continue
+      const indent = test[1].length
+      while (open.length > 0 && open[open.length - 1].indent > indent) open.pop()
+      if (open.length > 0 && open[open.length - 1].indent === indent && open[open.length - 1].name === cleanName(test[2])) {
+        open.pop()
+        continue
+      }
+      push(out, [...open.map((o) => o.name), cleanName(test[2])].join(" > "), Number(test[3]) * 1e6)
+    }
+    return nonEmpty(out)
+  }
+}
+
+/** The built-in adapters in detection order (node:test last: any node:test run has its shape). */
+export const builtin: ReadonlyArray<Plugin.BenchmarkAdapter> = [ratchetLine, vitestBench, vitestReport, vitestText, mitata, tinybench, cronometro, benchmarkJs, nodeTest]
