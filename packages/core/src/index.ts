@@ -50,6 +50,8 @@ export * as ScanRule from "./ScanRule.js"
 export * as SourceConnector from "./SourceConnector.js"
 /** @since 0.1.0 */
 export * as Stats from "./Stats.js"
+/** @since 0.2.0 */
+export * as SynthBench from "./SynthBench.js"
 /** @since 0.1.0 */
 export * as Templates from "./Templates.js"
 /** @since 0.1.0 */

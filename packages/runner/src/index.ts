@@ -23,3 +23,5 @@ export * as TestResults from "./TestResults.js"
 export * as Baseline from "./Baseline.js"
 /** @since 0.1.0 */
 export * as Bench from "./Bench.js"
+/** @since 0.2.0 */
+export * as Synth from "./Synth.js"
