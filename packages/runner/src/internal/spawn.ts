@@ -261,8 +261,9 @@ export const runCommand = async (
         // LocalSandbox refuses these before it gets here; this is the last line of defence
         if (problem !== null) throw new Error(`refusing to hand ${path} to the sandbox user: ${problem}`)
         chownTree(path, uid)
-        // other workspaces' uids must not read this one (files are created world-readable by default)
-        if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o700)
+        // other workspaces' uids must not read this one (files are created world-readable by default);
+        // the other writable directories (reports, scratch) keep the mode their creator chose
+        if (path === owner && (statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o700)
       }
       // inside bubblewrap the parents of a mount are fresh, world-searchable directories
       const blocked = bwrap === null ? unreachableAncestor(dirname(owner)) : null
