@@ -75,12 +75,15 @@ export const packageProposal = Effect.fn("Package.packageProposal")(function* (o
     tests,
     benchmark: validation.benchmark,
     policy: validation.policy,
-    thinking: candidate.thinking ?? null
+    thinking: candidate.thinking ?? null,
+    ...(candidate.llm ? { llm: candidate.llm } : {})
   }
   const artifacts: Array<ArtifactRef> = [
     yield* store.put("patch.diff", candidate.diff),
     yield* store.put("evidence.json", `${JSON.stringify(evidence, null, 2)}\n`),
-    yield* store.put("explanation.md", `# ${candidate.title}\n\n${candidate.explanation}\n`)
+    yield* store.put("explanation.md", `# ${candidate.title}\n\n${candidate.explanation}\n`),
+    // The model calls behind an LLM candidate: already stored, listed with the proposal's evidence.
+    ...(candidate.llm?.calls ?? []).flatMap((call) => (call.artifact ? [call.artifact] : []))
   ]
   const proposal: Proposal = {
     id: `p-${contentHash.slice(0, 12)}`,
@@ -91,6 +94,7 @@ export const packageProposal = Effect.fn("Package.packageProposal")(function* (o
     confidence: validation.confidence,
     trace: options.trace,
     thinking: candidate.thinking ?? null,
+    ...(candidate.llm ? { llm: candidate.llm } : {}),
     artifacts,
     contentHash
   }

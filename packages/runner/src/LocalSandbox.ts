@@ -57,8 +57,9 @@ export interface LocalSandboxOptions {
   /** Override the probed OS capabilities (tests use it to simulate a host without namespaces). */
   readonly capabilities?: Partial<Capabilities>
   /**
-   * Install pnpm or yarn (the version the repository's `packageManager` field names), and the Node.js
-   * version the repository asks for, from the npm registry when the host lacks them. Default `true`.
+   * Install pnpm, yarn or deno (the version the repository names: `packageManager`, `.dvmrc`, …), and
+   * the Node.js version the repository asks for, from the npm registry when the host lacks them.
+   * Default `true`.
    */
   readonly provisionTools?: boolean
   /** Where provisioned tools are kept. Default `$TMPDIR/ratchet-tools-<uid>`. */

@@ -22,7 +22,8 @@
 import { lookup } from "node:dns/promises"
 import { chmodSync, writeFileSync } from "node:fs"
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http"
-import { BlockList, connect, isIP, type Socket } from "node:net"
+import { connect, isIP, type Socket } from "node:net"
+import { classify } from "../RemoteHost.js"
 
 /** The port the bridge listens on inside the sandbox's private network namespace. */
 export const BRIDGE_PORT = 3128
@@ -31,44 +32,14 @@ export const BRIDGE_PORT = 3128
 const DEFAULT_PORTS = new Set([80, 443])
 
 /**
- * Addresses a proxied step may reach only when the allow-list names the host explicitly: where the
- * host's own services and its neighbours live (unspecified, loopback, RFC 1918, carrier-grade NAT,
- * link-local including cloud metadata, IETF protocol assignments, multicast, reserved; IPv6
- * loopback, unique-local, link-local and multicast; IPv4-mapped IPv6 addresses are checked by the
- * IPv4 ranges). Documentation ranges
- * (TEST-NET) are not on the list: they are not local, and some networks route mirrors there.
+ * Why a proxied step may not reach an address unless the allow-list names its host, or `null`:
+ * `RemoteHost.classify` (loopback, private, CGNAT, link-local and cloud metadata, multicast,
+ * reserved, and the IPv6 forms that embed such an IPv4 address), except the documentation and
+ * benchmarking ranges: they are never a local service, and some networks route registry mirrors there.
  */
-const special = new BlockList()
-for (const [net, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.168.0.0", 16],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4]
-] as const) {
-  special.addSubnet(net, prefix, "ipv4")
-}
-for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["100::", 64],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8]
-] as const) {
-  special.addSubnet(net, prefix, "ipv6")
-}
-
-/** Whether an IP address is loopback, private, link-local, multicast or reserved. */
-export const isSpecialAddress = (address: string): boolean => {
-  const family = isIP(address)
-  if (family === 0) return true
-  return special.check(address, family === 4 ? "ipv4" : "ipv6")
+export const localReason = (address: string): string | null => {
+  const reason = classify(address)
+  return reason === "documentation" || reason === "benchmarking" ? null : reason
 }
 
 /** One allow-list entry: `registry.npmjs.org`, `*.yarnpkg.com`, `127.0.0.1:4873`, `[::1]:8080`. */
@@ -173,8 +144,10 @@ export const decide = async (
   if (addresses.length === 0) return { ok: false, why: "cannot resolve: no addresses" }
   // an explicitly listed host may be private (a registry mirror on the LAN); anything else may not
   if (listed === null) {
-    const bad = addresses.find(isSpecialAddress)
-    if (bad !== undefined) return { ok: false, why: `resolves to ${bad}, a loopback, private or reserved address (list the host explicitly to allow it)` }
+    for (const address of addresses) {
+      const reason = localReason(address)
+      if (reason !== null) return { ok: false, why: `resolves to ${address} (${reason}); list the host explicitly to allow it` }
+    }
   }
   return { ok: true, address: addresses[0] }
 }

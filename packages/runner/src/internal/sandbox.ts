@@ -13,7 +13,7 @@ import { ciOf } from "./env.js"
 import { type Capabilities, probe } from "./isolation.js"
 import { chooseNode } from "./node.js"
 import { type Backend, handOverProblem, offlineRefusal, runCommand, unreachableAncestor } from "./spawn.js"
-import { ensure as ensureTool, onPath, specFor, toolsIn, toolsRoot } from "./tools.js"
+import { ensure as ensureTool, onPath, specFor, toolEnv, toolsIn, toolsRoot } from "./tools.js"
 
 /** How steps that need the network (install) reach it. */
 export type EgressOption =
@@ -116,19 +116,25 @@ export const make = (
           yield* Effect.logWarning(`Ratchet sandbox: cannot cut the network off (${problem}); commands keep network access (allowed by the operator)`)
         }
       }
-      // a package manager the host lacks (pnpm, yarn): the repository's version, installed once
+      // a package manager or runtime the host lacks (pnpm, yarn, deno): the repository's version, installed once
       let env = host
+      let run: Sandbox.RunOptions = runOptions
       const missing = options.provisionTools === false ? [] : toolsIn(runOptions.command).filter((t) => !onPath(t, host.PATH))
       if (missing.length > 0) {
         const specs = missing.map((t) => specFor(t, runOptions.cwd))
         const provided = yield* Effect.tryPromise(() => Promise.all(specs.map((spec) => ensureTool(spec, options.toolsDir)))).pipe(Effect.result)
         if (provided._tag === "Success") {
           env = { ...host, PATH: [...provided.success, host.PATH ?? ""].join(":") }
+          // a caller's PATH (a test plan's node_modules/.bin) replaces the host's: the tools go in front of it too
+          const callerPath = runOptions.env?.PATH
+          if (callerPath !== undefined) run = { ...run, env: { ...runOptions.env, PATH: [...provided.success, callerPath].join(":") } }
           yield* Effect.logInfo(`Ratchet: provided ${specs.join(", ")} for "${runOptions.command}" (not installed on this machine)`)
         } else {
           yield* Effect.logWarning(`Ratchet: could not provide ${specs.join(", ")}: ${String(provided.failure.cause ?? provided.failure)}`)
         }
       }
+      const extra = toolEnv(runOptions.command, runOptions.writable?.[0] ?? runOptions.cwd, run.env, host)
+      if (Object.keys(extra).length > 0) run = { ...run, env: { ...extra, ...run.env } }
       // the Node.js the repository asks for, and CI=true only where its CI sets it
       const chosen = yield* Effect.promise(() =>
         chooseNode(runOptions.cwd, { hostPath: host.PATH, install: options.provisionTools !== false, ...(options.toolsDir ? { toolsDir: options.toolsDir } : {}) })
@@ -143,7 +149,7 @@ export const make = (
         warnings: chosen?.warning ? [chosen.warning] : []
       }
       return yield* Effect.tryPromise({
-        try: (signal) => runCommand(runOptions, caps, env, signal, backend, setup),
+        try: (signal) => runCommand(run, caps, env, signal, backend, setup),
         catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`)
       })
     })

@@ -473,4 +473,4 @@ export const runCommand = async (
 
 /** CA bundles named by the environment: the step needs to read them. */
 const caFiles = (env: Readonly<Record<string, string>>): Array<string> =>
-  [env.NODE_EXTRA_CA_CERTS, env.SSL_CERT_FILE, env.SSL_CERT_DIR].filter((p): p is string => p !== undefined && p.length > 0)
+  [env.NODE_EXTRA_CA_CERTS, env.SSL_CERT_FILE, env.SSL_CERT_DIR, env.DENO_CERT].filter((p): p is string => p !== undefined && p.length > 0)

@@ -4,9 +4,10 @@
  */
 import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
-import { type ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
+import { ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench } from "@ratchet/runner"
+import * as Scrub from "./scrub.js"
 
 /** Ratchet's state directory: `$RATCHET_HOME`, else `.ratchet` in the current directory. */
 export const stateDir = (): string => resolve(process.env.RATCHET_HOME ?? ".ratchet")
@@ -56,8 +57,25 @@ export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.Artifa
  */
 export const portsLayer = (options: { readonly stateDir: string; readonly sandbox?: Layer.Layer<Sandbox.Sandbox> }): Layer.Layer<Ports> => {
   const base = Baseline.layer({ stateDir: options.stateDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })
-  return Layer.mergeAll(base, Bench.layer.pipe(Layer.provide(base)))
+  return Layer.mergeAll(base, scrubbedArtifacts.pipe(Layer.provide(base)), Bench.layer.pipe(Layer.provide(base)))
 }
+
+/**
+ * Run logs and reports (`logs.txt`, `baseline.json`, …) hold what the repository's own commands
+ * printed: they are stored with secrets scrubbed. Patches and diffs are stored as they are.
+ */
+const scrubbedArtifacts: Layer.Layer<ArtifactStore.ArtifactStore, never, ArtifactStore.ArtifactStore> = Layer.effect(
+  ArtifactStore.ArtifactStore,
+  Effect.map(ArtifactStore.ArtifactStore, (inner) => ({
+    put: (name: string, content: string | Uint8Array) => {
+      if (/\.(patch|diff)$/i.test(name)) return inner.put(name, content)
+      const text = typeof content === "string" ? content : new TextDecoder("utf-8", { fatal: false }).decode(content)
+      // binary content (a NUL byte) is stored as it is
+      return text.includes("\0") ? inner.put(name, content) : inner.put(name, Scrub.text(text))
+    },
+    get: inner.get
+  }))
+)
 
 /**
  * Every port the pipeline needs: {@link portsLayer} plus the policy engine with the config's policy section.
