@@ -175,18 +175,23 @@ describe("Baseline with hostile repositories", () => {
         source: repo,
         profile: profile(repo, { build: `"${node}" print-1gb.js`, typecheck: "sh fork-bomb.sh", test: `"${node}" infinite-loop.js` }),
         stateDir: state,
-        timeoutsMs: { build: 60_000, typecheck: 3000, test: 1500 },
+        // 1 GB through a pipe takes seconds on an idle machine, minutes on a loaded one
+        timeoutsMs: { build: 240_000, typecheck: 3000, test: 1500 },
         limits: { maxProcesses: 64 }
       }).pipe(Effect.provide(stack(state)))
       expect(step(result.report, "build").outcome).toBe("passed")
-      expect(step(result.report, "typecheck").outcome).toBe("timed-out")
+      // the fork bomb runs into the process limit; then the timeout kills it, or its shell gives up when
+      // one of its own forks fails (which happens first depends on scheduling)
+      const bomb = step(result.report, "typecheck")
+      expect(["timed-out", "failed"]).toContain(bomb.outcome)
       expect(step(result.report, "test").outcome).toBe("timed-out")
-      expect(result.report.outcome).toBe("typecheck-timed-out")
+      expect(result.report.outcome).toBe(`typecheck-${bomb.outcome}`)
       const logs = yield* artifact(result.artifacts, "logs.txt").pipe(Effect.provide(FileArtifactStore.layer(join(state, "artifacts"))))
       expect(logs.length).toBeLessThan(4 * 1024 * 1024)
       expect(logs).toMatch(/bytes of output dropped/)
+      expect(logs).toMatch(/fork|Resource temporarily unavailable/i)
     }),
-    120_000
+    360_000
   )
 })
 
