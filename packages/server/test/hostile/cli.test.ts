@@ -27,6 +27,8 @@ const ratchet = (args: Array<string>, options: { env?: Record<string, string>; i
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: "utf8",
     timeout: options.timeout ?? 180_000,
+    // a CLI stuck in a synchronous loop cannot run its SIGTERM handler
+    killSignal: "SIGKILL",
     env: { ...process.env, XDG_CACHE_HOME: join(scratch, "xdg-cache"), ...options.env },
     ...(options.input === undefined ? {} : { input: options.input }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd })
@@ -149,14 +151,22 @@ describe("hostile CLI: bad input exits 2 with one clear line (#12 item 7)", { ti
     rmSync(huge)
   })
 
-  it("a ratchet.config whose loading never settles exits 2 after the timeout (was: exit 13, or a hang)", () => {
-    for (const body of ["await new Promise(() => {})", "await new Promise((r) => setTimeout(r, 1e9))"]) {
+  it("a ratchet.config whose loading never settles, or never returns, exits 2 (was: exit 13, or a hang)", () => {
+    const cases = [
+      // a synchronous endless loop blocks the thread that evaluates it: only another process can stop it (#17)
+      { body: "while (true) {}", says: "did not finish within 1 s" },
+      { body: "await new Promise(() => {})", says: "a top-level await never settles" },
+      { body: "await new Promise((r) => setTimeout(r, 1e9))", says: "did not finish within 1 s" }
+    ]
+    for (const { body, says } of cases) {
       const repo = dir("hang")
       writeFileSync(join(repo, "ratchet.config.mjs"), `${body}\nexport default {}\n`)
       const started = Date.now()
       const r = ratchet(["detect", repo, "--json"], { env: { RATCHET_CONFIG_TIMEOUT_MS: "1000" }, timeout: 30_000 })
+      expect(r.signal, body).toBeNull()
       expectBadInput(r, join(repo, "ratchet.config.mjs"), true)
-      expect(r.stderr).toContain("did not finish within 1 s")
+      expect(r.stderr).toContain(says)
+      expect(r.stderr).toContain("fix the config")
       expect(Date.now() - started).toBeLessThan(25_000)
     }
   })
