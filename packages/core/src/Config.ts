@@ -21,12 +21,12 @@ import { existsSync, realpathSync, statSync } from "node:fs"
 import { isAbsolute, join, relative, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Effect, Schema } from "effect"
-import { commandLine, ENV, type Evaluation, type EvaluatedPlugin, PROGRAM } from "./internal/config/evaluator.js"
-import { type Plugin, type PluginOption, flatten } from "./Plugin.js"
+import { type BenchmarkAdapter, flatten, type HookName, hooksOf as sortedHooks, type Plugin, type PluginOption, type ResolvedHook, sortPlugins } from "./Plugin.js"
 import { configInvalid, type RatchetError } from "./RatchetError.js"
 import { PackageManagerName } from "./RepoProfile.js"
 import { Sandbox } from "./Sandbox.js"
 import { fromData, QueryRuleData } from "./ScanRule.js"
+import { commandLine, ENV, type Evaluation, type EvaluatedPlugin, PROGRAM } from "./internal/config/evaluator.js"
 
 const CommandOverride = Schema.NullOr(
   Schema.Union([Schema.String, Schema.Struct({ command: Schema.String, cwd: Schema.optionalKey(Schema.String) })])
@@ -170,23 +170,95 @@ export interface RatchetConfig extends ConfigData {
 }
 
 /**
- * A loaded, validated configuration with flattened plugins.
+ * Every hook of a config's plugins, each list in execution order (built once, when the config resolves).
+ *
+ * @since 0.2.0
+ */
+export type ResolvedHooks = { readonly [K in HookName]: ReadonlyArray<ResolvedHook<K>> }
+
+/**
+ * A loaded, validated configuration. Like Vite's resolved config it is built once (per run):
+ * plugins flattened and sorted by `enforce`, every hook list sorted by `order`, and the benchmark
+ * adapters the plugins contribute collected.
  *
  * @since 0.1.0
  */
 export interface ResolvedConfig extends ConfigData {
+  /** Flattened and sorted: `enforce: "pre"`, then normal, then `"post"`. */
   readonly plugins: ReadonlyArray<Plugin>
   /** The file it came from, or `null` for defaults. */
   readonly file: string | null
+  /** The hooks in execution order (absent on a hand-built config: {@link hooksOf} computes them then). */
+  readonly hooks?: ResolvedHooks
+  /** The benchmark adapters the plugins contribute, in plugin order. */
+  readonly benchmarkAdapters?: ReadonlyArray<BenchmarkAdapter>
   /**
    * Set when the config was evaluated as data ({@link loadConfigInSandbox}): its declarative
-   * `ScanRule.query` rules, of which `plugins` are the rebuilt plugins, in order. Nothing may import
-   * the file in-process to get them back.
+   * `ScanRule.query` rules, of which `plugins` are the rebuilt plugins. Nothing may import the file
+   * in-process to get them back.
    *
    * @since 0.2.0
    */
   readonly queryRules?: ReadonlyArray<QueryRuleData>
 }
+
+const HOOK_NAMES: ReadonlyArray<HookName> = ["detect", "scan", "patchgen", "validate", "package", "policy"]
+
+/**
+ * A resolved config from its data and plugins: plugins sorted, hooks and benchmark adapters
+ * collected once.
+ *
+ * @since 0.2.0
+ */
+export const resolved = (data: ConfigData, plugins: ReadonlyArray<Plugin>, file: string | null): ResolvedConfig => {
+  const sorted = sortPlugins(plugins)
+  const hooks = {
+    detect: sortedHooks(sorted, "detect"),
+    scan: sortedHooks(sorted, "scan"),
+    patchgen: sortedHooks(sorted, "patchgen"),
+    validate: sortedHooks(sorted, "validate"),
+    package: sortedHooks(sorted, "package"),
+    policy: sortedHooks(sorted, "policy")
+  } satisfies ResolvedHooks
+  return { ...data, plugins: sorted, file, hooks, benchmarkAdapters: sorted.flatMap((p) => p.benchmarkAdapters ?? []) }
+}
+
+/**
+ * Policy limits a host imposes on a repository (the server's per-repository settings): `null`
+ * leaves the config's own limit.
+ *
+ * @since 0.2.0
+ */
+export interface PolicyLimits {
+  readonly maxFiles: number | null
+  readonly maxLines: number | null
+}
+
+/**
+ * The config with a host's policy limits applied: each limit is the stricter of the config's and
+ * the host's. The same config object when there is nothing to apply.
+ *
+ * @since 0.2.0
+ */
+export const withPolicyLimits = (config: ResolvedConfig, limits: PolicyLimits | null | undefined): ResolvedConfig => {
+  if (limits === undefined || limits === null || (limits.maxFiles === null && limits.maxLines === null)) return config
+  const stricter = (own: number | undefined, host: number | null): number | undefined =>
+    host === null ? own : own === undefined ? host : Math.min(own, host)
+  const maxFiles = stricter(config.policy?.maxFiles, limits.maxFiles)
+  const maxLines = stricter(config.policy?.maxLines, limits.maxLines)
+  return {
+    ...config,
+    policy: { ...config.policy, ...(maxFiles === undefined ? {} : { maxFiles }), ...(maxLines === undefined ? {} : { maxLines }) }
+  }
+}
+
+/**
+ * The handlers of one hook of a config, in execution order (precomputed when the config resolved).
+ *
+ * @since 0.2.0
+ */
+export const hooksOf = <K extends HookName>(config: ResolvedConfig | undefined | null, name: K): ReadonlyArray<ResolvedHook<K>> =>
+  config === undefined || config === null ? [] : (config.hooks?.[name] ?? sortedHooks(config.plugins, name))
 
 /**
  * Identity function that gives a config its type.
@@ -202,7 +274,7 @@ export const defineConfig = (config: RatchetConfig): RatchetConfig => config
  */
 export const CONFIG_FILES = ["ratchet.config.ts", "ratchet.config.mts", "ratchet.config.js", "ratchet.config.mjs"] as const
 
-const HOOKS = ["detect", "scan", "patchgen", "validate", "package", "policy"] as const
+const HOOKS = HOOK_NAMES
 
 const validatePlugin = (plugin: unknown, index: number): string | null => {
   if (typeof plugin !== "object" || plugin === null) return `plugins[${index}] is not an object`
@@ -264,7 +336,14 @@ const resolveWith = (value: unknown, file: string | null, earlier: ReadonlyArray
       const detail = problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems.map((p, n) => `(${n + 1}) ${p}`).join("; ")}`
       return yield* Effect.fail(configInvalid({ file: where, detail }))
     }
-    return { ...decoded, plugins, file }
+    const adapters = plugins.flatMap((p, index) => (p.benchmarkAdapters === undefined ? [] : [{ p, index }]))
+    for (const { p, index } of adapters) {
+      const list: unknown = p.benchmarkAdapters
+      if (!Array.isArray(list) || !list.every((a) => typeof a === "object" && a !== null && typeof a.name === "string" && typeof a.parse === "function")) {
+        return yield* Effect.fail(configInvalid({ file: where, detail: `plugins[${index}] (${p.name}).benchmarkAdapters must be an array of { name, parse, command? }` }))
+      }
+    }
+    return resolved(decoded, plugins, file)
   })
 
 /**
@@ -326,7 +405,7 @@ const timeoutDetail = (ms: number): string =>
 export const loadConfig = (root: string, explicitFile?: string, options: LoadOptions = {}): Effect.Effect<ResolvedConfig, RatchetError> =>
   Effect.gen(function* () {
     const file = explicitFile ?? findConfigFile(root)
-    if (file === null) return { plugins: [], file: null }
+    if (file === null) return resolved({}, [], null)
     if (!existsSync(file)) {
       return yield* Effect.fail(configInvalid({ file, detail: "file not found" }))
     }
@@ -342,7 +421,7 @@ const importInProcess = (file: string, timeoutMs: number): Effect.Effect<Resolve
   Effect.gen(function* () {
     const mod = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
-      catch: (cause) => configInvalid({ file, detail: describeImportError(cause) })
+      catch: (cause) => configInvalid({ file, detail: describeImportError(cause) }, cause)
     }).pipe(Effect.timeoutOrElse({ duration: timeoutMs, orElse: () => Effect.fail(configInvalid({ file, detail: timeoutDetail(timeoutMs) })) }))
     const value = mod.default ?? mod.config
     if (value === undefined) {
@@ -490,7 +569,7 @@ export const loadConfigInSandbox = (
 ): Effect.Effect<SandboxedConfig, RatchetError, Sandbox> =>
   Effect.gen(function* () {
     const file = explicitFile ?? findConfigFile(root)
-    if (file === null) return { config: { plugins: [], file: null }, warnings: [] }
+    if (file === null) return { config: resolved({}, [], null), warnings: [] }
     if (!existsSync(file)) return yield* Effect.fail(configInvalid({ file, detail: "file not found" }))
     const inside = relative(realOr(root), realOr(resolve(root, file)))
     if (inside.startsWith("..") || isAbsolute(inside)) {
@@ -544,8 +623,9 @@ export const loadConfigInSandbox = (
         }
       }
     }
-    const resolved = yield* resolveWith(evaluation.data, file, problems)
-    return { config: { ...resolved, plugins, ...(queryRules.length > 0 ? { queryRules } : {}) }, warnings }
+    const data = yield* resolveWith(evaluation.data, file, problems)
+    const { plugins: _none, file: _file, hooks: _hooks, benchmarkAdapters: _adapters, ...sections } = data
+    return { config: { ...resolved(sections, plugins, file), ...(queryRules.length > 0 ? { queryRules } : {}) }, warnings }
   })
 
 const codeWarning = (file: string, plugin: Extract<EvaluatedPlugin, { kind: "code" }>): string =>

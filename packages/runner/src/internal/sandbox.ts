@@ -150,7 +150,7 @@ export const make = (
       }
       return yield* Effect.tryPromise({
         try: (signal) => runCommand(run, caps, env, signal, backend, setup),
-        catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`)
+        catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`, error)
       })
     })
     return Sandbox.Sandbox.of({ run })
