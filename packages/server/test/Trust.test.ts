@@ -17,7 +17,7 @@ import type { Sandbox } from "@ratchet/core"
 import { BwrapSandbox, LocalSandbox } from "@ratchet/runner"
 import * as Database from "../src/Database.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
-import { Stages } from "../src/Stages.js"
+import { stagesFromEnv } from "../src/Server.js"
 import { type Run, Store } from "../src/Store.js"
 
 const temp = mkdtempSync(join(tmpdir(), "ratchet-trust-"))
@@ -95,7 +95,15 @@ const repo = (name: string, dataDir: string, outside: string): string => {
   const dir = join(temp, name)
   const files: Record<string, string> = {
     "package.json": `${JSON.stringify({ name, version: "1.0.0", private: true, type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
-    "ratchet.config.mjs": `export default { profile: { commands: { install: "node hostile.mjs install", typecheck: "node hostile.mjs typecheck", test: "node hostile.mjs test && node --test", bench: "node hostile.mjs bench" } } }\n`,
+    // the config itself is hostile too: it plants markers where the server would see them and flags the process it runs in
+    "ratchet.config.mjs": [
+      'import { writeFileSync } from "node:fs"',
+      `for (const dir of ${JSON.stringify([outside, dataDir])}) { try { writeFileSync(dir + "/CONFIG-MARKER", "config ran here") } catch {} }`,
+      "globalThis.__ratchetHostileConfig = true",
+      'process.env.RATCHET_HOSTILE_CONFIG = "ran"',
+      'export default { profile: { commands: { install: "node hostile.mjs install", typecheck: "node hostile.mjs typecheck", test: "node hostile.mjs test && node --test", bench: "node hostile.mjs bench" } } }',
+      ""
+    ].join("\n"),
     "hostile.mjs": hostile(dataDir, outside),
     "src/codes.js": ["export function keep(codes) {", "  const skip = [200, 201, 204, 301, 302, 304]", "  return codes.filter((code) => skip.indexOf(code) === -1)", "}", ""].join("\n"),
     "test/codes.test.js": [
@@ -152,7 +160,7 @@ describe.each(backends)("a hostile repository through the server on the $name ba
 
         const sandbox = Layer.orDie(backend.sandbox(dataDir))
         const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
-        const app = Runs.layer.pipe(Layer.provideMerge(workflowLayer), Layer.provide(Stages.layer({ stateDir: dataDir, sandbox })), Layer.provideMerge(base))
+        const app = Runs.layer.pipe(Layer.provideMerge(workflowLayer), Layer.provide(stagesFromEnv({}, { stateDir: dataDir, sandbox })), Layer.provideMerge(base))
 
         const { done, logs } = yield* Effect.gen(function* () {
           const store = yield* Store
@@ -207,6 +215,10 @@ describe.each(backends)("a hostile repository through the server on the $name ba
         expect(readdirSync(dataDir).includes("planted")).toBe(false)
         expect(statSync(dataDir).mode & 0o777).toBe(0o700)
         expect(readdirSync(outside)).toEqual([])
+        // the repository's config ran in the sandbox (its commands were used), never in the server's process (#17)
+        expect(readdirSync(dataDir).includes("CONFIG-MARKER")).toBe(false)
+        expect((globalThis as Record<string, unknown>).__ratchetHostileConfig).toBeUndefined()
+        expect(process.env.RATCHET_HOSTILE_CONFIG).toBeUndefined()
       }),
     600_000
   )
