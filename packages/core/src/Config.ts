@@ -412,7 +412,7 @@ export const loadConfig = (root: string, explicitFile?: string, options: LoadOpt
     const timeoutMs = options.timeoutMs ?? configTimeoutMs()
     if (options.inProcess === true) return yield* importInProcess(file, timeoutMs)
     const evaluation = yield* evaluateInChild(root, file, timeoutMs)
-    if (!evaluation.ok) return yield* Effect.fail(configInvalid({ file, detail: evaluation.error }))
+    if (!evaluation.ok) return yield* Effect.fail(evaluationFailed(file, evaluation))
     if (evaluation.plugins.length > 0) return yield* importInProcess(file, timeoutMs)
     return yield* resolveWith(evaluation.data, file, evaluation.problems)
   })
@@ -533,8 +533,22 @@ const EvaluatedPluginSchema = Schema.Union([
 
 const EvaluationSchema = Schema.Union([
   Schema.Struct({ ok: Schema.Literal(true), data: Schema.Unknown, plugins: Schema.Array(EvaluatedPluginSchema), problems: Schema.Array(Schema.String) }),
-  Schema.Struct({ ok: Schema.Literal(false), error: Schema.String })
+  Schema.Struct({
+    ok: Schema.Literal(false),
+    error: Schema.String,
+    thrown: Schema.optionalKey(Schema.Struct({ name: Schema.String, message: Schema.String, stack: Schema.String }))
+  })
 ])
+
+/** The failure of an evaluation that answered `ok: false`; what the config threw, rebuilt, is its cause. */
+const evaluationFailed = (file: string, evaluation: Extract<Evaluation, { ok: false }>): RatchetError => {
+  const thrown = evaluation.thrown
+  if (thrown === undefined) return configInvalid({ file, detail: evaluation.error })
+  const cause = new Error(thrown.message)
+  cause.name = thrown.name
+  cause.stack = thrown.stack
+  return configInvalid({ file, detail: evaluation.error }, cause)
+}
 
 /**
  * What {@link loadConfigInSandbox} returns: the config, and what it left out and why.
@@ -601,7 +615,7 @@ export const loadConfigInSandbox = (
         configInvalid({ file, detail: `${childFailure(result.exitCode, result.signal, result.stderr)} (in the sandbox${reason ? `; ${reason}` : ""})` })
       )
     }
-    if (!evaluation.ok) return yield* Effect.fail(configInvalid({ file, detail: evaluation.error }))
+    if (!evaluation.ok) return yield* Effect.fail(evaluationFailed(file, evaluation))
     const problems = [...evaluation.problems]
     const warnings: Array<string> = []
     const queryRules: Array<QueryRuleData> = []

@@ -123,10 +123,12 @@ describe("hostile CLI: bad input exits 2 with one clear line (#12 item 7)", { ti
     const file = join(dir("out"), "report-file")
     writeFileSync(file, "keep")
     const home = dir("home")
-    expectBadInput(ratchet(["run", repo, "--out", file], { env: { RATCHET_HOME: home } }), file)
+    // the local sandbox: under bubblewrap the marker could never be written, and this check could not fail
+    const env = { RATCHET_HOME: home, RATCHET_SANDBOX: "local" }
+    expectBadInput(ratchet(["run", repo, "--out", file], { env }), file)
     expect(readFileSync(file, "utf8")).toBe("keep")
     // under a file: cannot be created (ENOTDIR), whoever runs it, root included
-    const r = ratchet(["run", repo, "--json", "--out", join(file, "sub")], { env: { RATCHET_HOME: home } })
+    const r = ratchet(["run", repo, "--json", "--out", join(file, "sub")], { env })
     expectBadInput(r, join(file, "sub"), true)
     expect(existsSync(marker), "the baseline ran before --out was checked").toBe(false)
   })
@@ -241,14 +243,20 @@ describe("hostile CLI: small ones (#12 item 11)", { timeout: 300_000 }, () => {
 
   it("a run stopped with SIGTERM or SIGINT removes its worktrees", async () => {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      const markerDir = dir("marker")
-      chmodSync(markerDir, 0o777) // the sandbox may run the repository's tests as another user
-      const marker = join(markerDir, "test-started")
+      // the marker goes in the step's own worktree: the only place a sandboxed step may write (bwrap shows it nothing else)
       const repo = gitRepo({
         "package.json": JSON.stringify({ name: "slow", scripts: { test: "node slow.js" } }),
-        "slow.js": `require("fs").writeFileSync(${JSON.stringify(marker)}, process.cwd())\nsetTimeout(() => {}, 120000)\n`
+        "slow.js": `require("fs").writeFileSync("test-started", process.cwd())\nsetTimeout(() => {}, 120000)\n`
       })
       const home = dir("home")
+      const worktrees = GitWorkspace.worktreesDirOf(home)
+      let marker = ""
+      const found = () => {
+        if (!existsSync(worktrees)) return false
+        const hit = readdirSync(worktrees, { recursive: true }).map(String).find((f) => f.endsWith("test-started"))
+        if (hit !== undefined) marker = join(worktrees, hit)
+        return hit !== undefined
+      }
       const child = spawn(process.execPath, [bin, "run", repo, "--json"], { env: { ...process.env, RATCHET_HOME: home }, stdio: ["ignore", "pipe", "pipe"] })
       let stderr = ""
       let stdout = ""
@@ -256,8 +264,8 @@ describe("hostile CLI: small ones (#12 item 11)", { timeout: 300_000 }, () => {
       child.stdout.on("data", (d) => (stdout += d))
       const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, sig) => resolve({ code, signal: sig })))
       const deadline = Date.now() + 90_000
-      while (!existsSync(marker) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100))
-      expect(existsSync(marker), `the baseline test never started (exit ${child.exitCode}):\n${stderr}\n${stdout}`).toBe(true)
+      while (!found() && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100))
+      expect(found(), `the baseline test never started (exit ${child.exitCode}):\n${stderr}\n${stdout}`).toBe(true)
       const worktree = readFileSync(marker, "utf8")
       expect(existsSync(worktree)).toBe(true)
       child.kill(signal)

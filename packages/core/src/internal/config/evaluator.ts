@@ -32,7 +32,12 @@ export type Evaluation =
       /** Values that could not cross as data (functions, class instances, cycles), by path. */
       readonly problems: ReadonlyArray<string>
     }
-  | { readonly ok: false; readonly error: string }
+  | {
+      readonly ok: false
+      readonly error: string
+      /** What the config threw, when it threw an `Error` (rebuilt as the failure's cause). */
+      readonly thrown?: { readonly name: string; readonly message: string; readonly stack: string }
+    }
 
 /** Environment variable names the program reads. */
 export const ENV = {
@@ -249,6 +254,7 @@ try {
     send({ ok: true, data, plugins, problems })
   }
 } catch (e) {
-  send({ ok: false, error: describe(e) })
+  const thrown = e instanceof Error ? { name: String(e.name), message: String(e.message), stack: String(e.stack || "") } : undefined
+  send(thrown === undefined ? { ok: false, error: describe(e) } : { ok: false, error: describe(e), thrown })
 }
 `
