@@ -469,12 +469,13 @@ describe("BwrapSandbox", () => {
     Effect.gen(function* () {
       const dir = yield* copyFixture("hostile")
       const r = yield* runWith(BwrapSandbox.layer, {
-        command: 'ls /proc | grep -c "^[0-9]" ; ls -A /tmp | wc -l; echo HOME=$HOME; touch /usr/bin/x 2>&1; echo ok > $HOME/h && echo home-writable; hostname',
+        // provisioned tools (pnpm, the Node a repository asks for) live under $TMPDIR/ratchet-tools-<uid>, bound read-only when present
+        command: 'ls /proc | grep -c "^[0-9]" ; ls -A /tmp | grep -v "^ratchet-tools-" | wc -l; echo HOME=$HOME; touch /usr/bin/x 2>&1; echo ok > $HOME/h && echo home-writable; hostname',
         cwd: dir
       })
       const lines = r.stdout.trim().split("\n")
       expect(Number(lines[0])).toBeLessThan(10)
-      // the private /tmp holds only the mount point of the workspace (when the workspace lives under /tmp)
+      // the private /tmp holds only the mount point of the workspace (when the workspace lives under /tmp), and the tools
       expect(Number(lines[1])).toBeLessThanOrEqual(1)
       expect(r.stdout).toContain("HOME=/home/ratchet")
       expect(r.output).toMatch(/touch: cannot touch '\/usr\/bin\/x': (Read-only file system|Permission denied)/)
