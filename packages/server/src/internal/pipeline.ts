@@ -7,6 +7,7 @@ import { Effect, Layer } from "effect"
 import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench, SandboxBackend } from "@ratchet/runner"
+import { serverResolver } from "./llm.js"
 import * as Scrub from "./scrub.js"
 
 /** Ratchet's state directory: `$RATCHET_HOME`, else `.ratchet` in the current directory. */
@@ -75,6 +76,8 @@ export const testAdapter = Baseline.testAdapter
 /**
  * Core's real stages on the ports under `stateDir`, reading test results with the built-in adapter.
  * `config` is used as is for every run (`ratchet run --config`); without it each run loads its own.
+ * A run that names a model (`RunRef.llm`: the server's stored repository settings) gets the LLM
+ * agent after the templates (see `serverResolver`), its daily spend kept in `<stateDir>/llm-spend.json`.
  */
 export const stagesLayer = (options: {
   readonly stateDir: string
@@ -89,6 +92,7 @@ export const stagesLayer = (options: {
       const sandbox = options.sandbox ?? (yield* SandboxBackend.select({ hidden: [options.stateDir] }).pipe(Effect.orDie)).layer
       return Pipeline.Stages.layer({
         testAdapter,
+        agent: serverResolver({ stateDir: options.stateDir }),
         ...(options.config ? { config: options.config } : {}),
         ...(options.configIn ? { configIn: options.configIn } : {})
       }).pipe(Layer.provide(portsLayer({ stateDir: options.stateDir, sandbox })))
