@@ -75,12 +75,14 @@ export const packageProposal = Effect.fn("Package.packageProposal")(function* (o
     tests,
     benchmark: validation.benchmark,
     policy: validation.policy,
-    thinking: candidate.thinking ?? null
+    thinking: candidate.thinking ?? null,
+    ...(validation.evidence ?? {})
   }
   const artifacts: Array<ArtifactRef> = [
     yield* store.put("patch.diff", candidate.diff),
     yield* store.put("evidence.json", `${JSON.stringify(evidence, null, 2)}\n`),
-    yield* store.put("explanation.md", `# ${candidate.title}\n\n${candidate.explanation}\n`)
+    yield* store.put("explanation.md", `# ${candidate.title}\n\n${candidate.explanation}\n`),
+    ...(validation.artifacts ?? [])
   ]
   const proposal: Proposal = {
     id: `p-${contentHash.slice(0, 12)}`,

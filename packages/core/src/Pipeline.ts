@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { Config, Pipeline } from "@ratchet/core"
- * import { Effect } from "effect"
+ * import { Effect, Option } from "effect"
  *
  * const report = Effect.gen(function* () {
  *   const config = yield* Config.loadConfig("/path/to/repo")
@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import { randomUUID } from "node:crypto"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { ArtifactStore } from "./ArtifactStore.js"
 import type { Attempt } from "./Attempt.js"
 import * as Baseline from "./Baseline.js"
@@ -31,6 +31,7 @@ import type { RatchetError } from "./RatchetError.js"
 import type { RunReport, Stage } from "./Run.js"
 import type { Sandbox } from "./Sandbox.js"
 import * as Scan from "./Scan.js"
+import * as SynthBench from "./SynthBench.js"
 import * as Templates from "./Templates.js"
 import * as Validate from "./Validate.js"
 import { Workspace } from "./Workspace.js"
@@ -154,8 +155,21 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
       if (profile.commands.bench !== null && !benchUsable) {
         yield* note("validate", `the bench step failed at baseline (${benchStep?.reason ?? "not run"}): candidates can only be accepted as tech-debt`)
       }
-      const benchmarks = benchUsable && chosen.length > 0 ? yield* (yield* BenchRunner).list(handle, profile) : []
-      if (profile.commands.bench !== null) yield* note("validate", `benchmarks: ${benchmarks.join(", ") || "none reported"}`)
+      const runner = yield* BenchRunner
+      const listed =
+        benchUsable && chosen.length > 0
+          ? runner.inspect
+            ? yield* runner.inspect(handle, profile)
+            : { names: yield* runner.list(handle, profile), warning: null }
+          : { names: [], warning: null }
+      const benchmarks = listed.names
+      const synthesizes = Option.isSome(yield* Effect.serviceOption(SynthBench.SynthBench))
+      if (profile.commands.bench !== null && benchUsable && chosen.length > 0) {
+        yield* note(
+          "validate",
+          `benchmarks: ${benchmarks.join(", ") || (listed.warning ? `none — warning: ${listed.warning}` : "none reported")}${benchmarks.length === 0 && synthesizes ? "; candidates are measured by benchmarks synthesized from the tests' calls" : ""}`
+        )
+      }
 
       const maxProposals = config.budget?.proposals ?? Number.POSITIVE_INFINITY
       for (const [i, candidate] of chosen.entries()) {

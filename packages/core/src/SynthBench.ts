@@ -166,6 +166,8 @@ export class SynthBench extends Context.Service<
       readonly mode: Mode
       readonly threshold: number
       readonly maxRounds?: number
+      /** False-positive budget of this comparison (split it when several are tested). Default 0.05. */
+      readonly alpha?: number
     }) => Effect.Effect<Comparison, RatchetError>
     /** Stores the harness (with its captured calls) as an artifact. */
     readonly artifact: (capture: Capture) => Effect.Effect<ArtifactRef | null, RatchetError>

@@ -1,26 +1,39 @@
 /**
  * Stage 5 — validate: apply a candidate in its own workspace, check policy, build, test and benchmark it.
  *
- * Order: policy (before anything runs) → apply → build → typecheck → tests, run as the baseline
- * stage runs them (every test that passed at baseline must pass; flaky ones are excluded) → benchmark baseline vs candidate, interleaved.
- * A performance candidate is accepted as a speedup only when a benchmark that measures the changed
- * code is faster beyond noise; with no such benchmark it can only be accepted as tech-debt, with
- * `benchmark: null`, never as a speedup.
+ * Order: policy (before anything runs) → the reward-hack guard (a candidate that touches tests, benchmarks,
+ * test-runner configuration or Ratchet's harness is rejected, whatever it measures) → apply → build →
+ * typecheck → tests, run as the baseline stage runs them (every test that passed at baseline must pass; flaky
+ * ones are excluded) → benchmark baseline vs candidate, interleaved.
+ *
+ * A performance candidate is accepted as a speedup only when a benchmark that measures the changed code is
+ * faster beyond noise: a repository benchmark whose name mentions a changed function, else — when a
+ * `SynthBench` service is provided — a benchmark synthesized from the calls the tests make to the changed
+ * module-level functions, after those calls behave identically on the candidate (the first differing call
+ * rejects it). A candidate that adds a cache living across calls (a module-level `Map`, …) must also be faster
+ * on distinct inputs, unless it comes from the `memoize` template, whose evidence then reports both figures;
+ * otherwise it is rejected as "faster only because the benchmark repeats its inputs". With no replayable call
+ * (and no repository benchmark) a candidate is unproven: at most tech-debt, with `benchmark: null`, never a
+ * speedup.
  *
  * @since 0.1.0
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import type { Attempt } from "./Attempt.js"
 import type { BenchmarkResult } from "./BenchmarkResult.js"
 import { BenchRunner } from "./BenchRunner.js"
 import type { Candidate } from "./Candidate.js"
 import type { ResolvedConfig } from "./Config.js"
 import { applyUnifiedDiff } from "./internal/validate/applyPatch.js"
+import { measuringFiles } from "./internal/validate/guard.js"
+import { proveBySynthesis, type SynthOutcome } from "./internal/validate/synthesized.js"
 import { changedSymbols, relatedBenchmarks } from "./internal/validate/symbols.js"
 import { PolicyCheck } from "./PolicyCheck.js"
 import type { PolicyVerdict } from "./PolicyVerdict.js"
+import type { ArtifactRef } from "./Proposal.js"
+import * as SynthBench from "./SynthBench.js"
 import type { RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { BaselineReport } from "./Run.js"
@@ -58,6 +71,10 @@ export interface Validation {
   /** What an accepted candidate is: a measured speedup, or a tech-debt improvement. */
   readonly kind: "performance" | "tech-debt"
   readonly confidence: number
+  /** Artifacts of the proof (the synthesized benchmark's harness). @since 0.2.0 */
+  readonly artifacts?: ReadonlyArray<ArtifactRef>
+  /** Extra evidence for `evidence.json` (`synthesized`: captured calls, equivalence, both figures). @since 0.2.0 */
+  readonly evidence?: Readonly<Record<string, unknown>>
 }
 
 /** Default minimum relative speedup. */
@@ -103,7 +120,14 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
   const done = (
     status: "accepted" | "rejected",
     reason: string,
-    extra: { tests?: TestSummary | null; benchmark?: BenchmarkResult | null; kind?: "performance" | "tech-debt"; confidence?: number } = {}
+    extra: {
+      tests?: TestSummary | null
+      benchmark?: BenchmarkResult | null
+      kind?: "performance" | "tech-debt"
+      confidence?: number
+      artifacts?: ReadonlyArray<ArtifactRef>
+      evidence?: Readonly<Record<string, unknown>>
+    } = {}
   ) =>
     Effect.map(Clock.currentTimeMillis, (now): Validation => ({
       attempt: {
@@ -119,7 +143,9 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       benchmark: extra.benchmark ?? null,
       policy,
       kind: extra.kind ?? candidate.kind,
-      confidence: extra.confidence ?? 0
+      confidence: extra.confidence ?? 0,
+      ...(extra.artifacts && extra.artifacts.length > 0 ? { artifacts: extra.artifacts } : {}),
+      ...(extra.evidence ? { evidence: extra.evidence } : {})
     }))
 
   // 1. Policy, before anything of the candidate runs.
@@ -128,6 +154,12 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
   if (!decision.allowed) {
     const blocks = decision.verdicts.filter((v) => v.severity === "BLOCK")
     return yield* done("rejected", `policy blocked: ${blocks.map((v) => `${v.rule}: ${v.message}`).join("; ")}`)
+  }
+
+  // 1b. The reward-hack guard: a candidate may not change what measures it.
+  const measuring = measuringFiles(candidate.files, profile)
+  if (measuring.length > 0) {
+    return yield* done("rejected", `touches what measures it: ${measuring.join(", ")}; a candidate may not change tests, benchmarks or the harness, whatever it measures`)
   }
 
   return yield* Effect.scoped(
@@ -192,66 +224,137 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       if (testStep.timedOut) return yield* done("rejected", `tests timed out: ${testStep.reason ?? ""}`.trim(), { tests })
       const run = { tests }
 
-      // 5. Benchmark the code the patch changes, if a benchmark measures it.
-      const benchmarks = options.benchmarks ?? []
-      if (candidate.kind === "performance" && profile.commands.bench !== null && benchmarks.length > 0) {
-        const symbols = changedSymbols(candidate.diff, (file) => {
-          try {
-            return readFileSync(join(options.baselineWorkspace.path, file), "utf8")
-          } catch {
-            return null
-          }
-        })
-        const related = relatedBenchmarks(benchmarks, symbols)
-        if (related.length > 0) {
-          const comparisons = yield* (yield* BenchRunner).compare({
-            baseline: options.baselineWorkspace,
-            candidate: handle,
-            profile,
-            benchmarks: related,
-            threshold,
-            ...(options.config?.validate?.maxSamples ? { maxRounds: options.config.validate.maxSamples } : {})
-          })
-          const relevant = comparisons.filter((c) => related.includes(c.result.name))
-          const slower = relevant.find((c) => c.verdict === "slower")
-          if (slower) {
-            return yield* done("rejected", `not faster beyond noise — slower beyond noise: ${describeBenchmark(slower.result)}`, {
-              tests: run.tests,
-              benchmark: slower.result
-            })
-          }
-          const faster = relevant
-            .filter((c) => c.verdict === "faster")
-            .sort((a, b) => a.result.change - b.result.change)[0]
-          if (faster) {
-            return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}`, {
-              tests: run.tests,
-              benchmark: faster.result,
-              kind: "performance",
-              confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue))
-            })
-          }
-          const best = [...relevant].sort((a, b) => a.result.change - b.result.change)[0]
-          return yield* done(
-            "rejected",
-            best
-              ? `not faster beyond noise (needs ≥ ${pct(threshold)} with the whole 95% CI past it and p < 0.05): ${describeBenchmark(best.result)}`
-              : `not faster beyond noise: the benchmarks ${related.join(", ")} reported no samples`,
-            { tests: run.tests, ...(best ? { benchmark: best.result } : {}) }
-          )
+      // 5. Benchmark the code the patch changes: a repository benchmark that measures it, else a benchmark
+      // synthesized from the calls the tests make (with a behavioural-equivalence check on those calls).
+      if (candidate.kind !== "performance") {
+        return yield* done("accepted", "accepted as tech-debt: build and tests pass", { tests: run.tests, kind: "tech-debt", confidence: 0.5 })
+      }
+      const readBaseline = (file: string): string | null => {
+        try {
+          return readFileSync(join(options.baselineWorkspace.path, file), "utf8")
+        } catch {
+          return null
         }
+      }
+      const readCandidate = (file: string): string | null => {
+        try {
+          return readFileSync(join(handle.path, file), "utf8")
+        } catch {
+          return null
+        }
+      }
+      // a cache that lives across calls must also win on inputs it has not seen (or come from `memoize`)
+      const caches = candidate.files.flatMap((file) => {
+        const before = readBaseline(file)
+        const after = readCandidate(file)
+        return before === null || after === null ? [] : SynthBench.cachesAdded(before, after, file)
+      })
+      const memoize = candidate.source === "template:memoize"
+      const synth = Option.getOrUndefined(yield* Effect.serviceOption(SynthBench.SynthBench))
+      const { targets } = SynthBench.targetsOf(candidate.diff, readBaseline)
+      const synthesize = () =>
+        synth === undefined
+          ? Effect.succeed(null)
+          : proveBySynthesis({
+              synth,
+              targets,
+              source: options.source,
+              profile,
+              baseline: options.baselineWorkspace,
+              candidate: handle,
+              threshold,
+              caches,
+              memoize,
+              ...(options.config?.validate?.maxSamples ? { maxRounds: options.config.validate.maxSamples } : {})
+            })
+      const withSynth = (outcome: SynthOutcome) => ({ artifacts: outcome.artifacts, evidence: { synthesized: outcome.evidence } })
+
+      const benchmarks = options.benchmarks ?? []
+      const symbols = changedSymbols(candidate.diff, readBaseline)
+      const related = profile.commands.bench !== null && benchmarks.length > 0 ? relatedBenchmarks(benchmarks, symbols) : []
+      if (related.length > 0) {
+        const comparisons = yield* (yield* BenchRunner).compare({
+          baseline: options.baselineWorkspace,
+          candidate: handle,
+          profile,
+          benchmarks: related,
+          threshold,
+          ...(options.config?.validate?.maxSamples ? { maxRounds: options.config.validate.maxSamples } : {})
+        })
+        const relevant = comparisons.filter((c) => related.includes(c.result.name))
+        const slower = relevant.find((c) => c.verdict === "slower")
+        if (slower) {
+          return yield* done("rejected", `not faster beyond noise — slower beyond noise: ${describeBenchmark(slower.result)}`, {
+            tests: run.tests,
+            benchmark: slower.result
+          })
+        }
+        const faster = relevant
+          .filter((c) => c.verdict === "faster")
+          .sort((a, b) => a.result.change - b.result.change)[0]
+        if (faster && caches.length > 0) {
+          // the repository's benchmark repeats its inputs: the distinct-input figure comes from captured calls
+          const proof = yield* synthesize()
+          if (proof === null || proof.status !== "accepted") {
+            return yield* done(
+              "rejected",
+              `faster only because the benchmark repeats its inputs: the candidate adds a cache that lives across calls (${caches.join(", ")}); ${describeBenchmark(faster.result)}; ${
+                proof === null ? "no synthesized benchmark is available to measure distinct inputs" : proof.reason
+              }`,
+              { tests: run.tests, benchmark: faster.result, ...(proof ? withSynth(proof) : {}) }
+            )
+          }
+          return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}; ${proof.reason.replace(/^accepted: /, "")}`, {
+            tests: run.tests,
+            benchmark: faster.result,
+            kind: "performance",
+            confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue)),
+            ...withSynth(proof)
+          })
+        }
+        if (faster) {
+          return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}`, {
+            tests: run.tests,
+            benchmark: faster.result,
+            kind: "performance",
+            confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue))
+          })
+        }
+        const best = [...relevant].sort((a, b) => a.result.change - b.result.change)[0]
         return yield* done(
-          "accepted",
-          `accepted as tech-debt: tests pass; no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}, so no speedup is claimed`,
-          { tests: run.tests, kind: "tech-debt", confidence: 0.4 }
+          "rejected",
+          best
+            ? `not faster beyond noise (needs ≥ ${pct(threshold)} with the whole 95% CI past it and p < 0.05): ${describeBenchmark(best.result)}`
+            : `not faster beyond noise: the benchmarks ${related.join(", ")} reported no samples`,
+          { tests: run.tests, ...(best ? { benchmark: best.result } : {}) }
+        )
+      }
+
+      // no repository benchmark measures the change: a synthesized one, from the calls the tests make
+      const proof = targets.length > 0 ? yield* synthesize() : null
+      if (proof !== null && proof.status === "accepted") {
+        return yield* done("accepted", proof.reason, { tests: run.tests, benchmark: proof.benchmark, kind: "performance", confidence: proof.confidence, ...withSynth(proof) })
+      }
+      if (proof !== null && proof.status === "rejected") {
+        return yield* done("rejected", proof.reason, { tests: run.tests, benchmark: proof.benchmark, ...withSynth(proof) })
+      }
+      const why =
+        proof !== null
+          ? proof.reason
+          : synth === undefined
+            ? `no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}`
+            : `unproven: the change is not inside a module-level function whose calls can be captured`
+      if (caches.length > 0) {
+        return yield* done(
+          "rejected",
+          `faster only because the benchmark repeats its inputs cannot be ruled out: the candidate adds a cache that lives across calls (${caches.join(", ")}) and nothing measures it on distinct inputs (${why})`,
+          { tests: run.tests, ...(proof ? withSynth(proof) : {}) }
         )
       }
       return yield* done(
         "accepted",
-        candidate.kind === "performance"
-          ? "accepted as tech-debt: tests pass; the repository has no benchmark, so no speedup is claimed"
-          : "accepted as tech-debt: build and tests pass",
-        { tests: run.tests, kind: "tech-debt", confidence: 0.5 }
+        `accepted as tech-debt: tests pass; ${why}, so no speedup is claimed`,
+        { tests: run.tests, kind: "tech-debt", confidence: 0.4, ...(proof ? withSynth(proof) : {}) }
       )
     })
   )

@@ -4,9 +4,9 @@
  */
 import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
-import { type ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
+import { type ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type SynthBench, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
-import { Baseline, Bench } from "@ratchet/runner"
+import { Baseline, Bench, Synth } from "@ratchet/runner"
 
 /** Ratchet's state directory: `$RATCHET_HOME`, else `.ratchet` in the current directory. */
 export const stateDir = (): string => resolve(process.env.RATCHET_HOME ?? ".ratchet")
@@ -29,15 +29,16 @@ export const policyLayer = (config: Config.ResolvedConfig): Layer.Layer<PolicyCh
   })
 
 /** The ports that do not depend on a repository's config. */
-export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner
+export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner | SynthBench.SynthBench
 
 /**
  * The config-independent ports: local sandbox, git worktrees and the content-addressed store under
- * `stateDir`, and the interleaved benchmark runner. Building it removes worktrees left by dead processes.
+ * `stateDir`, the interleaved benchmark runner, and synthesized benchmarks from captured calls.
+ * Building it removes worktrees left by dead processes.
  */
 export const portsLayer = (options: { readonly stateDir: string }): Layer.Layer<Ports> => {
   const base = Baseline.layer({ stateDir: options.stateDir })
-  return Layer.mergeAll(base, Bench.layer.pipe(Layer.provide(base)))
+  return Layer.mergeAll(base, Bench.layer.pipe(Layer.provide(base)), Synth.layer.pipe(Layer.provide(base)))
 }
 
 /**
