@@ -11,11 +11,11 @@ import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
 import { requestId } from "hono/request-id"
 import { secureHeaders } from "hono/secure-headers"
-import { streamSSE } from "hono/streaming"
 import * as Crypto from "node:crypto"
 import { join } from "node:path"
+import { streamRunEvents } from "./internal/events.js"
 import { openApiDocument } from "./internal/openapi.js"
-import { type PublishOptions, publish } from "./internal/publish.js"
+import { type PublishOptions, publishAndRecord } from "./internal/publish.js"
 import * as Validate from "./internal/validate.js"
 import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
 import { presetHeaders } from "./middleware/presetHeaders.js"
@@ -269,36 +269,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     const orgId = org(c)
     const first = await runtime.runPromiseExit(Store.use((s) => s.getRun(orgId, runId)))
     if (Exit.isFailure(first)) return respond(c, Store.use((s) => s.getRun(orgId, runId)), () => c.body(null))
-    const raw = c.req.header("last-event-id") ?? c.req.query("lastEventId") ?? "0"
-    let cursor = /^\d{1,18}$/.test(raw) ? Number(raw) : 0
-    const poll = options.ssePollMs ?? 200
-    return streamSSE(c, async (stream) => {
-      let idle = 0
-      while (!stream.aborted) {
-        // Status before events: the final event is written before the final status.
-        const exit = await runtime.runPromiseExit(Store.use((s) =>
-          Effect.map(Effect.zip(s.getRun(null, runId), s.eventsAfter(runId, cursor, 200)), ([run, events]) => [events, run] as const)))
-        if (Exit.isFailure(exit)) {
-          await stream.writeSSE({ event: "error", data: JSON.stringify({ message: "event store unavailable; reconnect with Last-Event-ID" }) })
-          return
-        }
-        const [events, run] = exit.value
-        for (const e of events) {
-          await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify({ ...(e.data as object), runId: e.runId, at: e.createdAt }) })
-          cursor = e.seq
-        }
-        const finished = run.status === "succeeded" || run.status === "failed" || run.status === "cancelled"
-        if (finished && events.length < 200) return
-        if (events.length === 0) {
-          idle += poll
-          if (idle >= 15_000) {
-            await stream.write(": keep-alive\n\n")
-            idle = 0
-          }
-          await stream.sleep(poll)
-        }
-      }
-    })
+    return streamRunEvents(c, runtime, runId, options.ssePollMs ?? 200)
   })
 
   // --- proposals
@@ -324,21 +295,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   const publishOptions: PublishOptions = options.publish ?? { patchesDir: join(process.cwd(), ".ratchet", "patches") }
   app.post("/api/proposals/:id/pr", (c) => {
     const principal = c.get("principal")
-    return respond(c, Effect.gen(function* () {
-      const store = yield* Store
-      const proposal = yield* store.getProposal(principal.orgId, c.req.param("id"))
-      const repo = yield* store.getRepo(principal.orgId, proposal.repoId)
-      const published = yield* publish(repo, proposal, publishOptions)
-      yield* store.appendEvent(proposal.runId, "proposal.published", {
-        proposalId: proposal.id,
-        connector: published.connector,
-        branch: published.branch,
-        url: published.url,
-        created: published.created,
-        requestedBy: `token:${principal.tokenName}`
-      })
-      return published
-    }), (p) => c.json(p, p.created ? 201 : 200))
+    return respond(c, publishAndRecord(principal, c.req.param("id"), publishOptions), (p) => c.json(p, p.created ? 201 : 200))
   })
 
   // --- artifacts

@@ -90,6 +90,7 @@ const runBody = (runId: string) =>
         runId,
         repo: { id: repo.id, name: repo.name, url: repo.url, path: repo.path, defaultBranch: repo.defaultBranch },
         budgets: { candidatesPerRun: repo.settings.budgets.candidatesPerRun, proposalsPerRun: repo.settings.budgets.proposalsPerRun },
+        policy: repo.settings.policy,
         provider: repo.settings.provider,
         model: repo.settings.model,
         previous: { ...previous }

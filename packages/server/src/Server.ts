@@ -18,6 +18,7 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Api from "./Api.js"
+import * as Dashboard from "./Dashboard.js"
 import * as Database from "./Database.js"
 import type { LogSink } from "./middleware/logger.js"
 import { silentSink, stdoutSink } from "./middleware/logger.js"
@@ -48,6 +49,8 @@ export interface ServeOptions {
   readonly scheduler?: boolean
   /** Options of the HTTP layer (CORS, rate limit, body size); CORS defaults to `RATCHET_CORS_ORIGINS` (comma-separated). */
   readonly api?: Api.ApiOptions
+  /** Options of the dashboard under `/dashboard` (it shares the API's repository, publishing and log options). */
+  readonly dashboard?: Dashboard.DashboardOptions
   /** Called once listening, with the bound port. */
   readonly onListen?: (info: { readonly port: number; readonly host: string }) => void
   /**
@@ -69,17 +72,17 @@ const clusterFromEnv = (): { readonly host: string; readonly port: number } | un
  *
  * @since 0.1.0
  */
-export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | Runs, ServerError> => {
+export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | Runs | Dashboard.DashboardStore, ServerError> => {
   const url = options.databaseUrl ?? (process.env.DATABASE_URL || undefined)
   const db = Database.layer(url ? { url } : { dataDir: options.dataDir === "memory://" ? "memory://" : `${options.dataDir}/db` })
   const cluster = options.cluster ?? clusterFromEnv()
   if (cluster !== undefined && !url) {
     return Layer.effectDiscard(
       Effect.fail(invalid("cluster", "a multi-runner cluster needs a shared PostgreSQL: set DATABASE_URL (PGlite is single-process)"))
-    ) as unknown as Layer.Layer<Store | Runs, ServerError>
+    ) as unknown as Layer.Layer<Store | Runs | Dashboard.DashboardStore, ServerError>
   }
   const engine = cluster === undefined ? engineLayer : engineLayerCluster(cluster)
-  const base = Layer.mergeAll(Store.layer, engine).pipe(Layer.provideMerge(db))
+  const base = Layer.mergeAll(Store.layer, Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(db))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
     Layer.provide(options.stages ?? layerFromEnv(process.env, { stateDir: options.dataDir })),
@@ -103,7 +106,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
   Effect.gen(function* () {
     const sink = options.api?.log ?? stdoutSink
     const context = yield* Layer.build(layer(options))
-    const runtime: Api.AppRuntime = { runPromiseExit: Effect.runPromiseExitWith(context) as Api.AppRuntime["runPromiseExit"] }
+    const runtime: Api.AppRuntime & Dashboard.DashboardRuntime = { runPromiseExit: Effect.runPromiseExitWith(context) as Dashboard.DashboardRuntime["runPromiseExit"] }
     const store = Context.get(context, Store)
     const { generated } = yield* store.bootstrap(options.token ?? (process.env.RATCHET_TOKEN || undefined))
     if (generated !== null) {
@@ -115,7 +118,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
     const env = process.env
     const corsEnv = env.RATCHET_CORS_ORIGINS
     const runsPerMinute = Number(env.RATCHET_RUNS_PER_MINUTE)
-    const app = Api.make(runtime, {
+    const apiOptions: Api.ApiOptions = {
       ...(corsEnv ? { corsOrigins: corsEnv.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
       ...(Number.isInteger(runsPerMinute) && runsPerMinute > 0 ? { runsPerMinute } : {}),
       ...(env.RATCHET_LOG === "off" ? { log: silentSink } : {}),
@@ -125,11 +128,23 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
         githubToken: env.GITHUB_TOKEN || undefined
       },
       ...options.api
+    }
+    const app = Api.make(runtime, apiOptions)
+    const sessionHours = Number(env.RATCHET_SESSION_HOURS)
+    const dashboard = Dashboard.make(runtime, {
+      ...(apiOptions.allowPrivateUrls === undefined ? {} : { allowPrivateUrls: apiOptions.allowPrivateUrls }),
+      ...(apiOptions.publish === undefined ? {} : { publish: apiOptions.publish }),
+      ...(apiOptions.runsPerMinute === undefined ? {} : { runsPerMinute: apiOptions.runsPerMinute }),
+      ...(apiOptions.ssePollMs === undefined ? {} : { ssePollMs: apiOptions.ssePollMs }),
+      ...(apiOptions.log === undefined ? {} : { log: apiOptions.log }),
+      ...(Number.isFinite(sessionHours) && sessionHours > 0 ? { sessionTtlMs: sessionHours * 3600_000 } : {}),
+      ...options.dashboard
     })
+    const fetch = Dashboard.withDashboard(app.fetch, dashboard)
     const host = options.host ?? "127.0.0.1"
     const server = yield* Effect.acquireRelease(
       Effect.callback<ReturnType<typeof honoServe>, ServerError>((resume) => {
-        const s = honoServe({ fetch: app.fetch, port: options.port, hostname: host }, () => resume(Effect.succeed(s)))
+        const s = honoServe({ fetch, port: options.port, hostname: host }, () => resume(Effect.succeed(s)))
         s.once("error", (e) => resume(Effect.fail(internal(`cannot listen on ${host}:${options.port}: ${e.message}`))))
       }),
       (s) => Effect.callback<void>((resume) => {

@@ -24,6 +24,8 @@ export interface StageInput {
     readonly defaultBranch: string
   }
   readonly budgets: { readonly candidatesPerRun: number; readonly proposalsPerRun: number }
+  /** Policy limits set on the server for the repository (`null`: none); the stricter of these and the repository's config applies. */
+  readonly policy?: { readonly maxFiles: number | null; readonly maxLines: number | null } | undefined
   readonly provider: string | null
   readonly model: string | null
   readonly previous: Readonly<Record<string, Schema.Json>>

@@ -8,6 +8,8 @@
 export * as Cli from "./Cli.js"
 /** @since 0.1.0 */
 export * as Api from "./Api.js"
+/** @since 0.2.0 */
+export * as Dashboard from "./Dashboard.js"
 /** @since 0.1.0 */
 export * as Database from "./Database.js"
 /** @since 0.1.0 */

@@ -122,6 +122,27 @@ describe("POST /api/proposals/:id/pr", () => {
     expect(branches()).toBe("")
   })
 
+  it("refuses, after approval, a diff beyond the policy limits the server sets for the repository", async () => {
+    const p = await proposalFor("limited", "prop_limited")
+    // the diff changes 4 lines; the repository's own config allows the defaults (200)
+    const bad = await req("PATCH", `/api/repos/${p.repoId}/settings`, { policy: { maxLines: 0 } })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { field: string } }).error.field).toBe("policy.maxLines")
+    const set = await req("PATCH", `/api/repos/${p.repoId}/settings`, { policy: { maxLines: 3 } })
+    expect(set.status).toBe(200)
+    expect(((await set.json()) as { settings: { policy: unknown } }).settings.policy).toEqual({ maxFiles: null, maxLines: 3 })
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/max-lines|changed lines/)
+    expect(branches()).toBe("")
+    // null clears the limit: the same approval now publishes
+    expect((await req("PATCH", `/api/repos/${p.repoId}/settings`, { policy: { maxLines: null } })).status).toBe(200)
+    const ok = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(ok.status, await ok.clone().text()).toBe(201)
+    git(repoDir, "branch", "-D", `ratchet/${p.id}`)
+  })
+
   it("publishes an approved proposal as branch ratchet/<id> with one commit and a patch file, once", async () => {
     const p = await proposalFor("approved", "prop_approved")
     expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash, note: "lgtm" })).status).toBe(201)

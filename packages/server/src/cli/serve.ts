@@ -27,7 +27,7 @@ export const serveCommand: Subcommand<"serve"> = Command.make(
         port: args.port,
         dataDir: resolve(args.data),
         host: args.host,
-        onListen: ({ host, port }) => process.stderr.write(`ratchet server listening on http://${host}:${port} (API under /api, OpenAPI at /openapi.json)\n`)
+        onListen: ({ host, port }) => process.stderr.write(`ratchet server listening on http://${host}:${port} (dashboard at http://${host}:${port}/dashboard/, API under /api, OpenAPI at /openapi.json)\n`)
       }).pipe(
         Effect.mapError((error) =>
           error.reason._tag === "Invalid"

@@ -121,8 +121,29 @@ const initial = Effect.gen(function* () {
   )`
 })
 
+// Browser sessions of the dashboard: the cookie value is stored only as its sha256; a session dies
+// with its API token (ON DELETE CASCADE) and after expires_at.
+const dashboardSessions = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE dashboard_sessions (
+    id_hash TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    token_id TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE INDEX dashboard_sessions_expiry_idx ON dashboard_sessions (expires_at)`
+})
+
+// Per-repository policy limits set on the server (null: the repository's config or the defaults).
+const repositoryPolicy = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE repository_settings ADD COLUMN policy_max_files INTEGER, ADD COLUMN policy_max_lines INTEGER`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_initial": initial }),
+  loader: Migrator.fromRecord({ "0001_initial": initial, "0002_dashboard_sessions": dashboardSessions, "0003_repository_policy": repositoryPolicy }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

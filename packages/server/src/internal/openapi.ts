@@ -67,6 +67,14 @@ export const openApiDocument = {
               proposalsPerRun: { type: "integer", minimum: 0, maximum: 100 }
             }
           },
+          policy: {
+            type: "object",
+            description: "Policy limits for this repository (null: its ratchet.config or the defaults of 5 files and 200 lines); the stricter of these and the repository's config applies, in validation and before any write",
+            properties: {
+              maxFiles: { type: ["integer", "null"], minimum: 1, maximum: 1000 },
+              maxLines: { type: ["integer", "null"], minimum: 1, maximum: 100000 }
+            }
+          },
           maxSetupFailures: { type: "integer", minimum: 1, description: "Auto-pause after this many consecutive setup failures" },
           consecutiveSetupFailures: { type: "integer", readOnly: true },
           paused: { type: "boolean", description: "Set false to resume an auto-paused repository" },
@@ -155,7 +163,7 @@ export const openApiDocument = {
     "/api/repos/{id}": { get: { summary: "Get a repository", parameters: [idParam("repository")], responses: { "200": { description: "OK", ...json(ref("Repo")) }, ...std } } },
     "/api/repos/{id}/settings": {
       patch: {
-        summary: "Change schedule, time zone, budgets, provider/model, pause state",
+        summary: "Change schedule, time zone, budgets, policy limits, provider/model, pause state",
         parameters: [idParam("repository")],
         requestBody: { required: true, ...json(ref("Settings")) },
         responses: { "200": { description: "Updated repository", ...json(ref("Repo")) }, "400": err("Invalid field"), ...std }

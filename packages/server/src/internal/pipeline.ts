@@ -28,6 +28,25 @@ export const policyLayer = (config: Config.ResolvedConfig): Layer.Layer<PolicyCh
       )
   })
 
+/**
+ * The config with the server's policy limits for the repository applied: each limit is the
+ * stricter of the config's and the server's (a `null` server limit leaves the config's).
+ */
+export const withServerPolicy = (
+  config: Config.ResolvedConfig,
+  limits: { readonly maxFiles: number | null; readonly maxLines: number | null } | undefined
+): Config.ResolvedConfig => {
+  if (limits === undefined || (limits.maxFiles === null && limits.maxLines === null)) return config
+  const stricter = (own: number | undefined, server: number | null): number | undefined =>
+    server === null ? own : own === undefined ? server : Math.min(own, server)
+  const maxFiles = stricter(config.policy?.maxFiles, limits.maxFiles)
+  const maxLines = stricter(config.policy?.maxLines, limits.maxLines)
+  return {
+    ...config,
+    policy: { ...config.policy, ...(maxFiles === undefined ? {} : { maxFiles }), ...(maxLines === undefined ? {} : { maxLines }) }
+  }
+}
+
 /** The ports that do not depend on a repository's config. */
 export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner | SynthBench.SynthBench
 

@@ -19,8 +19,8 @@ import { Config, Package, Proposal as CoreProposal } from "@ratchet/core"
 import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
-import { canonicalJson, type Proposal, type Repo, sha256 } from "../Store.js"
-import { policyLayer } from "./pipeline.js"
+import { canonicalJson, type Principal, type Proposal, type Repo, sha256, Store } from "../Store.js"
+import { policyLayer, withServerPolicy } from "./pipeline.js"
 
 /** Where and how proposals are published. */
 export interface PublishOptions {
@@ -126,6 +126,7 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions)
 
     // The policy the gate re-runs is the repository's own when it is on disk, else the defaults.
     const config = yield* (repo.path !== null ? Config.loadConfig(repo.path) : Config.resolveConfig({}, null)).pipe(
+      Effect.map((loaded) => withServerPolicy(loaded, repo.settings.policy)),
       Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`))
     )
     const approvals = Layer.succeed(ApprovalStore.ApprovalStore, { find: (id) => Effect.succeed(id === proposal.id ? approval : null) })
@@ -151,4 +152,27 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions)
       patchFile: result.patchFile ?? null,
       approvedBy: approval?.approvedBy ?? ""
     }
+  })
+
+/**
+ * "Create PR" as the API and the dashboard do it: publishes the proposal of the caller's
+ * organisation through the WriteGate and records the write in its run's events.
+ */
+export const publishAndRecord = (principal: Principal, proposalId: string, options: PublishOptions): Effect.Effect<Published, ServerError, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const proposal = yield* store.getProposal(principal.orgId, proposalId)
+    const repo = yield* store.getRepo(principal.orgId, proposal.repoId)
+    const published = yield* publish(repo, proposal, options)
+    yield* store.appendEvent(proposal.runId, "proposal.published", {
+      proposalId: proposal.id,
+      connector: published.connector,
+      branch: published.branch,
+      url: published.url,
+      commit: published.commit,
+      patchFile: published.patchFile,
+      created: published.created,
+      requestedBy: `token:${principal.tokenName}`
+    })
+    return published
   })

@@ -32,7 +32,7 @@ import {
   Workspace
 } from "@ratchet/core"
 import { type ProposalDraft, type StageInput, StageFailure, Stages } from "../Stages.js"
-import { type Ports, policyLayer, portsLayer, testAdapter } from "./pipeline.js"
+import { type Ports, policyLayer, portsLayer, testAdapter, withServerPolicy } from "./pipeline.js"
 
 /** What the baseline stage records (and later stages read from `previous.baseline`). */
 export interface BaselineOutput {
@@ -143,7 +143,12 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
 
     const provide = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Ports>> => Effect.provide(effect, ports)
 
-    const loadConfig = (root: string, stage: string) => Config.loadConfig(root).pipe(Effect.mapError(failWith(stage, "loading the repository's ratchet config")))
+    // the repository's config, with the server's policy limits for it applied
+    const loadConfig = (root: string, stage: string, i: StageInput) =>
+      Config.loadConfig(root).pipe(
+        Effect.map((config) => withServerPolicy(config, i.policy)),
+        Effect.mapError(failWith(stage, "loading the repository's ratchet config"))
+      )
 
     /**
      * Runs `use` on a directory holding the repository's files: its path, or for a repository
@@ -220,7 +225,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
     ): Effect.Effect<A, StageFailure> =>
       Effect.gen(function* () {
         const root = yield* sourceOf(i, stage)
-        const config = yield* withCheckout(i, stage, (dir) => loadConfig(dir, stage))
+        const config = yield* withCheckout(i, stage, (dir) => loadConfig(dir, stage, i))
         const profile = yield* previousOf<RepoProfile.RepoProfile>(i, stage, "detect")
         const recorded = yield* previousOf<BaselineOutput>(i, stage, "baseline")
         yield* sweep
@@ -258,7 +263,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
       Effect.gen(function* () {
         const profile = yield* withCheckout(i, "detect", (root) =>
           Effect.gen(function* () {
-            const config = yield* loadConfig(root, "detect")
+            const config = yield* loadConfig(root, "detect", i)
             return yield* Detect.detect(root, { config }).pipe(Effect.mapError(failWith("detect")))
           }))
         return toJson(profile)
@@ -267,7 +272,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
     const baseline: StageFn = (i) =>
       Effect.gen(function* () {
         const root = yield* sourceOf(i, "baseline")
-        const config = yield* withCheckout(i, "baseline", (dir) => loadConfig(dir, "baseline"))
+        const config = yield* withCheckout(i, "baseline", (dir) => loadConfig(dir, "baseline", i))
         const profile = yield* previousOf<RepoProfile.RepoProfile>(i, "baseline", "detect")
         yield* sweep
         // A re-executed baseline (after a crash mid-stage) starts from a fresh workspace.
@@ -345,7 +350,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
 
     const packageStage: StageFn = (i) =>
       Effect.gen(function* () {
-        const config = yield* withCheckout(i, "package", (dir) => loadConfig(dir, "package"))
+        const config = yield* withCheckout(i, "package", (dir) => loadConfig(dir, "package", i))
         const validated = yield* previousOf<ValidateOutput>(i, "package", "validate")
         const generated = yield* previousOf<{ readonly candidates?: ReadonlyArray<Candidate.Candidate> }>(i, "package", "patchgen")
         const scanned = (i.previous.scan ?? {}) as { readonly opportunities?: ReadonlyArray<Opportunity.Opportunity> }

@@ -86,7 +86,7 @@ const nullableString = (body: Record<string, unknown>, field: string, max: numbe
 
 export const settingsPatch = (body: unknown): V<SettingsPatch> => {
   if (!isObject(body)) return bad("body", "expected a JSON object")
-  const allowed = ["schedule", "timezone", "provider", "model", "budgets", "maxSetupFailures", "paused"]
+  const allowed = ["schedule", "timezone", "provider", "model", "budgets", "policy", "maxSetupFailures", "paused"]
   const extra = unknownKeys(body, allowed)
   if (extra) return bad(extra, `unknown field; allowed: ${allowed.join(", ")}`)
   const schedule = nullableString(body, "schedule", 100)
@@ -113,6 +113,14 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
   if (!candidates.ok) return bad("budgets.candidatesPerRun", "must be an integer from 0 to 1000")
   const proposals = int(budgets, "proposalsPerRun", 0, 100)
   if (!proposals.ok) return bad("budgets.proposalsPerRun", "must be an integer from 0 to 100")
+  const policy = body.policy === undefined ? {} : body.policy
+  if (!isObject(policy)) return bad("policy", "expected an object with maxFiles and maxLines (each null or a positive integer)")
+  const extraPolicy = unknownKeys(policy, ["maxFiles", "maxLines"])
+  if (extraPolicy) return bad(`policy.${extraPolicy}`, "unknown policy limit; allowed: maxFiles, maxLines")
+  const maxFiles = policy.maxFiles === null ? ok(null) : int(policy, "maxFiles", 1, 1000)
+  if (!maxFiles.ok) return bad("policy.maxFiles", "must be null (the repository's config or the default of 5) or an integer from 1 to 1000")
+  const maxLines = policy.maxLines === null ? ok(null) : int(policy, "maxLines", 1, 100_000)
+  if (!maxLines.ok) return bad("policy.maxLines", "must be null (the repository's config or the default of 200) or an integer from 1 to 100000")
   const maxSetup = int(body, "maxSetupFailures", 1, 100)
   if (!maxSetup.ok) return maxSetup
   if (body.paused !== undefined && typeof body.paused !== "boolean") return bad("paused", "must be true or false")
@@ -125,7 +133,9 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
     candidatesPerRun: candidates.value,
     proposalsPerRun: proposals.value,
     maxSetupFailures: maxSetup.value,
-    paused: body.paused as boolean | undefined
+    paused: body.paused as boolean | undefined,
+    policyMaxFiles: maxFiles.value,
+    policyMaxLines: maxLines.value
   })
 }
 

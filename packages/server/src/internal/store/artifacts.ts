@@ -26,7 +26,8 @@ export interface ArtifactStore {
   readonly getArtifact: (orgId: string | null, id: string) => Effect.Effect<{ readonly meta: ArtifactMeta; readonly content: Uint8Array }, ServerError>
 }
 
-const toArtifact = (r: Row): ArtifactMeta => ({
+/** An `artifacts` row (without its bytes). */
+export const toArtifact = (r: Row): ArtifactMeta => ({
   id: str(r, "id"),
   runId: strOrNull(r, "run_id"),
   proposalId: strOrNull(r, "proposal_id"),

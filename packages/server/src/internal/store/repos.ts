@@ -31,6 +31,12 @@ export interface RepoSettings {
     readonly candidatesPerRun: number
     readonly proposalsPerRun: number
   }
+  /**
+   * Policy limits set on the server: at most `maxFiles` files and `maxLines` changed lines per
+   * change (`null`: the repository's `ratchet.config` or the policy's defaults). The stricter of
+   * these and the repository's own config applies, in validation and again before any write.
+   */
+  readonly policy: { readonly maxFiles: number | null; readonly maxLines: number | null }
   readonly maxSetupFailures: number
   readonly consecutiveSetupFailures: number
   readonly paused: boolean
@@ -48,6 +54,8 @@ export interface SettingsPatch {
   readonly proposalsPerRun?: number | undefined
   readonly maxSetupFailures?: number | undefined
   readonly paused?: boolean | undefined
+  readonly policyMaxFiles?: number | null | undefined
+  readonly policyMaxLines?: number | null | undefined
 }
 
 /** The repository part of the store. */
@@ -71,6 +79,10 @@ const toSettings = (r: Row): RepoSettings => ({
     computeMinutesPerDay: num(r, "compute_minutes_per_day"),
     candidatesPerRun: num(r, "candidates_per_run"),
     proposalsPerRun: num(r, "proposals_per_run")
+  },
+  policy: {
+    maxFiles: r.policy_max_files === null || r.policy_max_files === undefined ? null : num(r, "policy_max_files"),
+    maxLines: r.policy_max_lines === null || r.policy_max_lines === undefined ? null : num(r, "policy_max_lines")
   },
   maxSetupFailures: num(r, "max_setup_failures"),
   consecutiveSetupFailures: num(r, "consecutive_setup_failures"),
@@ -143,6 +155,8 @@ export const make = ({ sql, q }: StoreContext): RepoStore => {
           candidates_per_run = ${p.candidatesPerRun ?? s.budgets.candidatesPerRun},
           proposals_per_run = ${p.proposalsPerRun ?? s.budgets.proposalsPerRun},
           max_setup_failures = ${p.maxSetupFailures ?? s.maxSetupFailures},
+          policy_max_files = ${p.policyMaxFiles === undefined ? s.policy.maxFiles : p.policyMaxFiles},
+          policy_max_lines = ${p.policyMaxLines === undefined ? s.policy.maxLines : p.policyMaxLines},
           paused = ${paused},
           paused_reason = ${paused ? (p.paused === true ? "paused by a user" : s.pausedReason) : null},
           consecutive_setup_failures = ${p.paused === false ? 0 : s.consecutiveSetupFailures},

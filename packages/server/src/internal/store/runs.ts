@@ -76,7 +76,8 @@ export interface RunStore {
 const RUN_STATUSES: ReadonlyArray<RunStatus> = ["queued", "running", "succeeded", "failed", "cancelled"]
 const STAGE_STATUSES: ReadonlyArray<RunStage["status"]> = ["running", "succeeded", "failed"]
 
-const toStage = (r: Row): RunStage => ({
+/** A `run_stages` row. */
+export const toStage = (r: Row): RunStage => ({
   stage: str(r, "stage"),
   status: literal(r, "status", STAGE_STATUSES, "failed"),
   executions: num(r, "executions"),
@@ -89,7 +90,8 @@ const toStage = (r: Row): RunStage => ({
 const stageOrder: ReadonlyArray<string> = stageNames
 const order = (stage: string): number => stageOrder.indexOf(stage)
 
-const toRun = (r: Row, stages: ReadonlyArray<RunStage>): Run => ({
+/** A `runs` row with its stages (sorted in pipeline order). */
+export const toRun = (r: Row, stages: ReadonlyArray<RunStage>): Run => ({
   id: str(r, "id"),
   repoId: str(r, "repo_id"),
   trigger: str(r, "trigger"),
