@@ -163,7 +163,7 @@ const main = async () => {
     children.push(server)
     const base = `http://127.0.0.1:${await waitReady(server, "ratchet server")}`
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
-    const repo = await (await fetch(`${base}/api/repos`, { method: "POST", headers, body: JSON.stringify({ name: "bench", path: "/srv/bench" }) })).json() as { id: string }
+    const repo = await (await fetch(`${base}/api/repos`, { method: "POST", headers, body: JSON.stringify({ name: "bench", url: "https://140.82.112.3/example/bench" }) })).json() as { id: string }
     await fetch(`${base}/api/repos/${repo.id}/settings`, { method: "PATCH", headers, body: JSON.stringify({ budgets: { computeMinutesPerDay: 1440 } }) })
     const run = await (await fetch(`${base}/api/repos/${repo.id}/runs`, { method: "POST", headers })).json() as { id: string }
     // Let the run finish so the read route returns a complete run (stages, counts, proposals).

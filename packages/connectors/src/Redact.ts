@@ -63,9 +63,12 @@ const AUTH_HEADER = /\b(authorization["']?\s*[:=]\s*["']?(?:bearer|token|basic)\
 /** `access_token=…`, `?token=…`, `password=…` in query strings and key=value logs. */
 const KEY_VALUE = /\b((?:access_token|refresh_token|client_secret|token|password|passwd|api_key|apikey)=)[^\s&"',;]+/gi
 
+/** `AWS_SECRET_ACCESS_KEY=…`, `DB_PASSWORD: …`, `"STRIPE_TOKEN": "…"`: secret-named variables as tests and env dumps print them. */
+const SECRET_NAMED = /\b([A-Z][A-Z0-9_]{0,80}(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Z0-9_]{0,80}["']?\s{0,4}[:=]\s{0,4}["']?)[^\s"',;]{4,}/g
+
 /**
  * Replaces known token formats, URL credentials, `Authorization` header values and
- * `token=`-style values by {@link MASK}.
+ * `token=`-style values and values of secret-named variables (`…_SECRET=`, `…_PASSWORD:`) by {@link MASK}.
  *
  * @since 0.1.0
  */
@@ -75,6 +78,7 @@ export const redactPatterns = (text: string): string => {
   out = out.replace(URL_USERINFO, (_m, scheme: string) => `${scheme}${MASK}@`)
   out = out.replace(AUTH_HEADER, (_m, head: string) => `${head}${MASK}`)
   out = out.replace(KEY_VALUE, (_m, head: string) => `${head}${MASK}`)
+  out = out.replace(SECRET_NAMED, (_m, head: string) => `${head}${MASK}`)
   return out
 }
 

@@ -11,6 +11,8 @@ export * as ApprovalStore from "./ApprovalStore.js"
 export * as ConnectorError from "./ConnectorError.js"
 /** @since 0.1.0 */
 export * as GitHubConnector from "./GitHubConnector.js"
+/** @since 0.2.0 */
+export * as GitHubWebhook from "./GitHubWebhook.js"
 /** @since 0.1.0 */
 export * as LocalGitConnector from "./LocalGitConnector.js"
 /** @since 0.1.0 */

@@ -19,7 +19,7 @@ const FILES = { "a.js": BEFORE, "b.js": "export const b = 1\n", "lib/c.js": "c\n
 const gateFor = (url: string, approvals: ReadonlyArray<Approval>, extra: Partial<GitHubConnector.GitHubOptions> = {}) =>
   Effect.gen(function* () {
     const store = yield* Ref.make(approvals)
-    const connector = GitHubConnector.make({ token: TOKEN, baseUrl: url, maxWaitMs: 5_000, ...extra })
+    const connector = GitHubConnector.make({ token: TOKEN, baseUrl: url, maxWaitMs: 5_000, writeSpacingMs: 0, retryBaseMs: 10, ...extra })
     return yield* WriteGate.make(connector).pipe(Effect.provide(Layer.merge(ApprovalStore.ApprovalStore.layerTest(store), PolicyCheck.PolicyCheck.layerTest())))
   })
 
@@ -86,7 +86,7 @@ describe("GitHubConnector (against a fake GitHub on loopback)", () => {
     Effect.gen(function* () {
       const gh = yield* fakeGitHub(FILES)
       // the PR creation fails for good once: the branch exists, no PR
-      gh.faults.push({ method: "POST", path: /\/pulls$/, status: 422, body: { message: "Validation Failed" }, times: 1 })
+      gh.faults.push({ method: "POST", path: /\/pulls$/, status: 422, body: { message: "Validation Failed", documentation_url: "https://docs.github.com/rest" }, times: 1 })
       const gate = yield* gateFor(gh.url, [approve(proposal)])
       const error = yield* Effect.flip(gate.publish({ repo: "octo/app", baseBranch: "main", proposal }))
       expect(error.reason._tag).toBe("RemoteFailed")

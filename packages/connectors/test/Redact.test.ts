@@ -52,6 +52,15 @@ describe("Redact", () => {
     expect(Redact.redact(plain)).toBe(plain)
   })
 
+  it("removes values of secret-named variables as tests and env dumps print them (#12 item 9)", () => {
+    expect(Redact.redact("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")).toBe("AWS_SECRET_ACCESS_KEY=[REDACTED]")
+    expect(Redact.redact("  DB_PASSWORD: hunter22")).toBe("  DB_PASSWORD: [REDACTED]")
+    expect(Redact.redact('{"STRIPE_TOKEN": "abcd1234"}')).toBe('{"STRIPE_TOKEN": "[REDACTED]"}')
+    expect(Redact.redact("GITHUB_TOKEN='not-a-known-format'")).toBe("GITHUB_TOKEN='[REDACTED]'")
+    // names that only look alike, and short values, are left alone
+    expect(Redact.redact("PUBLIC_KEY_COUNT=3 TOKEN_TYPE=ab")).toBe("PUBLIC_KEY_COUNT=3 TOKEN_TYPE=ab")
+  })
+
   it("never leaks an arbitrary secret embedded anywhere (property)", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ maxLength: 60 }), fc.string({ maxLength: 60 }), (secret, pre, post) => {

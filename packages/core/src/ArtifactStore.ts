@@ -4,9 +4,21 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { Context, Effect, Layer } from "effect"
-import type { ArtifactRef } from "./Proposal.js"
+import { Context, Effect, Layer, Schema } from "effect"
 import { integrityFailure, type RatchetError } from "./RatchetError.js"
+
+/**
+ * A stored artifact: its name, content hash and size.
+ *
+ * @since 0.1.0
+ */
+export const ArtifactRef = Schema.Struct({
+  name: Schema.String,
+  sha256: Schema.String,
+  bytes: Schema.Number
+})
+/** @since 0.1.0 */
+export type ArtifactRef = typeof ArtifactRef.Type
 
 /**
  * The sha256 of some content, hex encoded.

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { LlmEvidence } from "./LlmCall.js"
 
 /**
  * The model's reasoning for an LLM-generated candidate.
@@ -36,7 +37,9 @@ export const Candidate = Schema.Struct({
   diff: Schema.String,
   files: Schema.Array(Schema.String),
   kind: Schema.Literals(["performance", "tech-debt"]),
-  thinking: Schema.optionalKey(Schema.NullOr(ThinkingTrace))
+  thinking: Schema.optionalKey(Schema.NullOr(ThinkingTrace)),
+  /** The model calls behind an LLM candidate. @since 0.2.0 */
+  llm: Schema.optionalKey(LlmEvidence)
 })
 /** @since 0.1.0 */
 export type Candidate = typeof Candidate.Type

@@ -27,6 +27,73 @@ const CommandOverride = Schema.NullOr(
   Schema.Union([Schema.String, Schema.Struct({ command: Schema.String, cwd: Schema.optionalKey(Schema.String) })])
 )
 
+const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
+
+/**
+ * A price in USD per million tokens (`llm.prices`).
+ *
+ * @since 0.2.0
+ */
+export const LlmPrice = Schema.Struct({
+  input: NonNegative,
+  output: NonNegative,
+  cachedInput: Schema.optionalKey(NonNegative),
+  cacheWrite: Schema.optionalKey(NonNegative),
+  reasoning: Schema.optionalKey(NonNegative)
+})
+
+/**
+ * LLM budgets: USD and tokens per run, and per repository per UTC day. A number is USD per run.
+ *
+ * @since 0.2.0
+ */
+export const LlmBudget = Schema.Union([
+  NonNegative,
+  Schema.Struct({
+    usd: Schema.optionalKey(NonNegative),
+    tokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    dailyUsd: Schema.optionalKey(NonNegative),
+    dailyTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+  })
+])
+
+/**
+ * The `llm` section. Models are `provider:model` specs (`openai:gpt-5-mini`,
+ * `openai-compatible:MODEL@BASE_URL`), or bare model names with `provider` (and `baseURL`).
+ *
+ * @since 0.2.0
+ */
+export const LlmConfig = Schema.Struct({
+  /** The provider of bare model names: `openai`, `anthropic`, `google`, `openai-compatible`. */
+  provider: Schema.optionalKey(Schema.String),
+  /** The cheap model that picks targets (default: the patch model). */
+  triage: Schema.optionalKey(Schema.String),
+  /** The strong model that writes patches. */
+  patch: Schema.optionalKey(Schema.String),
+  /** Base URL for the provider (required for `openai-compatible` bare names). */
+  baseURL: Schema.optionalKey(Schema.String),
+  budget: Schema.optionalKey(LlmBudget),
+  /** Repair rounds after a rejected patch (default 2). */
+  repairAttempts: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 10 }))),
+  /** Targets triage may pick (default 3). */
+  maxTargets: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 20 }))),
+  /** Token budget of the repository map in prompts (default 6000). */
+  contextTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(500))),
+  /** Output token limit of patch calls (default 8192). */
+  maxOutputTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(256))),
+  reasoning: Schema.optionalKey(
+    Schema.Struct({ effort: Schema.optionalKey(Schema.Literals(["low", "medium", "high"])), budgetTokens: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1024))) })
+  ),
+  /** Profile the tests and benchmarks before triage (default true). */
+  profile: Schema.optionalKey(Schema.Boolean),
+  /** Timeout per model call attempt in ms (default 600000). */
+  timeoutMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1000))),
+  /** Price overrides, keyed `provider:model`. */
+  prices: Schema.optionalKey(Schema.Record(Schema.String, LlmPrice))
+})
+/** @since 0.2.0 */
+export type LlmConfig = typeof LlmConfig.Type
+
 /**
  * The data part of a config (everything but plugins), validated with Effect Schema.
  *
@@ -77,7 +144,13 @@ export const ConfigData = Schema.Struct({
       candidates: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
       proposals: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
     })
-  )
+  ),
+  /**
+   * The LLM agent (off unless a model is named here or with `ratchet run --llm`).
+   *
+   * @since 0.2.0
+   */
+  llm: Schema.optionalKey(LlmConfig)
 })
 /** @since 0.1.0 */
 export type ConfigData = typeof ConfigData.Type
@@ -148,24 +221,33 @@ export const resolveConfig = (value: unknown, file: string | null): Effect.Effec
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       return yield* Effect.fail(configInvalid({ file: where, detail: "the default export must be an object (use defineConfig({...}))" }))
     }
+    // Every problem is reported at once, so a broken config is fixed in one round.
+    const problems: Array<string> = []
     const { plugins: rawPlugins, ...data } = value as RatchetConfig & Record<string, unknown>
-    const known = new Set(["profile", "policy", "scan", "validate", "budget"])
-    const unknownKey = Object.keys(data).find((k) => !known.has(k))
-    if (unknownKey !== undefined) {
-      return yield* Effect.fail(
-        configInvalid({ file: where, detail: `unknown key "${unknownKey}" (expected one of plugins, ${[...known].join(", ")})` })
-      )
+    const known = new Set(["profile", "policy", "scan", "validate", "budget", "llm"])
+    for (const key of Object.keys(data).filter((k) => !known.has(k))) {
+      problems.push(`unknown key "${key}" (expected one of plugins, ${[...known].join(", ")})`)
+      delete data[key]
     }
-    const decoded = yield* Schema.decodeUnknownEffect(ConfigData)(data).pipe(
-      Effect.mapError((error) => configInvalid({ file: where, detail: String(error.message ?? error) }))
+    const decoded = yield* Schema.decodeUnknownEffect(ConfigData)(data, { errors: "all" }).pipe(
+      Effect.catch((error) => {
+        problems.push(...String(error.message ?? error).split(/\n(?=\S)/).map((p) => p.replace(/\n\s+/g, " ")))
+        return Effect.succeed(null)
+      })
     )
+    let plugins: ReadonlyArray<Plugin> = []
     if (rawPlugins !== undefined && !Array.isArray(rawPlugins)) {
-      return yield* Effect.fail(configInvalid({ file: where, detail: "plugins must be an array" }))
+      problems.push("plugins must be an array")
+    } else {
+      plugins = flatten(rawPlugins ?? [])
+      for (const [index, plugin] of plugins.entries()) {
+        const problem = validatePlugin(plugin, index)
+        if (problem) problems.push(problem)
+      }
     }
-    const plugins = flatten(rawPlugins ?? [])
-    for (const [index, plugin] of plugins.entries()) {
-      const problem = validatePlugin(plugin, index)
-      if (problem) return yield* Effect.fail(configInvalid({ file: where, detail: problem }))
+    if (problems.length > 0 || decoded === null) {
+      const detail = problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems.map((p, n) => `(${n + 1}) ${p}`).join("; ")}`
+      return yield* Effect.fail(configInvalid({ file: where, detail }))
     }
     return { ...decoded, plugins, file }
   })
@@ -184,23 +266,50 @@ export const findConfigFile = (root: string): string | null => {
 }
 
 /**
- * Loads `ratchet.config.{ts,mts,js,mjs}` from `root` (TypeScript via Node's type stripping),
- * or an explicit file. No file means defaults. A broken file fails with `ConfigInvalid`
- * naming the file and the reason.
+ * How long loading a config file may take: `RATCHET_CONFIG_TIMEOUT_MS`, else 30 s.
  *
  * @since 0.1.0
  */
-export const loadConfig = (root: string, explicitFile?: string): Effect.Effect<ResolvedConfig, RatchetError> =>
+export const configTimeoutMs = (): number => {
+  const n = Number(process.env.RATCHET_CONFIG_TIMEOUT_MS)
+  return Number.isFinite(n) && n > 0 ? n : 30_000
+}
+
+/**
+ * Loads `ratchet.config.{ts,mts,js,mjs}` from `root` (TypeScript via Node's type stripping),
+ * or an explicit file. No file means defaults. A broken file fails with `ConfigInvalid`
+ * naming the file and every problem found; so does a file whose loading does not settle within
+ * `options.timeoutMs` (default {@link configTimeoutMs}).
+ *
+ * @since 0.1.0
+ */
+export const loadConfig = (
+  root: string,
+  explicitFile?: string,
+  options: { readonly timeoutMs?: number } = {}
+): Effect.Effect<ResolvedConfig, RatchetError> =>
   Effect.gen(function* () {
     const file = explicitFile ?? findConfigFile(root)
     if (file === null) return { plugins: [], file: null }
     if (!existsSync(file)) {
       return yield* Effect.fail(configInvalid({ file, detail: "file not found" }))
     }
+    const timeoutMs = options.timeoutMs ?? configTimeoutMs()
     const mod = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
       catch: (cause) => configInvalid({ file, detail: describeImportError(cause) })
-    })
+    }).pipe(
+      Effect.timeoutOrElse({
+        duration: timeoutMs,
+        orElse: () =>
+          Effect.fail(
+            configInvalid({
+              file,
+              detail: `loading it did not finish within ${timeoutMs / 1000} s (a top-level await that never settles?); make the config settle, or raise RATCHET_CONFIG_TIMEOUT_MS`
+            })
+          )
+      })
+    )
     const value = mod.default ?? mod.config
     if (value === undefined) {
       return yield* Effect.fail(configInvalid({ file, detail: "no default export (export default defineConfig({...}))" }))

@@ -76,12 +76,16 @@ export const packageProposal = Effect.fn("Package.packageProposal")(function* (o
     benchmark: validation.benchmark,
     policy: validation.policy,
     thinking: candidate.thinking ?? null,
+    ...(candidate.llm ? { llm: candidate.llm } : {}),
     ...(validation.evidence ?? {})
   }
   const artifacts: Array<ArtifactRef> = [
     yield* store.put("patch.diff", candidate.diff),
     yield* store.put("evidence.json", `${JSON.stringify(evidence, null, 2)}\n`),
     yield* store.put("explanation.md", `# ${candidate.title}\n\n${candidate.explanation}\n`),
+    // The model calls behind an LLM candidate: already stored, listed with the proposal's evidence.
+    ...(candidate.llm?.calls ?? []).flatMap((call) => (call.artifact ? [call.artifact] : [])),
+    // The proof's own artifacts (a synthesized benchmark's harness).
     ...(validation.artifacts ?? [])
   ]
   const proposal: Proposal = {
@@ -93,6 +97,7 @@ export const packageProposal = Effect.fn("Package.packageProposal")(function* (o
     confidence: validation.confidence,
     trace: options.trace,
     thinking: candidate.thinking ?? null,
+    ...(candidate.llm ? { llm: candidate.llm } : {}),
     artifacts,
     contentHash
   }

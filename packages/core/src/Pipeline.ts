@@ -18,14 +18,17 @@
 import { randomUUID } from "node:crypto"
 import { Effect, Option } from "effect"
 import type { ArtifactStore } from "./ArtifactStore.js"
+import * as Agent from "./Agent.js"
 import type { Attempt } from "./Attempt.js"
 import * as Baseline from "./Baseline.js"
 import { BenchRunner } from "./BenchRunner.js"
+import type { Candidate } from "./Candidate.js"
 import type { ResolvedConfig } from "./Config.js"
 import * as Detect from "./Detect.js"
 import * as Package from "./Package.js"
 import * as Patchgen from "./Patchgen.js"
 import type { PolicyCheck } from "./PolicyCheck.js"
+import type { LlmRunSummary } from "./LlmCall.js"
 import type { Proposal } from "./Proposal.js"
 import type { RatchetError } from "./RatchetError.js"
 import type { RunReport, Stage } from "./Run.js"
@@ -57,6 +60,18 @@ export interface RunOptions {
   /** Reads test results (`@ratchet/runner`'s `Baseline.testAdapter`). */
   readonly testAdapter?: Baseline.TestAdapter
   readonly onProgress?: (progress: Progress) => void
+  /**
+   * The LLM agent as a second patch source (after the templates): its models, settings, the daily
+   * ledger, and whether to profile first (default `true`). Absent: the run is template-only.
+   *
+   * @since 0.2.0
+   */
+  readonly llm?: {
+    readonly models: Agent.Models
+    readonly settings?: Partial<Agent.Settings>
+    readonly ledger?: Agent.Ledger
+    readonly profile?: boolean
+  }
 }
 
 /** Default candidate budget per run. */
@@ -121,13 +136,15 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
       }
       const attempts: Array<Attempt> = []
       const proposals: Array<Proposal> = []
+      let llm: LlmRunSummary | null = null
       const report = (): RunReport => ({
         runId,
         commit: handle.commit,
         profile,
         baseline,
         attempts: [...attempts],
-        proposals: [...proposals]
+        proposals: [...proposals],
+        ...(llm !== null ? { llm } : {})
       })
 
       const stop = blockingFailure(baseline)
@@ -156,15 +173,15 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
         yield* note("validate", `the bench step failed at baseline (${benchStep?.reason ?? "not run"}): candidates can only be accepted as tech-debt`)
       }
       const runner = yield* BenchRunner
-      const listed =
-        benchUsable && chosen.length > 0
-          ? runner.inspect
-            ? yield* runner.inspect(handle, profile)
-            : { names: yield* runner.list(handle, profile), warning: null }
-          : { names: [], warning: null }
+      const wantsBenchmarks = benchUsable && (chosen.length > 0 || options.llm !== undefined)
+      const listed = wantsBenchmarks
+        ? runner.inspect
+          ? yield* runner.inspect(handle, profile)
+          : { names: yield* runner.list(handle, profile), warning: null }
+        : { names: [], warning: null }
       const benchmarks = listed.names
       const synthesizes = Option.isSome(yield* Effect.serviceOption(SynthBench.SynthBench))
-      if (profile.commands.bench !== null && benchUsable && chosen.length > 0) {
+      if (profile.commands.bench !== null && wantsBenchmarks) {
         yield* note(
           "validate",
           `benchmarks: ${benchmarks.join(", ") || (listed.warning ? `none — warning: ${listed.warning}` : "none reported")}${benchmarks.length === 0 && synthesizes ? "; candidates are measured by benchmarks synthesized from the tests' calls" : ""}`
@@ -172,31 +189,79 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
       }
 
       const maxProposals = config.budget?.proposals ?? Number.POSITIVE_INFINITY
+      // One path for every candidate, whatever its source: policy → validate → package.
+      const validateAndPackage = (candidate: Candidate) =>
+        Effect.gen(function* () {
+          const validation = yield* Validate.validate({
+            candidate,
+            profile,
+            baseline,
+            baselineWorkspace: handle,
+            source: options.source,
+            benchmarks,
+            config,
+            ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
+          })
+          attempts.push(validation.attempt)
+          yield* note("validate", `  → ${validation.attempt.reason.split("\n")[0]}`)
+          if (validation.attempt.status === "accepted" && proposals.length < maxProposals) {
+            const opportunity = scanned.opportunities.find((o) => o.id === candidate.opportunityId)
+            proposals.push(
+              yield* Package.packageProposal({
+                candidate,
+                validation,
+                trace: [...attempts],
+                ...(opportunity ? { opportunityRisk: opportunity.risk } : {})
+              })
+            )
+          }
+          return validation
+        })
       for (const [i, candidate] of chosen.entries()) {
         yield* note("validate", `[${i + 1}/${chosen.length}] ${candidate.title}`)
-        const validation = yield* Validate.validate({
-          candidate,
-          profile,
-          baseline,
-          baselineWorkspace: handle,
-          source: options.source,
-          benchmarks,
-          config,
-          ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
-        })
-        attempts.push(validation.attempt)
-        yield* note("validate", `  → ${validation.attempt.reason.split("\n")[0]}`)
-        if (validation.attempt.status === "accepted" && proposals.length < maxProposals) {
-          const opportunity = scanned.opportunities.find((o) => o.id === candidate.opportunityId)
-          proposals.push(
-            yield* Package.packageProposal({
-              candidate,
-              validation,
-              trace: [...attempts],
-              ...(opportunity ? { opportunityRisk: opportunity.risk } : {})
-            })
+        yield* validateAndPackage(candidate)
+      }
+
+      if (options.llm) {
+        const agent = options.llm
+        let hotspots: ReadonlyArray<Agent.Hotspot> = []
+        const warnings: Array<string> = []
+        const profiled = agent.profile !== false
+        if (profiled) {
+          yield* note("patchgen", "profiling the tests and benchmarks under node --cpu-prof")
+          const found = yield* Agent.profileHotspots({
+            source: options.source,
+            baselineWorkspace: handle,
+            profile,
+            config,
+            ...(options.testAdapter ? { testAdapter: options.testAdapter } : {})
+          })
+          hotspots = found.hotspots
+          warnings.push(...found.warnings)
+          yield* note(
+            "patchgen",
+            `${found.profiles} CPU profiles; hottest: ${hotspots.slice(0, 3).map((h) => `${h.name} (${h.file}, ${(h.share * 100).toFixed(1)}%)`).join(", ") || "none in the repository's code"}`
           )
         }
+        llm = yield* Agent.run({
+          root: handle.path,
+          repo: options.source,
+          profile,
+          opportunities: scanned.opportunities,
+          hotspots,
+          profiled,
+          warnings,
+          models: agent.models,
+          ...(agent.settings ? { settings: agent.settings } : {}),
+          ...(agent.ledger ? { ledger: agent.ledger } : {}),
+          validate: validateAndPackage,
+          reject: (attempt) =>
+            Effect.gen(function* () {
+              attempts.push(attempt)
+              yield* note("patchgen", `  → ${attempt.reason.split("\n")[0]}`)
+            }),
+          onProgress: (message) => options.onProgress?.({ stage: "patchgen", message })
+        })
       }
       yield* note("package", `${proposals.length} proposals`)
       return report()

@@ -4,8 +4,10 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { ArtifactRef as ArtifactRefSchema } from "./ArtifactStore.js"
 import { Attempt } from "./Attempt.js"
 import { BenchmarkResult } from "./BenchmarkResult.js"
+import { LlmEvidence } from "./LlmCall.js"
 import { ThinkingTrace } from "./Candidate.js"
 import { Risk } from "./Opportunity.js"
 import { PolicyVerdict } from "./PolicyVerdict.js"
@@ -13,11 +15,7 @@ import { Confidence } from "./RepoProfile.js"
 import { TestSummary } from "./TestSummary.js"
 
 /** @since 0.1.0 */
-export const ArtifactRef = Schema.Struct({
-  name: Schema.String,
-  sha256: Schema.String,
-  bytes: Schema.Number
-})
+export const ArtifactRef = ArtifactRefSchema
 /** @since 0.1.0 */
 export type ArtifactRef = typeof ArtifactRef.Type
 
@@ -36,6 +34,8 @@ export const Proposal = Schema.Struct({
   confidence: Confidence,
   trace: Schema.optionalKey(Schema.Array(Attempt)),
   thinking: Schema.optionalKey(Schema.NullOr(ThinkingTrace)),
+  /** The model calls behind an LLM proposal (prompts and responses are artifacts). @since 0.2.0 */
+  llm: Schema.optionalKey(LlmEvidence),
   artifacts: Schema.optionalKey(Schema.Array(ArtifactRef)),
   contentHash: Schema.optionalKey(Schema.String)
 })

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type { BenchmarkResult } from "./BenchmarkResult.js"
+import { describeTotals, type LlmEvidence, type LlmRunSummary } from "./LlmCall.js"
 import type { Proposal } from "./Proposal.js"
 import type { RunReport } from "./Run.js"
 
@@ -14,6 +15,49 @@ const ns = (x: number) =>
 
 const benchmarkLine = (b: BenchmarkResult) =>
   `\`${b.name}\`: median ${ns(b.baselineMedianNs)} → ${ns(b.candidateMedianNs)} (**${pct(b.change)}**, 95% CI ${pct(b.ciLow)} … ${pct(b.ciHigh)}, Mann–Whitney p = ${b.pValue.toPrecision(2)}, ${b.samples} interleaved samples)`
+
+const llmLine = (e: LlmEvidence): string => {
+  const stages = ["triage", "patch", "repair"].map((stage) => [stage, e.calls.filter((c) => c.stage === stage)] as const).filter(([, cs]) => cs.length > 0)
+  const models = [...new Set(e.calls.map((c) => `${c.provider}:${c.model}`))].join(", ")
+  return `${describeTotals(e.totals)} (${stages.map(([stage, cs]) => `${cs.length} ${stage}`).join(", ")}; ${models}); prompts and responses are in the artifacts`
+}
+
+/**
+ * The LLM section of a run report (Markdown): models, totals against the budget, why it stopped,
+ * the hot functions, the targets and one row per call.
+ *
+ * @since 0.2.0
+ */
+export const llmMarkdown = (l: LlmRunSummary): string => {
+  const budget = [
+    l.budget.usd !== null ? `$${l.budget.usd} per run` : null,
+    l.budget.tokens !== null ? `${l.budget.tokens.toLocaleString("en-US")} tokens per run` : null,
+    l.budget.dailyUsd !== null ? `$${l.budget.dailyUsd} per repository per day` : null,
+    l.budget.dailyTokens !== null ? `${l.budget.dailyTokens.toLocaleString("en-US")} tokens per repository per day` : null
+  ].filter((b) => b !== null)
+  return [
+    `## LLM agent`,
+    "",
+    `Triage \`${l.triage}\`, patch \`${l.patch}\`: ${describeTotals(l.totals)}. Budget: ${budget.length > 0 ? budget.join(", ") : "none"}.`,
+    ...(l.stopped ? ["", `**Stopped:** ${l.stopped}`] : []),
+    ...(l.warnings.length > 0 ? ["", ...l.warnings.map((w) => `- warning: ${w}`)] : []),
+    ...(l.hotspots.length > 0
+      ? ["", "Hot functions (self time under `node --cpu-prof`):", "", ...l.hotspots.slice(0, 8).map((h) => `- \`${h.name}\` ${h.file}:${h.line} — ${(h.share * 100).toFixed(1)}%, ${h.selfMs.toFixed(1)} ms`)]
+      : []),
+    ...(l.targets.length > 0 ? ["", "| target | idea | outcome |", "|---|---|---|", ...l.targets.map((t) => `| \`${t.file}#${t.symbol}\` | ${t.idea.replace(/\|/g, "\\|")} | ${t.outcome.replace(/\|/g, "\\|")} |`)] : []),
+    ...(l.calls.length > 0
+      ? [
+          "",
+          "| call | stage | model | tokens in / out (reasoning) | cost | time | artifact |",
+          "|---|---|---|---|---|---|---|",
+          ...l.calls.map(
+            (c) =>
+              `| ${c.id} | ${c.stage}${c.target ? ` ${c.target}` : ""}${c.round > 1 ? ` (round ${c.round})` : ""} | ${c.provider}:${c.model} | ${c.inputTokens} / ${c.outputTokens}${c.reasoningTokens > 0 ? ` (${c.reasoningTokens})` : ""} | $${c.costUsd.toFixed(4)} | ${(c.durationMs / 1000).toFixed(1)} s | ${c.artifact ? `\`${c.artifact.sha256.slice(0, 12)}\`` : c.error ? `failed: ${c.error.replace(/\|/g, "\\|").slice(0, 80)}` : "—"} |`
+          )
+        ]
+      : [])
+  ].join("\n")
+}
 
 /**
  * The Markdown body of one proposal (used as the pull request body).
@@ -35,6 +79,7 @@ export const proposalMarkdown = (p: Proposal): string => {
     `- **Risk:** ${p.risk} · **Confidence:** ${Math.round(p.confidence * 100)}%`,
     `- **Files:** ${p.files.map((f) => `\`${f}\``).join(", ")}`,
     ...(p.contentHash ? [`- **Content hash:** \`${p.contentHash}\``] : []),
+    ...(p.llm ? [`- **Model calls:** ${llmLine(p.llm)}`] : []),
     "",
     "```diff",
     p.diff.trimEnd(),
@@ -74,6 +119,7 @@ export const markdown = (report: RunReport): string => {
     "|---|---|---|---|",
     ...report.attempts.map((a) => `| ${a.candidateId ?? a.id} | ${a.rule} | ${a.status} | ${a.reason.split("\n")[0]?.replace(/\|/g, "\\|")} |`),
     "",
+    ...(report.llm ? [llmMarkdown(report.llm), ""] : []),
     `## Proposals (${report.proposals.length})`,
     ""
   ]
@@ -118,6 +164,14 @@ const diffHtml = (diff: string) =>
     })
     .join("\n")
 
+const llmHtml = (l: LlmRunSummary): string =>
+  `<h2>LLM agent</h2>
+<p>Triage <code>${escapeHtml(l.triage)}</code>, patch <code>${escapeHtml(l.patch)}</code>: ${escapeHtml(describeTotals(l.totals))}.${l.budget.usd !== null ? ` Budget $${l.budget.usd} per run.` : ""}</p>
+${l.stopped ? `<p><strong>Stopped:</strong> ${escapeHtml(l.stopped)}</p>` : ""}
+${l.warnings.map((w) => `<p class="meta">warning: ${escapeHtml(w)}</p>`).join("\n")}
+${l.targets.length > 0 ? `<table><tr><th>target</th><th>idea</th><th>outcome</th></tr>${l.targets.map((t) => `<tr><td><code>${escapeHtml(`${t.file}#${t.symbol}`)}</code></td><td>${escapeHtml(t.idea)}</td><td>${escapeHtml(t.outcome)}</td></tr>`).join("")}</table>` : ""}
+${l.calls.length > 0 ? `<table><tr><th>call</th><th>stage</th><th>model</th><th>tokens in / out</th><th>cost</th><th>time</th></tr>${l.calls.map((c) => `<tr><td>${escapeHtml(c.id)}</td><td>${escapeHtml(`${c.stage}${c.target ? ` ${c.target}` : ""}${c.round > 1 ? ` (round ${c.round})` : ""}`)}</td><td>${escapeHtml(`${c.provider}:${c.model}`)}</td><td>${c.inputTokens} / ${c.outputTokens}</td><td>$${c.costUsd.toFixed(4)}</td><td>${(c.durationMs / 1000).toFixed(1)} s</td></tr>`).join("")}</table>` : ""}`
+
 /**
  * A single self-contained HTML page for a run (no external resources).
  *
@@ -132,6 +186,8 @@ export const html = (report: RunReport): string => {
 <p>${escapeHtml(p.summary ?? "").replace(/\n/g, "<br>")}</p>
 ${p.benchmark ? `<p><strong>${escapeHtml(p.benchmark.name)}</strong>: ${escapeHtml(ns(p.benchmark.baselineMedianNs))} → ${escapeHtml(ns(p.benchmark.candidateMedianNs))} (${pct(p.benchmark.change)}, 95% CI ${pct(p.benchmark.ciLow)} … ${pct(p.benchmark.ciHigh)}, p = ${p.benchmark.pValue.toPrecision(2)})</p>${benchmarkSvg(p.benchmark)}` : "<p>No benchmark: accepted on tests alone, no speedup claimed.</p>"}
 <p>Tests: ${p.tests.passed} passed, ${p.tests.failed} failed, ${p.tests.skipped} skipped.</p>
+${p.llm ? `<p class="meta">Model calls: ${escapeHtml(llmLine(p.llm))}</p>` : ""}
+${p.thinking ? `<details><summary>Model reasoning (${escapeHtml(p.thinking.model)})</summary><pre class="thinking">${escapeHtml(p.thinking.reasoning)}</pre></details>` : ""}
 <pre class="diff">${diffHtml(p.diff)}</pre>
 ${p.contentHash ? `<p class="meta">content hash <code>${p.contentHash}</code></p>` : ""}
 </section>`
@@ -160,6 +216,7 @@ pre.diff{background:#f6f8fa;padding:.75rem;overflow:auto;font-size:12px}.add{col
 <h2>Baseline</h2><table><tr><th>step</th><th>command</th><th>exit</th><th>duration</th></tr>${steps}</table>
 <p>Tests: ${report.baseline.tests.passed} passed, ${report.baseline.tests.failed} failed, ${report.baseline.tests.skipped} skipped.</p>
 ${report.baseline.reason ? `<p><strong>Baseline problem:</strong> ${escapeHtml(report.baseline.reason)}</p>` : ""}
+${report.llm ? llmHtml(report.llm) : ""}
 <h2>Proposals (${report.proposals.length})</h2>${proposals || "<p>No proposal this run.</p>"}
 <h2>Attempts</h2><table><tr><th>candidate</th><th>rule</th><th>status</th><th>reason</th></tr>${attempts}</table>
 </body></html>

@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 import { Attempt } from "./Attempt.js"
+import { LlmRunSummary } from "./LlmCall.js"
 import { Proposal } from "./Proposal.js"
 import { RepoProfile } from "./RepoProfile.js"
 import { TestSummary } from "./TestSummary.js"
@@ -58,7 +59,9 @@ export const RunReport = Schema.Struct({
   profile: RepoProfile,
   baseline: BaselineReport,
   attempts: Schema.Array(Attempt),
-  proposals: Schema.Array(Proposal)
+  proposals: Schema.Array(Proposal),
+  /** The LLM agent's calls, tokens, cost and budget, when the run used one. @since 0.2.0 */
+  llm: Schema.optionalKey(LlmRunSummary)
 })
 /** @since 0.1.0 */
 export type RunReport = typeof RunReport.Type

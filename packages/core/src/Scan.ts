@@ -20,8 +20,8 @@
  * @since 0.1.0
  */
 import { createHash, hash as hashOf } from "node:crypto"
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs"
-import { availableParallelism } from "node:os"
+import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from "node:fs"
+import { availableParallelism, homedir } from "node:os"
 import { dirname, isAbsolute, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Clock, Effect } from "effect"
@@ -65,7 +65,10 @@ export interface ScanOptions {
   readonly exclude?: ReadonlyArray<string>
   /** Plugin names, rule ids or globs switched "on"/"off"; merged over config `scan.rules`. */
   readonly rules?: Readonly<Record<string, "on" | "off">>
-  /** The cache directory (absolute, or relative to `root`), or `false` to disable the cache. Default `.ratchet/cache/scan`. */
+  /**
+   * The cache directory (absolute, or relative to `root`), or `false` to disable the cache.
+   * Default {@link cacheDirFor}`(root)`: under the user's cache directory, never inside `root`.
+   */
   readonly cache?: string | false
   /**
    * Worker threads to use at most. Default: the number of CPUs. Small scans with built-in rules
@@ -150,6 +153,33 @@ export const score = (o: {
   RISK_PENALTY[o.risk]
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/**
+ * The user's cache directory for Ratchet: `$XDG_CACHE_HOME/ratchet`, else `~/.cache/ratchet`.
+ *
+ * @since 0.1.0
+ */
+export const userCacheDir = (env: Record<string, string | undefined> = process.env): string => {
+  const xdg = env.XDG_CACHE_HOME
+  return xdg !== undefined && isAbsolute(xdg) ? join(xdg, "ratchet") : join(homedir(), ".cache", "ratchet")
+}
+
+/**
+ * Where the scan cache of a repository lives: `<base>/scan/<key>`, the key derived from the
+ * repository's real path (symlinks resolved), `base` defaulting to {@link userCacheDir}. Scanning
+ * never writes into the repository itself.
+ *
+ * @since 0.1.0
+ */
+export const cacheDirFor = (root: string, base: string = userCacheDir()): string => {
+  let real = resolve(root)
+  try {
+    real = realpathSync(real)
+  } catch {
+    // a missing root fails later with its own message
+  }
+  return join(resolve(base), "scan", createHash("sha256").update(real).digest("hex").slice(0, 24))
+}
 
 /** Fingerprint of the engine code itself, so a changed rule implementation invalidates the cache. */
 const engineFingerprint = (() => {
@@ -318,7 +348,7 @@ const scanWith = (
     warnings.push(...listed.warnings)
     const skipped: Array<{ file: string; reason: string }> = listed.skipped.map((s) => ({ file: s.path, reason: s.reason }))
 
-    const cacheDir = options.cache === false ? null : isAbsolute(options.cache ?? "") ? options.cache! : join(absRoot, options.cache ?? join(".ratchet", "cache", "scan"))
+    const cacheDir = options.cache === false ? null : options.cache === undefined ? cacheDirFor(absRoot) : isAbsolute(options.cache) ? options.cache : join(absRoot, options.cache)
     const fingerprint = rulesetFingerprint(plugins, spec.configFile, maxFileBytes)
     const previous = cacheDir === null ? new Map<string, CacheEntry>() : loadCache(cacheDir, fingerprint, warnings)
     const next = new Map<string, CacheEntry>()

@@ -32,13 +32,13 @@ import { proveBySynthesis, type SynthOutcome } from "./internal/validate/synthes
 import { changedSymbols, relatedBenchmarks } from "./internal/validate/symbols.js"
 import { PolicyCheck } from "./PolicyCheck.js"
 import type { PolicyVerdict } from "./PolicyVerdict.js"
-import type { ArtifactRef } from "./Proposal.js"
 import * as SynthBench from "./SynthBench.js"
 import type { RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { BaselineReport } from "./Run.js"
 import type { TestOutcome, TestSummary } from "./TestSummary.js"
-import type { ArtifactStore } from "./ArtifactStore.js"
+import { ArtifactStore } from "./ArtifactStore.js"
+import type { ArtifactRef } from "./Proposal.js"
 import * as Baseline from "./Baseline.js"
 import type { Sandbox } from "./Sandbox.js"
 import { Workspace, type WorkspaceHandle } from "./Workspace.js"
@@ -75,6 +75,13 @@ export interface Validation {
   readonly artifacts?: ReadonlyArray<ArtifactRef>
   /** Extra evidence for `evidence.json` (`synthesized`: captured calls, equivalence, both figures). @since 0.2.0 */
   readonly evidence?: Readonly<Record<string, unknown>>
+  /**
+   * For a candidate rejected by its build, typecheck or tests: that step's output (the tail, at most
+   * 64 KiB), so a repair round can show the model what failed.
+   *
+   * @since 0.2.0
+   */
+  readonly log?: string
 }
 
 /** Default minimum relative speedup. */
@@ -106,6 +113,30 @@ export const regressions = (baseline: TestSummary, candidate: TestSummary): Read
   return null
 }
 
+const LOG_LIMIT = 64 * 1024
+
+/**
+ * The output of one step (`===== <step>: …` sections of `logs.txt`), its tail when long; empty when
+ * the log cannot be read.
+ */
+const stepLog = (artifacts: ReadonlyArray<ArtifactRef>, step: string) =>
+  Effect.gen(function* () {
+    const ref = artifacts.find((a) => a.name === "logs.txt")
+    if (ref === undefined) return ""
+    const bytes = yield* (yield* ArtifactStore).get(ref.sha256).pipe(Effect.orElseSucceed(() => new Uint8Array()))
+    const text = new TextDecoder().decode(bytes)
+    // A step's section starts at its `===== <step>: <command>` line and runs to the next step's.
+    const kept: Array<string> = []
+    let keep = false
+    for (const line of text.split("\n")) {
+      const header = /^===== ([^:]+): /.exec(line)
+      if (header && !["cwd", "environment", "warnings"].includes(header[1]!)) keep = header[1] === step || header[1] === `${step} (rerun)`
+      if (keep) kept.push(line)
+    }
+    const joined = kept.join("\n")
+    return joined.length > LOG_LIMIT ? `…${joined.slice(-LOG_LIMIT)}` : joined
+  })
+
 /**
  * Validates one candidate. Never fails for a candidate-level problem: those become a rejected attempt.
  *
@@ -127,6 +158,7 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       confidence?: number
       artifacts?: ReadonlyArray<ArtifactRef>
       evidence?: Readonly<Record<string, unknown>>
+      log?: string
     } = {}
   ) =>
     Effect.map(Clock.currentTimeMillis, (now): Validation => ({
@@ -145,7 +177,8 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       kind: extra.kind ?? candidate.kind,
       confidence: extra.confidence ?? 0,
       ...(extra.artifacts && extra.artifacts.length > 0 ? { artifacts: extra.artifacts } : {}),
-      ...(extra.evidence ? { evidence: extra.evidence } : {})
+      ...(extra.evidence ? { evidence: extra.evidence } : {}),
+      ...(extra.log !== undefined ? { log: extra.log } : {})
     }))
 
   // 1. Policy, before anything of the candidate runs.
@@ -195,12 +228,13 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
         })
       )
       const steps = checked.report.steps
+      const logOf = (step: string) => stepLog(checked.artifacts, step)
       for (const name of ["build", "typecheck"] as const) {
         const step = steps.find((s) => s.name === name)
         const before = baseline.steps.find((s) => s.name === name)
         if (step && step.exitCode !== 0 && (before === undefined || before.exitCode === 0)) {
           const why = step.timedOut ? "timed out" : `exit ${step.exitCode ?? step.signal}`
-          return yield* done("rejected", `${name} failed (${why}): ${step.reason ?? ""}`.trim())
+          return yield* done("rejected", `${name} failed (${why}): ${step.reason ?? ""}`.trim(), { log: yield* logOf(name) })
         }
       }
       const testStep = steps.find((s) => s.name === "test")
@@ -211,17 +245,18 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       const broken = regressions(baseline.tests, tests)
       if (broken !== null && broken.length > 0) {
         return yield* done("rejected", `tests failed: ${broken.slice(0, 10).join(", ")}${broken.length > 10 ? ` and ${broken.length - 10} more` : ""}`, {
-          tests
+          tests,
+          log: yield* logOf("test")
         })
       }
       if (broken === null && (tests.failed > baseline.tests.failed || tests.passed < baseline.tests.passed)) {
         return yield* done(
           "rejected",
           `tests failed: ${tests.failed} failed / ${tests.passed} passed (baseline ${baseline.tests.failed} / ${baseline.tests.passed}): ${testStep.reason ?? ""}`.trim(),
-          { tests }
+          { tests, log: yield* logOf("test") }
         )
       }
-      if (testStep.timedOut) return yield* done("rejected", `tests timed out: ${testStep.reason ?? ""}`.trim(), { tests })
+      if (testStep.timedOut) return yield* done("rejected", `tests timed out: ${testStep.reason ?? ""}`.trim(), { tests, log: yield* logOf("test") })
       const run = { tests }
 
       // 5. Benchmark the code the patch changes: a repository benchmark that measures it, else a benchmark

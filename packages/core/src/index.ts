@@ -4,6 +4,8 @@
  * @since 0.1.0
  */
 
+/** @since 0.2.0 */
+export * as Agent from "./Agent.js"
 /** @since 0.1.0 */
 export * as ArtifactStore from "./ArtifactStore.js"
 /** @since 0.1.0 */
@@ -20,6 +22,8 @@ export * as Config from "./Config.js"
 export * as Detect from "./Detect.js"
 /** @since 0.1.0 */
 export * as LanguageModel from "./LanguageModel.js"
+/** @since 0.2.0 */
+export * as LlmCall from "./LlmCall.js"
 /** @since 0.1.0 */
 export * as Opportunity from "./Opportunity.js"
 /** @since 0.1.0 */

@@ -28,7 +28,8 @@ import * as Adapters from "./internal/bench/adapters.js"
 
 /**
  * The built-in benchmark adapters, in auto-detection order: Ratchet's `RATCHET_BENCH` line protocol, vitest bench
- * (`--outputJson`, tried first when the command runs vitest), vitest's text table, mitata, tinybench, benchmark.js.
+ * (`--outputJson`, tried first when the command runs vitest), vitest's text table, mitata, tinybench, benchmark.js,
+ * `deno bench`.
  *
  * @since 0.1.0
  */
@@ -88,6 +89,12 @@ export const mitata: Plugin.BenchmarkAdapter = Adapters.mitata
  * @since 0.1.0
  */
 export const benchmarkJs: Plugin.BenchmarkAdapter = Adapters.benchmarkJs
+/**
+ * `deno bench`: Deno 2's table (`| name | 958.0 ns | … |`) or `deno bench --json`.
+ *
+ * @since 0.2.0
+ */
+export const denoBench: Plugin.BenchmarkAdapter = Adapters.denoBench
 
 /**
  * The built-in adapters as a plugin, registered the way a third party registers its own.

@@ -3,15 +3,23 @@
  * workspace the installed `node_modules` trees as hard-link copies (`cp -al`), which costs
  * directory entries, not file contents. Candidates never change dependencies: cached files are
  * never written through (when sandboxed commands run as a dedicated uid they cannot), and the
- * tool caches inside `node_modules` (`.vite`, `.cache`) are fresh, unshared directories.
+ * tool caches inside `node_modules` (`.vite`, `.cache`, Deno's SQLite caches and `gen/`) are
+ * fresh, unshared directories.
  *
- * Cache layout: `<cacheDir>/deps/<key>/tree/<relative dir>/node_modules`, plus `manifest.json`.
+ * Yarn Plug'n'Play installs no `node_modules`: its install state is `.pnp.cjs`,
+ * `.pnp.loader.mjs`, `.pnp.data.json`, `.yarn/unplugged`, `.yarn/install-state.gz` and the
+ * project's `.yarn/cache`, and those are what is saved and linked ({@link findPnp}). Deno keeps
+ * its module cache in `node_modules/.ratchet-deno` (the sandbox points `DENO_DIR` there), so it
+ * travels with `node_modules`.
+ *
+ * Cache layout: `<cacheDir>/deps/<key>/tree/<relative dir>/node_modules` and `tree/<PnP path>`,
+ * plus `manifest.json` (`dirs`, `paths`).
  *
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
 import { type Dirent, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { execa } from "execa"
 
 /**
@@ -19,7 +27,7 @@ import { execa } from "execa"
  *
  * @since 0.1.0
  */
-export const LOCKFILES = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb"] as const
+export const LOCKFILES = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb", "deno.lock"] as const
 
 /**
  * The cache key of a workspace's dependencies: sha256 over the package manager and the lockfile
@@ -43,7 +51,7 @@ export const key = (root: string, packageManager: string | undefined): string | 
 
 /**
  * The `node_modules` directories of a workspace (relative dirs that hold one), not descending
- * into `node_modules` or `.git`.
+ * into `node_modules`, `.git` or `.yarn`.
  *
  * @since 0.1.0
  */
@@ -59,14 +67,33 @@ export const find = (root: string, maxDepth = 6): Array<string> => {
     for (const entry of entries) {
       if (!entry.isDirectory()) continue
       if (entry.name === "node_modules") out.push(rel)
-      else if (entry.name !== ".git" && entry.name !== ".ratchet" && depth < maxDepth) visit(rel === "" ? entry.name : `${rel}/${entry.name}`, depth + 1)
+      // .yarn/unplugged holds Plug'n'Play's unpacked packages: saved whole with the PnP state
+      else if (entry.name !== ".git" && entry.name !== ".ratchet" && entry.name !== ".yarn" && depth < maxDepth) visit(rel === "" ? entry.name : `${rel}/${entry.name}`, depth + 1)
     }
   }
   visit("", 0)
   return out.sort()
 }
 
+/**
+ * Yarn Plug'n'Play install state at a workspace root that exists there (relative paths): the loader
+ * files, unplugged packages, the install state and the project cache. Empty for other installs.
+ *
+ * @since 0.2.0
+ */
+export const findPnp = (root: string): Array<string> => {
+  if (!PNP_LOADERS.some((f) => existsSync(join(root, f)))) return []
+  return PNP_STATE.filter((p) => existsSync(join(root, p)))
+}
+
+const PNP_LOADERS = [".pnp.cjs", ".pnp.js"]
+const PNP_STATE = [".pnp.cjs", ".pnp.js", ".pnp.loader.mjs", ".pnp.data.json", ".yarn/unplugged", ".yarn/install-state.gz", ".yarn/cache"]
+
 const UNSHARED = [".vite", ".vite-temp", ".cache", ".vitest"]
+/** Deno's cache directory inside `node_modules` (the sandbox's `DENO_DIR`). */
+const DENO_DIR = ".ratchet-deno"
+/** Deno's SQLite caches and emit cache: written on every run, so never shared. */
+const DENO_UNSHARED = /^(gen|.*_cache_v\d+(-(wal|shm|journal))?)$/
 
 const linkTree = async (from: string, to: string): Promise<void> => {
   mkdirSync(dirname(to), { recursive: true })
@@ -77,10 +104,13 @@ const linkTree = async (from: string, to: string): Promise<void> => {
     const copy = await execa("cp", ["-a", "--reflink=auto", from, to], { reject: false, stdin: "ignore" })
     if (copy.exitCode !== 0) throw new Error(`cannot copy ${from} to ${to}: ${String(copy.stderr)}`)
   }
+  if (basename(to) !== "node_modules") return
   for (const name of UNSHARED) {
     const path = join(to, name)
     if (existsSync(path)) rmSync(path, { recursive: true, force: true })
   }
+  const deno = join(to, DENO_DIR)
+  if (existsSync(deno)) for (const name of readdirSync(deno)) if (DENO_UNSHARED.test(name)) rmSync(join(deno, name), { recursive: true, force: true })
 }
 
 /**
@@ -88,13 +118,18 @@ const linkTree = async (from: string, to: string): Promise<void> => {
  *
  * @since 0.1.0
  */
-export const linkFrom = async (fromRoot: string, toRoot: string, dirs = find(fromRoot)): Promise<number> => {
+export const linkFrom = async (fromRoot: string, toRoot: string, dirs = find(fromRoot), paths = findPnp(fromRoot)): Promise<number> => {
   for (const rel of dirs) {
     const target = join(toRoot, rel, "node_modules")
     rmSync(target, { recursive: true, force: true })
     await linkTree(join(fromRoot, rel, "node_modules"), target)
   }
-  return dirs.length
+  for (const rel of paths) {
+    const target = join(toRoot, rel)
+    rmSync(target, { recursive: true, force: true })
+    await linkTree(join(fromRoot, rel), target)
+  }
+  return dirs.length + paths.length
 }
 
 const entryDir = (cacheDir: string, k: string) => join(cacheDir, "deps", k)
@@ -114,13 +149,15 @@ export const has = (cacheDir: string, k: string): boolean => existsSync(join(ent
 export const save = async (cacheDir: string, k: string, root: string): Promise<boolean> => {
   if (has(cacheDir, k)) return false
   const dirs = find(root)
-  if (dirs.length === 0) return false
+  const paths = findPnp(root)
+  if (dirs.length === 0 && paths.length === 0) return false
   const final = entryDir(cacheDir, k)
   const staging = `${final}.${process.pid}.${Date.now()}.tmp`
   rmSync(staging, { recursive: true, force: true })
   try {
     for (const rel of dirs) await linkTree(join(root, rel, "node_modules"), join(staging, "tree", rel, "node_modules"))
-    writeFileSync(join(staging, "manifest.json"), JSON.stringify({ key: k, dirs }, null, 2))
+    for (const rel of paths) await linkTree(join(root, rel), join(staging, "tree", rel))
+    writeFileSync(join(staging, "manifest.json"), JSON.stringify({ key: k, dirs, paths }, null, 2))
     mkdirSync(dirname(final), { recursive: true })
     if (has(cacheDir, k)) return false
     rmSync(final, { recursive: true, force: true })
@@ -139,7 +176,7 @@ export const save = async (cacheDir: string, k: string, root: string): Promise<b
 export const restore = async (cacheDir: string, k: string, root: string): Promise<boolean> => {
   if (!has(cacheDir, k)) return false
   const dir = entryDir(cacheDir, k)
-  const { dirs } = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { dirs: Array<string> }
-  await linkFrom(join(dir, "tree"), root, dirs)
+  const { dirs, paths } = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { dirs: Array<string>; paths?: Array<string> }
+  await linkFrom(join(dir, "tree"), root, dirs, paths ?? [])
   return true
 }

@@ -4,8 +4,9 @@
  *
  * - Sources: a local path (a git repository, or any directory inside one) or a git URL
  *   (`https://…`, or `file://…` for repositories on disk). Plain `http://`, `ssh://`, `git://` and
- *   URLs with embedded credentials are rejected; `https` URLs to loopback, private or link-local
- *   addresses are rejected unless `allowPrivateHosts` is set (SSRF).
+ *   URLs with embedded credentials are rejected; an `https` URL whose host *resolves* to a loopback,
+ *   private, link-local, CGNAT, multicast or metadata address is rejected unless `allowPrivateHosts`
+ *   is set (SSRF, see {@link RemoteHost}), and the clone/fetch is pinned to the checked address.
  * - A local directory that is **not** a git repository is copied (without `node_modules`, `.git`
  *   and `.ratchet`) into the workspace with `commit: null` and a warning in `handle.warnings`:
  *   the developer-on-a-laptop case keeps working, and the report says the commit is unknown.
@@ -37,13 +38,13 @@
  */
 import { createHash, randomUUID } from "node:crypto"
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { isIP } from "node:net"
 import { tmpdir } from "node:os"
 import { basename, dirname, join, relative, resolve } from "node:path"
 import { type Context, Effect, Layer } from "effect"
 import { RatchetError, Workspace } from "@ratchet/core"
 import * as Dependencies from "./Dependencies.js"
 import { git } from "./internal/git.js"
+import * as RemoteHost from "./RemoteHost.js"
 
 /**
  * Options of the git workspace manager.
@@ -55,24 +56,17 @@ export interface GitWorkspaceOptions {
   readonly stateDir?: string
   /** Allow `https` URLs that point at loopback/private/link-local hosts. Default `false`. */
   readonly allowPrivateHosts?: boolean
+  /**
+   * Resolves URL hosts for the SSRF check (default the system resolver). The clone and fetch are
+   * pinned to the address that was checked.
+   */
+  readonly resolve?: RemoteHost.Resolver
   /** Timeout for clone and fetch, in ms. Default 10 minutes. */
   readonly fetchTimeoutMs?: number
 }
 
-const isPrivateHost = (host: string): boolean => {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase()
-  if (h === "localhost" || h.endsWith(".localhost") || h.endsWith(".local") || h.endsWith(".internal")) return true
-  const kind = isIP(h)
-  if (kind === 4) {
-    const [a, b] = h.split(".").map(Number)
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127)
-  }
-  if (kind === 6) return h === "::1" || h === "::" || h.startsWith("fe80") || h.startsWith("fc") || h.startsWith("fd") || h.startsWith("::ffff:")
-  return false
-}
-
 type Source =
-  | { readonly kind: "url"; readonly url: string }
+  | { readonly kind: "url"; readonly url: string; readonly pin: ReadonlyArray<string> }
   | { readonly kind: "git"; readonly path: string }
   | { readonly kind: "dir"; readonly path: string }
 
@@ -98,12 +92,13 @@ const classify = Effect.fn("GitWorkspace.classify")(function* (source: string, o
     if (url.username || url.password) {
       return yield* Effect.fail(badSource(url.host, "credentials embedded in the git URL", "remove them; connectors pass credentials separately"))
     }
-    if (!options.allowPrivateHosts && isPrivateHost(url.hostname)) {
-      return yield* Effect.fail(
-        badSource(source, "the URL points at a loopback, private or link-local host", "use a public host, or set allowPrivateHosts for trusted networks")
-      )
+    if (options.allowPrivateHosts) return { kind: "url", url: url.toString(), pin: [] } as Source
+    // The host is resolved and every address checked; git then connects to the checked address only.
+    const checked = yield* Effect.promise(() => RemoteHost.check(url, options.resolve ?? RemoteHost.systemResolver))
+    if (!checked.ok) {
+      return yield* Effect.fail(badSource(source, `${checked.reason}; refused (SSRF)`, "use a public host, or set allowPrivateHosts for trusted networks"))
     }
-    return { kind: "url", url: url.toString() } as Source
+    return { kind: "url", url: url.toString(), pin: RemoteHost.gitPinArgs(checked) } as Source
   }
   const path = resolve(source)
   if (!existsSync(path)) return yield* Effect.fail(badSource(path, "the source path does not exist", "pass an existing repository directory"))
@@ -185,19 +180,19 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
     const removed = yield* cleanupStale(stateDir)
     if (removed.length > 0) yield* Effect.logInfo(`Ratchet: removed ${removed.length} stale worktree(s) left by an earlier crash`)
 
-    const mirrorFor = Effect.fn("GitWorkspace.mirror")(function* (remote: string, where: string) {
+    const mirrorFor = Effect.fn("GitWorkspace.mirror")(function* (remote: string, where: string, pin: ReadonlyArray<string> = []) {
       const mirror = join(cacheDir, "mirrors", `${createHash("sha256").update(remote).digest("hex").slice(0, 24)}.git`)
       if (!existsSync(join(mirror, "HEAD"))) {
         mkdirSync(join(cacheDir, "mirrors"), { recursive: true })
         rmSync(mirror, { recursive: true, force: true })
-        const cloned = yield* Effect.promise(() => git(["clone", "--mirror", "--quiet", "--", remote, mirror], { timeoutMs: options.fetchTimeoutMs }))
+        const cloned = yield* Effect.promise(() => git([...pin, "clone", "--mirror", "--quiet", "--", remote, mirror], { timeoutMs: options.fetchTimeoutMs }))
         if (!cloned.ok) {
           rmSync(mirror, { recursive: true, force: true })
           return yield* Effect.fail(RatchetError.ioFailure(where, `git clone failed: ${cloned.stderr || `exit ${cloned.exitCode}`}`))
         }
       } else {
         const fetched = yield* Effect.promise(() =>
-          git(["fetch", "--prune", "--quiet", "--", remote, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], {
+          git([...pin, "fetch", "--prune", "--quiet", "--", remote, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], {
             cwd: mirror,
             timeoutMs: options.fetchTimeoutMs
           })
@@ -269,7 +264,7 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
             if (!fetched.ok) return yield* Effect.fail(RatchetError.ioFailure(source.path, `cannot fetch ${commit}: ${fetched.stderr}`))
           }
         } else {
-          mirror = yield* mirrorFor(source.url, source.url)
+          mirror = yield* mirrorFor(source.url, source.url, source.pin)
           const resolved = yield* Effect.promise(() => git(["rev-parse", "--verify", "--quiet", `${commitish}^{commit}`], { cwd: mirror as string }))
           if (!resolved.ok) {
             return yield* Effect.fail(badSource(`${source.url}@${commitish}`, "the commit does not exist in the repository", "pass an existing commit, branch or tag"))

@@ -45,7 +45,7 @@ import { ciOf } from "./internal/env.js"
 import { type Capabilities, probe } from "./internal/isolation.js"
 import { chooseNode } from "./internal/node.js"
 import { handOverProblem, runCommand, unreachableAncestor } from "./internal/spawn.js"
-import { ensure as ensureTool, onPath, specFor, toolsIn } from "./internal/tools.js"
+import { ensure as ensureTool, onPath, specFor, toolEnv, toolsIn } from "./internal/tools.js"
 
 /**
  * Options of the local sandbox.
@@ -58,8 +58,9 @@ export interface LocalSandboxOptions {
   /** Override the probed OS capabilities (tests use it to simulate a host without namespaces). */
   readonly capabilities?: Partial<Capabilities>
   /**
-   * Install pnpm or yarn (the version the repository's `packageManager` field names), and the Node.js
-   * version the repository asks for, from the npm registry when the host lacks them. Default `true`.
+   * Install pnpm, yarn or deno (the version the repository names: `packageManager`, `.dvmrc`, …), and
+   * the Node.js version the repository asks for, from the npm registry when the host lacks them.
+   * Default `true`.
    */
   readonly provisionTools?: boolean
   /** Where provisioned tools are kept. Default `$TMPDIR/ratchet-tools-<uid>`. */
@@ -130,19 +131,25 @@ export const make = (options: LocalSandboxOptions = {}): Effect.Effect<Context.S
           `Ratchet sandbox: cannot cut the network off (${caps.netnsProblem ?? "no isolation tool"}); commands keep network access`
         )
       }
-      // a package manager the host lacks (pnpm, yarn): the repository's version, installed once
+      // a package manager or runtime the host lacks (pnpm, yarn, deno): the repository's version, installed once
       let env = host
+      let run: Sandbox.RunOptions = runOptions
       const missing = options.provisionTools === false ? [] : toolsIn(runOptions.command).filter((t) => !onPath(t, host.PATH))
       if (missing.length > 0) {
         const specs = missing.map((t) => specFor(t, runOptions.cwd))
         const provided = yield* Effect.tryPromise(() => Promise.all(specs.map((spec) => ensureTool(spec, options.toolsDir)))).pipe(Effect.result)
         if (provided._tag === "Success") {
           env = { ...host, PATH: [...provided.success, host.PATH ?? ""].join(":") }
+          // a caller's PATH (a test plan's node_modules/.bin) replaces the host's: the tools go in front of it too
+          const callerPath = runOptions.env?.PATH
+          if (callerPath !== undefined) run = { ...run, env: { ...runOptions.env, PATH: [...provided.success, callerPath].join(":") } }
           yield* Effect.logInfo(`Ratchet: provided ${specs.join(", ")} for "${runOptions.command}" (not installed on this machine)`)
         } else {
           yield* Effect.logWarning(`Ratchet: could not provide ${specs.join(", ")}: ${String(provided.failure.cause ?? provided.failure)}`)
         }
       }
+      const extra = toolEnv(runOptions.command, runOptions.writable?.[0] ?? runOptions.cwd, run.env, host)
+      if (Object.keys(extra).length > 0) run = { ...run, env: { ...extra, ...run.env } }
       // the Node.js the repository asks for, and CI=true only where its CI sets it
       const chosen = yield* Effect.promise(() =>
         chooseNode(runOptions.cwd, { hostPath: host.PATH, install: options.provisionTools !== false, ...(options.toolsDir ? { toolsDir: options.toolsDir } : {}) })
@@ -157,7 +164,7 @@ export const make = (options: LocalSandboxOptions = {}): Effect.Effect<Context.S
         warnings: chosen?.warning ? [chosen.warning] : []
       }
       return yield* Effect.tryPromise({
-        try: (signal) => runCommand(runOptions, caps, env, signal, setup),
+        try: (signal) => runCommand(run, caps, env, signal, setup),
         catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`)
       })
     })

@@ -23,6 +23,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs"
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path"
 import type { Sandbox, TestSummary } from "@ratchet/core"
+import { parse as parseJsonc } from "jsonc-parser"
 import { failingNames, type Parsed, parseJestJson, parseJunit, parseMochaJson, parseSummary, parseTap } from "./internal/parsers.js"
 
 /**
@@ -30,7 +31,7 @@ import { failingNames, type Parsed, parseJestJson, parseJunit, parseMochaJson, p
  *
  * @since 0.1.0
  */
-export type Runner = "vitest" | "jest" | "mocha" | "node:test" | "ava" | "bun" | "tape"
+export type Runner = "vitest" | "jest" | "mocha" | "node:test" | "ava" | "bun" | "tape" | "deno"
 
 /**
  * How a test command will be run and read back.
@@ -84,6 +85,7 @@ export const runnerOf = (segment: string): Runner | null => {
     if (base === "ava") return "ava"
     if (base === "tape") return "tape"
     if (base === "bun") return ts[i + 1] === "test" ? "bun" : null
+    if (base === "deno") return ts[i + 1] === "test" ? "deno" : null
     if (base === "node" || base === "node.exe") return ts.slice(i + 1).some((x) => x === "--test" || x.startsWith("--test=")) ? "node:test" : null
     return null
   }
@@ -111,6 +113,9 @@ const inject = (segment: string, runner: Runner, reportFile: string): string => 
       return segment // TAP on stdout already
     case "bun":
       return `${segment} --reporter=junit --reporter-outfile=${reportFile}`
+    case "deno":
+      // right after `deno test`: arguments after `--` belong to the tests
+      return segment.replace(/(^|\s)(deno\s+test)(?=\s|$)/, `$1$2 --junit-path=${reportFile}`)
   }
 }
 
@@ -125,8 +130,34 @@ const readScripts = (dir: string): Record<string, string> | null => {
   }
 }
 
+/** `deno task` runs deno.json(c) tasks (a string or `{ command }`), then package.json scripts. */
+const readDenoTasks = (dir: string): Record<string, string> | null => {
+  const tasks: Record<string, string> = { ...(readScripts(dir) ?? {}) }
+  let found = Object.keys(tasks).length > 0
+  for (const name of ["deno.json", "deno.jsonc"]) {
+    const file = join(dir, name)
+    if (!existsSync(file)) continue
+    const config: unknown = parseJsonc(readFileSync(file, "utf8"), [], { allowTrailingComma: true })
+    const declared = typeof config === "object" && config !== null && "tasks" in config ? config.tasks : null
+    if (typeof declared === "object" && declared !== null) {
+      for (const [k, v] of Object.entries(declared)) {
+        const command = typeof v === "string" ? v : typeof v === "object" && v !== null && "command" in v && typeof v.command === "string" ? v.command : null
+        if (command !== null) tasks[k] = command
+      }
+    }
+    found = true
+    break
+  }
+  return found ? tasks : null
+}
+
 /** `npm test -- --x` → { pm: "npm", script: "test", args: "--x" } */
 const scriptCall = (segment: string): { pm: string; script: string; args: string } | null => {
+  const task = /^deno\s+task\s+([A-Za-z0-9:_.-]+)((?:\s+.*)?)$/.exec(segment.trim())
+  if (task) {
+    if (/\s(--recursive|-r|--filter|-f|--cwd|--config|-c)\b/.test(task[2])) return null
+    return { pm: "deno", script: task[1], args: task[2].trim().replace(/^--(\s+|$)/, "") }
+  }
   const m =
     /^(npm|pnpm|yarn|bun)\s+(?:(?:run|run-script)\s+)?([A-Za-z0-9:_.-]+)((?:\s+.*)?)$/.exec(segment.trim())
   if (!m) return null
@@ -153,7 +184,7 @@ export const expand = (command: string, cwd: string, depth = 0): { command: stri
     if (SEPARATOR.test(part) && part.trim().length <= 2) return part
     const call = scriptCall(part)
     if (!call) return part
-    const scripts = readScripts(cwd)
+    const scripts = call.pm === "deno" ? readDenoTasks(cwd) : readScripts(cwd)
     const body = scripts?.[call.script]
     if (body === undefined) return part
     expanded = true
@@ -162,6 +193,14 @@ export const expand = (command: string, cwd: string, depth = 0): { command: stri
     return `${pre}${inner}`
   })
   return { command: out.join(""), expanded }
+}
+
+/** The nearest directory from `cwd` up to `stopAt` that holds a Plug'n'Play runtime (`.pnp.cjs`), or `null`. */
+const pnpRoot = (cwd: string, stopAt: string | undefined): string | null => {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, ".pnp.cjs"))) return dir
+    if ((stopAt !== undefined && dir === stopAt) || dirname(dir) === dir) return null
+  }
 }
 
 const binPath = (cwd: string, stopAt: string | undefined): string => {
@@ -202,7 +241,7 @@ export const plan = (options: {
     return { command: options.command, runner: found.length === 1 ? found[0] : null, reportFile: null, env: {}, notes, root: options.root ?? options.cwd }
   }
   const runner = found[0]
-  const ext = runner === "bun" ? "xml" : runner === "node:test" ? "tap" : "json"
+  const ext = runner === "bun" || runner === "deno" ? "xml" : runner === "node:test" ? "tap" : "json"
   const reportFile = runner === "ava" || runner === "tape" ? null : join(options.reportDir, `report-${runner.replace(":", "-")}.${ext}`)
   let index = 0
   const command = segments
@@ -214,6 +253,12 @@ export const plan = (options: {
     })
     .join("")
   notes.push(`test runner: ${runner}${expanded ? ` (expanded from "${options.command}")` : ""}`)
+  // Yarn Plug'n'Play: no node_modules, so an expanded script finds its binaries and packages only inside Yarn's environment
+  const pnp = expanded ? pnpRoot(options.cwd, options.root) : null
+  if (pnp !== null) {
+    notes.push(`Yarn Plug'n'Play (${join(pnp, ".pnp.cjs")}): the expanded command runs through \`yarn exec\``)
+    return { command: `yarn exec '${command.replace(/'/g, `'\\''`)}'`, runner, reportFile, env: {}, notes, root: options.root ?? options.cwd }
+  }
   const env: Record<string, string> = expanded
     ? { PATH: `${binPath(options.cwd, options.root)}:${dirname(process.execPath)}:${options.hostPath ?? process.env.PATH ?? ""}`, npm_lifecycle_event: "test" }
     : {}

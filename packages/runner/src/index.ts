@@ -12,6 +12,8 @@ export * as FileArtifactStore from "./FileArtifactStore.js"
 /** @since 0.1.0 */
 export * as Dependencies from "./Dependencies.js"
 /** @since 0.1.0 */
+export * as RemoteHost from "./RemoteHost.js"
+/** @since 0.1.0 */
 export * as GitWorkspace from "./GitWorkspace.js"
 /** @since 0.1.0 */
 export * as TestResults from "./TestResults.js"

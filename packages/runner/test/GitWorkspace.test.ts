@@ -71,8 +71,8 @@ describe("GitWorkspace", () => {
       for (const [source, pattern] of [
         ["http://example.com/r.git", /scheme http is not allowed/],
         ["git@github.com:a/b.git", /not allowed|not a valid URL/],
-        ["https://127.0.0.1/r.git", /loopback, private or link-local/],
-        ["https://169.254.169.254/latest", /loopback, private or link-local/],
+        ["https://127.0.0.1/r.git", /127.0.0.1, a loopback address/],
+        ["https://169.254.169.254/latest", /link-local \(cloud metadata\)/],
         ["https://user:pw@example.com/r.git", /credentials embedded/],
         ["/definitely/not/here", /does not exist/]
       ] as const) {

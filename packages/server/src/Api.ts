@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { RemoteHost } from "@ratchet/runner"
 import { Cause, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
@@ -20,8 +21,9 @@ import * as Validate from "./internal/validate.js"
 import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
 import { presetHeaders } from "./middleware/presetHeaders.js"
 import { rateLimit } from "./middleware/rateLimit.js"
+import { validId } from "./middleware/validId.js"
 import { dayIn, Runs } from "./Runs.js"
-import { ServerError } from "./ServerError.js"
+import { invalid as invalidError, ServerError } from "./ServerError.js"
 import { type Principal, type Repo, sha256, Store } from "./Store.js"
 
 /**
@@ -36,6 +38,16 @@ export interface ApiOptions {
   readonly runsPerMinute?: number
   /** Largest accepted request body in bytes (default 1 MiB). */
   readonly maxBodyBytes?: number
+  /**
+   * Directories under which repositories may be connected by local `path` (symlinks resolved).
+   * Default none: only `url` repositories. The CLI is not affected.
+   */
+  readonly repoRoots?: ReadonlyArray<string>
+  /**
+   * Resolves repository URL hosts for the SSRF check at creation (default the system resolver;
+   * tests inject one).
+   */
+  readonly resolve?: RemoteHost.Resolver
   /** Accept repository URLs on private/loopback hosts. */
   readonly allowPrivateUrls?: boolean
   /** Where JSON logs go (default stdout). */
@@ -89,6 +101,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (failure?._tag === "Fail" && failure.error instanceof ServerError) {
       const e = failure.error
       if (e.status >= 500) c.set("logError", e.message)
+      if (e.reason._tag === "Busy") c.header("Retry-After", String(Math.ceil(e.reason.retryAfterSeconds)))
       return c.json(errorBody(e.reason._tag, e.message, rid, e.reason._tag === "Invalid" ? e.reason.field : undefined), e.status as 400)
     }
     c.set("logError", Cause.pretty(exit.cause))
@@ -190,6 +203,23 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     await next()
   })
 
+  // --- ids are validated at the edge: malformed ones never reach the store
+  for (const [path, prefix, kind] of [
+    ["/api/repos/:id", "repo_", "repository"],
+    ["/api/runs/:id", "run_", "run"],
+    ["/api/proposals/:id", "prop_", "proposal"],
+    ["/api/artifacts/:id", "art_", "artifact"]
+  ] as const) {
+    const check = validId({
+      param: "id",
+      prefix,
+      kind,
+      error: (c, code, message, status, field) => c.json(errorBody(code, message, (c as HonoContext<Env>).get("requestId"), field), status)
+    })
+    app.use(path, check)
+    app.use(`${path}/*`, check)
+  }
+
   const org = (c: HonoContext<Env>) => c.get("principal").orgId
   const repoView = (repo: Repo) => ({ ...repo, orgId: undefined })
 
@@ -199,7 +229,19 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (!body.ok) return body.res
     const v = Validate.newRepo(body.value, { allowPrivateUrls: options.allowPrivateUrls ?? false })
     if (!v.ok) return invalid(c, v.error)
-    return respond(c, Store.use((s) => s.createRepo(org(c), v.value)), (repo) => {
+    let input = v.value
+    if (input.url !== null && !(options.allowPrivateUrls ?? false)) {
+      // SSRF by name: the host is judged by what it resolves to (the clone pins the address again)
+      const checked = await RemoteHost.check(new URL(input.url), options.resolve ?? RemoteHost.systemResolver)
+      if (!checked.ok) return invalid(c, invalidError("url", `${checked.reason}; repository URLs must reach a public host (RATCHET_ALLOW_PRIVATE_URLS=1 allows private ones)`))
+    }
+    if (input.path !== null) {
+      const allowed = await Validate.allowedPath(input.path, options.repoRoots ?? [])
+      if (!allowed.ok) return invalid(c, allowed.error)
+      input = { ...input, path: allowed.value }
+    }
+    const create = input
+    return respond(c, Store.use((s) => s.createRepo(org(c), create)), (repo) => {
       c.header("Location", `/api/repos/${repo.id}`)
       return c.json(repoView(repo), 201)
     })
@@ -284,7 +326,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       return respond(c, Store.use((s) =>
         s.decide(principal.orgId, c.req.param("id"), {
           decision,
-          actor: v.value.actor ?? `token:${principal.tokenName}`,
+          by: { tokenId: principal.tokenId, tokenName: principal.tokenName },
           note: v.value.note,
           contentHash: v.value.contentHash
         })), (a) => c.json(a, 201))

@@ -8,11 +8,12 @@
  */
 import { ClusterWorkflowEngine, RunnerAddress, SingleRunner } from "effect/cluster"
 import { NodeClusterSocket, NodeCrypto } from "@effect/platform-node"
-import { Clock, Context, DateTime, Effect, Layer, Option, Schema } from "effect"
+import { availableParallelism } from "node:os"
+import { Cause, Clock, Context, DateTime, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
-import { budgetExceeded, type ServerError } from "./ServerError.js"
+import { budgetExceeded, busy, type ServerError } from "./ServerError.js"
 import { type StageInput, StageFailure, Stages } from "./Stages.js"
 import { type Repo, type Run, stageNames, Store } from "./Store.js"
 
@@ -109,7 +110,7 @@ const runBody = (runId: string) =>
           if (exit._tag === "Failure") {
             const err = exit.cause.reasons.find((r) => r._tag === "Fail")
             const failure = err?._tag === "Fail" ? err.error : new StageFailure({ stage, detail: String(exit.cause), setup: false })
-            yield* Effect.orDie(store.stageFinished(runId, stage, { ok: false, error: failure.detail }))
+            yield* Effect.orDie(store.stageFinished(runId, stage, { ok: false, error: failure.detail, ...(failure.output === undefined ? {} : { output: failure.output }) }))
             yield* Effect.orDie(store.appendEvent(runId, "stage.failed", { stage, error: failure.detail }))
             if (failure.setup) yield* Effect.orDie(store.recordSetup(repo.id, false, `${stage}: ${failure.detail}`))
             return yield* Effect.fail(failure)
@@ -191,23 +192,88 @@ export const engineLayerCluster = (options: { readonly host: string; readonly po
   )
 
 /**
- * Starting, cancelling and recovering runs.
+ * How many runs execute at once and how many may wait. Defaults: `RATCHET_MAX_RUNS` (else
+ * `max(1, cores - 1)`) at once in this process, `RATCHET_MAX_RUNS_PER_REPO` (else 1) at once per
+ * repository across every process sharing the database, and `RATCHET_MAX_QUEUED_RUNS` (else 200)
+ * / `RATCHET_MAX_QUEUED_PER_REPO` (else 25) waiting, beyond which starting a run answers 429.
+ *
+ * @since 0.1.0
+ */
+export interface RunLimits {
+  readonly global: number
+  readonly perRepo: number
+  readonly maxQueued: number
+  readonly maxQueuedPerRepo: number
+}
+
+const positive = (value: string | undefined, fallback: number): number => {
+  const n = Number(value)
+  return Number.isInteger(n) && n > 0 ? n : fallback
+}
+
+/**
+ * {@link RunLimits} from the environment.
+ *
+ * @since 0.1.0
+ */
+export const limitsFromEnv = (env: Record<string, string | undefined> = process.env): RunLimits => ({
+  global: positive(env.RATCHET_MAX_RUNS, Math.max(1, availableParallelism() - 1)),
+  perRepo: positive(env.RATCHET_MAX_RUNS_PER_REPO, 1),
+  maxQueued: positive(env.RATCHET_MAX_QUEUED_RUNS, 200),
+  maxQueuedPerRepo: positive(env.RATCHET_MAX_QUEUED_PER_REPO, 25)
+})
+
+/**
+ * The run limits in effect (a reference: provide another value to change them).
+ *
+ * @since 0.1.0
+ */
+export class RunQueueLimits extends Context.Reference<RunLimits>("@ratchet/server/RunQueueLimits", {
+  defaultValue: () => limitsFromEnv()
+}) {}
+
+/** How often the dispatcher looks for runs to start (another process may have freed a slot). */
+const DISPATCH_POLL_MS = 200
+
+/**
+ * Starting, cancelling and recovering runs. Runs go to a durable queue (the `runs` table): a
+ * start only records the run (fast, whatever is executing), and a dispatcher hands queued runs to
+ * the workflow engine within the {@link RunLimits}.
  *
  * @since 0.1.0
  */
 export class Runs extends Context.Service<Runs, {
-  /** Creates a queued run and hands it to the workflow engine. Fails when the repository is paused or out of budget. */
+  /**
+   * Records a queued run and wakes the dispatcher. Fails when the repository is paused or out of
+   * budget (409), or when the queue is full (`Busy`, 429 with `Retry-After`).
+   */
   readonly start: (orgId: string | null, repoId: string, trigger: string, id?: string) => Effect.Effect<Run, ServerError>
   readonly cancel: (orgId: string, runId: string) => Effect.Effect<Run, ServerError>
-  /** Re-submits unfinished runs (idempotent: the engine joins executions that exist). */
+  /** Re-submits runs that were dispatched and are unfinished (idempotent: the engine joins executions that exist); queued ones wait for the dispatcher. */
   readonly recover: Effect.Effect<number, ServerError>
 }>()("@ratchet/server/Runs") {
   /** @since 0.1.0 */
   static readonly layer: Layer.Layer<Runs, never, Store | WorkflowEngine.WorkflowEngine> = Layer.effect(Runs, Effect.gen(function* () {
     const store = yield* Store
     const engine = yield* WorkflowEngine.WorkflowEngine
+    const limits = yield* RunQueueLimits
     const submit = (runId: string) =>
       RunWorkflow.execute({ runId }, { discard: true }).pipe(Effect.provideService(WorkflowEngine.WorkflowEngine, engine), Effect.asVoid)
+
+    // Runs this process handed to the engine and has not seen finish: its share of the global limit.
+    const inFlight = new Set<string>()
+    const lock = yield* Semaphore.make(1)
+    const dispatch = lock.withPermits(1)(Effect.gen(function* () {
+      for (const id of yield* store.finishedAmong([...inFlight])) inFlight.delete(id)
+      while (inFlight.size < limits.global) {
+        const id = yield* store.claimQueuedRun(limits.perRepo)
+        if (id === null) break
+        inFlight.add(id)
+        yield* submit(id)
+      }
+    })).pipe(Effect.catchCause((cause) => Effect.logWarning(`Ratchet: dispatching queued runs failed; retrying: ${Cause.pretty(cause)}`)))
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(dispatch, Effect.sleep(DISPATCH_POLL_MS))))
+
     return Runs.of({
       start: Effect.fn("Runs.start")(function* (orgId, repoId, trigger, id) {
         const repo = yield* store.getRepo(orgId, repoId)
@@ -219,11 +285,25 @@ export class Runs extends Context.Service<Runs, {
         if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
           return yield* Effect.fail(budgetExceeded(repo.id, `the compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up; raise budgets.computeMinutesPerDay or wait until tomorrow (${repo.settings.timezone})`))
         }
-        const { created, ...run } = yield* store.createRun(repo.id, trigger, id)
-        if (!created) return run
+        let run: Run
+        if (id !== undefined) {
+          // an explicit id (scheduled runs) is idempotent: a second tick finds the run it made
+          const { created, ...existing } = yield* store.createRun(repo.id, trigger, id)
+          if (!created) return existing
+          run = existing
+        } else {
+          const queued = yield* store.enqueueRun(repo.id, trigger, { perRepo: limits.maxQueuedPerRepo, total: limits.maxQueued })
+          if (queued.run === null) {
+            const depth = queued.full
+            const full = depth.repo >= limits.maxQueuedPerRepo ? `${depth.repo} runs of ${repo.name} are already waiting (at most ${limits.maxQueuedPerRepo})` : `${depth.total} runs are already waiting on this server (at most ${limits.maxQueued})`
+            return yield* Effect.fail(busy(`The run queue is full: ${full}`, Math.min(300, 10 * Math.max(1, Math.ceil(depth.repo / limits.perRepo)))))
+          }
+          run = queued.run
+        }
         yield* store.addUsage(repo.id, today, { computeMs: 0, runs: 1 })
         yield* store.appendEvent(run.id, "run.queued", { trigger })
-        yield* submit(run.id)
+        // the dispatcher (polling every DISPATCH_POLL_MS) starts it when a slot is free; the request
+        // itself does no more than these few inserts, whatever is executing
         return run
       }),
       cancel: Effect.fn("Runs.cancel")(function* (orgId, runId) {
@@ -233,6 +313,7 @@ export class Runs extends Context.Service<Runs, {
       }),
       recover: Effect.gen(function* () {
         const ids = yield* store.unfinishedRuns
+        for (const id of ids) inFlight.add(id)
         yield* Effect.forEach(ids, submit, { discard: true })
         return ids.length
       })

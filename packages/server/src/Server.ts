@@ -14,12 +14,15 @@
  */
 import { serve as honoServe } from "@hono/node-server"
 import { Context, Effect, Layer } from "effect"
+import * as Net from "node:net"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
+import * as Path from "node:path"
 import { join } from "node:path"
 import * as Api from "./Api.js"
 import * as Dashboard from "./Dashboard.js"
 import * as Database from "./Database.js"
+import * as DataLock from "./internal/dataLock.js"
 import type { LogSink } from "./middleware/logger.js"
 import { silentSink, stdoutSink } from "./middleware/logger.js"
 import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
@@ -45,6 +48,11 @@ export interface ServeOptions {
   readonly stages?: Layer.Layer<Stages>
   /** Bootstrap token; defaults to `RATCHET_TOKEN`, else one is generated on first start and printed once. */
   readonly token?: string | undefined
+  /**
+   * Directories under which repositories may be connected by local `path`; defaults to
+   * `RATCHET_REPO_ROOTS` (separated by the platform's path delimiter), else none (URLs only).
+   */
+  readonly repoRoots?: ReadonlyArray<string> | undefined
   /** Run the nightly scheduler (default true). */
   readonly scheduler?: boolean
   /** Options of the HTTP layer (CORS, rate limit, body size); CORS defaults to `RATCHET_CORS_ORIGINS` (comma-separated). */
@@ -59,7 +67,46 @@ export interface ServeOptions {
    * `RATCHET_RUNNER_PORT` (and `RATCHET_RUNNER_HOST`, default 127.0.0.1) when set.
    */
   readonly cluster?: { readonly host: string; readonly port: number } | undefined
+  /**
+   * Take the data directory's lock (`<dataDir>/server.pid`) before opening the database (default
+   * true): a second server on the same directory fails with `Invalid` naming it and the running pid.
+   */
+  readonly lockDataDir?: boolean
 }
+
+/** A listen error as bad input where the flags are to blame (busy port, unknown host). */
+const listenError = (e: NodeJS.ErrnoException, host: string, port: number): ServerError => {
+  switch (e.code) {
+    case "EADDRINUSE":
+      return invalid("port", `port ${port} on ${host} is already in use (another ratchet server or program listens there); pass another --port, or --port 0 to pick a free one`)
+    case "EACCES":
+      return invalid("port", `not allowed to listen on port ${port} (ports below 1024 need privileges); pass a port of 1024 or more`)
+    case "EADDRNOTAVAIL":
+      return invalid("host", `${host} is not an address of this machine; pass one of its addresses, 127.0.0.1 or 0.0.0.0`)
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+      return invalid("host", `cannot resolve host ${JSON.stringify(host)}; pass an IP address such as 127.0.0.1 or 0.0.0.0`)
+    default:
+      return internal(`cannot listen on ${host}:${port}: ${e.message}`)
+  }
+}
+
+/** Checks that `host:port` can be listened on, before anything else starts. */
+const probeListen = (host: string, port: number): Effect.Effect<void, ServerError> =>
+  Effect.callback<void, ServerError>((resume) => {
+    const probe = Net.createServer()
+    probe.once("error", (e) => resume(Effect.fail(listenError(e, host, port))))
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resume(Effect.void)))
+  })
+
+/**
+ * The repository roots in `RATCHET_REPO_ROOTS` (absolute paths separated by `:`, `;` on Windows).
+ *
+ * @since 0.1.0
+ */
+export const repoRootsFromEnv = (env: Record<string, string | undefined> = process.env): ReadonlyArray<string> =>
+  (env.RATCHET_REPO_ROOTS ?? "").split(Path.delimiter).map((s) => s.trim()).filter((s) => s.length > 0).map((s) => Path.resolve(s))
 
 const clusterFromEnv = (): { readonly host: string; readonly port: number } | undefined => {
   const port = Number(process.env.RATCHET_RUNNER_PORT)
@@ -82,7 +129,9 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
     ) as unknown as Layer.Layer<Store | Runs | Dashboard.DashboardStore, ServerError>
   }
   const engine = cluster === undefined ? engineLayer : engineLayerCluster(cluster)
-  const base = Layer.mergeAll(Store.layer, Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(db))
+  // One writer per data directory: the lock is taken before the database is opened.
+  const locked = options.dataDir.startsWith("memory://") || options.lockDataDir === false ? db : db.pipe(Layer.provide(Layer.effectDiscard(DataLock.acquire(options.dataDir))))
+  const base = Layer.mergeAll(Store.layer, Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
     Layer.provide(options.stages ?? layerFromEnv(process.env, { stateDir: options.dataDir })),
@@ -105,7 +154,11 @@ const log = (sink: LogSink, msg: string, fields: Record<string, unknown> = {}) =
 export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> =>
   Effect.gen(function* () {
     const sink = options.api?.log ?? stdoutSink
-    const context = yield* Layer.build(layer(options))
+    const host = options.host ?? "127.0.0.1"
+    // The data directory's lock first (a second server names the first one), then the port, then the database.
+    if (!options.dataDir.startsWith("memory://") && options.lockDataDir !== false) yield* DataLock.acquire(options.dataDir)
+    yield* probeListen(host, options.port)
+    const context = yield* Layer.build(layer({ ...options, lockDataDir: false }))
     const runtime: Api.AppRuntime & Dashboard.DashboardRuntime = { runPromiseExit: Effect.runPromiseExitWith(context) as Dashboard.DashboardRuntime["runPromiseExit"] }
     const store = Context.get(context, Store)
     const { generated } = yield* store.bootstrap(options.token ?? (process.env.RATCHET_TOKEN || undefined))
@@ -123,6 +176,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
       ...(Number.isInteger(runsPerMinute) && runsPerMinute > 0 ? { runsPerMinute } : {}),
       ...(env.RATCHET_LOG === "off" ? { log: silentSink } : {}),
       allowPrivateUrls: env.RATCHET_ALLOW_PRIVATE_URLS === "1",
+      repoRoots: options.repoRoots ?? repoRootsFromEnv(env),
       publish: {
         patchesDir: join(options.dataDir.startsWith("memory://") ? tmpdir() : options.dataDir, "patches"),
         githubToken: env.GITHUB_TOKEN || undefined
@@ -141,11 +195,10 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
       ...options.dashboard
     })
     const fetch = Dashboard.withDashboard(app.fetch, dashboard)
-    const host = options.host ?? "127.0.0.1"
     const server = yield* Effect.acquireRelease(
       Effect.callback<ReturnType<typeof honoServe>, ServerError>((resume) => {
         const s = honoServe({ fetch, port: options.port, hostname: host }, () => resume(Effect.succeed(s)))
-        s.once("error", (e) => resume(Effect.fail(internal(`cannot listen on ${host}:${options.port}: ${e.message}`))))
+        s.once("error", (e) => resume(Effect.fail(listenError(e, host, options.port))))
       }),
       (s) => Effect.callback<void>((resume) => {
         s.close(() => resume(Effect.void))

@@ -27,6 +27,9 @@ export class Invalid extends Schema.TaggedClass<Invalid>()("Invalid", {
   }
 }
 
+/** "repository" → "repositories", "run" → "runs". */
+const plural = (noun: string): string => (/[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : /(s|x|z|ch|sh)$/.test(noun) ? `${noun}es` : `${noun}s`)
+
 /**
  * An id that names nothing. HTTP 404.
  *
@@ -43,7 +46,7 @@ export class NotFound extends Schema.TaggedClass<NotFound>()("NotFound", {
     return false
   }
   get message(): string {
-    return `No ${this.kind} with id ${JSON.stringify(this.id)}. List the ${this.kind}s to find a valid id.`
+    return `No ${this.kind} with id ${JSON.stringify(this.id)}. List the ${plural(this.kind)} to find a valid id.`
   }
 }
 
@@ -145,8 +148,29 @@ export class Internal extends Schema.TaggedClass<Internal>()("Internal", {
   }
 }
 
+/**
+ * The run queue is full: too many runs wait already (for the repository, or on the server). HTTP 429
+ * with `Retry-After`.
+ *
+ * @since 0.1.0
+ */
+export class Busy extends Schema.TaggedClass<Busy>()("Busy", {
+  detail: Schema.String,
+  retryAfterSeconds: Schema.Number
+}) {
+  get status(): number {
+    return 429
+  }
+  get retryable(): boolean {
+    return true
+  }
+  get message(): string {
+    return `${this.detail}; retry in ${this.retryAfterSeconds} s`
+  }
+}
+
 /** @since 0.1.0 */
-export const Reason = Schema.Union([Invalid, NotFound, Conflict, BudgetExceeded, StoreFailure, IntegrityFailure, Internal])
+export const Reason = Schema.Union([Invalid, NotFound, Conflict, BudgetExceeded, Busy, StoreFailure, IntegrityFailure, Internal])
 /** @since 0.1.0 */
 export type Reason = typeof Reason.Type
 
@@ -190,3 +214,6 @@ export const integrityFailure = (id: string, detail: string): ServerError =>
   new ServerError({ reason: new IntegrityFailure({ id, detail }) })
 /** @since 0.1.0 */
 export const internal = (detail: string): ServerError => new ServerError({ reason: new Internal({ detail }) })
+/** @since 0.1.0 */
+export const busy = (detail: string, retryAfterSeconds: number): ServerError =>
+  new ServerError({ reason: new Busy({ detail, retryAfterSeconds }) })

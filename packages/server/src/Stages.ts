@@ -40,7 +40,9 @@ export interface StageInput {
 export class StageFailure extends Schema.TaggedError<StageFailure>()("StageFailure", {
   stage: Schema.String,
   detail: Schema.String,
-  setup: Schema.Boolean
+  setup: Schema.Boolean,
+  /** What the stage recorded before it failed (e.g. a failed baseline's steps and logs), stored with the stage. */
+  output: Schema.optionalKey(Schema.Json)
 }) {
   override get message(): string {
     return `${this.stage} failed: ${this.detail}`

@@ -41,6 +41,8 @@ export type RunView = Runs.RunView
 export type RunEvent = Events.RunEvent
 /** A reviewer's decision on a proposal, bound to its content hash. @since 0.1.0 */
 export type Approval = Decisions.Approval
+/** Who records a decision: the principal behind the bearer token. @since 0.1.0 */
+export type Decider = Decisions.Decider
 /** A stored proposal. @since 0.1.0 */
 export type Proposal = Proposals.Proposal
 /** Artifact metadata (the bytes come with {@link Store} `getArtifact`). @since 0.1.0 */
@@ -100,7 +102,7 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       ...Events.make(ctx),
       ...Attempts.make(ctx),
       ...proposals,
-      ...Decisions.make(ctx, proposals.getProposal),
+      ...Decisions.make(ctx),
       ...Artifacts.make(ctx),
       ...Budgets.make(ctx)
     })

@@ -17,3 +17,6 @@ const { enableCompileCache } = await import("node:module")
 enableCompileCache?.()
 const { main } = await import("./Cli.js")
 process.exitCode = await main(process.argv.slice(2))
+// The command is done: whatever it left pending (a config whose loading timed out keeps a timer,
+// a plugin's open handle) must not keep the process alive. Exit once the output has drained.
+setTimeout(() => process.exit(), 1000).unref()

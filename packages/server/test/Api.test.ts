@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, ManagedRuntime } from "effect"
 import * as Api from "../src/Api.js"
@@ -8,7 +12,19 @@ import { Store } from "../src/Store.js"
 const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
 const logs: Array<Record<string, unknown>> = []
 let clock = 1_000_000
+// repositories connected by path live under this allowed root, each a git work tree
+const srv = realpathSync(mkdtempSync(join(tmpdir(), "ratchet-api-srv-")))
+const gitDir = (name: string): string => {
+  const d = join(srv, name)
+  mkdirSync(d, { recursive: true })
+  execFileSync("git", ["init", "-q"], { cwd: d })
+  return d
+}
+// an injected resolver: no test touches the network
+const dns: Record<string, ReadonlyArray<string>> = { "repo.test": ["140.82.112.3"], "rebind.test": ["140.82.112.3", "127.0.0.1"], "metadata.test": ["fd00:ec2::254"] }
 const app = Api.make(runtime, {
+  repoRoots: [srv],
+  resolve: async (host) => (dns[host] ?? []).map((address) => ({ address, family: address.includes(":") ? 6 : 4 })),
   corsOrigins: ["https://dash.example.com"],
   runsPerMinute: 3,
   maxBodyBytes: 2048,
@@ -22,7 +38,10 @@ beforeAll(async () => {
   token = "rat_test_token_0123456789"
   await runtime.runPromise(Store.use((s) => s.bootstrap(token)))
 }, 60_000)
-afterAll(() => runtime.dispose())
+afterAll(async () => {
+  await runtime.dispose()
+  rmSync(srv, { recursive: true, force: true })
+})
 
 const req = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   app.request(path, {
@@ -32,7 +51,7 @@ const req = (method: string, path: string, body?: unknown, headers: Record<strin
   })
 
 const createRepo = async (name: string) => {
-  const res = await req("POST", "/api/repos", { name, path: `/srv/${name}` })
+  const res = await req("POST", "/api/repos", { name, path: gitDir(name) })
   expect(res.status).toBe(201)
   return (await res.json()) as { id: string }
 }
@@ -89,7 +108,7 @@ describe("API", () => {
     const repo = await createRepo("api-demo")
     const list = (await (await req("GET", "/api/repos")).json()) as any
     expect(list.items.map((r: any) => r.name)).toContain("api-demo")
-    expect(((await (await req("GET", `/api/repos/${repo.id}`)).json()) as any).path).toBe("/srv/api-demo")
+    expect(((await (await req("GET", `/api/repos/${repo.id}`)).json()) as any).path).toBe(join(srv, "api-demo"))
     expect((await req("GET", "/api/repos/repo_missing")).status).toBe(404)
 
     const cases: Array<[unknown, string]> = [
@@ -99,6 +118,9 @@ describe("API", () => {
       [{ name: "x", url: "http://github.com/a/b" }, "url"],
       [{ name: "x", url: "https://127.0.0.1/a.git" }, "url"],
       [{ name: "x", url: "https://169.254.169.254/latest" }, "url"],
+      [{ name: "x", url: "https://rebind.test/a.git" }, "url"],
+      [{ name: "x", url: "https://metadata.test/latest" }, "url"],
+      [{ name: "x", url: "https://unknown.test/a.git" }, "url"],
       [{ name: "x", path: "relative/dir" }, "path"],
       [{ name: "x", path: "/a\u0000b" }, "path"],
       [{ name: "x", path: "/a", extra: 1 }, "extra"],
@@ -109,9 +131,10 @@ describe("API", () => {
       expect(res.status, JSON.stringify(body)).toBe(400)
       expect(((await res.json()) as any).error.field).toBe(field)
     }
+    expect((await req("POST", "/api/repos", { name: "by-url", url: "https://repo.test/a/b.git" })).status).toBe(201)
     const malformed = await req("POST", "/api/repos", "{not json")
     expect(malformed.status).toBe(400)
-    expect((await req("POST", "/api/repos", { name: "api-demo", path: "/y" })).status).toBe(409)
+    expect((await req("POST", "/api/repos", { name: "api-demo", path: gitDir("another") })).status).toBe(409)
 
     const patched = await req("PATCH", `/api/repos/${repo.id}/settings`, { schedule: "0 2 * * *", timezone: "Europe/Paris", budgets: { proposalsPerRun: 1 } })
     expect(patched.status).toBe(200)
@@ -154,11 +177,15 @@ describe("API", () => {
     expect(((await noHash.json()) as any).error.field).toBe("contentHash")
     const stale = await req("POST", `/api/proposals/${pid}/approve`, { contentHash: "a".repeat(64) })
     expect(stale.status).toBe(409)
-    const approved = await req("POST", `/api/proposals/${pid}/approve`, { contentHash: proposal.contentHash, note: "lgtm", actor: "ann" })
+    // the approver is who the token says: a client-supplied actor is refused, not recorded
+    const spoofed = await req("POST", `/api/proposals/${pid}/approve`, { contentHash: proposal.contentHash, note: "lgtm", actor: "the-cto" })
+    expect(spoofed.status).toBe(400)
+    expect(((await spoofed.json()) as any).error.field).toBe("actor")
+    const approved = await req("POST", `/api/proposals/${pid}/approve`, { contentHash: proposal.contentHash, note: "lgtm" })
     expect(approved.status).toBe(201)
-    expect(await approved.json()).toMatchObject({ decision: "approved", actor: "ann", note: "lgtm", contentHash: proposal.contentHash })
+    expect(await approved.json()).toMatchObject({ decision: "approved", actor: "RATCHET_TOKEN", tokenId: "tok_bootstrap_env", note: "lgtm", contentHash: proposal.contentHash })
     const changes = await req("POST", `/api/proposals/${run.proposals[1].id}/request-changes`, { note: "use a Set" })
-    expect(((await changes.json()) as any).actor).toBe("token:RATCHET_TOKEN")
+    expect(((await changes.json()) as any).actor).toBe("RATCHET_TOKEN")
     expect((await req("POST", "/api/proposals/prop_missing/reject")).status).toBe(404)
 
     const metaRows = await runtime.runPromise(Effect.gen(function* () {

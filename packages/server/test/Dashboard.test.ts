@@ -17,8 +17,9 @@ import { Store } from "../src/Store.js"
 const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
 const token = "rat_dashboard_test_token_0123456789"
 const origin = "http://localhost"
-const app = Dashboard.make(runtime, { log: () => {}, ssePollMs: 20, espeak: "/nonexistent/espeak-ng" })
+const app = Dashboard.make(runtime, { log: () => {}, ssePollMs: 20, espeak: "/nonexistent/espeak-ng", signInsPerMinute: 1000 })
 const shortLived = Dashboard.make(runtime, { log: () => {}, sessionTtlMs: 1500 })
+const guarded = Dashboard.make(runtime, { log: () => {}, signInsPerMinute: 3 })
 const hasEspeak = spawnSync("espeak-ng", ["--version"]).status === 0
 const withEspeak = Dashboard.make(runtime, { log: () => {} })
 
@@ -94,6 +95,13 @@ const expectStrictPage = (html: string) => {
   expect(html).not.toMatch(/\sstyle="/)
   expect(html).not.toMatch(/<style/)
   expect(html).not.toMatch(/(src|href)="https?:/)
+  // every visible form control has a label (keyboard and screen-reader users)
+  const labelled = new Set([...html.matchAll(/<label for="([^"]+)"/g)].map((m) => m[1]))
+  for (const control of html.matchAll(/<(input|select|textarea)\b([^>]*)>/g)) {
+    if (/type="hidden"/.test(control[2])) continue
+    const id = /\bid="([^"]+)"/.exec(control[2])?.[1]
+    expect(id !== undefined && labelled.has(id), `unlabelled ${control[0]}`).toBe(true)
+  }
 }
 
 describe("Dashboard: sign-in, sessions and CSRF", () => {
@@ -123,6 +131,19 @@ describe("Dashboard: sign-in, sessions and CSRF", () => {
     expect(c.jar.has("ratchet_session")).toBe(false)
     const noCsrf = await c.post("/dashboard/login", { token })
     expect(noCsrf.status).toBe(403)
+    expect(c.jar.has("ratchet_session")).toBe(false)
+  })
+
+  it("limits sign-in attempts per client address", async () => {
+    const c = client(guarded)
+    const html = await (await c.get("/dashboard/login")).text()
+    const statuses: Array<number> = []
+    for (let i = 0; i < 4; i++) statuses.push((await c.post("/dashboard/login", { _csrf: field(html, "_csrf"), token: "rat_wrong_000000000000" })).status)
+    expect(statuses).toEqual([401, 401, 401, 429])
+    const limited = await c.post("/dashboard/login", { _csrf: field(html, "_csrf"), token })
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get("retry-after")).toMatch(/^\d+$/)
+    expect(await limited.text()).toContain("Too many sign-in attempts")
     expect(c.jar.has("ratchet_session")).toBe(false)
   })
 
@@ -240,6 +261,8 @@ describe("Dashboard: repositories", () => {
     const repo = await runtime.runPromise(Store.use((s) => s.getRepo(null, id)))
     expect(repo.settings).toMatchObject({ schedule: "0 2 * * *", timezone: "Europe/Paris", provider: "anthropic", model: "claude-sonnet-4-5", budgets: { computeMinutesPerDay: 45, candidatesPerRun: 4, proposalsPerRun: 2 }, policy: { maxFiles: 2, maxLines: null } })
     const page = await (await c.get(path)).text()
+    expectStrictPage(page)
+    expectStrictPage(await (await c.get("/dashboard/repos/new")).text())
     expect(page).toContain("Europe/Paris")
     expect(page).toMatch(/Next scheduled[\s\S]*in \d+ (min|h)/)
     expect((await c.post(`${path}/pause`, { _csrf: c.csrf })).status).toBe(303)
@@ -314,7 +337,8 @@ describe("Dashboard: runs and proposals", () => {
         tests: { passed: 13, failed: 0, skipped: 0, runner: "node:test", tests: [{ name: "commentLines > finds comments", status: "passed" }] },
         benchmark: { name: "commentLines", baselineMedianNs: 258138, candidateMedianNs: 42411, change: -0.8357, ciLow: -0.8835, ciHigh: -0.7368, pValue: 0.0022, samples: 6, baselineSamplesNs: [299757, 266718, 249558, 303128, 169979, 251000], candidateSamplesNs: [39289, 24501, 47010, 48993, 37626, 44000] },
         policy: [], risk: "low", confidence: 0.95,
-        trace: [{ id: "a1", source: "template:regexp-hoist", rule: "regexp-hoist", status: "accepted", reason: "accepted: faster beyond noise" }]
+        trace: [{ id: "a1", source: "template:regexp-hoist", rule: "regexp-hoist", status: "accepted", reason: "accepted: faster beyond noise" }],
+        thinking: { model: "scripted-model", reasoning: "The regex is constant.", inputTokens: 1200, outputTokens: 340, costUsd: 0.0042 }
       }
     })))
     const path = `/dashboard/proposals/${proposal.id}`
@@ -332,6 +356,7 @@ describe("Dashboard: runs and proposals", () => {
     expect(html).toMatch(/<span class="l[0-9a-f]{6} d[0-9a-f]{6}">const<\/span>/)
     expect(html).toMatch(/class="[^"]*wc[^"]*">RE/)
     expect(html).toContain(`value="${proposal.contentHash}"`)
+    expect(html).toContain("Model reasoning (scripted-model; 1200 in / 340 out tokens, $0.0042)")
     // audio: espeak-ng is "missing" for this app, and the page says how to enable it
     expect(html).toContain("apt-get install espeak-ng")
 
@@ -345,7 +370,7 @@ describe("Dashboard: runs and proposals", () => {
     expect(approved.status).toBe(303)
     const after = await runtime.runPromise(Store.use((s) => s.getProposal(null, proposal.id)))
     expect(after.status).toBe("approved")
-    expect(after.decisions[0]).toMatchObject({ decision: "approved", actor: "token:RATCHET_TOKEN", note: "checked the regex", contentHash: proposal.contentHash })
+    expect(after.decisions[0]).toMatchObject({ decision: "approved", actor: "RATCHET_TOKEN", tokenId: "tok_bootstrap_env", note: "checked the regex", contentHash: proposal.contentHash })
     const page = await (await c.get(path)).text()
     expect(page).toContain("Create pull request")
     expect(page).toMatch(/<ol class="ledger">[\s\S]*Approved[\s\S]*checked the regex/)
@@ -406,6 +431,19 @@ describe("Dashboard: diff parsing", () => {
 })
 
 
+
+describe("Dashboard: mounting", () => {
+  it("sends / and /dashboard/* to the dashboard and everything else to the API", async () => {
+    const api = async (request: Request) => new Response(`api ${new URL(request.url).pathname}`)
+    const fetch = Dashboard.withDashboard(api, app)
+    const root = await fetch(new Request("http://127.0.0.1:7420/"))
+    expect(root.status).toBe(303)
+    expect(root.headers.get("location")).toBe("http://127.0.0.1:7420/dashboard/")
+    expect((await fetch(new Request("http://127.0.0.1:7420/dashboard/login"))).headers.get("content-security-policy")).toContain("default-src 'none'")
+    expect(await (await fetch(new Request("http://127.0.0.1:7420/api/repos"))).text()).toBe("api /api/repos")
+    expect(await (await fetch(new Request("http://127.0.0.1:7420/dashboardx"))).text()).toBe("api /dashboardx")
+  })
+})
 
 describe("Dashboard: malformed input", () => {
   it("shows a diff it cannot parse as text instead of failing the page", async () => {

@@ -19,7 +19,7 @@ describe("durable runs (real processes)", () => {
     const first = await startServer(env)
     procs.push(first)
     const call = api(first.url, token)
-    const repo = await call("POST", "/api/repos", { name: "durable", path: "/srv/durable" })
+    const repo = await call("POST", "/api/repos", { name: "durable", url: "https://140.82.112.3/example/durable" })
     expect(repo.status).toBe(201)
     const started = await call("POST", `/api/repos/${repo.body.id}/runs`)
     expect(started.status).toBe(202)

@@ -18,7 +18,7 @@ import { Store } from "../src/Store.js"
 const temp = mkdtempSync(join(tmpdir(), "ratchet-publish-"))
 const patchesDir = join(temp, "patches")
 const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
-const app = Api.make(runtime, { log: () => {}, publish: { patchesDir } })
+const app = Api.make(runtime, { log: () => {}, publish: { patchesDir }, repoRoots: [temp] })
 const token = "rat_publish_token_0123456789"
 
 const git = (cwd: string, ...args: Array<string>) =>
@@ -91,6 +91,22 @@ describe("POST /api/proposals/:id/pr", () => {
     const res = await req("POST", `/api/proposals/${p.id}/pr`)
     expect(res.status).toBe(409)
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/no approval is recorded/)
+    expect(branches()).toBe("")
+    expect(existsSync(join(patchesDir, `${p.id}.patch`))).toBe(false)
+  })
+
+  it("never publishes a rejected proposal, even with an approval row beside the rejection (#12 item 1)", async () => {
+    const p = await proposalFor("rejected", "prop_rejected")
+    expect((await req("POST", `/api/proposals/${p.id}/reject`, { contentHash: p.contentHash, note: "no" })).status).toBe(201)
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(409)
+    // what the old race left behind: an approval recorded after the rejection
+    await runtime.runPromise(Effect.gen(function* () {
+      const sql = yield* SqlClient
+      yield* sql`INSERT INTO approvals (id, proposal_id, decision, actor, note, content_hash, created_at)
+        VALUES ('apr_stray', ${p.id}, 'approved', 'stray', null, ${p.contentHash}, now() + interval '1 minute')`
+    }))
+    const res = await req("POST", `/api/proposals/${p.id}/pr`)
+    expect(res.status).toBe(409)
     expect(branches()).toBe("")
     expect(existsSync(join(patchesDir, `${p.id}.patch`))).toBe(false)
   })

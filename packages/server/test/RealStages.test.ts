@@ -198,10 +198,17 @@ layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in pro
       expect(proposal.contentHash).toMatch(/^[0-9a-f]{64}$/)
 
       // Approvals bind to the stored content hash.
-      const stale = yield* Effect.flip(store.decide(orgId, proposal.id, { decision: "approved", actor: "test", note: null, contentHash: "0".repeat(64) }))
+      const stale = yield* Effect.flip(store.decide(orgId, proposal.id, { decision: "approved", by: { tokenId: "tok_test", tokenName: "test" }, note: null, contentHash: "0".repeat(64) }))
       expect(stale.message).toContain("changed")
-      const approval = yield* store.decide(orgId, proposal.id, { decision: "approved", actor: "test", note: null, contentHash: proposal.contentHash })
+      const approval = yield* store.decide(orgId, proposal.id, { decision: "approved", by: { tokenId: "tok_test", tokenName: "test" }, note: null, contentHash: proposal.contentHash })
       expect(approval.contentHash).toBe(proposal.contentHash)
+
+      // The baseline's steps are stored with their logs (split by step) for people to read.
+      const [baselineRow] = yield* sql<{ output: any }>`SELECT output FROM run_stages WHERE run_id = ${run.id} AND stage = 'baseline'`
+      const baselineOutput = typeof baselineRow.output === "string" ? JSON.parse(baselineRow.output) : baselineRow.output
+      expect(Object.keys(baselineOutput.logs)).toContain("test")
+      expect(baselineOutput.logs.test).toMatch(/^===== test: /)
+      expect(baselineOutput.logs.test, JSON.stringify(baselineOutput.logs).slice(0, 2000)).toContain("===== exit 0")
 
       // The baseline workspace is released once validate is done.
       expect(worktrees()).toEqual([])
@@ -218,6 +225,12 @@ layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in pro
       expect(done.stages.map((s) => [s.stage, s.status])).toEqual([["detect", "succeeded"], ["baseline", "failed"]])
       expect(done.error).toContain("baseline failed")
       expect(done.error).toContain("no test command")
+      // what the failed baseline recorded is kept with the stage (its steps, and their logs)
+      const sql = yield* SqlClient
+      const [row] = yield* sql<{ output: any }>`SELECT output FROM run_stages WHERE run_id = ${done.id} AND stage = 'baseline'`
+      const output = typeof row.output === "string" ? JSON.parse(row.output) : row.output
+      expect(output.baseline.reason ?? output.baseline.outcome).toBeDefined()
+      expect(typeof output.logs).toBe("object")
       const settings = (yield* store.getRepo(orgId, created.id)).settings
       expect(settings.consecutiveSetupFailures).toBe(1)
       expect(worktrees()).toEqual([])

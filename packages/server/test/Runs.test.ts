@@ -1,7 +1,8 @@
 import { expect, layer } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import * as Database from "../src/Database.js"
-import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
+import { engineLayer, Runs, RunQueueLimits, workflowLayer } from "../src/Runs.js"
+import type { ServerError } from "../src/ServerError.js"
 import { Stages } from "../src/Stages.js"
 import { type Run, Store } from "../src/Store.js"
 
@@ -110,5 +111,53 @@ layer(app, { timeout: 60_000, excludeTestServices: true })("Runs (in process, PG
       yield* runs.cancel(orgId, run.id)
       const done = yield* waitFor(run.id, finished)
       expect(done.status).toBe("cancelled")
+    }))
+})
+
+// The durable run queue (#12 item 10): bounded concurrency, per repository and in all, and a full queue is Busy.
+const limited = Runs.layer.pipe(
+  Layer.provideMerge(workflowLayer),
+  Layer.provide(Stages.layerTest({ delay: Duration.millis(30) })),
+  Layer.provideMerge(Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))),
+  Layer.provide(Layer.succeed(RunQueueLimits, { global: 2, perRepo: 1, maxQueued: 100, maxQueuedPerRepo: 4 }))
+)
+
+layer(limited, { timeout: 120_000, excludeTestServices: true })("Runs queue (in process, PGlite)", (it) => {
+  it.effect("runs wait in the queue: at most 1 per repository and 2 in all execute at once; a full queue answers Busy", () =>
+    Effect.gen(function* () {
+      const store = yield* Store
+      const runs = yield* Runs
+      const { orgId } = yield* store.bootstrap(undefined)
+      const repos = yield* Effect.forEach(["qa", "qb", "qc"], (name) => store.createRepo(orgId, { name, url: null, path: `/tmp/${name}`, defaultBranch: "main" }))
+      const ids: Array<string> = []
+      for (const repo of repos.slice(1)) for (let i = 0; i < 3; i++) ids.push((yield* runs.start(orgId, repo.id, "api")).id)
+      // qa's queue fills up: at most 4 waiting (plus the 1 executing), then starting is refused and says when to retry
+      let full: ServerError | null = null
+      for (let i = 0; i < 10 && full === null; i++) {
+        const started = yield* Effect.result(runs.start(orgId, repos[0]!.id, "api"))
+        if (started._tag === "Success") ids.push(started.success.id)
+        else full = started.failure
+      }
+      expect(ids.filter((id) => id !== undefined).length - 6).toBeLessThanOrEqual(5)
+      if (full === null) return yield* Effect.die(new Error("the queue never filled"))
+      expect(full.reason._tag).toBe("Busy")
+      expect(full.status).toBe(429)
+      expect(full.reason._tag === "Busy" && full.reason.retryAfterSeconds).toBeGreaterThan(0)
+      let maxTotal = 0
+      let maxPerRepo = 0
+      for (;;) {
+        const all = yield* Effect.forEach(ids, (id) => store.getRun(null, id))
+        const running = all.filter((r) => r.status === "running")
+        maxTotal = Math.max(maxTotal, running.length)
+        for (const repo of repos) maxPerRepo = Math.max(maxPerRepo, running.filter((r) => r.repoId === repo.id).length)
+        if (all.every(finished)) {
+          expect(all.every((r) => r.status === "succeeded")).toBe(true)
+          break
+        }
+        yield* Effect.sleep(Duration.millis(10))
+      }
+      expect(maxPerRepo).toBe(1)
+      expect(maxTotal).toBeLessThanOrEqual(2)
+      expect(maxTotal).toBe(2)
     }))
 })

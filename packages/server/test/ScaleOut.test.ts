@@ -1,3 +1,6 @@
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { freePort, startPostgres } from "./helpers/postgres.js"
 import { api, type ServerProcess, startServer, until } from "./helpers/process.js"
@@ -15,7 +18,9 @@ afterAll(async () => {
 
 describe.skipIf(pg === null)("scale-out (two real processes, one PostgreSQL)", () => {
   it("splits runs between the runners and completes each run exactly once", async () => {
+    // each runner has its own data directory (one server per data directory)
     const env = (runnerPort: number) => ({
+      RATCHET_DATA: Fs.mkdtempSync(Path.join(Os.tmpdir(), "ratchet-scaleout-")),
       DATABASE_URL: pg!.url,
       RATCHET_TOKEN: token,
       RATCHET_STAGES: "fake",
@@ -32,7 +37,7 @@ describe.skipIf(pg === null)("scale-out (two real processes, one PostgreSQL)", (
     const callA = api(a.url, token)
     const callB = api(b.url, token)
 
-    const repo = await callA("POST", "/api/repos", { name: "scale", path: "/srv/scale" })
+    const repo = await callA("POST", "/api/repos", { name: "scale", url: "https://140.82.112.3/example/scale" })
     expect(repo.status).toBe(201)
     const ids: Array<string> = []
     const pids = new Set([String(a.proc.pid), String(b.proc.pid)])

@@ -89,7 +89,7 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         expect((yield* store.getRunView(orgId, run.id)).counts.candidates).toBe(4)
         const p = yield* store.addProposal({ id: `prop_view_${run.id}`, runId: run.id, repoId: repo.id, title: "t", data: { x: 1 } })
         expect((yield* store.getRunView(orgId, run.id)).proposals.map((x) => x.status)).toEqual(["pending"])
-        yield* store.decide(orgId, p.id, { decision: "approved", actor: "ann", note: null, contentHash: p.contentHash })
+        yield* store.decide(orgId, p.id, { decision: "approved", by: { tokenId: "tok_ann", tokenName: "ann" }, note: null, contentHash: p.contentHash })
         expect((yield* store.getRunView(orgId, run.id)).proposals.map((x) => x.status)).toEqual(["approved"])
         yield* store.requestCancel(orgId, run.id)
         expect((yield* store.getRunView(orgId, run.id)).cancelRequested).toBe(true)
@@ -106,15 +106,38 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         const run = yield* store.createRun(repo.id, "api")
         const p = yield* store.addProposal({ id: "prop_1", runId: run.id, repoId: repo.id, title: "t", data: { b: 1, a: [1, 2] } })
         expect(p.contentHash).toHaveLength(64)
-        const stale = yield* Effect.flip(store.decide(orgId, p.id, { decision: "approved", actor: "ann", note: null, contentHash: "0".repeat(64) }))
+        const stale = yield* Effect.flip(store.decide(orgId, p.id, { decision: "approved", by: { tokenId: "tok_ann", tokenName: "ann" }, note: null, contentHash: "0".repeat(64) }))
         expect(stale.reason._tag).toBe("Conflict")
-        const ok = yield* store.decide(orgId, p.id, { decision: "approved", actor: "ann", note: "lgtm", contentHash: p.contentHash })
-        expect(ok).toMatchObject({ decision: "approved", actor: "ann", note: "lgtm", contentHash: p.contentHash })
+        const ok = yield* store.decide(orgId, p.id, { decision: "approved", by: { tokenId: "tok_ann", tokenName: "ann" }, note: "lgtm", contentHash: p.contentHash })
+        expect(ok).toMatchObject({ decision: "approved", actor: "ann", tokenId: "tok_ann", note: "lgtm", contentHash: p.contentHash })
         const after = yield* store.getProposal(orgId, p.id)
         expect(after.status).toBe("approved")
         expect(after.decisions).toHaveLength(1)
-        const twice = yield* Effect.flip(store.decide(orgId, p.id, { decision: "rejected", actor: "bob", note: null, contentHash: null }))
+        const twice = yield* Effect.flip(store.decide(orgId, p.id, { decision: "rejected", by: { tokenId: "tok_bob", tokenName: "bob" }, note: null, contentHash: null }))
         expect(twice.reason._tag).toBe("Conflict")
+      }))
+
+    it.effect("concurrent decisions on one proposal: exactly one is recorded, the others are conflicts (#12 item 1)", () =>
+      Effect.gen(function* () {
+        const store = yield* Store
+        const { orgId } = yield* store.bootstrap(undefined)
+        const repo = yield* store.createRepo(orgId, { name: "race", url: null, path: "/race", defaultBranch: "main" })
+        const run = yield* store.createRun(repo.id, "api")
+        for (const round of [1, 2, 3]) {
+          const p = yield* store.addProposal({ id: `prop_race_${round}`, runId: run.id, repoId: repo.id, title: "t", data: { round } })
+          const decisions = ["approved", "rejected", "changes-requested", "rejected", "approved", "changes-requested"] as const
+          const results = yield* Effect.all(
+            decisions.map((decision, n) =>
+              Effect.result(store.decide(orgId, p.id, { decision, by: { tokenId: `tok_${n}`, tokenName: `reviewer-${n}` }, note: null, contentHash: p.contentHash }))),
+            { concurrency: "unbounded" }
+          )
+          const won = results.filter((r) => r._tag === "Success")
+          expect(won).toHaveLength(1)
+          for (const r of results) if (r._tag === "Failure") expect(r.failure.reason._tag).toBe("Conflict")
+          const after = yield* store.getProposal(orgId, p.id)
+          expect(after.decisions).toHaveLength(1)
+          expect(after.status).toBe(won[0]!._tag === "Success" ? won[0]!.success.decision : "none")
+        }
       }))
 
     it.effect("artifacts are content-addressed and integrity-checked on read", () =>

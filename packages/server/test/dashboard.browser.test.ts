@@ -34,6 +34,8 @@ const git = (cwd: string, ...args: Array<string>) =>
 
 const shot = async (name: string, options: { readonly fullPage?: boolean } = {}) => {
   const file = join(shots, `${name}.png`)
+  // a full-page screenshot starts from the top (the header is sticky)
+  await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: file, fullPage: options.fullPage ?? true })
   if (process.env.UPDATE_SCREENSHOTS === "1") {
     mkdirSync(docs, { recursive: true })
@@ -128,6 +130,12 @@ describe("dashboard in Chromium", () => {
     expect(await page.evaluate(() => document.body.dataset.loadedOnce)).toBe("yes") // the same page, updated live
     await page.getByText("Run finished.").waitFor()
     await page.getByRole("heading", { name: "Candidates" }).waitFor()
+    // the baseline's steps with their logs, opened by keyboard
+    const testStep = page.locator("section[aria-labelledby=steps-h] details").filter({ hasText: "npm test" }).first()
+    await testStep.locator("summary").focus()
+    await page.keyboard.press("Enter")
+    await expect.poll(() => testStep.locator("pre.log").isVisible()).toBe(true)
+    expect(await testStep.locator("pre.log").textContent()).toContain("===== test: ")
     await shot("run")
 
     // --- open the proposal: diff and chart

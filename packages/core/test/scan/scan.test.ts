@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -101,25 +101,28 @@ describe("Scan.scan", () => {
       const files: Record<string, string> = {}
       for (let i = 0; i < 12; i++) files[`src/f${i}.ts`] = `export const f${i} = (xs: number[], y: number) => xs.includes(y + ${i})\n`
       const root = makeRepo(files)
-      const cold = yield* Scan.scan(root, base)
+      // the cache lives outside the repository (by default under the user's cache directory)
+      const cached = { ...base, cache: `${root}-cache` }
+      const cold = yield* Scan.scan(root, cached)
       expect(cold.stats).toMatchObject({ files: 12, cached: 0, parsed: 12 })
-      const warm = yield* Scan.scan(root, base)
+      const warm = yield* Scan.scan(root, cached)
       expect(warm.stats).toMatchObject({ files: 12, cached: 12, parsed: 0 })
       expect(warm.opportunities).toEqual(cold.opportunities)
       writeFiles(root, { "src/f3.ts": "export const f3 = (xs: number[]) => xs.includes(3) || xs.includes(4)\n" })
-      const edited = yield* Scan.scan(root, base)
+      const edited = yield* Scan.scan(root, cached)
       expect(edited.stats).toMatchObject({ files: 12, cached: 11, parsed: 1 })
       expect(edited.opportunities.filter((o) => o.file === "src/f3.ts")).toHaveLength(2)
       // Touching a file without changing it costs a hash, not a parse.
       const f5 = join(root, "src/f5.ts")
       writeFileSync(f5, readFileSync(f5))
-      expect((yield* Scan.scan(root, base)).stats).toMatchObject({ cached: 12, parsed: 0 })
+      expect((yield* Scan.scan(root, cached)).stats).toMatchObject({ cached: 12, parsed: 0 })
       // A different rule set does not reuse the cache.
-      const other = yield* Scan.scan(root, { ...base, plugins: [includesRule] })
+      const other = yield* Scan.scan(root, { ...cached, plugins: [includesRule] })
       expect(other.stats.cached).toBe(0)
       // A corrupt cache is rebuilt with a warning.
-      writeFileSync(join(root, ".ratchet/cache/scan/index.json"), "{not json")
-      const rebuilt = yield* Scan.scan(root, { ...base, plugins: [includesRule] })
+      expect(existsSync(join(root, ".ratchet"))).toBe(false)
+      writeFileSync(join(`${root}-cache`, "index.json"), "{not json")
+      const rebuilt = yield* Scan.scan(root, { ...cached, plugins: [includesRule] })
       expect(rebuilt.warnings.some((w) => w.includes("corrupt"))).toBe(true)
       expect(rebuilt.opportunities).toHaveLength(13)
     })

@@ -275,6 +275,17 @@ export const parseSummary = (raw: string): (Parsed & { runner: string }) | null 
       tests: []
     }
   }
+  // deno: "ok | 3 passed | 0 failed (12ms)", "FAILED | 2 passed (1 step) | 1 failed | 1 ignored (489ms)"
+  const denoLines = [...text.matchAll(/^(?:ok|FAILED) \| (\d+) passed(?: \([^)]*\))? \| (\d+) failed(?: \([^)]*\))?(?: \| (\d+) ignored)?(?: \| \d+ (?:measured|filtered out))*/gm)]
+  if (denoLines.length > 0) {
+    let passed = 0, failed = 0, skipped = 0
+    for (const m of denoLines) {
+      passed += Number(m[1])
+      failed += Number(m[2])
+      skipped += Number(m[3] ?? 0)
+    }
+    return { runner: "deno", passed, failed, skipped, tests: [] }
+  }
   // bun: " 3 pass", " 1 fail", " 2 skip", "Ran 6 tests across 2 files."
   if (/^Ran \d+ tests? across \d+ files?/m.test(text)) {
     return {

@@ -127,6 +127,6 @@ describe("benchmark adapters", () => {
   })
 
   it("are registered as a plugin", () => {
-    expect(Bench.plugin().benchmarkAdapters?.map((a) => a.name)).toEqual(["ratchet", "vitest", "vitest-report", "vitest-text", "mitata", "tinybench", "cronometro", "benchmark.js", "node:test"])
+    expect(Bench.plugin().benchmarkAdapters?.map((a) => a.name)).toEqual(["ratchet", "vitest", "vitest-report", "vitest-text", "mitata", "tinybench", "cronometro", "benchmark.js", "deno-bench", "node:test"])
   })
 })

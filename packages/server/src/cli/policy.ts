@@ -1,13 +1,13 @@
 /**
  * `ratchet policy [diff-file|-] [--config FILE] [--json]`: checks a diff against the policy.
- * Exit 0 whether the diff is allowed or not; 2 on an unreadable or unparsable diff (naming the line).
+ * Exit 0 whether the diff is allowed or not; 2 on an unreadable, empty, binary or unparsable diff (naming the line).
  */
-import { readFileSync } from "node:fs"
+import { readFileSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { Config, RatchetError } from "@ratchet/core"
-import { PolicyEngine } from "@ratchet/policy"
+import { Diff, PolicyEngine } from "@ratchet/policy"
 import { print, printJson } from "./Output.js"
 import { configFlag, jsonFlag, type Subcommand } from "./Shared.js"
 import { table } from "./Table.js"
@@ -17,6 +17,7 @@ const MAX_DIFF_BYTES = 64 * 1024 * 1024
 const readDiff = (file: string): Effect.Effect<string, RatchetError.RatchetError> =>
   Effect.try({
     try: () => {
+      if (file !== "-" && statSync(resolve(file)).size > MAX_DIFF_BYTES) throw new Error(`it is larger than ${MAX_DIFF_BYTES / 1024 / 1024} MB`)
       const buffer = file === "-" ? readFileSync(0) : readFileSync(resolve(file))
       if (buffer.byteLength > MAX_DIFF_BYTES) throw new Error(`it is larger than ${MAX_DIFF_BYTES / 1024 / 1024} MB`)
       return buffer.toString("utf8")
@@ -50,6 +51,19 @@ export const policyCommand: Subcommand<"policy"> = Command.make(
     Effect.gen(function* () {
       const config = yield* Config.loadConfig(process.cwd(), args.config._tag === "Some" ? resolve(args.config.value) : undefined)
       const text = yield* readDiff(args.diff)
+      const where = args.diff === "-" ? "stdin" : resolve(args.diff)
+      if (text.includes("\0")) {
+        return yield* Effect.fail(
+          RatchetError.badInput({ what: "the diff is binary data (it contains NUL bytes), not a unified diff", where, fix: "pass the text output of git diff (binary files appear in it as \"Binary files … differ\" or a GIT binary patch)" })
+        )
+      }
+      // A diff that changes nothing is bad input, not "ALLOWED": usually an empty `git diff` piped in by mistake.
+      const changed = yield* Diff.parse(text).pipe(Effect.map((patch) => patch.files.length > 0), Effect.orElseSucceed(() => true))
+      if (!changed) {
+        return yield* Effect.fail(
+          RatchetError.badInput({ what: text.trim() === "" ? "the diff is empty" : "the input contains no file change (no diff --git / ---/+++ section)", where, fix: "pass a unified diff with at least one changed file, as produced by git diff" })
+        )
+      }
       const decision = yield* PolicyEngine.evaluate(text, { ...config.policy, plugins: config.plugins }).pipe(
         Effect.mapError((error) => {
           const reason = error.reason

@@ -1,18 +1,32 @@
 /**
- * `ratchet run [dir] [--json] [--out DIR] [--budget-candidates N]`: the whole pipeline.
+ * `ratchet run [dir] [--json] [--out DIR] [--budget-candidates N] [--llm PROVIDER:MODEL] [--llm-budget USD]`:
+ * the whole pipeline, with the LLM agent as a second patch source when a model is named.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { ArtifactStore, Pipeline, RatchetError, Report, type Run } from "@ratchet/core"
+import { ArtifactStore, LlmCall, Pipeline, RatchetError, Report, type Run } from "@ratchet/core"
 import { print, printJson, progress } from "./Output.js"
+import { resolveLlm } from "../internal/llm.js"
 import { pipelineLayer, stateDir, testAdapter } from "./Runtime.js"
 import { configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, type Subcommand } from "./Shared.js"
 import { table } from "./Table.js"
 
 export const outFlag = Flag.String("out").pipe(
   Flag.withDescription("also write report.json, report.md, report.html and one .patch per proposal to this directory"),
+  Flag.optional
+)
+
+export const llmFlag = Flag.String("llm").pipe(
+  Flag.withDescription(
+    "also let a language model find and write patches: openai:MODEL, anthropic:MODEL, google:MODEL or openai-compatible:MODEL@BASE_URL (keys from OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, OPENAI_COMPATIBLE_API_KEY)"
+  ),
+  Flag.optional
+)
+
+export const llmBudgetFlag = Flag.Finite("llm-budget").pipe(
+  Flag.withDescription("stop the LLM agent before a call that could take its spending past this many US dollars (default: config llm.budget)"),
   Flag.optional
 )
 
@@ -47,6 +61,34 @@ export const writeReport = (
     catch: (cause) => RatchetError.badInput({ what: `cannot write the report: ${String(cause)}`, where: resolve(dir), fix: "pass a writable --out directory" })
   })
 
+/**
+ * Checks that `--out` names a directory this process can write (created when missing), by
+ * writing and removing a probe file in it; fails with bad input (exit 2) otherwise.
+ */
+export const checkOutDir = (dir: string): Effect.Effect<string, RatchetError.RatchetError> =>
+  Effect.suspend(() => {
+    const out = resolve(dir)
+    const bad = (what: string) => Effect.fail(RatchetError.badInput({ what, where: `--out ${out}`, fix: "pass a directory you can write (it is created when missing)" }))
+    try {
+      if (!statSync(out).isDirectory()) return bad("the output path is a file, not a directory")
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") return bad(`cannot read the output directory (${(e as NodeJS.ErrnoException).code})`)
+      try {
+        mkdirSync(out, { recursive: true })
+      } catch (e2) {
+        return bad(`cannot create the output directory (${(e2 as NodeJS.ErrnoException).code ?? String(e2)})`)
+      }
+    }
+    const probe = join(out, `.ratchet-write-check-${process.pid}`)
+    try {
+      writeFileSync(probe, "")
+      rmSync(probe, { force: true })
+    } catch (e) {
+      return bad(`the output directory is not writable (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+    }
+    return Effect.succeed(out)
+  })
+
 const pct = (x: number) => `${x <= 0 ? "" : "+"}${(x * 100).toFixed(1)}%`
 
 /** Human summary of a run. */
@@ -64,6 +106,17 @@ export const formatRun = (report: Run.RunReport): string => {
       ),
       ""
     )
+  }
+  if (report.llm) {
+    const l = report.llm
+    const budget = [l.budget.usd !== null ? `$${l.budget.usd} per run` : null, l.budget.tokens !== null ? `${l.budget.tokens} tokens per run` : null, l.budget.dailyUsd !== null ? `$${l.budget.dailyUsd} per day` : null]
+      .filter((b) => b !== null)
+      .join(", ")
+    lines.push(`LLM (triage ${l.triage}, patch ${l.patch}): ${LlmCall.describeTotals(l.totals)}${budget ? ` — budget ${budget}` : ""}`)
+    for (const t of l.targets) lines.push(`  ${t.file}#${t.symbol}: ${t.outcome}`)
+    if (l.stopped) lines.push(`  stopped: ${l.stopped}`)
+    for (const w of l.warnings) lines.push(`  warning: ${w}`)
+    lines.push("")
   }
   if (report.proposals.length === 0) {
     lines.push("No proposal this run.")
@@ -88,9 +141,11 @@ export const formatRun = (report: Run.RunReport): string => {
 
 export const runCommand: Subcommand<"run"> = Command.make(
   "run",
-  { dir: dirArgument, json: jsonFlag, config: configFlag, out: outFlag, budgetCandidates: budgetCandidatesFlag },
+  { dir: dirArgument, json: jsonFlag, config: configFlag, out: outFlag, budgetCandidates: budgetCandidatesFlag, llm: llmFlag, llmBudget: llmBudgetFlag },
   (args) =>
     Effect.gen(function* () {
+      // --out is checked before any work: a bad one must not surface after a long run.
+      if (args.out._tag === "Some") yield* checkOutDir(args.out.value)
       const root = yield* repositoryRoot(args.dir)
       const config = yield* loadConfig(root, args.config)
       if (args.budgetCandidates._tag === "Some" && args.budgetCandidates.value < 0) {
@@ -98,12 +153,21 @@ export const runCommand: Subcommand<"run"> = Command.make(
           RatchetError.badInput({ what: "--budget-candidates must be 0 or more", where: String(args.budgetCandidates.value), fix: "pass a non-negative number" })
         )
       }
+      const llm = yield* resolveLlm({
+        config,
+        overrides: {
+          ...(args.llm._tag === "Some" ? { spec: args.llm.value } : {}),
+          ...(args.llmBudget._tag === "Some" ? { budgetUsd: args.llmBudget.value } : {})
+        },
+        stateDir: stateDir()
+      })
       const started = Date.now()
       const { report, harnesses } = yield* Effect.gen(function* () {
         const report = yield* Pipeline.run({
           source: root,
           config,
           testAdapter,
+          ...(llm ? { llm } : {}),
           ...(args.budgetCandidates._tag === "Some" ? { budgetCandidates: args.budgetCandidates.value } : {}),
           onProgress: (p) => {
             if (!args.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${p.stage.padEnd(8)} ${p.message}\n`)

@@ -2,16 +2,23 @@
  * `ratchet scan [dir] [--json]`: prints ranked improvement opportunities.
  */
 import { Effect } from "effect"
-import { Command } from "effect/cli"
+import { resolve } from "node:path"
+import { Command, Flag } from "effect/cli"
 import { Scan } from "@ratchet/core"
 import { print, printJson } from "./Output.js"
 import { configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, type Subcommand } from "./Shared.js"
 
-export const scanCommand: Subcommand<"scan"> = Command.make("scan", { dir: dirArgument, json: jsonFlag, config: configFlag }, (args) =>
+const cacheDirFlag = Flag.String("cache-dir").pipe(
+  Flag.withDescription("base directory of the scan cache (default $XDG_CACHE_HOME/ratchet, else ~/.cache/ratchet); nothing is written into the repository"),
+  Flag.optional
+)
+
+export const scanCommand: Subcommand<"scan"> = Command.make("scan", { dir: dirArgument, json: jsonFlag, config: configFlag, cacheDir: cacheDirFlag }, (args) =>
   Effect.gen(function* () {
     const root = yield* repositoryRoot(args.dir)
     const config = yield* loadConfig(root, args.config)
-    const result = yield* Scan.scan(root, { plugins: config.plugins })
+    const cache = Scan.cacheDirFor(root, args.cacheDir._tag === "Some" ? resolve(args.cacheDir.value) : Scan.userCacheDir())
+    const result = yield* Scan.scan(root, { plugins: config.plugins, cache })
     yield* args.json ? printJson(result) : print(Scan.format(result))
   })
 ).pipe(Command.withDescription("Scan JS/TS sources for improvement opportunities (tree-sitter rules and text heuristics)"))

@@ -142,8 +142,39 @@ const repositoryPolicy = Effect.gen(function* () {
   yield* sql`ALTER TABLE repository_settings ADD COLUMN policy_max_files INTEGER, ADD COLUMN policy_max_lines INTEGER`
 })
 
+/**
+ * One decision per proposal, atomically: a decision is a compare-and-set on the proposal's
+ * `decision_version` (and its content hash and status), and each approval row carries the
+ * version it set, unique per proposal, so two writers (two server processes on one PostgreSQL)
+ * can never both record a decision from the same state. The approver is the token's identity.
+ */
+const atomicDecisions = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE proposals ADD COLUMN decision_version INTEGER NOT NULL DEFAULT 0`
+  yield* sql`ALTER TABLE approvals ADD COLUMN version INTEGER`
+  yield* sql`ALTER TABLE approvals ADD COLUMN token_id TEXT`
+  yield* sql`CREATE UNIQUE INDEX approvals_one_per_version ON approvals (proposal_id, version)`
+})
+
+/**
+ * The durable run queue: a queued run is dispatched (handed to the workflow engine) only when the
+ * global and per-repository concurrency allow; `dispatched_at` marks the claim.
+ */
+const runQueue = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE runs ADD COLUMN dispatched_at TIMESTAMPTZ`
+  yield* sql`UPDATE runs SET dispatched_at = created_at WHERE status IN ('queued', 'running')`
+  yield* sql`CREATE INDEX runs_queue ON runs (status, dispatched_at, created_at)`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_initial": initial, "0002_dashboard_sessions": dashboardSessions, "0003_repository_policy": repositoryPolicy }),
+  loader: Migrator.fromRecord({
+    "0001_initial": initial,
+    "0002_dashboard_sessions": dashboardSessions,
+    "0003_repository_policy": repositoryPolicy,
+    "0004_atomic_decisions": atomicDecisions,
+    "0005_run_queue": runQueue
+  }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

@@ -12,8 +12,7 @@ const decisionBody = (hashRequired: boolean) => ({
     required: hashRequired ? ["contentHash"] : [],
     properties: {
       contentHash: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The proposal content hash you reviewed; the decision is bound to it" },
-      note: { type: "string", maxLength: 10000 },
-      actor: { type: "string", description: "Who decides (defaults to the token's name)" }
+      note: { type: "string", maxLength: 10000, description: "Free text; who decides is the identity of the bearer token" }
     }
   })
 })
@@ -128,7 +127,8 @@ export const openApiDocument = {
           id: { type: "string" },
           proposalId: { type: "string" },
           decision: { type: "string", enum: ["approved", "rejected", "changes-requested"] },
-          actor: { type: "string" },
+          actor: { type: "string", description: "The name of the API token that decided" },
+          tokenId: { type: ["string", "null"], description: "The id of that token" },
           note: { type: ["string", "null"] },
           contentHash: { type: "string" },
           createdAt: { type: "string" }

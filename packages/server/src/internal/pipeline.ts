@@ -4,9 +4,10 @@
  */
 import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
-import { type ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type SynthBench, type Workspace } from "@ratchet/core"
+import { ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type SynthBench, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench, Synth } from "@ratchet/runner"
+import * as Scrub from "./scrub.js"
 
 /** Ratchet's state directory: `$RATCHET_HOME`, else `.ratchet` in the current directory. */
 export const stateDir = (): string => resolve(process.env.RATCHET_HOME ?? ".ratchet")
@@ -57,8 +58,28 @@ export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.Artifa
  */
 export const portsLayer = (options: { readonly stateDir: string }): Layer.Layer<Ports> => {
   const base = Baseline.layer({ stateDir: options.stateDir })
-  return Layer.mergeAll(base, Bench.layer.pipe(Layer.provide(base)), Synth.layer.pipe(Layer.provide(base)))
+  const scrubbed = scrubbedArtifacts.pipe(Layer.provide(base))
+  return Layer.mergeAll(base, scrubbed, Bench.layer.pipe(Layer.provide(base)), Synth.layer.pipe(Layer.provide(Layer.mergeAll(base, scrubbed))))
 }
+
+/**
+ * Run logs and reports (`logs.txt`, `baseline.json`, …) hold what the repository's own commands
+ * printed: they are stored with secrets scrubbed. Patches and diffs are stored as they are, and so is a
+ * synthesized benchmark's harness (its captured calls are base64 that scrubbing would corrupt; they come
+ * from a test run whose environment never holds Ratchet's secrets).
+ */
+const scrubbedArtifacts: Layer.Layer<ArtifactStore.ArtifactStore, never, ArtifactStore.ArtifactStore> = Layer.effect(
+  ArtifactStore.ArtifactStore,
+  Effect.map(ArtifactStore.ArtifactStore, (inner) => ({
+    put: (name: string, content: string | Uint8Array) => {
+      if (/\.(patch|diff)$/i.test(name) || /^synthesized-[\w$-]+\.mjs$/.test(name)) return inner.put(name, content)
+      const text = typeof content === "string" ? content : new TextDecoder("utf-8", { fatal: false }).decode(content)
+      // binary content (a NUL byte) is stored as it is
+      return text.includes("\0") ? inner.put(name, content) : inner.put(name, Scrub.text(text))
+    },
+    get: inner.get
+  }))
+)
 
 /**
  * Every port the pipeline needs: {@link portsLayer} plus the policy engine with the config's policy section.

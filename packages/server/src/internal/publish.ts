@@ -90,10 +90,13 @@ const fromConnector = (error: ConnectorError.ConnectorError): ServerError => {
 
 /** The approval the gate may use: the latest decision, if it approves the content stored now. */
 const approvalOf = (proposal: Proposal, coreHash: string): ApprovalStore.Approval | null => {
+  // The proposal's status is the one decision that won (decisions are compare-and-set): a
+  // rejected proposal never yields an approval, whatever rows sit beside it.
+  if (proposal.status !== "approved") return null
   const latest = proposal.decisions[proposal.decisions.length - 1]
   if (latest === undefined || latest.decision !== "approved") return null
   if (latest.contentHash !== sha256(canonicalJson(proposal.data))) return null
-  return { proposalId: proposal.id, contentHash: coreHash, approvedBy: latest.actor, approvedAt: latest.createdAt }
+  return { proposalId: proposal.id, contentHash: coreHash, approvedBy: latest.tokenId === null ? latest.actor : `${latest.actor} (${latest.tokenId})`, approvedAt: latest.createdAt }
 }
 
 /**

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { Clock, Effect, Exit, Layer, type Schema, Scope } from "effect"
 import {
+  ArtifactStore,
   Baseline,
   BenchRunner,
   type Attempt,
@@ -32,6 +33,7 @@ import {
   Workspace
 } from "@ratchet/core"
 import { type ProposalDraft, type StageInput, StageFailure, Stages } from "../Stages.js"
+import { stepLogs } from "./logs.js"
 import { type Ports, policyLayer, portsLayer, testAdapter, withServerPolicy } from "./pipeline.js"
 
 /** What the baseline stage records (and later stages read from `previous.baseline`). */
@@ -39,6 +41,8 @@ export interface BaselineOutput {
   readonly workspace: Workspace.WorkspaceHandle
   readonly commit: string | null
   readonly baseline: Run.BaselineReport
+  /** Each step's log (its tail, secrets redacted), by step name. */
+  readonly logs: Readonly<Record<string, string>>
 }
 
 /** What the validate stage records: every attempt, and the full validation of the accepted ones. */
@@ -54,6 +58,7 @@ export interface ValidateOutput {
 interface Live {
   readonly handle: Workspace.WorkspaceHandle
   readonly baseline: Run.BaselineReport
+  readonly logs: Readonly<Record<string, string>>
   readonly scope: Scope.Closeable
   /** The workspace was prepared again after the baseline stage (restart or eviction). */
   readonly rerun: boolean
@@ -196,8 +201,17 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
               ...(args.commit !== null ? { commit: args.commit } : {})
             })
             .pipe(Scope.provide(scope))
-          const report = yield* Baseline.baseline({ profile: args.profile, workspace: handle, config: args.config, testAdapter })
-          return { handle, report }
+          const run = yield* Effect.scoped(Baseline.run({ profile: args.profile, workspace: handle, config: args.config, testAdapter }))
+          // the steps' output, for people reading the run (the stored logs.txt, split by step)
+          const logsRef = run.artifacts.find((a) => a.name === "logs.txt")
+          const logs = logsRef === undefined
+            ? {}
+            : yield* (yield* ArtifactStore.ArtifactStore).get(logsRef.sha256).pipe(
+              Effect.map((bytes) => stepLogs(new TextDecoder().decode(bytes), run.report.steps.map((s) => s.name))),
+              // unreadable logs never fail a baseline: the steps' results are what decides
+              Effect.catch(() => Effect.succeed({}))
+            )
+          return { handle, report: run.report, logs }
         }).pipe(
           provide,
           Effect.mapError(failWith(args.stage, args.rerun ? "preparing the baseline workspace again" : undefined))
@@ -208,10 +222,16 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
           yield* Scope.close(scope, Exit.void)
           const where = result.handle.commit === null ? "" : ` at ${result.handle.commit.slice(0, 12)}`
           return yield* Effect.fail(
-            fail(args.stage, args.rerun ? `the baseline workspace was gone and re-running the baseline${where} failed: ${stop}` : stop)
+            new StageFailure({
+              stage: args.stage,
+              detail: args.rerun ? `the baseline workspace was gone and re-running the baseline${where} failed: ${stop}` : stop,
+              setup: setupStages.has(args.stage),
+              // the failed steps and their logs are what a person needs to fix the repository
+              output: toJson({ commit: result.handle.commit, baseline: result.report, logs: result.logs })
+            })
           )
         }
-        return { handle: result.handle, baseline: result.report, scope, rerun: args.rerun, users: 0, lastUsed: yield* Clock.currentTimeMillis }
+        return { handle: result.handle, baseline: result.report, logs: result.logs, scope, rerun: args.rerun, users: 0, lastUsed: yield* Clock.currentTimeMillis }
       })
 
     /**
@@ -280,7 +300,7 @@ export const make: Effect.Effect<Record<"detect" | "baseline" | "scan" | "patchg
         if (old !== undefined && old.users === 0) yield* discard(i.runId)
         const entry = yield* prepareBaseline({ stage: "baseline", source: root, commit: null, profile, config, rerun: false })
         live.set(i.runId, entry)
-        const output: BaselineOutput = { workspace: entry.handle, commit: entry.handle.commit, baseline: entry.baseline }
+        const output: BaselineOutput = { workspace: entry.handle, commit: entry.handle.commit, baseline: entry.baseline, logs: entry.logs }
         return toJson(output)
       })
 

@@ -1,4 +1,6 @@
 import { Cron, DateTime, Result } from "effect"
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { invalid, type ServerError } from "../ServerError.js"
@@ -22,6 +24,38 @@ const privateHost = (host: string): boolean => {
   }
   if (Net.isIPv6(h)) return h === "::1" || h === "::" || h.startsWith("fc") || h.startsWith("fd") || h.startsWith("fe80") || h.startsWith("::ffff:")
   return false
+}
+
+/**
+ * Checks a local repository path against the operator's allow-list: it must lie (symlinks
+ * resolved) under one of `roots`, exist, be a directory and be inside a git work tree. Returns
+ * the real path to store, or the reason it is refused. With no roots, no local path is allowed.
+ */
+export const allowedPath = async (path: string, roots: ReadonlyArray<string>): Promise<V<string>> => {
+  if (roots.length === 0) {
+    return bad("path", "local paths are not enabled on this server; connect the repository by https \"url\", or start the server with --repo-root DIR (or RATCHET_REPO_ROOTS) naming where local repositories may live")
+  }
+  let real: string
+  try {
+    real = await Fs.promises.realpath(path)
+  } catch {
+    return bad("path", `${path} does not exist`)
+  }
+  const realRoots = await Promise.all(roots.map((r) => Fs.promises.realpath(r).catch(() => Path.resolve(r))))
+  const inside = realRoots.some((root) => {
+    const rel = Path.relative(root, real)
+    return rel === "" || (!rel.startsWith("..") && !Path.isAbsolute(rel))
+  })
+  if (!inside) {
+    return bad("path", `${path}${real === path ? "" : ` (really ${real})`} is outside the allowed repository roots (${realRoots.join(", ")}); move the repository under one of them or ask the operator to allow its directory`)
+  }
+  const stat = await Fs.promises.stat(real).catch(() => null)
+  if (stat === null || !stat.isDirectory()) return bad("path", `${path} is not a directory`)
+  const isWorkTree = await new Promise<boolean>((resolve) =>
+    ChildProcess.execFile("git", ["-C", real, "rev-parse", "--is-inside-work-tree"], { timeout: 10_000 }, (error, stdout) => resolve(error === null && stdout.trim() === "true"))
+  )
+  if (!isWorkTree) return bad("path", `${path} is not a git work tree (run git init there, or connect the repository by "url")`)
+  return ok(real)
 }
 
 export interface NewRepo {
@@ -140,7 +174,6 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
 }
 
 export interface Decision {
-  readonly actor: string | null
   readonly note: string | null
   readonly contentHash: string | null
 }
@@ -148,10 +181,11 @@ export interface Decision {
 export const decision = (body: unknown, requireHash: boolean): V<Decision> => {
   if (body === undefined) body = {}
   if (!isObject(body)) return bad("body", "expected a JSON object like {\"contentHash\": \"…\", \"note\": \"…\"}")
-  const extra = unknownKeys(body, ["actor", "note", "contentHash"])
-  if (extra) return bad(extra, "unknown field; allowed: actor, note, contentHash")
-  const actor = nullableString(body, "actor", 200)
-  if (!actor.ok) return actor
+  if (body.actor !== undefined) {
+    return bad("actor", "not accepted: the decision is recorded under the identity of your API token; put free text in \"note\"")
+  }
+  const extra = unknownKeys(body, ["note", "contentHash"])
+  if (extra) return bad(extra, "unknown field; allowed: note, contentHash")
   const note = nullableString(body, "note", 10_000)
   if (!note.ok) return note
   const hash = body.contentHash
@@ -160,5 +194,5 @@ export const decision = (body: unknown, requireHash: boolean): V<Decision> => {
   } else if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash)) {
     return bad("contentHash", "must be a 64-character lowercase sha256 hex string")
   }
-  return ok({ actor: actor.value ?? null, note: note.value ?? null, contentHash: (hash as string | undefined | null) ?? null })
+  return ok({ note: note.value ?? null, contentHash: (hash as string | undefined | null) ?? null })
 }

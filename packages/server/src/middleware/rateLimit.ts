@@ -40,7 +40,9 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler => {
       return c.json({
         error: {
           code: "RateLimited",
-          message: `Too many requests: at most ${options.limit} per ${Math.round(options.windowMs / 1000)} s. Retry after ${retryAfter} s.`
+          message: `Too many requests: at most ${options.limit} per ${Math.round(options.windowMs / 1000)} s. Retry after ${retryAfter} s.`,
+          // the request id (set by the request-id middleware) to quote when reporting
+          requestId: String(c.get("requestId") ?? "")
         }
       }, 429)
     }

@@ -88,6 +88,15 @@ export const runDetection = (root: string, options: RunOptions = {}): RunResult 
   })
   let projectDir = pre.projectDir
   let others: Array<string> = []
+  if (projectDir !== "." && !hasManifest(".")) {
+    // CI chose the project; other project roots of the repository are still reported
+    const related = (dir: string) => dir === projectDir || projectDir.startsWith(`${dir}/`) || dir.startsWith(`${projectDir}/`)
+    const roots = findProjectRoots(ctx).filter((r) => !related(r.dir))
+    if (roots.length > 0) {
+      others = roots.map((r) => r.dir)
+      reader.warn(`commands are for ${projectDir}/ (where CI runs them); the repository also holds ${others.map((o) => `${o}/`).join(", ")}, listed in "projects"`)
+    }
+  }
   if (projectDir === "." && !hasManifest(".")) {
     const roots = findProjectRoots(ctx)
     if (roots.length > 0) {
@@ -189,6 +198,8 @@ const detectProject = (ctx: Context, projectDir: string, otherRoots: ReadonlyArr
 
   // Decoy and nested lockfiles (other project roots and everything below them are theirs).
   const insideOther = (dir: string) => otherRoots.some((o) => dir === o || dir.startsWith(`${o}/`))
+  /** CI commands that run in another project root belong to that project. */
+  const ciHere = ci.commands.filter((c) => !insideOther(c.cwd))
   const nestedLockfiles: Array<Lockfile> = []
   for (const n of findNestedLockfiles(reader, new Set<string>([lockDir]))) {
     if (packageDirs.includes(n.dir) || taskProjects?.dirs.includes(n.dir)) continue
@@ -203,7 +214,7 @@ const detectProject = (ctx: Context, projectDir: string, otherRoots: ReadonlyArr
     }
   }
 
-  let pm = detectPackageManager(reader, { projectDir: pmDir, pkg: pmPkg, ci: ci.commands, setups: ci.setups, lockfiles, nestedLockfiles, deno })
+  let pm = detectPackageManager(reader, { projectDir: pmDir, pkg: pmPkg, ci: ciHere, setups: ci.setups, lockfiles, nestedLockfiles, deno })
   if (options.packageManager && options.packageManager !== pm.name) {
     pm = {
       name: options.packageManager,
@@ -240,7 +251,7 @@ const detectProject = (ctx: Context, projectDir: string, otherRoots: ReadonlyArr
     hasLockfile: lockfiles.some((l) => l.pm === pm.name),
     projectDir,
     pkgAt: projPkgAt,
-    ci: ci.commands.filter((c) => !insideOther(c.cwd)),
+    ci: ciHere,
     frameworks,
     frameworksByDir: byDir,
     tools,

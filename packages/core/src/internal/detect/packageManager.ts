@@ -351,7 +351,8 @@ export const detectPackageManager = (
     reader.warn(`${fieldVote.evidence.file}: ${fieldVote.evidence.detail} but the lockfile is ${rootLocks.map((l) => l.file).join(", ")}`)
   }
   for (const [pm, c] of ciPms) {
-    if (pm !== winner) reader.warn(`${c.file}:${c.line}: CI runs \`${c.command}\` (${pm}) but the repository uses ${winner}`)
+    // Deno in a Node.js repository's CI is usually a JSR publish step, not a contradiction
+    if (pm !== winner && pm !== "deno") reader.warn(`${c.file}:${c.line}: CI runs \`${c.command}\` (${pm}) but the repository uses ${winner}`)
   }
   if (winner === "yarn") {
     for (const c of args.ci) {

@@ -447,5 +447,51 @@ export const nodeTest: Plugin.BenchmarkAdapter = {
   }
 }
 
+// ---------------------------------------------------------------------------
+// deno bench
+// ---------------------------------------------------------------------------
+
+const DURATION = /^([\d.,]+)\s*(ps|ns|µs|μs|us|ms|s)$/
+
+/**
+ * `deno bench`: its table (`| name | 958.0 ns | … |`, Deno 2) or `deno bench --json` (`benches[].results[].ok.avg`
+ * in ns). Deno 1's `958.0 ns/iter` lines are mitata's format and read there.
+ */
+export const denoBench: Plugin.BenchmarkAdapter = {
+  name: "deno-bench",
+  parse: (output) => {
+    const out: Samples = new Map()
+    for (const doc of jsonValues(output)) {
+      if (!isRecord(doc) || !Array.isArray(doc.benches)) continue
+      for (const b of doc.benches) {
+        if (!isRecord(b) || typeof b.name !== "string" || !Array.isArray(b.results)) continue
+        for (const r of b.results) {
+          const ns = isRecord(r) && isRecord(r.ok) ? num(r.ok.avg) : null
+          if (ns !== null) push(out, cleanName(b.name), ns)
+        }
+      }
+    }
+    if (out.size > 0) return out
+    let column = -1
+    for (const raw of stripAnsi(output).split(/\r?\n/)) {
+      const line = raw.trim()
+      if (!line.startsWith("|")) {
+        column = -1
+        continue
+      }
+      const cells = line.split("|").slice(1, -1).map((c) => c.trim())
+      const header = cells.findIndex((c) => c.startsWith("time/iter"))
+      if (header !== -1) {
+        column = header
+        continue
+      }
+      if (column === -1 || cells.every((c) => /^-*$/.test(c))) continue
+      const m = DURATION.exec(cells[column] ?? "")
+      if (m && cells[0]) push(out, cleanName(cells[0]), Number(m[1].replace(/,/g, "")) * UNIT_NS[m[2]])
+    }
+    return nonEmpty(out)
+  }
+}
+
 /** The built-in adapters in detection order (node:test last: any node:test run has its shape). */
-export const builtin: ReadonlyArray<Plugin.BenchmarkAdapter> = [ratchetLine, vitestBench, vitestReport, vitestText, mitata, tinybench, cronometro, benchmarkJs, nodeTest]
+export const builtin: ReadonlyArray<Plugin.BenchmarkAdapter> = [ratchetLine, vitestBench, vitestReport, vitestText, mitata, tinybench, cronometro, benchmarkJs, denoBench, nodeTest]

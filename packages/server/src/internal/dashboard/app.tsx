@@ -8,6 +8,7 @@
  */
 import { Cron, Effect, Exit, Result } from "effect"
 import { type Context, Hono } from "hono"
+import { getConnInfo } from "@hono/node-server/conninfo"
 import { csrf } from "hono/csrf"
 import { HTTPException } from "hono/http-exception"
 import type { Child } from "hono/jsx"
@@ -20,7 +21,7 @@ import { type PublishOptions, publishAndRecord } from "../publish.js"
 import * as Validate from "../validate.js"
 import { jsonLogger, type LogSink, redact, stdoutSink } from "../../middleware/logger.js"
 import { presetHeaders } from "../../middleware/presetHeaders.js"
-import { rateLimit } from "../../middleware/rateLimit.js"
+import { type RateLimitOptions, rateLimit } from "../../middleware/rateLimit.js"
 import { dayIn, Runs } from "../../Runs.js"
 import { internal, type ServerError } from "../../ServerError.js"
 import { type Principal, type Repo, Store } from "../../Store.js"
@@ -46,8 +47,10 @@ export interface DashboardOptions {
   readonly sessionTtlMs?: number
   /** How often the run event stream polls, in ms (default 200). */
   readonly ssePollMs?: number
-  /** Run starts allowed per token per minute (default 30, shared budget with nothing else). */
+  /** Run starts allowed per token per minute (default 30, like the API). */
   readonly runsPerMinute?: number
+  /** Sign-in attempts allowed per client address per minute (default 10). */
+  readonly signInsPerMinute?: number
   /** The espeak-ng binary for audio summaries (default `RATCHET_ESPEAK`, else `espeak-ng`). */
   readonly espeak?: string
   /** Where JSON request logs go (default stdout). */
@@ -113,6 +116,27 @@ const timezones = (): ReadonlyArray<string> => {
 
 const formString = (v: unknown): string => (typeof v === "string" ? v : "")
 
+/** The client's address (the socket's; unknown outside Node's server, as in `app.request`). */
+const clientAddress = (c: Context): string => {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown"
+  } catch {
+    return "unknown"
+  }
+}
+
+/** A token bucket (the API's `rateLimit`) asked directly: `null` when allowed, else the seconds to wait. */
+const bucket = (options: RateLimitOptions) => {
+  const limiter = rateLimit(options)
+  return async (c: Context): Promise<string | null> => {
+    let allowed = false
+    const refused = await limiter(c, async () => {
+      allowed = true
+    })
+    return allowed ? null : refused instanceof Response ? (refused.headers.get("Retry-After") ?? "60") : "60"
+  }
+}
+
 /** Maps a validation error's field to the form field that shows it. */
 const formField = (field: string): string => {
   if (field.startsWith("budgets.")) return field.slice("budgets.".length)
@@ -154,7 +178,6 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
 
   const principal = (c: Context<Env>): Principal => c.get("session").principal
   const org = (c: Context<Env>): string => principal(c).orgId
-  const actor = (c: Context<Env>): string => `token:${principal(c).tokenName}`
 
   // --- middleware, outermost first
   app.use("*", requestId({ headerName: "X-Request-ID", limitLength: 100, generator: () => Crypto.randomUUID() }))
@@ -216,9 +239,15 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       </Layout>
     )
   })
+  // sign-in attempts are limited per client address (tokens are long and random; this keeps logs quiet)
+  const signInLimit = bucket({ limit: options.signInsPerMinute ?? 10, windowMs: 60_000, key: clientAddress })
   app.post(`${BASE}/login`, async (c) => {
     const body = await c.req.parseBody()
     const next = Session.safeNext(body.next)
+    const wait = await signInLimit(c)
+    if (wait !== null) {
+      return c.html(<Layout title="Sign in" viewer={null}><LoginPage csrf={Session.loginToken(c)} next={next} error={`Too many sign-in attempts from this address; wait ${wait} s and try again.`} /></Layout>, 429)
+    }
     if (!Session.loginTokenValid(c, body._csrf)) {
       return c.html(<Layout title="Sign in" viewer={null}><LoginPage csrf={Session.loginToken(c)} next={next} error="The sign-in form expired; it has been refreshed. Enter the token again." /></Layout>, 403)
     }
@@ -394,14 +423,11 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     })
   }
 
-  // run starts share the API's limit per token
-  const limiter = rateLimit({ limit: options.runsPerMinute ?? 30, windowMs: 60_000, key: (c) => (c as Context<Env>).get("session").principal.tokenId })
+  // run starts are limited per token like the API's (the same rate, counted by the dashboard)
+  const runStartLimit = bucket({ limit: options.runsPerMinute ?? 30, windowMs: 60_000, key: (c) => (c as Context<Env>).get("session").principal.tokenId })
   app.post(`${BASE}/repos/:id/runs`, async (c) => {
-    let allowed = false
-    const limited = await limiter(c, async () => {
-      allowed = true
-    })
-    if (!allowed) return repoPage(c, { error: `Too many runs started: wait ${limited instanceof Response ? limited.headers.get("Retry-After") : "a few"} s and try again.`, status: 429 })
+    const wait = await runStartLimit(c)
+    if (wait !== null) return repoPage(c, { error: `Too many runs started: wait ${wait} s and try again.`, status: 429 })
     const orgId = org(c)
     const id = c.req.param("id")
     const started = await exec(Runs.use((r) => r.start(orgId, id, `dashboard:${principal(c).tokenName}`)))
@@ -564,8 +590,9 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     if (!v.ok) return proposalPage(c, { error: text(v.error.message), status: 400 })
     const orgId = org(c)
     const id = c.req.param("id")
-    const who = actor(c)
-    const done = await exec(Store.use((s) => s.decide(orgId, id, { decision, actor: who, note: v.value.note, contentHash: v.value.contentHash })))
+    // the decision is recorded under the session's token identity (never a client-supplied name)
+    const by = { tokenId: principal(c).tokenId, tokenName: principal(c).tokenName }
+    const done = await exec(Store.use((s) => s.decide(orgId, id, { decision, by, note: v.value.note, contentHash: v.value.contentHash })))
     if (!done.ok) return done.error.status === 404 ? failPage(c, done.error) : proposalPage(c, { error: text(done.error.message), status: done.error.status })
     return c.redirect(href(`/proposals/${id}`, { notice: decision }), 303)
   })

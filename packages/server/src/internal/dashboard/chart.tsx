@@ -110,7 +110,7 @@ export const BenchmarkChart = ({ benchmark: b, threshold = 0.03, id, width = 720
     { label: "After", samples: after, median: b.candidateMedianNs, cls: "after" }
   ]
   const axis1 = top1 + rows.length * rowH + 6
-  const timeTicks = ticks(tMin, tMax, narrow ? 3 : 5)
+  const timeTicks = ticks(tMin, tMax, narrow ? 4 : 5)
 
   // --- panel 2: relative change with CI
   const top2 = axis1 + 58

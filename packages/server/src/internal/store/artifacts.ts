@@ -4,6 +4,7 @@
  * @internal
  */
 import { Effect } from "effect"
+import * as Scrub from "../scrub.js"
 import { integrityFailure, notFound, type ServerError } from "../../ServerError.js"
 import { iso, now, num, type Row, sha256, type StoreContext, str, strOrNull } from "./sql.js"
 
@@ -42,8 +43,12 @@ const bytesOf = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : new T
 
 /** The artifact store on a context. */
 export const make = ({ sql, q }: StoreContext): ArtifactStore => ({
-  putArtifact: (input) =>
+  putArtifact: (raw) =>
     Effect.gen(function* () {
+      // logs and reports are scrubbed of secrets; diffs are stored as approved
+      const input = Scrub.isScrubbedMediaType(raw.mediaType)
+        ? { ...raw, content: new TextEncoder().encode(Scrub.text(new TextDecoder().decode(raw.content))) }
+        : raw
       const at = yield* now
       const hash = sha256(input.content)
       const id = input.id ?? `art_${hash.slice(0, 24)}`

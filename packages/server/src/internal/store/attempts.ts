@@ -4,6 +4,7 @@
  * @internal
  */
 import { Effect } from "effect"
+import * as Scrub from "../scrub.js"
 import type { ServerError } from "../../ServerError.js"
 import type { StoreContext } from "./sql.js"
 
@@ -16,6 +17,6 @@ export interface AttemptStore {
 /** The attempt store on a context. */
 export const make = ({ sql, q }: StoreContext): AttemptStore => ({
   addAttempt: (runId, id, data) =>
-    q("recording an attempt", sql`INSERT INTO attempts (id, run_id, data) VALUES (${id}, ${runId}, ${JSON.stringify(data)}::jsonb)
+    q("recording an attempt", sql`INSERT INTO attempts (id, run_id, data) VALUES (${id}, ${runId}, ${JSON.stringify(Scrub.json(data))}::jsonb)
       ON CONFLICT (id) DO NOTHING`).pipe(Effect.asVoid)
 })

@@ -4,6 +4,7 @@
  * @internal
  */
 import { Effect } from "effect"
+import * as Scrub from "../scrub.js"
 import type { ServerError } from "../../ServerError.js"
 import { iso, json, now, num, type Row, type StoreContext, str } from "./sql.js"
 
@@ -24,8 +25,10 @@ export interface EventStore {
 
 /** The event store on a context. */
 export const make = ({ sql, q }: StoreContext): EventStore => ({
-  appendEvent: (runId, type, data) =>
+  appendEvent: (runId, type, raw) =>
     Effect.gen(function* () {
+      // events carry stage errors with the repository's own output: secrets are scrubbed first
+      const data = Scrub.json(raw)
       const at = yield* now
       const rows = yield* q("appending an event", sql<Row>`INSERT INTO run_events (run_id, type, data, created_at)
         VALUES (${runId}, ${type}, ${JSON.stringify(data)}::jsonb, ${at}) RETURNING seq`)

@@ -10,6 +10,7 @@
  */
 import { Run as CoreRun } from "@ratchet/core"
 import { Clock, Effect } from "effect"
+import * as Scrub from "../scrub.js"
 import { conflict, notFound, type ServerError } from "../../ServerError.js"
 import { bool, iso, isoOrNull, json, literal, newId, now, num, type Row, type StoreContext, str, strOrNull } from "./sql.js"
 
@@ -60,12 +61,29 @@ export interface RunView extends Run {
 export interface RunStore {
   /** Creates a queued run; with an explicit `id` it is idempotent and `created` says whether this call made it. */
   readonly createRun: (repoId: string, trigger: string, id?: string) => Effect.Effect<Run & { readonly created: boolean }, ServerError>
+  /**
+   * Creates a queued run unless the queue is full: `perRepo` runs of the repository, or `total`
+   * in all, already waiting. The repository row is locked while counting, so concurrent requests
+   * (also from other processes) cannot overfill it. `full` says how many wait when it refuses.
+   */
+  readonly enqueueRun: (repoId: string, trigger: string, limits: { readonly perRepo: number; readonly total: number }) => Effect.Effect<
+    { readonly run: Run; readonly full: null } | { readonly run: null; readonly full: { readonly repo: number; readonly total: number } },
+    ServerError
+  >
   readonly getRun: (orgId: string | null, id: string) => Effect.Effect<Run, ServerError>
   /** A run with its stages and a summary of its proposals, in one query (the API's read path). */
   readonly getRunView: (orgId: string, id: string) => Effect.Effect<RunView, ServerError>
   readonly listRuns: (repoId: string, limit: number) => Effect.Effect<ReadonlyArray<Run>, ServerError>
-  /** Runs not finished (queued or running), for recovery after a restart. */
+  /** Runs handed to the workflow engine and not finished, for recovery after a restart (queued ones wait for the dispatcher). */
   readonly unfinishedRuns: Effect.Effect<ReadonlyArray<string>, ServerError>
+  /**
+   * Claims the oldest queued run that may start now: its repository has fewer than `perRepo`
+   * dispatched unfinished runs. The repository row is locked while counting, so two server
+   * processes never both claim past the limit. `null` when nothing may start.
+   */
+  readonly claimQueuedRun: (perRepo: number) => Effect.Effect<string | null, ServerError>
+  /** Which of these runs have finished. */
+  readonly finishedAmong: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, ServerError>
   readonly setRunStatus: (id: string, status: RunStatus, fields?: { readonly error?: string | null; readonly runner?: string }) => Effect.Effect<void, ServerError>
   readonly setRunCounts: (id: string, counts: { readonly candidates?: number; readonly proposals?: number }) => Effect.Effect<void, ServerError>
   readonly requestCancel: (orgId: string, id: string) => Effect.Effect<Run, ServerError>
@@ -173,6 +191,24 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
         return { ...(yield* getRun(null, runId)), created: inserted.length > 0 }
       }),
 
+    enqueueRun: (repoId, trigger, limits) =>
+      invalidating(Effect.gen(function* () {
+        const runId = newId("run")
+        const outcome = yield* q("queueing a run", sql.withTransaction(Effect.gen(function* () {
+          yield* sql`SELECT id FROM repositories WHERE id = ${repoId} FOR UPDATE`
+          const counts = yield* sql<Row>`SELECT count(*) FILTER (WHERE repo_id = ${repoId}) AS repo, count(*) AS total
+            FROM runs WHERE status = 'queued' AND dispatched_at IS NULL`
+          const repo = num(counts[0] ?? { repo: 0 }, "repo")
+          const total = num(counts[0] ?? { total: 0 }, "total")
+          if (repo >= limits.perRepo || total >= limits.total) return { repo, total }
+          const at = yield* now
+          yield* sql`INSERT INTO runs (id, repo_id, trigger, status, created_at) VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${at})`
+          return null
+        })))
+        if (outcome !== null) return { run: null, full: outcome }
+        return { run: yield* getRun(null, runId), full: null }
+      })),
+
     getRun,
 
     getRunView: (orgId, id) =>
@@ -195,16 +231,41 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
         return rows.map((r) => toRun(r, stages.get(str(r, "id")) ?? []))
       }),
 
-    unfinishedRuns: q("listing unfinished runs", sql<Row>`SELECT id FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at`).pipe(
+    unfinishedRuns: q("listing unfinished runs", sql<Row>`SELECT id FROM runs WHERE status IN ('queued', 'running') AND dispatched_at IS NOT NULL ORDER BY created_at`).pipe(
       Effect.map((rows) => rows.map((r) => str(r, "id")))
     ),
+
+    claimQueuedRun: (perRepo) =>
+      q("claiming a queued run", sql.withTransaction(Effect.gen(function* () {
+        const waiting = yield* sql<Row>`SELECT id, repo_id FROM runs WHERE status = 'queued' AND dispatched_at IS NULL ORDER BY created_at, id LIMIT 100`
+        const seen = new Set<string>()
+        for (const candidate of waiting) {
+          const repoId = str(candidate, "repo_id")
+          if (seen.has(repoId)) continue
+          seen.add(repoId)
+          yield* sql`SELECT id FROM repositories WHERE id = ${repoId} FOR UPDATE`
+          const busy = yield* sql<Row>`SELECT count(*) AS n FROM runs WHERE repo_id = ${repoId} AND dispatched_at IS NOT NULL AND status IN ('queued', 'running')`
+          if (num(busy[0] ?? { n: 0 }, "n") >= perRepo) continue
+          const at = yield* now
+          const claimed = yield* sql<Row>`UPDATE runs SET dispatched_at = ${at} WHERE id = ${str(candidate, "id")} AND dispatched_at IS NULL RETURNING id`
+          if (claimed.length > 0) return str(candidate, "id")
+        }
+        return null
+      }))),
+
+    finishedAmong: (ids) =>
+      ids.length === 0
+        ? Effect.succeed([])
+        : q("checking runs", sql<Row>`SELECT id FROM runs WHERE ${sql.in("id", ids)} AND status IN ('succeeded', 'failed', 'cancelled')`).pipe(
+          Effect.map((rows) => rows.map((r) => str(r, "id")))
+        ),
 
     setRunStatus: (id, status, fields) =>
       invalidating(Effect.gen(function* () {
         const at = yield* now
         const finished = status === "succeeded" || status === "failed" || status === "cancelled"
         yield* q("updating a run", sql`UPDATE runs SET status = ${status},
-          error = ${fields?.error === undefined ? sql`error` : fields.error},
+          error = ${fields?.error === undefined ? sql`error` : fields.error === null ? null : Scrub.text(fields.error)},
           runner = ${fields?.runner === undefined ? sql`runner` : fields.runner},
           started_at = ${status === "running" ? sql`COALESCE(started_at, ${at})` : sql`started_at`},
           finished_at = ${finished ? at : null}
@@ -244,8 +305,8 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
       invalidating(Effect.gen(function* () {
         const at = yield* now
         yield* q("finishing a stage", sql`UPDATE run_stages SET status = ${result.ok ? "succeeded" : "failed"},
-          output = ${result.output === undefined ? null : JSON.stringify(result.output)}::jsonb,
-          error = ${result.error ?? null}, finished_at = ${at}
+          output = ${result.output === undefined ? null : JSON.stringify(Scrub.json(result.output))}::jsonb,
+          error = ${result.error === undefined ? null : Scrub.text(result.error)}, finished_at = ${at}
           WHERE run_id = ${runId} AND stage = ${stage}`)
       }))
   }

@@ -26,7 +26,7 @@ export interface ProposalData {
   readonly risk: string | null
   readonly confidence: number | null
   readonly trace: ReadonlyArray<{ readonly id: string; readonly rule: string; readonly source: string; readonly status: string; readonly reason: string; readonly durationMs: number | null }>
-  readonly thinking: { readonly model: string; readonly reasoning: string } | null
+  readonly thinking: { readonly model: string; readonly reasoning: string; readonly tokens: string | null } | null
   readonly artifacts: ReadonlyArray<{ readonly name: string; readonly sha256: string; readonly bytes: number }>
   readonly rule: string | null
   readonly source: string | null
@@ -81,7 +81,15 @@ export const readProposal = (data: unknown): ProposalData => {
       const r = rec(a)
       return { id: String(r.id ?? ""), rule: String(r.rule ?? ""), source: String(r.source ?? ""), status: String(r.status ?? ""), reason: String(r.reason ?? ""), durationMs: numOr(r.durationMs) }
     }),
-    thinking: typeof thinking.reasoning === "string" ? { model: String(thinking.model ?? "model"), reasoning: thinking.reasoning } : null,
+    thinking: typeof thinking.reasoning === "string"
+      ? {
+        model: String(thinking.model ?? "model"),
+        reasoning: thinking.reasoning,
+        tokens: typeof thinking.inputTokens === "number" && typeof thinking.outputTokens === "number"
+          ? `${thinking.inputTokens} in / ${thinking.outputTokens} out tokens${typeof thinking.costUsd === "number" ? `, $${thinking.costUsd.toFixed(4)}` : ""}`
+          : null
+      }
+      : null,
     artifacts: arr(d.artifacts).map((a) => {
       const r = rec(a)
       return { name: String(r.name ?? ""), sha256: String(r.sha256 ?? ""), bytes: numOr(r.bytes) ?? 0 }
@@ -439,7 +447,7 @@ export const ProposalPage = ({ p, notice }: { readonly p: ProposalPageData; read
             ))}
           {d.thinking === null ? null : (
             <details>
-              <summary>Model reasoning ({d.thinking.model})</summary>
+              <summary>Model reasoning ({d.thinking.model}{d.thinking.tokens === null ? "" : `; ${d.thinking.tokens}`})</summary>
               <div class="inner"><pre class="log" tabindex={0}>{d.thinking.reasoning}</pre></div>
             </details>
           )}

@@ -1,0 +1,263 @@
+import { execFileSync, spawn } from "node:child_process"
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { type LlmReply, type LlmRequest, scriptedLlm } from "./helpers/scriptedLlm.js"
+
+// The LLM agent end to end, as a user runs it: the built `ratchet run --llm openai-compatible:MODEL@URL`
+// against a scripted OpenAI-compatible server on loopback, on a real repository with real tests and a
+// real benchmark (a quadratic dedupe). The model name picks the script.
+const bin = join(import.meta.dirname, "..", "dist", "bin.js")
+const work = mkdtempSync(join(tmpdir(), "ratchet-llm-e2e-"))
+chmodSync(work, 0o755) // the sandbox's unprivileged user must reach the state directory below it
+afterAll(() => (process.env.KEEP ? undefined : rmSync(work, { recursive: true, force: true })))
+
+// Present in the environment to prove it never reaches the compatible endpoint, a prompt or a report.
+const OPENAI_KEY = "sk-proj-NeverSendThisKeyToAnotherHost0123456789abcdef"
+
+const SOURCE = `/** Unique items, first occurrence first. */
+export function dedupe(items) {
+  const out = []
+  for (const item of items) {
+    if (!out.includes(item)) out.push(item)
+  }
+  return out
+}
+`
+
+const fixture = (name: string, extra: Record<string, string> = {}) => {
+  const root = join(work, name)
+  const files: Record<string, string> = {
+    "package.json": `${JSON.stringify({ name: "dedupe-kit", version: "1.0.0", type: "module", scripts: { test: "node --test test/*.test.js", bench: "node bench/run.js" } }, null, 2)}\n`,
+    "src/dedupe.js": SOURCE,
+    "test/dedupe.test.js": `import assert from "node:assert/strict"
+import { test } from "node:test"
+import { dedupe } from "../src/dedupe.js"
+
+test("dedupe keeps first-occurrence order", () => {
+  assert.deepEqual(dedupe([3, 1, 3, 2, 1]), [3, 1, 2])
+})
+
+test("dedupe treats NaN as equal to itself", () => {
+  assert.deepEqual(dedupe([NaN, 1, NaN]), [NaN, 1])
+})
+
+test("dedupe of nothing is empty", () => {
+  assert.deepEqual(dedupe([]), [])
+})
+`,
+    "bench/run.js": `import { dedupe } from "../src/dedupe.js"
+
+const items = Array.from({ length: 4000 }, (_, i) => (i * 7919) % 3000)
+const samples = []
+for (let round = 0; round < 15; round++) {
+  const start = process.hrtime.bigint()
+  dedupe(items)
+  samples.push(Number(process.hrtime.bigint() - start))
+}
+console.log(\`RATCHET_BENCH \${JSON.stringify({ name: "dedupe", samples })}\`)
+`,
+    ...extra
+  }
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, path, ".."), { recursive: true })
+    writeFileSync(join(root, path), text)
+  }
+  const git = (...args: Array<string>) => execFileSync("git", args, { cwd: root, stdio: "pipe" })
+  git("init", "-q")
+  git("add", "-A")
+  git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init")
+  return root
+}
+
+const GOOD = `--- a/src/dedupe.js
++++ b/src/dedupe.js
+@@ -1,8 +1,11 @@
+ /** Unique items, first occurrence first. */
+ export function dedupe(items) {
+   const out = []
++  const seen = new Set()
+   for (const item of items) {
+-    if (!out.includes(item)) out.push(item)
++    if (seen.has(item)) continue
++    seen.add(item)
++    out.push(item)
+   }
+   return out
+ }
+`
+// Faster, but sorts: the order test fails.
+const BREAKS_A_TEST = `--- a/src/dedupe.js
++++ b/src/dedupe.js
+@@ -1,8 +1,4 @@
+ /** Unique items, first occurrence first. */
+ export function dedupe(items) {
+-  const out = []
+-  for (const item of items) {
+-    if (!out.includes(item)) out.push(item)
+-  }
+-  return out
++  return [...new Set(items)].sort((a, b) => a - b)
+ }
+`
+
+const TRIAGE = { targets: [{ file: "src/dedupe.js", symbol: "dedupe", line: 2, idea: "Track seen items in a Set", rationale: "includes() inside the loop is quadratic", impact: "high" }] }
+
+const isTriage = (r: LlmRequest) => r.body.response_format?.json_schema?.name === "triage"
+const patch = (diff: string): LlmReply => ({
+  kind: "tool",
+  name: "propose_patch",
+  args: { title: "Use a Set for membership in dedupe", explanation: "Set#has is O(1); the output order is the first-occurrence order as before.", diff },
+  reasoning: "includes() scans the whole output array for every item."
+})
+
+const script = (request: LlmRequest): LlmReply => {
+  switch (request.body.model) {
+    case "good":
+      return isTriage(request) ? { kind: "json", value: TRIAGE } : patch(GOOD)
+    case "repair":
+      if (isTriage(request)) return { kind: "json", value: TRIAGE }
+      return request.body.messages.some((m) => m.role === "tool") ? patch(GOOD) : patch(BREAKS_A_TEST)
+    case "budget":
+      // the triage answer reports a large usage: at $1 per million tokens it takes $0.497 of $0.50
+      return isTriage(request) ? { kind: "json", value: TRIAGE, usage: { prompt: 495_000, completion: 2_000 } } : patch(GOOD)
+    default:
+      return { kind: "text", text: "unknown script" }
+  }
+}
+
+interface Report {
+  readonly attempts: ReadonlyArray<{ readonly source: string; readonly rule: string; readonly status: string; readonly reason: string }>
+  readonly proposals: ReadonlyArray<{
+    readonly files: ReadonlyArray<string>
+    readonly diff: string
+    readonly benchmark: { readonly name: string; readonly change: number; readonly ciHigh: number } | null
+    readonly llm?: { readonly calls: ReadonlyArray<{ readonly stage: string; readonly artifact: { readonly sha256: string } | null }>; readonly totals: { readonly calls: number } }
+    readonly thinking?: { readonly reasoning: string } | null
+    readonly artifacts?: ReadonlyArray<{ readonly name: string; readonly sha256: string }>
+  }>
+  readonly llm?: {
+    readonly calls: ReadonlyArray<{ readonly stage: string; readonly round: number; readonly costUsd: number }>
+    readonly totals: { readonly calls: number; readonly costUsd: number; readonly inputTokens: number }
+    readonly stopped: string | null
+    readonly targets: ReadonlyArray<{ readonly outcome: string }>
+    readonly hotspots: ReadonlyArray<{ readonly file: string; readonly name: string }>
+  }
+}
+
+const run = (repo: string, args: ReadonlyArray<string>, state: string) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, "run", repo, "--json", ...args], {
+      env: { ...process.env, RATCHET_HOME: state, OPENAI_API_KEY: OPENAI_KEY },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 280_000)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+
+const neverLeaksTheKey = (requests: ReadonlyArray<LlmRequest>, ...texts: Array<string>) => {
+  for (const r of requests) expect(JSON.stringify(r)).not.toContain(OPENAI_KEY)
+  for (const t of texts) expect(t).not.toContain(OPENAI_KEY)
+}
+
+describe("ratchet run --llm openai-compatible:…@http://127.0.0.1:PORT/v1 (scripted server)", () => {
+  it("a real patch is proven faster and packaged with the model calls in its evidence", async () => {
+    const llm = await scriptedLlm(script)
+    try {
+      const repo = fixture("good")
+      const out = join(work, "good-report")
+      const state = join(work, "state-good")
+      const result = await run(repo, ["--llm", `openai-compatible:good@${llm.url}`, "--out", out], state)
+      expect(result.code, result.stderr.slice(-4000)).toBe(0)
+      const report = JSON.parse(result.stdout) as Report
+
+      expect(llm.requests.map((r) => (isTriage(r) ? "triage" : "patch"))).toEqual(["triage", "patch"])
+      const triagePrompt = llm.requests[0]!.body.messages.map((m) => m.content ?? "").join("\n")
+      expect(triagePrompt).toContain("src/dedupe.js") // the profile and the map reached the model
+      expect(report.llm?.hotspots.some((h) => h.file === "src/dedupe.js" && h.name === "dedupe"), JSON.stringify(report.llm?.hotspots)).toBe(true)
+
+      const accepted = report.attempts.find((a) => a.source.startsWith("llm:") && a.status === "accepted")
+      expect(accepted?.reason, JSON.stringify(report.attempts, null, 2)).toMatch(/^accepted: faster beyond noise/)
+      expect(report.proposals).toHaveLength(1)
+      const proposal = report.proposals[0]!
+      expect(proposal.files).toEqual(["src/dedupe.js"])
+      expect(proposal.diff).toMatch(/^diff --git a\/src\/dedupe.js b\/src\/dedupe.js/)
+      expect(proposal.benchmark?.name).toBe("dedupe")
+      expect(proposal.benchmark!.ciHigh).toBeLessThan(-0.03)
+      expect(proposal.llm?.calls.map((c) => c.stage)).toEqual(["triage", "patch"])
+      expect(proposal.thinking?.reasoning).toContain("includes() scans")
+      // every call's prompt and response is an artifact listed with the proposal's evidence
+      for (const call of proposal.llm!.calls) expect(proposal.artifacts?.some((a) => a.sha256 === call.artifact?.sha256)).toBe(true)
+      const callArtifact = readdirSync(join(state, "artifacts"), { recursive: true })
+        .map(String)
+        .find((f) => f.includes(proposal.llm!.calls[1]!.artifact!.sha256.slice(0, 16)))
+      expect(callArtifact).toBeDefined()
+
+      expect(report.llm?.totals.calls).toBe(2)
+      expect(report.llm?.stopped).toBeNull()
+      const markdown = readFileSync(join(out, "report.md"), "utf8")
+      expect(markdown).toContain("## LLM agent")
+      expect(markdown).toContain("**Model calls:** 2 calls")
+      neverLeaksTheKey(llm.requests, result.stdout, result.stderr, markdown)
+    } finally {
+      await llm.close()
+    }
+  }, 300_000)
+
+  it("a patch that breaks a test is rejected, the failure goes back to the model, and the repair is proven", async () => {
+    const llm = await scriptedLlm(script)
+    try {
+      const repo = fixture("repair")
+      const result = await run(repo, ["--llm", `openai-compatible:repair@${llm.url}`], join(work, "state-repair"))
+      expect(result.code, result.stderr.slice(-4000)).toBe(0)
+      const report = JSON.parse(result.stdout) as Report
+
+      const llmAttempts = report.attempts.filter((a) => a.source.startsWith("llm:"))
+      expect(llmAttempts.map((a) => a.status)).toEqual(["rejected", "accepted"])
+      expect(llmAttempts[0]!.reason).toMatch(/^tests failed: .*dedupe keeps first-occurrence order/)
+      expect(llmAttempts[1]!.reason).toMatch(/^accepted: faster beyond noise/)
+
+      // round 2 carries the rejection and the failing test's output as the tool result
+      expect(llm.requests).toHaveLength(3)
+      const feedback = llm.requests[2]!.body.messages.find((m) => m.role === "tool")
+      expect(feedback?.content).toContain("tests failed")
+      expect(feedback?.content).toContain("dedupe keeps first-occurrence order")
+      expect(feedback?.content).toContain("<repository>")
+
+      expect(report.proposals).toHaveLength(1)
+      expect(report.proposals[0]!.diff).toContain("+  const seen = new Set()")
+      expect(report.proposals[0]!.llm?.calls.map((c) => c.stage)).toEqual(["triage", "patch", "repair"])
+      expect(report.llm?.targets[0]?.outcome).toMatch(/^accepted in round 2/)
+      neverLeaksTheKey(llm.requests, result.stdout, result.stderr)
+    } finally {
+      await llm.close()
+    }
+  }, 300_000)
+
+  it("a budget-exhausting script ends the run cleanly with the reason, before the call that could overspend", async () => {
+    const llm = await scriptedLlm(script)
+    try {
+      const repo = fixture("budget", {
+        "ratchet.config.mjs": `export default { llm: { prices: { "openai-compatible:budget": { input: 1, output: 1 } } } }\n`
+      })
+      const result = await run(repo, ["--llm", `openai-compatible:budget@${llm.url}`, "--llm-budget", "0.5"], join(work, "state-budget"))
+      expect(result.code, result.stderr.slice(-4000)).toBe(0)
+      const report = JSON.parse(result.stdout) as Report
+      expect(llm.requests.map((r) => (isTriage(r) ? "triage" : "patch"))).toEqual(["triage"])
+      expect(report.llm?.stopped).toMatch(/^the run's LLM budget of \$0\.50 is exhausted: \$0\.50 spent, and the next call could cost up to \$0\.0\d+$/)
+      expect(report.llm?.totals.costUsd).toBeCloseTo(0.497, 6)
+      expect(report.proposals.filter((p) => p.llm)).toHaveLength(0)
+      expect(JSON.parse(readFileSync(join(work, "state-budget", "llm-spend.json"), "utf8")).days).toBeDefined()
+    } finally {
+      await llm.close()
+    }
+  }, 300_000)
+})
