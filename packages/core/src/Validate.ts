@@ -1,44 +1,45 @@
 /**
  * Stage 5 — validate: apply a candidate in its own workspace, check policy, build, test and benchmark it.
  *
- * Order: policy (before anything runs) → the reward-hack guard (a candidate that touches tests, benchmarks,
- * test-runner configuration or Ratchet's harness is rejected, whatever it measures) → apply → build →
- * typecheck → tests, run as the baseline stage runs them (every test that passed at baseline must pass; flaky
- * ones are excluded) → benchmark baseline vs candidate, interleaved.
+ * Order: policy with the run's config (before anything runs) → the reward-hack guard (a candidate
+ * that touches tests, benchmarks, test-runner configuration or Ratchet's harness is rejected, whatever
+ * it measures) → apply → build → typecheck → tests, run as the baseline stage runs them (every test
+ * that passed at baseline must pass; flaky ones are excluded) → the config's `validate` hooks →
+ * benchmark baseline vs candidate, interleaved.
  *
- * A performance candidate is accepted as a speedup only when a benchmark that measures the changed code is
- * faster beyond noise: a repository benchmark whose name mentions a changed function, else — when a
- * `SynthBench` service is provided — a benchmark synthesized from the calls the tests make to the changed
- * module-level functions, after those calls behave identically on the candidate (the first differing call
- * rejects it). A candidate that adds a cache living across calls (a module-level `Map`, …) must also be faster
- * on distinct inputs, unless it comes from the `memoize` template, whose evidence then reports both figures;
- * otherwise it is rejected as "faster only because the benchmark repeats its inputs". With no replayable call
- * (and no repository benchmark) a candidate is unproven: at most tech-debt, with `benchmark: null`, never a
- * speedup.
+ * A performance candidate is accepted as a speedup only when a benchmark that measures the changed
+ * code is faster beyond noise — one of the repository's own (its name mentions a changed function),
+ * else one from a {@link BenchmarkSources} source, such as `SynthBench.benchmarkSources`: a benchmark
+ * synthesized from the calls the tests make, after those calls behave identically on the candidate
+ * (the first differing call rejects it). A candidate that adds a cache living across calls (a
+ * module-level `Map`, …) must also be faster on distinct inputs, unless it comes from the `memoize`
+ * template, whose evidence then reports both figures; otherwise it is rejected as "faster only because
+ * the benchmark repeats its inputs". With no such benchmark a candidate is unproven: at most
+ * tech-debt, with `benchmark: null`, never a speedup, and not at all when the config sets
+ * `validate.allowTechDebt: false`.
  *
  * @since 0.1.0
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { Clock, Effect, Option } from "effect"
-import type { Attempt } from "./Attempt.js"
-import type { BenchmarkResult } from "./BenchmarkResult.js"
-import { BenchRunner } from "./BenchRunner.js"
+import { Clock, Context, Effect, Schema } from "effect"
+import { Attempt } from "./Attempt.js"
+import { BenchmarkResult } from "./BenchmarkResult.js"
+import { type BenchComparison, BenchRunner } from "./BenchRunner.js"
 import type { Candidate } from "./Candidate.js"
-import type { ResolvedConfig } from "./Config.js"
-import { applyUnifiedDiff } from "./internal/validate/applyPatch.js"
+import { hooksOf, type ResolvedConfig } from "./Config.js"
+import * as Diff from "./Diff.js"
+import { Evidence as SynthEvidence } from "./internal/synth/evidence.js"
+import { addedCaches } from "./internal/synth/source.js"
 import { measuringFiles } from "./internal/validate/guard.js"
-import { proveBySynthesis, type SynthOutcome } from "./internal/validate/synthesized.js"
 import { changedSymbols, relatedBenchmarks } from "./internal/validate/symbols.js"
 import { PolicyCheck } from "./PolicyCheck.js"
-import type { PolicyVerdict } from "./PolicyVerdict.js"
-import * as SynthBench from "./SynthBench.js"
-import type { RatchetError } from "./RatchetError.js"
+import { PolicyVerdict } from "./PolicyVerdict.js"
+import { internal, type RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { BaselineReport } from "./Run.js"
-import type { TestOutcome, TestSummary } from "./TestSummary.js"
-import { ArtifactStore } from "./ArtifactStore.js"
-import type { ArtifactRef } from "./Proposal.js"
+import { type TestOutcome, TestSummary } from "./TestSummary.js"
+import { ArtifactRef, ArtifactStore } from "./ArtifactStore.js"
 import * as Baseline from "./Baseline.js"
 import type { Sandbox } from "./Sandbox.js"
 import { Workspace, type WorkspaceHandle } from "./Workspace.js"
@@ -63,26 +64,108 @@ export interface ValidateOptions {
  *
  * @since 0.1.0
  */
-export interface Validation {
-  readonly attempt: Attempt
-  readonly tests: TestSummary | null
-  readonly benchmark: BenchmarkResult | null
-  readonly policy: ReadonlyArray<PolicyVerdict>
+export const Validation = Schema.Struct({
+  attempt: Attempt,
+  tests: Schema.NullOr(TestSummary),
+  benchmark: Schema.NullOr(BenchmarkResult),
+  policy: Schema.Array(PolicyVerdict),
   /** What an accepted candidate is: a measured speedup, or a tech-debt improvement. */
-  readonly kind: "performance" | "tech-debt"
-  readonly confidence: number
-  /** Artifacts of the proof (the synthesized benchmark's harness). @since 0.2.0 */
-  readonly artifacts?: ReadonlyArray<ArtifactRef>
-  /** Extra evidence for `evidence.json` (`synthesized`: captured calls, equivalence, both figures). @since 0.2.0 */
-  readonly evidence?: Readonly<Record<string, unknown>>
+  kind: Schema.Literals(["performance", "tech-debt"]),
+  confidence: Schema.Number,
+  /** Artifacts of the proof (a synthesized benchmark's harness), listed with the proposal. @since 0.2.0 */
+  artifacts: Schema.optionalKey(Schema.Array(ArtifactRef)),
+  /**
+   * What synthesized benchmarks showed, per changed function (captured calls, equivalence, both timings):
+   * `SynthBench.Evidence`, reported in `evidence.json`. @since 0.2.0
+   */
+  synthesized: Schema.optionalKey(Schema.Array(SynthEvidence)),
   /**
    * For a candidate rejected by its build, typecheck or tests: that step's output (the tail, at most
    * 64 KiB), so a repair round can show the model what failed.
-   *
-   * @since 0.2.0
    */
-  readonly log?: string
+  log: Schema.optionalKey(Schema.String)
+})
+/** @since 0.1.0 */
+export type Validation = typeof Validation.Type
+
+/**
+ * What a {@link BenchmarkSource} gets: the candidate, both workspaces and the functions the diff
+ * changes.
+ *
+ * @since 0.2.0
+ */
+export interface BenchmarkSourceContext {
+  readonly candidate: Candidate
+  readonly profile: RepoProfile
+  readonly baselineWorkspace: WorkspaceHandle
+  readonly candidateWorkspace: WorkspaceHandle
+  /** Names of the functions the diff changes. */
+  readonly symbols: ReadonlyArray<string>
+  /** Minimum relative speedup. */
+  readonly threshold: number
+  readonly maxSamples?: number
+  /** The source the workspaces were prepared from (path or git URL). */
+  readonly source: string
+  /**
+   * Module-level caches the candidate adds (collections that keep entries from one call to the next). A
+   * source that can must then also measure inputs that do not repeat, and reject a candidate that wins only
+   * on repeated ones (unless it comes from the `memoize` template).
+   */
+  readonly caches: ReadonlyArray<string>
+  /**
+   * Set when a repository benchmark already measured the candidate faster and it adds a cache: the source is
+   * asked whether the gain survives distinct inputs.
+   */
+  readonly repositoryBenchmark?: BenchmarkResult
 }
+
+/**
+ * What a {@link BenchmarkSource} found: the comparisons it made and, when it reached one, its own verdict
+ * (a behaviour change on a captured input rejects; nothing it could measure leaves the candidate unproven),
+ * with the artifacts and evidence behind it.
+ *
+ * @since 0.2.0
+ */
+export interface BenchmarkSourceResult {
+  readonly comparisons: ReadonlyArray<BenchComparison>
+  /** Without one, validate judges `comparisons` like the repository's benchmarks. */
+  readonly verdict?: {
+    readonly status: "accepted" | "rejected" | "unproven"
+    readonly reason: string
+    readonly benchmark: BenchmarkResult | null
+    readonly confidence: number
+  }
+  readonly artifacts?: ReadonlyArray<ArtifactRef>
+  readonly synthesized?: ReadonlyArray<typeof SynthEvidence.Type>
+}
+
+/**
+ * Another way to measure a performance candidate, used when none of the repository's own
+ * benchmarks measures the code it changes (a synthesized benchmark, for example), and to check a
+ * cache the candidate adds on inputs that do not repeat. `measure` returns the comparisons it made
+ * (judged exactly like the repository's benchmarks: any slower rejects, the fastest beyond noise
+ * accepts), or a {@link BenchmarkSourceResult} with its own verdict, or `null` when it has nothing
+ * for this candidate.
+ *
+ * @since 0.2.0
+ */
+export interface BenchmarkSource {
+  readonly name: string
+  readonly measure: (context: BenchmarkSourceContext) => Effect.Effect<ReadonlyArray<BenchComparison> | BenchmarkSourceResult | null, RatchetError>
+}
+
+/**
+ * The benchmark sources validate consults, in order (default: none); the first with a result decides.
+ * Plug one in with `Layer.succeed(Validate.BenchmarkSources, [source])`; `SynthBench.benchmarkSources`
+ * provides synthesized benchmarks.
+ *
+ * @since 0.2.0
+ */
+export class BenchmarkSources extends Context.Reference<ReadonlyArray<BenchmarkSource>>("@ratchet/core/Validate/BenchmarkSources", {
+  defaultValue: () => []
+}) {}
+
+const isResult = (r: ReadonlyArray<BenchComparison> | BenchmarkSourceResult): r is BenchmarkSourceResult => "comparisons" in r
 
 /** Default minimum relative speedup. */
 export const DEFAULT_THRESHOLD = 0.03
@@ -148,20 +231,25 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
   const threshold = options.config?.validate?.threshold ?? DEFAULT_THRESHOLD
   let policy: ReadonlyArray<PolicyVerdict> = []
 
+  const allowTechDebt = options.config?.validate?.allowTechDebt !== false
   const done = (
-    status: "accepted" | "rejected",
-    reason: string,
+    verdict: "accepted" | "rejected",
+    why: string,
     extra: {
       tests?: TestSummary | null
       benchmark?: BenchmarkResult | null
       kind?: "performance" | "tech-debt"
       confidence?: number
-      artifacts?: ReadonlyArray<ArtifactRef>
-      evidence?: Readonly<Record<string, unknown>>
       log?: string
+      artifacts?: ReadonlyArray<ArtifactRef>
+      synthesized?: ReadonlyArray<typeof SynthEvidence.Type>
     } = {}
-  ) =>
-    Effect.map(Clock.currentTimeMillis, (now): Validation => ({
+  ) => {
+    // validate.allowTechDebt: false — only measured speedups are accepted
+    const refused = verdict === "accepted" && extra.kind === "tech-debt" && !allowTechDebt
+    const status = refused ? "rejected" : verdict
+    const reason = refused ? `not accepted: ${why.replace(/^accepted as /, "")} — the config sets validate.allowTechDebt: false, so only measured speedups are accepted` : why
+    return Effect.map(Clock.currentTimeMillis, (now): Validation => ({
       attempt: {
         id: `attempt-${candidate.id}`,
         candidateId: candidate.id,
@@ -175,14 +263,15 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       benchmark: extra.benchmark ?? null,
       policy,
       kind: extra.kind ?? candidate.kind,
-      confidence: extra.confidence ?? 0,
+      confidence: refused ? 0 : (extra.confidence ?? 0),
       ...(extra.artifacts && extra.artifacts.length > 0 ? { artifacts: extra.artifacts } : {}),
-      ...(extra.evidence ? { evidence: extra.evidence } : {}),
+      ...(extra.synthesized && extra.synthesized.length > 0 ? { synthesized: extra.synthesized } : {}),
       ...(extra.log !== undefined ? { log: extra.log } : {})
     }))
+  }
 
   // 1. Policy, before anything of the candidate runs.
-  const decision = yield* (yield* PolicyCheck).check(candidate.diff)
+  const decision = yield* (yield* PolicyCheck).check(candidate.diff, options.config)
   policy = decision.verdicts
   if (!decision.allowed) {
     const blocks = decision.verdicts.filter((v) => v.severity === "BLOCK")
@@ -207,11 +296,11 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       })
 
       // 2. Apply.
-      const applied = yield* Effect.try({
-        try: () => applyUnifiedDiff(handle.path, candidate.diff),
-        catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
-      }).pipe(Effect.result)
-      if (applied._tag === "Failure") return yield* done("rejected", `does not apply: ${applied.failure}`)
+      const applied = yield* Effect.result(Diff.apply(handle.path, candidate.diff))
+      if (applied._tag === "Failure") {
+        const reason = applied.failure.reason
+        return yield* done("rejected", `does not apply: ${reason._tag === "IoFailure" ? reason.detail : reason.message}`)
+      }
 
       // 3–4. Build, typecheck and tests: the baseline steps again, in the candidate workspace, without
       // install (dependencies are reused) or bench (measured below, interleaved with the baseline).
@@ -259,54 +348,120 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       if (testStep.timedOut) return yield* done("rejected", `tests timed out: ${testStep.reason ?? ""}`.trim(), { tests, log: yield* logOf("test") })
       const run = { tests }
 
-      // 5. Benchmark the code the patch changes: a repository benchmark that measures it, else a benchmark
-      // synthesized from the calls the tests make (with a behavioural-equivalence check on those calls).
+      // 5. The config's validate hooks: a returned string rejects the candidate with that reason.
+      for (const hook of hooksOf(options.config, "validate")) {
+        const verdict = yield* Effect.tryPromise({
+          try: async () => hook.handler(candidate, { workspace: handle.path, profile, tests }),
+          catch: (cause) =>
+            internal(`plugin ${hook.plugin} threw in its validate hook for ${candidate.id}: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
+        })
+        if (typeof verdict === "string" && verdict.trim().length > 0) {
+          return yield* done("rejected", `rejected by plugin ${hook.plugin}: ${verdict}`, { tests })
+        }
+      }
+
+      // 6. Benchmark the code the patch changes: with a repository benchmark that measures it, else a benchmark source.
       if (candidate.kind !== "performance") {
         return yield* done("accepted", "accepted as tech-debt: build and tests pass", { tests: run.tests, kind: "tech-debt", confidence: 0.5 })
       }
-      const readBaseline = (file: string): string | null => {
+      const reader = (root: string) => (file: string): string | null => {
         try {
-          return readFileSync(join(options.baselineWorkspace.path, file), "utf8")
+          return readFileSync(join(root, file), "utf8")
         } catch {
           return null
         }
       }
-      const readCandidate = (file: string): string | null => {
-        try {
-          return readFileSync(join(handle.path, file), "utf8")
-        } catch {
-          return null
-        }
-      }
+      const readBaseline = reader(options.baselineWorkspace.path)
+      const readCandidate = reader(handle.path)
+      const symbols = changedSymbols(candidate.diff, readBaseline)
       // a cache that lives across calls must also win on inputs it has not seen (or come from `memoize`)
       const caches = candidate.files.flatMap((file) => {
         const before = readBaseline(file)
         const after = readCandidate(file)
-        return before === null || after === null ? [] : SynthBench.cachesAdded(before, after, file)
+        return before === null || after === null ? [] : addedCaches(before, after, file)
       })
-      const memoize = candidate.source === "template:memoize"
-      const synth = Option.getOrUndefined(yield* Effect.serviceOption(SynthBench.SynthBench))
-      const { targets } = SynthBench.targetsOf(candidate.diff, readBaseline)
-      const synthesize = () =>
-        synth === undefined
-          ? Effect.succeed(null)
-          : proveBySynthesis({
-              synth,
-              targets,
-              source: options.source,
+      const maxSamples = options.config?.validate?.maxSamples
+      /** The first benchmark source with something to say about this candidate, as a result. */
+      const fromSources = (repositoryBenchmark?: BenchmarkResult) =>
+        Effect.gen(function* () {
+          for (const source of yield* BenchmarkSources) {
+            const own = yield* source.measure({
+              candidate,
               profile,
-              baseline: options.baselineWorkspace,
-              candidate: handle,
+              baselineWorkspace: options.baselineWorkspace,
+              candidateWorkspace: handle,
+              symbols,
               threshold,
+              source: options.source,
               caches,
-              memoize,
-              ...(options.config?.validate?.maxSamples ? { maxRounds: options.config.validate.maxSamples } : {})
+              ...(maxSamples ? { maxSamples } : {}),
+              ...(repositoryBenchmark ? { repositoryBenchmark } : {})
             })
-      const withSynth = (outcome: SynthOutcome) => ({ artifacts: outcome.artifacts, evidence: { synthesized: outcome.evidence } })
+            if (own === null) continue
+            const result: BenchmarkSourceResult = isResult(own) ? own : { comparisons: own }
+            if (result.verdict !== undefined || result.comparisons.length > 0) return result
+          }
+          return null
+        })
+      const proofOf = (r: BenchmarkSourceResult | null) => ({
+        ...(r?.artifacts ? { artifacts: r.artifacts } : {}),
+        ...(r?.synthesized ? { synthesized: r.synthesized } : {})
+      })
+      /** Any slower rejects; the fastest beyond noise accepts; else not faster beyond noise. */
+      const judge = (names: ReadonlyArray<string>, relevant: ReadonlyArray<BenchComparison>, proof: BenchmarkSourceResult | null) =>
+        Effect.gen(function* () {
+          const slower = relevant.find((c) => c.verdict === "slower")
+          if (slower) {
+            return yield* done("rejected", `not faster beyond noise — slower beyond noise: ${describeBenchmark(slower.result)}`, {
+              tests: run.tests,
+              benchmark: slower.result,
+              ...proofOf(proof)
+            })
+          }
+          const faster = relevant
+            .filter((c) => c.verdict === "faster")
+            .sort((a, b) => a.result.change - b.result.change)[0]
+          if (faster && caches.length > 0) {
+            // the gain may come from the benchmark repeating its inputs: a source must show it on distinct ones
+            const distinct = proof ?? (yield* fromSources(faster.result))
+            if (distinct?.verdict?.status !== "accepted") {
+              return yield* done(
+                "rejected",
+                `faster only because the benchmark repeats its inputs: the candidate adds a cache that lives across calls (${caches.join(", ")}); ${describeBenchmark(faster.result)}; ${
+                  distinct?.verdict?.reason ?? "no synthesized benchmark is available to measure distinct inputs"
+                }`,
+                { tests: run.tests, benchmark: faster.result, ...proofOf(distinct) }
+              )
+            }
+            return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}; ${distinct.verdict.reason.replace(/^accepted: /, "")}`, {
+              tests: run.tests,
+              benchmark: faster.result,
+              kind: "performance",
+              confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue)),
+              ...proofOf(distinct)
+            })
+          }
+          if (faster) {
+            return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}`, {
+              tests: run.tests,
+              benchmark: faster.result,
+              kind: "performance",
+              confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue)),
+              ...proofOf(proof)
+            })
+          }
+          const best = [...relevant].sort((a, b) => a.result.change - b.result.change)[0]
+          return yield* done(
+            "rejected",
+            best
+              ? `not faster beyond noise (needs ≥ ${pct(threshold)} with the whole 95% CI past it and p < 0.05): ${describeBenchmark(best.result)}`
+              : `not faster beyond noise: the benchmarks ${names.join(", ")} reported no samples`,
+            { tests: run.tests, ...(best ? { benchmark: best.result } : {}), ...proofOf(proof) }
+          )
+        })
 
       const benchmarks = options.benchmarks ?? []
-      const symbols = changedSymbols(candidate.diff, readBaseline)
-      const related = profile.commands.bench !== null && benchmarks.length > 0 ? relatedBenchmarks(benchmarks, symbols) : []
+      const related = profile.commands.bench !== null ? relatedBenchmarks(benchmarks, symbols) : []
       if (related.length > 0) {
         const comparisons = yield* (yield* BenchRunner).compare({
           baseline: options.baselineWorkspace,
@@ -314,83 +469,43 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
           profile,
           benchmarks: related,
           threshold,
-          ...(options.config?.validate?.maxSamples ? { maxRounds: options.config.validate.maxSamples } : {})
+          ...(maxSamples ? { maxRounds: maxSamples } : {}),
+          ...(options.config?.benchmarkAdapters ? { adapters: options.config.benchmarkAdapters } : {})
         })
-        const relevant = comparisons.filter((c) => related.includes(c.result.name))
-        const slower = relevant.find((c) => c.verdict === "slower")
-        if (slower) {
-          return yield* done("rejected", `not faster beyond noise — slower beyond noise: ${describeBenchmark(slower.result)}`, {
-            tests: run.tests,
-            benchmark: slower.result
-          })
-        }
-        const faster = relevant
-          .filter((c) => c.verdict === "faster")
-          .sort((a, b) => a.result.change - b.result.change)[0]
-        if (faster && caches.length > 0) {
-          // the repository's benchmark repeats its inputs: the distinct-input figure comes from captured calls
-          const proof = yield* synthesize()
-          if (proof === null || proof.status !== "accepted") {
-            return yield* done(
-              "rejected",
-              `faster only because the benchmark repeats its inputs: the candidate adds a cache that lives across calls (${caches.join(", ")}); ${describeBenchmark(faster.result)}; ${
-                proof === null ? "no synthesized benchmark is available to measure distinct inputs" : proof.reason
-              }`,
-              { tests: run.tests, benchmark: faster.result, ...(proof ? withSynth(proof) : {}) }
-            )
-          }
-          return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}; ${proof.reason.replace(/^accepted: /, "")}`, {
-            tests: run.tests,
-            benchmark: faster.result,
-            kind: "performance",
-            confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue)),
-            ...withSynth(proof)
-          })
-        }
-        if (faster) {
-          return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}`, {
-            tests: run.tests,
-            benchmark: faster.result,
-            kind: "performance",
-            confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue))
-          })
-        }
-        const best = [...relevant].sort((a, b) => a.result.change - b.result.change)[0]
-        return yield* done(
-          "rejected",
-          best
-            ? `not faster beyond noise (needs ≥ ${pct(threshold)} with the whole 95% CI past it and p < 0.05): ${describeBenchmark(best.result)}`
-            : `not faster beyond noise: the benchmarks ${related.join(", ")} reported no samples`,
-          { tests: run.tests, ...(best ? { benchmark: best.result } : {}) }
-        )
+        return yield* judge(related, comparisons.filter((c) => related.includes(c.result.name)), null)
       }
 
-      // no repository benchmark measures the change: a synthesized one, from the calls the tests make
-      const proof = targets.length > 0 ? yield* synthesize() : null
-      if (proof !== null && proof.status === "accepted") {
-        return yield* done("accepted", proof.reason, { tests: run.tests, benchmark: proof.benchmark, kind: "performance", confidence: proof.confidence, ...withSynth(proof) })
+      // no repository benchmark measures the change: a benchmark source (a synthesized benchmark, …)
+      const proof = yield* fromSources()
+      const verdict = proof?.verdict
+      if (proof !== null && verdict === undefined) return yield* judge(proof.comparisons.map((c) => c.result.name), proof.comparisons, proof)
+      if (verdict?.status === "accepted") {
+        return yield* done("accepted", verdict.reason, {
+          tests: run.tests,
+          benchmark: verdict.benchmark,
+          kind: "performance",
+          confidence: verdict.confidence,
+          ...proofOf(proof)
+        })
       }
-      if (proof !== null && proof.status === "rejected") {
-        return yield* done("rejected", proof.reason, { tests: run.tests, benchmark: proof.benchmark, ...withSynth(proof) })
+      if (verdict?.status === "rejected") {
+        return yield* done("rejected", verdict.reason, { tests: run.tests, benchmark: verdict.benchmark, ...proofOf(proof) })
       }
-      const why =
-        proof !== null
-          ? proof.reason
-          : synth === undefined
-            ? `no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}`
-            : `unproven: the change is not inside a module-level function whose calls can be captured`
+      const measuredBy = `no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}`
+      const why = verdict?.reason ?? (profile.commands.bench !== null && benchmarks.length > 0 ? measuredBy : "the repository has no benchmark")
       if (caches.length > 0) {
         return yield* done(
           "rejected",
           `faster only because the benchmark repeats its inputs cannot be ruled out: the candidate adds a cache that lives across calls (${caches.join(", ")}) and nothing measures it on distinct inputs (${why})`,
-          { tests: run.tests, ...(proof ? withSynth(proof) : {}) }
+          { tests: run.tests, ...proofOf(proof) }
         )
       }
-      return yield* done(
-        "accepted",
-        `accepted as tech-debt: tests pass; ${why}, so no speedup is claimed`,
-        { tests: run.tests, kind: "tech-debt", confidence: 0.4, ...(proof ? withSynth(proof) : {}) }
-      )
+      return yield* done("accepted", `accepted as tech-debt: tests pass; ${why}, so no speedup is claimed`, {
+        tests: run.tests,
+        kind: "tech-debt",
+        confidence: verdict === undefined && !(profile.commands.bench !== null && benchmarks.length > 0) ? 0.5 : 0.4,
+        ...proofOf(proof)
+      })
     })
   )
 }) satisfies (options: ValidateOptions) => Effect.Effect<Validation, RatchetError, PolicyCheck | Workspace | Sandbox | ArtifactStore | BenchRunner>

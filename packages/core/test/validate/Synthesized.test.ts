@@ -99,10 +99,11 @@ const layers = (synth: Layer.Layer<SynthBench.SynthBench> | null, bench: Readonl
     copying,
     PolicyCheck.PolicyCheck.layerTest(),
     Sandbox.Sandbox.layerTest((o) => (o.command === "npm test" ? { exitCode: 0, output: "1 passed" } : undefined)),
-    BenchRunner.BenchRunner.layerTest(bench, () => (faster ? [{ verdict: "faster" as const, result: figure("fib", -0.6) }] : [])),
+    BenchRunner.BenchRunner.layerTest(bench, () => (faster ? [{ verdict: "faster" as const, result: figure(bench[0] ?? "fib", -0.6) }] : [])),
     ArtifactStore.ArtifactStore.layerTest
   )
-  return synth === null ? base : Layer.mergeAll(base, synth)
+  // synthesized benchmarks reach validate as its benchmark source, the way `ratchet run` and the server plug them in
+  return synth === null ? base : Layer.mergeAll(base, SynthBench.benchmarkSources.pipe(Layer.provide(synth)))
 }
 const run = (c: Candidate.Candidate, repo = makeRepo(), benchmarks: ReadonlyArray<string> = []) =>
   Validate.validate({ testAdapter: adapter, candidate: c, profile, baseline: { steps: [], tests }, baselineWorkspace: { path: repo, commit: null, purpose: "baseline" }, source: repo, benchmarks })
@@ -124,7 +125,7 @@ describe("Validate with synthesized benchmarks", () => {
       expect(v.kind).toBe("performance")
       expect(v.benchmark?.name).toBe("synthesized: slugs (repeated inputs)")
       expect(v.attempt.reason).toMatch(/^accepted: faster beyond noise — synthesized benchmark from 12 captured call\(s\) of slugs \(src\/m\.js\) from test\(s\) test\/m\.test\.js:3, test\/m\.test\.js:9: -30\.0%/)
-      expect(v.evidence?.synthesized).toBeDefined()
+      expect(v.synthesized?.[0]).toMatchObject({ target: { file: "src/m.js", name: "slugs" }, calls: 12, replayable: 12, repeated: { change: -0.3 } })
     })
   )
 
@@ -178,9 +179,8 @@ describe("Validate with synthesized benchmarks", () => {
       const memoize = yield* run(candidate(MEMO, { source: "template:memoize", rule: "memoize" })).pipe(Effect.provide(layers(synth)))
       expect(memoize.attempt.status).toBe("accepted")
       expect(memoize.attempt.reason).toMatch(/the gain depends on repeated arguments \(memoize, cache fibCache\): repeated inputs -90\.0% .*, distinct inputs \+4\.0%/)
-      const evidence = memoize.evidence?.synthesized as ReadonlyArray<{ repeated: { change: number } | null; distinct: { change: number } | null }>
-      expect(evidence[0]?.repeated?.change).toBe(-0.9)
-      expect(evidence[0]?.distinct?.change).toBe(0.04)
+      expect(memoize.synthesized?.[0]?.repeated?.change).toBe(-0.9)
+      expect(memoize.synthesized?.[0]?.distinct?.change).toBe(0.04)
       // a cache that also wins on distinct inputs is fine
       const winsAnyway = SynthBench.SynthBench.layerTest({
         capture: (o) => captured(o),
@@ -217,6 +217,46 @@ describe("Validate with synthesized benchmarks", () => {
           reason: `touches what measures it: ${why}; a candidate may not change tests, benchmarks or the harness, whatever it measures`
         })
       }
+    })
+  )
+})
+
+describe("Validate.BenchmarkSources", () => {
+  const source = (name: string, answer: ReadonlyArray<{ readonly verdict: "faster" | "slower" | "not-faster"; readonly change: number }> | null, seen: Array<string>): Validate.BenchmarkSource => ({
+    name,
+    measure: (context) =>
+      Effect.sync(() => {
+        seen.push(`${name}: ${context.symbols.join(",")} caches=${context.caches.join(",")}`)
+        return answer === null ? null : answer.map((a) => ({ verdict: a.verdict, result: figure(`${name}: slugs`, a.change) }))
+      })
+  })
+  const withSources = (sources: ReadonlyArray<Validate.BenchmarkSource>, bench: ReadonlyArray<string> = [], faster = false) =>
+    Layer.mergeAll(layers(null, bench, faster), Layer.succeed(Validate.BenchmarkSources, sources))
+
+  it.effect("a source's plain comparisons are judged like the repository's benchmarks; a source with nothing to say is skipped", () =>
+    Effect.gen(function* () {
+      const seen: Array<string> = []
+      const v = yield* run(candidate(FASTER)).pipe(Effect.provide(withSources([source("silent", null, seen), source("timer", [{ verdict: "faster", change: -0.2 }], seen)])))
+      expect(seen).toEqual(["silent: slugs caches=", "timer: slugs caches="])
+      expect(v.attempt).toMatchObject({ status: "accepted" })
+      expect(v.attempt.reason).toMatch(/^accepted: faster beyond noise — timer: slugs: -20\.0%/)
+      expect(v).toMatchObject({ kind: "performance", benchmark: { name: "timer: slugs" } })
+      const slower = yield* run(candidate(FASTER)).pipe(Effect.provide(withSources([source("timer", [{ verdict: "faster", change: -0.2 }, { verdict: "slower", change: 0.1 }], []) ])))
+      expect(slower.attempt.reason).toMatch(/^not faster beyond noise — slower beyond noise: timer: slugs: \+10\.0%/)
+    })
+  )
+
+  it.effect("sources are not consulted when a repository benchmark measures the change (unless it adds a cache)", () =>
+    Effect.gen(function* () {
+      const seen: Array<string> = []
+      const v = yield* run(candidate(FASTER), makeRepo(), ["slugs"]).pipe(Effect.provide(withSources([source("timer", [{ verdict: "slower", change: 0.5 }], seen)], ["slugs"], true)))
+      expect(seen).toEqual([])
+      expect(v.attempt.status).toBe("accepted")
+      // a cache: the repository's benchmark said faster, the source is asked about distinct inputs and has no verdict to give
+      const cached = yield* run(candidate(MEMO), makeRepo(), ["fib"]).pipe(Effect.provide(withSources([source("timer", [{ verdict: "faster", change: -0.5 }], seen)], ["fib"], true)))
+      expect(seen).toEqual(["timer: fib caches=fibCache"])
+      expect(cached.attempt.status).toBe("rejected")
+      expect(cached.attempt.reason).toMatch(/^faster only because the benchmark repeats its inputs: the candidate adds a cache that lives across calls \(fibCache\)/)
     })
   )
 })

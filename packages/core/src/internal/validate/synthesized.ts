@@ -1,28 +1,20 @@
 /**
- * Proof through synthesized benchmarks (see `SynthBench`), and the cache-across-calls rule.
+ * Proof through synthesized benchmarks (see `SynthBench`), and the cache-across-calls rule: validate's
+ * benchmark source for a change that no repository benchmark measures (`SynthBench.benchmarkSources`).
  */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import { Effect } from "effect"
+import type { BenchComparison } from "../../BenchRunner.js"
 import type { BenchmarkResult } from "../../BenchmarkResult.js"
 import type { ArtifactRef } from "../../Proposal.js"
 import type { RatchetError } from "../../RatchetError.js"
 import * as SynthBench from "../../SynthBench.js"
+import type { BenchmarkSource, BenchmarkSourceResult } from "../../Validate.js"
 import type { WorkspaceHandle } from "../../Workspace.js"
 
-/** What a synthesized proof found, for the evidence (`evidence.json`) and the attempt's reason. */
-export interface SynthEvidence {
-  readonly target: SynthBench.Target
-  readonly calls: number
-  readonly replayable: number
-  readonly tests: ReadonlyArray<string>
-  readonly notReplayable: ReadonlyArray<{ readonly reason: string; readonly count: number }>
-  readonly equivalence: SynthBench.Equivalence | null
-  readonly repeated: BenchmarkResult | null
-  readonly distinct: BenchmarkResult | null
-  readonly harness: ArtifactRef | null
-  /** How to run the check again by hand. */
-  readonly rerun: string | null
-  readonly warnings: ReadonlyArray<string>
-}
+/** What a synthesized proof found for one function, for the evidence (`evidence.json`) and the attempt's reason. */
+export type SynthEvidence = SynthBench.Evidence
 
 /** The outcome of proving a candidate by synthesis. */
 export interface SynthOutcome {
@@ -33,6 +25,8 @@ export interface SynthOutcome {
   readonly benchmark: BenchmarkResult | null
   readonly artifacts: ReadonlyArray<ArtifactRef>
   readonly evidence: ReadonlyArray<SynthEvidence>
+  /** Every timed comparison made (repeated inputs, distinct inputs). */
+  readonly comparisons: ReadonlyArray<BenchComparison>
   readonly confidence: number
 }
 
@@ -63,6 +57,10 @@ export const proveBySynthesis = Effect.fnUntraced(function* (options: {
   const { synth } = options
   const evidence: Array<SynthEvidence> = []
   const artifacts: Array<ArtifactRef> = []
+  const comparisons: Array<BenchComparison> = []
+  const timed = (c: SynthBench.Comparison) => {
+    if (c.result !== null && c.verdict !== "failed") comparisons.push({ result: c.result, verdict: c.verdict })
+  }
   const targets = options.targets.slice(0, 3)
   const alpha = 0.05 / Math.max(1, targets.length)
   const proven: Array<{ capture: SynthBench.Capture; repeated: BenchmarkResult; distinct: BenchmarkResult | null; equivalence: SynthBench.Equivalence }> = []
@@ -95,7 +93,7 @@ export const proveBySynthesis = Effect.fnUntraced(function* (options: {
     const equivalence = yield* synth.equivalence({ capture, baseline: options.baseline, candidate: options.candidate })
     if (equivalence.verdict === "different") {
       evidence.push(record({ equivalence }))
-      return { status: "rejected", reason: equivalence.reason, benchmark: null, artifacts, evidence, confidence: 0 } satisfies SynthOutcome
+      return { status: "rejected", reason: equivalence.reason, benchmark: null, artifacts, evidence, comparisons, confidence: 0 } satisfies SynthOutcome
     }
     if (equivalence.verdict === "unproven") {
       evidence.push(record({ equivalence }))
@@ -103,6 +101,7 @@ export const proveBySynthesis = Effect.fnUntraced(function* (options: {
       continue
     }
     const repeated = yield* synth.compare({ capture, baseline: options.baseline, candidate: options.candidate, mode: "repeated", threshold: options.threshold, alpha, ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {}) })
+    timed(repeated)
     const described = SynthBench.describe(capture, equivalence.compared)
     if (repeated.verdict === "failed" || repeated.result === null) {
       evidence.push(record({ equivalence }))
@@ -111,13 +110,14 @@ export const proveBySynthesis = Effect.fnUntraced(function* (options: {
     }
     if (repeated.verdict === "slower") {
       evidence.push(record({ equivalence, repeated: repeated.result }))
-      return { status: "rejected", reason: `not faster beyond noise — slower beyond noise on a ${described}: ${figure(repeated.result)}`, benchmark: repeated.result, artifacts, evidence, confidence: 0 } satisfies SynthOutcome
+      return { status: "rejected", reason: `not faster beyond noise — slower beyond noise on a ${described}: ${figure(repeated.result)}`, benchmark: repeated.result, artifacts, evidence, comparisons, confidence: 0 } satisfies SynthOutcome
     }
     let distinct: BenchmarkResult | null = null
     if (options.caches.length > 0 && repeated.verdict === "faster") {
       // distinct inputs only decide whether a cache may stay: a smaller budget (fewer rounds lower the power to
       // show a speedup, never the bar for one)
       const d = yield* synth.compare({ capture, baseline: options.baseline, candidate: options.candidate, mode: "distinct", threshold: options.threshold, alpha, maxRounds: Math.min(options.maxRounds ?? 12, 12) })
+      timed(d)
       distinct = d.result
       const caches = options.caches.join(", ")
       const both = `repeated inputs ${figure(repeated.result)}; distinct inputs ${d.result ? figure(d.result) : `not measured (${d.reason})`}`
@@ -130,6 +130,7 @@ export const proveBySynthesis = Effect.fnUntraced(function* (options: {
             benchmark: d.result ?? repeated.result,
             artifacts,
             evidence,
+            comparisons,
             confidence: 0
           } satisfies SynthOutcome
         }
@@ -154,6 +155,7 @@ export const proveBySynthesis = Effect.fnUntraced(function* (options: {
       benchmark: best.repeated,
       artifacts,
       evidence,
+      comparisons,
       confidence: Math.max(0, Math.min(1, 0.9 - best.repeated.pValue))
     } satisfies SynthOutcome
   }
@@ -165,8 +167,55 @@ export const proveBySynthesis = Effect.fnUntraced(function* (options: {
       benchmark: measured.repeated,
       artifacts,
       evidence,
+      comparisons,
       confidence: 0
     } satisfies SynthOutcome
   }
-  return { status: "unproven", reason: `unproven: ${unproven.join("; ") || "no captured calls"}`, benchmark: null, artifacts, evidence, confidence: 0 } satisfies SynthOutcome
+  return { status: "unproven", reason: `unproven: ${unproven.join("; ") || "no captured calls"}`, benchmark: null, artifacts, evidence, comparisons, confidence: 0 } satisfies SynthOutcome
 }) satisfies (...args: ReadonlyArray<never>) => Effect.Effect<SynthOutcome, RatchetError>
+
+/**
+ * Synthesized benchmarks as a validate benchmark source: for the module-level functions the diff changes (at
+ * most three, the false-positive budget split among them), capture the calls the tests make, check that the
+ * candidate behaves identically on them, then time original against candidate (and on distinct inputs when
+ * the candidate adds a cache across calls). It always reaches its own verdict; the figures it measured come
+ * with it as comparisons, the per-function evidence and the harness as artifacts.
+ */
+export const synthesizedSource = (synth: SynthBench.SynthBench["Service"]): BenchmarkSource => ({
+  name: "synthesized",
+  measure: (context) =>
+    Effect.gen(function* () {
+      const read = (root: string) => (file: string): string | null => {
+        try {
+          return readFileSync(join(root, file), "utf8")
+        } catch {
+          return null
+        }
+      }
+      const { targets } = SynthBench.targetsOf(context.candidate.diff, read(context.baselineWorkspace.path))
+      if (targets.length === 0) {
+        return {
+          comparisons: [],
+          verdict: { status: "unproven", reason: "unproven: the change is not inside a module-level function whose calls can be captured", benchmark: null, confidence: 0 }
+        } satisfies BenchmarkSourceResult
+      }
+      const outcome = yield* proveBySynthesis({
+        synth,
+        targets,
+        source: context.source,
+        profile: context.profile,
+        baseline: context.baselineWorkspace,
+        candidate: context.candidateWorkspace,
+        threshold: context.threshold,
+        caches: context.caches,
+        memoize: context.candidate.source === "template:memoize",
+        ...(context.maxSamples !== undefined ? { maxRounds: context.maxSamples } : {})
+      })
+      return {
+        comparisons: outcome.comparisons,
+        verdict: { status: outcome.status, reason: outcome.reason, benchmark: outcome.benchmark, confidence: outcome.confidence },
+        artifacts: outcome.artifacts,
+        synthesized: outcome.evidence
+      } satisfies BenchmarkSourceResult
+    })
+})
