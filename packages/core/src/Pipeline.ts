@@ -586,7 +586,7 @@ export const compose = <E, R>(options: ComposeOptions<E, R>, executor: Executor<
         yield* note("patchgen", `${generated.found} candidates; validating ${generated.candidates.length} (budget ${generated.budget})`)
 
         const sources = baselined.benchmarkSources ?? []
-        const otherwise = sources.length > 0 ? `; candidates no benchmark measures are measured by: ${sources.join(", ")}` : ""
+        const otherwise = sources.length > 0 ? `; a candidate no repository benchmark measures is measured by: ${sources.join(", ")} benchmarks` : ""
         if (profile.commands.bench !== null) {
           const bench = baseline.steps.find((s) => s.name === "bench")
           if (bench?.exitCode !== 0) {
