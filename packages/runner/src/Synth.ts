@@ -223,7 +223,7 @@ export const make = Effect.gen(function* () {
           writeFileSync(
             harness,
             harnessSource({
-              target: { file: target.file, name: target.name, id: `${target.file}#${target.name}` },
+              target: { file: target.file, name: target.name, id: `${target.file}#${target.name}`, reference: instrumented.references[target.name] ?? target.name },
               info,
               data: serialize(read.records)
             }),

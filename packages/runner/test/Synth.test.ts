@@ -113,7 +113,7 @@ describe("Synth (capture during node:test, replay, compare)", () => {
   )
 
   it.live(
-    "CommonJS: captures through require, replays a fresh module instance per pass in distinct mode",
+    "CommonJS (`exports.slug = function slug`): captures through require, replays a fresh module instance per pass in distinct mode",
     () =>
       Effect.gen(function* () {
         const repo = yield* fixtureRepo("synth-cjs")
@@ -122,7 +122,7 @@ describe("Synth (capture during node:test, replay, compare)", () => {
           const synth = yield* SynthBench.SynthBench
           // a module-level cache: distinct mode must see a fresh module (an empty cache) on every pass
           const { baseline, candidate } = yield* workspaces(repo, (dir) => {
-            rewrite(dir, "src/slug.js", "function slug(text) {\n  return text", "const slugCache = new Map()\n\nfunction slug(text) {\n  if (slugCache.has(text)) return slugCache.get(text)\n  const value = text")
+            rewrite(dir, "src/slug.js", "exports.slug = function slug(text) {\n  return text", "const slugCache = new Map()\n\nexports.slug = function slug(text) {\n  if (slugCache.has(text)) return slugCache.get(text)\n  const value = text")
             rewrite(dir, "src/slug.js", '.replace(/^-|-$/g, "")\n}', '.replace(/^-|-$/g, "")\n  slugCache.set(text, value)\n  return value\n}')
           })
           const c = yield* synth.capture({ workspace: baseline, source: repo, profile: profile(repo, { test: "npm test" }), target: { file: "src/slug.js", name: "slug" } })
