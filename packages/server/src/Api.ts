@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type { WriteGate } from "@ratchet/connectors"
 import type { RemoteHost } from "@ratchet/runner"
 import { Cause, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
@@ -15,6 +16,7 @@ import { secureHeaders } from "hono/secure-headers"
 import * as Crypto from "node:crypto"
 import { join } from "node:path"
 import { streamRunEvents } from "./internal/events.js"
+import { modelsView } from "./internal/llm.js"
 import { openApiDocument } from "./internal/openapi.js"
 import { type PublishOptions, publishAndRecord } from "./internal/publish.js"
 import * as Validate from "./internal/validate.js"
@@ -58,6 +60,8 @@ export interface ApiOptions {
   readonly now?: () => number
   /** How long a verified token is remembered, in ms (default 10 s; 0 disables). */
   readonly tokenCacheMs?: number
+  /** Where LLM keys are looked up for `GET /api/llm/models` (default `process.env`). */
+  readonly llmEnv?: Readonly<Record<string, string | undefined>>
   /** Where "create PR" writes local patches, and the GitHub token (default `.ratchet/patches`, no token). */
   readonly publish?: PublishOptions
 }
@@ -70,7 +74,7 @@ type Env = { Variables: { principal: Principal; requestId: string; traceId: stri
  * @since 0.1.0
  */
 export interface AppRuntime {
-  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs>) => Promise<Exit.Exit<A, E>>
+  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs | WriteGate.WriteGate>) => Promise<Exit.Exit<A, E>>
 }
 
 const errorBody = (code: string, message: string, requestId: string, field?: string) => ({
@@ -93,7 +97,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   const log = options.log ?? stdoutSink
   const maxBody = options.maxBodyBytes ?? 1024 * 1024
 
-  const respond = async <A>(c: HonoContext<Env>, effect: Effect.Effect<A, ServerError, Store | Runs>, ok: (a: A) => Response | Promise<Response>): Promise<Response> => {
+  const respond = async <A>(c: HonoContext<Env>, effect: Effect.Effect<A, ServerError, Store | Runs | WriteGate.WriteGate>, ok: (a: A) => Response | Promise<Response>): Promise<Response> => {
     const exit = await runtime.runPromiseExit(effect)
     if (Exit.isSuccess(exit)) return ok(exit.value)
     const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
@@ -244,6 +248,8 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (!v.ok) return invalid(c, v.error)
     return respond(c, Store.use((s) => s.updateSettings(org(c), c.req.param("id"), v.value)), (r) => c.json(repoView(r)))
   })
+  // --- LLM providers and models: which have keys, their models and prices, each repository's model
+  app.get("/api/llm/models", (c) => respond(c, Store.use((s) => s.listRepos(org(c))), (repos) => c.json(modelsView(repos, options.llmEnv ?? process.env))))
   app.get("/api/repos/:id/budgets", (c) =>
     respond(c, Effect.gen(function* () {
       const s = yield* Store
@@ -328,6 +334,14 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     const principal = c.get("principal")
     return respond(c, publishAndRecord(principal, c.req.param("id"), publishOptions), (p) => c.json(p, p.created ? 201 : 200))
   })
+
+  // the proof ledger: every write the server's WriteGate allowed or refused for this proposal
+  app.get("/api/proposals/:id/ledger", (c) =>
+    respond(c, Effect.gen(function* () {
+      const store = yield* Store
+      const proposal = yield* store.getProposal(org(c), c.req.param("id"))
+      return { proposalId: proposal.id, entries: yield* store.ledgerOf(proposal.id) }
+    }), (ledger) => c.json(ledger)))
 
   // --- artifacts
   app.get("/api/artifacts/:id", (c) =>

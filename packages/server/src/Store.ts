@@ -1,7 +1,7 @@
 /**
  * The server's persistent state, one service over the SQL database. Each record kind lives in
  * its own module under `internal/store/` (tokens, repositories, runs and stages, events,
- * attempts, proposals, decisions, artifacts, budgets); this module composes them into the
+ * attempts, proposals, decisions, artifacts, budgets, the write ledger); this module composes them into the
  * `Store` service and re-exports their types.
  *
  * @since 0.1.0
@@ -13,6 +13,7 @@ import * as Attempts from "./internal/store/attempts.js"
 import * as Budgets from "./internal/store/budgets.js"
 import * as Decisions from "./internal/store/decisions.js"
 import * as Events from "./internal/store/events.js"
+import * as Ledger from "./internal/store/ledger.js"
 import * as Proposals from "./internal/store/proposals.js"
 import * as Repos from "./internal/store/repos.js"
 import * as Runs from "./internal/store/runs.js"
@@ -50,6 +51,8 @@ export type Proposal = Proposals.Proposal
 export type ArtifactMeta = Artifacts.ArtifactMeta
 /** Budget usage of one repository on one day (in its timezone). @since 0.1.0 */
 export type BudgetUsage = Budgets.BudgetUsage
+/** One write the WriteGate allowed or refused, as the proof ledger keeps it. @since 0.2.0 */
+export type LedgerEntry = Ledger.LedgerEntry
 /** The caller behind a bearer token. @since 0.1.0 */
 export type Principal = Tokens.Principal
 
@@ -82,6 +85,7 @@ export type StoreService =
   & Decisions.DecisionStore
   & Artifacts.ArtifactStore
   & Budgets.BudgetStore
+  & Ledger.LedgerStore
 
 /**
  * The store service. Every method fails only with `ServerError`.
@@ -106,7 +110,8 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       ...proposals,
       ...Decisions.make(ctx),
       ...Artifacts.make(ctx),
-      ...Budgets.make(ctx)
+      ...Budgets.make(ctx),
+      ...Ledger.make(ctx)
     })
   }))
 }

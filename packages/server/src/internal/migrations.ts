@@ -167,6 +167,31 @@ const runQueue = Effect.gen(function* () {
   yield* sql`CREATE INDEX runs_queue ON runs (status, dispatched_at, created_at)`
 })
 
+/**
+ * The proof ledger: every write the WriteGate allowed or refused (who asked, the proposal, the
+ * content hash, the outcome, when). Append-only; no foreign key, so a refusal naming an unknown
+ * proposal is kept too and an entry outlives its proposal.
+ */
+const writeLedger = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE write_ledger (
+    seq BIGSERIAL PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    proposal_id TEXT NOT NULL,
+    connector TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    actor TEXT,
+    content_hash TEXT,
+    approved_by TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    branch TEXT,
+    created BOOLEAN,
+    commit_sha TEXT
+  )`
+  yield* sql`CREATE INDEX write_ledger_proposal ON write_ledger (proposal_id, seq)`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
   loader: Migrator.fromRecord({
@@ -174,7 +199,8 @@ export const runMigrations = Migrator.make({})({
     "0002_dashboard_sessions": dashboardSessions,
     "0003_repository_policy": repositoryPolicy,
     "0004_atomic_decisions": atomicDecisions,
-    "0005_run_queue": runQueue
+    "0005_run_queue": runQueue,
+    "0006_write_ledger": writeLedger
   }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

@@ -7,6 +7,7 @@ import { Effect, Layer } from "effect"
 import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type Sandbox, SynthBench, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench, Synth } from "@ratchet/runner"
+import { serverResolver } from "./llm.js"
 import * as Scrub from "./scrub.js"
 
 /** Ratchet's state directory: `$RATCHET_HOME`, else `.ratchet` in the current directory. */
@@ -86,6 +87,12 @@ export const testAdapter = Baseline.testAdapter
 /**
  * Core's real stages on the ports under `stateDir`, reading test results with the built-in adapter.
  * `config` is used as is for every run (`ratchet run --config`); without it each run loads its own.
+ * A run that names a model (`RunRef.llm`: the server's stored repository settings) gets the LLM
+ * agent after the templates (see `serverResolver`), its daily spend kept in `<stateDir>/llm-spend.json`.
  */
 export const stagesLayer = (options: { readonly stateDir: string; readonly config?: Config.ResolvedConfig }): Layer.Layer<Pipeline.Stages> =>
-  Pipeline.Stages.layer({ testAdapter, ...(options.config ? { config: options.config } : {}) }).pipe(Layer.provide(portsLayer(options)))
+  Pipeline.Stages.layer({
+    testAdapter,
+    agent: serverResolver({ stateDir: options.stateDir }),
+    ...(options.config ? { config: options.config } : {})
+  }).pipe(Layer.provide(portsLayer(options)))

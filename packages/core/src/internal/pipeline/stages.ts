@@ -25,7 +25,8 @@ import * as Detect from "../../Detect.js"
 import * as Package from "../../Package.js"
 import * as Patchgen from "../../Patchgen.js"
 import * as Agent from "../../Agent.js"
-import type { AgentOptions, Ports, RunRef, StageFunctions } from "../../Pipeline.js"
+import type { AgentOptions, AgentResolver, Ports, RunRef, StageFunctions } from "../../Pipeline.js"
+import { type LlmRunSummary, totalsOf } from "../../LlmCall.js"
 import { internal, type RatchetError } from "../../RatchetError.js"
 import type { RepoProfile } from "../../RepoProfile.js"
 import type { BaselineReport } from "../../Run.js"
@@ -45,8 +46,11 @@ export interface StagesOptions {
   readonly config?: ResolvedConfig
   /** Reads test results (`@ratchet/runner`'s `Baseline.testAdapter`). */
   readonly testAdapter?: Baseline.TestAdapter
-  /** The LLM agent's models and settings: with them, the stages have an `agent`. */
-  readonly agent?: AgentOptions
+  /**
+   * The LLM agent's models and settings, or a resolver choosing them per run (a server: each
+   * repository's model): with either, the stages have an `agent`.
+   */
+  readonly agent?: AgentOptions | AgentResolver
   /** Release a run held this long without use (default 30 min). */
   readonly idleMs?: number
   /** Hold at most this many idle runs (default 8). */
@@ -87,6 +91,19 @@ const localDir = (source: string): string | null => {
     return null
   }
 }
+
+/** The summary of an agent that could not start (no key, a bad spec): no calls, and why. */
+const unusable = (spec: string, reason: string): LlmRunSummary => ({
+  triage: spec,
+  patch: spec,
+  calls: [],
+  totals: totalsOf([]),
+  budget: { usd: null, tokens: null, dailyUsd: null, dailyTokens: null },
+  stopped: `the LLM agent did not run: ${reason}`,
+  hotspots: [],
+  targets: [],
+  warnings: []
+})
 
 /** The stage functions on the ports; closing the scope releases every run still held. */
 export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunctions, never, Ports | Scope.Scope> =>
@@ -215,9 +232,22 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       })
 
     /** The LLM agent in the run's baseline workspace: profile (unless turned off), then triage → patch → repair. */
-    const agentOf = (agent: AgentOptions): NonNullable<StageFunctions["agent"]> => (input, callbacks) =>
+    const agentOf = (choose: AgentOptions | AgentResolver): NonNullable<StageFunctions["agent"]> => (input, callbacks) =>
       using(input.run.runId, (entry) => Effect.gen(function* () {
         const { config } = yield* checkoutOf(entry, input.run)
+        let agent: AgentOptions
+        if (typeof choose === "function") {
+          const chosen = yield* Effect.result(choose({ run: input.run, config }))
+          if (chosen._tag === "Failure") {
+            const spec = input.run.llm ?? config.llm?.patch ?? config.llm?.triage ?? "unknown"
+            callbacks.onProgress(`the LLM agent did not run: ${chosen.failure.message}`)
+            return unusable(spec, chosen.failure.message)
+          }
+          if (chosen.success === null) return null
+          agent = chosen.success
+        } else {
+          agent = choose
+        }
         const held = yield* baselineOf(entry, input.run.source, input.run.commit, input.profile, config)
         let hotspots: ReadonlyArray<Agent.Hotspot> = []
         const warnings: Array<string> = []
@@ -253,7 +283,8 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             ...(agent.ledger ? { ledger: agent.ledger } : {}),
             validate: callbacks.validate,
             reject: callbacks.reject,
-            onProgress: callbacks.onProgress
+            onProgress: callbacks.onProgress,
+            ...(callbacks.stop !== undefined ? { stop: callbacks.stop } : {})
           }),
           ArtifactStore,
           Context.get(ports, ArtifactStore)
