@@ -163,7 +163,9 @@ describe("server runs with a repository's LLM model", () => {
           "llm-call-002-patch.json",
           "synthesized-dedupe.mjs"
         ])
-      }).pipe(Effect.scoped)
+      }).pipe(Effect.scoped),
+      // the synthesized benchmark (capture run, equivalence, timing) takes its time on a loaded machine
+      240_000
     )
 
     it.effect("a model that cannot be used (no key) leaves the run to the templates and records why", () =>
