@@ -16,6 +16,7 @@ import { policyCommand } from "./cli/policy.js"
 import { runCommand } from "./cli/run.js"
 import { scanCommand } from "./cli/scan.js"
 import { serveCommand } from "./cli/serve.js"
+import { orgCommand, tokenCommand } from "./cli/token.js"
 import { VERSION } from "./cli/Version.js"
 
 /**
@@ -27,7 +28,7 @@ export const command = Command.make("ratchet").pipe(
   Command.withDescription(
     "Ratchet turns a repository into small, proven improvements: detect → baseline → scan → patchgen → validate → package."
   ),
-  Command.withSubcommands([detectCommand, scanCommand, baselineCommand, runCommand, policyCommand, serveCommand])
+  Command.withSubcommands([detectCommand, scanCommand, baselineCommand, runCommand, policyCommand, serveCommand, tokenCommand, orgCommand])
 )
 
 /** Re-exported for subcommands that need the shared argument/flag shapes. */
