@@ -290,7 +290,9 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
           if (depKey !== null && (await Dependencies.restore(cacheDir, depKey, root))) return true
           const from = prepareOptions.reuseFrom
           if (from && existsSync(from.path)) {
-            const fromKey = from.dependencies?.key ?? Dependencies.key(from.path, prepareOptions.packageManager)
+            // the key the baseline had when it was prepared: its install may have written a lockfile since
+            // (`npm install` in a repository that commits none), and `null` (no lockfile) is a key too
+            const fromKey = from.dependencies !== undefined ? from.dependencies.key : Dependencies.key(from.path, prepareOptions.packageManager)
             if (fromKey === depKey) return (await Dependencies.linkFrom(from.path, root)) > 0
             warnings.push("the candidate's lockfile differs from the baseline's: dependencies were not reused")
           }

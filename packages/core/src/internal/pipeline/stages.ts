@@ -334,15 +334,31 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             entry.baseline = held
             const bench = held.report.steps.find((s) => s.name === "bench")
             const usable = profile.commands.bench !== null && bench !== undefined && bench.exitCode === 0
-            const benchmarks = usable
+            const listed = usable
               ? yield* provide(
                 Effect.gen(function* () {
                   const runner = yield* BenchRunner
-                  return yield* runner.list(held.handle, profile, config.benchmarkAdapters ? { adapters: config.benchmarkAdapters } : {})
+                  const listOptions = config.benchmarkAdapters ? { adapters: config.benchmarkAdapters } : {}
+                  // `inspect` also says why a bench command that ran gave no benchmark (no adapter read its output)
+                  return runner.inspect
+                    ? yield* runner.inspect(held.handle, profile, listOptions)
+                    : { names: yield* runner.list(held.handle, profile, listOptions), warning: null }
                 })
               )
-              : []
-            return { baseline: held.report, logs: held.logs, benchmarks, blocked: null }
+              : { names: [], warning: null }
+            const sources = (yield* provide(
+              Effect.gen(function* () {
+                return yield* Validate.BenchmarkSources
+              })
+            )).map((s) => s.name)
+            return {
+              baseline: held.report,
+              logs: held.logs,
+              benchmarks: listed.names,
+              ...(listed.warning !== null ? { benchWarning: listed.warning } : {}),
+              ...(sources.length > 0 ? { benchmarkSources: sources } : {}),
+              blocked: null
+            }
           })
         ).pipe(Effect.withSpan("Pipeline.baseline")),
 
