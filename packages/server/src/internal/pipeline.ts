@@ -6,7 +6,7 @@ import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
 import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type Sandbox, SynthBench, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
-import { Baseline, Bench, SandboxBackend, Synth } from "@ratchet/runner"
+import { Baseline, Bench, Synth } from "@ratchet/runner"
 import { serverResolver } from "./llm.js"
 import * as Scrub from "./scrub.js"
 
@@ -93,19 +93,20 @@ export const testAdapter = Baseline.testAdapter
 export const stagesLayer = (options: {
   readonly stateDir: string
   readonly config?: Config.ResolvedConfig
-  /** Where repository commands run. Default: bubblewrap when available (the state directory hidden), else the local sandbox. */
+  /** Where repository commands run. Default: the local sandbox (`ratchet serve` passes the backend it selected). */
   readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
   /** Where a run's repository config is evaluated: `"sandbox"` (the server: as data only) or `"process"` (the CLI, trusted). */
   readonly configIn?: "sandbox" | "process"
 }): Layer.Layer<Pipeline.Stages> =>
   Layer.unwrap(
     Effect.gen(function* () {
-      const sandbox = options.sandbox ?? (yield* SandboxBackend.select({ hidden: [options.stateDir] }).pipe(Effect.orDie)).layer
+      // `ratchet serve` passes the backend it selected (bwrap when available); without one, the local sandbox
+      const sandbox = options.sandbox
       return Pipeline.Stages.layer({
         testAdapter,
         agent: serverResolver({ stateDir: options.stateDir }),
         ...(options.config ? { config: options.config } : {}),
         ...(options.configIn ? { configIn: options.configIn } : {})
-      }).pipe(Layer.provide(portsLayer({ stateDir: options.stateDir, sandbox })))
+      }).pipe(Layer.provide(portsLayer({ stateDir: options.stateDir, ...(sandbox ? { sandbox } : {}) })))
     })
   )
