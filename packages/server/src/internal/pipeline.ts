@@ -98,15 +98,10 @@ export const stagesLayer = (options: {
   /** Where a run's repository config is evaluated: `"sandbox"` (the server: as data only) or `"process"` (the CLI, trusted). */
   readonly configIn?: "sandbox" | "process"
 }): Layer.Layer<Pipeline.Stages> =>
-  Layer.unwrap(
-    Effect.gen(function* () {
-      // `ratchet serve` passes the backend it selected (bwrap when available); without one, the local sandbox
-      const sandbox = options.sandbox
-      return Pipeline.Stages.layer({
-        testAdapter,
-        agent: serverResolver({ stateDir: options.stateDir }),
-        ...(options.config ? { config: options.config } : {}),
-        ...(options.configIn ? { configIn: options.configIn } : {})
-      }).pipe(Layer.provide(portsLayer({ stateDir: options.stateDir, ...(sandbox ? { sandbox } : {}) })))
-    })
-  )
+  // `ratchet serve` passes the backend it selected (bwrap when available); without one, the local sandbox
+  Pipeline.Stages.layer({
+    testAdapter,
+    agent: serverResolver({ stateDir: options.stateDir }),
+    ...(options.config ? { config: options.config } : {}),
+    ...(options.configIn ? { configIn: options.configIn } : {})
+  }).pipe(Layer.provide(portsLayer({ stateDir: options.stateDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })))
