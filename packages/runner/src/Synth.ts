@@ -223,7 +223,7 @@ export const make = Effect.gen(function* () {
           writeFileSync(
             harness,
             harnessSource({
-              target: { file: target.file, name: target.name, id: `${target.file}#${target.name}` },
+              target: { file: target.file, name: target.name, id: `${target.file}#${target.name}`, reference: instrumented.references[target.name] ?? target.name },
               info,
               data: serialize(read.records)
             }),
@@ -330,6 +330,7 @@ export const make = Effect.gen(function* () {
     readonly mode: SynthBench.Mode
     readonly threshold: number
     readonly maxRounds?: number
+    readonly alpha?: number
   }) {
     const { capture: c, mode } = options
     if (c.harness === null) return { mode, verdict: "failed", result: null, reason: "nothing was captured to time" } satisfies SynthBench.Comparison
@@ -340,7 +341,8 @@ export const make = Effect.gen(function* () {
         command: `node ${quote(c.harness)} bench ${mode}`,
         adapter: Adapters.ratchetLine,
         threshold: options.threshold,
-        ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {})
+        ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {}),
+        ...(options.alpha !== undefined ? { alpha: options.alpha } : {})
       })
     ).pipe(
       Effect.map((r) => ({ ok: true as const, r })),
