@@ -17,7 +17,7 @@
  * @internal
  */
 import { execFileSync } from "node:child_process"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Config, Proposal as CoreProposal, type RatchetError, type Sandbox } from "@ratchet/core"
@@ -40,6 +40,16 @@ export interface PublishOptions {
   readonly sandbox?: Layer.Layer<Sandbox.Sandbox> | undefined
 }
 
+/** Whether the repository's HEAD names a commit (a fresh `git init` has none). */
+const hasCommit = (top: string): boolean => {
+  try {
+    execFileSync("git", ["-C", top, "rev-parse", "--verify", "-q", "HEAD^{commit}"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * The config committed at the HEAD of a local repository, evaluated as data in the sandbox: in a
  * detached worktree of HEAD (removed afterwards), never in the server process.
@@ -51,7 +61,9 @@ const repositoryConfig = (where: { readonly top: string; readonly prefix: string
         const dir = mkdtempSync(join(tmpdir(), "ratchet-publish-config-"))
         chmodSync(dir, 0o755)
         const tree = join(dir, "tree")
-        execFileSync("git", ["-C", where.top, "worktree", "add", "--detach", tree, "HEAD"], { stdio: "ignore" })
+        if (hasCommit(where.top)) execFileSync("git", ["-C", where.top, "worktree", "add", "--detach", tree, "HEAD"], { stdio: "ignore" })
+        // no commit yet: nothing is committed, so no config either (the defaults apply)
+        else mkdirSync(tree)
         return { dir, tree }
       },
       catch: (e) => internal(`checking out ${where.top} to read its ratchet config: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`, e)
