@@ -171,6 +171,19 @@ export const maskCode = (text: string): string => {
   return parts.join("")
 }
 
+// The last text masked: the loop gate of some templates (`templates/gates.ts`) masks the same file first.
+let maskedText: string | undefined
+let masked = ""
+
+/** {@link maskCode} of `text`, remembered for the last text asked about. */
+export const maskedCodeOf = (text: string): string => {
+  if (text !== maskedText) {
+    masked = maskCode(text)
+    maskedText = text
+  }
+  return masked
+}
+
 /** Most constructs of one kind a rule examines per file (bounds the work on hostile input). */
 const MAX_PER_FILE = 2000
 
@@ -370,7 +383,7 @@ export const textHeuristics = (): Plugin => ({
     const maySync = text.includes("Sync") && SYNC_FS_NAME.test(text) && HANDLER_HINT.test(text)
     const mayReduce = text.includes("...") && /\.reduce(?:Right)?\s*\(/.test(text)
     if (!mayAwait && !maySync && !mayReduce) return []
-    const code = maskCode(text)
+    const code = maskedCodeOf(text)
     const found = [
       ...(mayAwait ? awaitInLoop(file, code) : []),
       ...(maySync ? syncFsInHandler(file, code) : []),
