@@ -88,6 +88,21 @@ describe("template prefilters", () => {
       text: "const BASE = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] as const\nconst NAMES: readonly string[] = BASE\nexport const f = (xs: string[]) => xs.filter((x) => { for (;;) return NAMES.includes(x) })\n"
     },
     {
+      id: "set-membership",
+      path: "definite.ts",
+      text: "export class Filter {\n  allowed!: ReadonlyArray<string>\n  keep(xs: string[]): string[] {\n    return xs.filter((x) => this . allowed\n      .includes(x))\n  }\n}\n"
+    },
+    {
+      id: "set-membership",
+      path: "property.ts",
+      text: "export class Filter {\n  constructor(private readonly allowed: (string | boolean)[]) {}\n  keep(xs: string[]): string[] {\n    return xs.filter((x) => this.allowed.includes(x))\n  }\n}\n"
+    },
+    {
+      id: "loop-invariant",
+      path: "forhead.js",
+      text: "export function f(rows, text) {\n  for (let i = 0, n = rows.length; i < n && rows[i]; i++) for (const k of Object.keys(rows[i])) if (k === JSON.parse(text).key) n++\n  return n\n}\nlet n = 0\n"
+    },
+    {
       id: "map-index",
       path: "param.ts",
       text: "export function f(users: Array<{ id: string }>, ids: string[]) {\n  const out = []\n  for (const id of ids) out.push(users.find((u) => u.id === id))\n  return out\n}\n"

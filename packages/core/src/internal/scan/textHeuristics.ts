@@ -378,7 +378,7 @@ export const textHeuristics = (): Plugin => ({
   scan: (file) => {
     const text = file.text
     // Gates on the raw text: masking only removes matches, so a file failing a gate has no finding.
-    const firstFor = /\bfor\s*\(/.exec(text)
+    const firstFor = text.includes("await") ? /\bfor\s*\(/.exec(text) : null
     const mayAwait = firstFor !== null && text.lastIndexOf("await") > firstFor.index
     const maySync = text.includes("Sync") && SYNC_FS_NAME.test(text) && HANDLER_HINT.test(text)
     const mayReduce = text.includes("...") && /\.reduce(?:Right)?\s*\(/.test(text)

@@ -19,14 +19,40 @@ const isIdentCode = (c: number): boolean =>
  */
 export const receiversOf = (text: string, methods: ReadonlyArray<string>, where?: (index: number) => boolean): Set<string> => {
   const out = new Set<string>()
-  for (const method of methods) for (const call of receiversOfMethod(text, method)) if (where === undefined || where(call.at)) out.add(call.name)
+  for (const method of methods)
+    for (const call of receiversOfMethod(text, method)) if (call.onThis === undefined && (where === undefined || where(call.at))) out.add(call.name)
   return out
 }
 
-/** A call `name.method(` found by {@link receiversOfMethod}: the receiver and the offset of the method name. */
+/** The field names `x` of the `this.x.method(` calls in the text (whitespace allowed around the dots). */
+export const thisFieldReceiversOf = (text: string, methods: ReadonlyArray<string>): Set<string> => {
+  const out = new Set<string>()
+  for (const method of methods) for (const call of receiversOfMethod(text, method)) if (call.onThis) out.add(call.name)
+  return out
+}
+
+/** After a field name: `?`/`!`, then an annotation with an array type somewhere before the next `;` (a superset of `arrayElementType`'s). */
+const FIELD_ARRAY_ANNOTATION = /\s*[?!]?\s*:[^;]*?(?:\]|Array)/y
+
+/**
+ * Whether some declaration may give the field `name` an array type annotation (a field declaration or a TS
+ * parameter property: `name: T[]`, `name?: Array<T>`, `name!: readonly T[]`). Plain JavaScript has none.
+ */
+export const mayBeArrayField = (text: string, name: string): boolean => {
+  for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + 1)) {
+    const before = i > 0 ? text.charCodeAt(i - 1) : 32
+    if (isIdentCode(before) || before === 46 /* . */ || isIdentCode(text.charCodeAt(i + name.length))) continue
+    FIELD_ARRAY_ANNOTATION.lastIndex = i + name.length
+    if (FIELD_ARRAY_ANNOTATION.test(text)) return true
+  }
+  return false
+}
+
+/** A call `name.method(` (or `this.name.method(`, `onThis`) found by {@link receiversOfMethod}: the receiver and the offset of the method name. */
 interface ReceiverCall {
   readonly name: string
   readonly at: number
+  readonly onThis?: true
 }
 
 // The last text's receivers per method: templates gate on the same methods of the same file in turn.
@@ -56,10 +82,15 @@ const receiversOfMethod = (text: string, method: string): ReadonlyArray<Receiver
     if (end === k + 1) continue
     const first = text.charCodeAt(k + 1)
     if (first >= 48 && first <= 57) continue
-    // `a.b.method(` / `a?.b.method(`: the receiver is a member expression, not a name
+    // `a.b.method(` / `a?.b.method(`: the receiver is a member expression, not a name (`this.b` is kept apart)
     let p = k
     while (p >= 0 && isSpaceCode(text.charCodeAt(p))) p--
-    if (text.charCodeAt(p) === 46 && text.charCodeAt(p - 1) !== 46 /* not a spread */) continue
+    if (text.charCodeAt(p) === 46 && text.charCodeAt(p - 1) !== 46 /* not a spread */) {
+      let q = p - 1
+      while (q >= 0 && isSpaceCode(text.charCodeAt(q))) q--
+      if (q >= 3 && text.startsWith("this", q - 3) && !isIdentCode(text.charCodeAt(q - 4))) out.push({ name: text.slice(k + 1, end), at: i, onThis: true })
+      continue
+    }
     out.push({ name: text.slice(k + 1, end), at: i })
   }
   receiversMemo.set(method, out)
@@ -277,6 +308,16 @@ const braceKind = (b: Brackets, open: number): "loop" | "function" | "other" => 
   return "other"
 }
 
+/** Whether a `;` sits between `start` and `end` outside nested brackets. */
+const hasTopLevelSemicolon = (b: Brackets, start: number, end: number): boolean => {
+  for (let i = end - 1; i >= start; i--) {
+    const c = b.code.charCodeAt(i)
+    if (c === 59) return true
+    if (c === 41 || c === 93 || c === 125) i = b.openOf.get(i) ?? i
+  }
+  return false
+}
+
 // The last text's bracket structure: templates ask about several positions of the same file in turn.
 let bracketsText: string | undefined
 let bracketsMemo: Brackets | null = null
@@ -314,8 +355,15 @@ export const mayBeInLoopAt = (text: string, index: number): boolean => {
     const c = b.code.charCodeAt(open)
     if (c === 40) {
       const { word, start } = wordBefore(b.code, skipSpaceBack(b.code, open - 1))
-      if (word === "for" || word === "while") return true
-      if (word === "await" && wordBefore(b.code, skipSpaceBack(b.code, start - 1)).word === "for") return true
+      if (word === "while") return true
+      const awaited = word === "await" ? wordBefore(b.code, skipSpaceBack(b.code, start - 1)) : null
+      if (word === "for" || awaited?.word === "for") {
+        // a `for (;;)` condition or update repeats; its initializer and a `for…in/of` head do not: look
+        // further out, from before the `for`
+        if (hasTopLevelSemicolon(b, open + 1, end)) return true
+        end = awaited?.start ?? start
+        continue
+      }
       if (isIterationCallOpen(b.code, open)) return true
     } else if (c === 123) {
       const kind = braceKind(b, open)
