@@ -15,14 +15,16 @@ const isIdentCode = (c: number): boolean =>
  * The plain identifiers `x` that some `x.method(` / `x?.method(` in the text is called on (whitespace
  * allowed around the dot and before the parenthesis). Receivers that are member chains (`a.b.m(`),
  * calls or literals are left out: the templates that use this only rewrite calls on a bare name.
- * With `where`, only calls whose method name starts at an offset `where` accepts count.
  */
-export const receiversOf = (text: string, methods: ReadonlyArray<string>, where?: (index: number) => boolean): Set<string> => {
+export const receiversOf = (text: string, methods: ReadonlyArray<string>): Set<string> => {
   const out = new Set<string>()
-  for (const method of methods)
-    for (const call of receiversOfMethod(text, method)) if (call.onThis === undefined && (where === undefined || where(call.at))) out.add(call.name)
+  for (const method of methods) for (const call of receiversOfMethod(text, method)) if (call.onThis === undefined) out.add(call.name)
   return out
 }
+
+/** The calls `x.method(` on a bare name `x` in the text: the name and the offset of the method name. */
+export const receiverCallsOf = (text: string, methods: ReadonlyArray<string>): Array<ReceiverCall> =>
+  methods.flatMap((method) => receiversOfMethod(text, method).filter((call) => call.onThis === undefined))
 
 /** The field names `x` of the `this.x.method(` calls in the text (whitespace allowed around the dots). */
 export const thisFieldReceiversOf = (text: string, methods: ReadonlyArray<string>): Set<string> => {
@@ -49,7 +51,7 @@ export const mayBeArrayField = (text: string, name: string): boolean => {
 }
 
 /** A call `name.method(` (or `this.name.method(`, `onThis`) found by {@link receiversOfMethod}: the receiver and the offset of the method name. */
-interface ReceiverCall {
+export interface ReceiverCall {
   readonly name: string
   readonly at: number
   readonly onThis?: true
@@ -186,6 +188,8 @@ interface Brackets {
   readonly parents: Int32Array
   /** Closing bracket position → position of its opening bracket. */
   readonly openOf: Map<number, number>
+  /** Characters the backward walks of {@link loopHeadsStatement} may still visit in this text (bounds the work per file). */
+  budget: number
 }
 
 const bracketsOf = (text: string): Brackets | null => {
@@ -212,7 +216,7 @@ const bracketsOf = (text: string): Brackets | null => {
     }
   }
   if (stack.length > 0) return null
-  return { code, opens: Int32Array.from(opens), closes: Int32Array.from(closes), parents: Int32Array.from(parents), openOf }
+  return { code, opens: Int32Array.from(opens), closes: Int32Array.from(closes), parents: Int32Array.from(parents), openOf, budget: 4 * code.length + 10_000 }
 }
 
 const LOOP_WORDS = new Set(["for", "while", "do"])
@@ -249,10 +253,13 @@ const wordAfter = (code: string, start: number): { word: string; hadNewline: boo
 /**
  * Whether a loop statement at this bracket level heads the statement that reaches `end`: walking back from
  * `end` to `start` over nested groups, a `for`/`while`/`do` word before any statement end (a `;`, or a `}` on
- * the line before a new statement) means `end` is in its header or brace-less body.
+ * the line before a new statement) means `end` is in its header or brace-less body. Says "maybe" (`true`) once
+ * the text's budget is spent: many calls deep in one large literal would otherwise cost its length each.
  */
 const loopHeadsStatement = (b: Brackets, start: number, end: number): boolean => {
   const code = b.code
+  b.budget -= end - start
+  if (b.budget < 0) return true
   for (let i = end - 1; i >= start; i--) {
     const c = code.charCodeAt(i)
     if (c === 41 || c === 93 || c === 125) {
