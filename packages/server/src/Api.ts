@@ -15,6 +15,8 @@ import { secureHeaders } from "hono/secure-headers"
 import * as Crypto from "node:crypto"
 import { join } from "node:path"
 import { streamRunEvents } from "./internal/events.js"
+import type { LiveOptions } from "./internal/github/connectors.js"
+import { connectorRoutes } from "./internal/github/routes.js"
 import { openApiDocument } from "./internal/openapi.js"
 import { type PublishOptions, publishAndRecord } from "./internal/publish.js"
 import * as Validate from "./internal/validate.js"
@@ -60,9 +62,16 @@ export interface ApiOptions {
   readonly tokenCacheMs?: number
   /** Where "create PR" writes local patches, and the GitHub token (default `.ratchet/patches`, no token). */
   readonly publish?: PublishOptions
+  /** Options of the live GitHub connectors (tests shorten their retry delays). @since 0.2.0 */
+  readonly github?: LiveOptions
 }
 
-type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string } }
+/**
+ * The Hono environment of the API: the caller's principal and request ids.
+ *
+ * @since 0.2.0
+ */
+export type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string } }
 
 /**
  * What the API needs to run effects: a `ManagedRuntime` or `{ runPromiseExit: Effect.runPromiseExitWith(context) }`.
@@ -339,6 +348,9 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     const principal = c.get("principal")
     return respond(c, publishAndRecord(principal, c.req.param("id"), publishOptions), (p) => c.json(p, p.created ? 201 : 200))
   })
+
+  // --- source connectors and provider keys (secrets sealed at rest)
+  connectorRoutes(app, { respond, readJson, invalid, allowPrivateUrls: options.allowPrivateUrls ?? false, ...(options.github === undefined ? {} : { github: options.github }) })
 
   // --- artifacts
   app.get("/api/artifacts/:id", (c) =>

@@ -29,6 +29,7 @@ import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
 import * as Scheduler from "./Scheduler.js"
 import { internal, invalid, type ServerError } from "./ServerError.js"
 import { layerFromEnv, type Stages } from "./Stages.js"
+import * as Secrets from "./Secrets.js"
 import { Store } from "./Store.js"
 
 /**
@@ -67,6 +68,13 @@ export interface ServeOptions {
    * `RATCHET_RUNNER_PORT` (and `RATCHET_RUNNER_HOST`, default 127.0.0.1) when set.
    */
   readonly cluster?: { readonly host: string; readonly port: number } | undefined
+  /**
+   * The keys that seal secrets at rest; defaults to `RATCHET_SECRET_KEY` and
+   * `RATCHET_SECRET_KEY_PREVIOUS`. See {@link Secrets}.
+   *
+   * @since 0.2.0
+   */
+  readonly secretKeyring?: Secrets.Keyring
   /**
    * Take the data directory's lock (`<dataDir>/server.pid`) before opening the database (default
    * true): a second server on the same directory fails with `Invalid` naming it and the running pid.
@@ -131,7 +139,8 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
   const engine = cluster === undefined ? engineLayer : engineLayerCluster(cluster)
   // One writer per data directory: the lock is taken before the database is opened.
   const locked = options.dataDir.startsWith("memory://") || options.lockDataDir === false ? db : db.pipe(Layer.provide(Layer.effectDiscard(DataLock.acquire(options.dataDir))))
-  const base = Layer.mergeAll(Store.layer, Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
+  const keyring = options.secretKeyring ?? Secrets.keyringFromEnv(process.env)
+  const base = Layer.mergeAll(Store.layer.pipe(Layer.provide(Layer.succeed(Secrets.SecretKeyring, keyring))), Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
     Layer.provide(options.stages ?? layerFromEnv(process.env, { stateDir: options.dataDir })),
@@ -140,6 +149,40 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
   const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer
   return scheduler.pipe(Layer.provideMerge(runs))
 }
+
+/**
+ * The start-up check of secrets at rest: refuses (Invalid, so `ratchet serve` exits 2) a malformed
+ * key, and encrypted secrets whose key is not configured; re-encrypts secrets sealed by a previous
+ * key under the current one. Returns how many were re-encrypted.
+ *
+ * @since 0.2.0
+ */
+export const checkSecrets = (store: Store["Service"], keyring: Secrets.Keyring): Effect.Effect<number, ServerError> =>
+  Effect.gen(function* () {
+    if (keyring.problem !== null) return yield* Effect.fail(invalid("RATCHET_SECRET_KEY", keyring.problem))
+    const inventory = yield* store.secretInventory
+    const total = inventory.reduce((n, k) => n + k.count, 0)
+    if (total === 0) return 0
+    const known = new Set([keyring.current?.id, ...keyring.previous.map((k) => k.id)].filter((id): id is string => id !== undefined))
+    const unknown = inventory.filter((k) => !known.has(k.keyId))
+    if (keyring.current === null) {
+      return yield* Effect.fail(
+        invalid(
+          "RATCHET_SECRET_KEY",
+          `${total} encrypted secret${total === 1 ? "" : "s"} (connector credentials, provider keys) exist but RATCHET_SECRET_KEY is not set: start the server with the key they were sealed with (key id ${inventory.map((k) => k.keyId).join(", ")}); refusing to start`
+        )
+      )
+    }
+    if (unknown.length > 0) {
+      return yield* Effect.fail(
+        invalid(
+          "RATCHET_SECRET_KEY",
+          `${unknown.reduce((n, k) => n + k.count, 0)} encrypted secret(s) are sealed with key ${unknown.map((k) => k.keyId).join(", ")}, which is neither RATCHET_SECRET_KEY (${keyring.current.id}) nor in RATCHET_SECRET_KEY_PREVIOUS: set the old key in RATCHET_SECRET_KEY_PREVIOUS to rotate; refusing to start`
+        )
+      )
+    }
+    return inventory.some((k) => k.keyId !== keyring.current?.id) ? yield* store.rotateSecrets : 0
+  })
 
 const log = (sink: LogSink, msg: string, fields: Record<string, unknown> = {}) =>
   Effect.sync(() => sink({ level: "info", msg, time: new Date().toISOString(), ...fields }))
@@ -167,6 +210,8 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
         process.stderr.write(`\nRatchet bootstrap API token (shown once, stored hashed):\n\n  ${generated}\n\nUse it as: Authorization: Bearer <token>\n\n`)
       )
     }
+    const rotated = yield* checkSecrets(store, options.secretKeyring ?? Secrets.keyringFromEnv(process.env))
+    if (rotated > 0) yield* log(sink, "secrets re-encrypted under the current key", { count: rotated })
     const resumed = yield* Context.get(context, Runs).recover
     const env = process.env
     const corsEnv = env.RATCHET_CORS_ORIGINS

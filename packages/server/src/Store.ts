@@ -11,11 +11,14 @@ import { SqlClient } from "effect/sql/SqlClient"
 import * as Artifacts from "./internal/store/artifacts.js"
 import * as Attempts from "./internal/store/attempts.js"
 import * as Budgets from "./internal/store/budgets.js"
+import * as Connectors from "./internal/store/connectors.js"
 import * as Decisions from "./internal/store/decisions.js"
 import * as Events from "./internal/store/events.js"
 import * as Proposals from "./internal/store/proposals.js"
 import * as Repos from "./internal/store/repos.js"
 import * as Runs from "./internal/store/runs.js"
+import * as Secrets from "./internal/store/secrets.js"
+import { SecretKeyring } from "./Secrets.js"
 import { makeContext, newId as makeId, sha256 as hash } from "./internal/store/sql.js"
 import * as Tokens from "./internal/store/tokens.js"
 
@@ -49,6 +52,10 @@ export type Proposal = Proposals.Proposal
 export type ArtifactMeta = Artifacts.ArtifactMeta
 /** Budget usage of one repository on one day (in its timezone). @since 0.1.0 */
 export type BudgetUsage = Budgets.BudgetUsage
+/** A source connector (secrets by name only). @since 0.2.0 */
+export type Connector = Connectors.Connector
+/** A GitHub connector's non-secret configuration. @since 0.2.0 */
+export type GitHubConfig = Connectors.GitHubConfig
 /** The caller behind a bearer token. @since 0.1.0 */
 export type Principal = Tokens.Principal
 
@@ -80,6 +87,8 @@ export type StoreService =
   & Decisions.DecisionStore
   & Artifacts.ArtifactStore
   & Budgets.BudgetStore
+  & Connectors.ConnectorStore
+  & Secrets.SecretStore
 
 /**
  * The store service. Every method fails only with `ServerError`.
@@ -94,6 +103,8 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
    */
   static readonly layer: Layer.Layer<Store, never, SqlClient> = Layer.effect(Store, Effect.gen(function* () {
     const ctx = makeContext(yield* SqlClient)
+    // secrets are sealed and opened with the keyring in context at build time (default: the environment)
+    const keyring = yield* SecretKeyring
     const proposals = Proposals.make(ctx)
     return Store.of({
       ...Tokens.make(ctx),
@@ -104,7 +115,9 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       ...proposals,
       ...Decisions.make(ctx),
       ...Artifacts.make(ctx),
-      ...Budgets.make(ctx)
+      ...Budgets.make(ctx),
+      ...Connectors.make(ctx),
+      ...Secrets.make(ctx, keyring)
     })
   }))
 }

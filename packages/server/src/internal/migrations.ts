@@ -167,6 +167,52 @@ const runQueue = Effect.gen(function* () {
   yield* sql`CREATE INDEX runs_queue ON runs (status, dispatched_at, created_at)`
 })
 
+/**
+ * Source connectors and encrypted secrets. A secret row holds the id of the key that sealed it, the
+ * nonce, the ciphertext and the GCM tag — never the plaintext. Numbered 0010 to leave room for the
+ * migrations other changes add in parallel.
+ */
+const connectorsAndSecrets = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE connectors (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    config JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (org_id, name)
+  )`
+  yield* sql`CREATE TABLE secrets (
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    iv BYTEA NOT NULL,
+    ciphertext BYTEA NOT NULL,
+    tag BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (org_id, owner, name)
+  )`
+  yield* sql`CREATE TABLE repository_connectors (
+    repo_id TEXT PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
+    connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE
+  )`
+  yield* sql`CREATE TABLE connector_installations (
+    connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+    installation_id BIGINT NOT NULL,
+    account TEXT,
+    repositories JSONB NOT NULL,
+    suspended BOOLEAN NOT NULL DEFAULT false,
+    deleted BOOLEAN NOT NULL DEFAULT false,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (connector_id, installation_id)
+  )`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
   loader: Migrator.fromRecord({
@@ -174,7 +220,8 @@ export const runMigrations = Migrator.make({})({
     "0002_dashboard_sessions": dashboardSessions,
     "0003_repository_policy": repositoryPolicy,
     "0004_atomic_decisions": atomicDecisions,
-    "0005_run_queue": runQueue
+    "0005_run_queue": runQueue,
+    "0010_connectors_secrets": connectorsAndSecrets
   }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

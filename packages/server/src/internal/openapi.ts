@@ -1,3 +1,5 @@
+import { githubPaths } from "./github/openapi.js"
+
 const json = (schema: object) => ({ content: { "application/json": { schema } } })
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const err = (description: string) => ({ description, ...json(ref("Error")) })
@@ -150,6 +152,7 @@ export const openApiDocument = {
     }
   },
   paths: {
+    ...githubPaths,
     "/health": { get: { security: [], summary: "Liveness and database check", responses: { "200": { description: "OK", ...json({ type: "object", properties: { status: { const: "ok" } } }) } } } },
     "/openapi.json": { get: { security: [], summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
     "/api/repos": {

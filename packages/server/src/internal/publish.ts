@@ -10,7 +10,8 @@
  * - a repository with a local `path` (or a `file://` URL): the local git connector pushes branch
  *   `ratchet/<proposal id>` with one commit into that repository and writes `<id>.patch`;
  * - an `https://github.com/<owner>/<name>` repository: the GitHub connector (branch, commit, draft
- *   PR) with the token in `GITHUB_TOKEN`.
+ *   PR) of the repository's stored connector (a token or a GitHub App, credentials sealed at rest),
+ *   else the token in `GITHUB_TOKEN`.
  *
  * @internal
  */
@@ -20,14 +21,17 @@ import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector,
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
 import { canonicalJson, type Principal, type Proposal, type Repo, sha256, Store } from "../Store.js"
+import { type LiveOptions, liveConnector } from "./github/connectors.js"
 import { policyLayer, withServerPolicy } from "./pipeline.js"
 
 /** Where and how proposals are published. */
 export interface PublishOptions {
   /** Directory for the local connector's `.patch` files. */
   readonly patchesDir: string
-  /** GitHub token for repositories on github.com. */
+  /** GitHub token for repositories on github.com without a stored connector. */
   readonly githubToken?: string | undefined
+  /** Options of live GitHub connectors (tests shorten their retry delays). */
+  readonly github?: LiveOptions
 }
 
 /** What a publish returns to the API. */
@@ -102,7 +106,7 @@ const approvalOf = (proposal: Proposal, coreHash: string): ApprovalStore.Approva
 /**
  * Publishes `proposal` of `repo` through the WriteGate.
  */
-export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions): Effect.Effect<Published, ServerError> =>
+export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions, stored: GitHubConnector.GitHub | null = null): Effect.Effect<Published, ServerError> =>
   Effect.gen(function* () {
     const data = (proposal.data ?? {}) as Record<string, unknown>
     // decoded as the gate decodes it, so both hash the same field order (jsonb reorders keys)
@@ -118,9 +122,11 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions)
     let target: { readonly name: string; readonly repo: string; readonly connector: WriteGate.Connector }
     if (repo.path !== null || repo.url?.startsWith("file://")) {
       target = { name: "local-git", repo: where?.top ?? repo.url!, connector: LocalGitConnector.make({ outDir: options.patchesDir }) }
+    } else if (github !== null && stored !== null) {
+      target = { name: "github", repo: `${github[1]}/${github[2]}`, connector: stored }
     } else if (github !== null) {
       if (!options.githubToken) {
-        return yield* Effect.fail(invalid("repository", `to open pull requests on ${repo.url}, start the server with GITHUB_TOKEN set (a token with contents:write and pull_requests:write)`))
+        return yield* Effect.fail(invalid("repository", `to open pull requests on ${repo.url}, add a GitHub connector (POST /api/connectors) or start the server with GITHUB_TOKEN set (a token with contents:write and pull_requests:write)`))
       }
       target = { name: "github", repo: `${github[1]}/${github[2]}`, connector: GitHubConnector.make({ token: options.githubToken }) }
     } else {
@@ -166,7 +172,9 @@ export const publishAndRecord = (principal: Principal, proposalId: string, optio
     const store = yield* Store
     const proposal = yield* store.getProposal(principal.orgId, proposalId)
     const repo = yield* store.getRepo(principal.orgId, proposal.repoId)
-    const published = yield* publish(repo, proposal, options)
+    const connector = repo.url === null ? null : yield* store.connectorOfRepo(principal.orgId, repo.id)
+    const stored = connector === null ? null : yield* liveConnector(connector, options.github)
+    const published = yield* publish(repo, proposal, options, stored)
     yield* store.appendEvent(proposal.runId, "proposal.published", {
       proposalId: proposal.id,
       connector: published.connector,
