@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { RemoteHost } from "@ratchet/runner"
+import type { RemoteHost } from "@ratchet/runner"
 import { Cause, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
@@ -25,7 +25,7 @@ import { presetHeaders } from "./middleware/presetHeaders.js"
 import { rateLimit } from "./middleware/rateLimit.js"
 import { validId } from "./middleware/validId.js"
 import { dayIn, Runs } from "./Runs.js"
-import { invalid as invalidError, ServerError } from "./ServerError.js"
+import { ServerError } from "./ServerError.js"
 import { type Principal, type Repo, sha256, Store } from "./Store.js"
 
 /**
@@ -236,20 +236,9 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   app.post("/api/repos", async (c) => {
     const body = await readJson(c)
     if (!body.ok) return body.res
-    const v = Validate.newRepo(body.value, { allowPrivateUrls: options.allowPrivateUrls ?? false })
+    const v = await Validate.admitRepo(body.value, { allowPrivateUrls: options.allowPrivateUrls ?? false, repoRoots: options.repoRoots ?? [], resolve: options.resolve })
     if (!v.ok) return invalid(c, v.error)
-    let input = v.value
-    if (input.url !== null && !(options.allowPrivateUrls ?? false)) {
-      // SSRF by name: the host is judged by what it resolves to (the clone pins the address again)
-      const checked = await RemoteHost.check(new URL(input.url), options.resolve ?? RemoteHost.systemResolver)
-      if (!checked.ok) return invalid(c, invalidError("url", `${checked.reason}; repository URLs must reach a public host (RATCHET_ALLOW_PRIVATE_URLS=1 allows private ones)`))
-    }
-    if (input.path !== null) {
-      const allowed = await Validate.allowedPath(input.path, options.repoRoots ?? [])
-      if (!allowed.ok) return invalid(c, allowed.error)
-      input = { ...input, path: allowed.value }
-    }
-    const create = input
+    const create = v.value
     return respond(c, Store.use((s) => s.createRepo(org(c), create)), (repo) => {
       c.header("Location", `/api/repos/${repo.id}`)
       return c.json(repoView(repo), 201)

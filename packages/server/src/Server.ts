@@ -232,6 +232,8 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
     const sessionHours = Number(env.RATCHET_SESSION_HOURS)
     const dashboard = Dashboard.make(runtime, {
       ...(apiOptions.allowPrivateUrls === undefined ? {} : { allowPrivateUrls: apiOptions.allowPrivateUrls }),
+      ...(apiOptions.repoRoots === undefined ? {} : { repoRoots: apiOptions.repoRoots }),
+      ...(apiOptions.resolve === undefined ? {} : { resolve: apiOptions.resolve }),
       ...(apiOptions.publish === undefined ? {} : { publish: apiOptions.publish }),
       ...(apiOptions.runsPerMinute === undefined ? {} : { runsPerMinute: apiOptions.runsPerMinute }),
       ...(apiOptions.ssePollMs === undefined ? {} : { ssePollMs: apiOptions.ssePollMs }),

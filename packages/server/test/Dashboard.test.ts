@@ -5,7 +5,10 @@
  * the diff viewer and the benchmark chart, decisions bound to the content hash, audio summaries.
  * The real-browser flow is in `dashboard.browser.test.ts`.
  */
-import { spawnSync } from "node:child_process"
+import { execFileSync, spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, realpathSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, ManagedRuntime } from "effect"
 import * as Dashboard from "../src/Dashboard.js"
@@ -17,11 +20,23 @@ import { Store } from "../src/Store.js"
 const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
 const token = "rat_dashboard_test_token_0123456789"
 const origin = "http://localhost"
-const app = Dashboard.make(runtime, { log: () => {}, ssePollMs: 20, espeak: "/nonexistent/espeak-ng", signInsPerMinute: 1000 })
-const shortLived = Dashboard.make(runtime, { log: () => {}, sessionTtlMs: 1500 })
-const guarded = Dashboard.make(runtime, { log: () => {}, signInsPerMinute: 3 })
+/** Local repositories may be connected only under this root (the API's allow-list, shared by the dashboard). */
+const repoRoot = realpathSync(mkdtempSync(join(tmpdir(), "ratchet-dashboard-repos-")))
+/** A git work tree named `name` under the allowed root (created once). */
+const repoAt = (name: string): string => {
+  const dir = join(repoRoot, name)
+  mkdirSync(dir, { recursive: true })
+  execFileSync("git", ["init", "-q", dir])
+  return dir
+}
+/** Names resolve as a test says: `internal.example` to a private address, anything else to a public one. */
+const resolve = async (host: string) => [{ address: host === "internal.example" ? "10.1.2.3" : "93.184.216.34", family: 4 as const }]
+const admission = { repoRoots: [repoRoot], resolve }
+const app = Dashboard.make(runtime, { log: () => {}, ssePollMs: 20, espeak: "/nonexistent/espeak-ng", signInsPerMinute: 1000, ...admission })
+const shortLived = Dashboard.make(runtime, { log: () => {}, sessionTtlMs: 1500, ...admission })
+const guarded = Dashboard.make(runtime, { log: () => {}, signInsPerMinute: 3, ...admission })
 const hasEspeak = spawnSync("espeak-ng", ["--version"]).status === 0
-const withEspeak = Dashboard.make(runtime, { log: () => {} })
+const withEspeak = Dashboard.make(runtime, { log: () => {}, ...admission })
 
 beforeAll(async () => {
   await runtime.runPromise(Store.use((s) => s.bootstrap(token)))
@@ -171,7 +186,7 @@ describe("Dashboard: sign-in, sessions and CSRF", () => {
     expect(page.status).toBe(303)
     expect(page.headers.get("location")).toContain("reason=expired")
     c.jar.set("ratchet_session", "A".repeat(43))
-    const post = await c.post("/dashboard/repos", { _csrf: "x", name: "nope", location: "/srv/nope" })
+    const post = await c.post("/dashboard/repos", { _csrf: "x", name: "nope", location: repoAt("nope") })
     expect(post.status).toBe(401)
     const repos = await runtime.runPromise(Store.use((s) => s.listRepos("org_default")))
     expect(repos.some((r) => r.name === "nope")).toBe(false)
@@ -197,16 +212,16 @@ describe("Dashboard: sign-in, sessions and CSRF", () => {
 
   it("refuses a form without the CSRF token, with a wrong one, and from another origin; nothing changes", async () => {
     const c = await signIn()
-    const missing = await c.post("/dashboard/repos", { name: "csrf-missing", location: "/srv/csrf-missing" })
+    const missing = await c.post("/dashboard/repos", { name: "csrf-missing", location: repoAt("csrf-missing") })
     expect(missing.status).toBe(403)
     expect(await missing.text()).toContain("security token")
-    const wrong = await c.post("/dashboard/repos", { _csrf: "wrong", name: "csrf-wrong", location: "/srv/csrf-wrong" })
+    const wrong = await c.post("/dashboard/repos", { _csrf: "wrong", name: "csrf-wrong", location: repoAt("csrf-wrong") })
     expect(wrong.status).toBe(403)
-    const crossSite = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "csrf-cross", location: "/srv/csrf-cross" }, { origin: "https://evil.example", "sec-fetch-site": "cross-site" })
+    const crossSite = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "csrf-cross", location: repoAt("csrf-cross") }, { origin: "https://evil.example", "sec-fetch-site": "cross-site" })
     expect(crossSite.status).toBe(403)
     const repos = await runtime.runPromise(Store.use((s) => s.listRepos("org_default")))
     expect(repos.filter((r) => r.name.startsWith("csrf-"))).toEqual([])
-    const ok = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "csrf-ok", location: "/srv/csrf-ok" })
+    const ok = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "csrf-ok", location: repoAt("csrf-ok") })
     expect(ok.status).toBe(303)
   })
 })
@@ -214,7 +229,7 @@ describe("Dashboard: sign-in, sessions and CSRF", () => {
 describe("Dashboard: repositories", () => {
   it("adds a repository with the API's validation and shows its errors next to the fields", async () => {
     const c = await signIn()
-    const badName = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "no spaces", location: "/srv/x" })
+    const badName = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "no spaces", location: repoAt("x") })
     expect(badName.status).toBe(400)
     const badHtml = await badName.text()
     expect(badHtml).toContain("1-100 characters of letters")
@@ -225,23 +240,53 @@ describe("Dashboard: repositories", () => {
     const privateUrl = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "priv", location: "https://127.0.0.1/x.git" })
     expect(privateUrl.status).toBe(400)
     expect(await privateUrl.text()).toContain("private, loopback or link-local")
-    const added = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "shop", location: "/srv/shop", defaultBranch: "trunk" })
+    const added = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "shop", location: repoAt("shop"), defaultBranch: "trunk" })
     expect(added.status).toBe(303)
     expect(added.headers.get("location")).toMatch(/^\/dashboard\/repos\/repo_[\w-]+\?notice=added$/)
-    const dup = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "shop", location: "/srv/shop2" })
+    const dup = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "shop", location: repoAt("shop2") })
     expect(dup.status).toBe(409)
     expect(await dup.text()).toContain("already exists")
     const repo = (await runtime.runPromise(Store.use((s) => s.listRepos("org_default")))).find((r) => r.name === "shop")!
-    expect(repo.path).toBe("/srv/shop")
+    expect(repo.path).toBe(repoAt("shop"))
     expect(repo.defaultBranch).toBe("trunk")
     const list = await (await c.get("/dashboard/repos")).text()
     expect(list).toContain("shop")
     expectStrictPage(list)
   })
 
+  it("admits repositories exactly as the API does: the local-path allow-list and the SSRF check by resolved address", async () => {
+    const c = await signIn()
+    const outside = mkdtempSync(join(tmpdir(), "ratchet-dashboard-outside-"))
+    execFileSync("git", ["init", "-q", outside])
+    const cases: ReadonlyArray<readonly [string, string, string]> = [
+      ["etc", "/etc", "outside the allowed repository roots"],
+      ["outside", outside, "outside the allowed repository roots"],
+      ["missing", join(repoRoot, "does-not-exist"), "does not exist"],
+      ["escape", join(repoRoot, "..", "..", "etc"), "outside the allowed repository roots"],
+      ["internal", "https://internal.example/acme/x.git", "10.1.2.3"]
+    ]
+    for (const [name, location, why] of cases) {
+      const res = await c.post("/dashboard/repos", { _csrf: c.csrf, name: `admit-${name}`, location })
+      expect(res.status, location).toBe(400)
+      expect(await res.text(), location).toContain(why)
+    }
+    mkdirSync(join(repoRoot, "not-git"))
+    const notGit = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "admit-not-git", location: join(repoRoot, "not-git") })
+    expect(notGit.status).toBe(400)
+    expect(await notGit.text()).toContain("not a git work tree")
+    const repos = await runtime.runPromise(Store.use((s) => s.listRepos("org_default")))
+    expect(repos.filter((r) => r.name.startsWith("admit-"))).toEqual([])
+    const publicUrl = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "admit-public", location: "https://git.example/acme/x.git" })
+    expect(publicUrl.status).toBe(303)
+    const noRoots = await signIn(Dashboard.make(runtime, { log: () => {}, signInsPerMinute: 1000, resolve }))
+    const refused = await noRoots.post("/dashboard/repos", { _csrf: noRoots.csrf, name: "admit-no-roots", location: repoAt("admit-no-roots") })
+    expect(refused.status).toBe(400)
+    expect(await refused.text()).toContain("local paths are not enabled on this server")
+  })
+
   it("saves settings through the API's validation; a bad cron names the field; pause and resume", async () => {
     const c = await signIn()
-    const created = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "settings-repo", location: "/srv/settings-repo" })
+    const created = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "settings-repo", location: repoAt("settings-repo") })
     const path = created.headers.get("location")!.split("?")[0]
     const id = path.split("/").pop()!
     const base = { _csrf: c.csrf, timezone: "Europe/Paris", computeMinutesPerDay: "45", candidatesPerRun: "4", proposalsPerRun: "2", maxSetupFailures: "3", provider: "", model: "", maxFiles: "", maxLines: "" }
@@ -278,7 +323,7 @@ describe("Dashboard: repositories", () => {
 describe("Dashboard: runs and proposals", () => {
   it("starts a run, shows its timeline, streams its events with the session cookie, and lists its proposals", async () => {
     const c = await signIn()
-    const created = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "run-repo", location: "/srv/run-repo" })
+    const created = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "run-repo", location: repoAt("run-repo") })
     const path = created.headers.get("location")!.split("?")[0]
     const started = await c.post(`${path}/runs`, { _csrf: c.csrf })
     expect(started.status).toBe(303)
@@ -310,7 +355,7 @@ describe("Dashboard: runs and proposals", () => {
 
   it("shows a proposal with its chart and highlighted diff, and binds approval to the content hash", async () => {
     const c = await signIn()
-    const created = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "judge-repo", location: "/srv/judge-repo" })
+    const created = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "judge-repo", location: repoAt("judge-repo") })
     const repoId = created.headers.get("location")!.split("?")[0].split("/").pop()!
     const run = await runtime.runPromise(Store.use((s) => s.createRun(repoId, "test")))
     const diff = [

@@ -1,3 +1,4 @@
+import { RemoteHost } from "@ratchet/runner"
 import { Cron, DateTime, Result } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
@@ -102,6 +103,35 @@ export const newRepo = (body: unknown, options: { readonly allowPrivateUrls: boo
     path: path === undefined ? null : Path.normalize(path as string),
     defaultBranch: (defaultBranch as string | undefined) ?? "main"
   })
+}
+
+/**
+ * What decides whether a repository may be connected: the operator's allow-list of local roots,
+ * whether private URL hosts are allowed, and how URL hosts are resolved for the SSRF check.
+ */
+export interface AdmissionOptions {
+  readonly allowPrivateUrls: boolean
+  readonly repoRoots: ReadonlyArray<string>
+  readonly resolve?: RemoteHost.Resolver | undefined
+}
+
+/**
+ * The one admission check for a new repository, shared by the API and the dashboard: the body's
+ * shape ({@link newRepo}), then the SSRF check of a URL host by what it resolves to, then the
+ * local path allow-list ({@link allowedPath}). Returns what to store (the real path for a local one).
+ */
+export const admitRepo = async (body: unknown, options: AdmissionOptions): Promise<V<NewRepo>> => {
+  const v = newRepo(body, { allowPrivateUrls: options.allowPrivateUrls })
+  if (!v.ok) return v
+  const input = v.value
+  if (input.url !== null && !options.allowPrivateUrls) {
+    // SSRF by name: the host is judged by what it resolves to (the clone pins the address again)
+    const checked = await RemoteHost.check(new URL(input.url), options.resolve ?? RemoteHost.systemResolver)
+    if (!checked.ok) return bad("url", `${checked.reason}; repository URLs must reach a public host (RATCHET_ALLOW_PRIVATE_URLS=1 allows private ones)`)
+  }
+  if (input.path === null) return v
+  const allowed = await allowedPath(input.path, options.repoRoots)
+  return allowed.ok ? ok({ ...input, path: allowed.value }) : allowed
 }
 
 const int = (body: Record<string, unknown>, field: string, min: number, max: number): V<number | undefined> => {

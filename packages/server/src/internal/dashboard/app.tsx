@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import type { RemoteHost } from "@ratchet/runner"
 import { Cron, Effect, Exit, Result } from "effect"
 import { type Context, Hono } from "hono"
 import { getConnInfo } from "@hono/node-server/conninfo"
@@ -41,6 +42,10 @@ import { BASE, Flash, href, Layout, type Section, type Viewer } from "./ui.js"
 export interface DashboardOptions {
   /** Accept repository URLs on private/loopback hosts (as the API). */
   readonly allowPrivateUrls?: boolean
+  /** Directories under which local repositories may be connected (as the API; default none). */
+  readonly repoRoots?: ReadonlyArray<string>
+  /** Resolves repository URL hosts for the SSRF check (as the API; default the system resolver). */
+  readonly resolve?: RemoteHost.Resolver
   /** Where "create PR" writes local patches, and the GitHub token (as the API). */
   readonly publish?: PublishOptions
   /** How long a session lasts, in ms (default 12 h). */
@@ -357,8 +362,8 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       ...(isPath ? { path: values.location } : { url: values.location }),
       ...(values.defaultBranch === "" ? {} : { defaultBranch: values.defaultBranch })
     }
-    // the API's own validation, with the API's options
-    const v = Validate.newRepo(body, { allowPrivateUrls: options.allowPrivateUrls ?? false })
+    // the API's own admission (shape, SSRF by resolved address, local-path allow-list), with the API's options
+    const v = await Validate.admitRepo(body, { allowPrivateUrls: options.allowPrivateUrls ?? false, repoRoots: options.repoRoots ?? [], resolve: options.resolve })
     if (!v.ok) {
       const field = v.error.reason._tag === "Invalid" ? v.error.reason.field : "name"
       return again({ [formField(field)]: v.error.reason._tag === "Invalid" ? v.error.reason.detail : v.error.message })
