@@ -16,7 +16,7 @@ import * as Crypto from "node:crypto"
 import { join } from "node:path"
 import { streamRunEvents } from "./internal/events.js"
 import type { LiveOptions } from "./internal/github/connectors.js"
-import { connectorRoutes } from "./internal/github/routes.js"
+import { connectorRoutes, type RouteKit, taskRoutes, webhookRoute } from "./internal/github/routes.js"
 import { openApiDocument } from "./internal/openapi.js"
 import { type PublishOptions, publishAndRecord } from "./internal/publish.js"
 import * as Validate from "./internal/validate.js"
@@ -179,6 +179,17 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     respond(c, Store.use((s) => s.authenticate("health-probe")), () => c.json({ status: "ok" })))
   app.get("/openapi.json", (c) => c.json(openApiDocument))
 
+  const kit: RouteKit<Env> = {
+    respond,
+    readJson,
+    invalid,
+    allowPrivateUrls: options.allowPrivateUrls ?? false,
+    ...(options.github === undefined ? {} : { github: options.github }),
+    background: (effect) => void runtime.runPromiseExit(effect)
+  }
+  // GitHub's webhooks carry no bearer token: their signature authenticates them (checked first)
+  webhookRoute(app, kit)
+
   // --- auth for everything under /api
   const tokenCache = new Map<string, { readonly principal: Principal; readonly until: number }>()
   const tokenCacheMs = options.tokenCacheMs ?? 10_000
@@ -338,8 +349,9 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     return respond(c, publishAndRecord(principal, c.req.param("id"), publishOptions), (p) => c.json(p, p.created ? 201 : 200))
   })
 
-  // --- source connectors and provider keys (secrets sealed at rest)
-  connectorRoutes(app, { respond, readJson, invalid, allowPrivateUrls: options.allowPrivateUrls ?? false, ...(options.github === undefined ? {} : { github: options.github }) })
+  // --- source connectors and provider keys (secrets sealed at rest), prompted tasks
+  connectorRoutes(app, kit)
+  taskRoutes(app, kit)
 
   // --- artifacts
   app.get("/api/artifacts/:id", (c) =>

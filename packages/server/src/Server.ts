@@ -29,6 +29,7 @@ import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
 import * as Scheduler from "./Scheduler.js"
 import { internal, invalid, type ServerError } from "./ServerError.js"
 import { layerFromEnv, type Stages } from "./Stages.js"
+import * as GitHubWork from "./internal/github/work.js"
 import * as Secrets from "./Secrets.js"
 import { Store } from "./Store.js"
 
@@ -75,6 +76,14 @@ export interface ServeOptions {
    * @since 0.2.0
    */
   readonly secretKeyring?: Secrets.Keyring
+  /**
+   * The GitHub work in the background (webhook deliveries, prompted tasks, CI of opened pull
+   * requests); `false` turns it off. Defaults from `RATCHET_PUBLIC_URL` (links in replies) and
+   * `RATCHET_CI_POLL_SECONDS` (default 60).
+   *
+   * @since 0.2.0
+   */
+  readonly github?: GitHubWork.WorkOptions | false
   /**
    * Take the data directory's lock (`<dataDir>/server.pid`) before opening the database (default
    * true): a second server on the same directory fails with `Invalid` naming it and the running pid.
@@ -147,7 +156,16 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
     Layer.provideMerge(base)
   )
   const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer
-  return scheduler.pipe(Layer.provideMerge(runs))
+  const github = options.github === false ? Layer.empty : GitHubWork.layer(options.github ?? githubFromEnv(process.env))
+  return Layer.merge(scheduler, github).pipe(Layer.provideMerge(runs))
+}
+
+const githubFromEnv = (env: Readonly<Record<string, string | undefined>>): GitHubWork.WorkOptions => {
+  const ciPollMs = Number(env.RATCHET_CI_POLL_SECONDS) * 1000
+  return {
+    ...(env.RATCHET_PUBLIC_URL ? { publicUrl: env.RATCHET_PUBLIC_URL } : {}),
+    ...(Number.isFinite(ciPollMs) && ciPollMs > 0 ? { ciPollMs } : {})
+  }
 }
 
 /**

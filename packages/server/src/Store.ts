@@ -14,6 +14,7 @@ import * as Budgets from "./internal/store/budgets.js"
 import * as Connectors from "./internal/store/connectors.js"
 import * as Decisions from "./internal/store/decisions.js"
 import * as Events from "./internal/store/events.js"
+import * as GitHubStore from "./internal/store/github.js"
 import * as Proposals from "./internal/store/proposals.js"
 import * as Repos from "./internal/store/repos.js"
 import * as Runs from "./internal/store/runs.js"
@@ -56,6 +57,16 @@ export type BudgetUsage = Budgets.BudgetUsage
 export type Connector = Connectors.Connector
 /** A GitHub connector's non-secret configuration. @since 0.2.0 */
 export type GitHubConfig = Connectors.GitHubConfig
+/** A prompted task. @since 0.2.0 */
+export type Task = GitHubStore.Task
+/** Where a task came from. @since 0.2.0 */
+export type TaskSource = GitHubStore.TaskSource
+/** A task's state. @since 0.2.0 */
+export type TaskStatus = GitHubStore.TaskStatus
+/** A pull request Ratchet opened and follows. @since 0.2.0 */
+export type PullRequest = GitHubStore.PullRequest
+/** A webhook delivery. @since 0.2.0 */
+export type Delivery = GitHubStore.Delivery
 /** The caller behind a bearer token. @since 0.1.0 */
 export type Principal = Tokens.Principal
 
@@ -89,6 +100,7 @@ export type StoreService =
   & Budgets.BudgetStore
   & Connectors.ConnectorStore
   & Secrets.SecretStore
+  & GitHubStore.GitHubStore
 
 /**
  * The store service. Every method fails only with `ServerError`.
@@ -117,7 +129,8 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       ...Artifacts.make(ctx),
       ...Budgets.make(ctx),
       ...Connectors.make(ctx),
-      ...Secrets.make(ctx, keyring)
+      ...Secrets.make(ctx, keyring),
+      ...GitHubStore.make(ctx)
     })
   }))
 }

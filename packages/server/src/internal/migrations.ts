@@ -213,6 +213,64 @@ const connectorsAndSecrets = Effect.gen(function* () {
   )`
 })
 
+/**
+ * GitHub work: webhook deliveries (the delivery id is the key, so a redelivery is recognised),
+ * prompted tasks, and the pull requests Ratchet opened with their CI state.
+ */
+const githubWork = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    connector_id TEXT REFERENCES connectors(id) ON DELETE SET NULL,
+    event TEXT NOT NULL,
+    action TEXT,
+    payload JSONB NOT NULL,
+    status TEXT NOT NULL,
+    result JSONB,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    received_at TIMESTAMPTZ NOT NULL,
+    claimed_at TIMESTAMPTZ,
+    processed_at TIMESTAMPTZ
+  )`
+  yield* sql`CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (status, received_at)`
+  yield* sql`CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    repo_id TEXT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    instruction TEXT NOT NULL,
+    paths JSONB NOT NULL,
+    source JSONB NOT NULL,
+    status TEXT NOT NULL,
+    plan JSONB,
+    decision JSONB,
+    run_id TEXT,
+    proposal_id TEXT,
+    error TEXT,
+    replies JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE INDEX tasks_status ON tasks (status, updated_at)`
+  yield* sql`CREATE INDEX tasks_repo ON tasks (repo_id, created_at)`
+  yield* sql`CREATE TABLE pull_requests (
+    proposal_id TEXT PRIMARY KEY REFERENCES proposals(id) ON DELETE CASCADE,
+    repo_id TEXT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    connector_id TEXT,
+    repo TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    head_sha TEXT NOT NULL,
+    state TEXT NOT NULL,
+    ci JSONB,
+    task_id TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE INDEX pull_requests_head ON pull_requests (repo, head_sha)`
+  yield* sql`CREATE INDEX pull_requests_state ON pull_requests (state, updated_at)`
+})
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
   loader: Migrator.fromRecord({
@@ -221,7 +279,8 @@ export const runMigrations = Migrator.make({})({
     "0003_repository_policy": repositoryPolicy,
     "0004_atomic_decisions": atomicDecisions,
     "0005_run_queue": runQueue,
-    "0010_connectors_secrets": connectorsAndSecrets
+    "0010_connectors_secrets": connectorsAndSecrets,
+    "0011_github_work": githubWork
   }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

@@ -21,7 +21,8 @@ import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector,
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
 import { canonicalJson, type Principal, type Proposal, type Repo, sha256, Store } from "../Store.js"
-import { type LiveOptions, liveConnector } from "./github/connectors.js"
+import { githubName, type LiveOptions, liveConnector } from "./github/connectors.js"
+import { afterPublish, prBody, reportUrl } from "./github/lifecycle.js"
 import { policyLayer, withServerPolicy } from "./pipeline.js"
 
 /** Where and how proposals are published. */
@@ -32,6 +33,8 @@ export interface PublishOptions {
   readonly githubToken?: string | undefined
   /** Options of live GitHub connectors (tests shorten their retry delays). */
   readonly github?: LiveOptions
+  /** The server's public URL, for the report link in pull request bodies. */
+  readonly publicUrl?: string | undefined
 }
 
 /** What a publish returns to the API. */
@@ -106,7 +109,13 @@ const approvalOf = (proposal: Proposal, coreHash: string): ApprovalStore.Approva
 /**
  * Publishes `proposal` of `repo` through the WriteGate.
  */
-export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions, stored: GitHubConnector.GitHub | null = null): Effect.Effect<Published, ServerError> =>
+export const publish = (
+  repo: Repo,
+  proposal: Proposal,
+  options: PublishOptions,
+  stored: GitHubConnector.GitHub | null = null,
+  bodyOf: ((proposal: CoreProposal.Proposal, contentHash: string) => string) | null = null
+): Effect.Effect<Published, ServerError> =>
   Effect.gen(function* () {
     const data = (proposal.data ?? {}) as Record<string, unknown>
     // decoded as the gate decodes it, so both hash the same field order (jsonb reorders keys)
@@ -116,7 +125,8 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions,
     // a package inside a larger repository is published at that repository's top level
     const where = repo.path !== null ? yield* locate(repo.path) : null
     const publishable = where !== null && where.prefix !== "" ? reroot(core, where.prefix) : core
-    const approval = approvalOf(proposal, Package.contentHashOf(publishable))
+    const coreHash = Package.contentHashOf(publishable)
+    const approval = approvalOf(proposal, coreHash)
 
     const github = repo.url === null ? null : GITHUB.exec(repo.url)
     let target: { readonly name: string; readonly repo: string; readonly connector: WriteGate.Connector }
@@ -148,7 +158,7 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions,
         baseBranch: repo.defaultBranch,
         ...(baseCommit !== undefined ? { baseCommit } : {}),
         proposal: publishable,
-        body: typeof data.summary === "string" ? data.summary : typeof data.explanation === "string" ? data.explanation : proposal.title
+        body: bodyOf !== null && target.name === "github" ? bodyOf(core, coreHash) : typeof data.summary === "string" ? data.summary : typeof data.explanation === "string" ? data.explanation : proposal.title
       })
     }).pipe(Effect.provide(gate), Effect.mapError(fromConnector))
     return {
@@ -174,7 +184,11 @@ export const publishAndRecord = (principal: Principal, proposalId: string, optio
     const repo = yield* store.getRepo(principal.orgId, proposal.repoId)
     const connector = repo.url === null ? null : yield* store.connectorOfRepo(principal.orgId, repo.id)
     const stored = connector === null ? null : yield* liveConnector(connector, options.github)
-    const published = yield* publish(repo, proposal, options, stored)
+    const task = yield* store.taskOfProposal(proposal.id)
+    const published = yield* publish(repo, proposal, options, stored, (core, contentHash) => prBody(core, { task, contentHash, report: reportUrl(options.publicUrl, proposal.id) }))
+    if (stored !== null && connector !== null && published.connector === "github") {
+      yield* afterPublish({ repo, proposalId: proposal.id, github: stored, connectorId: connector.id, name: githubName(repo.url) ?? "", published })
+    }
     yield* store.appendEvent(proposal.runId, "proposal.published", {
       proposalId: proposal.id,
       connector: published.connector,

@@ -7,6 +7,7 @@
  * @internal
  */
 import { GitHubConnector } from "@ratchet/connectors"
+import { Registry } from "@ratchet/providers"
 import { Effect } from "effect"
 import * as Net from "node:net"
 import { invalid, type ServerError } from "../../ServerError.js"
@@ -214,3 +215,20 @@ export const githubName = (url: string | null): string | null => {
   const m = url === null ? null : GITHUB_URL.exec(url)
   return m === null ? null : `${m[1]}/${m[2]}`
 }
+
+/** The secrets owner name of a provider's key. */
+export const providerOwner = (provider: string) => `provider:${provider}`
+
+/**
+ * The stored provider API keys of an organisation, by provider (for runs and plans that use a model).
+ */
+export const providerKeys = (orgId: string): Effect.Effect<Readonly<Record<string, string>>, ServerError, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const keys: Record<string, string> = {}
+    for (const name of Object.keys(Registry.BUILTIN)) {
+      const key = yield* store.getSecret(orgId, providerOwner(name), "apiKey")
+      if (key !== null) keys[name] = key
+    }
+    return keys
+  })

@@ -38,6 +38,40 @@ const connector = {
   }
 }
 
+const pullRequest = {
+  type: "object",
+  properties: {
+    proposalId: { type: "string" },
+    repo: { type: "string" },
+    number: { type: "integer" },
+    url: { type: "string" },
+    branch: { type: "string" },
+    headSha: { type: "string" },
+    state: { enum: ["verifying-ci", "done", "needs-human", "merged", "closed"] },
+    ci: { type: ["object", "null"], description: "The last CI reading: state, summary, check runs, statuses" },
+    taskId: { type: ["string", "null"] }
+  }
+}
+
+const task = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    repoId: { type: "string" },
+    instruction: { type: "string" },
+    paths: { type: "array", items: { type: "string" } },
+    source: { type: "object", description: "via (api, label, comment), the delivery, repository, issue, comment and sender" },
+    status: { enum: ["queued", "planning", "no-go", "deferred", "running", "proposed", "no-proposal", "verifying-ci", "done", "needs-human", "failed"] },
+    plan: { type: ["object", "null"], description: "summary, files, approach, acceptanceCriteria, nonGoals, risk, kind, and the planning call" },
+    decision: { type: ["object", "null"], description: "verdict (GO, NO-GO, DEFER), reasons, question" },
+    runId: { type: ["string", "null"] },
+    proposalId: { type: ["string", "null"] },
+    error: { type: ["string", "null"] },
+    replies: { type: "array", items: { type: "object" } },
+    pullRequest: { oneOf: [pullRequest, { type: "null" }] }
+  }
+}
+
 /** The paths. */
 export const githubPaths = {
   "/api/connectors": {
@@ -98,5 +132,39 @@ export const githubPaths = {
       responses: { "200": { description: "Stored" }, "400": err("Unknown provider or no RATCHET_SECRET_KEY"), "401": std["401"] }
     },
     delete: { summary: "Forget a provider's stored key", parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }], responses: { "204": { description: "Deleted" }, "401": std["401"] } }
+  },
+  "/api/webhooks/github": {
+    post: {
+      security: [],
+      summary:
+        "GitHub's webhook deliveries. No bearer token: X-Hub-Signature-256 (HMAC-SHA256 of the raw body with a connector's webhook secret) is checked before anything is parsed. Recorded once per X-GitHub-Delivery, answered at once, processed in the background: issues.labeled with the connector's label and issue_comment.created with its command (from a user with write access) create prompted tasks; check_run, check_suite and status follow the CI of pull requests Ratchet opened; pull_request.closed records merges; installation events are bookkept",
+      parameters: [
+        { name: "X-GitHub-Event", in: "header", required: true, schema: { type: "string" } },
+        { name: "X-GitHub-Delivery", in: "header", required: true, schema: { type: "string" } },
+        { name: "X-Hub-Signature-256", in: "header", required: true, schema: { type: "string", pattern: "^sha256=[0-9a-f]{64}$" } }
+      ],
+      requestBody: { required: true, ...json({ type: "object" }) },
+      responses: {
+        "202": { description: "Recorded; processing follows", ...json({ type: "object", properties: { delivery: { type: "string" }, queued: { const: true } } }) },
+        "200": { description: "A delivery id seen before: ignored", ...json({ type: "object", properties: { delivery: { type: "string" }, duplicate: { const: true } } }) },
+        "400": { description: "A missing event or delivery header, or a body that is not JSON" },
+        "401": { description: "The signature matches no connector's webhook secret; nothing recorded" }
+      }
+    }
+  },
+  "/api/repos/{id}/tasks": {
+    post: {
+      summary: "Ask for a change in plain words (a prompted task): Ratchet plans it with the repository's model, decides GO / NO-GO / DEFER with reasons, and on GO runs the pipeline with the planned change as its patch source",
+      parameters: [id("repository")],
+      requestBody: { required: true, ...json({ type: "object", additionalProperties: false, required: ["instruction"], properties: { instruction: { type: "string", maxLength: 20000 }, paths: { type: "array", maxItems: 20, items: { type: "string" }, description: "Repository-relative paths the change must stay within" } } }) },
+      responses: { "202": { description: "Queued", ...json(task) }, "400": err("Invalid field"), ...std }
+    },
+    get: { summary: "The repository's tasks, newest first", parameters: [id("repository")], responses: { "200": { description: "OK", ...json({ type: "object", properties: { items: { type: "array", items: task } } }) }, ...std } }
+  },
+  "/api/tasks/{id}": {
+    get: { summary: "A task: its state, plan, decision, run, proposal, replies and pull request", parameters: [id("task")], responses: { "200": { description: "OK", ...json(task) }, ...std } }
+  },
+  "/api/proposals/{id}/pull-request": {
+    get: { summary: "The pull request Ratchet opened for a proposal and its CI state (verifying-ci, done, needs-human, merged, closed)", parameters: [id("proposal")], responses: { "200": { description: "OK", ...json(pullRequest) }, ...std } }
   }
 } as const

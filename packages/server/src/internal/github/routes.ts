@@ -14,11 +14,12 @@
 import { Registry } from "@ratchet/providers"
 import { Effect } from "effect"
 import type { Context as HonoContext, Hono } from "hono"
-import { invalid, type ServerError } from "../../ServerError.js"
+import { invalid, notFound, type ServerError } from "../../ServerError.js"
 import type { Runs } from "../../Runs.js"
-import { Store } from "../../Store.js"
+import { type PullRequest, Store, type Task } from "../../Store.js"
 import { connectorOwner } from "../store/connectors.js"
-import { connectorBody, connectorView, DEFAULT_CONFIG, githubName, type LiveOptions, liveConnector, SECRET_NAMES } from "./connectors.js"
+import { processDelivery, receive } from "./work.js"
+import { connectorBody, connectorView, DEFAULT_CONFIG, githubName, type LiveOptions, liveConnector, providerOwner, SECRET_NAMES } from "./connectors.js"
 
 /** What the routes borrow from the API. */
 export interface RouteKit<E extends { Variables: { principal: { readonly orgId: string } } }> {
@@ -27,10 +28,26 @@ export interface RouteKit<E extends { Variables: { principal: { readonly orgId: 
   readonly invalid: (c: HonoContext<E>, error: ServerError) => Response
   readonly allowPrivateUrls: boolean
   readonly github?: LiveOptions
+  /** Runs an effect without waiting for it (webhook processing after the answer). */
+  readonly background: (effect: Effect.Effect<void, never, Store | Runs>) => void
 }
 
-/** The provider secrets owner name. */
-export const providerOwner = (provider: string) => `provider:${provider}`
+/**
+ * `POST /api/webhooks/github`: no bearer token — the `X-Hub-Signature-256` signature (HMAC of the raw
+ * body with a connector's webhook secret) authenticates it, and is checked before anything is
+ * parsed. Answers 202 once the delivery is recorded (processing follows in the background), 200 for
+ * a delivery id seen before, 401 for a bad signature (nothing recorded), 400 for missing headers.
+ */
+export const webhookRoute = <E extends { Variables: { principal: { readonly orgId: string } } }>(app: Hono<E>, kit: RouteKit<E>): void => {
+  app.post("/api/webhooks/github", async (c) => {
+    const body = await c.req.text()
+    const input = { event: c.req.header("x-github-event"), delivery: c.req.header("x-github-delivery"), signature: c.req.header("x-hub-signature-256"), body }
+    return kit.respond(c, receive(input), (received) => {
+      if (received.status === 202 && input.delivery !== undefined) kit.background(processDelivery(input.delivery, kit.github === undefined ? {} : { github: kit.github }))
+      return c.json(received.body, received.status)
+    })
+  })
+}
 
 /** Registers the connector and provider-key routes. */
 export const connectorRoutes = <E extends { Variables: { principal: { readonly orgId: string } } }>(app: Hono<E>, kit: RouteKit<E>): void => {
@@ -174,16 +191,71 @@ export const connectorRoutes = <E extends { Variables: { principal: { readonly o
   )
 }
 
-/**
- * The stored provider API keys of an organisation, by provider (for runs that use a model).
- */
-export const providerKeys = (orgId: string): Effect.Effect<Readonly<Record<string, string>>, ServerError, Store> =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    const keys: Record<string, string> = {}
-    for (const name of Object.keys(Registry.BUILTIN)) {
-      const key = yield* store.getSecret(orgId, providerOwner(name), "apiKey")
-      if (key !== null) keys[name] = key
-    }
-    return keys
+
+const taskView = (t: Task, pr: PullRequest | null) => ({ ...t, orgId: undefined, pullRequest: pr })
+
+/** `POST /api/repos/{id}/tasks`, `GET /api/repos/{id}/tasks`, `GET /api/tasks/{id}`, `GET /api/proposals/{id}/pull-request`. */
+export const taskRoutes = <E extends { Variables: { principal: { readonly orgId: string } } }>(app: Hono<E>, kit: RouteKit<E>): void => {
+  const org = (c: HonoContext<E>) => c.get("principal").orgId
+  app.post("/api/repos/:id/tasks", async (c) => {
+    const body = await kit.readJson(c)
+    if (!body.ok) return body.res
+    const v = taskBody(body.value)
+    if (!v.ok) return kit.invalid(c, v.error)
+    return kit.respond(
+      c,
+      Effect.gen(function* () {
+        const store = yield* Store
+        const repo = yield* store.getRepo(org(c), c.req.param("id"))
+        return yield* store.createTask({ orgId: repo.orgId, repoId: repo.id, instruction: v.value.instruction, paths: v.value.paths, source: { via: "api", connectorId: null, deliveryId: null, repo: githubName(repo.url), issue: null, commentId: null, sender: null } })
+      }),
+      (task) => {
+        c.header("Location", `/api/tasks/${task.id}`)
+        return c.json(taskView(task, null), 202)
+      }
+    )
   })
+  app.get("/api/repos/:id/tasks", (c) =>
+    kit.respond(c, Effect.gen(function* () {
+      const store = yield* Store
+      const repo = yield* store.getRepo(org(c), c.req.param("id"))
+      return yield* store.listTasks(repo.orgId, repo.id)
+    }), (tasks) => c.json({ items: tasks.map((t) => taskView(t, null)) }))
+  )
+  app.get("/api/tasks/:id", (c) =>
+    kit.respond(c, Effect.gen(function* () {
+      const store = yield* Store
+      const task = yield* store.getTask(org(c), c.req.param("id"))
+      const pr = task.proposalId === null ? null : yield* store.getPullRequest(task.proposalId)
+      return taskView(task, pr)
+    }), (view) => c.json(view))
+  )
+  app.get("/api/proposals/:id/pull-request", (c) =>
+    kit.respond(c, Effect.gen(function* () {
+      const store = yield* Store
+      const proposal = yield* store.getProposal(org(c), c.req.param("id"))
+      const pr = yield* store.getPullRequest(proposal.id)
+      if (pr === null) return yield* Effect.fail(notFound("pull request of proposal", proposal.id))
+      return pr
+    }), (pr) => c.json(pr))
+  )
+}
+
+type V<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: ServerError }
+
+/** A task body: `{ instruction, paths? }`. */
+export const taskBody = (body: unknown): V<{ readonly instruction: string; readonly paths: ReadonlyArray<string> }> => {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: invalid("body", 'expected {"instruction": "make parse() faster", "paths": ["src/parse.ts"]}') }
+  const extra = Object.keys(body).find((k) => k !== "instruction" && k !== "paths")
+  if (extra !== undefined) return { ok: false, error: invalid(extra, "unknown field; allowed: instruction, paths") }
+  const instruction = Reflect.get(body, "instruction")
+  if (typeof instruction !== "string" || instruction.trim().length === 0 || instruction.length > 20_000) return { ok: false, error: invalid("instruction", "required: the change to make, in plain words (at most 20000 characters)") }
+  const paths = Reflect.get(body, "paths") ?? []
+  if (!Array.isArray(paths) || paths.length > 20) return { ok: false, error: invalid("paths", "must be a list of at most 20 repository-relative paths") }
+  for (const p of paths) {
+    if (typeof p !== "string" || p.length === 0 || p.length > 500 || p.startsWith("/") || p.includes("\0") || p.split("/").includes("..")) {
+      return { ok: false, error: invalid("paths", `${JSON.stringify(p)} is not a repository-relative path (no leading /, no ..)`) }
+    }
+  }
+  return { ok: true, value: { instruction: instruction.trim(), paths: paths.filter((p): p is string => typeof p === "string") } }
+}
