@@ -6,7 +6,7 @@ const program = (root: string) =>
   Effect.gen(function* () {
     const config = yield* Config.loadConfig(root)
     const profile = yield* Detect.detect(root, { config })
-    const { opportunities } = yield* Scan.scan(root, { plugins: config.plugins })
+    const { opportunities } = yield* Scan.scan(root, { config })
     return { packageManager: profile.packageManager.name, test: profile.commands.test?.command ?? null, opportunities }
   })
 

@@ -181,12 +181,15 @@ export const Reason = Schema.Union([
 export type Reason = typeof Reason.Type
 
 /**
- * The single error type of `@ratchet/connectors`.
+ * The single error type of `@ratchet/connectors`. The error it wraps (an HTTP client's error, a
+ * thrown exception) is kept as the standard `cause`, redacted like every text field: an `Error`
+ * becomes an `Error` of the same name whose message and stack went through `redactPatterns`.
  *
  * @since 0.1.0
  */
 export class ConnectorError extends Schema.TaggedError<ConnectorError>()("ConnectorError", {
-  reason: Reason
+  reason: Reason,
+  cause: Schema.optionalKey(Schema.Defect())
 }) {
   override get message(): string {
     return this.reason.message
@@ -197,6 +200,21 @@ export class ConnectorError extends Schema.TaggedError<ConnectorError>()("Connec
 }
 
 const r = redactPatterns
+
+/** The wrapped error, with its message and stack redacted (secrets never reach a log through `cause`). */
+const redactCause = (cause: unknown): unknown => {
+  if (cause === undefined) return undefined
+  if (cause instanceof Error) {
+    const copy = new Error(r(cause.message), cause.cause === undefined ? undefined : { cause: redactCause(cause.cause) })
+    copy.name = cause.name
+    copy.stack = cause.stack === undefined ? undefined : r(cause.stack)
+    return copy
+  }
+  return r(String(cause))
+}
+
+const make = (reason: Reason, cause?: unknown): ConnectorError =>
+  new ConnectorError(cause === undefined ? { reason } : { reason, cause: redactCause(cause) })
 
 /** @since 0.1.0 */
 export const notApproved = (proposalId: string): ConnectorError =>
@@ -210,8 +228,8 @@ export const approvalMismatch = (args: { proposalId: string; approvedHash: strin
 export const policyBlocked = (proposalId: string, verdicts: ReadonlyArray<string>): ConnectorError =>
   new ConnectorError({ reason: new PolicyBlocked({ proposalId: r(proposalId), verdicts: verdicts.map(r) }) })
 /** @since 0.1.0 */
-export const checkUnavailable = (args: { check: string; proposalId: string; detail: string }): ConnectorError =>
-  new ConnectorError({ reason: new CheckUnavailable({ check: args.check, proposalId: r(args.proposalId), detail: r(args.detail) }) })
+export const checkUnavailable = (args: { check: string; proposalId: string; detail: string; cause?: unknown }): ConnectorError =>
+  make(new CheckUnavailable({ check: args.check, proposalId: r(args.proposalId), detail: r(args.detail) }), args.cause)
 /** @since 0.1.0 */
 export const invalidRequest = (args: { what: string; where: string; fix: string }): ConnectorError =>
   new ConnectorError({ reason: new InvalidRequest({ what: r(args.what), where: r(args.where), fix: r(args.fix) }) })
@@ -219,13 +237,11 @@ export const invalidRequest = (args: { what: string; where: string; fix: string 
 export const branchConflict = (branch: string, detail: string): ConnectorError =>
   new ConnectorError({ reason: new BranchConflict({ branch: r(branch), detail: r(detail) }) })
 /** @since 0.1.0 */
-export const gitFailed = (args: { operation: string; where: string; detail: string }): ConnectorError =>
-  new ConnectorError({ reason: new GitFailed({ operation: r(args.operation), where: r(args.where), detail: r(args.detail) }) })
+export const gitFailed = (args: { operation: string; where: string; detail: string; cause?: unknown }): ConnectorError =>
+  make(new GitFailed({ operation: r(args.operation), where: r(args.where), detail: r(args.detail) }), args.cause)
 /** @since 0.1.0 */
-export const remoteFailed = (args: { operation: string; status: number | null; detail: string; retryAfterMs?: number | null }): ConnectorError =>
-  new ConnectorError({
-    reason: new RemoteFailed({ operation: r(args.operation), status: args.status, detail: r(args.detail), retryAfterMs: args.retryAfterMs ?? null })
-  })
+export const remoteFailed = (args: { operation: string; status: number | null; detail: string; retryAfterMs?: number | null; cause?: unknown }): ConnectorError =>
+  make(new RemoteFailed({ operation: r(args.operation), status: args.status, detail: r(args.detail), retryAfterMs: args.retryAfterMs ?? null }), args.cause)
 
 /**
  * Returns a copy of `error` whose text fields have `redact` applied (for connectors that hold secrets).
@@ -240,5 +256,8 @@ export const redactWith = (error: ConnectorError, redact: (text: string) => stri
     fields[key] = typeof value === "string" ? redact(value) : Array.isArray(value) ? value.map((v) => (typeof v === "string" ? redact(v) : v)) : value
   }
   const Ctor = reason.constructor as new (fields: Record<string, unknown>) => Reason
-  return new ConnectorError({ reason: new Ctor(fields) })
+  const cause = error.cause instanceof Error
+    ? Object.assign(new Error(redact(error.cause.message)), { name: error.cause.name, stack: error.cause.stack === undefined ? undefined : redact(error.cause.stack) })
+    : error.cause
+  return new ConnectorError(cause === undefined ? { reason: new Ctor(fields) } : { reason: new Ctor(fields), cause })
 }

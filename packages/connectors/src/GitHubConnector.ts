@@ -37,7 +37,7 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs"
 import { resolve } from "node:path"
-import { applyPatch, parsePatch, type StructuredPatch } from "diff"
+import { Diff, type Patch } from "@ratchet/core"
 import { Effect, Result } from "effect"
 import { branchConflict, type ConnectorError, gitFailed, invalidRequest, redactWith, remoteFailed } from "./ConnectorError.js"
 import { AUTHOR_EMAIL, AUTHOR_NAME, git } from "./internal/git.js"
@@ -267,7 +267,8 @@ export const make = (options: GitHubOptions): GitHub => {
           ? `rate limited for ${Math.ceil(wait / 1000)}s, longer than the ${Math.ceil(maxWaitMs / 1000)}s the connector waits: ${f.detail}`
           : f.detail
       ),
-      retryAfterMs: f.retryAfterMs
+      retryAfterMs: f.retryAfterMs,
+      cause: error
     })
   }
 
@@ -299,12 +300,6 @@ export const make = (options: GitHubOptions): GitHub => {
     return parsed === null
       ? Effect.fail(invalidRequest({ what: "not a GitHub repository name", where: clean(String(repo).slice(0, 200)), fix: "pass it as owner/name" }))
       : Effect.succeed(parsed)
-  }
-
-  const pathOf = (name: string | undefined): string | null => {
-    if (name === undefined || name === "/dev/null") return null
-    const p = name.replace(/^[ab]\//, "")
-    return p
   }
 
   const checkPath = (path: string): string | null => {
@@ -355,20 +350,21 @@ export const make = (options: GitHubOptions): GitHub => {
           )
         }
         const baseCommit = yield* call("git.getCommit", () => octokit.rest.git.getCommit({ owner, repo, commit_sha: baseSha }))
-        let patches: Array<StructuredPatch>
+        // core's diff module: the diff the policy checked is the diff applied here
+        let patches: ReadonlyArray<Patch.FilePatch>
         try {
-          patches = parsePatch(proposal.diff)
+          patches = Diff.parseSync(proposal.diff).files
         } catch (e) {
-          return yield* Effect.fail(gitFailed({ operation: "apply", where: `${owner}/${repo}`, detail: `the approved diff cannot be parsed: ${String(e)}` }))
+          return yield* Effect.fail(gitFailed({ operation: "apply", where: `${owner}/${repo}`, detail: `the approved diff cannot be parsed: ${e instanceof Error ? e.message : String(e)}`, cause: e }))
         }
         if (patches.length === 0 || patches.length > 100) {
           return yield* Effect.fail(gitFailed({ operation: "apply", where: `${owner}/${repo}`, detail: `the approved diff touches ${patches.length} files (1-100 allowed)` }))
         }
         const entries: Array<{ path: string; mode: "100644" | "100755"; type: "blob"; sha: string | null }> = []
         for (const patch of patches) {
-          if (patch.isBinary) return yield* Effect.fail(gitFailed({ operation: "apply", where: `${owner}/${repo}`, detail: "binary diffs are not supported" }))
-          const oldPath = patch.isCreate ? null : pathOf(patch.oldFileName)
-          const newPath = patch.isDelete ? null : pathOf(patch.newFileName)
+          const unsupported = Diff.unsupported(patch)
+          if (unsupported !== null) return yield* Effect.fail(gitFailed({ operation: "apply", where: `${owner}/${repo}`, detail: unsupported }))
+          const { oldPath, newPath } = patch
           for (const p of [oldPath, newPath]) {
             const problem = p === null ? null : checkPath(p)
             if (problem !== null) return yield* Effect.fail(gitFailed({ operation: "apply", where: `${owner}/${repo}`, detail: `the diff names ${problem}: ${p}` }))
@@ -382,13 +378,13 @@ export const make = (options: GitHubOptions): GitHub => {
             }
             source = Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8").toString("utf8")
           }
-          const patched = applyPatch(source, patch)
-          if (patched === false) {
+          const patched = Diff.applyToText(source, patch)
+          if (patched === null) {
             return yield* Effect.fail(
               gitFailed({ operation: "apply", where: `${owner}/${repo}:${oldPath ?? newPath} at ${baseSha.slice(0, 12)}`, detail: "the approved diff does not apply to the base commit" })
             )
           }
-          if (oldPath !== null && oldPath !== newPath) entries.push({ path: oldPath, mode: "100644", type: "blob", sha: null })
+          if (oldPath !== null && oldPath !== newPath && patch.status !== "copied") entries.push({ path: oldPath, mode: "100644", type: "blob", sha: null })
           if (newPath !== null) {
             const blob = yield* call("git.createBlob", () =>
               octokit.rest.git.createBlob({ owner, repo, content: Buffer.from(patched, "utf8").toString("base64"), encoding: "base64" })

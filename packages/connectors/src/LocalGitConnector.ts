@@ -6,8 +6,8 @@
  * - `fetch(repo, commit, dir)` clones and checks out `commit` (detached) with the real `git`.
  * - The write is only reachable through the {@link WriteGate.WriteGate}: `make` returns a
  *   {@link WriteGate.Connector} whose `writer` is an opaque handle. The write creates the branch
- *   from the base commit, applies the approved diff with `git apply --index` (which refuses paths
- *   outside the tree), commits as `Ratchet <ratchet@localhost>` with the approval time as the
+ *   from the base commit, applies the approved diff with core's `Diff.apply` (the parser the policy
+ *   checked it with; paths outside the tree, binary and symlink changes are refused), commits as `Ratchet <ratchet@localhost>` with the approval time as the
  *   date (so the same approved proposal always yields the same commit id), pushes without force
  *   and writes the commit as a `git format-patch` file.
  * - Idempotent: when the branch already exists with the same content hash (commit trailer
@@ -30,6 +30,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, st
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
+import { Diff } from "@ratchet/core"
 import { Effect } from "effect"
 import { branchConflict, type ConnectorError, gitFailed, invalidRequest, redactWith } from "./ConnectorError.js"
 import { AUTHOR_EMAIL, AUTHOR_NAME, type GitResult, git } from "./internal/git.js"
@@ -249,14 +250,21 @@ export const make = (options: LocalGitOptions): Connector => {
           )
         }
         yield* must("checkout", where, ["checkout", "--quiet", "-b", branch, `${base}^{commit}`], repoDir)
-        const diffFile = join(tmp, "proposal.diff")
-        writeFileSync(diffFile, proposal.diff.endsWith("\n") ? proposal.diff : `${proposal.diff}\n`)
-        const applied = yield* run(["apply", "--index", "--whitespace=nowarn", diffFile], repoDir)
-        if (!applied.ok) {
+        // core's diff module applies the diff: the one the policy parsed and approved
+        const applied = yield* Effect.result(Diff.apply(repoDir, proposal.diff))
+        if (applied._tag === "Failure") {
+          const reason = applied.failure.reason
           return yield* Effect.fail(
-            gitFailed({ operation: "apply", where: clean(`${permit.repo} at ${base.slice(0, 12)}`), detail: clean(`the approved diff does not apply: ${applied.stderr.slice(0, 1500)}`) })
+            gitFailed({
+              operation: "apply",
+              where: clean(`${permit.repo} at ${base.slice(0, 12)}`),
+              detail: clean(`the approved diff does not apply: ${reason._tag === "IoFailure" ? reason.detail : reason.message}`.slice(0, 1500)),
+              cause: applied.failure
+            })
           )
         }
+        // a fresh checkout of the base commit: everything that differs is the applied diff
+        yield* must("add", where, ["add", "--all"], repoDir)
         const date = Number.isNaN(Date.parse(permit.approval.approvedAt)) ? "1970-01-01T00:00:00Z" : new Date(permit.approval.approvedAt).toISOString()
         const title = (proposal.title.split("\n")[0] ?? "").trim() || `Ratchet proposal ${proposal.id}`
         const message = [

@@ -86,4 +86,19 @@ describe("Redact", () => {
     expect(custom.message).not.toContain("hunter2")
     expect(custom.reason._tag).toBe("InvalidRequest")
   })
+
+  it("keeps a wrapped error as the cause, redacted like every text field", () => {
+    const thrown = new TypeError(`request failed: Authorization: token ${gh}`)
+    const error = ConnectorError.remoteFailed({ operation: "GitHub git.createRef", status: null, detail: "network down", cause: thrown })
+    expect(error.cause).toBeInstanceOf(Error)
+    expect((error.cause as Error).name).toBe("TypeError")
+    expect((error.cause as Error).message).toContain("request failed")
+    expect((error.cause as Error).message).not.toContain(gh)
+    expect((error.cause as Error).stack ?? "").not.toContain(gh)
+    const withSecret = ConnectorError.redactWith(
+      ConnectorError.gitFailed({ operation: "push", where: "origin", detail: "denied", cause: new Error("password hunter2 rejected") }),
+      (text) => text.replaceAll("hunter2", "[REDACTED]")
+    )
+    expect((withSecret.cause as Error).message).toBe("password [REDACTED] rejected")
+  })
 })

@@ -6,6 +6,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { BenchmarkResult } from "./BenchmarkResult.js"
+import type { BenchmarkAdapter } from "./Plugin.js"
 import type { RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { WorkspaceHandle } from "./Workspace.js"
@@ -31,6 +32,18 @@ export interface CompareOptions {
   /** Minimum relative speedup (e.g. 0.03). */
   readonly threshold: number
   readonly maxRounds?: number
+  /** Benchmark adapters from the config's plugins, tried before the built-in ones. */
+  readonly adapters?: ReadonlyArray<BenchmarkAdapter>
+}
+
+/**
+ * Options of `BenchRunner.list`.
+ *
+ * @since 0.2.0
+ */
+export interface ListOptions {
+  /** Benchmark adapters from the config's plugins, tried before the built-in ones. */
+  readonly adapters?: ReadonlyArray<BenchmarkAdapter>
 }
 
 /**
@@ -42,7 +55,7 @@ export class BenchRunner extends Context.Service<
   BenchRunner,
   {
     /** Names of the benchmarks the profile's bench command reports (one run on the baseline), or `[]`. */
-    readonly list: (workspace: WorkspaceHandle, profile: RepoProfile) => Effect.Effect<ReadonlyArray<string>, RatchetError>
+    readonly list: (workspace: WorkspaceHandle, profile: RepoProfile, options?: ListOptions) => Effect.Effect<ReadonlyArray<string>, RatchetError>
     readonly compare: (options: CompareOptions) => Effect.Effect<ReadonlyArray<BenchComparison>, RatchetError>
   }
 >()("@ratchet/core/BenchRunner") {

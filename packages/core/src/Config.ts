@@ -19,7 +19,7 @@ import { existsSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Effect, Schema } from "effect"
-import { type Plugin, type PluginOption, flatten } from "./Plugin.js"
+import { type BenchmarkAdapter, flatten, type HookName, hooksOf as sortedHooks, type Plugin, type PluginOption, type ResolvedHook, sortPlugins } from "./Plugin.js"
 import { configInvalid, type RatchetError } from "./RatchetError.js"
 import { PackageManagerName } from "./RepoProfile.js"
 
@@ -165,15 +165,87 @@ export interface RatchetConfig extends ConfigData {
 }
 
 /**
- * A loaded, validated configuration with flattened plugins.
+ * Every hook of a config's plugins, each list in execution order (built once, when the config resolves).
+ *
+ * @since 0.2.0
+ */
+export type ResolvedHooks = { readonly [K in HookName]: ReadonlyArray<ResolvedHook<K>> }
+
+/**
+ * A loaded, validated configuration. Like Vite's resolved config it is built once (per run):
+ * plugins flattened and sorted by `enforce`, every hook list sorted by `order`, and the benchmark
+ * adapters the plugins contribute collected.
  *
  * @since 0.1.0
  */
 export interface ResolvedConfig extends ConfigData {
+  /** Flattened and sorted: `enforce: "pre"`, then normal, then `"post"`. */
   readonly plugins: ReadonlyArray<Plugin>
   /** The file it came from, or `null` for defaults. */
   readonly file: string | null
+  /** The hooks in execution order (absent on a hand-built config: {@link hooksOf} computes them then). */
+  readonly hooks?: ResolvedHooks
+  /** The benchmark adapters the plugins contribute, in plugin order. */
+  readonly benchmarkAdapters?: ReadonlyArray<BenchmarkAdapter>
 }
+
+const HOOK_NAMES: ReadonlyArray<HookName> = ["detect", "scan", "patchgen", "validate", "package", "policy"]
+
+/**
+ * A resolved config from its data and plugins: plugins sorted, hooks and benchmark adapters
+ * collected once.
+ *
+ * @since 0.2.0
+ */
+export const resolved = (data: ConfigData, plugins: ReadonlyArray<Plugin>, file: string | null): ResolvedConfig => {
+  const sorted = sortPlugins(plugins)
+  const hooks = {
+    detect: sortedHooks(sorted, "detect"),
+    scan: sortedHooks(sorted, "scan"),
+    patchgen: sortedHooks(sorted, "patchgen"),
+    validate: sortedHooks(sorted, "validate"),
+    package: sortedHooks(sorted, "package"),
+    policy: sortedHooks(sorted, "policy")
+  } satisfies ResolvedHooks
+  return { ...data, plugins: sorted, file, hooks, benchmarkAdapters: sorted.flatMap((p) => p.benchmarkAdapters ?? []) }
+}
+
+/**
+ * Policy limits a host imposes on a repository (the server's per-repository settings): `null`
+ * leaves the config's own limit.
+ *
+ * @since 0.2.0
+ */
+export interface PolicyLimits {
+  readonly maxFiles: number | null
+  readonly maxLines: number | null
+}
+
+/**
+ * The config with a host's policy limits applied: each limit is the stricter of the config's and
+ * the host's. The same config object when there is nothing to apply.
+ *
+ * @since 0.2.0
+ */
+export const withPolicyLimits = (config: ResolvedConfig, limits: PolicyLimits | null | undefined): ResolvedConfig => {
+  if (limits === undefined || limits === null || (limits.maxFiles === null && limits.maxLines === null)) return config
+  const stricter = (own: number | undefined, host: number | null): number | undefined =>
+    host === null ? own : own === undefined ? host : Math.min(own, host)
+  const maxFiles = stricter(config.policy?.maxFiles, limits.maxFiles)
+  const maxLines = stricter(config.policy?.maxLines, limits.maxLines)
+  return {
+    ...config,
+    policy: { ...config.policy, ...(maxFiles === undefined ? {} : { maxFiles }), ...(maxLines === undefined ? {} : { maxLines }) }
+  }
+}
+
+/**
+ * The handlers of one hook of a config, in execution order (precomputed when the config resolved).
+ *
+ * @since 0.2.0
+ */
+export const hooksOf = <K extends HookName>(config: ResolvedConfig | undefined | null, name: K): ReadonlyArray<ResolvedHook<K>> =>
+  config === undefined || config === null ? [] : (config.hooks?.[name] ?? sortedHooks(config.plugins, name))
 
 /**
  * Identity function that gives a config its type.
@@ -189,7 +261,7 @@ export const defineConfig = (config: RatchetConfig): RatchetConfig => config
  */
 export const CONFIG_FILES = ["ratchet.config.ts", "ratchet.config.mts", "ratchet.config.js", "ratchet.config.mjs"] as const
 
-const HOOKS = ["detect", "scan", "patchgen", "validate", "package", "policy"] as const
+const HOOKS = HOOK_NAMES
 
 const validatePlugin = (plugin: unknown, index: number): string | null => {
   if (typeof plugin !== "object" || plugin === null) return `plugins[${index}] is not an object`
@@ -249,7 +321,14 @@ export const resolveConfig = (value: unknown, file: string | null): Effect.Effec
       const detail = problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems.map((p, n) => `(${n + 1}) ${p}`).join("; ")}`
       return yield* Effect.fail(configInvalid({ file: where, detail }))
     }
-    return { ...decoded, plugins, file }
+    const adapters = plugins.flatMap((p, index) => (p.benchmarkAdapters === undefined ? [] : [{ p, index }]))
+    for (const { p, index } of adapters) {
+      const list: unknown = p.benchmarkAdapters
+      if (!Array.isArray(list) || !list.every((a) => typeof a === "object" && a !== null && typeof a.name === "string" && typeof a.parse === "function")) {
+        return yield* Effect.fail(configInvalid({ file: where, detail: `plugins[${index}] (${p.name}).benchmarkAdapters must be an array of { name, parse, command? }` }))
+      }
+    }
+    return resolved(decoded, plugins, file)
   })
 
 /**
@@ -290,14 +369,14 @@ export const loadConfig = (
 ): Effect.Effect<ResolvedConfig, RatchetError> =>
   Effect.gen(function* () {
     const file = explicitFile ?? findConfigFile(root)
-    if (file === null) return { plugins: [], file: null }
+    if (file === null) return resolved({}, [], null)
     if (!existsSync(file)) {
       return yield* Effect.fail(configInvalid({ file, detail: "file not found" }))
     }
     const timeoutMs = options.timeoutMs ?? configTimeoutMs()
     const mod = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
-      catch: (cause) => configInvalid({ file, detail: describeImportError(cause) })
+      catch: (cause) => configInvalid({ file, detail: describeImportError(cause) }, cause)
     }).pipe(
       Effect.timeoutOrElse({
         duration: timeoutMs,

@@ -57,7 +57,7 @@ const resolveRoot = Effect.fn("Detect.resolveRoot")(function* (root: string) {
   }
   return yield* Effect.try({
     try: () => fs.realpathSync(abs),
-    catch: (error) => badInput({ what: `path cannot be resolved (${String(error)})`, where: abs, fix: "pass the root directory of a repository" })
+    catch: (error) => badInput({ what: `path cannot be resolved (${String(error)})`, where: abs, fix: "pass the root directory of a repository" }, error)
   })
 })
 
@@ -125,7 +125,7 @@ export const detect: (root: string, options?: DetectOptions) => Effect.Effect<Re
           ...(config?.profile?.packageManager ? { packageManager: config.profile.packageManager } : {}),
           configFile: config?.file ?? null
         }),
-      catch: (error) => internal(`detection failed on ${realRoot}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      catch: (error) => internal(`detection failed on ${realRoot}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, error)
     })
     let profile = config ? applyOverrides(detected, config) : detected
     for (const hook of hooksOf(config?.plugins ?? [], "detect")) {
@@ -137,7 +137,7 @@ export const detect: (root: string, options?: DetectOptions) => Effect.Effect<Re
               readFile: (relativePath: string) => Promise.resolve(reader.read(relativePath))
             })
           ),
-        catch: (error) => internal(`plugin ${hook.plugin} failed in its detect hook: ${error instanceof Error ? error.message : String(error)}`)
+        catch: (error) => internal(`plugin ${hook.plugin} failed in its detect hook: ${error instanceof Error ? error.message : String(error)}`, error)
       })
       if (next) {
         profile = yield* Schema.decodeUnknownEffect(RepoProfile)(next).pipe(

@@ -1,9 +1,11 @@
 /**
  * The parsed form of a unified (git) diff, shared by policy rules and patch application.
- * The parser and the formatter live in `@ratchet/policy` (`Diff.parse`, `Diff.format`).
+ * Parsing, formatting, applying and counting live in {@link Diff} (`Diff.parse`, `Diff.format`,
+ * `Diff.apply`, `Diff.countChanges`).
  *
  * @since 0.1.0
  */
+import * as Diff from "./Diff.js"
 
 /** @since 0.1.0 */
 export interface DiffLine {
@@ -80,32 +82,15 @@ export interface ParsedPatch {
 }
 
 /**
- * Added and deleted line counts of a parsed patch.
+ * Added and deleted line counts of a parsed patch (`Diff.countChanges`).
  *
  * @since 0.1.0
  */
-export const countChanges = (patch: ParsedPatch): { readonly added: number; readonly deleted: number } => {
-  let added = 0
-  let deleted = 0
-  for (const file of patch.files) {
-    for (const hunk of file.hunks) {
-      for (const line of hunk.lines) {
-        if (line.type === "add") added++
-        else if (line.type === "del") deleted++
-      }
-    }
-  }
-  return { added, deleted }
-}
+export const countChanges: (patch: ParsedPatch) => { readonly added: number; readonly deleted: number } = Diff.countChanges
 
 /**
- * The paths a file patch touches (old and new, deduplicated, nulls dropped).
+ * The paths a file patch touches (`Diff.pathsOf`).
  *
  * @since 0.1.0
  */
-export const pathsOf = (file: FilePatch): ReadonlyArray<string> => {
-  const out: Array<string> = []
-  if (file.oldPath !== null) out.push(file.oldPath)
-  if (file.newPath !== null && file.newPath !== file.oldPath) out.push(file.newPath)
-  return out
-}
+export const pathsOf: (file: FilePatch) => ReadonlyArray<string> = Diff.pathsOf

@@ -10,9 +10,9 @@
 import { createHash } from "node:crypto"
 import { readFile, realpath, stat } from "node:fs/promises"
 import * as NodePath from "node:path"
-import { structuredPatch, formatPatch } from "diff"
 import { Effect } from "effect"
 import type { Candidate } from "./Candidate.js"
+import * as Diff from "./Diff.js"
 import { languageOf, parse } from "./internal/treeSitter.js"
 import type { Opportunity, OpportunityKind } from "./Opportunity.js"
 import * as Plugin from "./Plugin.js"
@@ -63,16 +63,11 @@ export const applyEdits = (source: string, edits: ReadonlyArray<Edit>): string =
 }
 
 /**
- * A git-style unified diff (`diff --git a/<path> b/<path>`, `--- a/<path>`, `+++ b/<path>`, 3 lines of context).
- * Empty when the texts are equal.
+ * A git-style unified diff of one file (`Diff.unified`). Empty when the texts are equal.
  *
  * @since 0.1.0
  */
-export const unifiedDiff = (path: string, before: string, after: string): string => {
-  if (before === after) return ""
-  const patch = structuredPatch(`a/${path}`, `b/${path}`, before, after, undefined, undefined, { context: 3 })
-  return formatPatch({ ...patch, isGit: true })
-}
+export const unifiedDiff: (path: string, before: string, after: string) => string = Diff.unified
 
 /**
  * The syntax error (as `line:column`) tree-sitter finds in `text`, or `null` when it parses cleanly.
@@ -183,7 +178,8 @@ export const patchgen = (options: PatchgenOptions): Effect.Effect<ReadonlyArray<
             internal(
               `plugin ${hook.plugin} threw in patchgen for opportunity ${opportunity.id} (${opportunity.rule} at ${opportunity.file}:${opportunity.startLine}): ${
                 cause instanceof Error ? cause.message : String(cause)
-              }`
+              }`,
+              cause
             )
         })
         if (candidate) {

@@ -5,18 +5,20 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
+import type { ResolvedConfig } from "./Config.js"
 import type { PolicyDecision } from "./PolicyVerdict.js"
 import type { RatchetError } from "./RatchetError.js"
 
 /**
- * Checks a unified diff against the policy.
+ * Checks a unified diff against the policy: the given config's `policy` section and policy
+ * plugins (the run's config, or the repository's when publishing), else the adapter's defaults.
  *
  * @since 0.1.0
  */
 export class PolicyCheck extends Context.Service<
   PolicyCheck,
   {
-    readonly check: (diff: string) => Effect.Effect<PolicyDecision, RatchetError>
+    readonly check: (diff: string, config?: ResolvedConfig) => Effect.Effect<PolicyDecision, RatchetError>
   }
 >()("@ratchet/core/PolicyCheck") {
   /**

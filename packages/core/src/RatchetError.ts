@@ -102,6 +102,25 @@ export class IntegrityFailure extends Schema.TaggedClass<IntegrityFailure>()("In
 }
 
 /**
+ * Diff text that cannot be parsed. `line` is 1-based; `text` is the offending line (truncated).
+ * Exit code 2 in the CLI.
+ *
+ * @since 0.2.0
+ */
+export class DiffInvalid extends Schema.TaggedClass<DiffInvalid>()("DiffInvalid", {
+  line: Schema.Number,
+  text: Schema.String,
+  detail: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return `Unparsable diff at line ${this.line} (${JSON.stringify(this.text)}): ${this.detail}. Pass a unified diff as produced by \`git diff\`.`
+  }
+}
+
+/**
  * A bug or an unexpected state. Exit code 1 in the CLI.
  *
  * @since 0.1.0
@@ -140,17 +159,20 @@ export class ModelFailure extends Schema.TaggedClass<ModelFailure>()("ModelFailu
 }
 
 /** @since 0.1.0 */
-export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, Internal, ModelFailure])
+export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, DiffInvalid, Internal, ModelFailure])
 /** @since 0.1.0 */
 export type Reason = typeof Reason.Type
 
 /**
- * The single error type of `@ratchet/core`.
+ * The single error type of `@ratchet/core`. Like Effect's own errors it keeps the error it wraps
+ * as the standard `cause` (a thrown exception, a failed import, a database error), so a log or
+ * `Cause.pretty` shows the whole chain instead of a flattened string.
  *
  * @since 0.1.0
  */
 export class RatchetError extends Schema.TaggedError<RatchetError>()("RatchetError", {
-  reason: Reason
+  reason: Reason,
+  cause: Schema.optionalKey(Schema.Defect())
 }) {
   override get message(): string {
     return this.reason.message
@@ -160,22 +182,28 @@ export class RatchetError extends Schema.TaggedError<RatchetError>()("RatchetErr
   }
 }
 
+const make = (reason: Reason, cause: unknown): RatchetError =>
+  new RatchetError(cause === undefined ? { reason } : { reason, cause })
+
 /** @since 0.1.0 */
-export const badInput = (args: { what: string; where: string; fix: string }): RatchetError =>
-  new RatchetError({ reason: new BadInput(args) })
+export const badInput = (args: { what: string; where: string; fix: string }, cause?: unknown): RatchetError =>
+  make(new BadInput(args), cause)
 /** @since 0.1.0 */
-export const configInvalid = (args: { file: string; detail: string }): RatchetError =>
-  new RatchetError({ reason: new ConfigInvalid(args) })
+export const configInvalid = (args: { file: string; detail: string }, cause?: unknown): RatchetError =>
+  make(new ConfigInvalid(args), cause)
 /** @since 0.1.0 */
-export const notImplemented = (stage: string): RatchetError => new RatchetError({ reason: new NotImplemented({ stage }) })
+export const notImplemented = (stage: string): RatchetError => make(new NotImplemented({ stage }), undefined)
 /** @since 0.1.0 */
-export const ioFailure = (path: string, detail: string): RatchetError =>
-  new RatchetError({ reason: new IoFailure({ path, detail }) })
+export const ioFailure = (path: string, detail: string, cause?: unknown): RatchetError =>
+  make(new IoFailure({ path, detail }), cause)
 /** @since 0.1.0 */
 export const integrityFailure = (id: string, detail: string): RatchetError =>
-  new RatchetError({ reason: new IntegrityFailure({ id, detail }) })
-/** @since 0.1.0 */
-export const internal = (detail: string): RatchetError => new RatchetError({ reason: new Internal({ detail }) })
+  make(new IntegrityFailure({ id, detail }), undefined)
 /** @since 0.2.0 */
-export const modelFailure = (args: { provider: string; model: string; kind: string; status: number | null; detail: string }): RatchetError =>
-  new RatchetError({ reason: new ModelFailure(args) })
+export const diffInvalid = (args: { line: number; text: string; detail: string }, cause?: unknown): RatchetError =>
+  make(new DiffInvalid({ line: args.line, text: args.text.length > 200 ? `${args.text.slice(0, 200)}…` : args.text, detail: args.detail }), cause)
+/** @since 0.1.0 */
+export const internal = (detail: string, cause?: unknown): RatchetError => make(new Internal({ detail }), cause)
+/** @since 0.2.0 */
+export const modelFailure = (args: { provider: string; model: string; kind: string; status: number | null; detail: string }, cause?: unknown): RatchetError =>
+  make(new ModelFailure(args), cause)

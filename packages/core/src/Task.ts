@@ -29,6 +29,7 @@
  */
 import { Clock, Effect, Schema } from "effect"
 import { ArtifactStore } from "./ArtifactStore.js"
+import type { ResolvedConfig } from "./Config.js"
 import { mapRepository, renderMap } from "./internal/agent/repoMap.js"
 import type { JsonSchema, LanguageModel } from "./LanguageModel.js"
 import type { LlmCall } from "./LlmCall.js"
@@ -99,6 +100,16 @@ export const Decision = Schema.Struct({
 export type Decision = typeof Decision.Type
 
 /**
+ * A prompted task as a run carries it (a durable input of the pipeline, see `Pipeline.RunRef`):
+ * the request and its approved plan. The run's only patch source is then the planned change.
+ *
+ * @since 0.2.0
+ */
+export const Spec = Schema.Struct({ request: Request, plan: Plan })
+/** @since 0.2.0 */
+export type Spec = typeof Spec.Type
+
+/**
  * A plan, its decision and the model call behind them.
  *
  * @since 0.2.0
@@ -120,7 +131,12 @@ export interface PlanOptions {
   readonly request: Request
   readonly profile: RepoProfile
   readonly model: LanguageModel["Service"]
-  /** The policy's size limit (default 5 files, as the built-in policy). */
+  /**
+   * The repository's config: the policy is asked about each planned file with it (its frozen
+   * paths, its limits), and its `policy.maxFiles` is the size limit unless `policy` gives one.
+   */
+  readonly config?: ResolvedConfig
+  /** The policy's size limit (default: the config's, else 5 files as the built-in policy). */
   readonly policy?: { readonly maxFiles?: number | null | undefined }
   /** Token budget of the repository map in the prompt (default 6000). */
   readonly contextTokens?: number
@@ -299,7 +315,7 @@ const touching = (file: string, existing: boolean): string =>
  */
 export const plan = (options: PlanOptions): Effect.Effect<Planned, RatchetError, PolicyCheck | ArtifactStore> =>
   Effect.gen(function* () {
-    const maxFiles = options.policy?.maxFiles ?? 5
+    const maxFiles = options.policy?.maxFiles ?? options.config?.policy?.maxFiles ?? 5
     const files = yield* Effect.sync(() => mapRepository(options.root))
     const focus = files.map((f) => f.path).filter((p) => within(p, options.request.paths) && options.request.paths.length > 0)
     const map = renderMap(files, { focus, focusSymbols: [], budgetTokens: options.contextTokens ?? 6_000 })
@@ -343,7 +359,7 @@ export const plan = (options: PlanOptions): Effect.Effect<Planned, RatchetError,
     const policy = yield* PolicyCheck
     const blocked: Array<string> = []
     for (const file of answer.plan.files.filter((f) => !escapes(f))) {
-      const verdict = yield* policy.check(touching(file, exists(file)))
+      const verdict = yield* policy.check(touching(file, exists(file)), options.config)
       for (const v of verdict.verdicts) if (v.severity === "BLOCK") blocked.push(`${file}: ${v.rule} — ${v.message}`)
     }
     return { plan: answer.plan, decision: decide(answer.plan, { request: options.request, model: answer.verdict, maxFiles, exists, blocked }), call }

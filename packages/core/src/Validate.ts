@@ -1,30 +1,32 @@
 /**
  * Stage 5 — validate: apply a candidate in its own workspace, check policy, build, test and benchmark it.
  *
- * Order: policy (before anything runs) → apply → build → typecheck → tests, run as the baseline
- * stage runs them (every test that passed at baseline must pass; flaky ones are excluded) → benchmark baseline vs candidate, interleaved.
+ * Order: policy with the run's config (before anything runs) → apply → build → typecheck → tests,
+ * run as the baseline stage runs them (every test that passed at baseline must pass; flaky ones
+ * are excluded) → the config's `validate` hooks → benchmark baseline vs candidate, interleaved.
  * A performance candidate is accepted as a speedup only when a benchmark that measures the changed
- * code is faster beyond noise; with no such benchmark it can only be accepted as tech-debt, with
- * `benchmark: null`, never as a speedup.
+ * code is faster beyond noise — one of the repository's own, else one from a {@link BenchmarkSources}
+ * source; with no such benchmark it can only be accepted as tech-debt, with `benchmark: null`,
+ * never as a speedup, and not at all when the config sets `validate.allowTechDebt: false`.
  *
  * @since 0.1.0
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { Clock, Effect } from "effect"
-import type { Attempt } from "./Attempt.js"
-import type { BenchmarkResult } from "./BenchmarkResult.js"
-import { BenchRunner } from "./BenchRunner.js"
+import { Clock, Context, Effect, Schema } from "effect"
+import { Attempt } from "./Attempt.js"
+import { BenchmarkResult } from "./BenchmarkResult.js"
+import { type BenchComparison, BenchRunner } from "./BenchRunner.js"
 import type { Candidate } from "./Candidate.js"
-import type { ResolvedConfig } from "./Config.js"
-import { applyUnifiedDiff } from "./internal/validate/applyPatch.js"
+import { hooksOf, type ResolvedConfig } from "./Config.js"
+import * as Diff from "./Diff.js"
 import { changedSymbols, relatedBenchmarks } from "./internal/validate/symbols.js"
 import { PolicyCheck } from "./PolicyCheck.js"
-import type { PolicyVerdict } from "./PolicyVerdict.js"
-import type { RatchetError } from "./RatchetError.js"
+import { PolicyVerdict } from "./PolicyVerdict.js"
+import { internal, type RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { BaselineReport } from "./Run.js"
-import type { TestOutcome, TestSummary } from "./TestSummary.js"
+import { type TestOutcome, TestSummary } from "./TestSummary.js"
 import { ArtifactStore } from "./ArtifactStore.js"
 import type { ArtifactRef } from "./Proposal.js"
 import * as Baseline from "./Baseline.js"
@@ -51,22 +53,64 @@ export interface ValidateOptions {
  *
  * @since 0.1.0
  */
-export interface Validation {
-  readonly attempt: Attempt
-  readonly tests: TestSummary | null
-  readonly benchmark: BenchmarkResult | null
-  readonly policy: ReadonlyArray<PolicyVerdict>
+export const Validation = Schema.Struct({
+  attempt: Attempt,
+  tests: Schema.NullOr(TestSummary),
+  benchmark: Schema.NullOr(BenchmarkResult),
+  policy: Schema.Array(PolicyVerdict),
   /** What an accepted candidate is: a measured speedup, or a tech-debt improvement. */
-  readonly kind: "performance" | "tech-debt"
-  readonly confidence: number
+  kind: Schema.Literals(["performance", "tech-debt"]),
+  confidence: Schema.Number,
   /**
    * For a candidate rejected by its build, typecheck or tests: that step's output (the tail, at most
    * 64 KiB), so a repair round can show the model what failed.
-   *
-   * @since 0.2.0
    */
-  readonly log?: string
+  log: Schema.optionalKey(Schema.String)
+})
+/** @since 0.1.0 */
+export type Validation = typeof Validation.Type
+
+/**
+ * What a {@link BenchmarkSource} gets: the candidate, both workspaces and the functions the diff
+ * changes.
+ *
+ * @since 0.2.0
+ */
+export interface BenchmarkSourceContext {
+  readonly candidate: Candidate
+  readonly profile: RepoProfile
+  readonly baselineWorkspace: WorkspaceHandle
+  readonly candidateWorkspace: WorkspaceHandle
+  /** Names of the functions the diff changes. */
+  readonly symbols: ReadonlyArray<string>
+  /** Minimum relative speedup. */
+  readonly threshold: number
+  readonly maxSamples?: number
 }
+
+/**
+ * Another way to measure a performance candidate, used when none of the repository's own
+ * benchmarks measures the code it changes (a synthesized benchmark, for example). `measure`
+ * returns the comparisons it made, or `null` when it has nothing for this candidate; the verdicts
+ * are judged exactly like the repository's benchmarks (any slower rejects, the fastest beyond
+ * noise accepts).
+ *
+ * @since 0.2.0
+ */
+export interface BenchmarkSource {
+  readonly name: string
+  readonly measure: (context: BenchmarkSourceContext) => Effect.Effect<ReadonlyArray<BenchComparison> | null, RatchetError>
+}
+
+/**
+ * The benchmark sources validate consults, in order (default: none).
+ * Plug one in with `Layer.succeed(Validate.BenchmarkSources, [source])`.
+ *
+ * @since 0.2.0
+ */
+export class BenchmarkSources extends Context.Reference<ReadonlyArray<BenchmarkSource>>("@ratchet/core/Validate/BenchmarkSources", {
+  defaultValue: () => []
+}) {}
 
 /** Default minimum relative speedup. */
 export const DEFAULT_THRESHOLD = 0.03
@@ -132,12 +176,17 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
   const threshold = options.config?.validate?.threshold ?? DEFAULT_THRESHOLD
   let policy: ReadonlyArray<PolicyVerdict> = []
 
+  const allowTechDebt = options.config?.validate?.allowTechDebt !== false
   const done = (
-    status: "accepted" | "rejected",
-    reason: string,
+    verdict: "accepted" | "rejected",
+    why: string,
     extra: { tests?: TestSummary | null; benchmark?: BenchmarkResult | null; kind?: "performance" | "tech-debt"; confidence?: number; log?: string } = {}
-  ) =>
-    Effect.map(Clock.currentTimeMillis, (now): Validation => ({
+  ) => {
+    // validate.allowTechDebt: false — only measured speedups are accepted
+    const refused = verdict === "accepted" && extra.kind === "tech-debt" && !allowTechDebt
+    const status = refused ? "rejected" : verdict
+    const reason = refused ? `not accepted: ${why.replace(/^accepted as /, "")} — the config sets validate.allowTechDebt: false, so only measured speedups are accepted` : why
+    return Effect.map(Clock.currentTimeMillis, (now): Validation => ({
       attempt: {
         id: `attempt-${candidate.id}`,
         candidateId: candidate.id,
@@ -151,12 +200,13 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       benchmark: extra.benchmark ?? null,
       policy,
       kind: extra.kind ?? candidate.kind,
-      confidence: extra.confidence ?? 0,
+      confidence: refused ? 0 : (extra.confidence ?? 0),
       ...(extra.log !== undefined ? { log: extra.log } : {})
     }))
+  }
 
   // 1. Policy, before anything of the candidate runs.
-  const decision = yield* (yield* PolicyCheck).check(candidate.diff)
+  const decision = yield* (yield* PolicyCheck).check(candidate.diff, options.config)
   policy = decision.verdicts
   if (!decision.allowed) {
     const blocks = decision.verdicts.filter((v) => v.severity === "BLOCK")
@@ -175,11 +225,11 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       })
 
       // 2. Apply.
-      const applied = yield* Effect.try({
-        try: () => applyUnifiedDiff(handle.path, candidate.diff),
-        catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
-      }).pipe(Effect.result)
-      if (applied._tag === "Failure") return yield* done("rejected", `does not apply: ${applied.failure}`)
+      const applied = yield* Effect.result(Diff.apply(handle.path, candidate.diff))
+      if (applied._tag === "Failure") {
+        const reason = applied.failure.reason
+        return yield* done("rejected", `does not apply: ${reason._tag === "IoFailure" ? reason.detail : reason.message}`)
+      }
 
       // 3–4. Build, typecheck and tests: the baseline steps again, in the candidate workspace, without
       // install (dependencies are reused) or bench (measured below, interleaved with the baseline).
@@ -227,9 +277,21 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       if (testStep.timedOut) return yield* done("rejected", `tests timed out: ${testStep.reason ?? ""}`.trim(), { tests, log: yield* logOf("test") })
       const run = { tests }
 
-      // 5. Benchmark the code the patch changes, if a benchmark measures it.
+      // 5. The config's validate hooks: a returned string rejects the candidate with that reason.
+      for (const hook of hooksOf(options.config, "validate")) {
+        const verdict = yield* Effect.tryPromise({
+          try: async () => hook.handler(candidate, { workspace: handle.path, profile, tests }),
+          catch: (cause) =>
+            internal(`plugin ${hook.plugin} threw in its validate hook for ${candidate.id}: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
+        })
+        if (typeof verdict === "string" && verdict.trim().length > 0) {
+          return yield* done("rejected", `rejected by plugin ${hook.plugin}: ${verdict}`, { tests })
+        }
+      }
+
+      // 6. Benchmark the code the patch changes: with a repository benchmark that measures it, else a benchmark source.
       const benchmarks = options.benchmarks ?? []
-      if (candidate.kind === "performance" && profile.commands.bench !== null && benchmarks.length > 0) {
+      if (candidate.kind === "performance") {
         const symbols = changedSymbols(candidate.diff, (file) => {
           try {
             return readFileSync(join(options.baselineWorkspace.path, file), "utf8")
@@ -237,7 +299,9 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
             return null
           }
         })
-        const related = relatedBenchmarks(benchmarks, symbols)
+        const maxSamples = options.config?.validate?.maxSamples
+        let measured: { readonly names: ReadonlyArray<string>; readonly comparisons: ReadonlyArray<BenchComparison> } | null = null
+        const related = profile.commands.bench !== null ? relatedBenchmarks(benchmarks, symbols) : []
         if (related.length > 0) {
           const comparisons = yield* (yield* BenchRunner).compare({
             baseline: options.baselineWorkspace,
@@ -245,9 +309,29 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
             profile,
             benchmarks: related,
             threshold,
-            ...(options.config?.validate?.maxSamples ? { maxRounds: options.config.validate.maxSamples } : {})
+            ...(maxSamples ? { maxRounds: maxSamples } : {}),
+            ...(options.config?.benchmarkAdapters ? { adapters: options.config.benchmarkAdapters } : {})
           })
-          const relevant = comparisons.filter((c) => related.includes(c.result.name))
+          measured = { names: related, comparisons: comparisons.filter((c) => related.includes(c.result.name)) }
+        } else {
+          for (const source of yield* BenchmarkSources) {
+            const own = yield* source.measure({
+              candidate,
+              profile,
+              baselineWorkspace: options.baselineWorkspace,
+              candidateWorkspace: handle,
+              symbols,
+              threshold,
+              ...(maxSamples ? { maxSamples } : {})
+            })
+            if (own !== null && own.length > 0) {
+              measured = { names: own.map((c) => c.result.name), comparisons: own }
+              break
+            }
+          }
+        }
+        if (measured !== null) {
+          const relevant = measured.comparisons
           const slower = relevant.find((c) => c.verdict === "slower")
           if (slower) {
             return yield* done("rejected", `not faster beyond noise — slower beyond noise: ${describeBenchmark(slower.result)}`, {
@@ -271,15 +355,17 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
             "rejected",
             best
               ? `not faster beyond noise (needs ≥ ${pct(threshold)} with the whole 95% CI past it and p < 0.05): ${describeBenchmark(best.result)}`
-              : `not faster beyond noise: the benchmarks ${related.join(", ")} reported no samples`,
+              : `not faster beyond noise: the benchmarks ${measured.names.join(", ")} reported no samples`,
             { tests: run.tests, ...(best ? { benchmark: best.result } : {}) }
           )
         }
-        return yield* done(
-          "accepted",
-          `accepted as tech-debt: tests pass; no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}, so no speedup is claimed`,
-          { tests: run.tests, kind: "tech-debt", confidence: 0.4 }
-        )
+        if (profile.commands.bench !== null && benchmarks.length > 0) {
+          return yield* done(
+            "accepted",
+            `accepted as tech-debt: tests pass; no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}, so no speedup is claimed`,
+            { tests: run.tests, kind: "tech-debt", confidence: 0.4 }
+          )
+        }
       }
       return yield* done(
         "accepted",

@@ -20,6 +20,8 @@ export * as Candidate from "./Candidate.js"
 export * as Config from "./Config.js"
 /** @since 0.1.0 */
 export * as Detect from "./Detect.js"
+/** @since 0.2.0 */
+export * as Diff from "./Diff.js"
 /** @since 0.1.0 */
 export * as LanguageModel from "./LanguageModel.js"
 /** @since 0.2.0 */

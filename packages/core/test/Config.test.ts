@@ -17,7 +17,7 @@ describe("Config.loadConfig", () => {
   it.effect("returns defaults when there is no config file", () =>
     Effect.gen(function* () {
       const config = yield* Config.loadConfig(fixture("."))
-      expect(config).toEqual({ plugins: [], file: null })
+      expect(config).toMatchObject({ plugins: [], file: null, benchmarkAdapters: [] })
     })
   )
 
@@ -74,6 +74,9 @@ describe("Config.loadConfig", () => {
     Effect.gen(function* () {
       const error = yield* failure(fixture("throws"))
       expect(error.message).toContain("config exploded while loading")
+      // the thrown error is kept as the standard cause, not only flattened into the message
+      expect(error.cause).toBeInstanceOf(Error)
+      expect((error.cause as Error).message).toContain("config exploded while loading")
     })
   )
 

@@ -1,5 +1,7 @@
 /**
- * Unified (git) diff parsing and formatting.
+ * Unified (git) diff parsing and formatting, as the policy engine reads diffs. The parser and the
+ * formatter are core's `Diff` module (the one diff module validation, packaging and publishing use
+ * too); this module reports a parse failure as a `PolicyError` (reason `DiffInvalid`).
  *
  * Understands `git diff` output (renames, copies, mode changes, new and deleted files,
  * symlinks, `GIT binary patch` and `Binary files … differ`, quoted names,
@@ -16,11 +18,16 @@
  *
  * @since 0.1.0
  */
+import * as CoreDiff from "@ratchet/core/Diff"
 import type * as Patch from "@ratchet/core/Patch"
+import { RatchetError } from "@ratchet/core/RatchetError"
 import { Effect } from "effect"
-import { format as formatPatch } from "./internal/format.js"
-import { ParseFailure, parse as parseText } from "./internal/parse.js"
 import { diffInvalid, type PolicyError } from "./PolicyError.js"
+
+const toPolicyError = (error: unknown): PolicyError | null =>
+  error instanceof RatchetError && error.reason._tag === "DiffInvalid"
+    ? diffInvalid({ line: error.reason.line, text: error.reason.text, detail: error.reason.detail })
+    : null
 
 /**
  * Parses diff text; throws a `PolicyError` (reason `DiffInvalid`, with the 1-based `line`
@@ -30,10 +37,9 @@ import { diffInvalid, type PolicyError } from "./PolicyError.js"
  */
 export const parseSync = (text: string): Patch.ParsedPatch => {
   try {
-    return parseText(text)
+    return CoreDiff.parseSync(text)
   } catch (error) {
-    if (error instanceof ParseFailure) throw diffInvalid(error)
-    throw error
+    throw toPolicyError(error) ?? error
   }
 }
 
@@ -43,14 +49,10 @@ export const parseSync = (text: string): Patch.ParsedPatch => {
  * @since 0.1.0
  */
 export const parse = (text: string): Effect.Effect<Patch.ParsedPatch, PolicyError> =>
-  Effect.suspend(() => {
-    try {
-      return Effect.succeed(parseText(text))
-    } catch (error) {
-      if (error instanceof ParseFailure) return Effect.fail(diffInvalid(error))
-      return Effect.die(error)
-    }
-  })
+  CoreDiff.parse(text).pipe(Effect.catch((error) => {
+    const mapped = toPolicyError(error)
+    return mapped === null ? Effect.die(error) : Effect.fail(mapped)
+  }))
 
 /**
  * Renders a parsed patch as unified-diff text. Section headers kept by the parser
@@ -59,4 +61,4 @@ export const parse = (text: string): Effect.Effect<Patch.ParsedPatch, PolicyErro
  *
  * @since 0.1.0
  */
-export const format = (patch: Patch.ParsedPatch): string => formatPatch(patch)
+export const format = (patch: Patch.ParsedPatch): string => CoreDiff.format(patch)

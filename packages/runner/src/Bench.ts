@@ -292,7 +292,7 @@ const validate = (options: CompareOptions): Effect.Effect<void, RatchetError.Rat
         throw RatchetError.badInput({ what: `minRounds ${options.minRounds} exceeds maxRounds ${options.maxRounds ?? 30}`, where: "Bench.compare options", fix: "lower minRounds or raise maxRounds" })
       }
     },
-    catch: (error) => (error instanceof RatchetError.RatchetError ? error : RatchetError.internal(String(error)))
+    catch: (error) => (error instanceof RatchetError.RatchetError ? error : RatchetError.internal(String(error), error))
   })
 
 /** The package.json scripts a bench command runs (`npm run bench` → the `bench` script's body), else the command. */
@@ -650,11 +650,14 @@ export const layer: Layer.Layer<BenchRunner.BenchRunner, never, Sandbox.Sandbox>
   Effect.gen(function* () {
     const sandbox = yield* Sandbox.Sandbox
     const provide = <A, E>(effect: Effect.Effect<A, E, Sandbox.Sandbox>) => Effect.provideService(effect, Sandbox.Sandbox, sandbox)
+    // a config's own adapters come first, then the built-ins (auto-detection among the built-ins otherwise)
+    const adapterOf = (extra: ReadonlyArray<Plugin.BenchmarkAdapter> | undefined) =>
+      extra === undefined || extra.length === 0 ? {} : { adapter: [...extra, ...adapters] }
     return {
-      list: (workspace, profile) =>
+      list: (workspace, profile, listOptions) =>
         profile.commands.bench === null
           ? Effect.succeed([])
-          : provide(list(workspace.path, profile.commands.bench.command, { cwd: profile.commands.bench.cwd })),
+          : provide(list(workspace.path, profile.commands.bench.command, { cwd: profile.commands.bench.cwd, ...adapterOf(listOptions?.adapters) })),
       compare: (options) => {
         const bench = options.profile.commands.bench
         if (bench === null) return Effect.succeed([])
@@ -666,7 +669,8 @@ export const layer: Layer.Layer<BenchRunner.BenchRunner, never, Sandbox.Sandbox>
             cwd: bench.cwd,
             benchmarks: options.benchmarks,
             threshold: options.threshold,
-            ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {})
+            ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {}),
+            ...adapterOf(options.adapters)
           })
         ).pipe(
           Effect.map((c) =>

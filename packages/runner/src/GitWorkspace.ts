@@ -234,7 +234,7 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
               verbatimSymlinks: true,
               filter: (src) => !["node_modules", ".git", ".ratchet"].includes(basename(src)) || src === source.path
             }),
-          catch: (error) => RatchetError.ioFailure(source.path, `cannot copy the directory: ${String(error)}`)
+          catch: (error) => RatchetError.ioFailure(source.path, `cannot copy the directory: ${String(error)}`, error)
         })
       } else {
         const commitish = prepareOptions.commit ?? "HEAD"
@@ -294,7 +294,7 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
           }
           return false
         },
-        catch: (error) => RatchetError.ioFailure(path, `cannot link the installed dependencies: ${String(error)}`)
+        catch: (error) => RatchetError.ioFailure(path, `cannot link the installed dependencies: ${String(error)}`, error)
       })
       reused = linked
 
@@ -333,5 +333,5 @@ export const saveDependencies = (
       if (k === null) return false
       return Dependencies.save(join(resolve(options.stateDir ?? ".ratchet"), "cache"), k, handle.path)
     },
-    catch: (error) => RatchetError.ioFailure(handle.path, `cannot cache the installed dependencies: ${String(error)}`)
+    catch: (error) => RatchetError.ioFailure(handle.path, `cannot cache the installed dependencies: ${String(error)}`, error)
   })

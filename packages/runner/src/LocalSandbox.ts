@@ -165,7 +165,7 @@ export const make = (options: LocalSandboxOptions = {}): Effect.Effect<Context.S
       }
       return yield* Effect.tryPromise({
         try: (signal) => runCommand(run, caps, env, signal, setup),
-        catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`)
+        catch: (error) => RatchetError.ioFailure(runOptions.cwd, `sandbox could not run "${runOptions.command}": ${String(error)}`, error)
       })
     })
     return Sandbox.Sandbox.of({ run })

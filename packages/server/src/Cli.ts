@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { NodeServices } from "@effect/platform-node"
+// the module itself, not the package index (which loads the cluster and HTTP runners too)
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Console, Effect, Exit, Fiber, Logger, Option } from "effect"
 import { Argument, CliError, CliOutput, Command, Flag } from "effect/cli"
 import { RatchetError } from "@ratchet/core"

@@ -1,21 +1,25 @@
 /**
- * Durable runs: a run is an `effect/workflow` workflow whose stages are
- * activities. The cluster workflow engine stores every activity result in
- * SQL, so after a crash or restart a run resumes and completed stages are
- * replayed from storage instead of being executed again.
+ * Durable runs: a run is an `effect/workflow` workflow that runs core's pipeline composition
+ * (`Pipeline.compose`) with an executor that makes every stage call a workflow activity — one per
+ * stage, and one per candidate in validate. The activity's result is encoded with the stage's
+ * output Schema and stored by the cluster workflow engine, so after a crash or restart a run
+ * resumes: finished calls are replayed from storage (decoded with the same Schema), not executed
+ * again, and an interrupted validate continues with the candidate it was on.
  *
  * @since 0.1.0
  */
 import { ClusterWorkflowEngine, RunnerAddress, SingleRunner } from "effect/cluster"
 import { NodeClusterSocket, NodeCrypto } from "@effect/platform-node"
 import { availableParallelism } from "node:os"
+import { Pipeline, type Run as CoreRun } from "@ratchet/core"
 import { Cause, Clock, Context, DateTime, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
+import { releaseSource, sourceFor, taskSpecOf } from "./internal/github/runs.js"
+import { redact } from "./middleware/logger.js"
 import { budgetExceeded, busy, type ServerError } from "./ServerError.js"
-import { type StageInput, StageFailure, Stages } from "./Stages.js"
-import { type Repo, type Run, stageNames, Store } from "./Store.js"
+import { type Repo, type Run, Store } from "./Store.js"
 
 /**
  * The name of this process in run and stage records (`host:pid` by default).
@@ -36,6 +40,30 @@ export const RunWorkflow = Workflow.make("ratchet/Run", {
   idempotencyKey: ({ runId }) => runId
 })
 
+/**
+ * A stage call that failed. `setup` marks failures of the setup stages (detect, baseline), which
+ * count towards auto-pausing the repository.
+ *
+ * @since 0.1.0
+ */
+export class StageFailure extends Schema.TaggedError<StageFailure>()("StageFailure", {
+  stage: Schema.String,
+  detail: Schema.String,
+  setup: Schema.Boolean,
+  /** What the stage recorded before it failed (a failed baseline's steps and logs), stored with the stage. */
+  output: Schema.optionalKey(Schema.Unknown)
+}) {
+  override get message(): string {
+    return `${this.stage} failed: ${this.detail}`
+  }
+}
+
+/** A run stopped between stage calls: cancelled, or out of compute budget. */
+class Stopped extends Schema.TaggedError<Stopped>()("Stopped", {
+  status: Schema.Literals(["cancelled", "failed"]),
+  detail: Schema.String
+}) {}
+
 /** The day (YYYY-MM-DD) of `ms` in `timezone`. @since 0.1.0 */
 export const dayIn = (ms: number, timezone: string): string => {
   const zone = DateTime.zoneMakeNamed(timezone)
@@ -44,12 +72,20 @@ export const dayIn = (ms: number, timezone: string): string => {
   return `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`
 }
 
-const stageOutput = Schema.Json
+const setupStages: ReadonlyArray<CoreRun.Stage> = ["detect", "baseline"]
+
+/** What went wrong, for the run's record: the error's message, or a defect's stack (a bug, a plugin that throws). */
+const describeCause = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.findErrorOption(cause)
+  if (Option.isSome(error)) return error.value instanceof Error ? error.value.message : String(error.value)
+  if (Cause.hasInterruptsOnly(cause)) return "interrupted"
+  const defect = Cause.squash(cause)
+  return `unexpected error: ${defect instanceof Error ? (defect.stack ?? defect.message) : String(defect)}`
+}
 
 const runBody = (runId: string) =>
   Effect.gen(function* () {
     const store = yield* Store
-    const stages = yield* Stages
     const runner = yield* RunnerName
 
     const begin = yield* Activity.make({
@@ -64,10 +100,11 @@ const runBody = (runId: string) =>
       }).pipe(Effect.orDie)
     })
 
-    const finish = (status: "succeeded" | "failed" | "cancelled", error: string | null) =>
+    const finish = (status: "succeeded" | "failed" | "cancelled", error: string | null, setup: { readonly repoId: string; readonly reason: string } | null = null) =>
       Activity.make({
         name: `finish-${status}`,
         execute: Effect.gen(function* () {
+          if (setup !== null) yield* store.recordSetup(setup.repoId, false, setup.reason)
           // The event goes first: an SSE reader that sees the final status has already got every event.
           yield* store.appendEvent(runId, `run.${status}`, { error })
           yield* store.setRunStatus(runId, status, { error })
@@ -76,87 +113,147 @@ const runBody = (runId: string) =>
 
     if (!begin) return yield* finish("cancelled", "cancelled before start")
 
-    const previous: Record<string, Schema.Json> = {}
-    for (const stage of stageNames) {
-      // Cancellation and budgets are checked between stages (cancel is monotonic, so a replay sees the same or a later state).
-      const run: Run = yield* Effect.orDie(store.getRun(null, runId))
-      if (run.cancelRequested) return yield* finish("cancelled", `cancelled before ${stage}`)
-      const repo: Repo = yield* Effect.orDie(store.getRepo(null, run.repoId))
-      const today = dayIn(yield* Clock.currentTimeMillis, repo.settings.timezone)
-      const used = yield* Effect.orDie(store.usage(repo.id, today))
-      if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
-        return yield* finish("failed", budgetExceeded(repo.id, `compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up before ${stage}; raise computeMinutesPerDay or wait for tomorrow`).message)
-      }
-      const input: StageInput = {
-        runId,
-        repo: { id: repo.id, name: repo.name, url: repo.url, path: repo.path, defaultBranch: repo.defaultBranch },
-        budgets: { candidatesPerRun: repo.settings.budgets.candidatesPerRun, proposalsPerRun: repo.settings.budgets.proposalsPerRun },
-        policy: repo.settings.policy,
-        provider: repo.settings.provider,
-        model: repo.settings.model,
-        previous: { ...previous }
-      }
-      const result = yield* Activity.make({
-        name: stage,
-        success: stageOutput,
-        error: StageFailure,
-        execute: Effect.gen(function* () {
-          const started = yield* Clock.currentTimeMillis
-          const executions = yield* Effect.orDie(store.stageStarted(runId, stage, runner))
-          yield* Effect.orDie(store.appendEvent(runId, "stage.started", { stage, executions, runner }))
-          const exit = yield* Effect.exit(stages[stage](input))
-          const elapsed = (yield* Clock.currentTimeMillis) - started
-          yield* Effect.orDie(store.addUsage(repo.id, today, { computeMs: elapsed, runs: 0 }))
-          if (exit._tag === "Failure") {
-            const err = exit.cause.reasons.find((r) => r._tag === "Fail")
-            const failure = err?._tag === "Fail" ? err.error : new StageFailure({ stage, detail: String(exit.cause), setup: false })
-            yield* Effect.orDie(store.stageFinished(runId, stage, { ok: false, error: failure.detail, ...(failure.output === undefined ? {} : { output: failure.output }) }))
-            yield* Effect.orDie(store.appendEvent(runId, "stage.failed", { stage, error: failure.detail }))
-            if (failure.setup) yield* Effect.orDie(store.recordSetup(repo.id, false, `${stage}: ${failure.detail}`))
-            return yield* Effect.fail(failure)
-          }
-          const output = exit.value
-          if (stage === "baseline") yield* Effect.orDie(store.recordSetup(repo.id, true, null))
-          yield* Effect.orDie(persist(store, runId, repo, stage, output))
-          yield* Effect.orDie(store.stageFinished(runId, stage, { ok: true, output }))
-          yield* Effect.orDie(store.appendEvent(runId, "stage.completed", { stage, durationMs: elapsed }))
-          return output
-        })
-      }).pipe(Effect.result)
-      if (result._tag === "Failure") return yield* finish("failed", result.failure.message)
-      previous[stage] = result.success
-    }
-    return yield* finish("succeeded", null)
-  })
+    const started: Run = yield* Effect.orDie(store.getRun(null, runId))
+    const repo: Repo = yield* Effect.orDie(store.getRepo(null, started.repoId))
+    // a GitHub repository with a connector is fetched through it (private repositories run)
+    const fetched = yield* sourceFor(repo, runId).pipe(Effect.result)
+    if (fetched._tag === "Failure") return yield* finish("failed", fetched.failure.message)
+    const source = fetched.success
+    if (source === null) return yield* finish("failed", `repository ${repo.name} has neither a path nor a URL; connect it again with one of them`)
+    // a prompted task's run carries its plan: the agent writing it is the run's only patch source
+    const task = yield* taskSpecOf(started).pipe(Effect.result)
+    if (task._tag === "Failure") return yield* finish("failed", task.failure.message)
 
-const persist = (store: Store["Service"], runId: string, repo: Repo, stage: string, output: Schema.Json): Effect.Effect<void, ServerError> =>
-  Effect.gen(function* () {
-    const o = (output ?? {}) as any
-    if (stage === "scan" && Array.isArray(o.opportunities)) {
-      yield* store.setRunCounts(runId, { candidates: Math.min(o.opportunities.length, repo.settings.budgets.candidatesPerRun) })
-    }
-    // Patchgen knows how many opportunities became candidates (within the budget).
-    if (stage === "patchgen" && Array.isArray(o.candidates)) {
-      yield* store.setRunCounts(runId, { candidates: Math.min(o.candidates.length, repo.settings.budgets.candidatesPerRun) })
-    }
-    if (stage === "validate" && Array.isArray(o.attempts)) {
-      for (const a of o.attempts) yield* store.addAttempt(runId, String(a.id), a)
-    }
-    if (stage === "package" && Array.isArray(o.proposals)) {
-      const proposals = o.proposals.slice(0, repo.settings.budgets.proposalsPerRun)
-      for (const p of proposals) {
-        const stored = yield* store.addProposal({ id: String(p.id), runId, repoId: repo.id, title: String(p.title ?? p.id), data: p })
-        if (typeof p.diff === "string") {
-          yield* store.putArtifact({ runId, proposalId: stored.id, name: `${stored.id}.diff`, mediaType: "text/x-diff", content: new TextEncoder().encode(p.diff) })
+    // Cancellation and the compute budget are checked before every stage call (cancel is monotonic,
+    // so a replay sees the same or a later state).
+    const checkpoint = (stage: string) =>
+      Effect.gen(function* () {
+        const run = yield* Effect.orDie(store.getRun(null, runId))
+        if (run.cancelRequested) return yield* Effect.fail(new Stopped({ status: "cancelled", detail: `cancelled before ${stage}` }))
+        const current = yield* Effect.orDie(store.getRepo(null, run.repoId))
+        const today = dayIn(yield* Clock.currentTimeMillis, current.settings.timezone)
+        const used = yield* Effect.orDie(store.usage(current.id, today))
+        if (used.computeMs >= current.settings.budgets.computeMinutesPerDay * 60_000) {
+          const detail = budgetExceeded(current.id, `compute budget of ${current.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up before ${stage}; raise computeMinutesPerDay or wait for tomorrow`).message
+          return yield* Effect.fail(new Stopped({ status: "failed", detail }))
         }
-        yield* store.appendEvent(runId, "proposal.created", { id: stored.id, title: stored.title, contentHash: stored.contentHash })
-      }
-      yield* store.setRunCounts(runId, { proposals: proposals.length })
+        return today
+      })
+
+    const failureOf = (stage: CoreRun.Stage, cause: Cause.Cause<unknown>): StageFailure => {
+      const error = Cause.findErrorOption(cause)
+      if (Option.isSome(error) && error.value instanceof StageFailure) return error.value
+      return new StageFailure({ stage, detail: describeCause(cause), setup: setupStages.includes(stage) })
     }
+
+    /** Every stage call is an activity: its result is encoded with the stage's output Schema and stored. */
+    const executor: Pipeline.Executor<StageFailure | Stopped, WorkflowEngine.WorkflowEngine | WorkflowEngine.WorkflowInstance> = {
+      run: (stage, call, work) =>
+        Effect.gen(function* () {
+          const today = yield* checkpoint(call.key)
+          return yield* Activity.make({
+            name: call.key,
+            success: stage.output,
+            error: StageFailure,
+            execute: Effect.gen(function* () {
+              const startedAt = yield* Clock.currentTimeMillis
+              if (call.first) {
+                const executions = yield* Effect.orDie(store.stageStarted(runId, stage.name, runner))
+                yield* Effect.orDie(store.appendEvent(runId, "stage.started", { stage: stage.name, executions, runner }))
+              } else {
+                // a later call of a stage another process had started (after a restart) counts as a new execution
+                yield* Effect.orDie(store.stageResumed(runId, stage.name, runner))
+              }
+              if (!(call.first && call.last)) yield* Effect.orDie(store.appendEvent(runId, "call.started", { stage: stage.name, call: call.key, index: call.index, runner }))
+              const exit = yield* Effect.exit(work)
+              const elapsed = (yield* Clock.currentTimeMillis) - startedAt
+              yield* Effect.orDie(store.addUsage(repo.id, today, { computeMs: elapsed, runs: 0 }))
+              if (exit._tag === "Failure") {
+                const failure = failureOf(stage.name, exit.cause)
+                // stored outputs are for people (the dashboard): secrets redacted
+                yield* Effect.orDie(store.stageFinished(runId, stage.name, { ok: false, error: failure.detail, ...(failure.output === undefined ? {} : { output: redact(failure.output) }) }))
+                yield* Effect.orDie(store.appendEvent(runId, "stage.failed", { stage: stage.name, call: call.key, error: failure.detail }))
+                if (failure.setup) yield* Effect.orDie(store.recordSetup(repo.id, false, `${stage.name}: ${failure.detail}`))
+                return yield* Effect.fail(failure)
+              }
+              if (!(call.first && call.last)) yield* Effect.orDie(store.appendEvent(runId, "call.completed", { stage: stage.name, call: call.key, index: call.index, durationMs: elapsed }))
+              if (call.last) {
+                const output = call.first ? yield* Effect.orDie(Schema.encodeUnknownEffect(stage.output)(exit.value)) : undefined
+                yield* Effect.orDie(store.stageFinished(runId, stage.name, { ok: true, ...(output === undefined ? {} : { output: redact(output) }) }))
+                yield* Effect.orDie(store.appendEvent(runId, "stage.completed", { stage: stage.name, durationMs: elapsed }))
+              }
+              return exit.value
+            })
+          })
+        })
+    }
+
+    const settings = repo.settings
+    /** What the store keeps of each stage's output, recorded inside the stage's activity. */
+    const record: Pipeline.Recorder<StageFailure, never> = {
+      baseline: (output) =>
+        output.blocked !== null
+          ? Effect.flatMap(Effect.orDie(Schema.encodeUnknownEffect(Pipeline.BaselineOutput)(output)), (encoded) =>
+            // the failed steps and their logs are what a person needs to fix the repository
+            Effect.fail(new StageFailure({ stage: "baseline", detail: output.blocked ?? "", setup: true, output: encoded })))
+          : Effect.orDie(Effect.asVoid(store.recordSetup(repo.id, true, null))),
+      scan: (output) => Effect.orDie(store.setRunCounts(runId, { candidates: Math.min(output.opportunities.length, settings.budgets.candidatesPerRun) })),
+      patchgen: (output) => Effect.orDie(store.setRunCounts(runId, { candidates: output.candidates.length })),
+      validate: (output) =>
+        Effect.orDie(
+          Effect.gen(function* () {
+            // attempt ids are global in the store: scope them to the run
+            const attempt = { ...output.attempt, id: `${runId}:${output.attempt.id}` }
+            yield* store.addAttempt(runId, attempt.id, attempt)
+            yield* store.appendEvent(runId, "attempt.recorded", { id: attempt.id, candidateId: attempt.candidateId ?? null, status: attempt.status, reason: attempt.reason })
+          })
+        ),
+      package: (output, { input }) =>
+        Effect.orDie(
+          Effect.gen(function* () {
+            for (const [i, proposal] of output.proposals.entries()) {
+              const candidate = input.accepted[i]?.candidate
+              const stored = yield* store.addProposal({
+                id: `prop_${runId}_${proposal.id}`,
+                runId,
+                repoId: repo.id,
+                title: proposal.title,
+                data: {
+                  ...proposal,
+                  id: `prop_${runId}_${proposal.id}`,
+                  // the attempts as the store keeps them (ids scoped to the run)
+                  ...(proposal.trace ? { trace: proposal.trace.map((a) => ({ ...a, id: `${runId}:${a.id}` })) } : {}),
+                  candidateId: candidate?.id ?? null,
+                  rule: candidate?.rule ?? null,
+                  source: candidate?.source ?? null
+                }
+              })
+              yield* store.putArtifact({ runId, proposalId: stored.id, name: `${stored.id}.diff`, mediaType: "text/x-diff", content: new TextEncoder().encode(proposal.diff) })
+              yield* store.appendEvent(runId, "proposal.created", { id: stored.id, title: stored.title, contentHash: stored.contentHash })
+            }
+            yield* store.setRunCounts(runId, { proposals: output.proposals.length })
+          })
+        )
+    }
+
+    const composed = yield* Pipeline.compose(
+      {
+        run: { runId, source, configFile: null, policy: repo.settings.policy, ...(task.success === null ? {} : { task: task.success }) },
+        budget: { candidates: settings.budgets.candidatesPerRun, proposals: settings.budgets.proposalsPerRun },
+        record
+      },
+      executor
+    ).pipe(Effect.ensuring(releaseSource(runId)), Effect.result)
+    if (composed._tag === "Success") return yield* finish("succeeded", null)
+    const failure = composed.failure
+    if (failure instanceof Stopped) return yield* finish(failure.status, failure.detail)
+    if (failure instanceof StageFailure) return yield* finish("failed", failure.message)
+    // a RatchetError outside any activity (cannot happen: every stage call is one)
+    return yield* finish("failed", failure.message)
   })
 
 /**
- * Registers the run workflow with the engine (needs `Store`, `Stages`).
+ * Registers the run workflow with the engine (needs `Store` and core's `Pipeline.Stages`).
  *
  * @since 0.1.0
  */

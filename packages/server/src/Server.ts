@@ -13,12 +13,14 @@
  * @since 0.1.0
  */
 import { serve as honoServe } from "@hono/node-server"
-import { Context, Effect, Layer } from "effect"
+import { Pipeline } from "@ratchet/core"
+import { Context, Duration, Effect, Layer } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
 import * as Net from "node:net"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import * as Api from "./Api.js"
 import * as Dashboard from "./Dashboard.js"
 import * as Database from "./Database.js"
@@ -28,7 +30,7 @@ import { silentSink, stdoutSink } from "./middleware/logger.js"
 import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
 import * as Scheduler from "./Scheduler.js"
 import { internal, invalid, type ServerError } from "./ServerError.js"
-import { layerFromEnv, type Stages } from "./Stages.js"
+import { agentFor } from "./internal/github/runs.js"
 import * as GitHubWork from "./internal/github/work.js"
 import * as Secrets from "./Secrets.js"
 import { Store } from "./Store.js"
@@ -46,8 +48,8 @@ export interface ServeOptions {
   readonly host?: string
   /** PostgreSQL URL; defaults to `DATABASE_URL`. Without one the embedded PGlite is used. */
   readonly databaseUrl?: string | undefined
-  /** Stage implementations; defaults to `RATCHET_STAGES` (`fake`) or the real ones, working under `dataDir`. */
-  readonly stages?: Layer.Layer<Stages>
+  /** Core's stage implementations; defaults to `RATCHET_STAGES` (`fake`) or the real ones, working under `dataDir` (see {@link stagesFromEnv}). */
+  readonly stages?: Layer.Layer<Pipeline.Stages, never, Store>
   /** Bootstrap token; defaults to `RATCHET_TOKEN`, else one is generated on first start and printed once. */
   readonly token?: string | undefined
   /**
@@ -90,6 +92,36 @@ export interface ServeOptions {
    */
   readonly lockDataDir?: boolean
 }
+
+/**
+ * Core's stages as `RATCHET_STAGES` picks them: `fake` gives `Pipeline.Stages.layerTest` (with
+ * `RATCHET_FAKE_STAGE_MS`, `RATCHET_FAKE_FAIL_STAGE`); otherwise the real stages on the local
+ * adapters, with everything Ratchet writes (mirrors, dependency cache, artifacts) under
+ * `stateDir` (`memory://`: a temporary directory, removed on release). The real adapters are
+ * loaded only then, so a server on fake stages never loads them.
+ *
+ * @since 0.2.0
+ */
+export const stagesFromEnv = (
+  env: Record<string, string | undefined> = process.env,
+  options: { readonly stateDir: string } = { stateDir: resolve(env.RATCHET_HOME ?? ".ratchet") }
+): Layer.Layer<Pipeline.Stages, never, Store> =>
+  env.RATCHET_STAGES === "fake"
+    ? Pipeline.Stages.layerTest({ delay: Duration.millis(Number(env.RATCHET_FAKE_STAGE_MS ?? 20)), failAt: env.RATCHET_FAKE_FAIL_STAGE })
+    : Layer.unwrap(
+      Effect.gen(function* () {
+        let stateDir = options.stateDir
+        if (stateDir === "memory://") {
+          const dir = mkdtempSync(join(tmpdir(), "ratchet-server-"))
+          yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+          stateDir = dir
+        }
+        const real = yield* Effect.promise(() => import("./internal/pipeline.js"))
+        const store = yield* Store
+        // a prompted task's run gets the repository's model as its agent
+        return real.stagesLayer({ stateDir: resolve(stateDir), agentFor: agentFor(store) })
+      })
+    )
 
 /** A listen error as bad input where the flags are to blame (busy port, unknown host). */
 const listenError = (e: NodeJS.ErrnoException, host: string, port: number): ServerError => {
@@ -152,7 +184,7 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
   const base = Layer.mergeAll(Store.layer.pipe(Layer.provide(Layer.succeed(Secrets.SecretKeyring, keyring))), Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
-    Layer.provide(options.stages ?? layerFromEnv(process.env, { stateDir: options.dataDir })),
+    Layer.provide(options.stages ?? stagesFromEnv(process.env, { stateDir: options.dataDir })),
     Layer.provideMerge(base)
   )
   const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer

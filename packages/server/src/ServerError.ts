@@ -175,12 +175,14 @@ export const Reason = Schema.Union([Invalid, NotFound, Conflict, BudgetExceeded,
 export type Reason = typeof Reason.Type
 
 /**
- * The single error type of `@ratchet/server`.
+ * The single error type of `@ratchet/server`. Like Effect's own errors it keeps what it wraps (a
+ * database error, a core or connector error) as the standard `cause`.
  *
  * @since 0.1.0
  */
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
-  reason: Reason
+  reason: Reason,
+  cause: Schema.optionalKey(Schema.Defect())
 }) {
   override get message(): string {
     return this.reason.message
@@ -193,27 +195,23 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
   }
 }
 
+const make = (reason: Reason, cause: unknown): ServerError =>
+  new ServerError(cause === undefined ? { reason } : { reason, cause })
+
 /** @since 0.1.0 */
-export const invalid = (field: string, detail: string): ServerError =>
-  new ServerError({ reason: new Invalid({ field, detail }) })
+export const invalid = (field: string, detail: string, cause?: unknown): ServerError => make(new Invalid({ field, detail }), cause)
 /** @since 0.1.0 */
-export const notFound = (kind: string, id: string): ServerError =>
-  new ServerError({ reason: new NotFound({ kind, id }) })
+export const notFound = (kind: string, id: string): ServerError => make(new NotFound({ kind, id }), undefined)
 /** @since 0.1.0 */
-export const conflict = (detail: string): ServerError => new ServerError({ reason: new Conflict({ detail }) })
+export const conflict = (detail: string, cause?: unknown): ServerError => make(new Conflict({ detail }), cause)
 /** @since 0.1.0 */
-export const budgetExceeded = (repoId: string, detail: string): ServerError =>
-  new ServerError({ reason: new BudgetExceeded({ repoId, detail }) })
+export const budgetExceeded = (repoId: string, detail: string): ServerError => make(new BudgetExceeded({ repoId, detail }), undefined)
 /** @since 0.1.0 */
 export const storeFailure = (operation: string, cause: unknown): ServerError =>
-  new ServerError({
-    reason: new StoreFailure({ operation, detail: cause instanceof Error ? cause.message : String(cause) })
-  })
+  make(new StoreFailure({ operation, detail: cause instanceof Error ? cause.message : String(cause) }), cause)
 /** @since 0.1.0 */
-export const integrityFailure = (id: string, detail: string): ServerError =>
-  new ServerError({ reason: new IntegrityFailure({ id, detail }) })
+export const integrityFailure = (id: string, detail: string): ServerError => make(new IntegrityFailure({ id, detail }), undefined)
 /** @since 0.1.0 */
-export const internal = (detail: string): ServerError => new ServerError({ reason: new Internal({ detail }) })
+export const internal = (detail: string, cause?: unknown): ServerError => make(new Internal({ detail }), cause)
 /** @since 0.1.0 */
-export const busy = (detail: string, retryAfterSeconds: number): ServerError =>
-  new ServerError({ reason: new Busy({ detail, retryAfterSeconds }) })
+export const busy = (detail: string, retryAfterSeconds: number): ServerError => make(new Busy({ detail, retryAfterSeconds }), undefined)

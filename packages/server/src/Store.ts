@@ -21,6 +21,7 @@ import * as Runs from "./internal/store/runs.js"
 import * as Secrets from "./internal/store/secrets.js"
 import { SecretKeyring } from "./Secrets.js"
 import { makeContext, newId as makeId, sha256 as hash } from "./internal/store/sql.js"
+import type { ServerError } from "./ServerError.js"
 import * as Tokens from "./internal/store/tokens.js"
 
 /** @since 0.1.0 */
@@ -77,11 +78,12 @@ export const sha256: (data: string | Uint8Array) => string = hash
 export const newId: (prefix: string) => string = makeId
 
 /**
- * JSON with object keys sorted, so equal content gives equal hashes.
+ * The content hash of stored proposal data: core's `Package.contentHashOf` over the proposal as
+ * core's `Proposal` Schema reads it (the only proposal hash; approvals bind to it).
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const canonicalJson: (value: unknown) => string = Proposals.canonicalJson
+export const contentHashOf: (data: unknown) => Effect.Effect<string, ServerError> = Proposals.contentHashOf
 
 /**
  * What the store offers: the union of its parts. Every method fails only with `ServerError`.

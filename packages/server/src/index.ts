@@ -23,6 +23,4 @@ export * as Server from "./Server.js"
 /** @since 0.1.0 */
 export * as ServerError from "./ServerError.js"
 /** @since 0.1.0 */
-export * as Stages from "./Stages.js"
-/** @since 0.1.0 */
 export * as Store from "./Store.js"

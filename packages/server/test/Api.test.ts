@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, ManagedRuntime } from "effect"
 import * as Api from "../src/Api.js"
 import * as Server from "../src/Server.js"
-import { Stages } from "../src/Stages.js"
+import { Pipeline } from "@ratchet/core"
 import { Store } from "../src/Store.js"
 
-const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
+const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Pipeline.Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
 const logs: Array<Record<string, unknown>> = []
 let clock = 1_000_000
 // repositories connected by path live under this allowed root, each a git work tree

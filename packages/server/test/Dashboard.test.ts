@@ -14,10 +14,10 @@ import { Duration, ManagedRuntime } from "effect"
 import * as Dashboard from "../src/Dashboard.js"
 import { parseDiff } from "../src/internal/dashboard/diff.js"
 import * as Server from "../src/Server.js"
-import { Stages } from "../src/Stages.js"
+import { Pipeline } from "@ratchet/core"
 import { Store } from "../src/Store.js"
 
-const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
+const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Pipeline.Stages.layerTest({ delay: Duration.millis(5) }), scheduler: false }))
 const token = "rat_dashboard_test_token_0123456789"
 const origin = "http://localhost"
 /** Local repositories may be connected only under this root (the API's allow-list, shared by the dashboard). */

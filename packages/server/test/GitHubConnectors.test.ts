@@ -1,15 +1,15 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto"
+import { Pipeline } from "@ratchet/core"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, ManagedRuntime, Scope } from "effect"
 import { fakeGitHub } from "../../connectors/test/fakeGitHub.js"
 import * as Api from "../src/Api.js"
 import * as Secrets from "../src/Secrets.js"
 import * as Server from "../src/Server.js"
-import { Stages } from "../src/Stages.js"
 import { Store } from "../src/Store.js"
 
 const keyring = Secrets.keyringFromEnv({ RATCHET_SECRET_KEY: randomBytes(32).toString("base64") })
-const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", secretKeyring: keyring, stages: Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
+const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", secretKeyring: keyring, stages: Pipeline.Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
 const app = Api.make(runtime, { log: () => {}, allowPrivateUrls: true, github: { retryBaseMs: 10, maxWaitMs: 2_000 } })
 const TOKEN = "rat_github_connectors_test"
 const PAT = `ghp_${"ConnectorsTest".repeat(3)}`

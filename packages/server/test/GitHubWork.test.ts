@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { createRequire } from "node:module"
+import { Pipeline } from "@ratchet/core"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { GitHubWebhook } from "@ratchet/connectors"
 import { Duration, Effect, Exit, ManagedRuntime, Scope } from "effect"
@@ -15,7 +16,6 @@ import { fakeGitHub } from "../../connectors/test/fakeGitHub.js"
 import * as Api from "../src/Api.js"
 import * as Secrets from "../src/Secrets.js"
 import * as Server from "../src/Server.js"
-import { Stages } from "../src/Stages.js"
 import { Store } from "../src/Store.js"
 import { type LlmReply, scriptedLlm } from "./helpers/scriptedLlm.js"
 
@@ -36,7 +36,7 @@ const runtime = ManagedRuntime.make(
   Server.layer({
     dataDir: "memory://",
     secretKeyring: keyring,
-    stages: Stages.layerTest({ delay: Duration.millis(1) }),
+    stages: Pipeline.Stages.layerTest({ delay: Duration.millis(1) }),
     scheduler: false,
     github: { github, sweepMs: 25, ciPollMs: 3_600_000, publicUrl: "https://ratchet.example.com" }
   })

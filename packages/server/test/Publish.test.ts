@@ -12,12 +12,12 @@ import { Duration, Effect, ManagedRuntime } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Api from "../src/Api.js"
 import * as Server from "../src/Server.js"
-import { Stages } from "../src/Stages.js"
+import { Pipeline } from "@ratchet/core"
 import { Store } from "../src/Store.js"
 
 const temp = mkdtempSync(join(tmpdir(), "ratchet-publish-"))
 const patchesDir = join(temp, "patches")
-const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
+const runtime = ManagedRuntime.make(Server.layer({ dataDir: "memory://", stages: Pipeline.Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
 const app = Api.make(runtime, { log: () => {}, publish: { patchesDir }, repoRoots: [temp] })
 const token = "rat_publish_token_0123456789"
 

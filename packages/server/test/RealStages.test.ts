@@ -12,12 +12,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { afterAll, describe, expect, it, layer } from "@effect/vitest"
-import { Duration, Effect, Layer, type Schema } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Database from "../src/Database.js"
+import { portsLayer, stagesLayer, testAdapter } from "../src/internal/pipeline.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
-import { type StageInput, Stages } from "../src/Stages.js"
 import { type Run, Store } from "../src/Store.js"
+import { Pipeline } from "@ratchet/core"
 import { GitWorkspace } from "@ratchet/runner"
 
 const temp = mkdtempSync(join(tmpdir(), "ratchet-real-stages-"))
@@ -26,6 +27,8 @@ chmodSync(temp, 0o755)
 afterAll(() => rmSync(temp, { recursive: true, force: true }))
 
 const breakerConfig = `export default {
+  // a file the config keeps out of the scan: a pipeline that ignored scan.exclude would propose a change to it
+  scan: { exclude: ["src/vendor/**"] },
   plugins: [{
     name: "fixture:breaker",
     scan: (file) =>
@@ -85,6 +88,13 @@ const fixture = repo("tiny", {
     ""
   ].join("\n"),
   "src/double.js": ["export function double(x) {", "  return x * 2 // ratchet-fixture:break", "}", ""].join("\n"),
+  "src/vendor/codes.js": [
+    "export function keep(codes) {",
+    "  const skip = [200, 201, 204, 301, 302, 304]",
+    "  return codes.filter((code) => skip.indexOf(code) === -1)",
+    "}",
+    ""
+  ].join("\n"),
   "test/codes.test.js": [
     'import { test } from "node:test"',
     'import assert from "node:assert/strict"',
@@ -128,7 +138,7 @@ const waitFor = (runId: string) =>
 const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
 const app = Runs.layer.pipe(
   Layer.provideMerge(workflowLayer),
-  Layer.provide(Stages.layer({ stateDir })),
+  Layer.provide(stagesLayer({ stateDir })),
   Layer.provideMerge(base)
 )
 
@@ -190,6 +200,7 @@ layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in pro
       expect(Array.isArray(data.policy)).toBe(true)
       expect(["low", "medium", "high"]).toContain(data.risk)
       expect(data.candidateId).toBe(accepted?.candidateId)
+      expect(data.rule).toBe("set-membership")
       expect(data.trace.map((a: any) => a.id)).toContain(accepted?.id)
       expect(data.artifacts.map((a: any) => a.name)).toEqual(["patch.diff", "evidence.json", "explanation.md"])
       expect(proposal.contentHash).toMatch(/^[0-9a-f]{64}$/)
@@ -234,95 +245,111 @@ layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in pro
     }))
 })
 
-describe("real stages across a restart", () => {
-  const input = (previous: Record<string, Schema.Json>): StageInput => ({
-    runId: "run_restart",
-    repo: { id: "repo_restart", name: "tiny", url: null, path: fixture, defaultBranch: "main" },
-    budgets: { candidatesPerRun: 10, proposalsPerRun: 1 },
-    provider: null,
-    model: null,
-    previous
-  })
-  const withStages = <A, E>(f: (stages: Stages["Service"]) => Effect.Effect<A, E>) =>
-    Effect.gen(function* () {
-      return yield* f(yield* Stages)
-    }).pipe(Effect.provide(Stages.layer({ stateDir })))
+/** Core's stage functions in a "process" of their own: a fresh Stages layer, released at the end (its worktrees removed). */
+const inProcess = <A, E>(f: (stages: Pipeline.StageFunctions) => Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    return yield* f(yield* Pipeline.Stages)
+  }).pipe(Effect.provide(stagesLayer({ stateDir })))
+
+describe("core's stages across a restart", () => {
+  const run = (runId: string, source: string, commit: string | null = null): Pipeline.RunRef => ({ runId, source, commit, configFile: null })
 
   it.live("validate prepares the baseline workspace again when the process that ran the baseline is gone", () =>
     Effect.gen(function* () {
-      const previous: Record<string, Schema.Json> = {}
       // First "process": detect and baseline, then it stops (its worktrees are removed).
-      yield* withStages((stages) =>
+      const first = yield* inProcess((stages) =>
         Effect.gen(function* () {
-          previous.detect = yield* stages.detect(input(previous))
-          previous.baseline = yield* stages.baseline(input(previous))
+          const detected = yield* stages.detect({ run: run("run_restart", fixture) })
+          const baseline = yield* stages.baseline({ run: run("run_restart", fixture, detected.commit), profile: detected.profile })
+          return { detected, baseline }
         })
       )
-      const recorded = previous.baseline as any
-      expect(recorded.commit).toMatch(/^[0-9a-f]{40}$/)
-      expect(recorded.baseline.tests.passed).toBe(2)
-      expect(existsSync(recorded.workspace.path)).toBe(false)
+      expect(first.detected.commit).toMatch(/^[0-9a-f]{40}$/)
+      expect(first.baseline.baseline.tests.passed).toBe(2)
+      expect(first.baseline.blocked).toBeNull()
+      expect(worktrees()).toEqual([])
 
       // Second "process": the remaining stages, from the recorded outputs only.
-      yield* withStages((stages) =>
+      const ref = run("run_restart", fixture, first.detected.commit)
+      const profile = first.detected.profile
+      const packaged = yield* inProcess((stages) =>
         Effect.gen(function* () {
-          previous.scan = yield* stages.scan(input(previous))
-          previous.patchgen = yield* stages.patchgen(input(previous))
-          previous.validate = yield* stages.validate(input(previous))
-          previous.package = yield* stages.package(input(previous))
+          const scanned = yield* stages.scan({ run: ref, profile, baseline: first.baseline })
+          const generated = yield* stages.patchgen({ run: ref, profile, baseline: first.baseline, opportunities: scanned.opportunities, budget: 10 })
+          const validations = yield* Effect.forEach(generated.candidates, (candidate) => stages.validate({ run: ref, profile, baseline: first.baseline, candidate }))
+          expect(validations.map((v) => [v.attempt.rule, v.attempt.status]).sort()).toEqual([["fixture:break", "rejected"], ["set-membership", "accepted"]])
+          // the baseline was re-run at the recorded commit, and the attempts say so
+          expect(validations.every((v) => v.attempt.reason.includes(`re-run at ${ref.commit?.slice(0, 12)}`))).toBe(true)
+          const accepted = generated.candidates.flatMap((candidate, i) => {
+            const validation = validations[i]!
+            return validation.attempt.status === "accepted" ? [{ candidate, validation, trace: validations.map((v) => v.attempt), opportunityRisk: null }] : []
+          })
+          return yield* stages.package({ run: ref, accepted })
         })
       )
-      expect((previous.scan as any).baselineRerun).toBe(true)
-      const validated = previous.validate as any
-      expect(validated.baselineRerun).toBe(true)
-      expect(validated.commit).toBe(recorded.commit)
-      expect(validated.attempts.map((a: any) => [a.rule, a.status])).toEqual(
-        expect.arrayContaining([["set-membership", "accepted"], ["fixture:break", "rejected"]])
-      )
-      const packaged = previous.package as any
       expect(packaged.proposals).toHaveLength(1)
-      expect(packaged.proposals[0].diff).toContain("new Set(")
+      expect(packaged.proposals[0]?.diff).toContain("new Set(")
       expect(worktrees()).toEqual([])
-    }), 120_000)
+    }), 180_000)
 
-  it.live("a repository connected by URL is checked out for every stage; an unreachable one fails with a specific message", () =>
-    withStages((stages) =>
+  it.live("a repository connected by URL is checked out at the recorded commit; an unreachable one fails with a specific message", () =>
+    inProcess((stages) =>
       Effect.gen(function* () {
-        const byUrl = (p: Record<string, Schema.Json>): StageInput => ({ ...input(p), runId: "run_url", repo: { ...input(p).repo, path: null, url: `file://${fixture}` } })
-        const previous: Record<string, Schema.Json> = {}
-        previous.detect = yield* stages.detect(byUrl(previous))
-        expect((previous.detect as any).commands.test.command).toBe("npm test")
-        previous.baseline = yield* stages.baseline(byUrl(previous))
-        previous.scan = yield* stages.scan(byUrl(previous))
-        previous.patchgen = yield* stages.patchgen(byUrl(previous))
+        const url = `file://${fixture}`
+        const detected = yield* stages.detect({ run: run("run_url", url) })
+        expect(detected.profile.commands.test?.command).toBe("npm test")
+        const ref = run("run_url", url, detected.commit)
+        const baseline = yield* stages.baseline({ run: ref, profile: detected.profile })
+        const scanned = yield* stages.scan({ run: ref, profile: detected.profile, baseline })
+        const generated = yield* stages.patchgen({ run: ref, profile: detected.profile, baseline, opportunities: scanned.opportunities, budget: 10 })
         // the repository's own ratchet.config.mjs was loaded from the checkout: its plugin's candidate is there
-        expect(((previous.patchgen as any).candidates as Array<{ rule: string }>).map((c) => c.rule).sort()).toEqual(["fixture:break", "set-membership"])
-        previous.validate = yield* stages.validate(byUrl(previous))
-        previous.package = yield* stages.package(byUrl(previous))
-        expect((previous.package as any).proposals).toHaveLength(1)
+        expect(generated.candidates.map((c) => c.rule).sort()).toEqual(["fixture:break", "set-membership"])
+        yield* stages.release("run_url")
         expect(worktrees()).toEqual([])
 
-        const unreachable: StageInput = { ...input({}), repo: { ...input({}).repo, path: null, url: "https://example.com/x.git" } }
-        const failure = yield* Effect.flip(stages.detect(unreachable))
-        expect(failure.setup).toBe(true)
-        expect(failure.detail).toContain("checking out https://example.com/x.git")
+        const failure = yield* Effect.flip(stages.detect({ run: run("run_unreachable", "https://example.com/x.git") }))
+        expect(failure.message).toContain("https://example.com/x.git")
       })
-    ), 120_000)
+    ), 180_000)
 
   it.live("the candidate budget is respected", () =>
-    withStages((stages) =>
+    inProcess((stages) =>
       Effect.gen(function* () {
-
-        const previous: Record<string, Schema.Json> = {}
-        const budgeted = (p: Record<string, Schema.Json>): StageInput => ({ ...input(p), runId: "run_budget", budgets: { candidatesPerRun: 1, proposalsPerRun: 1 } })
-        previous.detect = yield* stages.detect(budgeted(previous))
-        previous.baseline = yield* stages.baseline(budgeted(previous))
-        previous.scan = yield* stages.scan(budgeted(previous))
-        previous.patchgen = yield* stages.patchgen(budgeted(previous))
-        expect((previous.patchgen as any).found).toBe(2)
-        expect((previous.patchgen as any).candidates).toHaveLength(1)
-        previous.validate = yield* stages.validate(budgeted(previous))
-        expect((previous.validate as any).attempts).toHaveLength(1)
+        const detected = yield* stages.detect({ run: run("run_budget", fixture) })
+        const ref = run("run_budget", fixture, detected.commit)
+        const baseline = yield* stages.baseline({ run: ref, profile: detected.profile })
+        const scanned = yield* stages.scan({ run: ref, profile: detected.profile, baseline })
+        const generated = yield* stages.patchgen({ run: ref, profile: detected.profile, baseline, opportunities: scanned.opportunities, budget: 1 })
+        expect(generated.found).toBe(2)
+        expect(generated.candidates).toHaveLength(1)
+        yield* stages.release("run_budget")
       })
-    ), 120_000)
+    ), 180_000)
+})
+
+layer(app, { timeout: 300_000, excludeTestServices: true })("one pipeline", (it) => {
+  it.effect("`ratchet run` and a server run on the same repository produce the same proposals and attempts", () =>
+    Effect.gen(function* () {
+      // the CLI's path: Pipeline.run on the local adapters
+      const report = yield* Pipeline.run({ source: fixture, testAdapter }).pipe(Effect.provide(portsLayer({ stateDir })))
+      // the server's path: a durable run through the workflow engine
+      const store = yield* Store
+      const runs = yield* Runs
+      const { orgId } = yield* store.bootstrap(undefined)
+      const created = yield* store.createRepo(orgId, { name: "tiny-twice", url: null, path: fixture, defaultBranch: "main" })
+      const done = yield* waitFor((yield* runs.start(orgId, created.id, "api")).id)
+      expect(done.status).toBe("succeeded")
+      const stored = yield* store.listProposals(done.id)
+
+      const shape = (p: { readonly title: string; readonly diff: string; readonly files: ReadonlyArray<string>; readonly kind?: string | undefined; readonly risk: string; readonly contentHash?: string | undefined }) =>
+        ({ title: p.title, diff: p.diff, files: p.files, kind: p.kind, risk: p.risk })
+      expect(report.proposals.length).toBeGreaterThan(0)
+      expect(stored.map((p) => shape(p.data as Parameters<typeof shape>[0]))).toEqual(report.proposals.map(shape))
+      // the same content hash function on both paths (test durations differ between runs, so compare each to its own content)
+      for (const p of stored) expect(p.contentHash).toBe((p.data as { contentHash: string }).contentHash)
+      const rows = yield* (yield* SqlClient)<{ data: unknown }>`SELECT data FROM attempts WHERE run_id = ${done.id}`
+      const attempts = rows.map((r) => (typeof r.data === "string" ? JSON.parse(r.data) : r.data) as { rule: string; status: string })
+      expect(attempts.map((a) => [a.rule, a.status]).sort()).toEqual(report.attempts.map((a) => [a.rule, a.status]).sort())
+      expect(report.commit).toMatch(/^[0-9a-f]{40}$/)
+    }), 300_000)
 })

@@ -3,7 +3,7 @@ import { Duration, Effect, Layer } from "effect"
 import * as Database from "../src/Database.js"
 import { engineLayer, Runs, RunQueueLimits, workflowLayer } from "../src/Runs.js"
 import type { ServerError } from "../src/ServerError.js"
-import { Stages } from "../src/Stages.js"
+import { Pipeline } from "@ratchet/core"
 import { type Run, Store } from "../src/Store.js"
 
 const waitFor = (runId: string, done: (run: Run) => boolean) =>
@@ -22,7 +22,7 @@ const finished = (r: Run) => r.status === "succeeded" || r.status === "failed" |
 const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
 const app = Runs.layer.pipe(
   Layer.provideMerge(workflowLayer),
-  Layer.provide(Stages.layerTest({ delay: Duration.millis(5) })),
+  Layer.provide(Pipeline.Stages.layerTest({ delay: Duration.millis(5) })),
   Layer.provideMerge(base)
 )
 
@@ -32,7 +32,7 @@ layer(app, { timeout: 60_000, excludeTestServices: true })("Runs (in process, PG
       const store = yield* Store
       const runs = yield* Runs
       const { orgId } = yield* store.bootstrap(undefined)
-      const repo = yield* store.createRepo(orgId, { name: "r1-fail-validate", url: null, path: "/tmp/r1", defaultBranch: "main" })
+      const repo = yield* store.createRepo(orgId, { name: "r1-fail-validate", url: null, path: "/tmp/r1-fail-validate", defaultBranch: "main" })
       const run = yield* runs.start(orgId, repo.id, "api")
       expect(run.status).toBe("queued")
       const done = yield* waitFor(run.id, finished)
@@ -56,7 +56,7 @@ layer(app, { timeout: 60_000, excludeTestServices: true })("Runs (in process, PG
       const store = yield* Store
       const runs = yield* Runs
       const { orgId } = yield* store.bootstrap(undefined)
-      const repo = yield* store.createRepo(orgId, { name: "broken-fail-detect", url: null, path: "/tmp/b", defaultBranch: "main" })
+      const repo = yield* store.createRepo(orgId, { name: "broken-fail-detect", url: null, path: "/tmp/broken-fail-detect", defaultBranch: "main" })
       yield* store.updateSettings(orgId, repo.id, { maxSetupFailures: 2 })
       for (let i = 0; i < 2; i++) {
         const run = yield* runs.start(orgId, repo.id, "api")
@@ -117,7 +117,7 @@ layer(app, { timeout: 60_000, excludeTestServices: true })("Runs (in process, PG
 // The durable run queue (#12 item 10): bounded concurrency, per repository and in all, and a full queue is Busy.
 const limited = Runs.layer.pipe(
   Layer.provideMerge(workflowLayer),
-  Layer.provide(Stages.layerTest({ delay: Duration.millis(30) })),
+  Layer.provide(Pipeline.Stages.layerTest({ delay: Duration.millis(30) })),
   Layer.provideMerge(Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))),
   Layer.provide(Layer.succeed(RunQueueLimits, { global: 2, perRepo: 1, maxQueued: 100, maxQueuedPerRepo: 4 }))
 )

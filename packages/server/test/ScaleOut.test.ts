@@ -27,6 +27,8 @@ describe.skipIf(pg === null)("scale-out (two real processes, one PostgreSQL)", (
       RATCHET_FAKE_STAGE_MS: "100",
       RATCHET_RUNNER_PORT: String(runnerPort),
       RATCHET_RUNS_PER_MINUTE: "1000",
+      // up to 40 runs of one repository may wait while the runners share them out
+      RATCHET_MAX_QUEUED_PER_REPO: "100",
       RATCHET_LOG: "off"
     })
     // Sequential start: the first one applies the migrations.

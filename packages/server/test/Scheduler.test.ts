@@ -4,12 +4,12 @@ import { TestClock } from "effect/testing"
 import * as Database from "../src/Database.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
 import * as Scheduler from "../src/Scheduler.js"
-import { Stages } from "../src/Stages.js"
+import { Pipeline } from "@ratchet/core"
 import { Store } from "../src/Store.js"
 
 const app = Runs.layer.pipe(
   Layer.provideMerge(workflowLayer),
-  Layer.provide(Stages.layerTest({ delay: Duration.millis(1) })),
+  Layer.provide(Pipeline.Stages.layerTest({ delay: Duration.millis(1) })),
   Layer.provideMerge(Layer.mergeAll(Store.layer, engineLayer)),
   Layer.provideMerge(Database.layer({ dataDir: "memory://" }))
 )

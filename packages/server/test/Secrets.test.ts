@@ -3,12 +3,12 @@ import { randomBytes } from "node:crypto"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Pipeline } from "@ratchet/core"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Exit, ManagedRuntime } from "effect"
 import * as Api from "../src/Api.js"
 import * as Secrets from "../src/Secrets.js"
 import * as Server from "../src/Server.js"
-import { Stages } from "../src/Stages.js"
 import { Store } from "../src/Store.js"
 
 const K1 = randomBytes(32).toString("base64")
@@ -33,7 +33,7 @@ const everything = (dir: string): string =>
     .join("\n")
 
 const open = (dataDir: string, keyring: Secrets.Keyring) => {
-  const runtime = ManagedRuntime.make(Server.layer({ dataDir, secretKeyring: keyring, stages: Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
+  const runtime = ManagedRuntime.make(Server.layer({ dataDir, secretKeyring: keyring, stages: Pipeline.Stages.layerTest({ delay: Duration.millis(1) }), scheduler: false }))
   const app = Api.make(runtime, { log: () => {} })
   const req = (token: string) => (method: string, path: string, body?: unknown) =>
     app.request(path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })

@@ -1,9 +1,22 @@
 import { afterAll, expect, layer } from "@effect/vitest"
+import { Package } from "@ratchet/core"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Database from "../src/Database.js"
 import { Store } from "../src/Store.js"
 import { startPostgres } from "./helpers/postgres.js"
+
+/** A proposal as the package stage stores it (core's content hash covers title, diff, files, tests, benchmark, policy). */
+const sample = (title: string) => ({
+  title,
+  diff: "--- a/x.js\n+++ b/x.js\n@@ -1 +1 @@\n-a\n+b\n",
+  files: ["x.js"],
+  tests: { passed: 1, failed: 0, skipped: 0 },
+  benchmark: null,
+  policy: [],
+  risk: "low",
+  confidence: 0.5
+})
 
 const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
   const options = db()
@@ -87,7 +100,7 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         expect((yield* store.getRunView(orgId, run.id)).stages.map((s) => s.status)).toEqual(["succeeded"])
         yield* store.setRunCounts(run.id, { candidates: 4 })
         expect((yield* store.getRunView(orgId, run.id)).counts.candidates).toBe(4)
-        const p = yield* store.addProposal({ id: `prop_view_${run.id}`, runId: run.id, repoId: repo.id, title: "t", data: { x: 1 } })
+        const p = yield* store.addProposal({ id: `prop_view_${run.id}`, runId: run.id, repoId: repo.id, title: "t", data: sample("t") })
         expect((yield* store.getRunView(orgId, run.id)).proposals.map((x) => x.status)).toEqual(["pending"])
         yield* store.decide(orgId, p.id, { decision: "approved", by: { tokenId: "tok_ann", tokenName: "ann" }, note: null, contentHash: p.contentHash })
         expect((yield* store.getRunView(orgId, run.id)).proposals.map((x) => x.status)).toEqual(["approved"])
@@ -104,8 +117,12 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         const { orgId } = yield* store.bootstrap(undefined)
         const repo = yield* store.createRepo(orgId, { name: "props", url: null, path: "/p", defaultBranch: "main" })
         const run = yield* store.createRun(repo.id, "api")
-        const p = yield* store.addProposal({ id: "prop_1", runId: run.id, repoId: repo.id, title: "t", data: { b: 1, a: [1, 2] } })
+        const p = yield* store.addProposal({ id: "prop_1", runId: run.id, repoId: repo.id, title: "t", data: sample("t") })
         expect(p.contentHash).toHaveLength(64)
+        // one hash: the store's is core's, whatever the key order of the stored JSON
+        expect(p.contentHash).toBe(Package.contentHashOf(sample("t")))
+        const reordered = Object.fromEntries(Object.entries(sample("t")).reverse())
+        expect((yield* store.addProposal({ id: "prop_1_reordered", runId: run.id, repoId: repo.id, title: "t", data: reordered })).contentHash).toBe(p.contentHash)
         const stale = yield* Effect.flip(store.decide(orgId, p.id, { decision: "approved", by: { tokenId: "tok_ann", tokenName: "ann" }, note: null, contentHash: "0".repeat(64) }))
         expect(stale.reason._tag).toBe("Conflict")
         const ok = yield* store.decide(orgId, p.id, { decision: "approved", by: { tokenId: "tok_ann", tokenName: "ann" }, note: "lgtm", contentHash: p.contentHash })
@@ -124,7 +141,7 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         const repo = yield* store.createRepo(orgId, { name: "race", url: null, path: "/race", defaultBranch: "main" })
         const run = yield* store.createRun(repo.id, "api")
         for (const round of [1, 2, 3]) {
-          const p = yield* store.addProposal({ id: `prop_race_${round}`, runId: run.id, repoId: repo.id, title: "t", data: { round } })
+          const p = yield* store.addProposal({ id: `prop_race_${round}`, runId: run.id, repoId: repo.id, title: "t", data: { ...sample(`t${round}`), round } })
           const decisions = ["approved", "rejected", "changes-requested", "rejected", "approved", "changes-requested"] as const
           const results = yield* Effect.all(
             decisions.map((decision, n) =>

@@ -1,5 +1,5 @@
 /**
  * The composition root of the CLI: which adapters (layers) back core's ports. The composition
- * itself lives in `internal/pipeline.ts`, shared with the server's real stages.
+ * itself lives in `internal/pipeline.ts`, shared with the server.
  */
-export { pipelineLayer, policyLayer, portsLayer, stateDir, testAdapter } from "../internal/pipeline.js"
+export { policyLayer, portsLayer, stagesLayer, stateDir, testAdapter } from "../internal/pipeline.js"

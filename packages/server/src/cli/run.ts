@@ -9,7 +9,7 @@ import { Command, Flag } from "effect/cli"
 import { LlmCall, Pipeline, RatchetError, Report, type Run } from "@ratchet/core"
 import { print, printJson, progress } from "./Output.js"
 import { resolveLlm } from "../internal/llm.js"
-import { pipelineLayer, stateDir, testAdapter } from "./Runtime.js"
+import { portsLayer, stateDir, testAdapter } from "./Runtime.js"
 import { configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, type Subcommand } from "./Shared.js"
 import { table } from "./Table.js"
 
@@ -31,7 +31,7 @@ export const llmBudgetFlag = Flag.Finite("llm-budget").pipe(
 )
 
 export const budgetCandidatesFlag = Flag.Int("budget-candidates").pipe(
-  Flag.withDescription("validate at most this many candidates (default: config budget.candidates, else 10)"),
+  Flag.withDescription("validate at most this many candidates (and at most the config's budget.candidates; default 10)"),
   Flag.optional
 )
 
@@ -53,7 +53,7 @@ export const writeReport = (dir: string, report: Run.RunReport): Effect.Effect<A
       for (const [name, content] of files) writeFileSync(join(out, name), content)
       return files.map(([name]) => join(out, name))
     },
-    catch: (cause) => RatchetError.badInput({ what: `cannot write the report: ${String(cause)}`, where: resolve(dir), fix: "pass a writable --out directory" })
+    catch: (cause) => RatchetError.badInput({ what: `cannot write the report: ${String(cause)}`, where: resolve(dir), fix: "pass a writable --out directory" }, cause)
   })
 
 /**
@@ -142,6 +142,7 @@ export const runCommand: Subcommand<"run"> = Command.make(
       // --out is checked before any work: a bad one must not surface after a long run.
       if (args.out._tag === "Some") yield* checkOutDir(args.out.value)
       const root = yield* repositoryRoot(args.dir)
+      // one config load per run: the working tree's (or --config), used as is by every stage
       const config = yield* loadConfig(root, args.config)
       if (args.budgetCandidates._tag === "Some" && args.budgetCandidates.value < 0) {
         return yield* Effect.fail(
@@ -166,7 +167,7 @@ export const runCommand: Subcommand<"run"> = Command.make(
         onProgress: (p) => {
           if (!args.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${p.stage.padEnd(8)} ${p.message}\n`)
         }
-      }).pipe(Effect.provide(pipelineLayer({ stateDir: stateDir(), config })))
+      }).pipe(Effect.provide(portsLayer({ stateDir: stateDir() })))
       const written = args.out._tag === "Some" ? yield* writeReport(args.out.value, report) : []
       if (args.json) {
         yield* printJson(report)

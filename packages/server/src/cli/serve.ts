@@ -7,7 +7,6 @@ import { resolve } from "node:path"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { RatchetError } from "@ratchet/core"
-import * as Server from "../Server.js"
 import type { Subcommand } from "./Shared.js"
 
 const flagOf: Record<string, string> = { port: "--port", host: "--host", data: "--data", cluster: "RATCHET_RUNNER_PORT" }
@@ -64,6 +63,8 @@ export const serveCommand: Subcommand<"serve"> = Command.make(
       }
       yield* checkHost(args.host)
       const dataDir = yield* checkDataDir(args.data)
+      // the server (database, workflow engine, HTTP) is loaded only here: detect, scan, policy and run never load it
+      const Server = yield* Effect.promise(() => import("../Server.js"))
       const repoRoots = args.repoRoot.length > 0 ? args.repoRoot : Server.repoRootsFromEnv()
       for (const root of repoRoots) {
         if (!existsSync(root) || !statSync(root).isDirectory()) {
@@ -79,8 +80,8 @@ export const serveCommand: Subcommand<"serve"> = Command.make(
       }).pipe(
         Effect.mapError((error) =>
           error.reason._tag === "Invalid"
-            ? RatchetError.badInput({ what: error.reason.detail, where: flagOf[error.reason.field] ?? error.reason.field, fix: "see ratchet serve --help" })
-            : RatchetError.internal(error.message)
+            ? RatchetError.badInput({ what: error.reason.detail, where: flagOf[error.reason.field] ?? error.reason.field, fix: "see ratchet serve --help" }, error)
+            : RatchetError.internal(error.message, error)
         )
       )
     })

@@ -1,10 +1,10 @@
 /**
  * The composition root of the pipeline, shared by the CLI (`ratchet run`, `ratchet baseline`) and
- * the server's real stages: which adapters (layers) back core's ports.
+ * the server: which adapters (layers) back core's ports.
  */
 import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
-import { ArtifactStore, type BenchRunner, type Config, PolicyCheck, type Sandbox, type Workspace } from "@ratchet/core"
+import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type RatchetError, type Sandbox, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench } from "@ratchet/runner"
 import * as Scrub from "./scrub.js"
@@ -13,13 +13,15 @@ import * as Scrub from "./scrub.js"
 export const stateDir = (): string => resolve(process.env.RATCHET_HOME ?? ".ratchet")
 
 /**
- * The policy engine as core's `PolicyCheck` port, with the config's policy section and plugins.
- * A diff the engine cannot parse is blocked, never waved through.
+ * The policy engine as core's `PolicyCheck` port: the config a check is given (the run's), else
+ * `defaults` (the engine's defaults when absent). A diff the engine cannot parse is blocked, never
+ * waved through.
  */
-export const policyLayer = (config: Config.ResolvedConfig): Layer.Layer<PolicyCheck.PolicyCheck> =>
+export const policyLayer = (defaults: Config.ResolvedConfig | null = null): Layer.Layer<PolicyCheck.PolicyCheck> =>
   Layer.succeed(PolicyCheck.PolicyCheck, {
-    check: (diff) =>
-      PolicyEngine.evaluate(diff, { ...config.policy, plugins: config.plugins }).pipe(
+    check: (diff, given) => {
+      const config = given ?? defaults
+      return PolicyEngine.evaluate(diff, config === null ? {} : { ...config.policy, plugins: config.plugins }).pipe(
         Effect.catch((error) =>
           Effect.succeed({
             allowed: false,
@@ -27,37 +29,26 @@ export const policyLayer = (config: Config.ResolvedConfig): Layer.Layer<PolicyCh
           })
         )
       )
+    }
   })
 
 /**
- * The config with the server's policy limits for the repository applied: each limit is the
- * stricter of the config's and the server's (a `null` server limit leaves the config's).
+ * The config with the server's policy limits for the repository applied (core's
+ * `Config.withPolicyLimits`): each limit is the stricter of the config's and the server's.
  */
-export const withServerPolicy = (
-  config: Config.ResolvedConfig,
-  limits: { readonly maxFiles: number | null; readonly maxLines: number | null } | undefined
-): Config.ResolvedConfig => {
-  if (limits === undefined || (limits.maxFiles === null && limits.maxLines === null)) return config
-  const stricter = (own: number | undefined, server: number | null): number | undefined =>
-    server === null ? own : own === undefined ? server : Math.min(own, server)
-  const maxFiles = stricter(config.policy?.maxFiles, limits.maxFiles)
-  const maxLines = stricter(config.policy?.maxLines, limits.maxLines)
-  return {
-    ...config,
-    policy: { ...config.policy, ...(maxFiles === undefined ? {} : { maxFiles }), ...(maxLines === undefined ? {} : { maxLines }) }
-  }
-}
+export const withServerPolicy = (config: Config.ResolvedConfig, limits: Config.PolicyLimits | undefined): Config.ResolvedConfig =>
+  Config.withPolicyLimits(config, limits)
 
-/** The ports that do not depend on a repository's config. */
-export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner
+/** Every port the pipeline's stages run on. */
+export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner | PolicyCheck.PolicyCheck
 
 /**
- * The config-independent ports: local sandbox, git worktrees and the content-addressed store under
- * `stateDir`, and the interleaved benchmark runner. Building it removes worktrees left by dead processes.
+ * The ports: local sandbox, git worktrees and the content-addressed store under `stateDir`, the
+ * interleaved benchmark runner and the policy engine. Building it removes worktrees left by dead processes.
  */
 export const portsLayer = (options: { readonly stateDir: string }): Layer.Layer<Ports> => {
   const base = Baseline.layer({ stateDir: options.stateDir })
-  return Layer.mergeAll(base, scrubbedArtifacts.pipe(Layer.provide(base)), Bench.layer.pipe(Layer.provide(base)))
+  return Layer.mergeAll(base, scrubbedArtifacts.pipe(Layer.provide(base)), Bench.layer.pipe(Layer.provide(base)), policyLayer())
 }
 
 /**
@@ -77,13 +68,19 @@ const scrubbedArtifacts: Layer.Layer<ArtifactStore.ArtifactStore, never, Artifac
   }))
 )
 
-/**
- * Every port the pipeline needs: {@link portsLayer} plus the policy engine with the config's policy section.
- */
-export const pipelineLayer = (options: {
-  readonly stateDir: string
-  readonly config: Config.ResolvedConfig
-}): Layer.Layer<Ports | PolicyCheck.PolicyCheck> => Layer.mergeAll(portsLayer(options), policyLayer(options.config))
-
 /** The test-result adapter (vitest, jest, mocha, node:test, ava, bun). */
 export const testAdapter = Baseline.testAdapter
+
+/**
+ * Core's real stages on the ports under `stateDir`, reading test results with the built-in adapter.
+ * `config` is used as is for every run (`ratchet run --config`); without it each run loads its own.
+ */
+export const stagesLayer = (options: {
+  readonly stateDir: string
+  readonly config?: Config.ResolvedConfig
+  /** The LLM agent of each run (the server: the repository's model for a prompted task's run). */
+  readonly agentFor?: (run: Pipeline.RunRef) => Effect.Effect<Pipeline.AgentOptions | null, RatchetError.RatchetError>
+}): Layer.Layer<Pipeline.Stages> =>
+  Pipeline.Stages.layer({ testAdapter, ...(options.config ? { config: options.config } : {}), ...(options.agentFor ? { agentFor: options.agentFor } : {}) }).pipe(
+    Layer.provide(portsLayer(options))
+  )

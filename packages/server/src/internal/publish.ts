@@ -16,11 +16,11 @@
  * @internal
  */
 import { execFileSync } from "node:child_process"
-import { Config, Package, Proposal as CoreProposal } from "@ratchet/core"
+import { Config, Diff, Package, Proposal as CoreProposal } from "@ratchet/core"
 import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
-import { canonicalJson, type Principal, type Proposal, type Repo, sha256, Store } from "../Store.js"
+import { type Principal, type Proposal, type Repo, Store } from "../Store.js"
 import { githubName, type LiveOptions, liveConnector } from "./github/connectors.js"
 import { afterPublish, prBody, reportUrl } from "./github/lifecycle.js"
 import { policyLayer, withServerPolicy } from "./pipeline.js"
@@ -59,25 +59,15 @@ const locate = (path: string): Effect.Effect<{ readonly top: string; readonly pr
       const run = (...args: Array<string>) => execFileSync("git", ["-C", path, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()
       return { top: run("rev-parse", "--show-toplevel"), prefix: run("rev-parse", "--show-prefix") }
     },
-    catch: (e) => invalid("repository", `${path} is not inside a git repository, so there is nothing to open a pull request on (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`)
+    catch: (e) => invalid("repository", `${path} is not inside a git repository, so there is nothing to open a pull request on (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`, e)
   })
 
-/** The same change with every path under `prefix` (git diff headers, renames, copies, `files`). */
-const reroot = (proposal: CoreProposal.Proposal, prefix: string): CoreProposal.Proposal => {
-  const diff = proposal.diff
-    .split("\n")
-    .map((line) => {
-      const git = /^diff --git a\/(.*) b\/(.*)$/.exec(line)
-      if (git) return `diff --git a/${prefix}${git[1]} b/${prefix}${git[2]}`
-      const side = /^(---|\+\+\+) ([ab])\/(.*)$/.exec(line)
-      if (side) return `${side[1]} ${side[2]}/${prefix}${side[3]}`
-      const move = /^(rename from|rename to|copy from|copy to) (.*)$/.exec(line)
-      if (move) return `${move[1]} ${prefix}${move[2]}`
-      return line
-    })
-    .join("\n")
-  return { ...proposal, diff, files: proposal.files.map((f) => `${prefix}${f}`) }
-}
+/** The same change with every path under `prefix` (core's `Diff.reroot`: headers, renames, copies), and `files`. */
+const reroot = (proposal: CoreProposal.Proposal, prefix: string): Effect.Effect<CoreProposal.Proposal, ServerError> =>
+  Diff.parse(proposal.diff).pipe(
+    Effect.map((patch) => ({ ...proposal, diff: Diff.format(Diff.reroot(patch, prefix)), files: proposal.files.map((f) => `${prefix}${f}`) })),
+    Effect.mapError((e) => invalid("proposal", `the stored diff of ${proposal.id} does not parse: ${e.message}`, e))
+  )
 
 const GITHUB = /^https:\/\/github\.com\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/
 
@@ -87,23 +77,26 @@ const fromConnector = (error: ConnectorError.ConnectorError): ServerError => {
     case "ApprovalMismatch":
     case "PolicyBlocked":
     case "BranchConflict":
-      return conflict(error.message)
+      return conflict(error.message, error)
     case "InvalidRequest":
-      return invalid("proposal", error.message)
+      return invalid("proposal", error.message, error)
     default:
-      return internal(`publishing failed: ${error.message}`)
+      return internal(`publishing failed: ${error.message}`, error)
   }
 }
 
-/** The approval the gate may use: the latest decision, if it approves the content stored now. */
-const approvalOf = (proposal: Proposal, coreHash: string): ApprovalStore.Approval | null => {
+/**
+ * The approval the gate may use: the latest decision, if it approves the content stored now
+ * (core's content hash, recomputed from the stored proposal, not read back).
+ */
+const approvalOf = (proposal: Proposal, storedHash: string, publishedHash: string): ApprovalStore.Approval | null => {
   // The proposal's status is the one decision that won (decisions are compare-and-set): a
   // rejected proposal never yields an approval, whatever rows sit beside it.
   if (proposal.status !== "approved") return null
   const latest = proposal.decisions[proposal.decisions.length - 1]
   if (latest === undefined || latest.decision !== "approved") return null
-  if (latest.contentHash !== sha256(canonicalJson(proposal.data))) return null
-  return { proposalId: proposal.id, contentHash: coreHash, approvedBy: latest.tokenId === null ? latest.actor : `${latest.actor} (${latest.tokenId})`, approvedAt: latest.createdAt }
+  if (latest.contentHash !== storedHash) return null
+  return { proposalId: proposal.id, contentHash: publishedHash, approvedBy: latest.tokenId === null ? latest.actor : `${latest.actor} (${latest.tokenId})`, approvedAt: latest.createdAt }
 }
 
 /**
@@ -120,13 +113,13 @@ export const publish = (
     const data = (proposal.data ?? {}) as Record<string, unknown>
     // decoded as the gate decodes it, so both hash the same field order (jsonb reorders keys)
     const core = yield* Schema.decodeUnknownEffect(CoreProposal.Proposal)({ ...data, id: proposal.id }).pipe(
-      Effect.mapError((e) => invalid("proposal", `the stored proposal ${proposal.id} is not a valid proposal: ${e.message}`))
+      Effect.mapError((e) => invalid("proposal", `the stored proposal ${proposal.id} is not a valid proposal: ${e.message}`, e))
     )
     // a package inside a larger repository is published at that repository's top level
     const where = repo.path !== null ? yield* locate(repo.path) : null
-    const publishable = where !== null && where.prefix !== "" ? reroot(core, where.prefix) : core
+    const publishable = where !== null && where.prefix !== "" ? yield* reroot(core, where.prefix) : core
     const coreHash = Package.contentHashOf(publishable)
-    const approval = approvalOf(proposal, coreHash)
+    const approval = approvalOf(proposal, Package.contentHashOf(core), coreHash)
 
     const github = repo.url === null ? null : GITHUB.exec(repo.url)
     let target: { readonly name: string; readonly repo: string; readonly connector: WriteGate.Connector }
@@ -146,7 +139,7 @@ export const publish = (
     // The policy the gate re-runs is the repository's own when it is on disk, else the defaults.
     const config = yield* (repo.path !== null ? Config.loadConfig(repo.path) : Config.resolveConfig({}, null)).pipe(
       Effect.map((loaded) => withServerPolicy(loaded, repo.settings.policy)),
-      Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`))
+      Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`, e))
     )
     const approvals = Layer.succeed(ApprovalStore.ApprovalStore, { find: (id) => Effect.succeed(id === proposal.id ? approval : null) })
     const gate = WriteGate.WriteGate.layer(target.connector).pipe(Layer.provide([approvals, policyLayer(config)]))

@@ -1,7 +1,8 @@
 /**
  * Finds the names of the functions a diff changes, to pick the benchmarks that measure them.
  */
-import { parsePatch } from "diff"
+import { parseSync } from "../../Diff.js"
+import type { ParsedPatch } from "../../Patch.js"
 
 const DECLARATION = [
   /\bfunction\s*\*?\s*([A-Za-z_$][\w$]*)\s*[<(]/,
@@ -26,19 +27,25 @@ const enclosing = (lines: ReadonlyArray<string>, line: number): string | null =>
  */
 export const changedSymbols = (diff: string, readOriginal: (file: string) => string | null): Array<string> => {
   const names = new Set<string>()
-  for (const patch of parsePatch(diff)) {
-    const file = (patch.oldFileName ?? "").replace(/^a\//, "")
-    const text = readOriginal(file)
+  let parsed: ParsedPatch
+  try {
+    parsed = parseSync(diff)
+  } catch {
+    return []
+  }
+  for (const file of parsed.files) {
+    if (file.oldPath === null) continue
+    const text = readOriginal(file.oldPath)
     if (text === null) continue
     const lines = text.split("\n")
-    for (const hunk of patch.hunks) {
+    for (const hunk of file.hunks) {
       let oldLine = hunk.oldStart - 1
       for (const l of hunk.lines) {
-        if (l.startsWith("-") || l.startsWith("+")) {
+        if (l.type !== "context") {
           const name = enclosing(lines, oldLine)
           if (name) names.add(name)
         }
-        if (!l.startsWith("+")) oldLine++
+        if (l.type !== "add") oldLine++
       }
     }
   }

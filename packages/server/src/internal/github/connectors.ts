@@ -7,11 +7,12 @@
  * @internal
  */
 import { GitHubConnector } from "@ratchet/connectors"
+import { LanguageModel } from "@ratchet/core"
 import { Registry } from "@ratchet/providers"
 import { Effect } from "effect"
 import * as Net from "node:net"
 import { invalid, type ServerError } from "../../ServerError.js"
-import { type Connector, type GitHubConfig, sha256, Store } from "../../Store.js"
+import { type Connector, type GitHubConfig, type Repo, sha256, Store } from "../../Store.js"
 import { connectorOwner } from "../store/connectors.js"
 
 type V<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: ServerError }
@@ -231,4 +232,18 @@ export const providerKeys = (orgId: string): Effect.Effect<Readonly<Record<strin
       if (key !== null) keys[name] = key
     }
     return keys
+  })
+
+/** The language model a repository's settings name, with its key from the secret store or the environment. */
+export const modelFor = (repo: Repo): Effect.Effect<LanguageModel.LanguageModel["Service"], ServerError, Store> =>
+  Effect.gen(function* () {
+    const { provider, model } = repo.settings
+    if (provider === null || model === null) {
+      return yield* Effect.fail(invalid("model", `the repository ${repo.name} has no LLM model: set provider and model in its settings (PATCH /api/repos/${repo.id}/settings) to plan and write prompted tasks`))
+    }
+    const keys = yield* providerKeys(repo.orgId)
+    const v1 = yield* Registry.fromSpec(`${provider}:${model}`, { ...(keys[provider] === undefined ? {} : { apiKey: keys[provider] }) }).pipe(
+      Effect.mapError((e) => invalid("model", `the repository's model ${provider}:${model} cannot be used: ${e.message}`))
+    )
+    return LanguageModel.LanguageModel.make(v1, { maxRetries: 2 })
   })

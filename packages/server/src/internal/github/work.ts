@@ -10,15 +10,14 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { GitHubConnector, GitHubWebhook } from "@ratchet/connectors"
-import { ArtifactStore, Config, Detect, LanguageModel, Task as CoreTask } from "@ratchet/core"
-import { Registry } from "@ratchet/providers"
+import { ArtifactStore, Config, Detect, Task as CoreTask } from "@ratchet/core"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { Runs } from "../../Runs.js"
 import { internal, invalid, type ServerError } from "../../ServerError.js"
 import { type Connector, type Repo, Store, type Task } from "../../Store.js"
 import { policyLayer, withServerPolicy } from "../pipeline.js"
 import { connectorOwner } from "../store/connectors.js"
-import { githubName, type LiveOptions, liveConnector, providerKeys } from "./connectors.js"
+import { githubName, type LiveOptions, liveConnector, modelFor } from "./connectors.js"
 import { checkCi, connectorOf, onCi, onPullClosed, planOf, reply, reportUrl } from "./lifecycle.js"
 
 /** Options of the GitHub work. */
@@ -160,20 +159,6 @@ const processClaimed = (id: string, options: WorkOptions): Effect.Effect<void, n
 
 // --- tasks -----------------------------------------------------------------------------------
 
-/** The language model a repository's settings name, with its key from the secret store or the environment. */
-const modelFor = (repo: Repo): Effect.Effect<LanguageModel.LanguageModel["Service"], ServerError, Store> =>
-  Effect.gen(function* () {
-    const { provider, model } = repo.settings
-    if (provider === null || model === null) {
-      return yield* Effect.fail(invalid("model", `the repository ${repo.name} has no LLM model: set provider and model in its settings (PATCH /api/repos/${repo.id}/settings) to plan prompted tasks`))
-    }
-    const keys = yield* providerKeys(repo.orgId)
-    const v1 = yield* Registry.fromSpec(`${provider}:${model}`, { ...(keys[provider] === undefined ? {} : { apiKey: keys[provider] }) }).pipe(
-      Effect.mapError((e) => invalid("model", `the repository's model ${provider}:${model} cannot be used: ${e.message}`))
-    )
-    return LanguageModel.LanguageModel.make(v1, { maxRetries: 2 })
-  })
-
 /** A checkout of the repository's default branch for planning (a path repository is read in place). */
 const checkout = <A>(repo: Repo, github: GitHubConnector.GitHub | null, use: (root: string) => Effect.Effect<A, ServerError, Store>): Effect.Effect<A, ServerError, Store> => {
   if (repo.path !== null) return use(repo.path)
@@ -223,9 +208,10 @@ const planTask = (task: Task, options: WorkOptions): Effect.Effect<void, ServerE
         const model = yield* modelFor(repo)
         return yield* checkout(repo, github, (root) =>
           Effect.gen(function* () {
-            const config = withServerPolicy(yield* Config.resolveConfig({}, null).pipe(Effect.mapError((e) => internal(e.message))), repo.settings.policy)
+            // the repository's own config (its policy: limits, frozen paths), with the server's limits on top
+            const config = withServerPolicy(yield* Config.loadConfig(root).pipe(Effect.mapError((e) => invalid("repository", `loading ${repo.name}'s ratchet config: ${e.message}`))), repo.settings.policy)
             const profile = yield* Detect.detect(root).pipe(Effect.mapError((e) => invalid("repository", `detecting how ${repo.name} builds: ${e.message}`)))
-            return yield* CoreTask.plan({ root, request: { instruction: task.instruction, paths: task.paths }, profile, model, policy: { maxFiles: config.policy?.maxFiles ?? 5 } }).pipe(
+            return yield* CoreTask.plan({ root, request: { instruction: task.instruction, paths: task.paths }, profile, model, config }).pipe(
               Effect.provide(Layer.merge(policyLayer(config), ArtifactStore.ArtifactStore.layerTest)),
               Effect.mapError((e) => invalid("model", `planning with ${repo.settings.provider}:${repo.settings.model}: ${e.message}`))
             )

@@ -3,10 +3,11 @@
  *
  * @internal
  */
+import { Package } from "@ratchet/core"
 import { Effect } from "effect"
 import { notFound, type ServerError } from "../../ServerError.js"
 import { type Approval, decisionsOf } from "./decisions.js"
-import { iso, json, literal, now, type Row, sha256, type StoreContext, str } from "./sql.js"
+import { iso, json, literal, now, type Row, type StoreContext, str } from "./sql.js"
 
 /** A stored proposal. */
 export interface Proposal {
@@ -23,20 +24,17 @@ export interface Proposal {
 
 /** The proposal part of the store. */
 export interface ProposalStore {
-  /** Inserts a proposal; idempotent by id. The content hash is the sha256 of its canonical JSON. */
+  /**
+   * Inserts a proposal; idempotent by id. `data` is core's `Proposal` (plus fields of the server's
+   * own); its content hash is core's (`Package.contentHashOf`), the one approvals bind to.
+   */
   readonly addProposal: (input: { readonly id: string; readonly runId: string; readonly repoId: string; readonly title: string; readonly data: unknown }) => Effect.Effect<Proposal, ServerError>
   readonly getProposal: (orgId: string | null, id: string) => Effect.Effect<Proposal, ServerError>
   readonly listProposals: (runId: string) => Effect.Effect<ReadonlyArray<Proposal>, ServerError>
 }
 
-/**
- * JSON with object keys sorted, so equal content gives equal hashes.
- */
-export const canonicalJson = (value: unknown): string =>
-  JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v)
+/** The content hash of stored proposal data: core's (`Package.contentHashOfData`). */
+export const contentHashOf = (data: unknown): Effect.Effect<string, ServerError> => Effect.sync(() => Package.contentHashOfData(data))
 
 const STATUSES: ReadonlyArray<Proposal["status"]> = ["pending", "approved", "rejected", "changes-requested"]
 
@@ -69,7 +67,8 @@ export const make = (ctx: StoreContext): ProposalStore => {
     addProposal: (input) =>
       invalidating(Effect.gen(function* () {
         const at = yield* now
-        const hash = sha256(canonicalJson(input.data))
+        // the record's title is the proposal's, unless the data carries its own
+        const hash = yield* contentHashOf(typeof input.data === "object" && input.data !== null ? { title: input.title, ...input.data } : input.data)
         yield* q("storing a proposal", sql`INSERT INTO proposals (id, run_id, repo_id, title, content_hash, data, created_at)
           VALUES (${input.id}, ${input.runId}, ${input.repoId}, ${input.title}, ${hash}, ${JSON.stringify(input.data)}::jsonb, ${at})
           ON CONFLICT (id) DO NOTHING`)

@@ -88,6 +88,11 @@ export interface RunStore {
   readonly setRunCounts: (id: string, counts: { readonly candidates?: number; readonly proposals?: number }) => Effect.Effect<void, ServerError>
   readonly requestCancel: (orgId: string, id: string) => Effect.Effect<Run, ServerError>
   readonly stageStarted: (runId: string, stage: string, runner: string) => Effect.Effect<number, ServerError>
+  /**
+   * A later call of a stage with several calls (validate: one per candidate) starts on `runner`: the
+   * stage is running again, and counts one more execution when another process had started it.
+   */
+  readonly stageResumed: (runId: string, stage: string, runner: string) => Effect.Effect<number, ServerError>
   readonly stageFinished: (runId: string, stage: string, result: { readonly ok: boolean; readonly output?: unknown; readonly error?: string }) => Effect.Effect<void, ServerError>
 }
 
@@ -296,6 +301,19 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
           VALUES (${runId}, ${stage}, 'running', 1, ${runner}, ${at})
           ON CONFLICT (run_id, stage) DO UPDATE SET status = 'running', executions = run_stages.executions + 1,
             runner = EXCLUDED.runner, started_at = EXCLUDED.started_at, finished_at = NULL, error = NULL
+          RETURNING executions`)
+        const r = rows[0]
+        return r === undefined ? 1 : num(r, "executions")
+      })),
+
+    stageResumed: (runId, stage, runner) =>
+      invalidating(Effect.gen(function* () {
+        const at = yield* now
+        const rows = yield* q("resuming a stage", sql<Row>`INSERT INTO run_stages (run_id, stage, status, executions, runner, started_at)
+          VALUES (${runId}, ${stage}, 'running', 1, ${runner}, ${at})
+          ON CONFLICT (run_id, stage) DO UPDATE SET status = 'running', finished_at = NULL, error = NULL,
+            executions = run_stages.executions + (CASE WHEN run_stages.runner IS DISTINCT FROM EXCLUDED.runner THEN 1 ELSE 0 END),
+            runner = EXCLUDED.runner
           RETURNING executions`)
         const r = rows[0]
         return r === undefined ? 1 : num(r, "executions")

@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import type * as Patch from "@ratchet/core/Patch"
+import type * as Patch from "../../Patch.js"
 import { parseHunkHeader } from "./parse.js"
 import { quote } from "./paths.js"
 

@@ -1,19 +1,14 @@
 /**
  * Per-step logs of a baseline, for people: `Baseline.run` stores one `logs.txt` whose sections
- * start with `===== <step>: <command>`; this splits it by step, keeps the tail of each (where the
- * errors are) within a byte budget, and redacts known secret formats.
+ * start with `===== <step>: <command>`; this splits it by step and keeps the tail of each (where
+ * the errors are) within a byte budget. (Secrets are a host's concern: the server's artifact store
+ * scrubs logs as it stores them, and it redacts stage outputs before keeping them.)
  *
  * @internal
  */
-import { redact } from "../middleware/logger.js"
 
 /** The most kept per step, in UTF-8 bytes. */
 export const STEP_LOG_BYTES = 24 * 1024
-
-const redactText = (text: string): string => {
-  const r = redact(text)
-  return typeof r === "string" ? r : text
-}
 
 /** The end of `text` within `maxBytes` UTF-8 bytes, saying how much was left out. */
 export const tail = (text: string, maxBytes: number): string => {
@@ -30,7 +25,7 @@ export const tail = (text: string, maxBytes: number): string => {
 
 /**
  * The sections of a baseline's `logs.txt` for the given steps (`install`, `test`, `test (rerun)`, …),
- * by step name: tails, redacted. A section starts at the line `===== <step>: ` of a known step (the
+ * by step name: their tails. A section starts at the line `===== <step>: ` of a known step (the
  * other `===== ` lines of a section — cwd, environment, exit, warnings — stay in it).
  */
 export const stepLogs = (logs: string, steps: ReadonlyArray<string>, maxBytes: number = STEP_LOG_BYTES): Record<string, string> => {
@@ -42,7 +37,7 @@ export const stepLogs = (logs: string, steps: ReadonlyArray<string>, maxBytes: n
   }
   starts.forEach((s, n) => {
     const section = logs.slice(s.at, n + 1 < starts.length ? starts[n + 1].at : logs.length).replace(/\n+$/, "")
-    out[s.name] = tail(redactText(section), maxBytes)
+    out[s.name] = tail(section, maxBytes)
   })
   return out
 }

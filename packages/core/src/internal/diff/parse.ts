@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import type * as Patch from "@ratchet/core/Patch"
+import type * as Patch from "../../Patch.js"
 import { readQuoted, unquoteWhole } from "./paths.js"
 
 type DiffLine = Patch.DiffLine
