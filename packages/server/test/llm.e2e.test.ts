@@ -146,9 +146,11 @@ interface Report {
   }
 }
 
-const run = (repo: string, args: ReadonlyArray<string>, state: string) =>
+const run = (repo: string, args: ReadonlyArray<string>, state: string) => cli(["run", repo, "--json", ...args], state)
+
+const cli = (args: ReadonlyArray<string>, state: string) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, "run", repo, "--json", ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, RATCHET_HOME: state, OPENAI_API_KEY: OPENAI_KEY },
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -256,6 +258,84 @@ describe("ratchet run --llm openai-compatible:…@http://127.0.0.1:PORT/v1 (scri
       expect(report.llm?.totals.costUsd).toBeCloseTo(0.497, 6)
       expect(report.proposals.filter((p) => p.llm)).toHaveLength(0)
       expect(JSON.parse(readFileSync(join(work, "state-budget", "llm-spend.json"), "utf8")).days).toBeDefined()
+    } finally {
+      await llm.close()
+    }
+  }, 300_000)
+})
+
+// `ratchet ask`: the planner answers with a plan and its verdict, the deterministic rules decide, and
+// on GO the same pipeline runs with the planned change as its only patch source.
+const PLAN = {
+  summary: "dedupe tracks seen items in a Set",
+  files: ["src/dedupe.js"],
+  approach: "Keep the output array for order; test membership with a Set instead of includes().",
+  acceptanceCriteria: [
+    { kind: "tests", description: "the existing tests pass (order, NaN, empty)", target: null },
+    { kind: "benchmark", description: "the dedupe benchmark gets faster", target: "dedupe" }
+  ],
+  nonGoals: ["changing dedupe's signature"],
+  risk: "low",
+  kind: "performance",
+  verdict: "GO",
+  reasons: ["one function in one file"],
+  question: null
+}
+const isPlan = (r: LlmRequest) => r.body.response_format?.json_schema?.name === "plan"
+const askScript = (request: LlmRequest): LlmReply => {
+  switch (request.body.model) {
+    case "go":
+      return isPlan(request) ? { kind: "json", value: PLAN } : patch(GOOD)
+    case "nogo":
+      return { kind: "json", value: { ...PLAN, files: ["src/dedupe.js", "test/dedupe.test.js"] } }
+    default:
+      return { kind: "text", text: "unknown script" }
+  }
+}
+
+describe("ratchet ask (scripted server)", () => {
+  it("GO: the plan is carried out as the run's only candidate, proven faster, with the acceptance criteria as evidence", async () => {
+    const llm = await scriptedLlm(askScript)
+    try {
+      const repo = fixture("ask-go")
+      const result = await cli(["ask", repo, "make dedupe faster, it is quadratic", "--json", "--llm", `openai-compatible:go@${llm.url}`], join(work, "state-ask-go"))
+      expect(result.code, result.stderr.slice(-4000)).toBe(0)
+      const out = JSON.parse(result.stdout)
+      expect(out.decision.verdict).toBe("GO")
+      expect(out.plan.files).toEqual(["src/dedupe.js"])
+      // one planning call, then one patch call: no triage, no template candidates
+      expect(llm.requests.map((r) => (isPlan(r) ? "plan" : "patch"))).toEqual(["plan", "patch"])
+      expect(llm.requests[0]!.body.messages.map((m) => m.content ?? "").join("\n")).toContain("<request>\nmake dedupe faster, it is quadratic\n</request>")
+      expect(llm.requests[1]!.body.messages.map((m) => m.content ?? "").join("\n")).toContain("Plan: dedupe tracks seen items in a Set")
+      const report = out.report as Report
+      expect(report.attempts.map((a) => a.rule)).toEqual(["prompt"])
+      expect(report.attempts[0]!.reason, JSON.stringify(report.attempts, null, 2)).toMatch(/^accepted: faster beyond noise/)
+      expect(report.proposals).toHaveLength(1)
+      expect(report.proposals[0]!.files).toEqual(["src/dedupe.js"])
+      expect(out.evidence[0].criteria.map((c: { status: string }) => c.status)).toEqual(["met", "met"])
+    } finally {
+      await llm.close()
+    }
+  }, 300_000)
+
+  it("NO-GO: a plan that changes a test is refused with the policy's reason, and nothing runs", async () => {
+    const llm = await scriptedLlm(askScript)
+    try {
+      const repo = fixture("ask-nogo")
+      const result = await cli(["ask", repo, "make dedupe faster", "--json", "--llm", `openai-compatible:nogo@${llm.url}`], join(work, "state-ask-nogo"))
+      expect(result.code, result.stderr.slice(-4000)).toBe(0)
+      const out = JSON.parse(result.stdout)
+      expect(out.decision.verdict).toBe("NO-GO")
+      expect(out.decision.reasons.join("\n")).toContain("test/dedupe.test.js")
+      expect(out.report).toBeNull()
+      expect(llm.requests).toHaveLength(1)
+      // bad input: exit 2 with the problem named
+      const empty = await cli(["ask", repo, "  ", "--json", "--llm", `openai-compatible:nogo@${llm.url}`], join(work, "state-ask-nogo"))
+      expect(empty.code).toBe(2)
+      expect(JSON.parse(empty.stdout).error.message).toContain("the instruction is empty")
+      const noModel = await cli(["ask", repo, "make it faster", "--json"], join(work, "state-ask-nogo"))
+      expect(noModel.code).toBe(2)
+      expect(JSON.parse(noModel.stdout).error.message).toContain("needs a language model")
     } finally {
       await llm.close()
     }
