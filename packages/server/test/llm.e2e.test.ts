@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { DEDUPE_FILES, DEDUPE_PLAN, GOOD } from "./helpers/dedupeRepo.js"
 import { type LlmReply, type LlmRequest, scriptedLlm } from "./helpers/scriptedLlm.js"
 
 // The LLM agent end to end, as a user runs it: the built `ratchet run --llm openai-compatible:MODEL@URL`
@@ -16,48 +17,10 @@ afterAll(() => (process.env.KEEP ? undefined : rmSync(work, { recursive: true, f
 // Present in the environment to prove it never reaches the compatible endpoint, a prompt or a report.
 const OPENAI_KEY = "sk-proj-NeverSendThisKeyToAnotherHost0123456789abcdef"
 
-const SOURCE = `/** Unique items, first occurrence first. */
-export function dedupe(items) {
-  const out = []
-  for (const item of items) {
-    if (!out.includes(item)) out.push(item)
-  }
-  return out
-}
-`
-
 const fixture = (name: string, extra: Record<string, string> = {}) => {
   const root = join(work, name)
   const files: Record<string, string> = {
-    "package.json": `${JSON.stringify({ name: "dedupe-kit", version: "1.0.0", type: "module", scripts: { test: "node --test test/*.test.js", bench: "node bench/run.js" } }, null, 2)}\n`,
-    "src/dedupe.js": SOURCE,
-    "test/dedupe.test.js": `import assert from "node:assert/strict"
-import { test } from "node:test"
-import { dedupe } from "../src/dedupe.js"
-
-test("dedupe keeps first-occurrence order", () => {
-  assert.deepEqual(dedupe([3, 1, 3, 2, 1]), [3, 1, 2])
-})
-
-test("dedupe treats NaN as equal to itself", () => {
-  assert.deepEqual(dedupe([NaN, 1, NaN]), [NaN, 1])
-})
-
-test("dedupe of nothing is empty", () => {
-  assert.deepEqual(dedupe([]), [])
-})
-`,
-    "bench/run.js": `import { dedupe } from "../src/dedupe.js"
-
-const items = Array.from({ length: 4000 }, (_, i) => (i * 7919) % 3000)
-const samples = []
-for (let round = 0; round < 15; round++) {
-  const start = process.hrtime.bigint()
-  dedupe(items)
-  samples.push(Number(process.hrtime.bigint() - start))
-}
-console.log(\`RATCHET_BENCH \${JSON.stringify({ name: "dedupe", samples })}\`)
-`,
+    ...DEDUPE_FILES,
     ...extra
   }
   for (const [path, text] of Object.entries(files)) {
@@ -71,22 +34,6 @@ console.log(\`RATCHET_BENCH \${JSON.stringify({ name: "dedupe", samples })}\`)
   return root
 }
 
-const GOOD = `--- a/src/dedupe.js
-+++ b/src/dedupe.js
-@@ -1,8 +1,11 @@
- /** Unique items, first occurrence first. */
- export function dedupe(items) {
-   const out = []
-+  const seen = new Set()
-   for (const item of items) {
--    if (!out.includes(item)) out.push(item)
-+    if (seen.has(item)) continue
-+    seen.add(item)
-+    out.push(item)
-   }
-   return out
- }
-`
 // Faster, but sorts: the order test fails.
 const BREAKS_A_TEST = `--- a/src/dedupe.js
 +++ b/src/dedupe.js
@@ -266,28 +213,13 @@ describe("ratchet run --llm openai-compatible:…@http://127.0.0.1:PORT/v1 (scri
 
 // `ratchet ask`: the planner answers with a plan and its verdict, the deterministic rules decide, and
 // on GO the same pipeline runs with the planned change as its only patch source.
-const PLAN = {
-  summary: "dedupe tracks seen items in a Set",
-  files: ["src/dedupe.js"],
-  approach: "Keep the output array for order; test membership with a Set instead of includes().",
-  acceptanceCriteria: [
-    { kind: "tests", description: "the existing tests pass (order, NaN, empty)", target: null },
-    { kind: "benchmark", description: "the dedupe benchmark gets faster", target: "dedupe" }
-  ],
-  nonGoals: ["changing dedupe's signature"],
-  risk: "low",
-  kind: "performance",
-  verdict: "GO",
-  reasons: ["one function in one file"],
-  question: null
-}
 const isPlan = (r: LlmRequest) => r.body.response_format?.json_schema?.name === "plan"
 const askScript = (request: LlmRequest): LlmReply => {
   switch (request.body.model) {
     case "go":
-      return isPlan(request) ? { kind: "json", value: PLAN } : patch(GOOD)
+      return isPlan(request) ? { kind: "json", value: DEDUPE_PLAN } : patch(GOOD)
     case "nogo":
-      return { kind: "json", value: { ...PLAN, files: ["src/dedupe.js", "test/dedupe.test.js"] } }
+      return { kind: "json", value: { ...DEDUPE_PLAN, files: ["src/dedupe.js", "test/dedupe.test.js"] } }
     default:
       return { kind: "text", text: "unknown script" }
   }
