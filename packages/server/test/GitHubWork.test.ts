@@ -163,6 +163,13 @@ describe("POST /api/webhooks/github", () => {
     // a valid signature over another body
     const other = await deliver("issues", payload, { signature: await GitHubWebhook.sign(SECRET, "{}") })
     expect(other.status).toBe(401)
+    // signed, but not JSON: refused, nothing recorded
+    const notJson = await app.request("/api/webhooks/github", {
+      method: "POST",
+      headers: { "x-github-event": "issues", "x-github-delivery": "d-not-json", "x-hub-signature-256": await GitHubWebhook.sign(SECRET, "not json") },
+      body: "not json"
+    })
+    expect(notJson.status).toBe(400)
     const after = await sql((s) => s<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries`)
     expect(after[0]!.n).toBe(before[0]!.n)
     expect(await tasksOf()).toEqual([])

@@ -57,12 +57,9 @@ export const receive = (input: { readonly event: string | undefined; readonly de
     }
     const matched = yield* Effect.promise(() => GitHubWebhook.verify(secrets.map((s) => s.secret), input.body, input.signature))
     if (matched === null) return { status: 401, body: { error: "the X-Hub-Signature-256 signature does not match any connector's webhook secret; nothing was recorded" } }
-    let payload: unknown
-    try {
-      payload = JSON.parse(input.body)
-    } catch {
-      return { status: 400, body: { error: "the body is not JSON" } }
-    }
+    const parsed = yield* Effect.result(Effect.try((): unknown => JSON.parse(input.body)))
+    if (parsed._tag === "Failure") return { status: 400, body: { error: "the body is not JSON (send deliveries with content type application/json)" } }
+    const payload = parsed.success
     const connector = secrets[matched]!.connector
     const action = typeof payload === "object" && payload !== null && typeof Reflect.get(payload, "action") === "string" ? String(Reflect.get(payload, "action")) : null
     const fresh = yield* store.addDelivery({ id: input.delivery, connectorId: connector.id, event: input.event, action, payload })
