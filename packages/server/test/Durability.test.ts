@@ -70,8 +70,12 @@ describe("durable runs (real processes)", () => {
       const first = await startServer(candidatesEnv)
       procs.push(first)
       const call = api(first.url, token)
-      const repo = await call("POST", "/api/repos", { name: "per-candidate", path: "/srv/per-candidate" })
-      const runId: string = (await call("POST", `/api/repos/${repo.body.id}/runs`)).body.id
+      // fake stages: the repository is never fetched (an IP-literal URL passes the admission check without DNS)
+      const repo = await call("POST", "/api/repos", { name: "per-candidate", url: "https://140.82.112.3/example/per-candidate" })
+      expect(repo.status, JSON.stringify(repo.body)).toBe(201)
+      const started = await call("POST", `/api/repos/${repo.body.id}/runs`)
+      expect(started.status, JSON.stringify(started.body)).toBe(202)
+      const runId: string = started.body.id
 
       // Follow the live event stream until the second candidate's validation has started, then kill the process hard.
       const seen = await firstEvent(first.url, runId, (type, data) => type === "call.started" && data.call === "validate/1")

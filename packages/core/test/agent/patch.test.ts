@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
+import { Effect } from "effect"
 import type { LanguageModel } from "@ratchet/core"
-import { Patchgen } from "@ratchet/core"
-import { applyUnifiedDiff } from "../../src/internal/validate/applyPatch.js"
+import { Diff, Patchgen } from "@ratchet/core"
 import { applyLenient, extractPatch, renderDiff } from "../../src/internal/agent/patch.js"
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -81,7 +81,7 @@ describe("agent patches: lenient application", () => {
     const dir = mkdtempSync(join(tmpdir(), "ratchet-agent-patch-"))
     mkdirSync(join(dir, "src"))
     writeFileSync(join(dir, "src/dedupe.js"), SOURCE)
-    applyUnifiedDiff(dir, diff)
+    Effect.runSync(Diff.apply(dir, diff))
     expect(readFileSync(join(dir, "src/dedupe.js"), "utf8")).toBe(applied.files[0]!.after)
   })
 
@@ -121,7 +121,7 @@ describe("agent patches: lenient application", () => {
     const diff = renderDiff(applied.files)
     expect(diff).toMatch(/^diff --git a\/src\/util.js b\/src\/util.js\nnew file mode 100644\n--- \/dev\/null\n\+\+\+ b\/src\/util.js\n/)
     const dir = mkdtempSync(join(tmpdir(), "ratchet-agent-new-"))
-    applyUnifiedDiff(dir, diff)
+    Effect.runSync(Diff.apply(dir, diff))
     expect(readFileSync(join(dir, "src/util.js"), "utf8")).toBe("export const one = 1\nexport const two = 2\n")
   })
 
