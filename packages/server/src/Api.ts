@@ -163,10 +163,15 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     maxSize: maxBody,
     onError: (c) => c.json(errorBody("PayloadTooLarge", `Request body is larger than ${maxBody} bytes`, c.get("requestId")), 413)
   })
+  // GitHub sends webhook payloads of up to 25 MB (signed, so they cannot be trimmed)
+  const limitWebhookBody = bodyLimit({
+    maxSize: Math.max(maxBody, 25 * 1024 * 1024),
+    onError: (c) => c.json(errorBody("PayloadTooLarge", "Webhook payload is larger than GitHub's 25 MB", c.get("requestId")), 413)
+  })
   // only requests that carry a body are limited (looking for a body makes Node build a full Request)
   app.use("*", async function limitRequestBody(c, next) {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next()
-    return limitBody(c, next)
+    return c.req.path === "/api/webhooks/github" ? limitWebhookBody(c, next) : limitBody(c, next)
   })
 
   app.notFound((c) => c.json(errorBody("NotFound", `No route ${c.req.method} ${c.req.path}; see /openapi.json`, c.get("requestId")), 404))

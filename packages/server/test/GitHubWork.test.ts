@@ -188,6 +188,10 @@ describe("POST /api/webhooks/github", () => {
     const again = await deliver("issues", payload, { delivery: first.delivery })
     expect(again.status).toBe(200)
     expect(again.body).toEqual({ delivery: first.delivery, duplicate: true })
+    // a captured delivery replayed under a fresh id (the signature covers only the body) is ignored too
+    const replayed = await deliver("issues", payload)
+    expect(replayed.status).toBe(200)
+    expect(replayed.body).toEqual({ delivery: replayed.delivery, duplicate: true })
 
     const [task] = await eventually(tasksOf, (ts) => ts.length === 1 && ts[0]!.status === "no-go", "the task to be decided")
     expect(task).toMatchObject({ status: "no-go", source: { via: "label", repo: "Codertocat/Hello-World", issue: 1, sender: "Codertocat", deliveryId: first.delivery } })
@@ -238,7 +242,8 @@ describe("POST /api/webhooks/github", () => {
     expect(installed.status).toBe(202)
     const connector = await eventually(async () => (await req("GET", `/api/connectors/${connectorId}`)).body, (c) => c.installations.length === 1, "the installation")
     expect(connector.installations[0]).toMatchObject({ installationId: 957387, account: "Codertocat", repositories: ["Codertocat/Hello-World"], suspended: false, deleted: false })
-    const star = await deliver("star", { action: "created" })
+    // larger than the API's 1 MiB body limit: GitHub's payloads go up to 25 MB
+    const star = await deliver("star", { action: "created", padding: "x".repeat(2 * 1024 * 1024) })
     expect(star.status).toBe(202)
     await eventually(
       () => sql((s) => s<{ status: string; result: unknown }>`SELECT status, result FROM webhook_deliveries WHERE id = ${star.delivery}`),
@@ -320,5 +325,40 @@ describe("a pull request Ratchet opened is followed through CI", () => {
     closed.number = opened.number
     await deliver("pull_request", closed)
     await eventually(async () => (await req("GET", `/api/proposals/${proposal.id}/pull-request`)).body, (p) => p.state === "merged", "the merge")
+  })
+
+  it("green checks and statuses move it to done, with a comment on the pull request", async () => {
+    const run = await req("POST", `/api/repos/${repoId}/runs`)
+    const data = {
+      title: "Fix another spelling error",
+      diff: "diff --git a/index.js b/index.js\n--- a/index.js\n+++ b/index.js\n@@ -1 +1 @@\n-module.exports = 1\n+module.exports = 2\n",
+      files: ["index.js"],
+      kind: "tech-debt",
+      tests: { passed: 3, failed: 0, skipped: 0 },
+      benchmark: null,
+      policy: [],
+      risk: "low",
+      confidence: 0.7
+    }
+    const proposal = await runtime.runPromise(Store.use((s) => s.addProposal({ id: "prop_green", runId: run.body.id, repoId, title: data.title, data })))
+    expect((await req("POST", `/api/proposals/${proposal.id}/approve`, { contentHash: proposal.contentHash })).status).toBe(201)
+    expect((await req("POST", `/api/proposals/${proposal.id}/pr`)).status).toBe(201)
+    const opened = gh.pulls.at(-1)!
+    expect(opened.body).toContain("no speedup is claimed")
+    // one check still running: nothing settles
+    gh.setCheck(opened.sha, "build", "completed", "success")
+    gh.setCheck(opened.sha, "test", "in_progress")
+    const status = example("status")
+    status.sha = opened.sha
+    expect((await deliver("status", status)).status).toBe(202)
+    await new Promise((r) => setTimeout(r, 300))
+    expect((await req("GET", `/api/proposals/${proposal.id}/pull-request`)).body.state).toBe("verifying-ci")
+    gh.setCheck(opened.sha, "test", "completed", "success")
+    gh.setStatus(opened.sha, "lint", "success")
+    status.context = "lint"
+    expect((await deliver("status", status)).status).toBe(202)
+    const done = await eventually(async () => (await req("GET", `/api/proposals/${proposal.id}/pull-request`)).body, (p) => p.state !== "verifying-ci", "CI to pass")
+    expect(done.state).toBe("done")
+    await eventually(async () => gh.comments.filter((c) => c.issue === opened.number && c.body.startsWith("CI passed")), (cs) => cs.length === 1, "the CI comment")
   })
 })

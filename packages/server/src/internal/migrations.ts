@@ -214,7 +214,8 @@ const connectorsAndSecrets = Effect.gen(function* () {
 })
 
 /**
- * GitHub work: webhook deliveries (the delivery id is the key, so a redelivery is recognised),
+ * GitHub work: webhook deliveries (the delivery id is the key, so a redelivery is recognised, and
+ * the signed body's hash is unique, so a captured delivery replayed under another id is too),
  * prompted tasks, and the pull requests Ratchet opened with their CI state.
  */
 const githubWork = Effect.gen(function* () {
@@ -225,6 +226,7 @@ const githubWork = Effect.gen(function* () {
     event TEXT NOT NULL,
     action TEXT,
     payload JSONB NOT NULL,
+    body_sha256 TEXT NOT NULL UNIQUE,
     status TEXT NOT NULL,
     result JSONB,
     attempts INTEGER NOT NULL DEFAULT 0,

@@ -14,7 +14,7 @@ import { ArtifactStore, Config, Detect, Task as CoreTask } from "@ratchet/core"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { Runs } from "../../Runs.js"
 import { internal, invalid, type ServerError } from "../../ServerError.js"
-import { type Connector, type Repo, Store, type Task } from "../../Store.js"
+import { type Connector, type Repo, sha256, Store, type Task } from "../../Store.js"
 import { policyLayer, withServerPolicy } from "../pipeline.js"
 import { connectorOwner } from "../store/connectors.js"
 import { githubName, type LiveOptions, liveConnector, modelFor } from "./connectors.js"
@@ -62,7 +62,9 @@ export const receive = (input: { readonly event: string | undefined; readonly de
     const payload = parsed.success
     const connector = secrets[matched]!.connector
     const action = typeof payload === "object" && payload !== null && typeof Reflect.get(payload, "action") === "string" ? String(Reflect.get(payload, "action")) : null
-    const fresh = yield* store.addDelivery({ id: input.delivery, connectorId: connector.id, event: input.event, action, payload })
+    const bodySha256 = sha256(input.body)
+    const fresh = yield* store.addDelivery({ id: input.delivery, connectorId: connector.id, event: input.event, action, payload, bodySha256 })
+    // a redelivery (same id) or a replayed capture (same signed body, another id) is acknowledged and ignored
     return fresh ? { status: 202, body: { delivery: input.delivery, queued: true } } : { status: 200, body: { delivery: input.delivery, duplicate: true } }
   })
 

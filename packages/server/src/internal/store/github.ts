@@ -92,8 +92,19 @@ export interface PullRequest {
 
 /** The GitHub part of the store. */
 export interface GitHubStore {
-  /** Records a delivery; `false` when that delivery id was seen before (nothing changes). */
-  readonly addDelivery: (input: { readonly id: string; readonly connectorId: string | null; readonly event: string; readonly action: string | null; readonly payload: unknown }) => Effect.Effect<boolean, ServerError>
+  /**
+   * Records a delivery; `false` when that delivery id, or the same signed body under another id (a
+   * replayed capture), was seen before — nothing changes then.
+   */
+  readonly addDelivery: (input: {
+    readonly id: string
+    readonly connectorId: string | null
+    readonly event: string
+    readonly action: string | null
+    readonly payload: unknown
+    /** sha256 of the raw body the signature covers. */
+    readonly bodySha256: string
+  }) => Effect.Effect<boolean, ServerError>
   readonly getDelivery: (id: string) => Effect.Effect<Delivery, ServerError>
   /**
    * Claims one delivery for processing (compare-and-set from `queued`, counting the attempt);
@@ -209,9 +220,10 @@ export const make = ({ sql, q }: StoreContext): GitHubStore => {
     addDelivery: (input) =>
       Effect.gen(function* () {
         const at = yield* now
-        const rows = yield* q("recording a webhook delivery", sql<Row>`INSERT INTO webhook_deliveries (id, connector_id, event, action, payload, status, received_at)
-          VALUES (${input.id}, ${input.connectorId}, ${input.event}, ${input.action}, ${JSON.stringify(input.payload)}::jsonb, 'queued', ${at})
-          ON CONFLICT (id) DO NOTHING RETURNING id`)
+        // either key (the delivery id, the body's hash) seen before: nothing is recorded
+        const rows = yield* q("recording a webhook delivery", sql<Row>`INSERT INTO webhook_deliveries (id, connector_id, event, action, payload, body_sha256, status, received_at)
+          VALUES (${input.id}, ${input.connectorId}, ${input.event}, ${input.action}, ${JSON.stringify(input.payload)}::jsonb, ${input.bodySha256}, 'queued', ${at})
+          ON CONFLICT DO NOTHING RETURNING id`)
         return rows.length === 1
       }),
     getDelivery: (id) =>
