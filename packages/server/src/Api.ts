@@ -329,7 +329,17 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   })
 
   // --- proposals
-  app.get("/api/proposals/:id", (c) => respond(c, Store.use((s) => s.getProposal(org(c), c.req.param("id"))), (p) => c.json(p)))
+  app.get("/api/proposals/:id", (c) =>
+    respond(
+      c,
+      Effect.gen(function* () {
+        const store = yield* Store
+        const proposal = yield* store.getProposal(org(c), c.req.param("id"))
+        // after "create PR": the pull request and where its CI stands
+        return { ...proposal, pullRequest: yield* store.getPullRequest(proposal.id) }
+      }),
+      (p) => c.json(p)
+    ))
   for (const [action, decision] of [["approve", "approved"], ["reject", "rejected"], ["request-changes", "changes-requested"]] as const) {
     app.post(`/api/proposals/:id/${action}`, async (c) => {
       const body = await readJson(c)

@@ -314,6 +314,7 @@ describe("a pull request Ratchet opened is followed through CI", () => {
     expect(delivered.status).toBe(202)
     const settled = await eventually(async () => (await req("GET", `/api/proposals/${proposal.id}/pull-request`)).body, (p) => p.state !== "verifying-ci", "CI to settle")
     expect(settled.state).toBe("needs-human")
+    expect((await req("GET", `/api/proposals/${proposal.id}`)).body.pullRequest).toMatchObject({ state: "needs-human", url: opened.html_url })
     const note = await eventually(async () => gh.comments.filter((c) => c.issue === opened.number && c.body.includes("CI failed")), (cs) => cs.length === 1, "the CI comment")
     expect(note.at(-1)!.body).toContain("test (failure)")
 

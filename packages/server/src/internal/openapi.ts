@@ -146,7 +146,11 @@ export const openApiDocument = {
           contentHash: { type: "string", description: "sha256 of the proposal's canonical JSON" },
           status: { type: "string", enum: ["pending", "approved", "rejected", "changes-requested"] },
           data: { type: "object", description: "The proposal bundle (diff, files, evidence)" },
-          decisions: { type: "array", items: ref("Approval") }
+          decisions: { type: "array", items: ref("Approval") },
+          pullRequest: {
+            type: ["object", "null"],
+            description: "The pull request Ratchet opened for it and its state: verifying-ci (CI is followed), done (CI passed), needs-human (CI failed), merged, closed"
+          }
         }
       }
     }
