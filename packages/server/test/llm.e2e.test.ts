@@ -261,6 +261,12 @@ describe("ratchet ask (scripted server)", () => {
       expect(out.decision.reasons.join("\n")).toContain("test/dedupe.test.js")
       expect(out.report).toBeNull()
       expect(llm.requests).toHaveLength(1)
+      // for people: the decision, its reasons and the plan
+      const human = await cli(["ask", repo, "make dedupe faster", "--llm", `openai-compatible:nogo@${llm.url}`], join(work, "state-ask-nogo"))
+      expect(human.code, human.stderr).toBe(0)
+      expect(human.stdout).toMatch(/^Decision: NO-GO\n {2}- the policy would block it: test\/dedupe.test.js/)
+      expect(human.stdout).toContain("Plan: dedupe tracks seen items in a Set")
+      expect(human.stdout).toContain("accept: [benchmark] the dedupe benchmark gets faster")
       // bad input: exit 2 with the problem named
       const empty = await cli(["ask", repo, "  ", "--json", "--llm", `openai-compatible:nogo@${llm.url}`], join(work, "state-ask-nogo"))
       expect(empty.code).toBe(2)

@@ -174,13 +174,13 @@ const checkout = <A>(repo: Repo, github: GitHubConnector.GitHub | null, use: (ro
   )
 }
 
-const decisionText = (task: Task, decision: CoreTask.Decision, plan: CoreTask.Plan): string => {
+const decisionText = (task: Task, decision: CoreTask.Decision, plan: CoreTask.Plan, command: string): string => {
   const head = task.source.sender === null ? "" : `@${task.source.sender} `
   switch (decision.verdict) {
     case "NO-GO":
       return `${head}**NO-GO** — Ratchet will not make this change:\n\n${decision.reasons.map((r) => `- ${r}`).join("\n")}`
     case "DEFER":
-      return `${head}**DEFER** — Ratchet needs one answer before it plans this change:\n\n> ${decision.question}\n\nReply with \`/ratchet <the request with the answer>\`.`
+      return `${head}**DEFER** — Ratchet needs one answer before it plans this change:\n\n> ${decision.question}\n\nReply with \`${command} <the request with the answer>\`.`
     case "GO":
       return [
         `${head}**GO** — ${plan.summary}`,
@@ -202,6 +202,7 @@ const planTask = (task: Task, options: WorkOptions): Effect.Effect<void, ServerE
     if (!(yield* store.moveTask(task.id, ["queued"], "planning"))) return
     const repo = yield* store.getRepo(null, task.repoId)
     const github = yield* connectorOf(repo, options.github)
+    const command = (yield* store.connectorOfRepo(repo.orgId, repo.id))?.config.command ?? "/ratchet"
     const outcome = yield* Effect.result(
       Effect.gen(function* () {
         const model = yield* modelFor(repo)
@@ -227,17 +228,17 @@ const planTask = (task: Task, options: WorkOptions): Effect.Effect<void, ServerE
     const planRecord = { ...plan, call: { provider: call.provider, model: call.model, inputTokens: call.inputTokens, outputTokens: call.outputTokens, costUsd: call.costUsd, durationMs: call.durationMs } }
     if (decision.verdict !== "GO") {
       yield* store.moveTask(task.id, ["planning"], decision.verdict === "NO-GO" ? "no-go" : "deferred", { plan: planRecord, decision })
-      if (github !== null) yield* reply(task, github, decision.verdict.toLowerCase(), decisionText(task, decision, plan))
+      if (github !== null) yield* reply(task, github, decision.verdict.toLowerCase(), decisionText(task, decision, plan, command))
       return
     }
     const run = yield* Effect.result(Runs.use((r) => r.start(repo.orgId, repo.id, `task:${task.id}`)))
     if (run._tag === "Failure") {
       yield* store.moveTask(task.id, ["planning"], "failed", { plan: planRecord, decision, error: run.failure.message })
-      if (github !== null) yield* reply(task, github, "failed", `${decisionText(task, decision, plan)}\n\nBut the run could not start: ${run.failure.message}`)
+      if (github !== null) yield* reply(task, github, "failed", `${decisionText(task, decision, plan, command)}\n\nBut the run could not start: ${run.failure.message}`)
       return
     }
     yield* store.moveTask(task.id, ["planning"], "running", { plan: planRecord, decision, runId: run.success.id })
-    if (github !== null) yield* reply(task, github, "go", decisionText(task, decision, plan))
+    if (github !== null) yield* reply(task, github, "go", decisionText(task, decision, plan, command))
   })
 
 /** A task's run finished: its proposal, or why there is none. */
