@@ -9,7 +9,8 @@
  * 3. **Patch**: a strong model writes a unified diff per target, as a `propose_patch` tool call or a
  *    fenced ```diff block; anything else is a rejected attempt with the reason.
  * 4. **Repair**: when the patch does not apply, is blocked by policy, does not build or type-check,
- *    or breaks a test, the reason and the trimmed log go back to the model, up to `repairAttempts`.
+ *    breaks a test, or behaves differently on the calls the tests make (validate's behavioural-equivalence
+ *    check, where it runs), the reason and the trimmed log go back to the model, up to `repairAttempts`.
  * 5. Every candidate goes through the caller's `validate` — the same policy → validate → package
  *    path as template candidates. LLM output is untrusted: prompts say repository text is data, and
  *    the policy, the sandbox and the approval gate apply unchanged whatever the model writes.
@@ -234,12 +235,23 @@ export interface RunOptions<R> {
    * @since 0.2.0
    */
   readonly task?: { readonly request: TaskRequest; readonly plan: TaskPlan }
+  /**
+   * Checked before every model call: a reason (the run was cancelled) stops the agent with it, like
+   * an exhausted budget — what it has validated so far is kept.
+   *
+   * @since 0.2.0
+   */
+  readonly stop?: Effect.Effect<string | null, never, R>
 }
 
 const specOf = (model: LanguageModel["Service"]) => `${model.model.provider}:${model.model.modelId}`
 
 const FATAL = new Set(["auth", "permission", "not-found", "quota"])
-const REPAIRABLE = /^(policy blocked|does not apply|build failed|typecheck failed|tests failed|tests did not run|tests timed out|no patch)/
+/**
+ * Rejections a model can fix: its patch did not apply or parse, the policy blocked it, it broke the
+ * build, the types or a test, or (behavioural equivalence on captured calls) it behaves differently.
+ */
+const REPAIRABLE = /^(policy blocked|does not apply|build failed|typecheck failed|tests failed|tests did not run|tests timed out|no patch|touches what measures it|behaviour changed|replaying the captured calls)/
 
 const isTestPath = (file: string) => /(^|\/)(__tests__|__mocks__|tests?|spec|e2e)\//.test(file) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(file)
 /** Test and benchmark code: measured, never a target. */
@@ -323,8 +335,10 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
       model: LanguageModel["Service"],
       request: GenerateOptions,
       where: { readonly target?: string; readonly round: number }
-    ): Effect.Effect<CallOutcome> =>
+    ): Effect.Effect<CallOutcome, never, R> =>
       Effect.gen(function* () {
+        const halt = options.stop === undefined ? null : yield* options.stop
+        if (halt !== null) return { _tag: "Stopped", reason: halt } as const
         const maxOut = request.maxOutputTokens ?? 4_096
         const inTokens = estimateTokens(JSON.stringify(request.messages)) + (request.tools ? estimateTokens(JSON.stringify(request.tools)) : 0)
         const price = model.model.price ?? null

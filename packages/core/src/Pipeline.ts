@@ -44,7 +44,7 @@ import type { ResolvedConfig } from "./Config.js"
 import { type FakeOptions, fakeStages } from "./internal/pipeline/fake.js"
 import * as Shared from "./internal/pipeline/shared.js"
 import { makeStages, type StagesOptions } from "./internal/pipeline/stages.js"
-import type { LlmRunSummary } from "./LlmCall.js"
+import { LlmRunSummary } from "./LlmCall.js"
 import { Opportunity, Risk } from "./Opportunity.js"
 import type { PolicyCheck } from "./PolicyCheck.js"
 import { Proposal } from "./Proposal.js"
@@ -74,6 +74,12 @@ export const RunRef = Schema.Struct({
   configFile: Schema.NullOr(Schema.String),
   /** Policy limits the host imposes (the stricter of them and the config's apply); absent: none. */
   policy: Schema.optionalKey(Schema.NullOr(Schema.Struct({ maxFiles: Schema.NullOr(Schema.Number), maxLines: Schema.NullOr(Schema.Number) }))),
+  /**
+   * The LLM model the host names for this run (`provider:model`; the server's stored repository
+   * settings), used for triage and patch over the config's `llm.triage` / `llm.patch`; absent or
+   * `null`: the config's. Only stages built with an agent resolver ({@link AgentResolver}) read it.
+   */
+  llm: Schema.optionalKey(Schema.NullOr(Schema.String)),
   /**
    * A prompted task (`Task.plan` decided GO): the run's only patch source is then the agent writing
    * the planned change (templates, plugins and other patch sources are not asked), and the
@@ -212,6 +218,47 @@ export const PackageOutput = Schema.Struct({ proposals: Schema.Array(Proposal) }
 export type PackageOutput = typeof PackageOutput.Type
 
 /**
+ * What the LLM agent's call gets: the run, its profile, the baseline and the scanned opportunities.
+ *
+ * @since 0.2.0
+ */
+export const AgentStageInput = Schema.Struct({
+  run: RunRef,
+  profile: RepoProfile,
+  baseline: BaselineOutput,
+  opportunities: Schema.Array(Opportunity)
+})
+/** @since 0.2.0 */
+export type AgentStageInput = typeof AgentStageInput.Type
+
+/**
+ * One thing the agent produced, in order: a candidate with its validation, or an attempt that
+ * never became a candidate (no patch, a patch that does not apply, the budget).
+ *
+ * @since 0.2.0
+ */
+export const AgentOutcome = Schema.Union([
+  Schema.TaggedStruct("validated", { candidate: Candidate, validation: Validation }),
+  Schema.TaggedStruct("rejected", { attempt: Attempt })
+])
+/** @since 0.2.0 */
+export type AgentOutcome = typeof AgentOutcome.Type
+
+/**
+ * What the agent's call records: its summary (calls, tokens, cost, budget, why it stopped; `null`
+ * when the run names no model) and its outcomes in order. A durable host stores it as one
+ * activity's result, so a resumed run replays it instead of calling the models again.
+ *
+ * @since 0.2.0
+ */
+export const AgentOutput = Schema.Struct({
+  llm: Schema.NullOr(LlmRunSummary),
+  outcomes: Schema.Array(AgentOutcome)
+})
+/** @since 0.2.0 */
+export type AgentOutput = typeof AgentOutput.Type
+
+/**
  * A stage: its name and the Schemas of its input and output. A host that stores stage results
  * (the server) encodes and decodes them with these.
  *
@@ -244,6 +291,14 @@ export const stages = {
 } as const
 
 /**
+ * The LLM agent's call: part of the validate stage (it validates every candidate it writes, with
+ * repair rounds in between), one call keyed `validate/llm` after the template candidates'.
+ *
+ * @since 0.2.0
+ */
+export const agentStage: StageSpec<"validate", AgentStageInput, AgentOutput> = spec("validate", AgentStageInput, AgentOutput)
+
+/**
  * The stage names in pipeline order.
  *
  * @since 0.2.0
@@ -269,9 +324,9 @@ export interface StageFunctions {
   /**
    * The LLM agent as a second patch source, when the stages were built with one: it profiles,
    * triages and writes patches in the run's baseline workspace, and hands every candidate to
-   * `validate` (the composition's validate call, so each takes the same policy → validate →
-   * package path) and every attempt that never got a candidate to `reject`. `null` when the host
-   * gives this run no agent (see `StagesOptions.agentFor`).
+   * `validate` (the stage's validate function, so each takes the same policy → validate →
+   * package path) and every attempt that never got a candidate to `reject`. `null`: the run names
+   * no model (see {@link AgentResolver}).
    */
   readonly agent?: <R>(input: AgentInput, callbacks: AgentCallbacks<R>) => Effect.Effect<LlmRunSummary | null, RatchetError, R>
   /** Releases what the process holds for a run (its baseline workspace and checkout); safe to call twice. */
@@ -299,6 +354,12 @@ export interface AgentCallbacks<R> {
   readonly validate: (candidate: Candidate) => Effect.Effect<Validation, RatchetError, R>
   readonly reject: (attempt: Attempt) => Effect.Effect<void>
   readonly onProgress: (message: string) => void
+  /**
+   * Checked before every model call: a reason stops the agent (see `ComposeOptions.shouldStop`).
+   *
+   * @since 0.2.0
+   */
+  readonly stop?: Effect.Effect<string | null, never, R>
 }
 
 /**
@@ -313,6 +374,16 @@ export interface AgentOptions {
   readonly ledger?: Agent.Ledger
   readonly profile?: boolean
 }
+
+/**
+ * The agent options of one run, chosen by the host from the run (its `llm` model, its id for the
+ * ledger) and the config loaded at the run's commit: `null` when the run names no model (it stays
+ * template-only). A failure (no key, a bad spec) does not fail the run: the agent records
+ * `the LLM agent did not run: …` and the templates' candidates go on.
+ *
+ * @since 0.2.0
+ */
+export type AgentResolver = (context: { readonly run: RunRef; readonly config: ResolvedConfig }) => Effect.Effect<AgentOptions | null, RatchetError>
 
 /**
  * The ports the real stages run on.
@@ -412,6 +483,12 @@ export interface Recorder<E, R> {
   readonly patchgen?: (output: PatchgenOutput, context: RecordContext<PatchgenInput>) => Effect.Effect<void, E, R>
   readonly validate?: (output: ValidateOutput, context: RecordContext<ValidateInput>) => Effect.Effect<void, E, R>
   readonly package?: (output: PackageOutput, context: RecordContext<PackageInput>) => Effect.Effect<void, E, R>
+  /**
+   * The agent's call (validate records each of its validations as well, inside this call).
+   *
+   * @since 0.2.0
+   */
+  readonly agent?: (output: AgentOutput, context: RecordContext<AgentStageInput>) => Effect.Effect<void, E, R>
 }
 
 /**
@@ -445,6 +522,14 @@ export interface ComposeOptions<E = never, R = never> {
   readonly budget?: Caps
   readonly record?: Recorder<E, R>
   readonly onProgress?: (progress: Progress) => Effect.Effect<void>
+  /**
+   * Checked inside long stage calls between units of work (the LLM agent: before every model call):
+   * a reason — the run was cancelled — ends that call early with what it has, and the host's next
+   * stage call stops the run. Absent: never.
+   *
+   * @since 0.2.0
+   */
+  readonly shouldStop?: Effect.Effect<string | null, never, R>
 }
 
 /**
@@ -612,39 +697,70 @@ export const compose = <E, R>(options: ComposeOptions<E, R>, executor: Executor<
             return validation
           })
         const count = generated.candidates.length
+        const agent = fns.agent
         for (const [i, candidate] of generated.candidates.entries()) {
           yield* note("validate", `[${i + 1}/${count}] ${candidate.title}`)
-          yield* validateOne(candidate, { key: `validate/${i}`, index: i, first: i === 0, last: i === count - 1 })
+          // with an agent, its call (after these) closes the stage
+          yield* validateOne(candidate, { key: `validate/${i}`, index: i, first: i === 0, last: agent === undefined && i === count - 1 })
         }
 
-        // The LLM agent, when the stages have one: its candidates take the same validate → package path.
-        // A prompted task's run has the agent as its only patch source.
-        const agent = fns.agent
+        // The LLM agent, when the stages have one: one call (durable as a whole: a resumed run replays
+        // what it did instead of calling the models again), its candidates validated by the same
+        // validate function and then taking the same package path. A prompted task's run has the
+        // agent as its only patch source.
         if (agent === undefined && run.task) {
           return yield* Effect.fail(internal("the run carries a prompted task, but these stages have no LLM agent to write its patch"))
         }
         if (agent !== undefined) {
-          let n = 0
-          llm = yield* agent(
-            { run, profile, opportunities: scanned.opportunities },
-            {
-              validate: (candidate) => {
-                const index = count + n++
-                return validateOne(candidate, { key: `validate/${index}`, index, first: index === 0, last: false }).pipe(
-                  // the agent speaks core's errors; a host's own (a cancelled run) reaches it as one
-                  Effect.mapError((e) => (e instanceof RatchetError ? e : internal(`the run stopped: ${e instanceof Error ? e.message : String(e)}`, e)))
-                )
-              },
-              reject: (attempt) =>
-                Effect.gen(function* () {
-                  attempts.push(attempt)
-                  yield* note("patchgen", `  → ${attempt.reason.split("\n")[0]}`)
-                }),
-              onProgress: (message) => {
-                Effect.runSync(note("patchgen", message))
+          const input: AgentStageInput = { run, profile, baseline: baselined, opportunities: scanned.opportunities }
+          const at: Call = { key: "validate/llm", index: count, first: count === 0, last: true }
+          // the agent speaks core's errors; a host's own (from its recorder) reaches it as one
+          const asRatchet = (e: RatchetError | E): RatchetError => (e instanceof RatchetError ? e : internal(`recording failed: ${e instanceof Error ? e.message : String(e)}`, e))
+          const work = Effect.suspend(() => {
+            const outcomes: Array<AgentOutcome> = []
+            return agent(
+              { run, profile, opportunities: scanned.opportunities },
+              {
+                validate: (candidate) =>
+                  Effect.gen(function* () {
+                    const index = count + outcomes.length
+                    const validateInput: ValidateInput = { run, profile, baseline: baselined, candidate }
+                    const validation = yield* fns.validate(validateInput)
+                    if (record.validate !== undefined) {
+                      yield* record.validate(validation, { call: { key: `validate/llm/${index}`, index, first: false, last: false }, input: validateInput }).pipe(
+                        Effect.mapError(asRatchet)
+                      )
+                    }
+                    outcomes.push({ _tag: "validated", candidate, validation })
+                    yield* note("validate", `  → ${validation.attempt.reason.split("\n")[0]}`)
+                    return validation
+                  }),
+                reject: (attempt) =>
+                  Effect.gen(function* () {
+                    outcomes.push({ _tag: "rejected", attempt })
+                    yield* note("patchgen", `  → ${attempt.reason.split("\n")[0]}`)
+                  }),
+                onProgress: (message) => {
+                  Effect.runSync(note("patchgen", message))
+                },
+                ...(options.shouldStop !== undefined ? { stop: options.shouldStop } : {})
               }
+            ).pipe(Effect.map((summary): AgentOutput => ({ llm: summary, outcomes })))
+          })
+          const recordAgent = record.agent
+          const done = yield* executor.run(agentStage, at, recordAgent === undefined ? work : Effect.tap(work, (output) => recordAgent(output, { call: at, input })))
+          llm = done.llm
+          for (const outcome of done.outcomes) {
+            if (outcome._tag === "rejected") {
+              attempts.push(outcome.attempt)
+              continue
             }
-          )
+            attempts.push(outcome.validation.attempt)
+            if (outcome.validation.attempt.status === "accepted" && accepted.length < budget.proposals) {
+              const opportunity = scanned.opportunities.find((o) => o.id === outcome.candidate.opportunityId)
+              accepted.push({ candidate: outcome.candidate, validation: outcome.validation, trace: [...attempts], opportunityRisk: opportunity?.risk ?? null })
+            }
+          }
         }
 
         const packaged = yield* call(stages.package, single("package"), { run, accepted }, fns.package, record.package)

@@ -21,7 +21,7 @@
  *
  * @since 0.2.0
  */
-import AnthropicClient, { APIError } from "@anthropic-ai/sdk"
+import type AnthropicClient from "@anthropic-ai/sdk"
 import type {
   ContentBlockParam,
   Message,
@@ -35,7 +35,7 @@ import type {
 } from "@anthropic-ai/sdk/resources/messages"
 import { LanguageModel } from "@ratchet/core"
 import { type CallContext, classify, classifyThrown, field, retryAfterOf, stringField, truncated } from "./internal/errors.js"
-import { type Env, fromEnv, missingKey, parseJsonOutput, stateOf, systemText, toolCallOf, withCost } from "./internal/common.js"
+import { type Env, fromEnv, lazy, missingKey, parseJsonOutput, stateOf, systemText, toolCallOf, withCost } from "./internal/common.js"
 import { type PriceTable, priceOf } from "./Prices.js"
 
 /**
@@ -60,7 +60,7 @@ const DEFAULT_MAX_OUTPUT = 16_000
 const EFFORT_BUDGET = { low: 2_048, medium: 8_192, high: 24_576 } as const
 
 interface Setup {
-  readonly client: AnthropicClient
+  readonly client: () => Promise<AnthropicClient>
   readonly context: Omit<CallContext, "signal">
   readonly price: LanguageModel.Price | null
   readonly maxOutputTokens: number
@@ -68,9 +68,13 @@ interface Setup {
 
 const PROVIDER = "anthropic"
 
+const sdk = lazy(() => import("@anthropic-ai/sdk"))
+
 const failureOf = (cause: unknown, context: CallContext): LanguageModel.ModelCallError => {
   if (cause instanceof LanguageModel.ModelCallError) return cause
-  if (cause instanceof APIError && !(cause instanceof AnthropicClient.APIConnectionError) && !(cause instanceof AnthropicClient.APIUserAbortError)) {
+  const mod = sdk.current()
+  if (mod === undefined) return classifyThrown(cause, context)
+  if (cause instanceof mod.APIError && !(cause instanceof mod.APIConnectionError) && !(cause instanceof mod.APIUserAbortError)) {
     const body: unknown = cause.error
     return classify(
       {
@@ -265,7 +269,7 @@ const usageFrom = (u: {
 const generate = async (modelId: string, options: LanguageModel.GenerateOptions, setup: Setup): Promise<LanguageModel.GenerateResult> => {
   const context: CallContext = { ...setup.context, signal: options.signal }
   try {
-    const message = await setup.client.messages.create({ ...request(modelId, options, setup), stream: false }, { signal: options.signal ?? null })
+    const message = await (await setup.client()).messages.create({ ...request(modelId, options, setup), stream: false }, { signal: options.signal ?? null })
     return resultOf(paramsOf(message), message.stop_reason, usageFrom(message.usage), options, setup, { id: message.id, model: message.model })
   } catch (cause) {
     throw failureOf(cause, context)
@@ -316,7 +320,7 @@ async function* stream(modelId: string, options: LanguageModel.GenerateOptions, 
   let meta = { id: "", model: modelId }
   let finished = false
   try {
-    const events = await setup.client.messages.create({ ...request(modelId, options, setup), stream: true }, { signal: options.signal ?? null })
+    const events = await (await setup.client()).messages.create({ ...request(modelId, options, setup), stream: true }, { signal: options.signal ?? null })
     for await (const event of events as AsyncIterable<RawMessageStreamEvent>) {
       switch (event.type) {
         case "message_start":
@@ -394,16 +398,20 @@ export const model = (modelId: string, settings: AnthropicSettings = {}): Langua
   const env = settings.env ?? process.env
   const apiKey = settings.apiKey ?? fromEnv(env, ["ANTHROPIC_API_KEY"])
   if (apiKey === undefined) throw missingKey(PROVIDER, modelId, "ANTHROPIC_API_KEY")
+  const baseURL = settings.baseURL ?? fromEnv(env, ["ANTHROPIC_BASE_URL"]) ?? "https://api.anthropic.com"
   const setup: Setup = {
-    client: new AnthropicClient({
-      apiKey,
-      baseURL: settings.baseURL ?? fromEnv(env, ["ANTHROPIC_BASE_URL"]) ?? "https://api.anthropic.com",
-      maxRetries: 0,
-      timeout: 3_600_000,
-      logLevel: "off",
-      ...(settings.headers ? { defaultHeaders: { ...settings.headers } } : {}),
-      ...(settings.fetch ? { fetch: settings.fetch } : {})
-    }),
+    client: lazy(async () => {
+      const { default: Client } = await sdk.get()
+      return new Client({
+        apiKey,
+        baseURL,
+        maxRetries: 0,
+        timeout: 3_600_000,
+        logLevel: "off",
+        ...(settings.headers ? { defaultHeaders: { ...settings.headers } } : {}),
+        ...(settings.fetch ? { fetch: settings.fetch } : {})
+      })
+    }).get,
     context: { provider: PROVIDER, model: modelId, keyVariable: settings.apiKey ? null : "ANTHROPIC_API_KEY", secrets: [apiKey] },
     price: priceOf(PROVIDER, modelId, settings.prices),
     maxOutputTokens: settings.maxOutputTokens ?? DEFAULT_MAX_OUTPUT

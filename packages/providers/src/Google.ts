@@ -22,20 +22,10 @@
  *
  * @since 0.2.0
  */
-import {
-  ApiError,
-  type Content,
-  FinishReason,
-  FunctionCallingConfigMode,
-  type GenerateContentConfig,
-  type GenerateContentResponse,
-  GoogleGenAI,
-  type Part,
-  ThinkingLevel
-} from "@google/genai"
+import type { Content, FinishReason, GenerateContentConfig, GenerateContentResponse, GoogleGenAI, Part } from "@google/genai"
 import { LanguageModel } from "@ratchet/core"
 import { type CallContext, classify, classifyThrown, field, retryAfterOf, stringField, truncated } from "./internal/errors.js"
-import { type Env, fromEnv, missingKey, parseJsonOutput, stateOf, systemText, toolCallOf, withCost } from "./internal/common.js"
+import { type Env, fromEnv, lazy, missingKey, parseJsonOutput, stateOf, systemText, toolCallOf, withCost } from "./internal/common.js"
 import { type PriceTable, priceOf } from "./Prices.js"
 
 /**
@@ -58,10 +48,11 @@ export interface GoogleSettings {
 }
 
 const PROVIDER = "google"
-const EFFORT_LEVEL = { low: ThinkingLevel.LOW, medium: ThinkingLevel.MEDIUM, high: ThinkingLevel.HIGH } as const
+const sdk = lazy(() => import("@google/genai"))
+type Sdk = Awaited<ReturnType<typeof sdk.get>>
 
 interface Setup {
-  readonly client: GoogleGenAI
+  readonly client: () => Promise<GoogleGenAI>
   readonly context: Omit<CallContext, "signal">
   readonly price: LanguageModel.Price | null
   readonly maxOutputTokens: number | undefined
@@ -79,7 +70,8 @@ const errorBody = (message: string): unknown => {
 
 const failureOf = (cause: unknown, context: CallContext, headers: Headers | null): LanguageModel.ModelCallError => {
   if (cause instanceof LanguageModel.ModelCallError) return cause
-  if (cause instanceof ApiError) {
+  const mod = sdk.current()
+  if (mod !== undefined && cause instanceof mod.ApiError) {
     const body = errorBody(cause.message)
     const error = field(body, "error")
     const details = field(error, "details")
@@ -144,7 +136,9 @@ const toContents = (messages: ReadonlyArray<LanguageModel.Message>): Array<Conte
   return out
 }
 
-const configOf = (options: LanguageModel.GenerateOptions, setup: Setup, fetch: typeof globalThis.fetch): GenerateContentConfig => {
+const configOf = (mod: Sdk, options: LanguageModel.GenerateOptions, setup: Setup, fetch: typeof globalThis.fetch): GenerateContentConfig => {
+  const { FunctionCallingConfigMode, ThinkingLevel } = mod
+  const effortLevel = { low: ThinkingLevel.LOW, medium: ThinkingLevel.MEDIUM, high: ThinkingLevel.HIGH } as const
   const system = systemText(options.messages)
   const tools = options.tools ?? []
   const choice = options.toolChoice
@@ -174,7 +168,7 @@ const configOf = (options: LanguageModel.GenerateOptions, setup: Setup, fetch: t
       ? {
           thinkingConfig: {
             includeThoughts: true,
-            ...(reasoning.budgetTokens !== undefined ? { thinkingBudget: reasoning.budgetTokens } : { thinkingLevel: EFFORT_LEVEL[reasoning.effort ?? "medium"] })
+            ...(reasoning.budgetTokens !== undefined ? { thinkingBudget: reasoning.budgetTokens } : { thinkingLevel: effortLevel[reasoning.effort ?? "medium"] })
           }
         }
       : {}),
@@ -186,23 +180,24 @@ const configOf = (options: LanguageModel.GenerateOptions, setup: Setup, fetch: t
   }
 }
 
-const finishOf = (reason: FinishReason | undefined, toolCalls: number, blocked: boolean): LanguageModel.FinishReason => {
+const finishOf = (finish: FinishReason | undefined, toolCalls: number, blocked: boolean): LanguageModel.FinishReason => {
   if (blocked) return "content-filter"
+  const reason: string | undefined = finish
   switch (reason) {
-    case FinishReason.STOP:
+    case "STOP":
       return toolCalls > 0 ? "tool-calls" : "stop"
-    case FinishReason.MAX_TOKENS:
+    case "MAX_TOKENS":
       return "length"
-    case FinishReason.SAFETY:
-    case FinishReason.RECITATION:
-    case FinishReason.BLOCKLIST:
-    case FinishReason.PROHIBITED_CONTENT:
-    case FinishReason.SPII:
-    case FinishReason.IMAGE_SAFETY:
-    case FinishReason.IMAGE_PROHIBITED_CONTENT:
+    case "SAFETY":
+    case "RECITATION":
+    case "BLOCKLIST":
+    case "PROHIBITED_CONTENT":
+    case "SPII":
+    case "IMAGE_SAFETY":
+    case "IMAGE_PROHIBITED_CONTENT":
       return "content-filter"
-    case FinishReason.MALFORMED_FUNCTION_CALL:
-    case FinishReason.UNEXPECTED_TOOL_CALL:
+    case "MALFORMED_FUNCTION_CALL":
+    case "UNEXPECTED_TOOL_CALL":
       return "error"
     default:
       return toolCalls > 0 ? "tool-calls" : "other"
@@ -272,7 +267,8 @@ const generate = async (modelId: string, options: LanguageModel.GenerateOptions,
   const context: CallContext = { ...setup.context, signal: options.signal }
   const { fetch, seen } = capturing(setup.fetch)
   try {
-    const response = await setup.client.models.generateContent({ model: modelId, contents: toContents(options.messages), config: configOf(options, setup, fetch) })
+    const client = await setup.client()
+    const response = await client.models.generateContent({ model: modelId, contents: toContents(options.messages), config: configOf(await sdk.get(), options, setup, fetch) })
     const candidate = response.candidates?.[0]
     return resultOf(candidate?.content?.parts ?? [], response, candidate?.finishReason, options, setup)
   } catch (cause) {
@@ -286,8 +282,10 @@ async function* stream(modelId: string, options: LanguageModel.GenerateOptions, 
   const parts: Array<Part> = []
   let last: GenerateContentResponse | null = null
   let reason: FinishReason | undefined
+  let blockedStream = false
   try {
-    const chunks = await setup.client.models.generateContentStream({ model: modelId, contents: toContents(options.messages), config: configOf(options, setup, fetch) })
+    const client = await setup.client()
+    const chunks = await client.models.generateContentStream({ model: modelId, contents: toContents(options.messages), config: configOf(await sdk.get(), options, setup, fetch) })
     for await (const chunk of chunks) {
       last = chunk
       const candidate = chunk.candidates?.[0]
@@ -300,12 +298,12 @@ async function* stream(modelId: string, options: LanguageModel.GenerateOptions, 
         }
       }
       if (candidate?.finishReason) reason = candidate.finishReason
-      if ((chunk.candidates?.length ?? 0) === 0 && chunk.promptFeedback?.blockReason !== undefined) reason = FinishReason.OTHER
+      if ((chunk.candidates?.length ?? 0) === 0 && chunk.promptFeedback?.blockReason !== undefined) blockedStream = true
     }
   } catch (cause) {
     throw failureOf(cause, context, seen.headers)
   }
-  if (reason === undefined) throw truncated(context, "a finishReason")
+  if (reason === undefined && !blockedStream) throw truncated(context, "a finishReason")
   yield { type: "finish", result: resultOf(parts, last, reason, options, setup) }
 }
 
@@ -319,15 +317,18 @@ export const model = (modelId: string, settings: GoogleSettings = {}): LanguageM
   const apiKey = settings.apiKey ?? fromEnv(env, ["GEMINI_API_KEY", "GOOGLE_API_KEY"])
   if (apiKey === undefined) throw missingKey(PROVIDER, modelId, "GEMINI_API_KEY")
   const setup: Setup = {
-    client: new GoogleGenAI({
-      apiKey,
-      vertexai: false,
-      apiVersion: settings.apiVersion ?? "v1beta",
-      httpOptions: {
-        baseUrl: settings.baseURL ?? "https://generativelanguage.googleapis.com",
-        ...(settings.headers ? { headers: { ...settings.headers } } : {})
-      }
-    }),
+    client: lazy(async () => {
+      const { GoogleGenAI: Client } = await sdk.get()
+      return new Client({
+        apiKey,
+        vertexai: false,
+        apiVersion: settings.apiVersion ?? "v1beta",
+        httpOptions: {
+          baseUrl: settings.baseURL ?? "https://generativelanguage.googleapis.com",
+          ...(settings.headers ? { headers: { ...settings.headers } } : {})
+        }
+      })
+    }).get,
     context: { provider: PROVIDER, model: modelId, keyVariable: settings.apiKey ? null : "GEMINI_API_KEY", secrets: [apiKey] },
     price: priceOf(PROVIDER, modelId, settings.prices),
     maxOutputTokens: settings.maxOutputTokens,

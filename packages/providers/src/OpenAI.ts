@@ -25,7 +25,7 @@
  * @since 0.2.0
  */
 import { LanguageModel } from "@ratchet/core"
-import OpenAIClient, { APIError } from "openai"
+import type OpenAIClient from "openai"
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -45,7 +45,7 @@ import type {
   ToolChoiceOptions
 } from "openai/resources/responses/responses"
 import { type CallContext, classify, classifyThrown, field, retryAfterOf, stringField, truncated } from "./internal/errors.js"
-import { type Env, fromEnv, isStrictCompatible, missingKey, parseJsonOutput, stateOf, systemText, toolCallOf, withCost } from "./internal/common.js"
+import { type Env, fromEnv, isStrictCompatible, lazy, missingKey, parseJsonOutput, stateOf, systemText, toolCallOf, withCost } from "./internal/common.js"
 import { type PriceTable, priceOf } from "./Prices.js"
 
 /**
@@ -77,15 +77,22 @@ export interface OpenAISettings {
 const DEFAULT_MAX_OUTPUT = 16_384
 
 interface Setup {
-  readonly client: OpenAIClient
+  readonly client: () => Promise<OpenAIClient>
   readonly context: Omit<CallContext, "signal">
   readonly price: LanguageModel.Price | null
   readonly maxOutputTokens: number
   readonly compat: boolean
 }
 
-const clientOf = (apiKey: string, baseURL: string | undefined, settings: OpenAISettings): OpenAIClient =>
-  new OpenAIClient({
+const sdk = lazy(() => import("openai"))
+
+const clientOf = (apiKey: string, baseURL: string | undefined, settings: OpenAISettings): (() => Promise<OpenAIClient>) => {
+  const client = lazy(async () => clientWith((await sdk.get()).default, apiKey, baseURL, settings))
+  return client.get
+}
+
+const clientWith = (Client: typeof OpenAIClient, apiKey: string, baseURL: string | undefined, settings: OpenAISettings): OpenAIClient =>
+  new Client({
     apiKey,
     adminAPIKey: null,
     organization: null,
@@ -102,6 +109,9 @@ const clientOf = (apiKey: string, baseURL: string | undefined, settings: OpenAIS
 
 const failureOf = (cause: unknown, context: CallContext): LanguageModel.ModelCallError => {
   if (cause instanceof LanguageModel.ModelCallError) return cause
+  const mod = sdk.current()
+  if (mod === undefined) return classifyThrown(cause, context)
+  const { APIError } = mod
   if (cause instanceof APIError && cause.status !== undefined) {
     const body: unknown = cause.error
     return classify(
@@ -114,7 +124,7 @@ const failureOf = (cause: unknown, context: CallContext): LanguageModel.ModelCal
       context
     )
   }
-  if (cause instanceof APIError && cause.error !== undefined && !(cause instanceof OpenAIClient.APIConnectionError) && !(cause instanceof OpenAIClient.APIUserAbortError)) {
+  if (cause instanceof APIError && cause.error !== undefined && !(cause instanceof mod.APIConnectionError) && !(cause instanceof mod.APIUserAbortError)) {
     // An error event inside a stream: no HTTP status, the body names the problem.
     const body: unknown = cause.error
     return classify(
@@ -267,7 +277,7 @@ const responseResult = (response: Response, options: LanguageModel.GenerateOptio
 const responsesGenerate = async (modelId: string, options: LanguageModel.GenerateOptions, setup: Setup): Promise<LanguageModel.GenerateResult> => {
   const context: CallContext = { ...setup.context, signal: options.signal }
   try {
-    const response = await setup.client.responses.create({ ...responsesRequest(modelId, options, setup), stream: false }, { signal: options.signal ?? null })
+    const response = await (await setup.client()).responses.create({ ...responsesRequest(modelId, options, setup), stream: false }, { signal: options.signal ?? null })
     if (response.status === "failed") {
       throw classify(
         { status: null, code: response.error?.code ?? "server_error", message: response.error?.message ?? "the response failed", retryAfterMs: null },
@@ -284,7 +294,7 @@ async function* responsesStream(modelId: string, options: LanguageModel.Generate
   const context: CallContext = { ...setup.context, signal: options.signal }
   let final: Response | null = null
   try {
-    const events = await setup.client.responses.create({ ...responsesRequest(modelId, options, setup), stream: true }, { signal: options.signal ?? null })
+    const events = await (await setup.client()).responses.create({ ...responsesRequest(modelId, options, setup), stream: true }, { signal: options.signal ?? null })
     for await (const event of events as AsyncIterable<ResponseStreamEvent>) {
       switch (event.type) {
         case "response.output_text.delta":
@@ -420,7 +430,7 @@ const chatResult = (
 const chatGenerate = async (modelId: string, options: LanguageModel.GenerateOptions, setup: Setup): Promise<LanguageModel.GenerateResult> => {
   const context: CallContext = { ...setup.context, signal: options.signal }
   try {
-    const completion = await setup.client.chat.completions.create({ ...chatRequest(modelId, options, setup), stream: false }, { signal: options.signal ?? null })
+    const completion = await (await setup.client()).chat.completions.create({ ...chatRequest(modelId, options, setup), stream: false }, { signal: options.signal ?? null })
     const choice = completion.choices?.[0]
     if (choice === undefined) {
       throw new LanguageModel.ModelCallError({ kind: "invalid-response", provider: context.provider, model: context.model, message: "the answer has no choices" })
@@ -448,7 +458,7 @@ async function* chatStream(modelId: string, options: LanguageModel.GenerateOptio
   let meta = { id: "", model: modelId }
   const calls = new Map<number, { id: string; name: string; args: string }>()
   try {
-    const chunks = await setup.client.chat.completions.create(
+    const chunks = await (await setup.client()).chat.completions.create(
       { ...chatRequest(modelId, options, setup), stream: true, stream_options: { include_usage: true } },
       { signal: options.signal ?? null }
     )

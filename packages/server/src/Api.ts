@@ -17,6 +17,7 @@ import { join } from "node:path"
 import { streamRunEvents } from "./internal/events.js"
 import type { LiveOptions } from "./internal/github/connectors.js"
 import { connectorRoutes, type RouteKit, taskRoutes, webhookRoute } from "./internal/github/routes.js"
+import { modelsView } from "./internal/llm.js"
 import { openApiDocument } from "./internal/openapi.js"
 import { type PublishOptions, publishAndRecord } from "./internal/publish.js"
 import * as Validate from "./internal/validate.js"
@@ -60,6 +61,8 @@ export interface ApiOptions {
   readonly now?: () => number
   /** How long a verified token is remembered, in ms (default 10 s; 0 disables). */
   readonly tokenCacheMs?: number
+  /** Where LLM keys are looked up for `GET /api/llm/models` (default `process.env`). */
+  readonly llmEnv?: Readonly<Record<string, string | undefined>>
   /** Where "create PR" writes local patches, and the GitHub token (default `.ratchet/patches`, no token). */
   readonly publish?: PublishOptions
   /** Options of the live GitHub connectors (tests shorten their retry delays). @since 0.2.0 */
@@ -269,6 +272,8 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (!v.ok) return invalid(c, v.error)
     return respond(c, Store.use((s) => s.updateSettings(org(c), c.req.param("id"), v.value)), (r) => c.json(repoView(r)))
   })
+  // --- LLM providers and models: which have keys, their models and prices, each repository's model
+  app.get("/api/llm/models", (c) => respond(c, Store.use((s) => s.listRepos(org(c))), (repos) => c.json(modelsView(repos, options.llmEnv ?? process.env))))
   app.get("/api/repos/:id/budgets", (c) =>
     respond(c, Effect.gen(function* () {
       const s = yield* Store

@@ -208,6 +208,23 @@ const runBody = (runId: string) =>
             yield* store.appendEvent(runId, "attempt.recorded", { id: attempt.id, candidateId: attempt.candidateId ?? null, status: attempt.status, reason: attempt.reason })
           })
         ),
+      agent: (output) =>
+        Effect.orDie(
+          Effect.gen(function* () {
+            // its validations were recorded as they happened; what never became a candidate is recorded here
+            for (const outcome of output.outcomes) {
+              if (outcome._tag !== "rejected") continue
+              const attempt = { ...outcome.attempt, id: `${runId}:${outcome.attempt.id}` }
+              yield* store.addAttempt(runId, attempt.id, attempt)
+              yield* store.appendEvent(runId, "attempt.recorded", { id: attempt.id, candidateId: attempt.candidateId ?? null, status: attempt.status, reason: attempt.reason })
+            }
+            const llm = output.llm
+            if (llm === null) return
+            // the run's LLM record: models, every call's tokens and cost, budget, why it stopped
+            yield* store.putArtifact({ runId, proposalId: null, name: "llm-summary.json", mediaType: "application/json", content: new TextEncoder().encode(`${JSON.stringify(llm, null, 2)}\n`) })
+            yield* store.appendEvent(runId, "llm.completed", { triage: llm.triage, patch: llm.patch, totals: llm.totals, stopped: llm.stopped })
+          })
+        ),
       package: (output, { input }) =>
         Effect.orDie(
           Effect.gen(function* () {
@@ -238,9 +255,20 @@ const runBody = (runId: string) =>
 
     const composed = yield* Pipeline.compose(
       {
-        run: { runId, source, configFile: null, policy: repo.settings.policy, ...(task.success === null ? {} : { task: task.success }) },
+        run: {
+          runId,
+          source,
+          configFile: null,
+          policy: repo.settings.policy,
+          // the repository's stored model runs the LLM agent after the templates (none: template-only)
+          llm: settings.provider !== null && settings.model !== null ? `${settings.provider}:${settings.model}` : null,
+          // a prompted task's run: the agent writing its plan is the only patch source
+          ...(task.success === null ? {} : { task: task.success })
+        },
         budget: { candidates: settings.budgets.candidatesPerRun, proposals: settings.budgets.proposalsPerRun },
-        record
+        record,
+        // a cancel request ends the LLM agent before its next model call; the next stage call then stops the run
+        shouldStop: Effect.map(Effect.orDie(store.getRun(null, runId)), (r) => (r.cancelRequested ? "the run was cancelled" : null))
       },
       executor
     ).pipe(Effect.ensuring(releaseSource(runId)), Effect.result)

@@ -30,7 +30,7 @@ import { silentSink, stdoutSink } from "./middleware/logger.js"
 import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
 import * as Scheduler from "./Scheduler.js"
 import { internal, invalid, type ServerError } from "./ServerError.js"
-import { agentFor } from "./internal/github/runs.js"
+import { storedKeys } from "./internal/github/runs.js"
 import * as GitHubWork from "./internal/github/work.js"
 import * as Secrets from "./Secrets.js"
 import { Store } from "./Store.js"
@@ -118,8 +118,8 @@ export const stagesFromEnv = (
         }
         const real = yield* Effect.promise(() => import("./internal/pipeline.js"))
         const store = yield* Store
-        // a prompted task's run gets the repository's model as its agent
-        return real.stagesLayer({ stateDir: resolve(stateDir), agentFor: agentFor(store) })
+        // a run's agent (the repository's model) may use the organisation's stored provider keys
+        return real.stagesLayer({ stateDir: resolve(stateDir), keys: storedKeys(store) })
       })
     )
 

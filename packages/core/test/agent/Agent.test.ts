@@ -187,6 +187,30 @@ describe("Agent.run: triage, patch, repair, on the record, within budget", () =>
     }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
   )
 
+  it.effect("a stop reason (the run was cancelled) is checked before every call: no call after it, and the summary says why", () =>
+    Effect.gen(function* () {
+      const triage = scripted(() => triageAnswer)
+      const patch = scripted((_r, n) => toolCall(FIXED, n))
+      // the run is cancelled once the triage call has been made
+      const summary = yield* Agent.run({
+        root: repo(),
+        repo: "cancelled-repo",
+        profile,
+        opportunities: [],
+        hotspots: [{ file: "src/dedupe.js", name: "dedupe", line: 1, samples: 900, selfMs: 900, share: 0.61 }],
+        profiled: true,
+        models: { triage: triage.service, patch: patch.service },
+        validate: fakeValidate([]),
+        reject: () => Effect.void,
+        stop: Effect.sync(() => (triage.requests.length > 0 ? "the run was cancelled" : null))
+      })
+      expect(triage.requests).toHaveLength(1)
+      expect(patch.requests).toHaveLength(0)
+      expect(summary.calls).toHaveLength(1)
+      expect(summary.stopped).toBe("the run was cancelled")
+    }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
+  )
+
   it.effect("the daily budget counts what earlier runs spent on the repository that day", () =>
     Effect.gen(function* () {
       const ledger = Agent.memoryLedger()
@@ -250,6 +274,42 @@ describe("Agent.run: triage, patch, repair, on the record, within budget", () =>
       const { summary } = yield* runAgent({ triage: triage.service, patch: patch.service })
       expect(summary.targets.map((t) => t.outcome)).toEqual(["skipped: a test or benchmark file (they measure the change, they are never changed)", "skipped: no such file in the repository"])
       expect(patch.requests).toHaveLength(0)
+    }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
+  )
+
+  it.effect("a behavioural-equivalence failure from validate is repaired like a failing test; a slower patch is not", () =>
+    Effect.gen(function* () {
+      const triage = scripted(() => triageAnswer)
+      const patch = scripted((_r, n) => toolCall(n === 1 ? BROKEN : FIXED, n))
+      const reasons = ["behaviour changed on a captured call of dedupe: call #2 with arguments [[3,1,3]]: result differs", "not faster beyond noise: dedupe: -0.4%"]
+      for (const reason of reasons) {
+        const seen: Array<string> = []
+        const summary = yield* Agent.run({
+          root: repo(),
+          repo: "r",
+          profile,
+          opportunities: [],
+          hotspots: [],
+          profiled: false,
+          models: { triage: triage.service, patch: patch.service },
+          validate: (candidate) =>
+            Effect.sync((): Validate.Validation => {
+              seen.push(candidate.id)
+              const first = seen.length === 1
+              return {
+                attempt: { id: `a-${candidate.id}`, candidateId: candidate.id, source: candidate.source, rule: "llm", status: first ? "rejected" : "accepted", reason: first ? reason : "accepted" },
+                tests: null,
+                benchmark: null,
+                policy: [],
+                kind: "performance",
+                confidence: 0.5
+              }
+            }),
+          reject: () => Effect.void
+        })
+        if (reason.startsWith("behaviour")) expect(summary.targets[0]!.outcome).toMatch(/^accepted in round 2/)
+        else expect(summary.targets[0]!.outcome).toMatch(/^rejected in round 1: not faster/)
+      }
     }).pipe(Effect.provide(ArtifactStore.ArtifactStore.layerTest))
   )
 

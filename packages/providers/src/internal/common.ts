@@ -78,3 +78,22 @@ export const missingKey = (provider: string, model: string, variable: string): L
     model,
     message: `no API key: set ${variable} (or pass apiKey)`
   })
+
+/**
+ * A value loaded once, on first use (the SDKs are imported only when a model is called, so importing
+ * `@ratchet/providers` stays cheap). `current()` is the value once loaded.
+ */
+export const lazy = <T>(load: () => Promise<T>): { readonly get: () => Promise<T>; readonly current: () => T | undefined } => {
+  let value: T | undefined
+  let pending: Promise<T> | undefined
+  return {
+    get: () => {
+      pending ??= load().then((v) => {
+        value = v
+        return v
+      })
+      return pending
+    },
+    current: () => value
+  }
+}

@@ -106,3 +106,64 @@ export const resolveLlm = (input: {
       profile: llm?.profile ?? true
     }
   })
+
+/**
+ * The server's agent resolver (core's `Pipeline.AgentResolver`): a run uses the model of its
+ * repository's stored settings (`run.llm`), and none without one. The repository's config may tune
+ * the agent (repair rounds, targets, context, output tokens, reasoning, profiling, timeout,
+ * budgets) but never picks the model, the endpoint or the prices: a repository is untrusted input
+ * and must not send the server's keys elsewhere nor make its calls look free.
+ */
+export const serverResolver = (options: {
+  readonly stateDir: string
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** Keys by provider for a run, over the environment's (the server's secret store). */
+  readonly keys?: (run: Pipeline.RunRef) => Effect.Effect<Readonly<Record<string, string>>, RatchetError.RatchetError>
+}): Pipeline.AgentResolver =>
+  ({ run, config }) => {
+    if (run.llm === undefined || run.llm === null) return Effect.succeed(null)
+    const spec = run.llm
+    const llm = config.llm
+    const tuning: Config.LlmConfig | undefined = llm === undefined
+      ? undefined
+      : {
+          ...(llm.budget !== undefined ? { budget: llm.budget } : {}),
+          ...(llm.repairAttempts !== undefined ? { repairAttempts: llm.repairAttempts } : {}),
+          ...(llm.maxTargets !== undefined ? { maxTargets: llm.maxTargets } : {}),
+          ...(llm.contextTokens !== undefined ? { contextTokens: llm.contextTokens } : {}),
+          ...(llm.maxOutputTokens !== undefined ? { maxOutputTokens: llm.maxOutputTokens } : {}),
+          ...(llm.reasoning !== undefined ? { reasoning: llm.reasoning } : {}),
+          ...(llm.profile !== undefined ? { profile: llm.profile } : {}),
+          ...(llm.timeoutMs !== undefined ? { timeoutMs: llm.timeoutMs } : {})
+        }
+    const { llm: _ignored, ...rest } = config
+    return Effect.flatMap(options.keys === undefined ? Effect.succeed({}) : options.keys(run), (keys) =>
+      resolveLlm({
+        config: tuning === undefined ? rest : { ...rest, llm: tuning },
+        overrides: { spec, keys },
+        stateDir: options.stateDir,
+        ...(options.env ? { env: options.env } : {})
+      })
+    ).pipe(Effect.map((agent) => agent ?? null))
+  }
+
+/**
+ * `GET /api/llm/models`: the providers with whether a key is configured (environment or secret
+ * store), their known models with prices, and the model each repository uses.
+ */
+export const modelsView = (
+  repos: ReadonlyArray<{ readonly id: string; readonly name: string; readonly settings: { readonly provider: string | null; readonly model: string | null } }>,
+  env: Readonly<Record<string, string | undefined>> = process.env
+) => {
+  const specs = repos.flatMap((r) => (r.settings.provider !== null && r.settings.model !== null ? [{ repo: r, spec: `${r.settings.provider}:${r.settings.model}` }] : []))
+  const providers = Registry.configured(env, { extra: specs.map((s) => s.spec) })
+  return {
+    providers,
+    repositories: specs.map(({ repo, spec }) => ({
+      id: repo.id,
+      name: repo.name,
+      spec,
+      configured: providers.find((p) => spec.startsWith(`${p.provider}:`))?.configured ?? false
+    }))
+  }
+}

@@ -176,6 +176,35 @@ export const openApiDocument = {
         responses: { "200": { description: "Updated repository", ...json(ref("Repo")) }, "400": err("Invalid field"), ...std }
       }
     },
+    "/api/llm/models": {
+      get: {
+        summary: "LLM providers (whether a key is configured: OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, OPENAI_COMPATIBLE_API_KEY), their known models with prices in USD per million tokens, and the model each repository uses (settings provider and model)",
+        responses: {
+          "200": {
+            description: "OK",
+            ...json({
+              type: "object",
+              properties: {
+                providers: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      provider: { type: "string" },
+                      configured: { type: "boolean" },
+                      keyVariables: { type: "array", items: { type: "string" } },
+                      models: { type: "array", items: { type: "object", properties: { id: { type: "string" }, spec: { type: "string" }, price: { type: ["object", "null"] } } } }
+                    }
+                  }
+                },
+                repositories: { type: "array", items: { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, spec: { type: "string" }, configured: { type: "boolean" } } } }
+              }
+            })
+          },
+          ...std
+        }
+      }
+    },
     "/api/repos/{id}/budgets": {
       get: { summary: "Today's budget limits and usage", parameters: [idParam("repository")], responses: { "200": { description: "OK" }, ...std } }
     },

@@ -7,6 +7,7 @@ import { Effect, Layer } from "effect"
 import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type RatchetError, type Sandbox, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench } from "@ratchet/runner"
+import { serverResolver } from "./llm.js"
 import * as Scrub from "./scrub.js"
 
 /** Ratchet's state directory: `$RATCHET_HOME`, else `.ratchet` in the current directory. */
@@ -74,13 +75,17 @@ export const testAdapter = Baseline.testAdapter
 /**
  * Core's real stages on the ports under `stateDir`, reading test results with the built-in adapter.
  * `config` is used as is for every run (`ratchet run --config`); without it each run loads its own.
+ * A run that names a model (`RunRef.llm`: the server's stored repository settings) gets the LLM
+ * agent after the templates (see `serverResolver`), its daily spend kept in `<stateDir>/llm-spend.json`.
  */
 export const stagesLayer = (options: {
   readonly stateDir: string
   readonly config?: Config.ResolvedConfig
-  /** The LLM agent of each run (the server: the repository's model for a prompted task's run). */
-  readonly agentFor?: (run: Pipeline.RunRef) => Effect.Effect<Pipeline.AgentOptions | null, RatchetError.RatchetError>
+  /** Provider keys a run may use besides the environment's (the server: its organisation's stored keys). */
+  readonly keys?: (run: Pipeline.RunRef) => Effect.Effect<Readonly<Record<string, string>>, RatchetError.RatchetError>
 }): Layer.Layer<Pipeline.Stages> =>
-  Pipeline.Stages.layer({ testAdapter, ...(options.config ? { config: options.config } : {}), ...(options.agentFor ? { agentFor: options.agentFor } : {}) }).pipe(
-    Layer.provide(portsLayer(options))
-  )
+  Pipeline.Stages.layer({
+    testAdapter,
+    agent: serverResolver({ stateDir: options.stateDir, ...(options.keys ? { keys: options.keys } : {}) }),
+    ...(options.config ? { config: options.config } : {})
+  }).pipe(Layer.provide(portsLayer(options)))

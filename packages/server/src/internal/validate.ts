@@ -1,3 +1,4 @@
+import { Registry } from "@ratchet/providers"
 import { RemoteHost } from "@ratchet/runner"
 import { Cron, DateTime, Result } from "effect"
 import * as ChildProcess from "node:child_process"
@@ -167,6 +168,15 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
   if (!provider.ok) return provider
   const model = nullableString(body, "model", 200)
   if (!model.ok) return model
+  // The LLM model of the repository's runs: a known provider, and a model a spec can be made of.
+  const providers = Object.keys(Registry.BUILTIN)
+  if (typeof provider.value === "string" && !providers.includes(provider.value)) {
+    return bad("provider", `unknown LLM provider ${JSON.stringify(provider.value)}; use one of ${providers.join(", ")} (or null for template-only runs)`)
+  }
+  if (typeof model.value === "string" && /^\s*$/.test(model.value)) return bad("model", "must not be blank; use null for template-only runs")
+  if (provider.value === "openai-compatible" && typeof model.value === "string" && !/@https?:\/\/\S+$/.test(model.value)) {
+    return bad("model", 'an openai-compatible model names its endpoint: "MODEL@http(s)://HOST/v1"')
+  }
   const budgets = body.budgets === undefined ? {} : body.budgets
   if (!isObject(budgets)) return bad("budgets", "expected an object with computeMinutesPerDay, candidatesPerRun, proposalsPerRun")
   const extraBudget = unknownKeys(budgets, ["computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun"])

@@ -25,7 +25,8 @@ import * as Detect from "../../Detect.js"
 import * as Package from "../../Package.js"
 import * as Patchgen from "../../Patchgen.js"
 import * as Agent from "../../Agent.js"
-import type { AgentOptions, Ports, RunRef, StageFunctions } from "../../Pipeline.js"
+import type { AgentOptions, AgentResolver, Ports, RunRef, StageFunctions } from "../../Pipeline.js"
+import { type LlmRunSummary, totalsOf } from "../../LlmCall.js"
 import { internal, type RatchetError } from "../../RatchetError.js"
 import type { RepoProfile } from "../../RepoProfile.js"
 import type { BaselineReport } from "../../Run.js"
@@ -45,13 +46,11 @@ export interface StagesOptions {
   readonly config?: ResolvedConfig
   /** Reads test results (`@ratchet/runner`'s `Baseline.testAdapter`). */
   readonly testAdapter?: Baseline.TestAdapter
-  /** The LLM agent's models and settings: with them, the stages have an `agent`. */
-  readonly agent?: AgentOptions
   /**
-   * The LLM agent of one run, picked by the host (the server: the repository's model, for the runs
-   * of prompted tasks); `null`: the run has no agent. Used instead of `agent` when given.
+   * The LLM agent's models and settings, or a resolver choosing them per run (a server: each
+   * repository's model): with either, the stages have an `agent`.
    */
-  readonly agentFor?: (run: RunRef) => Effect.Effect<AgentOptions | null, RatchetError>
+  readonly agent?: AgentOptions | AgentResolver
   /** Release a run held this long without use (default 30 min). */
   readonly idleMs?: number
   /** Hold at most this many idle runs (default 8). */
@@ -92,6 +91,19 @@ const localDir = (source: string): string | null => {
     return null
   }
 }
+
+/** The summary of an agent that could not start (no key, a bad spec): no calls, and why. */
+const unusable = (spec: string, reason: string): LlmRunSummary => ({
+  triage: spec,
+  patch: spec,
+  calls: [],
+  totals: totalsOf([]),
+  budget: { usd: null, tokens: null, dailyUsd: null, dailyTokens: null },
+  stopped: `the LLM agent did not run: ${reason}`,
+  hotspots: [],
+  targets: [],
+  warnings: []
+})
 
 /** The stage functions on the ports; closing the scope releases every run still held. */
 export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunctions, never, Ports | Scope.Scope> =>
@@ -220,15 +232,28 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       })
 
     /** The LLM agent in the run's baseline workspace: profile (unless turned off), then triage → patch → repair. */
-    const agentOf = (pick: (run: RunRef) => Effect.Effect<AgentOptions | null, RatchetError>): NonNullable<StageFunctions["agent"]> => (input, callbacks) =>
+    const agentOf = (choose: AgentOptions | AgentResolver): NonNullable<StageFunctions["agent"]> => (input, callbacks) =>
       using(input.run.runId, (entry) => Effect.gen(function* () {
-        const agent = yield* pick(input.run)
-        const task = input.run.task ?? null
-        if (agent === null) {
-          if (task !== null) return yield* Effect.fail(internal("the run carries a prompted task, but no LLM model was given for it"))
-          return null
-        }
         const { config } = yield* checkoutOf(entry, input.run)
+        // a prompted task's only patch source is the agent: without one the run cannot do its work
+        const task = input.run.task ?? null
+        let agent: AgentOptions
+        if (typeof choose === "function") {
+          const chosen = yield* Effect.result(choose({ run: input.run, config }))
+          if (chosen._tag === "Failure") {
+            if (task !== null) return yield* Effect.fail(internal(`the prompted task's model cannot be used: ${chosen.failure.message}`, chosen.failure))
+            const spec = input.run.llm ?? config.llm?.patch ?? config.llm?.triage ?? "unknown"
+            callbacks.onProgress(`the LLM agent did not run: ${chosen.failure.message}`)
+            return unusable(spec, chosen.failure.message)
+          }
+          if (chosen.success === null) {
+            if (task !== null) return yield* Effect.fail(internal("the run carries a prompted task, but no LLM model was given for it"))
+            return null
+          }
+          agent = chosen.success
+        } else {
+          agent = choose
+        }
         const held = yield* baselineOf(entry, input.run.source, input.run.commit, input.profile, config)
         let hotspots: ReadonlyArray<Agent.Hotspot> = []
         const warnings: Array<string> = []
@@ -266,7 +291,8 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             ...(task !== null ? { task } : {}),
             validate: callbacks.validate,
             reject: callbacks.reject,
-            onProgress: callbacks.onProgress
+            onProgress: callbacks.onProgress,
+            ...(callbacks.stop !== undefined ? { stop: callbacks.stop } : {})
           }),
           ArtifactStore,
           Context.get(ports, ArtifactStore)
@@ -403,11 +429,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
           })
         ).pipe(Effect.withSpan("Pipeline.package")),
 
-      ...(options.agentFor !== undefined
-        ? { agent: agentOf(options.agentFor) }
-        : options.agent !== undefined
-          ? { agent: agentOf(((agent: AgentOptions) => () => Effect.succeed(agent))(options.agent)) }
-          : {}),
+      ...(options.agent === undefined ? {} : { agent: agentOf(options.agent) }),
 
       release
     }

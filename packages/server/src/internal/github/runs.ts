@@ -1,6 +1,6 @@
 /**
  * What the GitHub work gives the server's runs: a prompted task's plan as the run's patch source
- * (its `Pipeline.RunRef.task`, and the repository's model as the run's agent), and the checkout of
+ * (its `Pipeline.RunRef.task`), the stored provider keys for the run's agent, and the checkout of
  * a GitHub repository fetched through its connector (so private repositories run, with the
  * credentials in git's environment for the one command, never in a remote URL on disk).
  *
@@ -13,7 +13,7 @@ import { type Pipeline, RatchetError, type Task as CoreTask } from "@ratchet/cor
 import { Effect } from "effect"
 import { internal, type ServerError } from "../../ServerError.js"
 import { type Repo, type Run, Store } from "../../Store.js"
-import { githubName, type LiveOptions, liveConnector, modelFor } from "./connectors.js"
+import { githubName, type LiveOptions, liveConnector, providerKeys } from "./connectors.js"
 import { planOf } from "./lifecycle.js"
 
 /** The prompted task a run was started for (its trigger is `task:<id>`), as the run carries it. */
@@ -28,18 +28,15 @@ export const taskSpecOf = (run: Run): Effect.Effect<CoreTask.Spec | null, Server
   })
 
 /**
- * The agent of one run (core's `StagesOptions.agentFor`): for a prompted task's run, the
- * repository's model writes the planned change; other runs have none (the server's runs are
- * template-only unless they carry a task).
+ * The provider keys a run may use: its organisation's stored keys (`PUT /api/providers/:name/key`),
+ * over the environment's — so a task planned with a stored key is also written with it.
  */
-export const agentFor = (store: Store["Service"]) => (run: Pipeline.RunRef): Effect.Effect<Pipeline.AgentOptions | null, RatchetError.RatchetError> =>
+export const storedKeys = (store: Store["Service"]) => (run: Pipeline.RunRef): Effect.Effect<Readonly<Record<string, string>>, RatchetError.RatchetError> =>
   Effect.gen(function* () {
-    if (!run.task) return null
     const stored = yield* store.getRun(null, run.runId)
     const repo = yield* store.getRepo(null, stored.repoId)
-    const model = yield* modelFor(repo).pipe(Effect.provideService(Store, store))
-    return { models: { triage: model, patch: model }, profile: false }
-  }).pipe(Effect.mapError((e) => RatchetError.internal(`the prompted task's model: ${e.message}`, e)))
+    return yield* providerKeys(repo.orgId).pipe(Effect.provideService(Store, store))
+  }).pipe(Effect.mapError((e) => RatchetError.internal(`reading the stored provider keys: ${e.message}`, e)))
 
 /**
  * Where a run reads its repository: the path of a local one; for a GitHub repository with a
