@@ -30,15 +30,16 @@
  * import { GitHubConnector, WriteGate } from "@ratchet/connectors"
  *
  * const connector = GitHubConnector.make({ token: process.env.GITHUB_TOKEN ?? "" })
- * const gateLayer = WriteGate.WriteGate.layer(connector) // + ApprovalStore and PolicyCheck layers
+ * const gate = WriteGate.WriteGate.layer() // + ApprovalStore and PolicyCheck layers; one per host
+ * const published = WriteGate.make(connector) // a gate bound to this connector, or `layer(options)`: core's SourceConnector
  * ```
  *
  * @since 0.1.0
  */
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs"
 import { resolve } from "node:path"
-import { Diff, type Patch } from "@ratchet/core"
-import { Effect, Result } from "effect"
+import { Diff, type Patch, SourceConnector } from "@ratchet/core"
+import { Effect, Layer, Result } from "effect"
 import { branchConflict, type ConnectorError, gitFailed, invalidRequest, redactWith, remoteFailed } from "./ConnectorError.js"
 import { AUTHOR_EMAIL, AUTHOR_NAME, git } from "./internal/git.js"
 import { type Client, type Credentials as GitHubCredentials, makeClients } from "./internal/github.js"
@@ -46,6 +47,7 @@ import { makeWriter, type Permit, type WriteResult } from "./internal/writer.js"
 import { CONTENT_HASH_TRAILER, branchOf } from "./LocalGitConnector.js"
 import { redactor } from "./Redact.js"
 import type { Connector } from "./WriteGate.js"
+import * as WriteGate from "./WriteGate.js"
 
 /**
  * How the connector authenticates: a personal access token, or a GitHub App (id + private key;
@@ -624,3 +626,13 @@ export const make = (options: GitHubOptions): GitHub => {
 
   return { name: "github", fetch, writer: makeWriter("github", publish), validate, role, comment, ci, pull }
 }
+
+/**
+ * The GitHub connector as core's `SourceConnector` port: `fetch` reads directly; `publish` goes through
+ * the host's one {@link WriteGate.WriteGate} (approval looked up, content hash recomputed, policy
+ * re-run, one write per repository at a time, every attempt audited).
+ *
+ * @since 0.2.0
+ */
+export const layer = (options: GitHubOptions): Layer.Layer<SourceConnector.SourceConnector, never, WriteGate.WriteGate> =>
+  Layer.effect(SourceConnector.SourceConnector, WriteGate.sourceConnector(make(options)))

@@ -21,7 +21,8 @@
  * import { LocalGitConnector, WriteGate } from "@ratchet/connectors"
  *
  * const connector = LocalGitConnector.make({ outDir: ".ratchet/patches" })
- * const gateLayer = WriteGate.WriteGate.layer(connector) // + ApprovalStore and PolicyCheck layers
+ * const gate = WriteGate.WriteGate.layer() // + ApprovalStore and PolicyCheck layers; one per host
+ * const published = WriteGate.make(connector) // a gate bound to this connector, or `layer(options)`: core's SourceConnector
  * ```
  *
  * @since 0.1.0
@@ -30,13 +31,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, st
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { Diff } from "@ratchet/core"
-import { Effect } from "effect"
+import { Diff, SourceConnector } from "@ratchet/core"
+import { Effect, Layer } from "effect"
 import { branchConflict, type ConnectorError, gitFailed, invalidRequest, redactWith } from "./ConnectorError.js"
 import { AUTHOR_EMAIL, AUTHOR_NAME, type GitResult, git } from "./internal/git.js"
 import { makeWriter, type Permit, type WriteResult } from "./internal/writer.js"
 import { redactor } from "./Redact.js"
 import type { Connector } from "./WriteGate.js"
+import * as WriteGate from "./WriteGate.js"
 
 /**
  * Options of the local git connector.
@@ -301,3 +303,13 @@ export const make = (options: LocalGitOptions): Connector => {
     writer: makeWriter("local-git", publish)
   }
 }
+
+/**
+ * The local git connector as core's `SourceConnector` port: `fetch` reads directly; `publish` goes through
+ * the host's one {@link WriteGate.WriteGate} (approval looked up, content hash recomputed, policy
+ * re-run, one write per repository at a time, every attempt audited).
+ *
+ * @since 0.2.0
+ */
+export const layer = (options: LocalGitOptions): Layer.Layer<SourceConnector.SourceConnector, never, WriteGate.WriteGate> =>
+  Layer.effect(SourceConnector.SourceConnector, WriteGate.sourceConnector(make(options)))

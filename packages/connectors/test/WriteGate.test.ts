@@ -3,8 +3,8 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Package, PolicyCheck, RatchetError } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
-import { Effect, Layer, Ref } from "effect"
-import { ApprovalStore, type ConnectorError, LocalGitConnector, WriteGate } from "../src/index.js"
+import { Deferred, Effect, Fiber, Layer, Ref } from "effect"
+import { ApprovalStore, type ConnectorError, ConnectorError as ConnectorErrorModule, LocalGitConnector, WriteGate } from "../src/index.js"
 import { issuePermit, makeWriter, write } from "../src/internal/writer.js"
 import { approve, type Fixture, fixture, lsRemote, makeDiff, proposalOf, sh } from "./helpers.js"
 
@@ -331,13 +331,13 @@ describe("WriteGate + LocalGitConnector", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.effect("layerTest runs every check over an in-memory writer", () =>
+  it.effect("layerTest runs every check; recordingConnector writes nowhere", () =>
     Effect.gen(function* () {
       const written = yield* Ref.make<ReadonlyArray<WriteGate.WriteRequest & { readonly contentHash: string }>>([])
       const approvals = yield* Ref.make<ReadonlyArray<Approval>>([])
       const proposal = proposalOf("p-16", "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n", ["x"])
       const program = Effect.gen(function* () {
-        const gate = yield* WriteGate.WriteGate
+        const gate = WriteGate.bind(yield* WriteGate.WriteGate, WriteGate.recordingConnector(written))
         const refused = yield* Effect.flip(gate.publish({ repo: "org/app", baseBranch: "main", proposal }))
         expect(reasonOf(refused)).toBe("NotApproved")
         expect(yield* Ref.get(written)).toEqual([])
@@ -349,11 +349,119 @@ describe("WriteGate + LocalGitConnector", () => {
       })
       yield* program.pipe(
         Effect.provide(
-          WriteGate.WriteGate.layerTest(written).pipe(
+          WriteGate.WriteGate.layerTest.pipe(
             Layer.provide(Layer.merge(ApprovalStore.ApprovalStore.layerTest(approvals), PolicyCheck.PolicyCheck.layerTest()))
           )
         )
       )
+    })
+  )
+})
+
+describe("one gate for a host", () => {
+  /** A writer that records when each write starts and ends, and holds it until `release` opens. */
+  const slowConnector = (name: string, log: Array<string>, release: Deferred.Deferred<void>): WriteGate.Connector => ({
+    name,
+    fetch: (_repo, commit) => Effect.succeed(commit),
+    writer: makeWriter(name, (permit) =>
+      Effect.gen(function* () {
+        log.push(`start ${permit.repo} ${permit.proposal.id}`)
+        yield* Deferred.await(release)
+        yield* Effect.yieldNow
+        log.push(`end ${permit.repo} ${permit.proposal.id}`)
+        return { branch: `ratchet/${permit.proposal.id}`, url: null, created: true, commit: null, patchFile: null }
+      }))
+  })
+  const diffOf = (n: number) => `diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b${n}\n`
+
+  it.effect("writes to one repository are serialised; writes to different repositories are not", () =>
+    Effect.gen(function* () {
+      const proposals = [1, 2, 3].map((n) => proposalOf(`p-s${n}`, diffOf(n), ["x"]))
+      const approvals = yield* Ref.make<ReadonlyArray<Approval>>(proposals.map((p) => approve(p)))
+      const gate = yield* WriteGate.makeGate().pipe(Effect.provide(Layer.merge(ApprovalStore.ApprovalStore.layerTest(approvals), PolicyCheck.PolicyCheck.layerTest())))
+      const log: Array<string> = []
+      const release = yield* Deferred.make<void>()
+      const connector = slowConnector("slow", log, release)
+      const fibers = yield* Effect.forkChild(
+        Effect.all([
+          gate.publish(connector, { repo: "org/one", baseBranch: "main", proposal: proposals[0]!, actor: "ada" }),
+          gate.publish(connector, { repo: "org/one", baseBranch: "main", proposal: proposals[1]!, actor: "bob" }),
+          gate.publish(connector, { repo: "org/two", baseBranch: "main", proposal: proposals[2]!, actor: "cy" })
+        ], { concurrency: "unbounded" })
+      )
+      // both repositories' first writes start while neither may finish; the second write to org/one waits
+      for (let i = 0; i < 50 && log.length < 2; i++) yield* Effect.yieldNow
+      expect([...log].sort()).toEqual(["start org/one p-s1", "start org/two p-s3"])
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(fibers)
+      const one = log.filter((l) => l.includes("org/one"))
+      expect(one).toEqual(["start org/one p-s1", "end org/one p-s1", "start org/one p-s2", "end org/one p-s2"])
+      expect((yield* gate.audit).map((a) => [a.proposalId, a.actor, a.outcome]).sort()).toEqual([["p-s1", "ada", "allowed"], ["p-s2", "bob", "allowed"], ["p-s3", "cy", "allowed"]])
+    })
+  )
+
+  it.effect("every attempt reaches onAudit with who asked, the proposal, the content hash and the outcome; a failing sink does not open the gate", () =>
+    Effect.gen(function* () {
+      const proposal = proposalOf("p-audit", diffOf(9), ["x"])
+      const approvals = yield* Ref.make<ReadonlyArray<Approval>>([])
+      const persisted: Array<WriteGate.AuditEntry> = []
+      let failSink = false
+      const gate = yield* WriteGate.makeGate({
+        onAudit: (entry) => (failSink ? Effect.fail("database down") : Effect.sync(() => void persisted.push(entry)))
+      }).pipe(Effect.provide(Layer.merge(ApprovalStore.ApprovalStore.layerTest(approvals), PolicyCheck.PolicyCheck.layerTest())))
+      const written = yield* Ref.make<ReadonlyArray<WriteGate.WriteRequest & { readonly contentHash: string }>>([])
+      const connector = WriteGate.recordingConnector(written)
+      const request = { repo: "org/app", baseBranch: "main", proposal, actor: "token:ci (tok_1)" }
+      expect(reasonOf(yield* Effect.flip(gate.publish(connector, request)))).toBe("NotApproved")
+      failSink = true
+      expect(reasonOf(yield* Effect.flip(gate.publish(connector, request)))).toBe("NotApproved")
+      failSink = false
+      yield* Ref.set(approvals, [approve(proposal)])
+      expect((yield* gate.publish(connector, request)).created).toBe(true)
+      expect(persisted.map((e) => [e.actor, e.proposalId, e.contentHash, e.outcome])).toEqual([
+        ["token:ci (tok_1)", "p-audit", Package.contentHashOf(proposal), "refused"],
+        ["token:ci (tok_1)", "p-audit", Package.contentHashOf(proposal), "allowed"]
+      ])
+      expect(persisted.every((e) => !Number.isNaN(Date.parse(e.at)))).toBe(true)
+      expect((yield* gate.audit).map((a) => a.outcome)).toEqual(["refused", "refused", "allowed"])
+    })
+  )
+
+  it.effect("sourceConnector presents a connector as core's SourceConnector: refusals are WriteRefused, the content hash comes back", () =>
+    Effect.gen(function* () {
+      const proposal = proposalOf("p-port", diffOf(7), ["x"])
+      const approvals = yield* Ref.make<ReadonlyArray<Approval>>([])
+      const written = yield* Ref.make<ReadonlyArray<WriteGate.WriteRequest & { readonly contentHash: string }>>([])
+      const program = Effect.gen(function* () {
+        const source = yield* WriteGate.sourceConnector(WriteGate.recordingConnector(written))
+        const refused = yield* Effect.flip(source.publish({ repo: "org/app", baseBranch: "main", proposal, actor: "ada" }))
+        expect(refused.reason._tag).toBe("WriteRefused")
+        expect(refused.cause).toBeInstanceOf(ConnectorErrorModule.ConnectorError)
+        yield* Ref.set(approvals, [approve(proposal)])
+        const done = yield* source.publish({ repo: "org/app", baseBranch: "main", proposal, actor: "ada" })
+        expect(done).toMatchObject({ branch: "ratchet/p-port", created: true, contentHash: Package.contentHashOf(proposal) })
+        const bad = yield* Effect.flip(source.publish({ repo: "", baseBranch: "main", proposal, actor: "ada" }))
+        expect(bad.reason._tag).toBe("BadInput")
+      })
+      yield* program.pipe(
+        Effect.provide(WriteGate.WriteGate.layerTest.pipe(Layer.provide(Layer.merge(ApprovalStore.ApprovalStore.layerTest(approvals), PolicyCheck.PolicyCheck.layerTest()))))
+      )
+    })
+  )
+
+  it.effect("a prefix re-roots the verified diff; the permit keeps the approved content hash", () =>
+    Effect.gen(function* () {
+      const proposal = proposalOf("p-prefix", diffOf(5), ["x"])
+      const approvals = yield* Ref.make<ReadonlyArray<Approval>>([approve(proposal)])
+      const written = yield* Ref.make<ReadonlyArray<WriteGate.WriteRequest & { readonly contentHash: string }>>([])
+      const gate = yield* WriteGate.makeGate().pipe(Effect.provide(Layer.merge(ApprovalStore.ApprovalStore.layerTest(approvals), PolicyCheck.PolicyCheck.layerTest())))
+      yield* gate.publish(WriteGate.recordingConnector(written), { repo: "org/mono", baseBranch: "main", proposal, prefix: "packages/lib/" })
+      const [w] = yield* Ref.get(written)
+      expect(w!.contentHash).toBe(Package.contentHashOf(proposal))
+      expect(w!.proposal.diff).toContain("diff --git a/packages/lib/x b/packages/lib/x")
+      expect(w!.proposal.files).toEqual(["packages/lib/x"])
+      const refused = yield* Effect.flip(gate.publish(WriteGate.recordingConnector(written), { repo: "org/mono", baseBranch: "main", proposal, prefix: "../x/" }))
+      expect(reasonOf(refused)).toBe("InvalidRequest")
     })
   )
 })

@@ -158,8 +158,28 @@ export class ModelFailure extends Schema.TaggedClass<ModelFailure>()("ModelFailu
   }
 }
 
+/**
+ * A write the source connector refused: no approval is recorded, the approval covers another
+ * version of the proposal, the policy blocks the diff, or the target branch holds other content.
+ * `kind` names which (the connector's reason); not retryable — approve the current version first.
+ *
+ * @since 0.2.0
+ */
+export class WriteRefused extends Schema.TaggedClass<WriteRefused>()("WriteRefused", {
+  proposalId: Schema.String,
+  kind: Schema.String,
+  detail: Schema.String
+}) {
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return this.detail
+  }
+}
+
 /** @since 0.1.0 */
-export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, DiffInvalid, Internal, ModelFailure])
+export const Reason = Schema.Union([BadInput, ConfigInvalid, NotImplemented, IoFailure, IntegrityFailure, DiffInvalid, Internal, ModelFailure, WriteRefused])
 /** @since 0.1.0 */
 export type Reason = typeof Reason.Type
 
@@ -207,3 +227,6 @@ export const internal = (detail: string, cause?: unknown): RatchetError => make(
 /** @since 0.2.0 */
 export const modelFailure = (args: { provider: string; model: string; kind: string; status: number | null; detail: string }, cause?: unknown): RatchetError =>
   make(new ModelFailure(args), cause)
+/** @since 0.2.0 */
+export const writeRefused = (args: { proposalId: string; kind?: string; detail: string }, cause?: unknown): RatchetError =>
+  make(new WriteRefused({ proposalId: args.proposalId, kind: args.kind ?? "Refused", detail: args.detail }), cause)

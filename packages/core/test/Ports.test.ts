@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ArtifactStore, LanguageModel, Sandbox, SourceConnector, Workspace } from "@ratchet/core"
+import { ArtifactStore, LanguageModel, Package, type Proposal, Sandbox, SourceConnector, Workspace } from "@ratchet/core"
 import { Effect, Ref } from "effect"
 
 describe("ports: layerTest implementations", () => {
@@ -43,29 +43,37 @@ describe("ports: layerTest implementations", () => {
     }).pipe(Effect.provide(LanguageModel.LanguageModel.layerTest([{ text: "first" }, { text: "second" }])))
   )
 
-  it.effect("SourceConnector.layerTest refuses to publish without an approval bound to the same content hash", () =>
+  it.effect("SourceConnector.layerTest publishes only with a recorded approval of the proposal's current content hash", () =>
     Effect.gen(function* () {
       const published = yield* Ref.make<ReadonlyArray<SourceConnector.PublishRequest>>([])
-      const request: SourceConnector.PublishRequest = {
-        repo: "acme/app",
-        baseBranch: "main",
-        proposalId: "p1",
-        contentHash: "hash-v2",
+      const approvals = yield* Ref.make<ReadonlyArray<SourceConnector.Approval>>([])
+      const proposal: Proposal.Proposal = {
+        id: "p1",
         title: "t",
-        body: "b",
-        diff: "d",
-        approval: { proposalId: "p1", contentHash: "hash-v1", approvedBy: "ada", approvedAt: "2026-11-21T00:00:00Z" }
+        files: ["a.js"],
+        diff: "diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-a\n+b\n",
+        tests: { passed: 1, failed: 0, skipped: 0 },
+        benchmark: null,
+        policy: [],
+        risk: "low",
+        confidence: 0.9
       }
+      const request: SourceConnector.PublishRequest = { repo: "acme/app", baseBranch: "main", proposal, actor: "ada" }
+      const hash = Package.contentHashOf(proposal)
       const program = Effect.gen(function* () {
         const connector = yield* SourceConnector.SourceConnector
-        const refused = yield* Effect.flip(connector.publish(request))
-        expect(refused.reason._tag).toBe("BadInput")
+        expect((yield* Effect.flip(connector.publish(request))).reason._tag).toBe("WriteRefused")
+        // an approval of another version of the proposal does not count
+        yield* Ref.set(approvals, [{ proposalId: "p1", contentHash: "hash-v1", approvedBy: "ada", approvedAt: "2026-11-21T00:00:00Z" }])
+        expect((yield* Effect.flip(connector.publish(request))).reason._tag).toBe("WriteRefused")
         expect(yield* Ref.get(published)).toHaveLength(0)
-        const ok = yield* connector.publish({ ...request, approval: { ...request.approval, contentHash: "hash-v2" } })
-        expect(ok.branch).toBe("ratchet/p1")
+        yield* Ref.set(approvals, [{ proposalId: "p1", contentHash: hash, approvedBy: "ada", approvedAt: "2026-11-21T00:00:00Z" }])
+        const ok = yield* connector.publish(request)
+        expect(ok).toMatchObject({ branch: "ratchet/p1", created: true, contentHash: hash })
+        expect((yield* connector.publish(request)).created).toBe(false)
         expect(yield* Ref.get(published)).toHaveLength(1)
       })
-      yield* program.pipe(Effect.provide(SourceConnector.SourceConnector.layerTest(published)))
+      yield* program.pipe(Effect.provide(SourceConnector.SourceConnector.layerTest(published, approvals)))
     })
   )
 })

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type { WriteGate } from "@ratchet/connectors"
 import type { RemoteHost } from "@ratchet/runner"
 import { Cause, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
@@ -82,7 +83,7 @@ export type Env = { Variables: { principal: Principal; requestId: string; traceI
  * @since 0.1.0
  */
 export interface AppRuntime {
-  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs>) => Promise<Exit.Exit<A, E>>
+  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs | WriteGate.WriteGate>) => Promise<Exit.Exit<A, E>>
 }
 
 const errorBody = (code: string, message: string, requestId: string, field?: string) => ({
@@ -105,7 +106,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   const log = options.log ?? stdoutSink
   const maxBody = options.maxBodyBytes ?? 1024 * 1024
 
-  const respond = async <A>(c: HonoContext<Env>, effect: Effect.Effect<A, ServerError, Store | Runs>, ok: (a: A) => Response | Promise<Response>): Promise<Response> => {
+  const respond = async <A>(c: HonoContext<Env>, effect: Effect.Effect<A, ServerError, Store | Runs | WriteGate.WriteGate>, ok: (a: A) => Response | Promise<Response>): Promise<Response> => {
     const exit = await runtime.runPromiseExit(effect)
     if (Exit.isSuccess(exit)) return ok(exit.value)
     const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
@@ -368,6 +369,14 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     const principal = c.get("principal")
     return respond(c, publishAndRecord(principal, c.req.param("id"), publishOptions), (p) => c.json(p, p.created ? 201 : 200))
   })
+
+  // the proof ledger: every write the server's WriteGate allowed or refused for this proposal
+  app.get("/api/proposals/:id/ledger", (c) =>
+    respond(c, Effect.gen(function* () {
+      const store = yield* Store
+      const proposal = yield* store.getProposal(org(c), c.req.param("id"))
+      return { proposalId: proposal.id, entries: yield* store.ledgerOf(proposal.id) }
+    }), (ledger) => c.json(ledger)))
 
   // --- source connectors and provider keys (secrets sealed at rest), prompted tasks
   connectorRoutes(app, kit)

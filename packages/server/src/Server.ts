@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import { serve as honoServe } from "@hono/node-server"
+import type { WriteGate } from "@ratchet/connectors"
 import { Pipeline } from "@ratchet/core"
 import { Context, Duration, Effect, Layer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -25,6 +26,7 @@ import * as Api from "./Api.js"
 import * as Dashboard from "./Dashboard.js"
 import * as Database from "./Database.js"
 import * as DataLock from "./internal/dataLock.js"
+import { writeGateLayer } from "./internal/publish.js"
 import type { LogSink } from "./middleware/logger.js"
 import { silentSink, stdoutSink } from "./middleware/logger.js"
 import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
@@ -168,20 +170,22 @@ const clusterFromEnv = (): { readonly host: string; readonly port: number } | un
  *
  * @since 0.1.0
  */
-export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | Runs | Dashboard.DashboardStore, ServerError> => {
+export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | Runs | Dashboard.DashboardStore | WriteGate.WriteGate, ServerError> => {
   const url = options.databaseUrl ?? (process.env.DATABASE_URL || undefined)
   const db = Database.layer(url ? { url } : { dataDir: options.dataDir === "memory://" ? "memory://" : `${options.dataDir}/db` })
   const cluster = options.cluster ?? clusterFromEnv()
   if (cluster !== undefined && !url) {
     return Layer.effectDiscard(
       Effect.fail(invalid("cluster", "a multi-runner cluster needs a shared PostgreSQL: set DATABASE_URL (PGlite is single-process)"))
-    ) as unknown as Layer.Layer<Store | Runs | Dashboard.DashboardStore, ServerError>
+    ) as unknown as Layer.Layer<Store | Runs | Dashboard.DashboardStore | WriteGate.WriteGate, ServerError>
   }
   const engine = cluster === undefined ? engineLayer : engineLayerCluster(cluster)
   // One writer per data directory: the lock is taken before the database is opened.
   const locked = options.dataDir.startsWith("memory://") || options.lockDataDir === false ? db : db.pipe(Layer.provide(Layer.effectDiscard(DataLock.acquire(options.dataDir))))
   const keyring = options.secretKeyring ?? Secrets.keyringFromEnv(process.env)
-  const base = Layer.mergeAll(Store.layer.pipe(Layer.provide(Layer.succeed(Secrets.SecretKeyring, keyring))), Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
+  const stored = Layer.mergeAll(Store.layer.pipe(Layer.provide(Layer.succeed(Secrets.SecretKeyring, keyring))), Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
+  // the server's one WriteGate: one permit per repository, every audit entry persisted (the proof ledger)
+  const base = writeGateLayer.pipe(Layer.provideMerge(stored))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
     Layer.provide(options.stages ?? stagesFromEnv(process.env, { stateDir: options.dataDir })),

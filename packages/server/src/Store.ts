@@ -1,7 +1,7 @@
 /**
  * The server's persistent state, one service over the SQL database. Each record kind lives in
  * its own module under `internal/store/` (tokens, repositories, runs and stages, events,
- * attempts, proposals, decisions, artifacts, budgets); this module composes them into the
+ * attempts, proposals, decisions, artifacts, budgets, the write ledger); this module composes them into the
  * `Store` service and re-exports their types.
  *
  * @since 0.1.0
@@ -15,6 +15,7 @@ import * as Connectors from "./internal/store/connectors.js"
 import * as Decisions from "./internal/store/decisions.js"
 import * as Events from "./internal/store/events.js"
 import * as GitHubStore from "./internal/store/github.js"
+import * as Ledger from "./internal/store/ledger.js"
 import * as Proposals from "./internal/store/proposals.js"
 import * as Repos from "./internal/store/repos.js"
 import * as Runs from "./internal/store/runs.js"
@@ -68,6 +69,8 @@ export type TaskStatus = GitHubStore.TaskStatus
 export type PullRequest = GitHubStore.PullRequest
 /** A webhook delivery. @since 0.2.0 */
 export type Delivery = GitHubStore.Delivery
+/** One write the WriteGate allowed or refused, as the proof ledger keeps it. @since 0.2.0 */
+export type LedgerEntry = Ledger.LedgerEntry
 /** The caller behind a bearer token. @since 0.1.0 */
 export type Principal = Tokens.Principal
 
@@ -103,6 +106,7 @@ export type StoreService =
   & Connectors.ConnectorStore
   & Secrets.SecretStore
   & GitHubStore.GitHubStore
+  & Ledger.LedgerStore
 
 /**
  * The store service. Every method fails only with `ServerError`.
@@ -132,7 +136,8 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       ...Budgets.make(ctx),
       ...Connectors.make(ctx),
       ...Secrets.make(ctx, keyring),
-      ...GitHubStore.make(ctx)
+      ...GitHubStore.make(ctx),
+      ...Ledger.make(ctx)
     })
   }))
 }

@@ -419,6 +419,14 @@ describe("Dashboard: runs and proposals", () => {
     const page = await (await c.get(path)).text()
     expect(page).toContain("Create pull request")
     expect(page).toMatch(/<ol class="ledger">[\s\S]*Approved[\s\S]*checked the regex/)
+    // the ledger also shows the WriteGate's persisted entries, refusals included (not the run's events)
+    await runtime.runPromise(Store.use((s) => s.appendLedger({
+      at: new Date(Date.now() + 1000).toISOString(), proposalId: proposal.id, connector: "local-git", repo: "/srv/x", actor: "token:ci (tok_ci)",
+      contentHash: proposal.contentHash, approvedBy: null, outcome: "refused", reason: "the policy blocks it: max-files", branch: null, created: null, commit: null
+    })))
+    const withLedger = await (await c.get(path)).text()
+    expect(withLedger).toMatch(/<ol class="ledger">[\s\S]*Approved[\s\S]*Write refused<\/b> via local-git: the policy blocks it: max-files/)
+    expect(withLedger).toContain("token:ci (tok_ci)")
   })
 
   it.skipIf(!hasEspeak)("renders the audio summary with espeak-ng and serves it as a verified artifact", async () => {

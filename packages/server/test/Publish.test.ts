@@ -187,3 +187,58 @@ describe("POST /api/proposals/:id/pr", () => {
     expect(git(monorepo, "show", `ratchet/${p.id}`, "--stat", "--format=")).toContain("packages/lib/search.js")
   })
 })
+
+describe("the published commit is bound to the approved content (#12 item 9)", () => {
+  it("carries Ratchet-Content-Hash: <the content hash the approval covers>, also for a package of a monorepo", async () => {
+    for (const [name, id, path, top] of [["bound", "prop_bound", repoDir, repoDir], ["bound-package", "prop_bound_package", join(monorepo, "packages", "lib"), monorepo]] as const) {
+      const p = await proposalFor(name, id, diff, path)
+      expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
+      const res = await req("POST", `/api/proposals/${p.id}/pr`)
+      const body = (await res.json()) as { contentHash: string }
+      expect(res.status, JSON.stringify(body)).toBe(201)
+      expect(body.contentHash).toBe(p.contentHash)
+      const trailers = git(top, "log", "-1", "--format=%(trailers:key=Ratchet-Content-Hash,valueonly)", `ratchet/${p.id}`).trim()
+      expect(trailers).toBe(p.contentHash)
+    }
+  })
+})
+
+type Ledger = { proposalId: string; entries: Array<{ seq: number; at: string; actor: string | null; contentHash: string | null; outcome: string; reason: string; branch: string | null; connector: string }> }
+
+describe("GET /api/proposals/:id/ledger (the WriteGate's proof ledger)", () => {
+  it("returns the persisted refusals and publishes: who asked, the content hash, the outcome, when", async () => {
+    const p = await proposalFor("ledger", "prop_ledger")
+    expect((await req("POST", `/api/proposals/${p.id}/pr`)).status).toBe(409)
+    expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
+    expect((await req("POST", `/api/proposals/${p.id}/pr`)).status).toBe(201)
+    const res = await req("GET", `/api/proposals/${p.id}/ledger`)
+    expect(res.status).toBe(200)
+    const ledger = (await res.json()) as Ledger
+    expect(ledger.proposalId).toBe(p.id)
+    expect(ledger.entries.map((e) => [e.outcome, e.actor, e.contentHash, e.connector])).toEqual([
+      ["refused", "token:RATCHET_TOKEN (tok_bootstrap_env)", p.contentHash, "local-git"],
+      ["allowed", "token:RATCHET_TOKEN (tok_bootstrap_env)", p.contentHash, "local-git"]
+    ])
+    expect(ledger.entries[0]!.reason).toMatch(/no approval is recorded/)
+    expect(ledger.entries[1]!.branch).toBe(`ratchet/${p.id}`)
+    expect(ledger.entries[0]!.seq).toBeLessThan(ledger.entries[1]!.seq)
+    expect(Date.parse(ledger.entries[0]!.at)).toBeLessThanOrEqual(Date.parse(ledger.entries[1]!.at))
+    // an unknown proposal is 404
+    expect((await req("GET", "/api/proposals/prop_nope/ledger")).status).toBe(404)
+  })
+
+  it("publishes of one repository through the server's one gate all land, each recorded once", async () => {
+    const ps = await Promise.all(["a", "b", "c"].map(async (n, i) => {
+      const patch = diff.replace("const COMMENT = /^#/", `const COMMENT = /^#${"#".repeat(i)}/`)
+      return proposalFor(`serial-${n}`, `prop_serial_${n}`, patch)
+    }))
+    for (const p of ps) expect((await req("POST", `/api/proposals/${p.id}/approve`, { contentHash: p.contentHash })).status).toBe(201)
+    const results = await Promise.all(ps.map((p) => req("POST", `/api/proposals/${p.id}/pr`)))
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201])
+    for (const p of ps) {
+      expect(git(repoDir, "rev-parse", "--verify", "-q", `ratchet/${p.id}`).trim()).toMatch(/^[0-9a-f]{40}$/)
+      const ledger = (await (await req("GET", `/api/proposals/${p.id}/ledger`)).json()) as Ledger
+      expect(ledger.entries.map((e) => e.outcome)).toEqual(["allowed"])
+    }
+  })
+})

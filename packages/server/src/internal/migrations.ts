@@ -168,6 +168,31 @@ const runQueue = Effect.gen(function* () {
 })
 
 /**
+ * The proof ledger: every write the WriteGate allowed or refused (who asked, the proposal, the
+ * content hash, the outcome, when). Append-only; no foreign key, so a refusal naming an unknown
+ * proposal is kept too and an entry outlives its proposal.
+ */
+const writeLedger = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE write_ledger (
+    seq BIGSERIAL PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    proposal_id TEXT NOT NULL,
+    connector TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    actor TEXT,
+    content_hash TEXT,
+    approved_by TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    branch TEXT,
+    created BOOLEAN,
+    commit_sha TEXT
+  )`
+  yield* sql`CREATE INDEX write_ledger_proposal ON write_ledger (proposal_id, seq)`
+})
+
+/**
  * Source connectors and encrypted secrets. A secret row holds the id of the key that sealed it, the
  * nonce, the ciphertext and the GCM tag — never the plaintext. Numbered 0010 to leave room for the
  * migrations other changes add in parallel.
@@ -281,6 +306,7 @@ export const runMigrations = Migrator.make({})({
     "0003_repository_policy": repositoryPolicy,
     "0004_atomic_decisions": atomicDecisions,
     "0005_run_queue": runQueue,
+    "0006_write_ledger": writeLedger,
     "0010_connectors_secrets": connectorsAndSecrets,
     "0011_github_work": githubWork
   }),

@@ -143,7 +143,7 @@ export const openApiDocument = {
           runId: { type: "string" },
           repoId: { type: "string" },
           title: { type: "string" },
-          contentHash: { type: "string", description: "sha256 of the proposal's canonical JSON" },
+          contentHash: { type: "string", description: "Core's content hash of the proposal's reviewable content (what an approval covers)" },
           status: { type: "string", enum: ["pending", "approved", "rejected", "changes-requested"] },
           data: { type: "object", description: "The proposal bundle (diff, files, evidence)" },
           decisions: { type: "array", items: ref("Approval") },
@@ -151,6 +151,25 @@ export const openApiDocument = {
             type: ["object", "null"],
             description: "The pull request Ratchet opened for it and its state: verifying-ci (CI is followed), done (CI passed), needs-human (CI failed), merged, closed"
           }
+        }
+      },
+      LedgerEntry: {
+        type: "object",
+        description: "One write the WriteGate allowed or refused (the proof ledger; append-only, kept across restarts)",
+        properties: {
+          seq: { type: "integer", description: "Position in the server's ledger" },
+          at: { type: "string", description: "When the gate decided (ISO-8601)" },
+          proposalId: { type: "string" },
+          connector: { type: "string", description: "local-git or github" },
+          repo: { type: "string", description: "The target repository as the connector names it" },
+          actor: { type: ["string", "null"], description: "Who asked for the write: token:<name> (<token id>)" },
+          contentHash: { type: ["string", "null"], description: "The content hash the gate recomputed from the proposal (the commit's Ratchet-Content-Hash trailer when allowed)" },
+          approvedBy: { type: ["string", "null"] },
+          outcome: { type: "string", enum: ["allowed", "refused", "failed"] },
+          reason: { type: "string", description: "published, already published, or why the write was refused or failed" },
+          branch: { type: ["string", "null"] },
+          created: { type: ["boolean", "null"] },
+          commit: { type: ["string", "null"] }
         }
       }
     }
@@ -233,7 +252,8 @@ export const openApiDocument = {
     "/api/proposals/{id}": { get: { summary: "A proposal with its decisions", parameters: [idParam("proposal")], responses: { "200": { description: "OK", ...json(ref("Proposal")) }, ...std } } },
     "/api/proposals/{id}/approve": { post: { summary: "Approve (bound to contentHash)", parameters: [idParam("proposal")], requestBody: decisionBody(true), responses: { "201": { description: "Recorded", ...json(ref("Approval")) }, "400": err("Invalid field"), "409": err("Content changed or already decided"), ...std } } },
     "/api/proposals/{id}/reject": { post: { summary: "Reject", parameters: [idParam("proposal")], requestBody: decisionBody(false), responses: { "201": { description: "Recorded", ...json(ref("Approval")) }, "409": err("Already decided"), ...std } } },
-    "/api/proposals/{id}/pr": { post: { summary: "Create the pull request of an approved proposal (through the WriteGate: approval of the current content and the policy are checked again); a local repository gets branch ratchet/<id> and a .patch file", parameters: [idParam("proposal")], responses: { "201": { description: "Created", ...json({ type: "object", properties: { proposalId: { type: "string" }, connector: { type: "string" }, branch: { type: "string" }, url: { type: ["string", "null"] }, created: { type: "boolean" }, commit: { type: ["string", "null"] }, patchFile: { type: ["string", "null"] }, approvedBy: { type: "string" } } }) }, "200": { description: "Already published" }, "400": err("No connector for this repository"), "409": err("Not approved, changed after approval, or blocked by policy"), ...std } } },
+    "/api/proposals/{id}/pr": { post: { summary: "Create the pull request of an approved proposal (through the WriteGate: approval of the current content and the policy are checked again); a local repository gets branch ratchet/<id> and a .patch file", parameters: [idParam("proposal")], responses: { "201": { description: "Created", ...json({ type: "object", properties: { proposalId: { type: "string" }, connector: { type: "string" }, branch: { type: "string" }, url: { type: ["string", "null"] }, created: { type: "boolean" }, commit: { type: ["string", "null"] }, patchFile: { type: ["string", "null"] }, contentHash: { type: "string", description: "The approved content hash (the commit's Ratchet-Content-Hash trailer)" }, approvedBy: { type: "string" } } }) }, "200": { description: "Already published" }, "400": err("No connector for this repository"), "409": err("Not approved, changed after approval, or blocked by policy"), ...std } } },
+    "/api/proposals/{id}/ledger": { get: { summary: "The proof ledger of a proposal: every write the WriteGate allowed or refused for it (who asked, content hash, outcome, time), oldest first", parameters: [idParam("proposal")], responses: { "200": { description: "OK", ...json({ type: "object", properties: { proposalId: { type: "string" }, entries: { type: "array", items: ref("LedgerEntry") } } }) }, ...std } } },
     "/api/proposals/{id}/request-changes": { post: { summary: "Request changes with a note", parameters: [idParam("proposal")], requestBody: decisionBody(false), responses: { "201": { description: "Recorded", ...json(ref("Approval")) }, "409": err("Already decided"), ...std } } },
     "/api/artifacts/{id}": {
       get: {

@@ -1,23 +1,25 @@
 /**
- * "Create PR" for an approved proposal, through the connectors' `WriteGate` — the only path to a
- * repository write. The gate recomputes the proposal's content hash, asks for its approval and
- * re-runs the policy before the connector writes anything.
- *
- * The server's approvals are bound to the hash of the whole stored proposal; the adapter below
- * hands the gate an approval only when the latest decision is an approval of exactly the content
- * stored now (recomputed, not read back), so a proposal edited after approval is refused.
+ * "Create PR" for an approved proposal, through core's `SourceConnector` port as
+ * `@ratchet/connectors` implements it: behind the server's one `WriteGate` (built in
+ * `Server.layer`), which looks the approval up in the store, recomputes the proposal's content
+ * hash, re-runs the repository's policy, serialises writes per repository and records every
+ * attempt — allowed or refused — in the proof ledger (`GET /api/proposals/:id/ledger`).
  *
  * - a repository with a local `path` (or a `file://` URL): the local git connector pushes branch
- *   `ratchet/<proposal id>` with one commit into that repository and writes `<id>.patch`;
+ *   `ratchet/<proposal id>` with one commit into that repository and writes `<id>.patch`; a path
+ *   inside a larger repository (a package of a monorepo) is published at its top level, the
+ *   diff re-rooted by the gate after its checks;
  * - an `https://github.com/<owner>/<name>` repository: the GitHub connector (branch, commit, draft
  *   PR) of the repository's stored connector (a token or a GitHub App, credentials sealed at rest),
  *   else the token in `GITHUB_TOKEN`.
  *
+ * The published commit carries `Ratchet-Content-Hash: <hash>`, the content hash the approval covers.
+ *
  * @internal
  */
 import { execFileSync } from "node:child_process"
-import { Config, Diff, Package, Proposal as CoreProposal } from "@ratchet/core"
-import { ApprovalStore, type ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
+import { Config, Package, Proposal as CoreProposal, type RatchetError } from "@ratchet/core"
+import { ApprovalStore, ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
 import { type Principal, type Proposal, type Repo, Store } from "../Store.js"
@@ -46,6 +48,8 @@ export interface Published {
   readonly created: boolean
   readonly commit: string | null
   readonly patchFile: string | null
+  /** The content hash the approval covers and the commit's `Ratchet-Content-Hash` trailer carries. */
+  readonly contentHash: string
   readonly approvedBy: string
 }
 
@@ -62,76 +66,95 @@ const locate = (path: string): Effect.Effect<{ readonly top: string; readonly pr
     catch: (e) => invalid("repository", `${path} is not inside a git repository, so there is nothing to open a pull request on (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`, e)
   })
 
-/** The same change with every path under `prefix` (core's `Diff.reroot`: headers, renames, copies), and `files`. */
-const reroot = (proposal: CoreProposal.Proposal, prefix: string): Effect.Effect<CoreProposal.Proposal, ServerError> =>
-  Diff.parse(proposal.diff).pipe(
-    Effect.map((patch) => ({ ...proposal, diff: Diff.format(Diff.reroot(patch, prefix)), files: proposal.files.map((f) => `${prefix}${f}`) })),
-    Effect.mapError((e) => invalid("proposal", `the stored diff of ${proposal.id} does not parse: ${e.message}`, e))
-  )
-
 const GITHUB = /^https:\/\/github\.com\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/
 
-const fromConnector = (error: ConnectorError.ConnectorError): ServerError => {
+const fromRatchet = (error: RatchetError.RatchetError): ServerError => {
   switch (error.reason._tag) {
-    case "NotApproved":
-    case "ApprovalMismatch":
-    case "PolicyBlocked":
-    case "BranchConflict":
+    case "WriteRefused":
       return conflict(error.message, error)
-    case "InvalidRequest":
+    case "BadInput":
       return invalid("proposal", error.message, error)
     default:
       return internal(`publishing failed: ${error.message}`, error)
   }
 }
 
-/**
- * The approval the gate may use: the latest decision, if it approves the content stored now
- * (core's content hash, recomputed from the stored proposal, not read back).
- */
-const approvalOf = (proposal: Proposal, storedHash: string, publishedHash: string): ApprovalStore.Approval | null => {
-  // The proposal's status is the one decision that won (decisions are compare-and-set): a
-  // rejected proposal never yields an approval, whatever rows sit beside it.
-  if (proposal.status !== "approved") return null
+/** Who approved: the latest decision, when it is an approval (the gate checks it covers the content). */
+const approverOf = (proposal: Proposal): string | null => {
   const latest = proposal.decisions[proposal.decisions.length - 1]
-  if (latest === undefined || latest.decision !== "approved") return null
-  if (latest.contentHash !== storedHash) return null
-  return { proposalId: proposal.id, contentHash: publishedHash, approvedBy: latest.tokenId === null ? latest.actor : `${latest.actor} (${latest.tokenId})`, approvedAt: latest.createdAt }
+  if (proposal.status !== "approved" || latest === undefined || latest.decision !== "approved") return null
+  return latest.tokenId === null ? latest.actor : `${latest.actor} (${latest.tokenId})`
 }
 
 /**
- * Publishes `proposal` of `repo` through the WriteGate.
+ * The approvals the server's WriteGate looks up: the latest decision of a proposal, if the
+ * proposal's status is "approved" and that decision approves (the status is the one decision that
+ * won; decisions are compare-and-set, so a rejected proposal never yields an approval, whatever
+ * rows sit beside it). The approval covers the content hash the reviewer approved; the gate
+ * compares it with the hash it recomputes from what is being published.
+ */
+export const approvalStoreLayer: Layer.Layer<ApprovalStore.ApprovalStore, never, Store> = Layer.effect(
+  ApprovalStore.ApprovalStore,
+  Effect.map(Store, (store) =>
+    ApprovalStore.ApprovalStore.of({
+      find: (proposalId) =>
+        store.getProposal(null, proposalId).pipe(
+          Effect.map((proposal): ApprovalStore.Approval | null => {
+            const approvedBy = approverOf(proposal)
+            const latest = proposal.decisions[proposal.decisions.length - 1]
+            return approvedBy === null || latest === undefined
+              ? null
+              : { proposalId: proposal.id, contentHash: latest.contentHash, approvedBy, approvedAt: latest.createdAt }
+          }),
+          Effect.catchTag("ServerError", (e) =>
+            e.reason._tag === "NotFound"
+              ? Effect.succeed(null)
+              : Effect.fail(ConnectorError.checkUnavailable({ check: "approval store lookup", proposalId, detail: e.message, cause: e })))
+        )
+    }))
+)
+
+/**
+ * The server's one WriteGate: approvals from the store, the policy engine (with the repository's
+ * config per request), every audit entry persisted in the ledger.
+ */
+export const writeGateLayer: Layer.Layer<WriteGate.WriteGate, never, Store> = Layer.effect(
+  WriteGate.WriteGate,
+  Effect.flatMap(Store, (store) => WriteGate.makeGate({ onAudit: (entry) => store.appendLedger(entry) }))
+).pipe(Layer.provide([approvalStoreLayer, policyLayer()]))
+
+/**
+ * Publishes `proposal` of `repo` through the `SourceConnector` (the WriteGate), as `actor`.
  */
 export const publish = (
   repo: Repo,
   proposal: Proposal,
   options: PublishOptions,
+  actor: string,
   stored: GitHubConnector.GitHub | null = null,
   bodyOf: ((proposal: CoreProposal.Proposal, contentHash: string) => string) | null = null
-): Effect.Effect<Published, ServerError> =>
+): Effect.Effect<Published, ServerError, WriteGate.WriteGate> =>
   Effect.gen(function* () {
     const data = (proposal.data ?? {}) as Record<string, unknown>
-    // decoded as the gate decodes it, so both hash the same field order (jsonb reorders keys)
+    // decoded as the gate decodes it, so both hash the same content
     const core = yield* Schema.decodeUnknownEffect(CoreProposal.Proposal)({ ...data, id: proposal.id }).pipe(
       Effect.mapError((e) => invalid("proposal", `the stored proposal ${proposal.id} is not a valid proposal: ${e.message}`, e))
     )
     // a package inside a larger repository is published at that repository's top level
     const where = repo.path !== null ? yield* locate(repo.path) : null
-    const publishable = where !== null && where.prefix !== "" ? yield* reroot(core, where.prefix) : core
-    const coreHash = Package.contentHashOf(publishable)
-    const approval = approvalOf(proposal, Package.contentHashOf(core), coreHash)
 
     const github = repo.url === null ? null : GITHUB.exec(repo.url)
-    let target: { readonly name: string; readonly repo: string; readonly connector: WriteGate.Connector }
+    let target: { readonly repo: string; readonly connector: WriteGate.Connector }
     if (repo.path !== null || repo.url?.startsWith("file://")) {
-      target = { name: "local-git", repo: where?.top ?? repo.url!, connector: LocalGitConnector.make({ outDir: options.patchesDir }) }
+      target = { repo: where?.top ?? repo.url ?? "", connector: LocalGitConnector.make({ outDir: options.patchesDir }) }
     } else if (github !== null && stored !== null) {
-      target = { name: "github", repo: `${github[1]}/${github[2]}`, connector: stored }
+      // the repository's stored connector (token or App)
+      target = { repo: `${github[1]}/${github[2]}`, connector: stored }
     } else if (github !== null) {
       if (!options.githubToken) {
         return yield* Effect.fail(invalid("repository", `to open pull requests on ${repo.url}, add a GitHub connector (POST /api/connectors) or start the server with GITHUB_TOKEN set (a token with contents:write and pull_requests:write)`))
       }
-      target = { name: "github", repo: `${github[1]}/${github[2]}`, connector: GitHubConnector.make({ token: options.githubToken }) }
+      target = { repo: `${github[1]}/${github[2]}`, connector: GitHubConnector.make({ token: options.githubToken }) }
     } else {
       return yield* Effect.fail(invalid("repository", `no connector for ${repo.url}: pull requests are opened on github.com, or as a branch in a local repository (connect it with "path")`))
     }
@@ -141,36 +164,43 @@ export const publish = (
       Effect.map((loaded) => withServerPolicy(loaded, repo.settings.policy)),
       Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`, e))
     )
-    const approvals = Layer.succeed(ApprovalStore.ApprovalStore, { find: (id) => Effect.succeed(id === proposal.id ? approval : null) })
-    const gate = WriteGate.WriteGate.layer(target.connector).pipe(Layer.provide([approvals, policyLayer(config)]))
+    const source = yield* WriteGate.sourceConnector(target.connector)
     const baseCommit = typeof data.commit === "string" ? data.commit : undefined
-    const result = yield* Effect.gen(function* () {
-      const writeGate = yield* WriteGate.WriteGate
-      return yield* writeGate.publish({
-        repo: target.repo,
-        baseBranch: repo.defaultBranch,
-        ...(baseCommit !== undefined ? { baseCommit } : {}),
-        proposal: publishable,
-        body: bodyOf !== null && target.name === "github" ? bodyOf(core, coreHash) : typeof data.summary === "string" ? data.summary : typeof data.explanation === "string" ? data.explanation : proposal.title
-      })
-    }).pipe(Effect.provide(gate), Effect.mapError(fromConnector))
+    const result = yield* source.publish({
+      repo: target.repo,
+      baseBranch: repo.defaultBranch,
+      ...(baseCommit !== undefined ? { baseCommit } : {}),
+      proposal: core,
+      // on GitHub the pull request's body carries the evidence (see github/lifecycle.ts)
+      body:
+        bodyOf !== null && source.name === "github"
+          ? bodyOf(core, Package.contentHashOf(core))
+          : typeof data.summary === "string" ? data.summary : typeof data.explanation === "string" ? data.explanation : proposal.title,
+      actor,
+      ...(where !== null && where.prefix !== "" ? { prefix: where.prefix } : {}),
+      config
+    }).pipe(Effect.mapError(fromRatchet))
     return {
       proposalId: proposal.id,
-      connector: target.name,
+      connector: source.name,
       branch: result.branch,
       url: result.url,
       created: result.created,
-      commit: result.commit ?? null,
-      patchFile: result.patchFile ?? null,
-      approvedBy: approval?.approvedBy ?? ""
+      commit: result.commit,
+      patchFile: result.patchFile,
+      contentHash: result.contentHash,
+      approvedBy: approverOf(proposal) ?? ""
     }
   })
+
+/** The identity a write is recorded under: the API token's name and id. */
+export const actorOf = (principal: Principal): string => `token:${principal.tokenName} (${principal.tokenId})`
 
 /**
  * "Create PR" as the API and the dashboard do it: publishes the proposal of the caller's
  * organisation through the WriteGate and records the write in its run's events.
  */
-export const publishAndRecord = (principal: Principal, proposalId: string, options: PublishOptions): Effect.Effect<Published, ServerError, Store> =>
+export const publishAndRecord = (principal: Principal, proposalId: string, options: PublishOptions): Effect.Effect<Published, ServerError, Store | WriteGate.WriteGate> =>
   Effect.gen(function* () {
     const store = yield* Store
     const proposal = yield* store.getProposal(principal.orgId, proposalId)
@@ -178,7 +208,8 @@ export const publishAndRecord = (principal: Principal, proposalId: string, optio
     const connector = repo.url === null ? null : yield* store.connectorOfRepo(principal.orgId, repo.id)
     const stored = connector === null ? null : yield* liveConnector(connector, options.github)
     const task = yield* store.taskOfProposal(proposal.id)
-    const published = yield* publish(repo, proposal, options, stored, (core, contentHash) => prBody(core, { task, contentHash, report: reportUrl(options.publicUrl, proposal.id) }))
+    const published = yield* publish(repo, proposal, options, actorOf(principal), stored, (core, contentHash) =>
+      prBody(core, { task, contentHash, report: reportUrl(options.publicUrl, proposal.id) }))
     if (stored !== null && connector !== null && published.connector === "github") {
       yield* afterPublish({ repo, proposalId: proposal.id, github: stored, connectorId: connector.id, name: githubName(repo.url) ?? "", published })
     }

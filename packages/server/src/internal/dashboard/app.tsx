@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import type { WriteGate } from "@ratchet/connectors"
 import type { RemoteHost } from "@ratchet/runner"
 import { Cron, Effect, Exit, Result } from "effect"
 import { type Context, Hono } from "hono"
@@ -66,7 +67,7 @@ export interface DashboardOptions {
  * What the dashboard needs to run effects.
  */
 export interface DashboardRuntime {
-  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs | DashboardStore>) => Promise<Exit.Exit<A, E>>
+  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs | DashboardStore | WriteGate.WriteGate>) => Promise<Exit.Exit<A, E>>
 }
 
 /** The Hono environment of the dashboard's app. */
@@ -81,7 +82,7 @@ export type DashboardEnv = {
 }
 
 type Env = DashboardEnv
-type R = Store | Runs | DashboardStore
+type R = Store | Runs | DashboardStore | WriteGate.WriteGate
 type Outcome<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: ServerError }
 
 const notices: Record<string, readonly ["ok" | "info", string]> = {
@@ -537,10 +538,11 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       const repo = yield* store.getRepo(orgId, proposal.repoId)
       const artifacts = yield* DashboardStore.use((d) => d.proposalArtifacts(proposal.id))
       const events = yield* store.eventsAfter(proposal.runId, 0, 5000)
-      return { proposal, repo, artifacts, events }
+      const writes = yield* store.ledgerOf(proposal.id)
+      return { proposal, repo, artifacts, events, writes }
     }))
     if (!data.ok) return failPage(c, data.error)
-    const { proposal, repo, artifacts, events } = data.value
+    const { proposal, repo, artifacts, events, writes } = data.value
     const publications: Array<Publication> = events
       .filter((e) => e.type === "proposal.published")
       .map((e) => ({ d: (e.data ?? {}) as Record<string, unknown>, at: e.createdAt }))
@@ -560,10 +562,13 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
         who: d.actor,
         what: <><b>{d.decision === "approved" ? "Approved" : d.decision === "rejected" ? "Rejected" : "Changes requested"}</b> content <span class="hash">{d.contentHash.slice(0, 12)}</span>{d.note === null ? null : <> — “{d.note}”</>}</>
       })),
-      ...publications.map((p): LedgerEntry => ({
-        at: p.at,
-        who: p.requestedBy,
-        what: <><b>Published</b> via {p.connector}: branch <code>{p.branch}</code>{p.commit === null ? null : <> commit <span class="hash">{p.commit.slice(0, 12)}</span></>}</>
+      // the WriteGate's persisted ledger: every write it allowed, refused or saw fail
+      ...writes.map((w): LedgerEntry => ({
+        at: w.at,
+        who: w.actor,
+        what: w.outcome === "allowed"
+          ? <><b>{w.created === false ? "Already published" : "Published"}</b> via {w.connector}{w.branch === null ? null : <>: branch <code>{w.branch}</code></>}{w.commit === null ? null : <> commit <span class="hash">{w.commit.slice(0, 12)}</span></>}{w.contentHash === null ? null : <> content <span class="hash">{w.contentHash.slice(0, 12)}</span></>}</>
+          : <><b>{w.outcome === "refused" ? "Write refused" : "Write failed"}</b> via {w.connector}: {w.reason}</>
       }))
     ].sort((a, b) => a.at.localeCompare(b.at))
     const audio = await audioState(orgId, artifacts)
