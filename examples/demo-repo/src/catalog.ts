@@ -14,13 +14,7 @@ export interface Order {
 
 /** The products whose SKU is in the allow-list, in catalog order. */
 export function filterAllowed(products: ReadonlyArray<Product>, allowedSkus: ReadonlyArray<string>): Array<Product> {
-  const result: Array<Product> = []
-  for (const product of products) {
-    if (allowedSkus.includes(product.sku)) {
-      result.push(product)
-    }
-  }
-  return result
+  return products.filter((product) => allowedSkus.includes(product.sku))
 }
 
 /** Order totals in cents, resolving each order's product by id. */

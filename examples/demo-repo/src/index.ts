@@ -1,3 +1,4 @@
 export { filterAllowed, orderTotals, type Order, type Product } from "./catalog.ts"
 export { tagCounts, toCsv } from "./export.ts"
-export { commentLines, normalizeName } from "./search.ts"
+export { discountedPrices, type PriceRule } from "./rules.ts"
+export { commentLines, mentioning, normalizeName } from "./search.ts"

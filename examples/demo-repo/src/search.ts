@@ -17,3 +17,8 @@ export function normalizeName(name: string): string {
     .replace(/\s+/g, " ")
     .trim()
 }
+
+/** Lines that mention `word` as a whole word, ignoring case. */
+export function mentioning(lines: ReadonlyArray<string>, word: string): Array<string> {
+  return lines.filter((line) => new RegExp(`\\b${word}\\b`, "i").test(line))
+}

@@ -4,7 +4,9 @@
  * Rules are plugins (`scan` hooks): by default the built-in templates (`Templates.builtin()`),
  * the `ratchet:text-heuristics` plugin and the plugins of the repository's `ratchet.config.*`.
  * The scanner walks the repository (honouring `.gitignore`, skipping `node_modules`, build
- * output, `.d.ts`, minified, generated, binary and huge files), caches per-file results on disk
+ * output, `.d.ts`, minified, generated, compiled, binary and huge files, and — by default — tests,
+ * docs, examples, fixtures, benchmarks and vendored folders, unless a `scan.include` glob names
+ * them; every skip is reported with its reason), caches per-file results on disk
  * by content hash, runs hooks on worker threads, and ranks what it finds (performance first,
  * then code inside loops and hot call sites, then confidence and risk).
  *
@@ -24,7 +26,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync,
 import { availableParallelism, homedir } from "node:os"
 import { dirname, isAbsolute, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Schema } from "effect"
 import { loadConfig, type ResolvedConfig } from "./Config.js"
 import type { Opportunity, ScanResult } from "./Opportunity.js"
 import { hooksOf, type Plugin } from "./Plugin.js"
@@ -42,7 +44,7 @@ import { walk } from "./internal/scan/walk.js"
  *
  * @since 0.1.0
  */
-export const ENGINE_VERSION = "scan-1"
+export const ENGINE_VERSION = "scan-2"
 
 /**
  * Options of {@link scan}. Unset fields fall back to the config's `scan` section.
@@ -80,6 +82,11 @@ export interface ScanOptions {
   readonly maxFileBytes?: number
   /** A hook running longer than this on one file (in a worker) is abandoned for that file. Default 30 s. */
   readonly fileTimeoutMs?: number
+  /**
+   * A V8 CPU profile (`.cpuprofile`, e.g. from `node --cpu-prof`) of the code at work, absolute or relative to
+   * `root`. Findings inside functions that take at least 1% of its samples (inclusive) rank first.
+   */
+  readonly profile?: string
 }
 
 /**
@@ -132,8 +139,18 @@ export const opportunityId: (rule: string, file: string, startByte: number, endB
 const RISK_PENALTY = { low: 0, medium: 10, high: 25 } as const
 
 /**
- * The ranking score of an opportunity (higher first): performance before tech-debt, then
- * loop nesting and hot call sites, confidence, estimated benefit, minus risk.
+ * Estimated benefit below which a performance finding ranks with tech-debt, after every finding that can
+ * pay (e.g. hoisting a regex literal, whose compiled pattern V8 already caches).
+ *
+ * @since 0.2.0
+ */
+export const LOW_BENEFIT = 0.1
+
+/**
+ * The ranking score of an opportunity (higher first): performance before tech-debt (a performance
+ * finding whose estimated benefit is below {@link LOW_BENEFIT} counts as tech-debt here); then code a
+ * CPU profile shows as hot; then loop nesting and hot call sites, confidence, estimated benefit, minus
+ * risk; code that only runs at start-up or in build scripts, CLIs and tests ranks last.
  *
  * @since 0.1.0
  */
@@ -144,13 +161,107 @@ export const score = (o: {
   readonly benefit?: number | undefined
   readonly loopDepth?: number
   readonly hot?: boolean
+  /** Inside a function a CPU profile shows taking ≥ 1% of the time. */
+  readonly profiled?: boolean
+  /** In a file that only runs at start-up, in builds or in tests (see {@link isStartupPath}). */
+  readonly startup?: boolean
 }): number =>
-  (o.kind === "performance" ? 100 : 0) +
+  (o.kind === "performance" && (o.benefit === undefined || o.benefit >= LOW_BENEFIT) ? 100 : 0) +
+  (o.profiled ? 90 : 0) -
+  (o.startup ? 90 : 0) +
   Math.min(Math.max(o.loopDepth ?? 0, 0), 3) * 15 +
   (o.hot ? 12 : 0) +
   o.confidence * 30 +
   Math.min(Math.max(o.benefit ?? 0, 0), 1) * 20 -
   RISK_PENALTY[o.risk]
+
+const STARTUP_PATH = /(?:^|\/)(?:scripts?|bin|tools|build|config|test|tests|__tests__|spec|e2e|bench|benchmarks?)\/|(?:^|\/)(?:cli|bin|gulpfile|gruntfile|Gulpfile|Gruntfile|Jakefile)\.[cm]?[jt]s$|\.config\.[cm]?[jt]s$|\.(?:test|spec|bench)\.[cm]?[jt]sx?$/
+
+/**
+ * Whether a file (path relative to the repository) is code that runs once at start-up, in builds or in
+ * tests — CLI entry points, `scripts/`, `bin/`, `tools/`, config files, tests and benchmarks — where a
+ * faster loop rarely matters to anyone.
+ *
+ * @since 0.2.0
+ */
+export const isStartupPath = (path: string): boolean => STARTUP_PATH.test(path)
+
+/**
+ * The parts of a V8 CPU profile (`.cpuprofile`) the ranking reads.
+ *
+ * @since 0.2.0
+ */
+export const CpuProfile = Schema.Struct({
+  nodes: Schema.Array(
+    Schema.Struct({
+      id: Schema.Number,
+      callFrame: Schema.optionalKey(Schema.Struct({ url: Schema.optionalKey(Schema.String), lineNumber: Schema.optionalKey(Schema.Number) })),
+      hitCount: Schema.optionalKey(Schema.Number),
+      children: Schema.optionalKey(Schema.Array(Schema.Number))
+    })
+  ),
+  samples: Schema.optionalKey(Schema.Array(Schema.Number))
+})
+/** @since 0.2.0 */
+export type CpuProfile = typeof CpuProfile.Type
+
+/**
+ * Functions a V8 CPU profile shows as hot: for each file (relative to `root`), the 1-based start lines of
+ * functions whose inclusive samples reach `threshold` (a share of all samples).
+ *
+ * @since 0.2.0
+ */
+export const hotFunctions = (profile: CpuProfile, root: string, threshold = 0.01): Map<string, Set<number>> => {
+  const out = new Map<string, Set<number>>()
+  type ProfileNode = CpuProfile["nodes"][number]
+  const nodes = profile.nodes
+  const byId = new Map(nodes.map((n) => [n.id, n]))
+  const samples = profile.samples
+  const self = new Map<number, number>()
+  if (samples !== undefined) for (const id of samples) self.set(id, (self.get(id) ?? 0) + 1)
+  else for (const n of nodes) self.set(n.id, n.hitCount ?? 0)
+  const total = [...self.values()].reduce((a, b) => a + b, 0)
+  if (total === 0) return out
+  const rootDir = resolve(root)
+  const keyOf = (n: ProfileNode): string | null => {
+    const url = n.callFrame?.url ?? ""
+    if (url === "" || n.callFrame?.lineNumber === undefined || n.callFrame.lineNumber < 0) return null
+    let path: string
+    try {
+      path = url.startsWith("file:") ? fileURLToPath(url) : url
+    } catch {
+      return null
+    }
+    if (!isAbsolute(path) || !path.startsWith(`${rootDir}/`)) return null
+    return `${path.slice(rootDir.length + 1)}\0${n.callFrame.lineNumber + 1}`
+  }
+  // inclusive samples: a node's own samples count once for every distinct function on its stack
+  const inclusive = new Map<string, number>()
+  const referenced = new Set(nodes.flatMap((n) => n.children ?? []))
+  const stack: Array<{ node: ProfileNode; keys: ReadonlySet<string> }> = nodes.filter((n) => !referenced.has(n.id)).map((node) => ({ node, keys: new Set<string>() }))
+  while (stack.length > 0) {
+    const { node, keys } = stack.pop()!
+    const key = keyOf(node)
+    const here = key === null || keys.has(key) ? keys : new Set([...keys, key])
+    const hits = self.get(node.id) ?? 0
+    if (hits > 0) for (const k of here) inclusive.set(k, (inclusive.get(k) ?? 0) + hits)
+    for (const child of node.children ?? []) {
+      const c = byId.get(child)
+      if (c) stack.push({ node: c, keys: here })
+    }
+  }
+  for (const [key, hits] of inclusive) {
+    if (hits / total < threshold) continue
+    const [file, line] = key.split("\0") as [string, string]
+    let lines = out.get(file)
+    if (lines === undefined) {
+      lines = new Set()
+      out.set(file, lines)
+    }
+    lines.add(Number(line))
+  }
+  return out
+}
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
@@ -471,6 +582,22 @@ const scanWith = (
     }
     if (cacheDir !== null) saveCache(cacheDir, fingerprint, next, warnings)
 
+    // A CPU profile, when given, says which functions are hot.
+    let hot = new Map<string, Set<number>>()
+    if (options.profile !== undefined) {
+      const profilePath = isAbsolute(options.profile) ? options.profile : join(absRoot, options.profile)
+      const fix = "pass a .cpuprofile written by node --cpu-prof"
+      const read = yield* Effect.try({
+        try: (): unknown => JSON.parse(readFileSync(profilePath, "utf8")),
+        catch: (cause) => badInput({ what: `cannot read the CPU profile: ${describe(cause)}`, where: profilePath, fix })
+      })
+      const decoded = yield* Schema.decodeUnknownEffect(CpuProfile)(read).pipe(
+        Effect.mapError(() => badInput({ what: "the CPU profile is not a V8 .cpuprofile (no nodes with ids and call frames)", where: profilePath, fix }))
+      )
+      hot = hotFunctions(decoded, absRoot)
+      if (hot.size === 0) warnings.push(`the CPU profile ${options.profile} has no samples in files under the repository`)
+    }
+
     // Assemble, filter switched-off rules, drop duplicates, rank.
     const isOff = offMatcher(off, on)
     const ranked: Array<{ o: Opportunity; s: number }> = []
@@ -486,7 +613,10 @@ const scanWith = (
         // A text heuristic defers to an AST rule on the same code.
         if (raw.rule === "text:await-in-loop" && kept.some((k) => k !== raw && !k.rule.startsWith("text:") && /await|promise/i.test(k.rule) && k.startByte < raw.endByte && raw.startByte < k.endByte))
           continue
-        ranked.push({ o: toOpportunity(raw, path, seenIds), s: score(raw) })
+        if (raw.rule === "text:spread-in-reduce" && kept.some((k) => k.rule === "reduce-spread" && k.startByte < raw.endByte + 400 && raw.startByte < k.endByte))
+          continue
+        const profiled = raw.fnLine !== undefined && hot.get(path)?.has(raw.fnLine) === true
+        ranked.push({ o: toOpportunity(raw, path, seenIds), s: score({ ...raw, profiled, startup: isStartupPath(path) }) })
       }
     }
     ranked.sort((a, b) => b.s - a.s || (a.o.file < b.o.file ? -1 : a.o.file > b.o.file ? 1 : 0) || a.o.startLine - b.o.startLine || (a.o.rule < b.o.rule ? -1 : a.o.rule > b.o.rule ? 1 : 0))

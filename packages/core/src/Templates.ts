@@ -10,8 +10,20 @@
  * | --- | --- |
  * | `set-membership` | `arr.includes(x)` / `arr.indexOf(x) !== -1` in a loop → `Set.has` |
  * | `loop-invariant` | `JSON.parse` / `new RegExp` / `new Intl.*` / `Object.keys` / `new Set` of loop-invariant inputs → computed once before the loop |
+ * | `reduce-spread` | `{ ...acc, [k]: v }` / `[...acc, x]` returned by a reducer → the accumulator updated in place |
+ * | `constant-constructor` | `new TextDecoder/TextEncoder/Intl.*` or `new Set([literal])` per call → one module-level instance |
+ * | `filter-length` | `xs.filter(p).length > 0` → `xs.some(p)` |
+ * | `filter-first` | `xs.filter(p)[0]` → `xs.find(p)` |
+ * | `first-of-iterable` | `[...set][0]` → `set.values().next().value` |
+ * | `split-first` | `s.split(sep)[0]` → `s.split(sep, 1)[0]` |
+ * | `entries-unused` | `Object.entries(o)` with only keys or values used → `Object.keys/values(o)` |
+ * | `match-test` | `s.match(re)` used as a boolean → `re.test(s)` |
+ * | `replace-all` | `s.replace(/plain/g, r)` → `s.replaceAll("plain", r)` |
+ * | `alternation-set` | `/^(a|b|c)$/.test(x)` → a module-level `Set` lookup |
+ * | `char-set` | `"aeiou".indexOf(c) !== -1` on one character → a `Set` of the characters |
  * | `json-hoist` | `JSON.stringify(CONST)` of an immutable literal in a loop/function → computed once |
  * | `map-filter-fusion` | `xs.filter(f).map(g)` / `xs.map(g).filter(f)` → one `for…of` pass |
+ * | `map-reduce-fusion` | `xs.map(f).reduce(g, init)` → one `reduce` that maps as it goes |
  * | `regexp-hoist` | regex literal / `new RegExp("…")` in a loop/function → module constant |
  * | `map-index` | `xs.find(x => x.k === v)` / `xs.indexOf(v)` in a loop → `Map` index built once |
  * | `string-join` | `s += part` in a loop → parts array + `join("")` |

@@ -33,13 +33,7 @@ describe("durable runs (real processes)", () => {
     await first.kill("SIGKILL")
     expect(first.proc.signalCode).toBe("SIGKILL")
 
-    const second = await startServer(env)
-    procs.push(second)
-    const call2 = api(second.url, token)
-    const run = await until("the run to finish after restart", async () => {
-      const r = (await call2("GET", `/api/runs/${runId}`)).body
-      return ["succeeded", "failed", "cancelled"].includes(r.status) ? r : undefined
-    })
+    const { second, run } = await restartAndFinish(env, runId)
     expect(run.status).toBe("succeeded")
     const executions = Object.fromEntries(run.stages.map((s: any) => [s.stage, s.executions]))
     // Completed before the crash: executed exactly once.
@@ -82,13 +76,7 @@ describe("durable runs (real processes)", () => {
       expect(seen.runner).toMatch(new RegExp(`:${first.proc.pid}$`))
       await first.kill("SIGKILL")
 
-      const second = await startServer(candidatesEnv)
-      procs.push(second)
-      const call2 = api(second.url, token)
-      const run = await until("the run to finish after restart", async () => {
-        const r = (await call2("GET", `/api/runs/${runId}`)).body
-        return ["succeeded", "failed", "cancelled"].includes(r.status) ? r : undefined
-      })
+      const { second, run } = await restartAndFinish(candidatesEnv, runId)
       expect(run.status).toBe("succeeded")
       expect(run.proposals).toHaveLength(3)
 
@@ -110,6 +98,18 @@ describe("durable runs (real processes)", () => {
     }
   }, 120_000)
 })
+
+/** Starts a fresh server process on the same data directory and waits for the run to end there. */
+const restartAndFinish = async (processEnv: Record<string, string>, runId: string): Promise<{ second: ServerProcess; run: any }> => {
+  const second = await startServer(processEnv)
+  procs.push(second)
+  const call2 = api(second.url, token)
+  const run = await until("the run to finish after restart", async () => {
+    const r = (await call2("GET", `/api/runs/${runId}`)).body
+    return ["succeeded", "failed", "cancelled"].includes(r.status) ? r : undefined
+  })
+  return { second, run }
+}
 
 /** Reads a run's live event stream until an event matches; returns its data. */
 const firstEvent = async (url: string, runId: string, match: (type: string, data: any) => boolean): Promise<any> => {

@@ -82,7 +82,7 @@ const fixture = repo("tiny", {
   "ratchet.config.mjs": breakerConfig,
   "src/codes.js": [
     "export function keep(codes) {",
-    "  const skip = [200, 201, 204, 301, 302, 304]",
+    "  const skip = [200, 201, 202, 204, 206, 301, 302, 304, 307]",
     "  return codes.filter((code) => skip.indexOf(code) === -1)",
     "}",
     ""

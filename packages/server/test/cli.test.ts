@@ -58,13 +58,36 @@ describe("ratchet CLI", () => {
     const human = ratchet("scan", repo)
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/^Scanned 1 file \(0\.00 MB, 1 skipped\) in \d+ ms — 1 opportunity/)
-    expect(human.stdout).toMatch(/regexp-hoist\s+performance\s+src\/lines\.js:3\s+low\s+70%\s+\/\^#\/ is rebuilt on every evaluation inside a loop/)
+    expect(human.stdout).toMatch(/regexp-hoist\s+performance\s+src\/lines\.js:3\s+low\s+50%\s+\/\^#\/ creates a new RegExp object on every evaluation inside a loop/)
     const json = ratchet("scan", repo, "--json")
     expect(json.code).toBe(0)
     const report = JSON.parse(json.stdout) as { opportunities: Array<Record<string, unknown>>; stats: Record<string, number> }
     expect(report.opportunities.map((o) => [o.rule, o.file, o.startLine])).toEqual([["regexp-hoist", "src/lines.js", 3]])
     for (const key of ["id", "rule", "kind", "file", "startLine", "endLine", "rationale", "risk", "confidence"]) expect(report.opportunities[0]).toHaveProperty(key)
     for (const key of ["files", "bytes", "durationMs"]) expect(typeof report.stats[key]).toBe("number")
+  })
+
+  it("scan leaves tests, docs and examples out by default, and honours scan.include / scan.exclude of the config", () => {
+    const repo = mkdtempSync(join(tmpdir(), "ratchet-cli-scope-"))
+    const hot = "export function count(lines) {\n  let n = 0\n  for (const line of lines) if (new RegExp(\"^#\").test(line)) n++\n  return n\n}\n"
+    for (const dir of ["src", "test", "docs/assets", "examples", "legacy"]) mkdirSync(join(repo, dir), { recursive: true })
+    for (const file of ["src/lines.js", "src/lines.test.js", "test/helper.js", "docs/assets/editor.js", "examples/demo.js", "legacy/old.js"]) writeFileSync(join(repo, file), hot)
+    const scanned = () => {
+      const json = ratchet("scan", repo, "--json")
+      expect(json.code, json.stderr).toBe(0)
+      const report = JSON.parse(json.stdout) as { opportunities: Array<{ file: string }>; skipped: Array<{ file: string; reason: string }> }
+      return { files: [...new Set(report.opportunities.map((o) => o.file))].sort(), skipped: report.skipped }
+    }
+    const byDefault = scanned()
+    expect(byDefault.files).toEqual(["legacy/old.js", "src/lines.js"])
+    expect(byDefault.skipped.map((s) => [s.file, s.reason.split(" ")[0]]).sort()).toEqual([
+      ["docs/", "docs"],
+      ["examples/", "examples"],
+      ["src/lines.test.js", "tests"],
+      ["test/", "tests"]
+    ])
+    writeFileSync(join(repo, "ratchet.config.mjs"), 'export default { scan: { include: ["src/**", "legacy/**", "examples/**"], exclude: ["legacy/**"] } }\n')
+    expect(scanned().files).toEqual(["examples/demo.js", "src/lines.js"])
   })
 
   it("an unknown flag exits 2", () => {

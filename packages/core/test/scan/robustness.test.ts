@@ -127,7 +127,9 @@ describe("Scan config", () => {
       const result = yield* Scan.scan(root, { builtins: false, config, plugins: [everyLine("one"), everyLine("two")], cache: false })
       expect(result.opportunities.map((o) => `${o.rule}@${o.file}`)).toEqual(["two@src/a.js"])
       const byPlugin = yield* Scan.scan(root, { builtins: false, plugins: [everyLine("one"), everyLine("two")], rules: { "test:*": "off", "test:one": "on" }, cache: false })
-      expect(byPlugin.opportunities.map((o) => o.rule)).toEqual(["one", "one", "one"])
+      // the test file is outside the default scope
+      expect(byPlugin.opportunities.map((o) => o.rule)).toEqual(["one", "one"])
+      expect(byPlugin.skipped.map((s) => s.file)).toEqual(["src/a.test.js"])
     })
   )
 

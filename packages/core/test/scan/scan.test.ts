@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { Plugin, ScanFile } from "../../src/Plugin.js"
@@ -67,6 +68,39 @@ describe("Scan.scan", () => {
       const edited = yield* Scan.scan(root, { ...base, cache: false })
       const ids = (r: Scan.ScanReport) => new Set(r.opportunities.map((o) => o.id))
       expect([...ids(edited)].filter((id) => !ids(result).has(id))).toHaveLength(1)
+    })
+  )
+
+  it("ranks low-benefit performance findings (a hoisted regex literal) after every finding that can pay", () => {
+    const literal = Scan.score({ kind: "performance", confidence: 0.5, risk: "low", benefit: 0.05, loopDepth: 3, hot: true })
+    const modest = Scan.score({ kind: "performance", confidence: 0.4, risk: "medium", benefit: 0.2, loopDepth: 0 })
+    expect(literal).toBeLessThan(modest)
+    expect(Scan.score({ kind: "performance", confidence: 0.5, risk: "low", loopDepth: 0 })).toBeGreaterThan(literal)
+  })
+
+  it.effect("ranks findings in functions a CPU profile shows as hot first, and start-up / build code last", () =>
+    Effect.gen(function* () {
+      const fn = (name: string) => `export function ${name}(xs, y) {\n  return xs.includes(y)\n}\n`
+      const root = makeRepo({ "src/a.js": fn("plain"), "src/b.js": `${fn("other")}${fn("busy")}`, "scripts/build.js": fn("build"), "src/cli.js": fn("main") })
+      const at = (file: string, line: number) => ({ functionName: "f", url: pathToFileURL(join(root, file)).href, lineNumber: line - 1, columnNumber: 0 })
+      // `busy` (src/b.js line 4) takes 30% of the samples, `plain` 0.5% (through a call it makes): below the 1% share
+      const profile = {
+        nodes: [
+          { id: 1, callFrame: { functionName: "(root)", url: "", lineNumber: -1 }, hitCount: 0, children: [2, 3, 4] },
+          { id: 2, callFrame: at("src/b.js", 4), hitCount: 60 },
+          { id: 3, callFrame: at("src/a.js", 1), hitCount: 0, children: [5] },
+          { id: 4, callFrame: { functionName: "(idle)", url: "", lineNumber: -1 }, hitCount: 139 },
+          { id: 5, callFrame: { functionName: "includes", url: "", lineNumber: -1 }, hitCount: 1 }
+        ]
+      }
+      writeFileSync(join(root, "profile.cpuprofile"), JSON.stringify(profile))
+      const result = yield* Scan.scan(root, { builtins: false, plugins: [includesRule], cache: false, profile: "profile.cpuprofile" })
+      expect(result.opportunities.map((o) => `${o.file}:${o.startLine}`)).toEqual(["src/b.js:5", "src/a.js:2", "src/b.js:2", "scripts/build.js:2", "src/cli.js:2"])
+      const broken = yield* Effect.flip(Scan.scan(root, { builtins: false, plugins: [includesRule], cache: false, profile: "missing.cpuprofile" }))
+      expect(broken.message).toMatch(/cannot read the CPU profile/)
+      expect(Scan.isStartupPath("bin/cli.js")).toBe(true)
+      expect(Scan.isStartupPath("webpack.config.js")).toBe(true)
+      expect(Scan.isStartupPath("src/builder.js")).toBe(false)
     })
   )
 

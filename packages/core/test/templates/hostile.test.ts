@@ -28,7 +28,7 @@ describe("templates on hostile input", () => {
   })
 
   it("reports UTF-8 byte offsets", () => {
-    const text = "const 名前 = ['ä', 'b', 'c', 'd', 'e', 'f']\nexport function g(xs) {\n  for (const x of xs) if (名前.includes(x)) return '✓'\n}\n"
+    const text = "const 名前 = ['ä', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']\nexport function g(xs) {\n  for (const x of xs) if (名前.includes(x)) return '✓'\n}\n"
     const found = Templates.scanText("u.js", text, ["set-membership"])
     expect(found).toHaveLength(1)
     const bytes = Buffer.from(text)

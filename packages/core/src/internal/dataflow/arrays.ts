@@ -4,60 +4,104 @@
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "./fileInfo.js"
-import { isDenseArrayLiteral, sameNode, unparen } from "./nodes.js"
+import { argumentsOf, isDenseArrayLiteral, isFunction, sameNode, unparen } from "./nodes.js"
 import { isShadowed, isWrite, resolve } from "./scopes.js"
+import { wordOccurrences } from "./text.js"
+import { arrayElementType, declaredType } from "./types.js"
 
 const ARRAY_FACTORIES = /^(?:Array\.(?:from|of)|Object\.(?:keys|values|entries))$/
+/** Methods (given a callback) that return a new dense array whatever array they are called on. */
+const DENSE_CALLBACK_METHODS = new Set(["filter", "flatMap"])
+/** Methods that return a new array, dense when the array they are called on is (`map` keeps holes). */
+const ARRAY_METHODS = new Set(["map", "slice", "concat", "flat", "toSorted", "toReversed", "toSpliced"])
 
 /**
- * Whether `node` provably evaluates to a dense array: an array literal without holes,
- * `Array.from/of(…)`, `Object.keys/values/entries(…)` (with those globals not shadowed),
- * or a name whose single binding is a `const` with such an initializer or a TS array type annotation.
+ * Whether `node` provably evaluates to a dense array:
+ * - an array literal without holes (spreads included), `Array.from/of(…)`, `Object.keys/values/entries(…)`
+ *   (with those globals not shadowed);
+ * - `xs.filter/flatMap(<function>)`, `xs.map/slice/concat/flat/…(…)` of a provable array, `s.split(<literal>)`;
+ *   with `holes` set (for callers to whom holes make no difference, such as membership tests), also
+ *   `xs.map(<function>)` of any `xs`;
+ * - a name whose binding is a `const` with such an initializer, or a variable or parameter declared as
+ *   an array by a TS annotation or a JSDoc `@type`/`@param` tag (parameters without a default, not optional).
  */
-export const isProvableArray = (file: FileInfo, node: SyntaxNode, depth = 0): boolean => {
+export const isProvableArray = (file: FileInfo, node: SyntaxNode, depth = 0, holes = false): boolean => {
   let n = unparen(node)
   // `[…] as const` / `satisfies T` do not change the runtime value.
   while ((n.type === "as_expression" || n.type === "satisfies_expression") && n.namedChildren[0]) n = unparen(n.namedChildren[0])
   if (isDenseArrayLiteral(n)) return true
   if (n.type === "call_expression") {
     const callee = n.childForFieldName("function")
-    if (callee && ARRAY_FACTORIES.test(callee.text)) {
-      const global = callee.text.split(".")[0]!
-      return !isShadowed(file, global)
-    }
+    if (!callee) return false
+    if (ARRAY_FACTORIES.test(callee.text)) return !isShadowed(file, callee.text.split(".")[0]!)
+    if (callee.type !== "member_expression" || callee.children.some((c) => c.type === "optional_chain")) return false
+    const method = callee.childForFieldName("property")?.text ?? ""
+    const receiver = callee.childForFieldName("object")!
+    const args = argumentsOf(n)
+    const callback = args[0] !== undefined && isFunction(args[0])
+    if (DENSE_CALLBACK_METHODS.has(method) && callback) return true
+    if (holes && method === "map" && callback) return true
+    if (ARRAY_METHODS.has(method) || DENSE_CALLBACK_METHODS.has(method)) return depth < 4 && isProvableArray(file, receiver, depth + 1, holes)
+    if (method === "split") return args.length >= 1 && args.length <= 2 && (args[0]!.type === "string" || args[0]!.type === "regex")
     return false
   }
   if (n.type === "identifier" && depth < 4) {
     const binding = resolve(file, n)
     if (!binding) return false
     const parent = binding.parent!
+    const declared = declaredType(binding)
     if (parent.type === "variable_declarator" && sameNode(parent.childForFieldName("name"), binding)) {
-      if (isArrayType(parent.childForFieldName("type"))) return true
+      if (declared !== null && arrayElementType(declared) !== null) return true
       const isConst = parent.parent?.type === "lexical_declaration" && parent.parent.children[0]?.type === "const"
       const value = parent.childForFieldName("value")
-      return isConst && value !== null && isProvableArray(file, value, depth + 1)
+      return isConst && value !== null && isProvableArray(file, value, depth + 1, holes)
     }
-    if ((parent.type === "required_parameter" || parent.type === "optional_parameter") && sameNode(parent.childForFieldName("pattern"), binding)) {
-      return parent.type === "required_parameter" && isArrayType(parent.childForFieldName("type")) && !file.text.slice(parent.startIndex, parent.endIndex).includes("=")
+    if (parent.type === "required_parameter" && sameNode(parent.childForFieldName("pattern"), binding)) {
+      return declared !== null && arrayElementType(declared) !== null && parent.childForFieldName("value") === null
     }
+    // a plain JS parameter (`formal_parameters` or an arrow's single parameter) documented with JSDoc
+    if (parent.type === "formal_parameters" || parent.type === "arrow_function") return declared !== null && arrayElementType(declared) !== null
   }
   return false
 }
 
-/** A TS type annotation that is an array type: `T[]`, `readonly T[]`, `Array<T>`, `ReadonlyArray<T>`. */
-export const isArrayType = (annotation: SyntaxNode | null): boolean => {
-  if (!annotation) return false
-  const t = annotation.type === "type_annotation" ? annotation.namedChildren[0] : annotation
-  if (!t) return false
-  if (t.type === "array_type") return true
-  if (t.type === "readonly_type") return t.namedChildren[0]?.type === "array_type"
-  if (t.type === "generic_type") {
-    const name = t.namedChildren[0]?.text
-    return name === "Array" || name === "ReadonlyArray"
-  }
-  return false
-}
+/** Methods whose result keeps the holes of the array they are called on. */
+const HOLE_KEEPING_METHODS = new Set(["map", "slice", "concat", "toSpliced", "reverse", "sort", "fill", "copyWithin"])
 
+/**
+ * Whether `node` may be an array with holes that this file makes: an array literal with holes, `Array(n)` /
+ * `new Array(n)` (one argument: a length), `map`/`slice`/`concat`/… of one, a name bound to one, or a name
+ * whose array gets its `length` assigned or an element `delete`d anywhere in the file. Arrays that come
+ * from elsewhere (parameters, imports) are assumed dense — the templates state it.
+ */
+export const mayBeSparse = (file: FileInfo, node: SyntaxNode, depth = 0): boolean => {
+  const n = unparen(node)
+  if (depth > 4) return true
+  if (n.type === "array") return !isDenseArrayLiteral(n)
+  if (n.type === "new_expression" || n.type === "call_expression") {
+    const callee = n.childForFieldName(n.type === "new_expression" ? "constructor" : "function")
+    if (!callee) return false
+    if (callee.type === "identifier" && callee.text === "Array") return argumentsOf(n).length === 1 && !isShadowed(file, "Array")
+    if (n.type === "call_expression" && callee.type === "member_expression") {
+      const method = callee.childForFieldName("property")?.text ?? ""
+      if (HOLE_KEEPING_METHODS.has(method)) return mayBeSparse(file, callee.childForFieldName("object")!, depth + 1)
+    }
+    return false
+  }
+  if (n.type !== "identifier") return false
+  const name = n.text
+  for (const i of wordOccurrences(file.text, name)) {
+    const after = file.text.slice(i + name.length, i + name.length + 40)
+    // `xs.length = n` (also `+=`) may leave holes; `delete xs[i]` makes one
+    if (/^\s*\.\s*length\s*(?:\+|\|\||\?\?|&&)?=(?!=)/.test(after)) return true
+    if (/^\s*\[/.test(after) && /\bdelete\s*\(?\s*$/.test(file.text.slice(Math.max(0, i - 12), i))) return true
+  }
+  const binding = resolve(file, n)
+  const declarator = binding?.parent
+  if (declarator?.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), binding!)) return false
+  const value = declarator.childForFieldName("value")
+  return value !== null && mayBeSparse(file, value, depth + 1)
+}
 
 const READ_ONLY_ARRAY_MEMBERS = new Set([
   "length", "includes", "indexOf", "lastIndexOf", "at", "slice", "some", "every", "find", "findIndex", "findLast",

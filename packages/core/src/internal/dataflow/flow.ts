@@ -366,3 +366,60 @@ export const hoistTarget = (file: FileInfo, node: SyntaxNode, inputs: ReadonlyAr
 /** Whether `binding` is neither declared inside `target.region` nor written between the hoist target and the region's end (closures included). */
 export const isInvariantBinding = (file: FileInfo, id: SyntaxNode, target: HoistTarget): boolean =>
   invariantName(file, id, { start: target.before.startIndex, end: target.region.endIndex, region: target.region, before: target.before })
+
+/**
+ * Whether evaluating `node` ends its loop: it sits in a `return` or `throw` statement inside a loop
+ * statement's body (so it runs at most once per entry into the loop, and computing something once
+ * before the loop cannot pay). Callback regions are not ended by a `return` (it returns from the callback).
+ */
+export const exitsLoop = (node: SyntaxNode, region: SyntaxNode): boolean => {
+  if (!LOOP_TYPES.has(region.type)) return false
+  for (let n = node.parent; n !== null && !sameNode(n, region); n = n.parent) {
+    if (isFunction(n)) return false
+    if (n.type === "return_statement" || n.type === "throw_statement") return true
+  }
+  return false
+}
+
+/**
+ * Whether `node` is evaluated repeatedly within `outermost` (or within any region around it when `null`):
+ * some loop region between them is not ended by the evaluation ({@link exitsLoop}).
+ */
+export const repeatsWithin = (node: SyntaxNode, outermost: SyntaxNode | null): boolean => {
+  for (const region of enclosingRegions(node)) {
+    if (!exitsLoop(node, region)) return true
+    if (outermost !== null && sameNode(region, outermost)) return false
+  }
+  return false
+}
+
+const MUTATING_ARRAY_METHODS = new Set(["push", "pop", "shift", "unshift", "splice", "sort", "reverse", "fill", "copyWithin"])
+
+/**
+ * Whether code between the hoist target and the end of the region mutates an array that might be the
+ * same array as `id` under another name: a mutating method (`push`, `splice`, `sort`, …) called on, or
+ * an element or `length` written through, anything but a local created right there ({@link isFreshLocal}).
+ */
+export const mayMutateAlias = (file: FileInfo, id: SyntaxNode, target: HoistTarget): boolean => {
+  const start = target.before.startIndex
+  const end = target.region.endIndex
+  for (const call of file.methodCalls([...MUTATING_ARRAY_METHODS])) {
+    if (call.startIndex < start || call.startIndex >= end) continue
+    const object = call.childForFieldName("function")?.childForFieldName("object")
+    const root = object ? memberRoot(object) : null
+    if (root?.type === "identifier" && root.text !== id.text && isFreshLocal(file, root)) continue
+    return true
+  }
+  for (const type of ASSIGNMENTS) {
+    for (const n of file.nodes(type)) {
+      if (n.startIndex < start || n.startIndex >= end) continue
+      const left = n.childForFieldName("left")
+      const isElement = left?.type === "subscript_expression" || (left?.type === "member_expression" && left.childForFieldName("property")?.text === "length")
+      if (!isElement) continue
+      const root = memberRoot(left)
+      if (root?.type === "identifier" && root.text !== id.text && isFreshLocal(file, root)) continue
+      return true
+    }
+  }
+  return false
+}

@@ -140,3 +140,25 @@ export const singleParam = (fn: SyntaxNode): SyntaxNode | null => {
   return null
 }
 
+
+/** Literal data (strings, numbers, booleans, arrays and objects of them): an `Intl` constructor with such arguments either always throws or never. */
+export const isConstantData = (node: SyntaxNode): boolean => {
+  const n = unparen(node)
+  switch (n.type) {
+    case "string":
+    case "number":
+    case "true":
+    case "false":
+    case "undefined":
+      return true
+    case "template_string":
+      return !n.namedChildren.some((c) => c.type === "template_substitution")
+    case "array":
+      return n.namedChildren.every((c) => c.type === "comment" || isConstantData(c))
+    case "object":
+      return n.namedChildren.every((c) => c.type === "comment" || (c.type === "pair" && c.childForFieldName("key")?.type !== "computed_property_name" && isConstantData(c.childForFieldName("value")!)))
+    default:
+      return false
+  }
+}
+

@@ -7,7 +7,8 @@
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "./fileInfo.js"
-import { sameNode } from "./nodes.js"
+import { sameNode, unparen } from "./nodes.js"
+import { resolve } from "./scopes.js"
 
 /** Splits `text` at top-level occurrences of `separator` (outside `<>`, `()`, `[]`, `{}` and quotes). */
 const splitTopLevel = (text: string, separator: string): Array<string> => {
@@ -75,21 +76,30 @@ const NON_NUMBER_KEYWORDS = new Set(["string", "boolean", "symbol", "bigint", "n
  * boolean, symbol and bigint types, string and boolean literal types, template literal types, and
  * interfaces or classes declared in the same file. Aliases, enums and anything unknown answer `false`.
  */
-export const excludesNumbers = (file: FileInfo, typeText: string): boolean => {
+export const excludesNumbers = (file: FileInfo, typeText: string): boolean => excludesNumbersAt(file, typeText, 0)
+
+const excludesNumbersAt = (file: FileInfo, typeText: string, depth: number): boolean => {
   const members = splitTopLevel(unwrap(typeText), "|")
   if (members.length === 0) return false
   return members.every((raw) => {
     const m = unwrap(raw)
     if (NON_NUMBER_KEYWORDS.has(m)) return true
     if (/^(["'`]).*\1$/s.test(m)) return true
-    if (/^[A-Za-z_$][\w$]*$/.test(m)) return declaresObjectType(file, m)
+    if (/^[A-Za-z_$][\w$]*$/.test(m)) return declaresObjectType(file, m, depth)
     return false
   })
 }
 
-/** Whether the file declares `name` as an interface, a class, or a type alias of an object literal type. */
-const declaresObjectType = (file: FileInfo, name: string): boolean =>
-  new RegExp(`(?:^|[\\s;])(?:interface\\s+${name}\\b|class\\s+${name}\\b|type\\s+${name}\\s*(?:<[^=]*>)?\\s*=\\s*\\{)`).test(file.text)
+/**
+ * Whether the file declares `name` as an interface, a class, a type alias of an object literal type, or
+ * a type alias of a type that itself excludes numbers (`type Column = "id" | "name"`), a few levels deep.
+ */
+const declaresObjectType = (file: FileInfo, name: string, depth = 0): boolean => {
+  if (new RegExp(`(?:^|[\\s;])(?:interface\\s+${name}\\b|class\\s+${name}\\b|type\\s+${name}\\s*(?:<[^=]*>)?\\s*=\\s*\\{)`).test(file.text)) return true
+  if (depth >= 3) return false
+  const alias = new RegExp(`(?:^|[\\s;])type\\s+${name}\\s*=\\s*([^;\\n]+)`).exec(file.text)
+  return alias !== null && excludesNumbersAt(file, alias[1]!.trim(), depth + 1)
+}
 
 /**
  * The type annotation text of a binding identifier: a TS annotation on the declarator, parameter or class
@@ -116,9 +126,20 @@ export const declaredType = (binding: SyntaxNode): string | null => {
   return null
 }
 
-/** The annotation of a class field `name` declared in `classBody`, or `null`. */
+/**
+ * The annotation of a class field `name` declared in `classBody` — a field declaration, or a TypeScript
+ * parameter property of the constructor (`constructor(private readonly xs: T[])`) — or `null`.
+ */
 export const fieldType = (classBody: SyntaxNode, name: string): { type: string | null; field: SyntaxNode } | null => {
   for (const member of classBody.namedChildren) {
+    if (member.type === "method_definition" && member.childForFieldName("name")?.text === "constructor") {
+      for (const param of member.childForFieldName("parameters")?.namedChildren ?? []) {
+        if (param.type !== "required_parameter" || param.childForFieldName("pattern")?.text !== name) continue
+        if (!param.namedChildren.some((c) => c.type === "accessibility_modifier" || c.type === "override_modifier") && !param.children.some((c) => c.type === "readonly")) continue
+        const annotation = param.childForFieldName("type")
+        return { type: annotation ? annotationText(annotation) : null, field: param }
+      }
+    }
     if (member.type !== "public_field_definition" && member.type !== "field_definition") continue
     const key = member.childForFieldName("name") ?? member.childForFieldName("property")
     if (key?.text !== name) continue
@@ -192,4 +213,21 @@ const jsdocTag = (node: SyntaxNode, tag: "param" | "type", name: string | null):
     if (rest?.[1] === name) return type.type.endsWith("=") ? null : type.type
   }
   return null
+}
+
+const STRING_RESULTS = /\.(?:toLowerCase|toUpperCase|toLocaleLowerCase|toLocaleUpperCase|trim|trimStart|trimEnd|slice|substring|padStart|padEnd|normalize|repeat|replace|replaceAll|charAt|join)\s*\([^()]*\)$/
+
+/**
+ * Whether `node` is provably a string: a string literal or template, the result of a method that returns
+ * one (`toLowerCase()`, `slice(…)`, `join(…)`, …), `String(…)`, or a name declared `string` (TS or JSDoc).
+ */
+export const isStringValue = (file: FileInfo, node: SyntaxNode): boolean => {
+  const n = unparen(node)
+  if (n.type === "string" || n.type === "template_string") return true
+  if (n.type === "call_expression") return STRING_RESULTS.test(n.text) || n.childForFieldName("function")?.text === "String"
+  if (n.type === "identifier") {
+    const binding = resolve(file, n)
+    return binding !== null && declaredType(binding) === "string"
+  }
+  return false
 }

@@ -15,7 +15,10 @@
  * - `formatter` (an `Intl` object): its methods, called or passed as a callback (`sort(collator.compare)`);
  * - `keys` (a fresh array of primitives): every read-only array use; `entries` (a fresh array of shared
  *   values): the same, with elements used as `data`;
- * - `set` / `map`: lookups, size, iteration — never `add`/`set`/`delete`/`clear`.
+ * - `set` / `map`: lookups, size, iteration — never `add`/`set`/`delete`/`clear`;
+ * - `decoder` (a `TextDecoder`): `decode(x)` without a `{ stream: true }` option (streaming keeps state
+ *   between calls), and its `encoding`/`fatal`/`ignoreBOM`; `encoder` (a `TextEncoder`): `encode`,
+ *   `encodeInto`, `encoding`.
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "./fileInfo.js"
@@ -23,7 +26,7 @@ import { isFunction, sameNode } from "./nodes.js"
 import { isShadowed, isWrite, refsTo } from "./scopes.js"
 
 /** The kinds of values whose uses {@link onlyRead} checks. */
-export type ValueKind = "data" | "regexp" | "regexp-global" | "formatter" | "keys" | "entries" | "set" | "map"
+export type ValueKind = "data" | "regexp" | "regexp-global" | "formatter" | "keys" | "entries" | "set" | "map" | "decoder" | "encoder"
 
 const MAX_DEPTH = 6
 
@@ -109,9 +112,11 @@ export const onlyRead = (file: FileInfo, node: SyntaxNode, kind: ValueKind, dept
     }
     case "unary_expression":
       return parent.children[0]?.type !== "delete"
-    case "augmented_assignment_expression":
-      // `total += value` converts it to a primitive
-      return sameNode(parent.childForFieldName("right"), n)
+    case "augmented_assignment_expression": {
+      // `total += value` converts it to a primitive; `x ??= value` (and `||=`, `&&=`) stores it
+      const op = parent.childForFieldName("operator")?.type ?? ""
+      return sameNode(parent.childForFieldName("right"), n) && op !== "??=" && op !== "||=" && op !== "&&="
+    }
     case "template_substitution":
     case "if_statement":
     case "while_statement":
@@ -186,6 +191,15 @@ const memberUse = (file: FileInfo, member: SyntaxNode, property: string, kind: V
       if (ARRAY_ELEMENT_RESULT.has(property)) return callbacksRead(file, call, elements, depth) && (kind === "keys" || onlyRead(file, call, "data", depth + 1))
       return false
     }
+    case "decoder": {
+      if (!call) return property === "encoding" || property === "fatal" || property === "ignoreBOM"
+      if (property !== "decode") return false
+      const options = call.childForFieldName("arguments")?.namedChildren.filter((c) => c.type !== "comment")[1]
+      // a literal options object without `stream`, or none: every call starts and ends a whole input
+      return options === undefined || (options.type === "object" && !/\bstream\b/.test(options.text))
+    }
+    case "encoder":
+      return call ? property === "encode" || property === "encodeInto" : property === "encoding"
     case "data": {
       if (!call) return onlyRead(file, member, "data", depth + 1)
       if (STRING_METHODS.has(property) && !ARRAY_ELEMENT_RESULT.has(property) && !ARRAY_PRIMITIVE_RESULT.has(property)) return true

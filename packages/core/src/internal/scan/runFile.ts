@@ -37,6 +37,8 @@ export interface RawOpportunity {
   readonly loopDepth: number
   /** Whether the enclosing function is called from inside a loop in the same file. */
   readonly hot: boolean
+  /** The 1-based line where the enclosing function (not an iteration callback) starts; absent at module level or when unknown. */
+  readonly fnLine?: number
 }
 
 /** The cached outcome of scanning one file. */
@@ -63,9 +65,10 @@ const functionNameOf = (fn: SyntaxNode): string | null => {
   return null
 }
 
-const enclosingFunctionName = (node: SyntaxNode): string | null => {
+/** The nearest enclosing function that is not an iteration callback (where a profile attributes the time). */
+const enclosingNamedFunction = (node: SyntaxNode): SyntaxNode | null => {
   for (let n: SyntaxNode | null = node.parent; n !== null; n = n.parent) {
-    if (isFunction(n) && !isIterationCallback(n)) return functionNameOf(n)
+    if (isFunction(n) && !isIterationCallback(n)) return n
   }
   return null
 }
@@ -264,13 +267,14 @@ export const scanText = (
       Math.max(start, offsets!.toIndex(o.endByte) - 1)
     )
     const loopDepth = loopDepthOf(node)
-    const name = enclosingFunctionName(node)
+    const fn = enclosingNamedFunction(node)
+    const name = fn === null ? null : functionNameOf(fn)
     let hot = false
     if (name !== null) {
       calledInLoop ??= calledInLoops(ranked, text)
       hot = calledInLoop(name)
     }
-    return { ...o, loopDepth, hot }
+    return fn === null ? { ...o, loopDepth, hot } : { ...o, loopDepth, hot, fnLine: fn.startPosition.row + 1 }
   })
   return { opportunities, warnings, parsed: ranked !== undefined }
 }

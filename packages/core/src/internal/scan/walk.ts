@@ -3,6 +3,11 @@
  * always skips dependency and build-output folders, skips what `.gitattributes` marks
  * `linguist-vendored` or `linguist-generated` (GitHub's convention for third-party and generated code,
  * which no one should get pull requests for), and never follows symlinks.
+ *
+ * The default scope is code a proposal can land in: tests, docs, examples, fixtures, benchmarks and
+ * vendored or generated folders are left out (each reported with its reason — a folder once, as
+ * `dir/`). An include glob that names such a part (`examples/**`, a glob with `.test.`) brings it back;
+ * exclude globs always win.
  */
 import { type Dirent, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -138,6 +143,24 @@ const isIgnored = (scopes: ReadonlyArray<Scope>, relative: string, isDir: boolea
   return ignored
 }
 
+/** Folder names outside the default scope, and why (the reason names the category). */
+export const OUT_OF_SCOPE_DIRS: ReadonlyMap<string, string> = new Map([
+  ...["test", "tests", "__tests__", "__mocks__", "spec", "e2e"].map((d) => [d, "tests"] as const),
+  ...["docs", "doc", "documentation"].map((d) => [d, "docs"] as const),
+  ...["examples", "example", "samples", "sample"].map((d) => [d, "examples"] as const),
+  ...["fixtures", "fixture", "__fixtures__", "testdata"].map((d) => [d, "fixtures"] as const),
+  ...["bench", "benchmark", "benchmarks", "__benchmarks__"].map((d) => [d, "benchmarks"] as const),
+  ...["vendor", "vendors", "third_party", "third-party"].map((d) => [d, "vendored"] as const),
+  ...["__generated__", "generated", "min", "cdn"].map((d) => [d, "generated"] as const)
+])
+
+/** File-name markers outside the default scope: `a.test.ts`, `a.spec.js`, `a.bench.ts`. */
+const OUT_OF_SCOPE_FILE = /\.(test|spec|bench|e2e)\.[cm]?[jt]sx?$/
+const FILE_CATEGORY: Readonly<Record<string, string>> = { test: "tests", spec: "tests", e2e: "tests", bench: "benchmarks" }
+
+/** The reason a default-scope skip gives: what it is, and how to bring it back. */
+const scopeReason = (category: string, part: string): string => `${category} (outside the default scope; an include glob naming \`${part}\` scans it)`
+
 const MINIFIED_NAME = /[.-]min\.[cm]?js$/
 const DECLARATION = /\.d\.[cm]?ts$/
 
@@ -150,6 +173,10 @@ export const walk = (root: string, options: WalkOptions = {}): WalkResult => {
   const skipped: Array<WalkSkip> = []
   const warnings: Array<string> = []
   const include = options.include && options.include.length > 0 ? picomatch(options.include as Array<string>, { dot: true }) : null
+  // A default-scope part is scanned when an include glob names it (as a path segment, or a file marker like `.test.`).
+  const includeText = options.include ?? []
+  const namedDir = (name: string): boolean => includeText.some((glob) => glob.split("/").some((segment) => segment === name))
+  const namedMarker = (marker: string): boolean => includeText.some((glob) => glob.includes(`.${marker}.`))
   const exclude = options.exclude && options.exclude.length > 0 ? picomatch(options.exclude as Array<string>, { dot: true }) : null
   type Frame = { dir: string; relative: string; scopes: ReadonlyArray<Scope>; attributes: ReadonlyArray<AttributeScope> }
   const stack: Array<Frame> = [{ dir: root, relative: "", scopes: [], attributes: [] }]
@@ -189,6 +216,11 @@ export const walk = (root: string, options: WalkOptions = {}): WalkResult => {
       if (entry.isDirectory()) {
         if (SKIPPED_DIRS.has(name)) continue
         if (isIgnored(scopes, rel, true)) continue
+        const category = OUT_OF_SCOPE_DIRS.get(name)
+        if (category !== undefined && !namedDir(name)) {
+          if (!exclude?.(`${rel}/`)) skipped.push({ path: `${rel}/`, reason: scopeReason(category, `${name}/`) })
+          continue
+        }
         subdirs.push({ dir: join(dir, name), relative: `${rel}/`, scopes, attributes })
         continue
       }
@@ -198,6 +230,11 @@ export const walk = (root: string, options: WalkOptions = {}): WalkResult => {
       if (isIgnored(scopes, rel, false)) continue
       if (include && !include(rel)) continue
       if (exclude?.(rel)) continue
+      const marker = OUT_OF_SCOPE_FILE.exec(name)
+      if (marker !== null && !namedMarker(marker[1]!)) {
+        skipped.push({ path: rel, reason: scopeReason(FILE_CATEGORY[marker[1]!]!, `.${marker[1]}.`) })
+        continue
+      }
       if (MINIFIED_NAME.test(name)) {
         skipped.push({ path: rel, reason: "minified (file name)" })
         continue

@@ -111,8 +111,12 @@ const occursOnlyAt = (text: string, name: string, at: number): boolean => {
   return true
 }
 
-/** Line starts that open a declaration; the name is then read with `DECLARATION`. */
-const DECLARATION_LINE = /(?:^|\n)[ \t]*(?:async[ \t]|function\b|class[ \t]|const[ \t]|let[ \t]|type[ \t]|interface[ \t])/g
+/**
+ * Line starts that open a declaration; the name is then read with `DECLARATION`. Only unindented lines:
+ * module-level statements start at column 0 in any usual layout (an indented one is not looked at),
+ * which leaves out the many declarations inside functions.
+ */
+const DECLARATION_LINE = /(?:^|\n)(?:async[ \t]|function\b|class[ \t]|const[ \t]|let[ \t]|type[ \t]|interface[ \t])/g
 
 /**
  * Text prefilter: some statement-level declaration whose name occurs only once in the whole text.
@@ -133,8 +137,11 @@ const hasLoneDeclaration = (text: string): boolean => {
   return false
 }
 
+const MODULE_GATE = /\bimport\b|\bexport\b|\brequire\s*\(|\bmodule\.exports\b|\bexports\.[A-Za-z_$]/
+const NO_ANALYSIS = /\beval\s*\(|\bnew\s+Function\b|\bwith\s*\(/
+
 const find = (file: FileInfo): Array<Finding> => {
-  if (!isModule(file) || /\beval\s*\(|\bnew\s+Function\b|\bwith\s*\(/.test(file.text)) return []
+  if (!isModule(file) || NO_ANALYSIS.test(file.text)) return []
   const out: Array<Finding> = []
   const statements = file.root.namedChildren
   // Every identifier-like word of the text (code, comments and strings alike), counted in one pass.
@@ -195,6 +202,8 @@ export const deadCode: Template = {
   title: "Remove an unused module-level declaration",
   explanation:
     "Safety: the file is a module, the declaration is not exported and its name occurs nowhere else in the file (no eval/with), and its initializer has no side effects; the build, typecheck and tests of the validate stage confirm the removal.",
-  prefilter: (text) => hasLoneDeclaration(text),
+  // a module (see `isModule`), no `eval`/`with`, and an unindented declaration whose name occurs once
+  prefilter: (text) =>
+    MODULE_GATE.test(text) && !NO_ANALYSIS.test(text) && hasLoneDeclaration(text),
   find
 }

@@ -60,11 +60,18 @@ const receiversOfMethod = (text: string, method: string): ReadonlyArray<string> 
 
 const IDENT_SOURCE = "[\\p{ID_Start}$_][\\p{ID_Continue}$\\u200c\\u200d]*"
 
-/** After a declared name: an initializer that starts like an array (literal, factory call, or an alias name). */
+/**
+ * After a declared name: an initializer that starts like an array (literal, factory call, an alias name,
+ * or a call of an array-returning method at the end of a member chain: `items.map(`, `s.split(`).
+ */
 const ARRAY_INITIALIZER = new RegExp(
-  `\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b))`,
+  `\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b)|${IDENT_SOURCE}(?:\\s*\\??\\.\\s*${IDENT_SOURCE}|\\s*\\([^;]*?\\))*?\\s*\\.\\s*(?:map|filter|flatMap|slice|concat|flat|toSorted|toReversed|split)\\s*\\()`,
   "muy"
 )
+/** Before a name: the end of a JSDoc type that names an array (`{string[]} `, `{Array<T>} [`). */
+const JSDOC_ARRAY_BEFORE = /(?:\[\s*\]|Array\s*\.?\s*<[^{}]*>)\s*\}\s*\[?\s*$/
+/** Before a declaration keyword: a JSDoc `@type` naming an array, then the end of the comment. */
+const JSDOC_TYPE_BEFORE = /@type\s*\{[^{}]*(?:\[\s*\]|Array\s*\.?\s*<)[^{}]*\}[\s\S]*?\*\/\s*(?:export\s+)?(?:const|let|var)\s+$/
 /** After a name: an array type annotation (`: T[]`, `: Array<T>`, `: ReadonlyArray<T>`, optional `?`). */
 const ARRAY_ANNOTATION = /\s*\??\s*:[^;=:]*?(?:\[\s*\]|Array\s*<)/y
 
@@ -113,6 +120,11 @@ const mayBeProvableArrayIn = (text: string, name: string): boolean => {
     if (isDeclaredAt(text, i)) {
       ARRAY_INITIALIZER.lastIndex = end
       if (ARRAY_INITIALIZER.test(text)) return true
+      if (JSDOC_TYPE_BEFORE.test(text.slice(Math.max(0, i - 300), i))) return true
+    }
+    // `@param {T[]} name` (the comment before a JS function)
+    if (before === 32 || before === 91 /* [ */ || before === 125 /* } */ || before === 9) {
+      if (JSDOC_ARRAY_BEFORE.test(text.slice(Math.max(0, i - 200), i))) return true
     }
     ARRAY_ANNOTATION.lastIndex = end
     if (ARRAY_ANNOTATION.test(text)) return true

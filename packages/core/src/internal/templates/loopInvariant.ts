@@ -18,6 +18,10 @@
  *   may change the object (no writes to that property, no method calls on it, no free-function calls);
  * - the value is only read: a shared instance behaves exactly like a fresh one per iteration, because
  *   no use mutates it, keeps it (stored, returned, passed to unknown code) or reads regex state;
+ * - no input reads a property through a getter the file defines, and `Object.values/entries` are not
+ *   hoisted in a file that makes own accessors (object-literal getters, `defineProperty` with `get`, a
+ *   `Proxy`): a getter may count its reads or give a new value each time. Getters of other modules are
+ *   assumed not to exist;
  * - `JSON`, `RegExp`, `Intl`, `Object`, `Set` and `Map` are not shadowed in the file.
  * When the computation may throw (invalid JSON or pattern, `null` passed to `Object.keys`, a value that is
  * not iterable), the value is computed lazily on first use (`(parsed ??= JSON.parse(x))`), so it still
@@ -25,10 +29,11 @@
  */
 import type { Edit } from "../../Patchgen.js"
 import type { SyntaxNode } from "../treeSitter.js"
+import { accessorsOf, mayRunGetter } from "../dataflow/accessors.js"
 import { isProvableArray } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
-import { type HoistTarget, hoistTarget, mayChangeIn } from "../dataflow/flow.js"
-import { argumentsOf, unparen } from "../dataflow/nodes.js"
+import { type HoistTarget, hoistTarget, mayChangeIn, repeatsWithin } from "../dataflow/flow.js"
+import { argumentsOf, isConstantData, unparen } from "../dataflow/nodes.js"
 import { isShadowed, resolve } from "../dataflow/scopes.js"
 import { declaredType } from "../dataflow/types.js"
 import { onlyRead, type ValueKind } from "../dataflow/values.js"
@@ -129,12 +134,13 @@ const shapeOf = (file: FileInfo, node: SyntaxNode): Shape | null => {
   if (isNew && callee.type === "member_expression" && callee.childForFieldName("object")?.text === "Intl") {
     const kind = callee.childForFieldName("property")?.text ?? ""
     if (!INTL_CONSTRUCTORS.has(kind) || isShadowed(file, "Intl")) return null
-    const literal = args.every((a) => isConstantData(a))
+    // constant arguments: one module-level instance (constant-constructor) serves every call
+    if (args.every((a) => isConstantData(a))) return null
     return {
       label: `new Intl.${kind}`,
       inputs: args,
       kind: "formatter",
-      mayThrow: !literal,
+      mayThrow: true,
       tsType: `Intl.${kind} | undefined`,
       baseName: `${kind[0]!.toLowerCase()}${kind.slice(1)}`,
       benefit: 0.8,
@@ -146,6 +152,8 @@ const shapeOf = (file: FileInfo, node: SyntaxNode): Shape | null => {
     const method = text.slice("Object.".length)
     const subject = unparen(args[0]!)
     if (subject.type !== "identifier" && subject.type !== "member_expression") return null
+    // `values`/`entries` read every value: a getter may count its reads or return a new value each time
+    if (method !== "keys" && accessorsOf(file).ownAccessors) return null
     const safe = isNonNullObject(file, subject)
     return {
       label: text,
@@ -177,25 +185,16 @@ const shapeOf = (file: FileInfo, node: SyntaxNode): Shape | null => {
   return null
 }
 
-/** Literal data (strings, numbers, booleans, arrays and objects of them): an `Intl` constructor with such arguments either always throws or never. */
-const isConstantData = (node: SyntaxNode): boolean => {
-  const n = unparen(node)
-  switch (n.type) {
-    case "string":
-    case "number":
-    case "true":
-    case "false":
-    case "undefined":
-      return true
-    case "template_string":
-      return !n.namedChildren.some((c) => c.type === "template_substitution")
-    case "array":
-      return n.namedChildren.every((c) => c.type === "comment" || isConstantData(c))
-    case "object":
-      return n.namedChildren.every((c) => c.type === "comment" || (c.type === "pair" && c.childForFieldName("key")?.type !== "computed_property_name" && isConstantData(c.childForFieldName("value")!)))
-    default:
-      return false
+/** Whether evaluating `input` reads a property through a getter this file defines (it may give a new value each time). */
+const readsGetter = (file: FileInfo, input: SyntaxNode): boolean => {
+  const stack = [input]
+  while (stack.length > 0) {
+    const n = stack.pop()!
+    if (n.type === "member_expression" && mayRunGetter(file, n.childForFieldName("property")?.text.replace(/^#/, "") ?? "")) return true
+    if (n.type === "subscript_expression" && mayRunGetter(file, "[]")) return true
+    stack.push(...n.namedChildren)
   }
+  return false
 }
 
 const CANDIDATE_METHODS = ["parse", "keys", "values", "entries"]
@@ -222,10 +221,10 @@ const find = (file: FileInfo): Array<Finding> => {
   const out: Array<Finding> = []
   for (const node of candidates(file)) {
     const shape = shapeOf(file, node)
-    if (!shape) continue
+    if (!shape || shape.inputs.some((input) => readsGetter(file, input))) continue
     if (shape.mayThrow && isTs(file) && shape.tsType === null) continue
     const target = hoistTarget(file, node, shape.inputs)
-    if (!target) continue
+    if (!target || !repeatsWithin(node, target.region)) continue
     if (shape.unchanged.some((input) => mayChangeIn(file, input, target, node))) continue
     if (!onlyRead(file, node, shape.kind)) continue
     out.push(finding(file, node, shape, target))
@@ -257,9 +256,10 @@ const finding = (file: FileInfo, node: SyntaxNode, shape: Shape, target: HoistTa
   }
 }
 
-/** Text gate: one of the hoistable calls with a non-literal argument, and a loop or an iteration method somewhere. */
+/** Text gate: one of the hoistable calls with a non-literal argument, after a loop keyword or an iteration method. */
 const GATE =
   /JSON\s*\.\s*parse\s*\(\s*[\p{ID_Start}$_(]|RegExp\s*\(\s*(?:[\p{ID_Start}$_(]|`[^`]*\$\{)|new\s+Intl\s*\.|Object\s*\.\s*(?:keys|values|entries)\s*\(\s*[\p{ID_Start}$_(]|new\s+(?:Set|Map)\s*\(\s*[\p{ID_Start}$_(]/u
+const GATE_AFTER = new RegExp(GATE.source, "gu")
 const LOOP_GATE = /\b(?:for|while|do)\b|\.\s*(?:forEach|map|filter|reduce|reduceRight|some|every|find|findIndex|findLast|findLastIndex|flatMap|sort)\s*\(/
 
 export const loopInvariant: Template = {
@@ -268,6 +268,12 @@ export const loopInvariant: Template = {
   title: "Compute a loop-invariant value once, before the loop",
   explanation:
     "Safety: every input is declared outside the loop and not changed from the hoisted declaration to the end of the loop (no writes, no closure writes; property reads only where nothing may change that object), the computation has no side effects, and its result is only read (never mutated, stored, returned or passed on, and for regexes no `lastIndex` state is used), so one shared value behaves like a fresh one per iteration. Computations that can throw are made lazily on first use, so errors surface exactly as before.",
-  prefilter: (text) => GATE.test(text) && LOOP_GATE.test(text),
+  prefilter: (text) => {
+    // a region encloses the computation, so a loop keyword or iteration method comes before it in the text
+    const loop = LOOP_GATE.exec(text)
+    if (loop === null) return false
+    GATE_AFTER.lastIndex = loop.index
+    return GATE_AFTER.test(text)
+  },
   find
 }

@@ -5,13 +5,18 @@
  *
  * Safe when:
  * - the pattern and flags are literals (the regex is the same on every evaluation);
- * - the flags contain neither `g` nor `y`: those regexes carry `lastIndex` state between
- *   `test`/`exec` calls, so a shared instance would behave differently;
+ * - the flags contain no `y`, and a `g` regex is used only as the pattern of `replace`/`replaceAll`/`match`/
+ *   `search`/`split` (which start from and leave `lastIndex` at 0), never with `test`/`exec`: those carry
+ *   `lastIndex` from one call to the next, so a shared instance would behave differently;
  * - the regex object never escapes: it is used only as the receiver of `.test(…)`/`.exec(…)` or as the
  *   first argument of `.match/.replace/.search/.split(…)`, directly or through a `const` used only that way
  *   (so nothing can compare its identity, mutate it or keep it);
  * - `RegExp` is not shadowed in the file.
  * The constant is inserted after the module's imports, before any other module code runs.
+ *
+ * Regex literals are reported with a low benefit: V8 compiles a literal's pattern once per site and
+ * only creates a fresh object per evaluation, so hoisting one rarely beats noise and the ranking puts
+ * them last. `new RegExp("…")` compiles (or looks up) the pattern on every call and keeps its benefit.
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
@@ -21,7 +26,15 @@ import { constDeclaratorOf, isShadowed, refsTo } from "../dataflow/scopes.js"
 import { freshName, moduleInsertionPoint, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
+/** Regex literals are demoted: below `Scan.LOW_BENEFIT`, so they rank after every finding that can pay. */
+const LITERAL_BENEFIT = 0.05
+
 const STRING_ARG_METHODS = new Set(["match", "replace", "search", "split"])
+/**
+ * String methods that leave a `g` regex's `lastIndex` as they found it (0): `replace`/`replaceAll` and
+ * `match` set it to 0 before they start and end at 0, `search` restores it, `split` works on a copy.
+ */
+const GLOBAL_SAFE_METHODS = new Set(["match", "replace", "replaceAll", "search", "split"])
 
 /** A regex-building expression with constant pattern/flags; returns its flags or `null`. */
 const constantRegexFlags = (file: FileInfo, node: SyntaxNode): string | null => {
@@ -41,8 +54,8 @@ const constantRegexFlags = (file: FileInfo, node: SyntaxNode): string | null => 
   return /^[a-z]*$/.test(flags) ? flags : null
 }
 
-/** Whether a regex value used at `node` cannot escape or be mutated. */
-const isSafeUse = (node: SyntaxNode): boolean => {
+/** Whether a regex value used at `node` cannot escape or be mutated (with `g`: no `test`/`exec`, whose `lastIndex` carries over). */
+const isSafeUse = (node: SyntaxNode, global = false): boolean => {
   const parent = parentOf(node)
   if (!parent) return false
   if (parent.type === "member_expression") {
@@ -52,6 +65,7 @@ const isSafeUse = (node: SyntaxNode): boolean => {
     const property = parent.childForFieldName("property")?.text
     const call = parent.parent
     return (
+      !global &&
       (property === "test" || property === "exec") &&
       call !== null &&
       call.type === "call_expression" &&
@@ -65,7 +79,7 @@ const isSafeUse = (node: SyntaxNode): boolean => {
     const first = argumentsOf(call)[0]
     let n = node
     while (n.parent && n.parent.type === "parenthesized_expression") n = n.parent
-    return name !== null && STRING_ARG_METHODS.has(name) && first !== undefined && sameNode(first, n)
+    return name !== null && (global ? GLOBAL_SAFE_METHODS : STRING_ARG_METHODS).has(name) && first !== undefined && sameNode(first, n)
   }
   return false
 }
@@ -84,12 +98,14 @@ const CONST_DECLARATOR_BEFORE = /(?:\bconst\s+|,\s*)[\p{ID_Start}$_][\p{ID_Conti
 /** Right after a regex literal's flags (and closing parentheses): `.test(` or `.exec(`. */
 const DIRECT_USE = /[a-z]*[\s)]*\.\s*(?:test|exec)\s*\(/y
 /** Before the `(` that opens a regex argument: a string method taking a pattern, or an enclosing `(`/`=` (parenthesized). */
-const STRING_METHOD_OR_PAREN_BEFORE = /(?:\.\s*(?:match|replace|search|split)|[(=])\s*$/
+const STRING_METHOD_OR_PAREN_BEFORE = /(?:\.\s*(?:match|replace|replaceAll|search|split)|[(=])\s*$/
 /** `RegExp(` with a whole string literal as its first argument (the pattern must be a literal). */
 const REGEXP_OF_LITERAL = /\bRegExp\s*\(\s*(["'])(?:[^\\\n]|\\.)*?\1\s*[,)]/
 
-/** From an opening `/`: a one-line body of plain characters, escapes and classes (which may hold `/`), and flags without `g`/`y`. */
-const REGEX_BODY = /\/(?![/*])(?:[^/\\\n[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/(?![a-z]*[gy])/y
+/** From an opening `/`: a one-line body of plain characters, escapes and classes (which may hold `/`), and flags without `y`. */
+const REGEX_BODY = /\/(?![/*])(?:[^/\\\n[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/(?![a-z]*y)/y
+/** A `g` among the flags right at the current position. */
+const GLOBAL_FLAGS = /[a-z]*g/y
 
 /**
  * Text gate: a regex literal whose flags have no `g`/`y`, after a token an expression can start after
@@ -111,8 +127,10 @@ const hasHoistableRegexLiteral = (text: string): boolean => {
     if (!REGEX_BODY.test(text)) continue
     // The uses `find` can hoist: `/re/.test(…)`/`.exec(…)` anywhere; the first argument of
     // `.match/.replace/.search/.split(`; the initializer of an unannotated `const`.
+    GLOBAL_FLAGS.lastIndex = REGEX_BODY.lastIndex
+    const global = GLOBAL_FLAGS.test(text)
     DIRECT_USE.lastIndex = REGEX_BODY.lastIndex
-    if (DIRECT_USE.test(text)) return true
+    if (!global && DIRECT_USE.test(text)) return true
     if (before === 61 /* = */ && CONST_DECLARATOR_BEFORE.test(text.slice(Math.max(0, j - 200), j))) return true
     if (before === 40 /* ( */ && STRING_METHOD_OR_PAREN_BEFORE.test(text.slice(Math.max(0, j - 40), j))) return true
   }
@@ -130,13 +148,14 @@ const find = (file: FileInfo): Array<Finding> => {
   const candidates = [...file.nodes("regex"), ...constructed]
   for (const node of candidates) {
     const flags = constantRegexFlags(file, node)
-    if (flags === null || flags.includes("g") || flags.includes("y")) continue
+    if (flags === null || flags.includes("y")) continue
+    const global = flags.includes("g")
     const loop = enclosingLoop(node)
     const fn = enclosingFunction(node)
     if (!loop && !fn) continue
     // Used directly, or through a `const` whose every reference is a safe use.
     let baseName = "RE"
-    if (!isSafeUse(node)) {
+    if (!isSafeUse(node, global)) {
       const declarator = parentOf(node)
       if (declarator?.type !== "variable_declarator") continue
       const name = declarator.childForFieldName("name")
@@ -145,17 +164,22 @@ const find = (file: FileInfo): Array<Finding> => {
       while (value && value.type === "parenthesized_expression") value = value.namedChildren[0]!
       if (!sameNode(value, node) || !sameNode(constDeclaratorOf(file, name), declarator)) continue
       const refs = refsTo(file, name)
-      if (refs.length === 0 || !refs.every(isSafeUse)) continue
+      if (refs.length === 0 || !refs.every((ref) => isSafeUse(ref, global))) continue
       const upper = upperSnake(name.text)
       baseName = /(?:RE|REGEX|REGEXP|PATTERN)$/.test(upper) ? upper : `${upper}_RE`
     }
     const where = loop ? "inside a loop" : "inside a function"
+    const literal = node.type === "regex"
+    const shown = node.text.length > 60 ? `${node.text.slice(0, 57)}...` : node.text
     out.push({
       node,
-      rationale: `${node.text.length > 60 ? `${node.text.slice(0, 57)}...` : node.text} is rebuilt on every evaluation ${where}; its pattern and flags are constant, so one module-level instance can be reused.`,
-      benefit: loop ? 0.6 : 0.3,
+      // V8 compiles a literal once per site and only clones the object per evaluation: hoisting it rarely beats noise
+      rationale: literal
+        ? `${shown} creates a new RegExp object on every evaluation ${where}; V8 already caches the compiled pattern of a literal, so a module-level instance saves only that allocation (low benefit).`
+        : `${shown} is rebuilt on every evaluation ${where}; its pattern and flags are constant, so one module-level instance can be reused.`,
+      benefit: literal ? LITERAL_BENEFIT : loop ? 0.6 : 0.3,
       risk: "low",
-      confidence: node.type === "regex" ? 0.7 : 0.85,
+      confidence: literal ? 0.5 : 0.85,
       edits: () => {
         const constName = freshName(file, baseName)
         const at = moduleInsertionPoint(file)

@@ -145,6 +145,10 @@ export const hoistEdits = (
     return [{ start: before.startIndex, end: before.startIndex, text: ownLine ? `${declaration}${s}\n${indent}` : `${declaration}; ` }, ...replacements]
   }
   const sorted = [...replacements].sort((a, b) => a.start - b.start)
+  // the block opens right after `=>` (also when the body started on the next line)
+  const arrow = before.parent!
+  const token = arrow.children.find((c) => c.type === "=>")
+  const open = token ? token.endIndex : before.startIndex
   let body = ""
   let cursor = before.startIndex
   for (const r of sorted) {
@@ -152,7 +156,7 @@ export const hoistEdits = (
     cursor = r.end
   }
   body += text.slice(cursor, before.endIndex)
-  const indent = indentAt(text, before.startIndex)
+  const indent = indentAt(text, open)
   const inner = indent + indentUnit(file)
-  return [{ start: before.startIndex, end: before.endIndex, text: `{\n${inner}${declaration}${s}\n${inner}return ${body}${s}\n${indent}}` }]
+  return [{ start: open, end: before.endIndex, text: ` {\n${inner}${declaration}${s}\n${inner}return ${body}${s}\n${indent}}` }]
 }

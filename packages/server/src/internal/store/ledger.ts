@@ -4,31 +4,16 @@
  *
  * @internal
  */
+import type { WriteGate } from "@ratchet/connectors"
 import { Effect } from "effect"
 import type { ServerError } from "../../ServerError.js"
 import { bool, iso, literal, num, type Row, type StoreContext, str, strOrNull } from "./sql.js"
 
-/** One write attempt as the gate recorded it. */
-export interface LedgerEntry {
-  /** Position in the ledger (increasing over the whole server, across restarts). */
-  readonly seq: number
-  readonly at: string
-  readonly proposalId: string
-  /** `local-git`, `github`, … */
-  readonly connector: string
-  readonly repo: string
-  /** Who asked for the write (the API token's identity), or null when the request did not say. */
-  readonly actor: string | null
-  /** The content hash the gate recomputed (null when the request was unreadable). */
-  readonly contentHash: string | null
-  readonly approvedBy: string | null
-  /** `allowed`: written (or already there); `refused`: stopped by the gate; `failed`: allowed, but the write failed. */
-  readonly outcome: "allowed" | "refused" | "failed"
-  readonly reason: string
-  readonly branch: string | null
-  readonly created: boolean | null
-  readonly commit: string | null
-}
+/**
+ * One write attempt as the gate recorded it (the connectors' `AuditEntry`); `seq` is the
+ * position in the server's ledger (increasing across restarts), not the gate's per-process count.
+ */
+export type LedgerEntry = WriteGate.AuditEntry
 
 /** What the gate hands the ledger (its own `seq` is per process, so the ledger numbers entries itself). */
 export type LedgerInput = Omit<LedgerEntry, "seq">
