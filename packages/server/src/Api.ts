@@ -1,13 +1,14 @@
 /**
  * The REST API on Hono: repositories, runs (with Server-Sent Events),
- * proposals, artifacts, health and the OpenAPI description. Every route
- * under `/api` needs a bearer token.
+ * proposals, artifacts, organisations, tokens, usage, health and the OpenAPI
+ * description. Every route under `/api` needs a bearer token, and the token's
+ * scope for that route; every query is scoped to the token's organisation.
  *
  * @since 0.1.0
  */
 import type { WriteGate } from "@ratchet/connectors"
 import type { RemoteHost } from "@ratchet/runner"
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Clock, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
@@ -25,10 +26,13 @@ import * as Validate from "./internal/validate.js"
 import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
 import { presetHeaders } from "./middleware/presetHeaders.js"
 import { rateLimit } from "./middleware/rateLimit.js"
+import { requireScope } from "./middleware/requireScope.js"
+import * as Usage from "./internal/usageView.js"
 import { validId } from "./middleware/validId.js"
 import { dayIn, Runs } from "./Runs.js"
 import { ServerError } from "./ServerError.js"
-import { type Principal, type Repo, sha256, Store } from "./Store.js"
+import { OPERATOR_ORG, type Principal, type Repo, sha256, Store, type TokenInfo } from "./Store.js"
+import type { Scope } from "./Tenants.js"
 
 /**
  * Options of the HTTP layer.
@@ -60,7 +64,12 @@ export interface ApiOptions {
   readonly ssePollMs?: number
   /** Time source for rate limiting, in ms. */
   readonly now?: () => number
-  /** How long a verified token is remembered, in ms (default 10 s; 0 disables). */
+  /**
+   * How long a verified token is remembered, in ms (default 1 s; 0 disables). A revocation or quota
+   * change made through this process applies to the next request whatever this is; one made by
+   * another process sharing the database (the CLI, another server) within this time. Tokens that
+   * expire are checked against the clock on every request.
+   */
   readonly tokenCacheMs?: number
   /** Where LLM keys are looked up for `GET /api/llm/models` (default `process.env`). */
   readonly llmEnv?: Readonly<Record<string, string | undefined>>
@@ -75,7 +84,7 @@ export interface ApiOptions {
  *
  * @since 0.2.0
  */
-export type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string } }
+export type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string; tokenId: string } }
 
 /**
  * What the API needs to run effects: a `ManagedRuntime` or `{ runPromiseExit: Effect.runPromiseExitWith(context) }`.
@@ -86,8 +95,8 @@ export interface AppRuntime {
   readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs | WriteGate.WriteGate>) => Promise<Exit.Exit<A, E>>
 }
 
-const errorBody = (code: string, message: string, requestId: string, field?: string) => ({
-  error: { code, message, requestId, ...(field === undefined ? {} : { field }) }
+const errorBody = (code: string, message: string, requestId: string, field?: string, extra: Record<string, unknown> = {}) => ({
+  error: { code, message, requestId, ...(field === undefined ? {} : { field }), ...extra }
 })
 
 /**
@@ -115,6 +124,15 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       const e = failure.error
       if (e.status >= 500) c.set("logError", e.message)
       if (e.reason._tag === "Busy") c.header("Retry-After", String(Math.ceil(e.reason.retryAfterSeconds)))
+      if (e.reason._tag === "QuotaExceeded") {
+        const q = e.reason
+        const nowMs = await runtime.runPromiseExit(Clock.currentTimeMillis)
+        if (q.resetsAt !== null && Exit.isSuccess(nowMs)) c.header("Retry-After", String(Math.max(1, Math.ceil((Date.parse(q.resetsAt) - nowMs.value) / 1000))))
+        return c.json(errorBody(q._tag, e.message, rid, undefined, {
+          quota: { name: q.quota, scope: q.scope, subject: q.subject, limit: q.limit, used: q.used, unit: q.unit, resetsAt: q.resetsAt }
+        }), 429)
+      }
+      if (e.reason._tag === "Forbidden") return c.json(errorBody(e.reason._tag, e.message, rid, undefined, { scope: e.reason.scope }), 403)
       return c.json(errorBody(e.reason._tag, e.message, rid, e.reason._tag === "Invalid" ? e.reason.field : undefined), e.status as 400)
     }
     c.set("logError", Cause.pretty(exit.cause))
@@ -153,7 +171,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       return allowed.includes("*") ? origin : allowed.includes(origin) ? origin : null
     },
     allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID", "traceparent"],
-    allowMethods: ["GET", "POST", "PATCH", "OPTIONS"],
+    allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
     exposeHeaders: ["X-Request-ID", "Retry-After", "Location"],
     maxAge: 600
   })
@@ -194,50 +212,72 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     invalid,
     allowPrivateUrls: options.allowPrivateUrls ?? false,
     ...(options.github === undefined ? {} : { github: options.github }),
-    background: (effect) => void runtime.runPromiseExit(effect)
+    background: (effect) => void runtime.runPromiseExit(effect),
+    scope: (needed) => scope(needed)
   }
   // GitHub's webhooks carry no bearer token: their signature authenticates them (checked first)
   webhookRoute(app, kit)
 
   // --- auth for everything under /api
-  const tokenCache = new Map<string, { readonly principal: Principal; readonly until: number }>()
-  const tokenCacheMs = options.tokenCacheMs ?? 10_000
-  app.use("/api/*", async (c, next) => {
+  // Known tokens are remembered briefly (by hash, never in plain text) to spare a query per request;
+  // a write to tokens or organisations through this process drops them all (the store's generation).
+  const tokenCache = new Map<string, { readonly principal: Principal; readonly until: number; readonly generation: number }>()
+  const tokenCacheMs = options.tokenCacheMs ?? 1_000
+  let generationOf: (() => number) | null = null
+  const unauthorized = (c: HonoContext<Env>, message: string, invalidToken: boolean) => {
+    c.header("WWW-Authenticate", invalidToken ? "Bearer realm=\"ratchet\", error=\"invalid_token\"" : "Bearer realm=\"ratchet\"")
+    return c.json(errorBody("Unauthorized", message, c.get("requestId")), 401)
+  }
+  app.use("/api/*", async function authenticate(c, next) {
     const header = c.req.header("authorization") ?? ""
     const m = header.match(/^Bearer\s+(\S{1,500})$/i)
-    if (!m) {
-      c.header("WWW-Authenticate", "Bearer realm=\"ratchet\"")
-      return c.json(errorBody("Unauthorized", "Missing bearer token: send Authorization: Bearer <token> (the token printed on first start, or RATCHET_TOKEN)", c.get("requestId")), 401)
+    if (!m) return unauthorized(c, "Missing bearer token: send Authorization: Bearer <token> (the token printed on first start, RATCHET_TOKEN, or one made with ratchet token create / POST /api/tokens)", false)
+    if (generationOf === null) {
+      const store = await runtime.runPromiseExit(Store.use((s) => Effect.succeed(s.tokensGeneration)))
+      if (Exit.isSuccess(store)) generationOf = store.value
     }
-    // Known tokens are remembered briefly (by hash, never in plain text) to spare a query per request.
     const key = sha256(m[1])
     const cached = tokenCache.get(key)
-    let principal: Principal | null
-    if (cached !== undefined && cached.until > Date.now()) {
+    const generation = generationOf?.() ?? -1
+    let principal: Principal
+    if (cached !== undefined && cached.until > Date.now() && cached.generation === generation) {
       principal = cached.principal
     } else {
-      const exit = await runtime.runPromiseExit(Store.use((s) => s.authenticate(m[1])))
+      const exit = await runtime.runPromiseExit(Store.use((s) => s.identify(m[1])))
       if (Exit.isFailure(exit)) return c.json(errorBody("StoreFailure", "Cannot check the token right now; retry", c.get("requestId")), 503)
-      principal = exit.value
-      if (principal !== null) {
+      const found = exit.value
+      if (found._tag === "Unknown") return unauthorized(c, "Unknown token: check that you copied it whole (tokens are shown once, when created)", true)
+      if (found._tag === "Revoked") return unauthorized(c, `This token was revoked at ${found.at}; ask an administrator for a new one`, true)
+      if (found._tag === "Expired") return unauthorized(c, `This token expired at ${found.at}; ask an administrator for a new one`, true)
+      principal = found.principal
+      // a token that expires is checked against the clock on every request (never served from the cache)
+      if (principal.expiresAt === null && tokenCacheMs > 0) {
         if (tokenCache.size > 1000) tokenCache.clear()
-        tokenCache.set(key, { principal, until: Date.now() + tokenCacheMs })
+        tokenCache.set(key, { principal, until: Date.now() + tokenCacheMs, generation })
       }
     }
-    if (principal === null) {
-      c.header("WWW-Authenticate", "Bearer realm=\"ratchet\", error=\"invalid_token\"")
-      return c.json(errorBody("Unauthorized", "Unknown or revoked token", c.get("requestId")), 401)
-    }
     c.set("principal", principal)
+    // the request log names the token by id, never by value
+    c.set("tokenId", principal.tokenId)
     await next()
   })
+
+  const scope = (needed: Scope, unless?: (c: HonoContext<Env>) => boolean) =>
+    requireScope(needed, {
+      scopesOf: (c) => (c as HonoContext<Env>).get("principal")?.scopes ?? null,
+      refuse: (c, s, message) => c.json(errorBody("Forbidden", message, (c as HonoContext<Env>).get("requestId"), undefined, { scope: s }), 403),
+      ...(unless === undefined ? {} : { unless: (c) => unless(c as HonoContext<Env>) })
+    })
+  const read = scope("read")
 
   // --- ids are validated at the edge: malformed ones never reach the store
   for (const [path, prefix, kind] of [
     ["/api/repos/:id", "repo_", "repository"],
     ["/api/runs/:id", "run_", "run"],
     ["/api/proposals/:id", "prop_", "proposal"],
-    ["/api/artifacts/:id", "art_", "artifact"]
+    ["/api/artifacts/:id", "art_", "artifact"],
+    ["/api/orgs/:id", "org_", "organisation"],
+    ["/api/tokens/:id", "tok_", "token"]
   ] as const) {
     const check = validId({
       param: "id",
@@ -253,7 +293,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   const repoView = (repo: Repo) => ({ ...repo, orgId: undefined })
 
   // --- repositories
-  app.post("/api/repos", async (c) => {
+  app.post("/api/repos", scope("admin"), async (c) => {
     const body = await readJson(c)
     if (!body.ok) return body.res
     const v = await Validate.admitRepo(body.value, { allowPrivateUrls: options.allowPrivateUrls ?? false, repoRoots: options.repoRoots ?? [], resolve: options.resolve })
@@ -264,9 +304,9 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       return c.json(repoView(repo), 201)
     })
   })
-  app.get("/api/repos", (c) => respond(c, Store.use((s) => s.listRepos(org(c))), (repos) => c.json({ items: repos.map(repoView) })))
-  app.get("/api/repos/:id", (c) => respond(c, Store.use((s) => s.getRepo(org(c), c.req.param("id"))), (r) => c.json(repoView(r))))
-  app.patch("/api/repos/:id/settings", async (c) => {
+  app.get("/api/repos", read, (c) => respond(c, Store.use((s) => s.listRepos(org(c))), (repos) => c.json({ items: repos.map(repoView) })))
+  app.get("/api/repos/:id", read, (c) => respond(c, Store.use((s) => s.getRepo(org(c), c.req.param("id"))), (r) => c.json(repoView(r))))
+  app.patch("/api/repos/:id/settings", scope("admin"), async (c) => {
     const body = await readJson(c)
     if (!body.ok) return body.res
     const v = Validate.settingsPatch(body.value)
@@ -274,8 +314,8 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     return respond(c, Store.use((s) => s.updateSettings(org(c), c.req.param("id"), v.value)), (r) => c.json(repoView(r)))
   })
   // --- LLM providers and models: which have keys, their models and prices, each repository's model
-  app.get("/api/llm/models", (c) => respond(c, Store.use((s) => s.listRepos(org(c))), (repos) => c.json(modelsView(repos, options.llmEnv ?? process.env))))
-  app.get("/api/repos/:id/budgets", (c) =>
+  app.get("/api/llm/models", read, (c) => respond(c, Store.use((s) => s.listRepos(org(c))), (repos) => c.json(modelsView(repos, options.llmEnv ?? process.env))))
+  app.get("/api/repos/:id/budgets", read, (c) =>
     respond(c, Effect.gen(function* () {
       const s = yield* Store
       const repo = yield* s.getRepo(org(c), c.req.param("id"))
@@ -293,17 +333,17 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     }), (b) => c.json(b)))
 
   // --- runs
-  app.post("/api/repos/:id/runs", rateLimit({
+  app.post("/api/repos/:id/runs", scope("run"), rateLimit({
     limit: options.runsPerMinute ?? 30,
     windowMs: 60_000,
     key: (c) => (c as HonoContext<Env>).get("principal").tokenId,
     ...(options.now ? { now: options.now } : {})
   }), (c) =>
-    respond(c, Runs.use((r) => r.start(org(c), c.req.param("id"), "api")), (run) => {
+    respond(c, Runs.use((r) => r.start(org(c), c.req.param("id"), "api", undefined, c.get("principal").tokenId)), (run) => {
       c.header("Location", `/api/runs/${run.id}`)
       return c.json({ id: run.id, status: run.status, repoId: run.repoId, createdAt: run.createdAt }, 202)
     }))
-  app.get("/api/repos/:id/runs", (c) => {
+  app.get("/api/repos/:id/runs", read, (c) => {
     const limit = Math.min(200, Math.max(1, Number(c.req.query("limit") ?? 50) || 50))
     return respond(c, Effect.gen(function* () {
       const s = yield* Store
@@ -321,12 +361,12 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     }
     return text
   }
-  app.get("/api/runs/:id", (c) =>
+  app.get("/api/runs/:id", read, (c) =>
     respond(c, Store.use((s) => s.getRunView(org(c), c.req.param("id"))), (r) => c.body(encodeView(r), 200, { "content-type": "application/json" })))
-  app.post("/api/runs/:id/cancel", (c) =>
+  app.post("/api/runs/:id/cancel", scope("run"), (c) =>
     respond(c, Runs.use((r) => r.cancel(org(c), c.req.param("id"))), (run) => c.json({ id: run.id, status: run.status, cancelRequested: true }, 202)))
 
-  app.get("/api/runs/:id/events", async (c) => {
+  app.get("/api/runs/:id/events", read, async (c) => {
     const runId = c.req.param("id")
     const orgId = org(c)
     const first = await runtime.runPromiseExit(Store.use((s) => s.getRun(orgId, runId)))
@@ -335,19 +375,15 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   })
 
   // --- proposals
-  app.get("/api/proposals/:id", (c) =>
-    respond(
-      c,
-      Effect.gen(function* () {
-        const store = yield* Store
-        const proposal = yield* store.getProposal(org(c), c.req.param("id"))
-        // after "create PR": the pull request and where its CI stands
-        return { ...proposal, pullRequest: yield* store.getPullRequest(proposal.id) }
-      }),
-      (p) => c.json(p)
-    ))
+  app.get("/api/proposals/:id", read, (c) =>
+    respond(c, Effect.gen(function* () {
+      const s = yield* Store
+      const proposal = yield* s.getProposal(org(c), c.req.param("id"))
+      // after "create PR": the pull request and where its CI stands
+      return { ...proposal, cost: Usage.proposalCost(proposal.data, yield* s.runConsumption(proposal.runId)), pullRequest: yield* s.getPullRequest(proposal.id) }
+    }), (p) => c.json(p)))
   for (const [action, decision] of [["approve", "approved"], ["reject", "rejected"], ["request-changes", "changes-requested"]] as const) {
-    app.post(`/api/proposals/:id/${action}`, async (c) => {
+    app.post(`/api/proposals/:id/${action}`, scope("approve"), async (c) => {
       const body = await readJson(c)
       if (!body.ok) return body.res
       const v = Validate.decision(body.value, decision === "approved")
@@ -365,13 +401,13 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
 
   // "Create PR": only through the WriteGate, which refuses anything not approved at its current content
   const publishOptions: PublishOptions = options.publish ?? { patchesDir: join(process.cwd(), ".ratchet", "patches") }
-  app.post("/api/proposals/:id/pr", (c) => {
+  app.post("/api/proposals/:id/pr", scope("publish"), (c) => {
     const principal = c.get("principal")
     return respond(c, publishAndRecord(principal, c.req.param("id"), publishOptions), (p) => c.json(p, p.created ? 201 : 200))
   })
 
   // the proof ledger: every write the server's WriteGate allowed or refused for this proposal
-  app.get("/api/proposals/:id/ledger", (c) =>
+  app.get("/api/proposals/:id/ledger", read, (c) =>
     respond(c, Effect.gen(function* () {
       const store = yield* Store
       const proposal = yield* store.getProposal(org(c), c.req.param("id"))
@@ -382,8 +418,91 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   connectorRoutes(app, kit)
   taskRoutes(app, kit)
 
+  // --- organisations (administrators of the operator organisation manage them all; others see their own)
+  const operatorOnly = (c: HonoContext<Env>, what: string): Response | null =>
+    c.get("principal").operator
+      ? null
+      : c.json(errorBody("Forbidden", `Only administrators of the operator organisation (${OPERATOR_ORG}, where the bootstrap token lives) can ${what}.`, c.get("requestId"), undefined, { scope: "admin" }), 403)
+  const visibleOrg = (c: HonoContext<Env>): string | null => (c.get("principal").operator ? null : org(c))
+  app.get("/api/orgs", scope("admin"), (c) => respond(c, Store.use((s) => s.listOrgs(visibleOrg(c))), (items) => c.json({ items })))
+  app.post("/api/orgs", scope("admin"), async (c) => {
+    const refused = operatorOnly(c, "create organisations")
+    if (refused !== null) return refused
+    const body = await readJson(c)
+    if (!body.ok) return body.res
+    const v = Validate.newOrg(body.value)
+    if (!v.ok) return invalid(c, v.error)
+    return respond(c, Store.use((s) => s.createOrg(v.value.name, v.value.quotas)), (o) => {
+      c.header("Location", `/api/orgs/${o.id}`)
+      return c.json(o, 201)
+    })
+  })
+  app.get("/api/orgs/:id", scope("admin"), (c) => respond(c, Store.use((s) => s.getOrg(visibleOrg(c), c.req.param("id"))), (o) => c.json(o)))
+  app.patch("/api/orgs/:id", scope("admin"), async (c) => {
+    // another tenant's administrator learns nothing: its own id is the only one it may name
+    if (!c.get("principal").operator && c.req.param("id") !== org(c)) return respond(c, Store.use((s) => s.getOrg(org(c), c.req.param("id"))), (o) => c.json(o))
+    const refused = operatorOnly(c, "change an organisation's quotas (a tenant cannot raise its own)")
+    if (refused !== null) return refused
+    const body = await readJson(c)
+    if (!body.ok) return body.res
+    const v = Validate.quotasPatch(body.value)
+    if (!v.ok) return invalid(c, v.error)
+    return respond(c, Store.use((s) => s.updateOrgQuotas(c.req.param("id"), v.value)), (o) => c.json(o))
+  })
+
+  // --- tokens of the caller's organisation (the operator's administrators: of any organisation)
+  const tokenView = (t: TokenInfo) => t
+  app.get("/api/tokens", scope("admin"), (c) => {
+    const wanted = c.req.query("orgId")
+    const principal = c.get("principal")
+    const orgId = wanted === undefined ? principal.orgId : wanted
+    if (!principal.operator && orgId !== principal.orgId) return c.json({ items: [] })
+    return respond(c, Store.use((s) => s.listTokens(orgId === "all" && principal.operator ? null : orgId)), (items) => c.json({ items: items.map(tokenView) }))
+  })
+  app.post("/api/tokens", scope("admin"), async (c) => {
+    const body = await readJson(c)
+    if (!body.ok) return body.res
+    const principal = c.get("principal")
+    const nowMs = await runtime.runPromiseExit(Clock.currentTimeMillis)
+    const v = Validate.newToken(body.value, { scopes: principal.scopes, expiresAt: principal.expiresAt }, Exit.isSuccess(nowMs) ? nowMs.value : Date.now())
+    if (!v.ok) return invalid(c, v.error)
+    const input = v.value
+    const orgId = input.orgId ?? principal.orgId
+    return respond(c, Effect.gen(function* () {
+      const s = yield* Store
+      // naming another organisation: only the operator's administrators may; to anyone else it does not exist
+      yield* s.getOrg(principal.operator ? null : principal.orgId, orgId)
+      return yield* s.createToken(orgId, { name: input.name, scopes: input.scopes, expiresAt: input.expiresAt, quotas: input.quotas, createdBy: principal.tokenId })
+    }), ({ token, plain }) => {
+      c.header("Location", `/api/tokens/${token.id}`)
+      c.header("Cache-Control", "no-store")
+      return c.json({ ...tokenView(token), token: plain, note: "This is the only time the token is shown: it is stored hashed. Keep it in a secret store." }, 201)
+    })
+  })
+  const tokenOrg = (c: HonoContext<Env>): string | null => (c.get("principal").operator ? null : org(c))
+  app.get("/api/tokens/:id", scope("admin"), (c) => respond(c, Store.use((s) => s.getToken(tokenOrg(c), c.req.param("id"))), (t) => c.json(tokenView(t))))
+  app.patch("/api/tokens/:id", scope("admin"), async (c) => {
+    const body = await readJson(c)
+    if (!body.ok) return body.res
+    const v = Validate.quotasPatch(body.value)
+    if (!v.ok) return invalid(c, v.error)
+    return respond(c, Store.use((s) => s.updateTokenQuotas(tokenOrg(c), c.req.param("id"), v.value)), (t) => c.json(tokenView(t)))
+  })
+  // any token may revoke itself; revoking others needs admin
+  app.delete("/api/tokens/:id", scope("admin", (c) => c.req.param("id") === c.get("principal").tokenId), (c) => {
+    const self = c.req.param("id") === c.get("principal").tokenId
+    return respond(c, Store.use((s) => s.revokeToken(self ? null : tokenOrg(c), c.req.param("id"))), (t) => {
+      // this process forgets the token at once (the store's generation moved); say so for clients that cache
+      tokenCache.clear()
+      return c.json(tokenView(t))
+    })
+  })
+
+  // --- usage and quotas of the caller's organisation and token
+  app.get("/api/usage", read, (c) => respond(c, Usage.view(c.get("principal")), (u) => c.json(u)))
+
   // --- artifacts
-  app.get("/api/artifacts/:id", (c) =>
+  app.get("/api/artifacts/:id", read, (c) =>
     respond(c, Store.use((s) => s.getArtifact(org(c), c.req.param("id"))), ({ content, meta }) => {
       c.header("Content-Type", meta.mediaType)
       c.header("ETag", `"${meta.sha256}"`)

@@ -17,6 +17,7 @@ import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import { releaseSource, sourceFor, taskSpecOf } from "./internal/github/runs.js"
+import * as Quotas from "./internal/quotas.js"
 import { redact } from "./middleware/logger.js"
 import { budgetExceeded, busy, type ServerError } from "./ServerError.js"
 import { type Repo, type Run, Store } from "./Store.js"
@@ -123,6 +124,20 @@ const runBody = (runId: string) =>
     // a prompted task's run carries its plan: the agent writing it is the run's only patch source
     const task = yield* taskSpecOf(started).pipe(Effect.result)
     if (task._tag === "Failure") return yield* finish("failed", task.failure.message)
+    const who = { orgId: repo.orgId, tokenId: started.tokenId }
+
+    // proposalsPerRun of the organisation and of the token that started the run cap what it packages
+    const cap = yield* Activity.make({
+      name: "quotas",
+      success: Schema.NullOr(Schema.Struct({ limit: Schema.Number, scope: Schema.Literals(["organisation", "token"]) })),
+      execute: Effect.gen(function* () {
+        const found = yield* Quotas.proposalsCap(store, who)
+        if (found !== null && found.limit < repo.settings.budgets.proposalsPerRun) {
+          yield* store.appendEvent(runId, "quota.applied", { quota: "proposalsPerRun", scope: found.scope, limit: found.limit, budget: repo.settings.budgets.proposalsPerRun })
+        }
+        return found
+      }).pipe(Effect.orDie)
+    })
 
     // Cancellation and the compute budget are checked before every stage call (cancel is monotonic,
     // so a replay sees the same or a later state).
@@ -137,6 +152,12 @@ const runBody = (runId: string) =>
           const detail = budgetExceeded(current.id, `compute budget of ${current.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up before ${stage}; raise computeMinutesPerDay or wait for tomorrow`).message
           return yield* Effect.fail(new Stopped({ status: "failed", detail }))
         }
+        // the organisation's and the token's compute quotas, like the repository's budget
+        const quota = yield* Quotas.enforce(store, who, ["computeMinutesPerDay"]).pipe(
+          Effect.as(null),
+          Effect.catch((e) => (e.reason._tag === "QuotaExceeded" ? Effect.succeed(e) : Effect.die(e)))
+        )
+        if (quota !== null) return yield* Effect.fail(new Stopped({ status: "failed", detail: `${quota.message} (before ${stage})` }))
         return today
       })
 
@@ -168,6 +189,8 @@ const runBody = (runId: string) =>
               const exit = yield* Effect.exit(work)
               const elapsed = (yield* Clock.currentTimeMillis) - startedAt
               yield* Effect.orDie(store.addUsage(repo.id, today, { computeMs: elapsed, runs: 0 }))
+              // metered per run, repository, organisation and token (quotas and GET /api/usage read it)
+              yield* Effect.orDie(store.meterCompute(runId, elapsed))
               if (exit._tag === "Failure") {
                 const failure = failureOf(stage.name, exit.cause)
                 // stored outputs are for people (the dashboard): secrets redacted
@@ -220,6 +243,11 @@ const runBody = (runId: string) =>
             }
             const llm = output.llm
             if (llm === null) return
+            // every call's provider, model, tokens and cost (the providers' usage and price table) is
+            // metered per run, repository, organisation and token, once (inside the agent's activity)
+            for (const call of llm.calls) {
+              yield* store.meterLlm(runId, { provider: call.provider, model: call.model, inputTokens: call.inputTokens, outputTokens: call.outputTokens, costUsd: call.costUsd })
+            }
             // the run's LLM record: models, every call's tokens and cost, budget, why it stopped
             yield* store.putArtifact({ runId, proposalId: null, name: "llm-summary.json", mediaType: "application/json", content: new TextEncoder().encode(`${JSON.stringify(llm, null, 2)}\n`) })
             yield* store.appendEvent(runId, "llm.completed", { triage: llm.triage, patch: llm.patch, totals: llm.totals, stopped: llm.stopped })
@@ -265,10 +293,18 @@ const runBody = (runId: string) =>
           // a prompted task's run: the agent writing its plan is the only patch source
           ...(task.success === null ? {} : { task: task.success })
         },
-        budget: { candidates: settings.budgets.candidatesPerRun, proposals: settings.budgets.proposalsPerRun },
+        budget: { candidates: settings.budgets.candidatesPerRun, proposals: Math.min(settings.budgets.proposalsPerRun, cap?.limit ?? settings.budgets.proposalsPerRun) },
         record,
         // a cancel request ends the LLM agent before its next model call; the next stage call then stops the run
-        shouldStop: Effect.map(Effect.orDie(store.getRun(null, runId)), (r) => (r.cancelRequested ? "the run was cancelled" : null))
+        // and so does an LLM quota of the organisation or the token that is used up
+        shouldStop: Effect.gen(function* () {
+          const run = yield* Effect.orDie(store.getRun(null, runId))
+          if (run.cancelRequested) return "the run was cancelled"
+          return yield* Quotas.enforce(store, who, Quotas.llmQuotas).pipe(
+            Effect.as(null),
+            Effect.catch((e) => (e.reason._tag === "QuotaExceeded" ? Effect.succeed(e.message) : Effect.die(e)))
+          )
+        })
       },
       executor
     ).pipe(Effect.ensuring(releaseSource(runId)), Effect.result)
@@ -370,9 +406,10 @@ const DISPATCH_POLL_MS = 200
 export class Runs extends Context.Service<Runs, {
   /**
    * Records a queued run and wakes the dispatcher. Fails when the repository is paused or out of
-   * budget (409), or when the queue is full (`Busy`, 429 with `Retry-After`).
+   * budget (409), when the queue is full (`Busy`, 429 with `Retry-After`), or when a quota of the
+   * organisation or of `tokenId` (the token starting it) is used up (`QuotaExceeded`, 429).
    */
-  readonly start: (orgId: string | null, repoId: string, trigger: string, id?: string) => Effect.Effect<Run, ServerError>
+  readonly start: (orgId: string | null, repoId: string, trigger: string, id?: string, tokenId?: string | null) => Effect.Effect<Run, ServerError>
   readonly cancel: (orgId: string, runId: string) => Effect.Effect<Run, ServerError>
   /** Re-submits runs that were dispatched and are unfinished (idempotent: the engine joins executions that exist); queued ones wait for the dispatcher. */
   readonly recover: Effect.Effect<number, ServerError>
@@ -400,7 +437,7 @@ export class Runs extends Context.Service<Runs, {
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(dispatch, Effect.sleep(DISPATCH_POLL_MS))))
 
     return Runs.of({
-      start: Effect.fn("Runs.start")(function* (orgId, repoId, trigger, id) {
+      start: Effect.fn("Runs.start")(function* (orgId, repoId, trigger, id, tokenId) {
         const repo = yield* store.getRepo(orgId, repoId)
         if (repo.settings.paused) {
           return yield* Effect.fail(budgetExceeded(repo.id, `paused: ${repo.settings.pausedReason ?? "no reason recorded"}`))
@@ -410,26 +447,36 @@ export class Runs extends Context.Service<Runs, {
         if (used.computeMs >= repo.settings.budgets.computeMinutesPerDay * 60_000) {
           return yield* Effect.fail(budgetExceeded(repo.id, `the compute budget of ${repo.settings.budgets.computeMinutesPerDay} minutes for ${today} is used up; raise budgets.computeMinutesPerDay or wait until tomorrow (${repo.settings.timezone})`))
         }
-        let run: Run
-        if (id !== undefined) {
-          // an explicit id (scheduled runs) is idempotent: a second tick finds the run it made
-          const { created, ...existing } = yield* store.createRun(repo.id, trigger, id)
-          if (!created) return existing
-          run = existing
-        } else {
-          const queued = yield* store.enqueueRun(repo.id, trigger, { perRepo: limits.maxQueuedPerRepo, total: limits.maxQueued })
-          if (queued.run === null) {
-            const depth = queued.full
-            const full = depth.repo >= limits.maxQueuedPerRepo ? `${depth.repo} runs of ${repo.name} are already waiting (at most ${limits.maxQueuedPerRepo})` : `${depth.total} runs are already waiting on this server (at most ${limits.maxQueued})`
-            return yield* Effect.fail(busy(`The run queue is full: ${full}`, Math.min(300, 10 * Math.max(1, Math.ceil(depth.repo / limits.perRepo)))))
+        const by = tokenId ?? null
+        // Quotas are counted and the run recorded under the organisation's row lock, so concurrent
+        // starts (also from other processes) cannot pass a quota together.
+        return yield* store.withOrgLock(repo.orgId, Effect.gen(function* () {
+          if (id !== undefined) {
+            // an explicit id (scheduled runs) is idempotent: a second tick finds the run it made
+            const existing = yield* Effect.option(store.getRun(null, id))
+            if (existing._tag === "Some") return existing.value
           }
-          run = queued.run
-        }
-        yield* store.addUsage(repo.id, today, { computeMs: 0, runs: 1 })
-        yield* store.appendEvent(run.id, "run.queued", { trigger })
-        // the dispatcher (polling every DISPATCH_POLL_MS) starts it when a slot is free; the request
-        // itself does no more than these few inserts, whatever is executing
-        return run
+          yield* Quotas.admitRun(store, { orgId: repo.orgId, tokenId: by }, repo.settings.provider !== null && repo.settings.model !== null)
+          let run: Run
+          if (id !== undefined) {
+            const { created, ...existing } = yield* store.createRun(repo.id, trigger, id, by)
+            if (!created) return existing
+            run = existing
+          } else {
+            const queued = yield* store.enqueueRun(repo.id, trigger, { perRepo: limits.maxQueuedPerRepo, total: limits.maxQueued }, by)
+            if (queued.run === null) {
+              const depth = queued.full
+              const full = depth.repo >= limits.maxQueuedPerRepo ? `${depth.repo} runs of ${repo.name} are already waiting (at most ${limits.maxQueuedPerRepo})` : `${depth.total} runs are already waiting on this server (at most ${limits.maxQueued})`
+              return yield* Effect.fail(busy(`The run queue is full: ${full}`, Math.min(300, 10 * Math.max(1, Math.ceil(depth.repo / limits.perRepo)))))
+            }
+            run = queued.run
+          }
+          yield* store.addUsage(repo.id, today, { computeMs: 0, runs: 1 })
+          yield* store.appendEvent(run.id, "run.queued", { trigger, tokenId: by })
+          // the dispatcher (polling every DISPATCH_POLL_MS) starts it when a slot is free; the request
+          // itself does no more than these few inserts, whatever is executing
+          return run
+        }))
       }),
       cancel: Effect.fn("Runs.cancel")(function* (orgId, runId) {
         const run = yield* store.requestCancel(orgId, runId)

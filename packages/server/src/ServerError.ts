@@ -169,8 +169,60 @@ export class Busy extends Schema.TaggedClass<Busy>()("Busy", {
   }
 }
 
+/**
+ * The token may not do this: it lacks the scope the route needs (or, for managing organisations,
+ * it is not an administrator of the operator organisation). HTTP 403. Checked before anything is
+ * looked up, so it never says whether an id exists.
+ *
+ * @since 0.2.0
+ */
+export class Forbidden extends Schema.TaggedClass<Forbidden>()("Forbidden", {
+  scope: Schema.String,
+  detail: Schema.String
+}) {
+  get status(): number {
+    return 403
+  }
+  get retryable(): boolean {
+    return false
+  }
+  get message(): string {
+    return this.detail
+  }
+}
+
+/**
+ * A quota of the organisation or of the token is used up. HTTP 429 with `Retry-After` (seconds
+ * until `resetsAt`; per-run quotas have no reset).
+ *
+ * @since 0.2.0
+ */
+export class QuotaExceeded extends Schema.TaggedClass<QuotaExceeded>()("QuotaExceeded", {
+  quota: Schema.String,
+  /** `organisation` or `token`. */
+  scope: Schema.Literals(["organisation", "token"]),
+  /** The organisation's or the token's id. */
+  subject: Schema.String,
+  limit: Schema.Number,
+  used: Schema.Number,
+  unit: Schema.String,
+  /** ISO-8601 time at which the quota's window restarts; `null` for per-run quotas. */
+  resetsAt: Schema.NullOr(Schema.String)
+}) {
+  get status(): number {
+    return 429
+  }
+  get retryable(): boolean {
+    return this.resetsAt !== null
+  }
+  get message(): string {
+    const used = Math.round(this.used * 10_000) / 10_000
+    return `Quota ${this.quota} of ${this.scope} ${this.subject} is used up: ${used} of ${this.limit} ${this.unit}${this.resetsAt === null ? "" : `; it resets at ${this.resetsAt}`}. Ask an administrator to raise it${this.resetsAt === null ? "" : ", or wait"}.`
+  }
+}
+
 /** @since 0.1.0 */
-export const Reason = Schema.Union([Invalid, NotFound, Conflict, BudgetExceeded, Busy, StoreFailure, IntegrityFailure, Internal])
+export const Reason = Schema.Union([Invalid, NotFound, Conflict, BudgetExceeded, Busy, Forbidden, QuotaExceeded, StoreFailure, IntegrityFailure, Internal])
 /** @since 0.1.0 */
 export type Reason = typeof Reason.Type
 
@@ -215,3 +267,15 @@ export const integrityFailure = (id: string, detail: string): ServerError => mak
 export const internal = (detail: string, cause?: unknown): ServerError => make(new Internal({ detail }), cause)
 /** @since 0.1.0 */
 export const busy = (detail: string, retryAfterSeconds: number): ServerError => make(new Busy({ detail, retryAfterSeconds }), undefined)
+/** @since 0.2.0 */
+export const forbidden = (scope: string, detail: string): ServerError => make(new Forbidden({ scope, detail }), undefined)
+/** @since 0.2.0 */
+export const quotaExceeded = (fields: {
+  readonly quota: string
+  readonly scope: "organisation" | "token"
+  readonly subject: string
+  readonly limit: number
+  readonly used: number
+  readonly unit: string
+  readonly resetsAt: string | null
+}): ServerError => make(new QuotaExceeded(fields), undefined)

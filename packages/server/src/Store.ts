@@ -8,6 +8,8 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
+import { SqlError } from "effect/sql/SqlError"
+import { type ServerError, storeFailure } from "./ServerError.js"
 import * as Artifacts from "./internal/store/artifacts.js"
 import * as Attempts from "./internal/store/attempts.js"
 import * as Budgets from "./internal/store/budgets.js"
@@ -22,8 +24,8 @@ import * as Runs from "./internal/store/runs.js"
 import * as Secrets from "./internal/store/secrets.js"
 import { SecretKeyring } from "./Secrets.js"
 import { makeContext, newId as makeId, sha256 as hash } from "./internal/store/sql.js"
-import type { ServerError } from "./ServerError.js"
 import * as Tokens from "./internal/store/tokens.js"
+import * as Usage from "./internal/store/usage.js"
 
 /** @since 0.1.0 */
 export type RunStatus = Runs.RunStatus
@@ -71,8 +73,32 @@ export type PullRequest = GitHubStore.PullRequest
 export type Delivery = GitHubStore.Delivery
 /** One write the WriteGate allowed or refused, as the proof ledger keeps it. @since 0.2.0 */
 export type LedgerEntry = Ledger.LedgerEntry
-/** The caller behind a bearer token. @since 0.1.0 */
+/** The caller behind a bearer token: organisation, token, scopes, expiry and quotas. @since 0.1.0 */
 export type Principal = Tokens.Principal
+/** An organisation (a tenant). @since 0.2.0 */
+export type Organisation = Tokens.Organisation
+/** An API token as it is listed (never its value or hash). @since 0.2.0 */
+export type TokenInfo = Tokens.TokenInfo
+/** What a new token is made of. @since 0.2.0 */
+export type NewToken = Tokens.NewToken
+/** What a presented token turned out to be: active, expired, revoked or unknown. @since 0.2.0 */
+export type Identified = Tokens.Identified
+/** What a run, repository, organisation or token consumed: compute and LLM calls. @since 0.2.0 */
+export type Consumption = Usage.Consumption
+/** Consumption over a UTC day and month, with the runs started in them. @since 0.2.0 */
+export type UsageCounters = Usage.Counters
+/** Consumption grouped by repository or token. @since 0.2.0 */
+export type UsageGroup = Usage.UsageGroup
+/** One model call to meter. @since 0.2.0 */
+export type LlmUsage = Usage.LlmUsage
+
+/**
+ * The operator organisation: where the bootstrap token lives; its administrators create
+ * organisations and set their quotas.
+ *
+ * @since 0.2.0
+ */
+export const OPERATOR_ORG: string = Tokens.OPERATOR_ORG
 
 /** sha256 hex of a string or bytes. @since 0.1.0 */
 export const sha256: (data: string | Uint8Array) => string = hash
@@ -107,6 +133,11 @@ export type StoreService =
   & Secrets.SecretStore
   & GitHubStore.GitHubStore
   & Ledger.LedgerStore
+  & Usage.UsageStore
+  & {
+    /** Runs `effect` in a transaction holding the organisation's row lock (quota admission). */
+    readonly withOrgLock: <A, E, R>(orgId: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ServerError, R>
+  }
 
 /**
  * The store service. Every method fails only with `ServerError`.
@@ -137,7 +168,12 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       ...Connectors.make(ctx),
       ...Secrets.make(ctx, keyring),
       ...GitHubStore.make(ctx),
-      ...Ledger.make(ctx)
+      ...Ledger.make(ctx),
+      ...Usage.make(ctx),
+      withOrgLock: (orgId, effect) =>
+        ctx.sql.withTransaction(Effect.andThen(ctx.q("locking an organisation", ctx.sql`SELECT id FROM organisations WHERE id = ${orgId} FOR UPDATE`), effect)).pipe(
+          Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(storeFailure("a transaction on an organisation", e)))
+        )
     })
   }))
 }

@@ -24,3 +24,5 @@ export * as Server from "./Server.js"
 export * as ServerError from "./ServerError.js"
 /** @since 0.1.0 */
 export * as Store from "./Store.js"
+/** @since 0.2.0 */
+export * as Tenants from "./Tenants.js"

@@ -21,7 +21,7 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         const dash = yield* DashboardStore
         const sql = yield* SqlClient
         const { orgId } = yield* store.bootstrap(undefined)
-        const plain = yield* store.createToken(orgId, "alice")
+        const { plain } = yield* store.createToken(orgId, { name: "alice", scopes: ["read"], expiresAt: null, quotas: {}, createdBy: null })
         const principal = (yield* store.authenticate(plain))!
         const { cookie, session } = yield* dash.openSession(principal, 60_000)
         expect(session.principal).toEqual(principal)

@@ -193,6 +193,46 @@ const writeLedger = Effect.gen(function* () {
 })
 
 /**
+ * Tenants: organisations get quotas (and unique names); tokens get scopes, an expiry, a revocation
+ * time, quotas and who created them; a run remembers the token that started it; usage records
+ * meter runs, compute and LLM calls per run, repository, organisation and token. Tokens that
+ * existed before keep every scope (they could do everything).
+ */
+const tenants = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE organisations ADD COLUMN quotas JSONB NOT NULL DEFAULT '{}'::jsonb`
+  yield* sql`CREATE UNIQUE INDEX organisations_name ON organisations (name)`
+  yield* sql`ALTER TABLE api_tokens
+    ADD COLUMN scopes JSONB NOT NULL DEFAULT '["read","run","approve","publish","admin"]'::jsonb,
+    ADD COLUMN expires_at TIMESTAMPTZ,
+    ADD COLUMN revoked_at TIMESTAMPTZ,
+    ADD COLUMN quotas JSONB NOT NULL DEFAULT '{}'::jsonb,
+    ADD COLUMN created_by TEXT`
+  yield* sql`CREATE INDEX api_tokens_org ON api_tokens (org_id, created_at)`
+  yield* sql`ALTER TABLE runs ADD COLUMN token_id TEXT`
+  yield* sql`CREATE INDEX runs_created ON runs (created_at)`
+  yield* sql`CREATE TABLE usage_records (
+    seq BIGSERIAL PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    repo_id TEXT,
+    run_id TEXT,
+    token_id TEXT,
+    kind TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    compute_ms BIGINT NOT NULL DEFAULT 0,
+    llm_calls INTEGER NOT NULL DEFAULT 0,
+    input_tokens BIGINT NOT NULL DEFAULT 0,
+    output_tokens BIGINT NOT NULL DEFAULT 0,
+    cost_usd NUMERIC(20, 9) NOT NULL DEFAULT 0,
+    provider TEXT,
+    model TEXT
+  )`
+  yield* sql`CREATE INDEX usage_records_org ON usage_records (org_id, at)`
+  yield* sql`CREATE INDEX usage_records_token ON usage_records (token_id, at)`
+  yield* sql`CREATE INDEX usage_records_run ON usage_records (run_id)`
+})
+
+/**
  * Source connectors and encrypted secrets. A secret row holds the id of the key that sealed it, the
  * nonce, the ciphertext and the GCM tag — never the plaintext. Numbered 0010 to leave room for the
  * migrations other changes add in parallel.
@@ -307,6 +347,7 @@ export const runMigrations = Migrator.make({})({
     "0004_atomic_decisions": atomicDecisions,
     "0005_run_queue": runQueue,
     "0006_write_ledger": writeLedger,
+    "0007_tenants": tenants,
     "0010_connectors_secrets": connectorsAndSecrets,
     "0011_github_work": githubWork
   }),

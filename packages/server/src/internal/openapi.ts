@@ -4,7 +4,21 @@ const json = (schema: object) => ({ content: { "application/json": { schema } } 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const err = (description: string) => ({ description, ...json(ref("Error")) })
 const idParam = (name: string) => ({ name: "id", in: "path", required: true, schema: { type: "string" }, description: `The ${name} id` })
-const std = { "401": err("Missing or unknown bearer token"), "404": err("Unknown id") }
+const std = {
+  "401": err("Missing, unknown, revoked or expired bearer token (the message says which)"),
+  "403": err("The token lacks the scope this route needs (error.scope names it)"),
+  "404": err("Unknown id, or another organisation's")
+}
+const quotas = {
+  type: "object",
+  additionalProperties: false,
+  description: "Limits by quota; null removes one (in a patch); an absent quota does not bind. Days and months are UTC.",
+  properties: Object.fromEntries(
+    ["runsPerDay", "computeMinutesPerDay", "llmTokensPerDay", "llmTokensPerMonth", "llmUsdPerDay", "llmUsdPerMonth", "proposalsPerRun"].map((q) => [q, { type: ["number", "null"], minimum: 0 }])
+  )
+}
+const scopes = { type: "array", items: { type: "string", enum: ["read", "run", "approve", "publish", "admin"] } }
+const list = (item: object) => json({ type: "object", properties: { items: { type: "array", items: item } } })
 
 const decisionBody = (hashRequired: boolean) => ({
   required: hashRequired,
@@ -19,12 +33,12 @@ const decisionBody = (hashRequired: boolean) => ({
   })
 })
 
-export const openApiDocument = {
+const document = {
   openapi: "3.1.0",
   info: {
     title: "Ratchet reference server",
     version: "0.1.0",
-    description: "Connect repositories, run the Ratchet pipeline durably, follow runs live (SSE), review and approve proposals. Every /api route needs `Authorization: Bearer <token>`."
+    description: "Connect repositories, run the Ratchet pipeline durably, follow runs live (SSE), review and approve proposals. Every /api route needs `Authorization: Bearer <token>` and the scope named by the operation's `x-ratchet-scope` (read, run, approve, publish, admin); every query is scoped to the token's organisation."
   },
   servers: [{ url: "/" }],
   security: [{ bearer: [] }],
@@ -38,8 +52,38 @@ export const openApiDocument = {
           error: {
             type: "object",
             required: ["code", "message", "requestId"],
-            properties: { code: { type: "string" }, message: { type: "string" }, requestId: { type: "string" }, field: { type: "string", description: "The invalid field (400 only)" } }
+            properties: {
+              code: { type: "string" },
+              message: { type: "string" },
+              requestId: { type: "string" },
+              field: { type: "string", description: "The invalid field (400 only)" },
+              scope: { type: "string", description: "The scope the token lacks (403 only)" },
+              quota: {
+                type: "object",
+                description: "The quota that refused (429 QuotaExceeded only)",
+                properties: { name: { type: "string" }, scope: { enum: ["organisation", "token"] }, subject: { type: "string" }, limit: { type: "number" }, used: { type: "number" }, unit: { type: "string" }, resetsAt: { type: ["string", "null"], format: "date-time" } }
+              }
+            }
           }
+        }
+      },
+      Organisation: {
+        type: "object",
+        properties: { id: { type: "string" }, name: { type: "string" }, quotas, operator: { type: "boolean" }, createdAt: { type: "string", format: "date-time" } }
+      },
+      Token: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          orgId: { type: "string" },
+          name: { type: "string" },
+          scopes,
+          quotas,
+          status: { enum: ["active", "expired", "revoked"] },
+          createdAt: { type: "string", format: "date-time" },
+          expiresAt: { type: ["string", "null"], format: "date-time" },
+          revokedAt: { type: ["string", "null"], format: "date-time" },
+          createdBy: { type: ["string", "null"], description: "The id of the token that created it" }
         }
       },
       NewRepo: {
@@ -234,7 +278,7 @@ export const openApiDocument = {
         responses: {
           "202": { description: "Queued", ...json({ type: "object", properties: { id: { type: "string" }, status: { const: "queued" } } }) },
           "409": err("Repository paused or daily compute budget used up"),
-          "429": { description: "Rate limited; see Retry-After", headers: { "Retry-After": { schema: { type: "integer" } } } },
+          "429": { description: "Rate limited, queue full, or a quota of the organisation or the token used up (error.quota); see Retry-After", headers: { "Retry-After": { schema: { type: "integer" } } }, ...json(ref("Error")) },
           ...std
         }
       },
@@ -255,6 +299,42 @@ export const openApiDocument = {
     "/api/proposals/{id}/pr": { post: { summary: "Create the pull request of an approved proposal (through the WriteGate: approval of the current content and the policy are checked again); a local repository gets branch ratchet/<id> and a .patch file", parameters: [idParam("proposal")], responses: { "201": { description: "Created", ...json({ type: "object", properties: { proposalId: { type: "string" }, connector: { type: "string" }, branch: { type: "string" }, url: { type: ["string", "null"] }, created: { type: "boolean" }, commit: { type: ["string", "null"] }, patchFile: { type: ["string", "null"] }, contentHash: { type: "string", description: "The approved content hash (the commit's Ratchet-Content-Hash trailer)" }, approvedBy: { type: "string" } } }) }, "200": { description: "Already published" }, "400": err("No connector for this repository"), "409": err("Not approved, changed after approval, or blocked by policy"), ...std } } },
     "/api/proposals/{id}/ledger": { get: { summary: "The proof ledger of a proposal: every write the WriteGate allowed or refused for it (who asked, content hash, outcome, time), oldest first", parameters: [idParam("proposal")], responses: { "200": { description: "OK", ...json({ type: "object", properties: { proposalId: { type: "string" }, entries: { type: "array", items: ref("LedgerEntry") } } }) }, ...std } } },
     "/api/proposals/{id}/request-changes": { post: { summary: "Request changes with a note", parameters: [idParam("proposal")], requestBody: decisionBody(false), responses: { "201": { description: "Recorded", ...json(ref("Approval")) }, "409": err("Already decided"), ...std } } },
+    "/api/orgs": {
+      get: { summary: "Organisations (the operator's administrators see all, others their own)", responses: { "200": { description: "OK", ...list(ref("Organisation")) }, ...std } },
+      post: {
+        summary: "Create an organisation (administrators of the operator organisation only)",
+        requestBody: { required: true, ...json({ type: "object", additionalProperties: false, required: ["name"], properties: { name: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$" }, quotas } }) },
+        responses: { "201": { description: "Created", ...json(ref("Organisation")) }, "400": err("Invalid field"), "409": err("Name taken"), ...std }
+      }
+    },
+    "/api/orgs/{id}": {
+      get: { summary: "An organisation", parameters: [idParam("organisation")], responses: { "200": { description: "OK", ...json(ref("Organisation")) }, ...std } },
+      patch: { summary: "Set or remove an organisation's quotas (operator only)", parameters: [idParam("organisation")], requestBody: { required: true, ...json({ type: "object", additionalProperties: false, properties: { quotas } }) }, responses: { "200": { description: "Updated", ...json(ref("Organisation")) }, "400": err("Invalid field"), ...std } }
+    },
+    "/api/tokens": {
+      get: { summary: "The organisation's tokens (never their values)", parameters: [{ name: "orgId", in: "query", schema: { type: "string" }, description: "Another organisation's (operator only; `all` for every one)" }], responses: { "200": { description: "OK", ...list(ref("Token")) }, ...std } },
+      post: {
+        summary: "Create a token; its value is in the response, once (stored hashed)",
+        requestBody: {
+          required: true,
+          ...json({
+            type: "object",
+            additionalProperties: false,
+            required: ["name", "scopes"],
+            properties: { name: { type: "string" }, scopes, expiresAt: { type: ["string", "null"], format: "date-time" }, expiresIn: { type: "string", description: "A lifetime: 90m, 12h, 30d, 2w" }, quotas, orgId: { type: "string", description: "Another organisation (operator only)" } }
+          })
+        },
+        responses: { "201": { description: "Created; `token` holds the value", ...json({ allOf: [ref("Token"), { type: "object", properties: { token: { type: "string" } } }] }) }, "400": err("Invalid field, or scopes/expiry beyond the creating token's"), ...std }
+      }
+    },
+    "/api/tokens/{id}": {
+      get: { summary: "A token (never its value)", parameters: [idParam("token")], responses: { "200": { description: "OK", ...json(ref("Token")) }, ...std } },
+      patch: { summary: "Set or remove a token's quotas", parameters: [idParam("token")], requestBody: { required: true, ...json({ type: "object", additionalProperties: false, properties: { quotas } }) }, responses: { "200": { description: "Updated", ...json(ref("Token")) }, "400": err("Invalid field"), ...std } },
+      delete: { summary: "Revoke a token (any token may revoke itself; others need admin); takes effect on the next request", parameters: [idParam("token")], responses: { "200": { description: "Revoked", ...json(ref("Token")) }, ...std } }
+    },
+    "/api/usage": {
+      get: { summary: "Quotas (limit, used, remaining, resetsAt) and consumption of the caller's organisation and token, today and this month, by repository and by token", responses: { "200": { description: "OK" }, ...std } }
+    },
     "/api/artifacts/{id}": {
       get: {
         summary: "Download an artifact; its sha256 is verified before sending (ETag and Digest carry it)",
@@ -264,3 +344,32 @@ export const openApiDocument = {
     }
   }
 } as const
+
+/** The scope each operation needs (`GET` needs `read` unless named here). */
+const scopeOf = (method: string, path: string): string | null => {
+  if (!path.startsWith("/api/")) return null
+  if (path === "/api/webhooks/github") return null // authenticated by GitHub's signature, not a token
+  if (path.startsWith("/api/orgs") || path.startsWith("/api/tokens")) return "admin"
+  if (method === "get") return "read"
+  if (path === "/api/repos" || path.endsWith("/settings")) return "admin"
+  if (path.startsWith("/api/connectors") || path.startsWith("/api/providers") || path.endsWith("/connector")) return "admin"
+  if (path.endsWith("/tasks")) return "run"
+  if (path.endsWith("/runs") || path.endsWith("/cancel")) return "run"
+  if (path.endsWith("/pr")) return "publish"
+  if (/\/(approve|reject|request-changes)$/.test(path)) return "approve"
+  return null
+}
+
+/** The OpenAPI 3.1 description served at `/openapi.json`; each `/api` operation names its scope in `x-ratchet-scope`. */
+export const openApiDocument = {
+  ...document,
+  paths: Object.fromEntries(
+    Object.entries(document.paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(Object.entries(operations).map(([method, op]) => {
+        const scope = scopeOf(method, path)
+        return [method, scope === null ? op : { ...op, "x-ratchet-scope": scope }]
+      }))
+    ])
+  )
+}

@@ -221,7 +221,9 @@ export const publishAndRecord = (principal: Principal, proposalId: string, optio
       commit: published.commit,
       patchFile: published.patchFile,
       created: published.created,
-      requestedBy: `token:${principal.tokenName}`
+      requestedBy: `token:${principal.tokenName}`,
+      // the ledger names the token by id (never its value)
+      tokenId: principal.tokenId
     })
     return published
   })

@@ -7,6 +7,7 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import { invalid, type ServerError } from "../ServerError.js"
 import type { SettingsPatch } from "../Store.js"
+import { isScope, parseDuration, parseQuotas, type QuotaName, type Quotas, type Scope, scopes as allScopes } from "../Tenants.js"
 
 type V<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: ServerError }
 const ok = <A>(value: A): V<A> => ({ ok: true, value })
@@ -235,4 +236,103 @@ export const decision = (body: unknown, requireHash: boolean): V<Decision> => {
     return bad("contentHash", "must be a 64-character lowercase sha256 hex string")
   }
   return ok({ note: note.value ?? null, contentHash: (hash as string | undefined | null) ?? null })
+}
+
+/** An organisation's name: like a repository's. */
+const ORG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+/** A token's name: printable, no control characters. */
+const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._:@/+-]{0,99}$/
+
+/** A quotas patch (`null` removes a limit). */
+export type QuotasPatch = { readonly [K in QuotaName]?: number | null }
+
+const quotasField = (value: unknown): V<QuotasPatch> => {
+  const parsed = parseQuotas(value)
+  return parsed.ok ? ok(parsed.value) : bad(parsed.field, parsed.detail)
+}
+
+/** Only the limits of a patch (`null`s dropped): what a new record starts with. */
+const limitsOf = (patch: QuotasPatch): Quotas => Object.fromEntries(Object.entries(patch).filter(([, v]) => typeof v === "number"))
+
+/** `POST /api/orgs`: `{ name, quotas? }`. */
+export const newOrg = (body: unknown): V<{ readonly name: string; readonly quotas: Quotas }> => {
+  if (!isObject(body)) return bad("body", "expected a JSON object like {\"name\": \"acme\", \"quotas\": {\"runsPerDay\": 20}}")
+  const extra = unknownKeys(body, ["name", "quotas"])
+  if (extra) return bad(extra, "unknown field; allowed: name, quotas")
+  if (typeof body.name !== "string" || !ORG_NAME.test(body.name)) {
+    return bad("name", "required; 1-100 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
+  }
+  const quotas = body.quotas === undefined ? ok({}) : quotasField(body.quotas)
+  if (!quotas.ok) return quotas
+  return ok({ name: body.name, quotas: limitsOf(quotas.value) })
+}
+
+/** `PATCH /api/orgs/:id` and `PATCH /api/tokens/:id`: `{ quotas }`. */
+export const quotasPatch = (body: unknown): V<QuotasPatch> => {
+  if (!isObject(body)) return bad("body", "expected a JSON object like {\"quotas\": {\"runsPerDay\": 20, \"llmUsdPerMonth\": null}}")
+  const extra = unknownKeys(body, ["quotas"])
+  if (extra) return bad(extra, "unknown field; allowed: quotas")
+  return quotasField(body.quotas)
+}
+
+/** What the creating token may hand out: at most its own scopes, and no longer than it lives itself. */
+export interface TokenCreator {
+  readonly scopes: ReadonlyArray<Scope>
+  readonly expiresAt: string | null
+}
+
+/** A validated new token. */
+export interface NewTokenInput {
+  readonly orgId: string | undefined
+  readonly name: string
+  readonly scopes: ReadonlyArray<Scope>
+  readonly expiresAt: Date | null
+  readonly quotas: Quotas
+}
+
+/**
+ * `POST /api/tokens`: `{ name, scopes, expiresAt? | expiresIn?, quotas?, orgId? }`. Scopes must be a
+ * non-empty list the creator holds itself; the expiry lies in the future and, when the creator
+ * expires, no later than it (which is the default then).
+ */
+export const newToken = (body: unknown, creator: TokenCreator | null, nowMs: number): V<NewTokenInput> => {
+  if (!isObject(body)) return bad("body", "expected a JSON object like {\"name\": \"ci\", \"scopes\": [\"read\", \"run\"], \"expiresIn\": \"90d\"}")
+  const extra = unknownKeys(body, ["name", "scopes", "expiresAt", "expiresIn", "quotas", "orgId"])
+  if (extra) return bad(extra, "unknown field; allowed: name, scopes, expiresAt, expiresIn, quotas, orgId")
+  if (typeof body.name !== "string" || !TOKEN_NAME.test(body.name)) {
+    return bad("name", "required; 1-100 characters (letters, digits, space and . _ : @ / + -), starting with a letter or digit")
+  }
+  const scopes = body.scopes
+  if (!Array.isArray(scopes) || scopes.length === 0) return bad("scopes", `required: a non-empty list of ${allScopes.join(", ")}`)
+  const unknown = scopes.find((s) => !isScope(s))
+  if (unknown !== undefined) return bad("scopes", `unknown scope ${JSON.stringify(unknown)}; the scopes are ${allScopes.join(", ")}`)
+  const wanted = allScopes.filter((s) => scopes.includes(s))
+  if (creator !== null) {
+    const beyond = wanted.filter((s) => !creator.scopes.includes(s))
+    if (beyond.length > 0) return bad("scopes", `a token can hand out only scopes it holds itself; this one lacks ${beyond.join(", ")}`)
+  }
+  if (body.expiresAt !== undefined && body.expiresIn !== undefined) return bad("expiresIn", "give expiresAt or expiresIn, not both")
+  let expiresAt: Date | null = null
+  if (body.expiresAt !== undefined && body.expiresAt !== null) {
+    const ms = typeof body.expiresAt === "string" && /^\d{4}-\d{2}-\d{2}/.test(body.expiresAt) ? Date.parse(body.expiresAt) : Number.NaN
+    if (Number.isNaN(ms)) return bad("expiresAt", "must be an ISO-8601 time such as \"2026-12-31T00:00:00Z\", or null for no expiry")
+    expiresAt = new Date(ms)
+  }
+  if (body.expiresIn !== undefined) {
+    const ms = typeof body.expiresIn === "string" ? parseDuration(body.expiresIn) : null
+    if (ms === null) return bad("expiresIn", "must be a lifetime such as \"90m\", \"12h\", \"30d\" or \"2w\"")
+    expiresAt = new Date(nowMs + ms)
+  }
+  if (expiresAt !== null && expiresAt.getTime() <= nowMs) return bad("expiresAt", "lies in the past; give a time in the future")
+  if (creator?.expiresAt != null) {
+    const limit = Date.parse(creator.expiresAt)
+    if (expiresAt === null) expiresAt = new Date(limit)
+    else if (expiresAt.getTime() > limit) return bad("expiresAt", `a token cannot outlive the token that creates it (${creator.expiresAt})`)
+  }
+  const quotas = body.quotas === undefined ? ok({}) : quotasField(body.quotas)
+  if (!quotas.ok) return quotas
+  if (body.orgId !== undefined && (typeof body.orgId !== "string" || !/^org_[A-Za-z0-9_-]{1,100}$/.test(body.orgId))) {
+    return bad("orgId", "must be an organisation id (org_…)")
+  }
+  return ok({ orgId: body.orgId as string | undefined, name: body.name, scopes: wanted, expiresAt, quotas: limitsOf(quotas.value) })
 }

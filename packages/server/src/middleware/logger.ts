@@ -57,7 +57,8 @@ export const traceIdOf = (traceparent: string | undefined): string => {
 }
 
 /**
- * Logs one record per request after it completes; sets the `traceId` variable.
+ * Logs one record per request after it completes; sets the `traceId` variable. A `tokenId`
+ * variable set by the auth middleware is logged as the caller (the token's id, never its value).
  *
  * @since 0.1.0
  */
@@ -77,6 +78,8 @@ export const jsonLogger = (sink: LogSink = stdoutSink): MiddlewareHandler => asy
     path: c.req.path,
     status: c.res.status,
     durationMs: Math.round((performance.now() - started) * 100) / 100,
+    // the caller's token by id (set once it is authenticated), never its value
+    ...(c.get("tokenId" as never) ? { tokenId: c.get("tokenId" as never) } : {}),
     ...(c.get("logError" as never) ? { error: c.get("logError" as never) } : {})
   }) as Record<string, unknown>)
 }

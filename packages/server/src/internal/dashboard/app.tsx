@@ -27,12 +27,15 @@ import { type RateLimitOptions, rateLimit } from "../../middleware/rateLimit.js"
 import { dayIn, Runs } from "../../Runs.js"
 import { internal, type ServerError } from "../../ServerError.js"
 import { type Principal, type Repo, Store } from "../../Store.js"
+import type { Scope } from "../../Tenants.js"
+import { proposalCost, view as usageView } from "../usageView.js"
 import { getAssets } from "./assets.js"
 import * as Audio from "./audio.js"
 import { ErrorPage, LoginPage, OverviewPage, RefusedPage } from "./pages/home.js"
 import { type AudioState, InboxPage, type LedgerEntry, ProposalPage, type ProposalPageData, type Publication, readProposal } from "./pages/proposals.js"
 import { type FieldErrors, NewRepoPage, RepoPage, type RepoPageData, ReposPage, type RepoSummary } from "./pages/repos.js"
 import { type AttemptView, RunLive, type RunLiveData, RunPage, RunsPage, type StepView } from "./pages/runs.js"
+import { UsagePage } from "./pages/usage.js"
 import * as Session from "./session.js"
 import { DashboardStore, type Session as SessionRecord } from "./store.js"
 import { BASE, Flash, href, Layout, type Section, type Viewer } from "./ui.js"
@@ -172,7 +175,7 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
   const viewer = async (c: Context<Env>): Promise<Viewer> => {
     const session = c.get("session")
     const pending = await exec(DashboardStore.use((d) => d.pendingCount(session.principal.orgId)))
-    return { tokenName: session.principal.tokenName, csrf: session.csrf, pending: pending.ok ? pending.value : 0 }
+    return { tokenName: session.principal.tokenName, scopes: session.principal.scopes, csrf: session.csrf, pending: pending.ok ? pending.value : 0 }
   }
 
   const page = async (c: Context<Env>, title: string, section: Section | undefined, body: Child, status = 200) =>
@@ -184,6 +187,13 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
 
   const principal = (c: Context<Env>): Principal => c.get("session").principal
   const org = (c: Context<Env>): string => principal(c).orgId
+  const scopes = (c: Context<Env>): ReadonlyArray<Scope> => principal(c).scopes
+
+  /** A refusal page when the session's token lacks `scope` (checked before anything is looked up), else null. */
+  const lacking = (c: Context<Env>, scope: Scope, what: string): Promise<Response> | null =>
+    scopes(c).includes(scope)
+      ? null
+      : page(c, "Not allowed", undefined, <RefusedPage title="Not allowed with this token" detail={`Your token (${principal(c).tokenName}) cannot ${what}: that needs the "${scope}" scope, and it has ${scopes(c).join(", ") || "none"}. Sign in with a token that has it.`} />, 403)
 
   // --- middleware, outermost first
   app.use("*", requestId({ headerName: "X-Request-ID", limitLength: 100, generator: () => Crypto.randomUUID() }))
@@ -258,12 +268,16 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       return c.html(<Layout title="Sign in" viewer={null}><LoginPage csrf={Session.loginToken(c)} next={next} error="The sign-in form expired; it has been refreshed. Enter the token again." /></Layout>, 403)
     }
     const token = formString(body.token).trim()
-    const found = token.length === 0 || token.length > 500 ? { ok: true as const, value: null } : await exec(Store.use((s) => s.authenticate(token)))
+    const found = token.length === 0 || token.length > 500 ? { ok: true as const, value: { _tag: "Unknown" as const } } : await exec(Store.use((s) => s.identify(token)))
     if (!found.ok) return c.html(<Layout title="Sign in" viewer={null}><LoginPage csrf={Session.loginToken(c)} next={next} error="Cannot check the token right now; retry." /></Layout>, 503)
-    if (found.value === null) {
-      return c.html(<Layout title="Sign in" viewer={null}><LoginPage csrf={Session.loginToken(c)} next={next} error="Unknown or revoked token. Use the token printed on the server's first start, or RATCHET_TOKEN." /></Layout>, 401)
+    const refusal = (error: string, status: 401 | 403) => c.html(<Layout title="Sign in" viewer={null}><LoginPage csrf={Session.loginToken(c)} next={next} error={error} /></Layout>, status)
+    if (found.value._tag === "Unknown") return refusal("Unknown or revoked token. Use the token printed on the server's first start, RATCHET_TOKEN, or one an administrator created for you.", 401)
+    if (found.value._tag === "Revoked") return refusal(`This token was revoked at ${found.value.at}; ask an administrator for a new one.`, 401)
+    if (found.value._tag === "Expired") return refusal(`This token expired at ${found.value.at}; ask an administrator for a new one.`, 401)
+    const principalFound = found.value.principal
+    if (!principalFound.scopes.includes("read")) {
+      return refusal(`This token (${principalFound.tokenName}) has no "read" scope (it has ${principalFound.scopes.join(", ")}), so it cannot use the dashboard; it still works with the API.`, 403)
     }
-    const principalFound = found.value
     const opened = await exec(DashboardStore.use((d) => d.openSession(principalFound, ttlMs)))
     if (!opened.ok) return c.html(<Layout title="Sign in" viewer={null}><LoginPage csrf={Session.loginToken(c)} next={next} error="Cannot open a session right now; retry." /></Layout>, 503)
     Session.writeSessionCookie(c, opened.value.cookie, ttlMs)
@@ -350,8 +364,10 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     if (!data.ok) return failPage(c, data.error)
     return page(c, "Repositories", "repos", <ReposPage items={data.value} now={now} />)
   })
-  app.get(`${BASE}/repos/new`, (c) => page(c, "Add a repository", "repos", <NewRepoPage csrf={c.get("session").csrf} values={{}} errors={{}} />))
+  app.get(`${BASE}/repos/new`, (c) => lacking(c, "admin", "connect repositories") ?? page(c, "Add a repository", "repos", <NewRepoPage csrf={c.get("session").csrf} values={{}} errors={{}} />))
   app.post(`${BASE}/repos`, async (c) => {
+    const refused = lacking(c, "admin", "connect repositories")
+    if (refused !== null) return refused
     const form = await c.req.parseBody()
     const values = { name: formString(form.name).trim(), location: formString(form.location).trim(), defaultBranch: formString(form.defaultBranch).trim() }
     const again = (errors: FieldErrors, error?: string, status = 400) =>
@@ -386,13 +402,15 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       return { summary, runs }
     }))
     if (!data.ok) return failPage(c, data.error)
-    const p: RepoPageData = { ...data.value, csrf: c.get("session").csrf, now, timezones: timezones(), values: extra.values, errors: extra.errors }
+    const p: RepoPageData = { ...data.value, scopes: scopes(c), csrf: c.get("session").csrf, now, timezones: timezones(), values: extra.values, errors: extra.errors }
     const notice = extra.error !== undefined ? <Flash kind="error">{extra.error}</Flash> : <Notice code={c.req.query("notice")} />
     return page(c, data.value.summary.repo.name, "repos", <RepoPage p={p} notice={notice} />, extra.status ?? 200)
   }
   app.get(`${BASE}/repos/:id`, (c) => repoPage(c))
 
   app.post(`${BASE}/repos/:id/settings`, async (c) => {
+    const refused = lacking(c, "admin", "change a repository's settings")
+    if (refused !== null) return refused
     const form = await c.req.parseBody()
     const values = Object.fromEntries(["schedule", "timezone", "provider", "model", "computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "maxSetupFailures", "maxFiles", "maxLines"].map((k) => [k, formString(form[k]).trim()]))
     const num = (k: string): unknown => (values[k] === "" ? undefined : /^-?\d+$/.test(values[k]) ? Number(values[k]) : values[k])
@@ -421,6 +439,8 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
 
   for (const [action, paused] of [["pause", true], ["resume", false]] as const) {
     app.post(`${BASE}/repos/:id/${action}`, async (c) => {
+      const refused = lacking(c, "admin", `${action} a repository`)
+      if (refused !== null) return refused
       const orgId = org(c)
       const id = c.req.param("id")
       const saved = await exec(Store.use((s) => s.updateSettings(orgId, id, { paused })))
@@ -432,11 +452,13 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
   // run starts are limited per token like the API's (the same rate, counted by the dashboard)
   const runStartLimit = bucket({ limit: options.runsPerMinute ?? 30, windowMs: 60_000, key: (c) => (c as Context<Env>).get("session").principal.tokenId })
   app.post(`${BASE}/repos/:id/runs`, async (c) => {
+    const refused = lacking(c, "run", "start runs")
+    if (refused !== null) return refused
     const wait = await runStartLimit(c)
     if (wait !== null) return repoPage(c, { error: `Too many runs started: wait ${wait} s and try again.`, status: 429 })
     const orgId = org(c)
     const id = c.req.param("id")
-    const started = await exec(Runs.use((r) => r.start(orgId, id, `dashboard:${principal(c).tokenName}`)))
+    const started = await exec(Runs.use((r) => r.start(orgId, id, `dashboard:${principal(c).tokenName}`, undefined, principal(c).tokenId)))
     if (!started.ok) return started.error.status === 404 ? failPage(c, started.error) : repoPage(c, { error: text(started.error.message), status: started.error.status })
     return c.redirect(href(`/runs/${started.value.id}`, { notice: "started" }), 303)
   })
@@ -460,6 +482,7 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     const orgId = org(c)
     const id = c.req.param("id") ?? ""
     const csrfToken = c.get("session").csrf
+    const held = scopes(c)
     return Effect.gen(function* () {
       const store = yield* Store
       const dash = yield* DashboardStore
@@ -468,7 +491,7 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       const events = yield* store.eventsAfter(run.id, 0, 1000)
       const outputs = yield* dash.stageOutputs(run.id)
       const stored = yield* dash.attempts(run.id)
-      return { run, repo, events: events.map((e) => ({ ...e, data: redact(e.data) })), attempts: attemptsOf(outputs, stored), steps: stepsOf(outputs), now: Date.now(), csrf: csrfToken }
+      return { run, repo, events: events.map((e) => ({ ...e, data: redact(e.data) })), attempts: attemptsOf(outputs, stored), steps: stepsOf(outputs), now: Date.now(), csrf: csrfToken, scopes: held }
     })
   }
 
@@ -490,6 +513,8 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     return streamRunEvents(c, runtime, id, options.ssePollMs ?? 200)
   })
   app.post(`${BASE}/runs/:id/cancel`, async (c) => {
+    const refused = lacking(c, "run", "cancel runs")
+    if (refused !== null) return refused
     const orgId = org(c)
     const id = c.req.param("id")
     const done = await exec(Runs.use((r) => r.cancel(orgId, id)))
@@ -538,11 +563,12 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       const repo = yield* store.getRepo(orgId, proposal.repoId)
       const artifacts = yield* DashboardStore.use((d) => d.proposalArtifacts(proposal.id))
       const events = yield* store.eventsAfter(proposal.runId, 0, 5000)
+      const runUsage = yield* store.runConsumption(proposal.runId)
       const writes = yield* store.ledgerOf(proposal.id)
-      return { proposal, repo, artifacts, events, writes }
+      return { proposal, repo, artifacts, events, runUsage, writes }
     }))
     if (!data.ok) return failPage(c, data.error)
-    const { proposal, repo, artifacts, events, writes } = data.value
+    const { proposal, repo, artifacts, events, runUsage, writes } = data.value
     const publications: Array<Publication> = events
       .filter((e) => e.type === "proposal.published")
       .map((e) => ({ d: (e.data ?? {}) as Record<string, unknown>, at: e.createdAt }))
@@ -583,7 +609,9 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       csrf: c.get("session").csrf,
       now: Date.now(),
       view,
-      threshold: 0.03
+      threshold: 0.03,
+      scopes: scopes(c),
+      cost: proposalCost(proposal.data, runUsage)
     }
     const notice = extra.error !== undefined ? <Flash kind="error">{extra.error}</Flash> : <Notice code={c.req.query("notice")} />
     return page(c, proposal.title, "proposals", <ProposalPage p={p} notice={notice} />, extra.status ?? 200)
@@ -591,6 +619,8 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
   app.get(`${BASE}/proposals/:id`, (c) => proposalPage(c))
 
   app.post(`${BASE}/proposals/:id/decide`, async (c) => {
+    const refused = lacking(c, "approve", "approve, reject or request changes")
+    if (refused !== null) return refused
     const form = await c.req.parseBody()
     const action = formString(form.decision)
     const decision = action === "approve" ? "approved" : action === "reject" ? "rejected" : action === "request-changes" ? "changes-requested" : null
@@ -608,6 +638,8 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
   })
 
   app.post(`${BASE}/proposals/:id/pr`, async (c) => {
+    const refused = lacking(c, "publish", "create pull requests")
+    if (refused !== null) return refused
     const id = c.req.param("id")
     const done = await exec(publishAndRecord(principal(c), id, publishOptions))
     if (!done.ok) return done.error.status === 404 ? failPage(c, done.error) : proposalPage(c, { error: text(done.error.message), status: done.error.status })
@@ -651,6 +683,14 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     if (!found.ok) return c.text(found.error.message, found.error.status as 404)
     if (found.value === null) return c.text("This proposal has no audio summary yet.", 404)
     return c.body(found.value, 200, { "Content-Type": "text/vtt; charset=utf-8" })
+  })
+
+  // --- usage and quotas (the same figures as GET /api/usage)
+  app.get(`${BASE}/usage`, async (c) => {
+    const now = Date.now()
+    const data = await exec(usageView(principal(c)))
+    if (!data.ok) return failPage(c, data.error)
+    return page(c, "Usage", "usage", <UsagePage u={data.value} now={now} />)
   })
 
   // --- artifacts (verified against their sha256 before sending, like the API)

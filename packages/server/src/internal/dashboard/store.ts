@@ -14,6 +14,7 @@ import type { ServerError } from "../../ServerError.js"
 import type { ArtifactMeta, Principal, Run, RunStage } from "../../Store.js"
 import { toArtifact } from "../store/artifacts.js"
 import { toRun, toStage } from "../store/runs.js"
+import { principalOf } from "../store/tokens.js"
 import { iso, json, makeContext, now, type Row, sha256, str, strOrNull } from "../store/sql.js"
 
 /** A signed-in browser session. */
@@ -105,7 +106,9 @@ export class DashboardStore extends Context.Service<DashboardStore, {
           const at = yield* now
           const cookie = Crypto.randomBytes(32).toString("base64url")
           const csrf = Crypto.randomBytes(32).toString("base64url")
-          const expiresAt = new Date(at.getTime() + ttlMs)
+          // a session never outlives its token
+          const tokenExpiry = principal.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(principal.expiresAt)
+          const expiresAt = new Date(Math.min(at.getTime() + ttlMs, tokenExpiry))
           yield* q("opening a session", sql`DELETE FROM dashboard_sessions WHERE expires_at < ${at}`)
           yield* q("opening a session", sql`INSERT INTO dashboard_sessions (id_hash, org_id, token_id, csrf, created_at, expires_at)
             VALUES (${sha256(cookie)}, ${principal.orgId}, ${principal.tokenId}, ${csrf}, ${at}, ${expiresAt})`)
@@ -115,16 +118,15 @@ export class DashboardStore extends Context.Service<DashboardStore, {
       session: (cookie) =>
         Effect.gen(function* () {
           const at = yield* now
-          const rows = yield* q("reading a session", sql<Row>`SELECT s.csrf, s.expires_at, t.id AS token_id, t.org_id, t.name
-            FROM dashboard_sessions s JOIN api_tokens t ON t.id = s.token_id
-            WHERE s.id_hash = ${sha256(cookie)} AND s.expires_at > ${at}`)
+          // the token's revocation and expiry end the session at once, whatever its own expiry
+          const rows = yield* q("reading a session", sql<Row>`SELECT s.csrf, s.expires_at AS session_expires_at, t.id, t.org_id, t.name, t.scopes, t.quotas,
+              t.expires_at, o.quotas AS org_quotas
+            FROM dashboard_sessions s JOIN api_tokens t ON t.id = s.token_id JOIN organisations o ON o.id = t.org_id
+            WHERE s.id_hash = ${sha256(cookie)} AND s.expires_at > ${at}
+              AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ${at})`)
           const r = rows[0]
           if (r === undefined) return null
-          return {
-            principal: { orgId: str(r, "org_id"), tokenId: str(r, "token_id"), tokenName: str(r, "name") },
-            csrf: str(r, "csrf"),
-            expiresAt: iso(r.expires_at)
-          }
+          return { principal: principalOf(r), csrf: str(r, "csrf"), expiresAt: iso(r.session_expires_at) }
         }),
 
       closeSession: (cookie) =>

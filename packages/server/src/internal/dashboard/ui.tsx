@@ -6,6 +6,7 @@
  * @internal
  */
 import type { Child, PropsWithChildren } from "hono/jsx"
+import type { Scope } from "../../Tenants.js"
 import { getAssets } from "./assets.js"
 
 /** Where the dashboard is mounted. */
@@ -22,12 +23,14 @@ export const href = (path: string, query?: Readonly<Record<string, string | unde
 /** Who is signed in, for the header and the forms. */
 export interface Viewer {
   readonly tokenName: string
+  /** What the session's token may do: pages offer only those actions. */
+  readonly scopes: ReadonlyArray<Scope>
   readonly csrf: string
   readonly pending: number
 }
 
 /** The top-level sections, for the navigation. */
-export type Section = "overview" | "proposals" | "runs" | "repos"
+export type Section = "overview" | "proposals" | "runs" | "repos" | "usage"
 
 /** The Ratchet mark. */
 export const Logo = () => (
@@ -48,7 +51,8 @@ export const Layout = (props: PropsWithChildren<{ readonly title: string; readon
     ["overview", "Overview", "/"],
     ["proposals", "Proposals", "/proposals"],
     ["runs", "Runs", "/runs"],
-    ["repos", "Repositories", "/repos"]
+    ["repos", "Repositories", "/repos"],
+    ["usage", "Usage", "/usage"]
   ]
   return (
     <html lang="en">
@@ -77,7 +81,7 @@ export const Layout = (props: PropsWithChildren<{ readonly title: string; readon
                 ))}
               </nav>
               <div class="who">
-                <span><span class="label">Signed in with token </span><b>{props.viewer.tokenName}</b></span>
+                <span title={`scopes: ${props.viewer.scopes.join(", ")}`}><span class="label">Signed in with token </span><b>{props.viewer.tokenName}</b></span>
                 <form method="post" action={href("/logout")} class="inline">
                   <Csrf token={props.viewer.csrf} />
                   <button class="btn small" type="submit">Sign out</button>
@@ -121,6 +125,17 @@ export const relative = (iso: string, now: number): string => {
 /** A timestamp shown relative to now, with the exact time on hover and for machines. */
 export const When = ({ iso, now }: { readonly iso: string | null; readonly now: number }) =>
   iso === null ? <span class="faint">—</span> : <time datetime={iso} title={iso.replace("T", " ").replace(/\.\d+Z$/, " UTC")}>{relative(iso, now)}</time>
+
+/** USD as people read it: $0.0042, $1.25. */
+export const formatUsd = (usd: number): string => (usd === 0 ? "$0" : usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`)
+
+/** A count with thousands separators. */
+export const formatCount = (n: number): string => n.toLocaleString("en-US")
+
+/** Why an action is not offered: the scope the session's token lacks. */
+export const Lacks = ({ scope, what }: { readonly scope: Scope; readonly what: string }) => (
+  <p class="muted small">Your token cannot {what}: it needs the <code>{scope}</code> scope.</p>
+)
 
 /** A message at the top of a page. */
 export const Flash = ({ kind, children }: PropsWithChildren<{ readonly kind: "ok" | "error" | "info" }>) => (

@@ -13,7 +13,8 @@
  */
 import { Registry } from "@ratchet/providers"
 import { Effect } from "effect"
-import type { Context as HonoContext, Hono } from "hono"
+import type { Context as HonoContext, Hono, MiddlewareHandler } from "hono"
+import type { Env } from "../../Api.js"
 import { invalid, notFound, type ServerError } from "../../ServerError.js"
 import type { Runs } from "../../Runs.js"
 import { type PullRequest, Store, type Task } from "../../Store.js"
@@ -28,6 +29,8 @@ export interface RouteKit<E extends { Variables: { principal: { readonly orgId: 
   readonly invalid: (c: HonoContext<E>, error: ServerError) => Response
   readonly allowPrivateUrls: boolean
   readonly github?: LiveOptions
+  /** The scope check of a route (a middleware). */
+  readonly scope: (needed: "read" | "run" | "approve" | "publish" | "admin") => MiddlewareHandler
   /** Runs an effect without waiting for it (webhook processing after the answer). */
   readonly background: (effect: Effect.Effect<void, never, Store | Runs>) => void
 }
@@ -38,7 +41,7 @@ export interface RouteKit<E extends { Variables: { principal: { readonly orgId: 
  * parsed. Answers 202 once the delivery is recorded (processing follows in the background), 200 for
  * a delivery id seen before, 401 for a bad signature (nothing recorded), 400 for missing headers.
  */
-export const webhookRoute = <E extends { Variables: { principal: { readonly orgId: string } } }>(app: Hono<E>, kit: RouteKit<E>): void => {
+export const webhookRoute = (app: Hono<Env>, kit: RouteKit<Env>): void => {
   app.post("/api/webhooks/github", async (c) => {
     const body = await c.req.text()
     const input = { event: c.req.header("x-github-event"), delivery: c.req.header("x-github-delivery"), signature: c.req.header("x-hub-signature-256"), body }
@@ -50,10 +53,10 @@ export const webhookRoute = <E extends { Variables: { principal: { readonly orgI
 }
 
 /** Registers the connector and provider-key routes. */
-export const connectorRoutes = <E extends { Variables: { principal: { readonly orgId: string } } }>(app: Hono<E>, kit: RouteKit<E>): void => {
-  const org = (c: HonoContext<E>) => c.get("principal").orgId
+export const connectorRoutes = (app: Hono<Env>, kit: RouteKit<Env>): void => {
+  const org = (c: HonoContext<Env>) => c.get("principal").orgId
 
-  app.post("/api/connectors", async (c) => {
+  app.post("/api/connectors", kit.scope("admin"), async (c) => {
     const body = await kit.readJson(c)
     if (!body.ok) return body.res
     const v = connectorBody(body.value, { creating: true, allowPrivateUrls: kit.allowPrivateUrls })
@@ -79,9 +82,9 @@ export const connectorRoutes = <E extends { Variables: { principal: { readonly o
       }
     )
   })
-  app.get("/api/connectors", (c) => kit.respond(c, Store.use((s) => s.listConnectors(org(c))), (list) => c.json({ items: list.map(connectorView) })))
-  app.get("/api/connectors/:id", (c) => kit.respond(c, Store.use((s) => s.getConnector(org(c), c.req.param("id"))), (connector) => c.json(connectorView(connector))))
-  app.patch("/api/connectors/:id", async (c) => {
+  app.get("/api/connectors", kit.scope("read"), (c) => kit.respond(c, Store.use((s) => s.listConnectors(org(c))), (list) => c.json({ items: list.map(connectorView) })))
+  app.get("/api/connectors/:id", kit.scope("read"), (c) => kit.respond(c, Store.use((s) => s.getConnector(org(c), c.req.param("id"))), (connector) => c.json(connectorView(connector))))
+  app.patch("/api/connectors/:id", kit.scope("admin"), async (c) => {
     const body = await kit.readJson(c)
     if (!body.ok) return body.res
     const orgId = org(c)
@@ -102,7 +105,7 @@ export const connectorRoutes = <E extends { Variables: { principal: { readonly o
       (connector) => c.json(connectorView(connector))
     )
   })
-  app.post("/api/connectors/:id/validate", async (c) => {
+  app.post("/api/connectors/:id/validate", kit.scope("admin"), async (c) => {
     const body = await kit.readJson(c)
     if (!body.ok) return body.res
     const value = body.value
@@ -150,7 +153,7 @@ export const connectorRoutes = <E extends { Variables: { principal: { readonly o
       (result) => c.json(result)
     )
   })
-  app.put("/api/repos/:id/connector", async (c) => {
+  app.put("/api/repos/:id/connector", kit.scope("admin"), async (c) => {
     const body = await kit.readJson(c)
     if (!body.ok) return body.res
     const value = body.value
@@ -161,7 +164,7 @@ export const connectorRoutes = <E extends { Variables: { principal: { readonly o
 
   // --- provider API keys, stored encrypted
   const providers = Object.keys(Registry.BUILTIN)
-  app.get("/api/providers", (c) =>
+  app.get("/api/providers", kit.scope("read"), (c) =>
     kit.respond(
       c,
       Effect.gen(function* () {
@@ -177,7 +180,7 @@ export const connectorRoutes = <E extends { Variables: { principal: { readonly o
       (items) => c.json({ items })
     )
   )
-  app.put("/api/providers/:name/key", async (c) => {
+  app.put("/api/providers/:name/key", kit.scope("admin"), async (c) => {
     const name = c.req.param("name")
     if (!providers.includes(name)) return kit.invalid(c, invalid("name", `unknown provider ${JSON.stringify(name)}; one of ${providers.join(", ")}`))
     const body = await kit.readJson(c)
@@ -186,7 +189,7 @@ export const connectorRoutes = <E extends { Variables: { principal: { readonly o
     if (typeof key !== "string" || key.trim() === "" || key.length > 1000) return kit.invalid(c, invalid("apiKey", "required: the provider's API key"))
     return kit.respond(c, Store.use((s) => s.putSecret(org(c), providerOwner(name), "apiKey", key.trim())), () => c.json({ name, key: "stored" }))
   })
-  app.delete("/api/providers/:name/key", (c) =>
+  app.delete("/api/providers/:name/key", kit.scope("admin"), (c) =>
     kit.respond(c, Store.use((s) => s.deleteSecret(org(c), providerOwner(c.req.param("name")), "apiKey")), () => c.body(null, 204))
   )
 }
@@ -195,9 +198,9 @@ export const connectorRoutes = <E extends { Variables: { principal: { readonly o
 const taskView = (t: Task, pr: PullRequest | null) => ({ ...t, orgId: undefined, pullRequest: pr })
 
 /** `POST /api/repos/{id}/tasks`, `GET /api/repos/{id}/tasks`, `GET /api/tasks/{id}`, `GET /api/proposals/{id}/pull-request`. */
-export const taskRoutes = <E extends { Variables: { principal: { readonly orgId: string } } }>(app: Hono<E>, kit: RouteKit<E>): void => {
-  const org = (c: HonoContext<E>) => c.get("principal").orgId
-  app.post("/api/repos/:id/tasks", async (c) => {
+export const taskRoutes = (app: Hono<Env>, kit: RouteKit<Env>): void => {
+  const org = (c: HonoContext<Env>) => c.get("principal").orgId
+  app.post("/api/repos/:id/tasks", kit.scope("run"), async (c) => {
     const body = await kit.readJson(c)
     if (!body.ok) return body.res
     const v = taskBody(body.value)
@@ -215,14 +218,14 @@ export const taskRoutes = <E extends { Variables: { principal: { readonly orgId:
       }
     )
   })
-  app.get("/api/repos/:id/tasks", (c) =>
+  app.get("/api/repos/:id/tasks", kit.scope("read"), (c) =>
     kit.respond(c, Effect.gen(function* () {
       const store = yield* Store
       const repo = yield* store.getRepo(org(c), c.req.param("id"))
       return yield* store.listTasks(repo.orgId, repo.id)
     }), (tasks) => c.json({ items: tasks.map((t) => taskView(t, null)) }))
   )
-  app.get("/api/tasks/:id", (c) =>
+  app.get("/api/tasks/:id", kit.scope("read"), (c) =>
     kit.respond(c, Effect.gen(function* () {
       const store = yield* Store
       const task = yield* store.getTask(org(c), c.req.param("id"))
@@ -230,7 +233,7 @@ export const taskRoutes = <E extends { Variables: { principal: { readonly orgId:
       return taskView(task, pr)
     }), (view) => c.json(view))
   )
-  app.get("/api/proposals/:id/pull-request", (c) =>
+  app.get("/api/proposals/:id/pull-request", kit.scope("read"), (c) =>
     kit.respond(c, Effect.gen(function* () {
       const store = yield* Store
       const proposal = yield* store.getProposal(org(c), c.req.param("id"))

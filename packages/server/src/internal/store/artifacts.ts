@@ -51,7 +51,10 @@ export const make = ({ sql, q }: StoreContext): ArtifactStore => ({
         : raw
       const at = yield* now
       const hash = sha256(input.content)
-      const id = input.id ?? `art_${hash.slice(0, 24)}`
+      // The id is derived from the content and from where it belongs (run, proposal, name): the same
+      // bytes stored for another run — another tenant's, or a later run proposing the same change —
+      // get their own row, never one that belongs elsewhere. Storing it again for the same place is idempotent.
+      const id = input.id ?? `art_${sha256(`${input.runId ?? ""}\0${input.proposalId ?? ""}\0${input.name}\0${hash}`).slice(0, 24)}`
       yield* q("storing an artifact", sql`INSERT INTO artifacts (id, run_id, proposal_id, name, media_type, sha256, size, content, created_at)
         VALUES (${id}, ${input.runId}, ${input.proposalId}, ${input.name}, ${input.mediaType}, ${hash}, ${input.content.byteLength}, ${input.content}, ${at})
         ON CONFLICT (id) DO NOTHING`)

@@ -12,6 +12,7 @@ import { Run as CoreRun } from "@ratchet/core"
 import { Clock, Effect } from "effect"
 import * as Scrub from "../scrub.js"
 import { conflict, notFound, type ServerError } from "../../ServerError.js"
+import type { Consumption } from "./usage.js"
 import { bool, iso, isoOrNull, json, literal, newId, now, num, type Row, type StoreContext, str, strOrNull } from "./sql.js"
 
 /** How long another server process's write to a run may take to show in `getRunView` here. */
@@ -41,6 +42,8 @@ export interface Run {
   readonly id: string
   readonly repoId: string
   readonly trigger: string
+  /** The API token that started the run (`null`: the scheduler, a webhook, or before tokens were recorded). */
+  readonly tokenId: string | null
   readonly status: RunStatus
   readonly error: string | null
   readonly cancelRequested: boolean
@@ -52,21 +55,23 @@ export interface Run {
   readonly stages: ReadonlyArray<RunStage>
 }
 
-/** A run with a summary of its proposals. */
+/** A run with a summary of its proposals and what it consumed. */
 export interface RunView extends Run {
   readonly proposals: ReadonlyArray<{ readonly id: string; readonly title: string; readonly status: string; readonly contentHash: string }>
+  /** Metered so far: the compute time of its stages and its LLM calls (tokens, cost in USD). */
+  readonly usage: Consumption
 }
 
 /** The run part of the store. */
 export interface RunStore {
   /** Creates a queued run; with an explicit `id` it is idempotent and `created` says whether this call made it. */
-  readonly createRun: (repoId: string, trigger: string, id?: string) => Effect.Effect<Run & { readonly created: boolean }, ServerError>
+  readonly createRun: (repoId: string, trigger: string, id?: string, tokenId?: string | null) => Effect.Effect<Run & { readonly created: boolean }, ServerError>
   /**
    * Creates a queued run unless the queue is full: `perRepo` runs of the repository, or `total`
    * in all, already waiting. The repository row is locked while counting, so concurrent requests
    * (also from other processes) cannot overfill it. `full` says how many wait when it refuses.
    */
-  readonly enqueueRun: (repoId: string, trigger: string, limits: { readonly perRepo: number; readonly total: number }) => Effect.Effect<
+  readonly enqueueRun: (repoId: string, trigger: string, limits: { readonly perRepo: number; readonly total: number }, tokenId?: string | null) => Effect.Effect<
     { readonly run: Run; readonly full: null } | { readonly run: null; readonly full: { readonly repo: number; readonly total: number } },
     ServerError
   >
@@ -118,6 +123,7 @@ export const toRun = (r: Row, stages: ReadonlyArray<RunStage>): Run => ({
   id: str(r, "id"),
   repoId: str(r, "repo_id"),
   trigger: str(r, "trigger"),
+  tokenId: strOrNull(r, "token_id"),
   status: literal(r, "status", RUN_STATUSES, "failed"),
   error: strOrNull(r, "error"),
   cancelRequested: bool(r, "cancel_requested"),
@@ -128,6 +134,16 @@ export const toRun = (r: Row, stages: ReadonlyArray<RunStage>): Run => ({
   finishedAt: isoOrNull(r.finished_at),
   stages: [...stages].sort((a, b) => order(a.stage) - order(b.stage))
 })
+
+/** A usage summary built by `json_build_object` (numbers may come back as text). */
+const toConsumption = (value: unknown): Consumption => {
+  const o = typeof value === "object" && value !== null ? value : {}
+  const n = (k: string): number => {
+    const v = Number(Reflect.get(o, k) ?? 0)
+    return Number.isFinite(v) ? v : 0
+  }
+  return { computeMs: n("computeMs"), llmCalls: n("llmCalls"), inputTokens: n("inputTokens"), outputTokens: n("outputTokens"), costUsd: Number(n("costUsd").toFixed(9)) }
+}
 
 const rowsOf = (value: unknown): ReadonlyArray<Row> =>
   Array.isArray(value) ? value.filter((x): x is Row => typeof x === "object" && x !== null) : []
@@ -147,14 +163,17 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
             'runner', s.runner, 'error', s.error, 'started_at', s.started_at, 'finished_at', s.finished_at)), '[]'::json)
             FROM run_stages s WHERE s.run_id = runs.id) AS stage_rows,
           (SELECT COALESCE(json_agg(json_build_object('id', p.id, 'title', p.title, 'status', p.status, 'contentHash', p.content_hash)
-            ORDER BY p.created_at, p.id), '[]'::json) FROM proposals p WHERE p.run_id = runs.id) AS proposal_rows
+            ORDER BY p.created_at, p.id), '[]'::json) FROM proposals p WHERE p.run_id = runs.id) AS proposal_rows,
+          (SELECT json_build_object('computeMs', COALESCE(sum(u.compute_ms), 0), 'llmCalls', COALESCE(sum(u.llm_calls), 0),
+            'inputTokens', COALESCE(sum(u.input_tokens), 0), 'outputTokens', COALESCE(sum(u.output_tokens), 0), 'costUsd', COALESCE(sum(u.cost_usd), 0))
+            FROM usage_records u WHERE u.run_id = runs.id) AS usage_row
         FROM runs JOIN repositories r ON r.id = runs.repo_id
         WHERE runs.id = ${id} AND r.org_id = ${orgId}`).pipe(
       Effect.flatMap((rows) => {
         const r = rows[0]
         if (r === undefined) return Effect.fail(notFound("run", id))
         const stages = rowsOf(json(r.stage_rows)).map(toStage)
-        return Effect.succeed({ ...toRun(r, stages), proposals: rowsOf(json(r.proposal_rows)).map(toSummary) })
+        return Effect.succeed({ ...toRun(r, stages), proposals: rowsOf(json(r.proposal_rows)).map(toSummary), usage: toConsumption(json(r.usage_row)) })
       })
     )
 
@@ -187,16 +206,16 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
     })
 
   return {
-    createRun: (repoId, trigger, id) =>
+    createRun: (repoId, trigger, id, tokenId) =>
       Effect.gen(function* () {
         const runId = id ?? newId("run")
         const at = yield* now
-        const inserted = yield* q("creating a run", sql<Row>`INSERT INTO runs (id, repo_id, trigger, status, created_at)
-          VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${at}) ON CONFLICT (id) DO NOTHING RETURNING id`)
+        const inserted = yield* q("creating a run", sql<Row>`INSERT INTO runs (id, repo_id, trigger, status, token_id, created_at)
+          VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${tokenId ?? null}, ${at}) ON CONFLICT (id) DO NOTHING RETURNING id`)
         return { ...(yield* getRun(null, runId)), created: inserted.length > 0 }
       }),
 
-    enqueueRun: (repoId, trigger, limits) =>
+    enqueueRun: (repoId, trigger, limits, tokenId) =>
       invalidating(Effect.gen(function* () {
         const runId = newId("run")
         const outcome = yield* q("queueing a run", sql.withTransaction(Effect.gen(function* () {
@@ -207,7 +226,7 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
           const total = num(counts[0] ?? { total: 0 }, "total")
           if (repo >= limits.perRepo || total >= limits.total) return { repo, total }
           const at = yield* now
-          yield* sql`INSERT INTO runs (id, repo_id, trigger, status, created_at) VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${at})`
+          yield* sql`INSERT INTO runs (id, repo_id, trigger, status, token_id, created_at) VALUES (${runId}, ${repoId}, ${trigger}, 'queued', ${tokenId ?? null}, ${at})`
           return null
         })))
         if (outcome !== null) return { run: null, full: outcome }

@@ -9,10 +9,11 @@
  */
 import type { Child } from "hono/jsx"
 import type { Approval, Proposal, Repo } from "../../../Store.js"
+import type { Scope } from "../../../Tenants.js"
 import { type Benchmark, BenchmarkChart, formatChange, formatNs, formatP } from "../chart.js"
 import { DiffView } from "../diff.js"
 import type { ProposalItem } from "../store.js"
-import { Csrf, Flash, formatDuration, href, KeyValues, Pill, Select, When } from "../ui.js"
+import { Csrf, Flash, formatCount, formatDuration, formatUsd, href, KeyValues, Lacks, Pill, Select, When } from "../ui.js"
 
 /** A proposal's stored data, read leniently for display. */
 export interface ProposalData {
@@ -205,6 +206,13 @@ export interface ProposalPageData {
   readonly now: number
   readonly view: "auto" | "split" | "unified"
   readonly threshold: number
+  /** What the viewer's token may do. */
+  readonly scopes: ReadonlyArray<Scope>
+  /** The LLM calls behind this proposal (null: none) and what its run consumed. */
+  readonly cost: {
+    readonly llm: { readonly calls: number; readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number } | null
+    readonly run: { readonly computeMinutes: number; readonly llmCalls: number; readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number }
+  }
 }
 
 const decisionLabel: Record<Approval["decision"], string> = {
@@ -245,7 +253,8 @@ const DecisionCard = ({ p }: { readonly p: ProposalPageData }) => {
       {last === undefined ? null : (
         <p class="small">{decisionLabel[last.decision]} by <b>{last.actor}</b> <When iso={last.createdAt} now={p.now} />{last.note === null ? null : <>: “{last.note}”</>}</p>
       )}
-      {open
+      {open && !p.scopes.includes("approve") ? <Lacks scope="approve" what="approve, reject or request changes" /> : null}
+      {open && p.scopes.includes("approve")
         ? (
           <form method="post" action={href(`/proposals/${proposal.id}/decide`)}>
             <Csrf token={p.csrf} />
@@ -263,7 +272,7 @@ const DecisionCard = ({ p }: { readonly p: ProposalPageData }) => {
           </form>
         )
         : null}
-      {proposal.status === "approved" ? <PublishForm p={p} /> : null}
+      {proposal.status === "approved" ? (p.scopes.includes("publish") ? <PublishForm p={p} /> : <Lacks scope="publish" what="create the pull request" />) : null}
     </section>
   )
 }
@@ -400,7 +409,11 @@ export const ProposalPage = ({ p, notice }: { readonly p: ProposalPageData; read
             <KeyValues items={[
               ["Files", d.files.length === 0 ? "—" : d.files.map((f) => <code>{f} </code>)],
               ["Content hash", <span class="hash">{proposal.contentHash}</span>],
-              ["Source", d.source ?? "—"]
+              ["Source", d.source ?? "—"],
+              ["LLM cost", p.cost.llm === null
+                ? "none (no model call behind this change)"
+                : <>{formatUsd(p.cost.llm.costUsd)} <span class="muted small">({formatCount(p.cost.llm.calls)} call{p.cost.llm.calls === 1 ? "" : "s"}, {formatCount(p.cost.llm.inputTokens)} in / {formatCount(p.cost.llm.outputTokens)} out tokens)</span></>],
+              ["Its run used", <>{p.cost.run.computeMinutes.toFixed(1)} compute min{p.cost.run.llmCalls === 0 ? null : <>, {formatUsd(p.cost.run.costUsd)} of LLM calls ({formatCount(p.cost.run.inputTokens + p.cost.run.outputTokens)} tokens)</>}</>]
             ]} />
           </section>
           <section class="card" aria-labelledby="bench-h">

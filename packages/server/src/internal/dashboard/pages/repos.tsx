@@ -8,8 +8,9 @@
  */
 import type { Child } from "hono/jsx"
 import type { Repo } from "../../../Store.js"
+import type { Scope } from "../../../Tenants.js"
 import type { RunItem } from "../store.js"
-import { Csrf, Flash, href, Pill, Tile, When, zoned } from "../ui.js"
+import { Csrf, Flash, href, Lacks, Pill, Tile, When, zoned } from "../ui.js"
 import { RunsTable } from "./runs.js"
 
 /** A repository with what the list shows about it. */
@@ -140,6 +141,8 @@ export interface RepoPageData {
   readonly timezones: ReadonlyArray<string>
   readonly values?: Readonly<Record<string, string>> | undefined
   readonly errors?: FieldErrors | undefined
+  /** What the viewer's token may do. */
+  readonly scopes: ReadonlyArray<Scope>
 }
 
 /** A repository's page. */
@@ -157,14 +160,22 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
           <div class="meta"><span>{source(repo)}</span><span>branch <code>{repo.defaultBranch}</code></span><span>added <When iso={repo.createdAt} now={p.now} /></span></div>
         </div>
         <div class="actions">
-          <form method="post" action={href(`/repos/${repo.id}/runs`)}>
-            <Csrf token={p.csrf} />
-            <button class="btn primary" type="submit" disabled={s.paused}>Start a run</button>
-          </form>
-          <form method="post" action={href(`/repos/${repo.id}/${s.paused ? "resume" : "pause"}`)}>
-            <Csrf token={p.csrf} />
-            <button class="btn" type="submit">{s.paused ? "Resume" : "Pause"}</button>
-          </form>
+          {p.scopes.includes("run")
+            ? (
+              <form method="post" action={href(`/repos/${repo.id}/runs`)}>
+                <Csrf token={p.csrf} />
+                <button class="btn primary" type="submit" disabled={s.paused}>Start a run</button>
+              </form>
+            )
+            : null}
+          {p.scopes.includes("admin")
+            ? (
+              <form method="post" action={href(`/repos/${repo.id}/${s.paused ? "resume" : "pause"}`)}>
+                <Csrf token={p.csrf} />
+                <button class="btn" type="submit">{s.paused ? "Resume" : "Pause"}</button>
+              </form>
+            )
+            : null}
         </div>
       </div>
       {notice}
@@ -257,7 +268,7 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
               </div>
             </fieldset>
             </div>
-            <button class="btn primary" type="submit">Save settings</button>
+            {p.scopes.includes("admin") ? <button class="btn primary" type="submit">Save settings</button> : <Lacks scope="admin" what="change these settings" />}
           </form>
       </section>
     </>

@@ -8,8 +8,9 @@
  */
 import type { Child } from "hono/jsx"
 import type { Repo, RunEvent, RunStage, RunView } from "../../../Store.js"
+import type { Scope } from "../../../Tenants.js"
 import type { RunItem } from "../store.js"
-import { Csrf, Flash, formatDuration, href, Pill, Select, shortId, Tile, When } from "../ui.js"
+import { Csrf, Flash, formatCount, formatDuration, formatUsd, href, Pill, Select, shortId, Tile, When } from "../ui.js"
 
 /** The pipeline's stages, in order, with what each does. */
 export const STAGES: ReadonlyArray<readonly [string, string]> = [
@@ -144,6 +145,8 @@ export interface RunLiveData {
   readonly steps: ReadonlyArray<StepView>
   readonly now: number
   readonly csrf: string
+  /** What the viewer's token may do. */
+  readonly scopes: ReadonlyArray<Scope>
 }
 
 /** A candidate's attempt, with the candidate's title when known. */
@@ -174,7 +177,9 @@ const describeEvent = (e: RunEvent): Child => {
   const s = (k: string) => (d[k] === undefined || d[k] === null ? "" : String(d[k]))
   switch (e.type) {
     case "run.queued":
-      return <>Queued <span class="muted">(trigger: {s("trigger")})</span></>
+      return <>Queued <span class="muted">(trigger: {s("trigger")}{d.tokenId ? <>, token <code>{s("tokenId")}</code></> : null})</span></>
+    case "quota.applied":
+      return <>Quota <code>{s("quota")}</code> of the {s("scope")} applies: at most {s("limit")} (the repository's budget is {s("budget")})</>
     case "run.started":
       return <>Started on runner <code>{s("runner")}</code></>
     case "stage.started":
@@ -212,6 +217,12 @@ export const RunLive = ({ data }: { readonly data: RunLiveData }) => {
         <Tile label="Duration" value={formatDuration(duration ?? Number.NaN)} sub={live ? "so far" : <When iso={run.finishedAt} now={now} />} />
         <Tile label="Candidates" value={run.counts.candidates} />
         <Tile label="Proposals" value={run.counts.proposals} tone={run.counts.proposals > 0 ? "good" : undefined} />
+        <Tile label="Compute" value={formatDuration(run.usage.computeMs)} sub="stage time, metered" />
+        <Tile
+          label="LLM"
+          value={run.usage.llmCalls === 0 ? "—" : formatUsd(run.usage.costUsd)}
+          sub={run.usage.llmCalls === 0 ? "no model calls" : `${formatCount(run.usage.llmCalls)} call${run.usage.llmCalls === 1 ? "" : "s"}, ${formatCount(run.usage.inputTokens)} in / ${formatCount(run.usage.outputTokens)} out tokens`}
+        />
       </div>
       {run.error === null ? null : <Flash kind="error"><b>{run.status === "cancelled" ? "Cancelled" : "Failed"}:</b> {run.error}</Flash>}
       <div class="grid two">
@@ -308,11 +319,12 @@ export const RunPage = ({ data, notice }: { readonly data: RunLiveData; readonly
           <div class="meta">
             <span>Repository <a href={href(`/repos/${repo.id}`)}>{repo.name}</a></span>
             <span>Trigger {run.trigger}</span>
+            {run.tokenId === null ? null : <span>started by token <code>{run.tokenId}</code></span>}
             <span>Created <When iso={run.createdAt} now={data.now} /></span>
             <span id="live-status" role="status" aria-live="polite">{live ? "Reload the page to see progress (or enable JavaScript for live updates)." : ""}</span>
           </div>
         </div>
-        {live && !run.cancelRequested
+        {live && !run.cancelRequested && data.scopes.includes("run")
           ? (
             <form method="post" action={href(`/runs/${run.id}/cancel`)} data-confirm="Cancel this run at the next stage boundary?" data-while-running="">
               <Csrf token={data.csrf} />
