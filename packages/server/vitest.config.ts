@@ -1,9 +1,9 @@
-import { defineProject } from "vitest/config"
+import { configDefaults, defineProject } from "vitest/config"
 
 const conditions = ["source", "node", "import", "default"]
 
 export default defineProject({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
-  test: { name: "server", include: ["test/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 }
+  test: { name: "server", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, "test/fixtures/**"], testTimeout: 60_000, hookTimeout: 60_000 }
 })

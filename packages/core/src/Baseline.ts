@@ -77,17 +77,24 @@ export interface BaselineRun {
 const ORDER: ReadonlyArray<CommandName> = ["install", "build", "typecheck", "test", "bench"]
 
 /** Package-manager error lines worth quoting (npm prints its usage text and log path after the cause). */
-const PM_ERROR = /^(?:npm (?:error|ERR!)|ERR_PNPM_\w+|YN\d{4}:|error )\s*/
+const PM_ERROR = /^(?:npm (?:error|ERR!)|ERR_PNPM_\w+|YN\d{4}:|error |(?!(?:WARN|PASS|RUN|INFO|DONE|SKIP|TODO|BENCH)\b)[A-Z][A-Z0-9_]{2,}\s{2,}(?=\S))\s*/
 const PM_NOISE = /complete log of this run|npm help|^npm (?:error|ERR!) (?:Usage:|Options:|aliases:|\[|npm \w+$|Clean install|--|\s{2})/
 
-/** What a failed step's output says about why: the package manager's own error lines, else the last lines. */
+/** A stack frame (`at fn (file:1:2)`): never the reason. */
+const STACK_FRAME = /^at\s/
+
+/**
+ * What a failed step's output says about why: the package manager's own error lines (npm's `npm error`, pnpm's
+ * `ERR_PNPM_…` / `ENOTFOUND  …`, yarn's `YN0000:`), else the last lines that are not stack frames.
+ */
 const lastLines = (output: string, n = 3): string => {
   const lines = output
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l.length > 0)
   const pmErrors = lines.filter((l) => PM_ERROR.test(l) && l.replace(PM_ERROR, "").length > 0 && !PM_NOISE.test(l))
-  return (pmErrors.length > 0 ? pmErrors.slice(0, n) : lines.slice(-n)).join(" | ").slice(0, 400)
+  const said = lines.filter((l) => !STACK_FRAME.test(l))
+  return (pmErrors.length > 0 ? pmErrors.slice(0, n) : (said.length > 0 ? said : lines).slice(-n)).join(" | ").slice(0, 400)
 }
 
 /**
@@ -96,6 +103,7 @@ const lastLines = (output: string, n = 3): string => {
  * @since 0.1.0
  */
 export const classify = (name: string, result: RunResult): { outcome: string; reason: string | null } => {
+  if (result.refused !== undefined) return { outcome: "refused", reason: `${name} was not run: ${result.refused}` }
   if (result.timedOut) return { outcome: "timed-out", reason: `${name} timed out after ${result.durationMs} ms and was killed with its process tree` }
   if (/ENOSPC|No space left on device/i.test(result.output)) {
     return { outcome: "disk-full", reason: `${name} failed: the disk is full (ENOSPC); free space and rerun` }

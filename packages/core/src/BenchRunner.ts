@@ -56,6 +56,17 @@ export class BenchRunner extends Context.Service<
   {
     /** Names of the benchmarks the profile's bench command reports (one run on the baseline), or `[]`. */
     readonly list: (workspace: WorkspaceHandle, profile: RepoProfile, options?: ListOptions) => Effect.Effect<ReadonlyArray<string>, RatchetError>
+    /**
+     * Like `list`, plus a warning that names the bench command when it ran but no adapter could read its output
+     * (optional for adapters; `@ratchet/runner`'s has it).
+     *
+     * @since 0.2.0
+     */
+    readonly inspect?: (
+      workspace: WorkspaceHandle,
+      profile: RepoProfile,
+      options?: ListOptions
+    ) => Effect.Effect<{ readonly names: ReadonlyArray<string>; readonly warning: string | null }, RatchetError>
     readonly compare: (options: CompareOptions) => Effect.Effect<ReadonlyArray<BenchComparison>, RatchetError>
   }
 >()("@ratchet/core/BenchRunner") {

@@ -15,13 +15,18 @@
  *
  * @since 0.1.0
  */
-import { existsSync, statSync } from "node:fs"
-import { join } from "node:path"
+import { spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { existsSync, realpathSync, statSync } from "node:fs"
+import { isAbsolute, join, relative, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Effect, Schema } from "effect"
 import { type BenchmarkAdapter, flatten, type HookName, hooksOf as sortedHooks, type Plugin, type PluginOption, type ResolvedHook, sortPlugins } from "./Plugin.js"
 import { configInvalid, type RatchetError } from "./RatchetError.js"
 import { PackageManagerName } from "./RepoProfile.js"
+import { Sandbox } from "./Sandbox.js"
+import { fromData, QueryRuleData } from "./ScanRule.js"
+import { commandLine, ENV, type Evaluation, type EvaluatedPlugin, PROGRAM } from "./internal/config/evaluator.js"
 
 const CommandOverride = Schema.NullOr(
   Schema.Union([Schema.String, Schema.Struct({ command: Schema.String, cwd: Schema.optionalKey(Schema.String) })])
@@ -187,6 +192,14 @@ export interface ResolvedConfig extends ConfigData {
   readonly hooks?: ResolvedHooks
   /** The benchmark adapters the plugins contribute, in plugin order. */
   readonly benchmarkAdapters?: ReadonlyArray<BenchmarkAdapter>
+  /**
+   * Set when the config was evaluated as data ({@link loadConfigInSandbox}): its declarative
+   * `ScanRule.query` rules, of which `plugins` are the rebuilt plugins. Nothing may import the file
+   * in-process to get them back.
+   *
+   * @since 0.2.0
+   */
+  readonly queryRules?: ReadonlyArray<QueryRuleData>
 }
 
 const HOOK_NAMES: ReadonlyArray<HookName> = ["detect", "scan", "patchgen", "validate", "package", "policy"]
@@ -287,14 +300,16 @@ const validatePlugin = (plugin: unknown, index: number): string | null => {
  *
  * @since 0.1.0
  */
-export const resolveConfig = (value: unknown, file: string | null): Effect.Effect<ResolvedConfig, RatchetError> =>
+export const resolveConfig = (value: unknown, file: string | null): Effect.Effect<ResolvedConfig, RatchetError> => resolveWith(value, file, [])
+
+const resolveWith = (value: unknown, file: string | null, earlier: ReadonlyArray<string>): Effect.Effect<ResolvedConfig, RatchetError> =>
   Effect.gen(function* () {
     const where = file ?? "<inline config>"
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       return yield* Effect.fail(configInvalid({ file: where, detail: "the default export must be an object (use defineConfig({...}))" }))
     }
     // Every problem is reported at once, so a broken config is fixed in one round.
-    const problems: Array<string> = []
+    const problems: Array<string> = [...earlier]
     const { plugins: rawPlugins, ...data } = value as RatchetConfig & Record<string, unknown>
     const known = new Set(["profile", "policy", "scan", "validate", "budget", "llm"])
     for (const key of Object.keys(data).filter((k) => !known.has(k))) {
@@ -355,18 +370,39 @@ export const configTimeoutMs = (): number => {
 }
 
 /**
+ * Options of {@link loadConfig} and {@link loadConfigInSandbox}.
+ *
+ * @since 0.2.0
+ */
+export interface LoadOptions {
+  /** How long evaluating the file may take (default {@link configTimeoutMs}). */
+  readonly timeoutMs?: number
+  /**
+   * Import the file into this process straight away, without evaluating it in a child process
+   * first. Only for a file that was already evaluated (a scanner worker rebuilding the plugins of a
+   * config its host loaded): an endless loop at the top level would hang the process.
+   */
+  readonly inProcess?: boolean
+}
+
+const timeoutDetail = (ms: number): string =>
+  `evaluating it did not finish within ${ms / 1000} s (an endless loop, or a top-level await that never settles?); fix the config, or raise RATCHET_CONFIG_TIMEOUT_MS`
+
+/**
  * Loads `ratchet.config.{ts,mts,js,mjs}` from `root` (TypeScript via Node's type stripping),
  * or an explicit file. No file means defaults. A broken file fails with `ConfigInvalid`
- * naming the file and every problem found; so does a file whose loading does not settle within
- * `options.timeoutMs` (default {@link configTimeoutMs}).
+ * naming the file and every problem found.
+ *
+ * The file is trusted code (the CLI on your own directory): it is first evaluated in a child
+ * process, which is killed when it does not finish within `options.timeoutMs` (default
+ * {@link configTimeoutMs}), so an endless loop ends in `ConfigInvalid`, not in a hung process.
+ * A config of data only is taken from the child's answer; one with plugins (code) is then
+ * imported into this process, so its hooks can run here, and is thus evaluated twice. For a
+ * repository you do not trust, use {@link loadConfigInSandbox}.
  *
  * @since 0.1.0
  */
-export const loadConfig = (
-  root: string,
-  explicitFile?: string,
-  options: { readonly timeoutMs?: number } = {}
-): Effect.Effect<ResolvedConfig, RatchetError> =>
+export const loadConfig = (root: string, explicitFile?: string, options: LoadOptions = {}): Effect.Effect<ResolvedConfig, RatchetError> =>
   Effect.gen(function* () {
     const file = explicitFile ?? findConfigFile(root)
     if (file === null) return resolved({}, [], null)
@@ -374,27 +410,250 @@ export const loadConfig = (
       return yield* Effect.fail(configInvalid({ file, detail: "file not found" }))
     }
     const timeoutMs = options.timeoutMs ?? configTimeoutMs()
+    if (options.inProcess === true) return yield* importInProcess(file, timeoutMs)
+    const evaluation = yield* evaluateInChild(root, file, timeoutMs)
+    if (!evaluation.ok) return yield* Effect.fail(evaluationFailed(file, evaluation))
+    if (evaluation.plugins.length > 0) return yield* importInProcess(file, timeoutMs)
+    return yield* resolveWith(evaluation.data, file, evaluation.problems)
+  })
+
+const importInProcess = (file: string, timeoutMs: number): Effect.Effect<ResolvedConfig, RatchetError> =>
+  Effect.gen(function* () {
     const mod = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
       catch: (cause) => configInvalid({ file, detail: describeImportError(cause) }, cause)
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: timeoutMs,
-        orElse: () =>
-          Effect.fail(
-            configInvalid({
-              file,
-              detail: `loading it did not finish within ${timeoutMs / 1000} s (a top-level await that never settles?); make the config settle, or raise RATCHET_CONFIG_TIMEOUT_MS`
-            })
-          )
-      })
-    )
+    }).pipe(Effect.timeoutOrElse({ duration: timeoutMs, orElse: () => Effect.fail(configInvalid({ file, detail: timeoutDetail(timeoutMs) })) }))
     const value = mod.default ?? mod.config
     if (value === undefined) {
       return yield* Effect.fail(configInvalid({ file, detail: "no default export (export default defineConfig({...}))" }))
     }
     return yield* resolveConfig(value, file)
   })
+
+/** Keeps the last `max` bytes written to it. */
+const tail = (max: number) => {
+  let chunks: Array<Buffer> = []
+  let size = 0
+  return {
+    push: (chunk: Buffer) => {
+      chunks.push(chunk)
+      size += chunk.length
+      if (size > 2 * max) {
+        const all = Buffer.concat(chunks).subarray(-max)
+        chunks = [all]
+        size = all.length
+      }
+    },
+    text: () => Buffer.concat(chunks).subarray(-max).toString("utf8")
+  }
+}
+
+const EVALUATION_BYTES = 8 * 1024 * 1024
+
+const evaluatorEnv = (file: string, marker: string, mode: "data" | "trusted", coreExports: ReadonlyArray<string>): Record<string, string> => ({
+  [ENV.program]: PROGRAM,
+  [ENV.file]: file,
+  [ENV.marker]: marker,
+  [ENV.mode]: mode,
+  [ENV.coreExports]: JSON.stringify(coreExports)
+})
+
+/** Runs the evaluator in a plain child process (trusted configs), killing its process group at the deadline. */
+const evaluateInChild = (root: string, file: string, timeoutMs: number): Effect.Effect<Evaluation, RatchetError> =>
+  Effect.callback<Evaluation, RatchetError>((resume) => {
+    const marker = `@@ratchet-config-${randomBytes(8).toString("hex")}@@`
+    const child = spawn(process.execPath, ["--input-type=module", "-e", PROGRAM], {
+      cwd: root,
+      env: { ...process.env, ...evaluatorEnv(file, marker, "trusted", []), [ENV.program]: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true
+    })
+    const out = tail(EVALUATION_BYTES)
+    const err = tail(64 * 1024)
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk))
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk))
+    let timedOut = false
+    const kill = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL")
+      } catch {
+        child.kill("SIGKILL")
+      }
+    }
+    const timer = setTimeout(() => {
+      timedOut = true
+      kill()
+    }, timeoutMs)
+    child.on("error", (cause) => {
+      clearTimeout(timer)
+      resume(Effect.fail(configInvalid({ file, detail: `could not start Node.js to evaluate it: ${cause.message}` })))
+    })
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      // what the config itself left running in the group goes too
+      kill()
+      if (timedOut) return resume(Effect.fail(configInvalid({ file, detail: timeoutDetail(timeoutMs) })))
+      const evaluation = readEvaluation(out.text(), marker)
+      if (evaluation !== null) return resume(Effect.succeed(evaluation))
+      resume(Effect.fail(configInvalid({ file, detail: childFailure(code, signal, err.text()) })))
+    })
+    return Effect.sync(kill)
+  })
+
+const childFailure = (code: number | null, signal: string | null, stderr: string): string => {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith("at "))
+  const last = lines.slice(-3).join(" — ")
+  const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`
+  return `evaluating it ${how} before it produced a config${last.length > 0 ? `: ${last.slice(0, 500)}` : ""}`
+}
+
+const readEvaluation = (stdout: string, marker: string): Evaluation | null => {
+  const at = stdout.lastIndexOf(`\n${marker}`)
+  if (at < 0) return null
+  const start = at + 1 + marker.length
+  const end = stdout.indexOf("\n", start)
+  const text = stdout.slice(start, end < 0 ? undefined : end)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return null
+  }
+  return Schema.decodeUnknownOption(EvaluationSchema)(parsed).pipe((o) => (o._tag === "Some" ? o.value : null))
+}
+
+const EvaluatedPluginSchema = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("query"), name: Schema.String, options: Schema.Record(Schema.String, Schema.Unknown) }),
+  Schema.Struct({ kind: Schema.Literal("code"), name: Schema.String, hooks: Schema.Array(Schema.String), why: Schema.Array(Schema.String) }),
+  Schema.Struct({ kind: Schema.Literal("invalid"), detail: Schema.String })
+])
+
+const EvaluationSchema = Schema.Union([
+  Schema.Struct({ ok: Schema.Literal(true), data: Schema.Unknown, plugins: Schema.Array(EvaluatedPluginSchema), problems: Schema.Array(Schema.String) }),
+  Schema.Struct({
+    ok: Schema.Literal(false),
+    error: Schema.String,
+    thrown: Schema.optionalKey(Schema.Struct({ name: Schema.String, message: Schema.String, stack: Schema.String }))
+  })
+])
+
+/** The failure of an evaluation that answered `ok: false`; what the config threw, rebuilt, is its cause. */
+const evaluationFailed = (file: string, evaluation: Extract<Evaluation, { ok: false }>): RatchetError => {
+  const thrown = evaluation.thrown
+  if (thrown === undefined) return configInvalid({ file, detail: evaluation.error })
+  const cause = new Error(thrown.message)
+  cause.name = thrown.name
+  cause.stack = thrown.stack
+  return configInvalid({ file, detail: evaluation.error }, cause)
+}
+
+/**
+ * What {@link loadConfigInSandbox} returns: the config, and what it left out and why.
+ *
+ * @since 0.2.0
+ */
+export interface SandboxedConfig {
+  readonly config: ResolvedConfig
+  /** Code plugins that did not run, each named with its hooks and what to do. */
+  readonly warnings: ReadonlyArray<string>
+}
+
+/**
+ * Evaluates a repository's `ratchet.config.*` inside the `Sandbox` (the server, for every
+ * repository it does not trust): a child process under the sandbox backend, offline, with the
+ * sandbox's scrubbed environment (no secret of this process), writing only `root`, killed at
+ * `options.timeoutMs`. Only data crosses back, validated by the config schema: the sections of
+ * {@link ConfigData} and declarative `ScanRule.query` rules (string `rationale`, no `where`, a
+ * string or RegExp `prefilter`), rebuilt here. `@ratchet/core` is a stand-in there
+ * (`defineConfig`, `definePlugin`, `ScanRule.query`); plugins with hooks (code) do not run and are
+ * named in `warnings`. The file must lie inside `root`.
+ *
+ * A config that cannot be evaluated (a syntax error, an import that is not there, an endless
+ * loop, a sandbox that refuses to run it) fails with `ConfigInvalid` saying why.
+ *
+ * @since 0.2.0
+ */
+export const loadConfigInSandbox = (
+  root: string,
+  explicitFile?: string,
+  options: { readonly timeoutMs?: number } = {}
+): Effect.Effect<SandboxedConfig, RatchetError, Sandbox> =>
+  Effect.gen(function* () {
+    const file = explicitFile ?? findConfigFile(root)
+    if (file === null) return { config: resolved({}, [], null), warnings: [] }
+    if (!existsSync(file)) return yield* Effect.fail(configInvalid({ file, detail: "file not found" }))
+    const inside = relative(realOr(root), realOr(resolve(root, file)))
+    if (inside.startsWith("..") || isAbsolute(inside)) {
+      return yield* Effect.fail(configInvalid({ file, detail: `it lies outside the repository (${root}); a repository's config must be inside it` }))
+    }
+    const timeoutMs = options.timeoutMs ?? configTimeoutMs()
+    const sandbox = yield* Sandbox
+    const marker = `@@ratchet-config-${randomBytes(8).toString("hex")}@@`
+    const coreExports = yield* Effect.promise(() => import("./index.js").then((m) => Object.keys(m)))
+    const result = yield* sandbox.run({
+      command: commandLine(process.execPath),
+      cwd: root,
+      writable: [root],
+      env: evaluatorEnv(resolve(root, file), marker, "data", coreExports),
+      timeoutMs,
+      network: false,
+      maxOutputBytes: EVALUATION_BYTES,
+      limits: { maxProcesses: 64, memoryBytes: 1024 * 1024 * 1024 },
+      label: "config"
+    })
+    if (result.refused !== undefined) {
+      return yield* Effect.fail(configInvalid({ file, detail: `the sandbox refused to evaluate it: ${result.refused}` }))
+    }
+    if (result.timedOut) return yield* Effect.fail(configInvalid({ file, detail: `${timeoutDetail(timeoutMs)} (in the sandbox)` }))
+    const evaluation = readEvaluation(result.stdout, marker)
+    if (evaluation === null) {
+      const reason = result.warnings.find((w) => /memory/.test(w))
+      return yield* Effect.fail(
+        configInvalid({ file, detail: `${childFailure(result.exitCode, result.signal, result.stderr)} (in the sandbox${reason ? `; ${reason}` : ""})` })
+      )
+    }
+    if (!evaluation.ok) return yield* Effect.fail(evaluationFailed(file, evaluation))
+    const problems = [...evaluation.problems]
+    const warnings: Array<string> = []
+    const queryRules: Array<QueryRuleData> = []
+    const plugins: Array<Plugin> = []
+    for (const plugin of evaluation.plugins) {
+      if (plugin.kind === "invalid") problems.push(plugin.detail)
+      else if (plugin.kind === "code") warnings.push(codeWarning(file, plugin))
+      else {
+        const decoded = Schema.decodeUnknownExit(QueryRuleData)(plugin.options, { errors: "all" })
+        if (decoded._tag === "Failure") {
+          problems.push(`ScanRule.query(${JSON.stringify(plugin.name)}): ${describeSchemaFailure(decoded.cause)}`)
+          continue
+        }
+        try {
+          plugins.push(fromData(decoded.value))
+          queryRules.push(decoded.value)
+        } catch (cause) {
+          problems.push(cause instanceof Error ? cause.message : String(cause))
+        }
+      }
+    }
+    const data = yield* resolveWith(evaluation.data, file, problems)
+    const { plugins: _none, file: _file, hooks: _hooks, benchmarkAdapters: _adapters, ...sections } = data
+    return { config: { ...resolved(sections, plugins, file), ...(queryRules.length > 0 ? { queryRules } : {}) }, warnings }
+  })
+
+const codeWarning = (file: string, plugin: Extract<EvaluatedPlugin, { kind: "code" }>): string =>
+  `${file}: plugin "${plugin.name}"${plugin.hooks.length > 0 ? ` (${plugin.hooks.join(", ")})` : ""} did not run: ${plugin.why.join(", ")}, and the repository is not trusted, so its config is data only (mark the repository trusted to run its code plugins)`
+
+const describeSchemaFailure = (cause: unknown): string => String(cause).split(/\n(?=\S)/).map((p) => p.replace(/\n\s+/g, " ")).join("; ")
+
+const realOr = (path: string): string => {
+  try {
+    return realpathSync(path)
+  } catch {
+    return path
+  }
+}
 
 const describeImportError = (cause: unknown): string => {
   if (cause instanceof Error) {

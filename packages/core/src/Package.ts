@@ -157,14 +157,17 @@ export const packageProposal = Effect.fn("Package.packageProposal")(function* (o
     benchmark: validation.benchmark,
     policy: validation.policy,
     thinking: candidate.thinking ?? null,
-    ...(candidate.llm ? { llm: candidate.llm } : {})
+    ...(candidate.llm ? { llm: candidate.llm } : {}),
+    ...(validation.synthesized ? { synthesized: validation.synthesized } : {})
   }
   const artifacts: Array<ArtifactRef> = [
     yield* store.put("patch.diff", candidate.diff),
     yield* store.put("evidence.json", `${JSON.stringify(evidence, null, 2)}\n`),
     yield* store.put("explanation.md", `# ${candidate.title}\n\n${candidate.explanation}\n`),
     // The model calls behind an LLM candidate: already stored, listed with the proposal's evidence.
-    ...(candidate.llm?.calls ?? []).flatMap((call) => (call.artifact ? [call.artifact] : []))
+    ...(candidate.llm?.calls ?? []).flatMap((call) => (call.artifact ? [call.artifact] : [])),
+    // The proof's own artifacts (a synthesized benchmark's harness).
+    ...(validation.artifacts ?? [])
   ]
   const proposal: Proposal = {
     id: `p-${contentHash.slice(0, 12)}`,

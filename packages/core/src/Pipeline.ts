@@ -76,10 +76,25 @@ export const RunRef = Schema.Struct({
   policy: Schema.optionalKey(Schema.NullOr(Schema.Struct({ maxFiles: Schema.NullOr(Schema.Number), maxLines: Schema.NullOr(Schema.Number) }))),
   /**
    * The LLM model the host names for this run (`provider:model`; the server's stored repository
-   * settings), used for triage and patch over the config's `llm.triage` / `llm.patch`; absent or
-   * `null`: the config's. Only stages built with an agent resolver ({@link AgentResolver}) read it.
+   * settings), used for triage and patch over the config's `llm.triage` / `llm.patch`, and the
+   * budgets the host imposes (the stricter of them and the config's apply); absent or `null`: the
+   * config's. Only stages built with an agent resolver ({@link AgentResolver}) read it.
    */
-  llm: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  llm: Schema.optionalKey(
+    Schema.NullOr(
+      Schema.Struct({
+        model: Schema.String,
+        budget: Schema.optionalKey(
+          Schema.Struct({
+            usd: Schema.optionalKey(Schema.Number),
+            tokens: Schema.optionalKey(Schema.Number),
+            dailyUsd: Schema.optionalKey(Schema.Number),
+            dailyTokens: Schema.optionalKey(Schema.Number)
+          })
+        )
+      })
+    )
+  ),
   /**
    * A prompted task (`Task.plan` decided GO): the run's only patch source is then the agent writing
    * the planned change (templates, plugins and other patch sources are not asked), and the
@@ -127,6 +142,10 @@ export const BaselineOutput = Schema.Struct({
   /** Each step's log (its tail, at most 24 KiB), by step name, from the stored `logs.txt`. */
   logs: Schema.Record(Schema.String, Schema.String),
   benchmarks: Schema.Array(Schema.String),
+  /** Why the bench command's output gave no benchmark (it ran, but no adapter could read it), naming the command. @since 0.2.0 */
+  benchWarning: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** The benchmark sources candidates are measured by when no repository benchmark measures them (`synthesized`). @since 0.2.0 */
+  benchmarkSources: Schema.optionalKey(Schema.Array(Schema.String)),
   blocked: Schema.NullOr(Schema.String)
 })
 /** @since 0.2.0 */
@@ -674,13 +693,18 @@ export const compose = <E, R>(options: ComposeOptions<E, R>, executor: Executor<
         )
         yield* note("patchgen", `${generated.found} candidates; validating ${generated.candidates.length} (budget ${generated.budget})`)
 
+        const sources = baselined.benchmarkSources ?? []
+        const otherwise = sources.length > 0 ? `; a candidate no repository benchmark measures is measured by: ${sources.join(", ")} benchmarks` : ""
         if (profile.commands.bench !== null) {
           const bench = baseline.steps.find((s) => s.name === "bench")
           if (bench?.exitCode !== 0) {
-            yield* note("validate", `the bench step failed at baseline (${bench?.reason ?? "not run"}): candidates can only be accepted as tech-debt`)
+            yield* note("validate", `the bench step failed at baseline (${bench?.reason ?? "not run"}): the repository's benchmarks cannot be used${otherwise}`)
           } else if (generated.candidates.length > 0) {
-            yield* note("validate", `benchmarks: ${baselined.benchmarks.join(", ") || "none reported"}`)
+            const none = baselined.benchWarning ? `none — warning: ${baselined.benchWarning}` : "none reported"
+            yield* note("validate", `benchmarks: ${baselined.benchmarks.join(", ") || none}${otherwise}`)
           }
+        } else if (generated.candidates.length > 0 && sources.length > 0) {
+          yield* note("validate", `no bench command${otherwise}`)
         }
 
         const accepted: Array<Accepted> = []

@@ -1,6 +1,51 @@
 /**
  * The `Sandbox` port: runs an untrusted command with limits and returns what happened.
- * Adapters live elsewhere (`@ratchet/runner` provides the local one).
+ * Adapters live elsewhere: `@ratchet/runner` provides `BwrapSandbox` (bubblewrap) and
+ * `LocalSandbox`; a container, Kubernetes or CI backend is a layer for this service written
+ * anywhere, against the contract below.
+ *
+ * ## The contract: what a backend must guarantee
+ *
+ * Every command is repository code or an LLM-written patch: hostile until proven otherwise.
+ *
+ * 1. **Environment.** The command sees an allow-list of host variables (`PATH`, locale, `TERM`,
+ *    `TZ`, `SHELL`, CA bundle paths; proxy variables only with `network: true`), a private
+ *    `HOME` and `TMPDIR`, and `RunOptions.env`, minus any secret-looking name (`*TOKEN*`,
+ *    `*SECRET*`, `*_KEY`, `*PASSWORD*`, `DATABASE_URL`, …), which is dropped and named in
+ *    `warnings`. No secret of the host may reach the command by any other way either (a mounted
+ *    credentials file, another process's `/proc/<pid>/environ`).
+ * 2. **Files.** The command may write only `RunOptions.writable` (default `[cwd]`). It must not be
+ *    able to read the host's Ratchet data (database, keys, tokens, artifacts), the host user's
+ *    home (`~/.ssh`), or another workspace.
+ * 3. **Network.** Unless `network: true`, the command has no network at all. When a backend cannot
+ *    cut it off, it must not run the command: it returns `refused` (exit code `null`) saying why
+ *    and what the operator can do — unless the operator explicitly allowed running with the
+ *    network, and then `warnings` says so on every result. With `network: true` the backend may
+ *    restrict where the command can connect (an allow-list) and reports refused destinations in
+ *    `warnings`; it must never expose the host's loopback services unless told to.
+ * 4. **Limits.** `timeoutMs` (default 10 minutes) is wall-clock: at the deadline the whole process
+ *    tree dies — children, daemons that left the process group, a fork bomb — and `timedOut` is
+ *    `true`. `limits` (processes, CPU seconds, file size, memory) are applied where the platform
+ *    allows; a memory overrun kills the tree with a `memory limit exceeded` warning. Output is
+ *    capped at `maxOutputBytes` keeping the head and the tail, and `droppedBytes` says how much
+ *    went missing. Nothing the command leaves behind may outlive `run`.
+ * 5. **Outcomes, not errors.** A command that fails, is killed, times out, or runs out of anything
+ *    is a `RunResult` (exit code or signal, duration, CPU time and peak memory when known), never a
+ *    failed Effect. `run` fails only on bad input (an empty command, a missing `cwd`: `BadInput`)
+ *    or when the backend itself breaks (`IoFailure`).
+ * 6. **Honesty.** Anything the backend could not enforce on this host goes into `warnings`.
+ *
+ * The two built-in backends, as examples:
+ *
+ * | guarantee | `BwrapSandbox` | `LocalSandbox` |
+ * |---|---|---|
+ * | environment | allow-list, private `HOME`/`/tmp` | allow-list, private `HOME`/`TMPDIR` (the shared `/tmp` stays writable) |
+ * | files | a mount namespace with a read-only toolchain and the writable directories only; hidden directories masked | as root: a dedicated uid per workspace that owns only the workspace (0700); otherwise the user's own permissions |
+ * | network | a network namespace; install through a filtering egress proxy | `unshare --net` for offline steps, else refused; install through the same proxy |
+ * | limits | `prlimit`, the uid, a PID namespace (its init takes every process down), RSS watchdog | `prlimit`, the uid, process-group and uid kill, RSS watchdog |
+ *
+ * A third-party backend can reuse the hostile-repository suite of `@ratchet/runner`
+ * (`test/Sandbox.test.ts`) as its acceptance test.
  *
  * @since 0.1.0
  */
@@ -34,7 +79,11 @@ export interface RunOptions {
   readonly timeoutMs?: number
   /** Cap on captured output; head and tail are kept. */
   readonly maxOutputBytes?: number
-  /** `false` cuts the network off where the OS allows it. Default `true`. */
+  /**
+   * `true` lets the command reach the network (install steps). Anything else means offline: a
+   * backend cuts the network off, or refuses the command (`RunResult.refused`) when it cannot.
+   * Default `false` (since 0.2.0; it was `true`).
+   */
   readonly network?: boolean
   readonly limits?: Limits
   /** A label for logs and traces, e.g. `install`. */
@@ -68,6 +117,13 @@ export interface RunResult {
   readonly droppedBytes: number
   /** Warnings from the sandbox itself (e.g. network isolation unavailable). */
   readonly warnings: ReadonlyArray<string>
+  /**
+   * Set when the backend refused to run the command at all (e.g. an offline step on a host that
+   * cannot cut the network off): why, and what the operator can do. `exitCode` is then `null`.
+   *
+   * @since 0.2.0
+   */
+  readonly refused?: string
   /**
    * How the command's environment was set up, for logs (e.g. `node 20.11.1 … (.nvmrc)`, `CI=true (GitHub Actions)`).
    *

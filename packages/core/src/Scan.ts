@@ -34,6 +34,7 @@ import { badInput, internal, type RatchetError } from "./RatchetError.js"
 import { type CacheEntry, loadCache, saveCache } from "./internal/scan/cache.js"
 import { DEFAULT_MAX_FILE_BYTES, skipReasonForBytes, skipReasonForText } from "./internal/scan/classify.js"
 import { activePlugins, builtinPlugins, offMatcher, type PluginSpec } from "./internal/scan/plugins.js"
+import type { QueryRuleData } from "./ScanRule.js"
 import { type Pool, startPool, type WorkItem } from "./internal/scan/pool.js"
 import { type FileResult, opportunityId as rawOpportunityId, type RawOpportunity, scanText } from "./internal/scan/runFile.js"
 import { textHeuristics as textHeuristicsPlugin } from "./internal/scan/textHeuristics.js"
@@ -326,8 +327,14 @@ const engineFingerprint = (() => {
   }
 })()
 
-const rulesetFingerprint = (plugins: ReadonlyArray<Plugin>, configFile: string | null, maxFileBytes: number): string => {
+const rulesetFingerprint = (
+  plugins: ReadonlyArray<Plugin>,
+  configFile: string | null,
+  maxFileBytes: number,
+  queryRules: ReadonlyArray<QueryRuleData> | undefined
+): string => {
   const hash = createHash("sha256").update(engineFingerprint()).update(`\0${maxFileBytes}\0`)
+  if (queryRules !== undefined) hash.update(JSON.stringify(queryRules))
   for (const p of plugins) {
     const hook = p.scan
     const fn = typeof hook === "function" ? hook : hook?.handler
@@ -441,13 +448,25 @@ const scanWith = (
     const plugins = activePlugins([...(builtins ? builtinPlugins() : []), ...extra], off, on)
     const hooks = hooksOf(plugins, "scan")
     const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES
-    const configFile = config?.file ?? null
-    // Workers can rebuild the set when the extra plugins are exactly the config file's.
+    // A config evaluated as data (in the sandbox) is never imported: workers rebuild its declarative rules.
+    const queryRules = config?.queryRules
+    const configFile = queryRules === undefined ? (config?.file ?? null) : null
+    // Workers can rebuild the set when the extra plugins are exactly the config's.
     const transferable =
       extra.length === 0 ||
-      (configFile !== null && config !== null && extra.length === config.plugins.length && extra.every((p, i) => p === config.plugins[i]))
+      ((configFile !== null || queryRules !== undefined) &&
+        config !== null &&
+        extra.length === config.plugins.length &&
+        extra.every((p, i) => p === config.plugins[i]))
     const thirdParty = plugins.some((p) => extra.includes(p))
-    const spec: PluginSpec = { builtins, configFile: thirdParty ? configFile : null, root: absRoot, off, on }
+    const spec: PluginSpec = {
+      builtins,
+      configFile: thirdParty ? configFile : null,
+      ...(thirdParty && queryRules !== undefined ? { queryRules } : {}),
+      root: absRoot,
+      off,
+      on
+    }
 
     const warnings: Array<string> = []
     const include = options.include ?? config?.scan?.include
@@ -460,7 +479,7 @@ const scanWith = (
     const skipped: Array<{ file: string; reason: string }> = listed.skipped.map((s) => ({ file: s.path, reason: s.reason }))
 
     const cacheDir = options.cache === false ? null : options.cache === undefined ? cacheDirFor(absRoot) : isAbsolute(options.cache) ? options.cache : join(absRoot, options.cache)
-    const fingerprint = rulesetFingerprint(plugins, spec.configFile, maxFileBytes)
+    const fingerprint = rulesetFingerprint(plugins, spec.configFile, maxFileBytes, spec.queryRules)
     const previous = cacheDir === null ? new Map<string, CacheEntry>() : loadCache(cacheDir, fingerprint, warnings)
     const next = new Map<string, CacheEntry>()
 
@@ -473,7 +492,7 @@ const scanWith = (
     // reads on. Built-in hooks: the main thread scans too, so `concurrency - 1` workers. Hooks from a
     // config file are third-party code: always on workers, where a watchdog can stop a hung one.
     const concurrency = options.concurrency ?? availableParallelism()
-    const guarded = transferable && spec.configFile !== null
+    const guarded = transferable && (spec.configFile !== null || spec.queryRules !== undefined)
     const poolWorkers = guarded ? concurrency : concurrency - 1
     const poolThreshold = guarded ? 0 : POOL_MIN_CHARS
     let pendingChars = 0

@@ -27,6 +27,7 @@
  *
  * @since 0.2.0
  */
+import { Schema } from "effect"
 import type { Opportunity } from "./Opportunity.js"
 import type { OpportunityInput, Plugin, ScanFile } from "./Plugin.js"
 import { badInput } from "./RatchetError.js"
@@ -176,4 +177,60 @@ export const query = (options: QueryRuleOptions): Plugin => {
       return out
     }
   }
+}
+
+/**
+ * A query rule as data: {@link QueryRuleOptions} without functions (`prefilter` a string or a
+ * `{ regexp, flags }` pattern, `rationale` a string). This is the form in which a rule crosses
+ * from a repository config evaluated in the sandbox; {@link fromData} makes it a plugin again.
+ *
+ * @since 0.2.0
+ */
+export const QueryRuleData = Schema.Struct({
+  name: Schema.String,
+  rule: Schema.optionalKey(Schema.String),
+  query: Schema.String,
+  capture: Schema.optionalKey(Schema.String),
+  languages: Schema.optionalKey(Schema.Array(Schema.Literals(["javascript", "typescript", "tsx", "jsx"]))),
+  prefilter: Schema.optionalKey(Schema.Union([Schema.String, Schema.Struct({ regexp: Schema.String, flags: Schema.optionalKey(Schema.String) })])),
+  kind: Schema.Literals(["performance", "tech-debt"]),
+  risk: Schema.Literals(["low", "medium", "high"]),
+  confidence: Schema.Number,
+  benefit: Schema.optionalKey(Schema.Number),
+  rationale: Schema.String
+})
+/** @since 0.2.0 */
+export type QueryRuleData = typeof QueryRuleData.Type
+
+/**
+ * A scan plugin from a rule as data (see {@link QueryRuleData}); checks it like {@link query} does
+ * and throws `BadInput` naming the rule when it is not valid.
+ *
+ * @since 0.2.0
+ */
+export const fromData = (data: QueryRuleData): Plugin => {
+  const where = `ScanRule.query(${JSON.stringify(data.name)})`
+  const prefilter = data.prefilter
+  let pattern: string | RegExp | undefined
+  if (prefilter === undefined || typeof prefilter === "string") pattern = prefilter
+  else {
+    try {
+      pattern = new RegExp(prefilter.regexp, prefilter.flags ?? "")
+    } catch (cause) {
+      throw badInput({ what: `prefilter is not a valid regular expression: ${describe(cause)}`, where, fix: "pass a string or a valid RegExp" })
+    }
+  }
+  return query({
+    name: data.name,
+    ...(data.rule !== undefined ? { rule: data.rule } : {}),
+    query: data.query,
+    ...(data.capture !== undefined ? { capture: data.capture } : {}),
+    ...(data.languages !== undefined ? { languages: data.languages } : {}),
+    ...(pattern !== undefined ? { prefilter: pattern } : {}),
+    kind: data.kind,
+    risk: data.risk,
+    confidence: data.confidence,
+    ...(data.benefit !== undefined ? { benefit: data.benefit } : {}),
+    rationale: data.rationale
+  })
 }

@@ -30,10 +30,13 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { BenchmarkResult } from "./BenchmarkResult.js"
+import * as EvidenceSchema from "./internal/synth/evidence.js"
 import { addedCaches, changedFunctions, instrumentForCapture } from "./internal/synth/source.js"
+import { synthesizedSource } from "./internal/validate/synthesized.js"
 import type { ArtifactRef } from "./Proposal.js"
 import type { RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
+import { BenchmarkSources } from "./Validate.js"
 import type { WorkspaceHandle } from "./Workspace.js"
 
 /**
@@ -166,6 +169,8 @@ export class SynthBench extends Context.Service<
       readonly mode: Mode
       readonly threshold: number
       readonly maxRounds?: number
+      /** False-positive budget of this comparison (split it when several are tested). Default 0.05. */
+      readonly alpha?: number
     }) => Effect.Effect<Comparison, RatchetError>
     /** Stores the harness (with its captured calls) as an artifact. */
     readonly artifact: (capture: Capture) => Effect.Effect<ArtifactRef | null, RatchetError>
@@ -247,3 +252,40 @@ export const describe = (capture: Capture, compared?: number): string =>
  */
 export const formatDifference = (d: CallDifference): string =>
   `call #${d.call + 1}${d.test ? ` (from test ${d.test})` : ""} with arguments ${d.args}: ${d.what} differs — original ${d.original}, candidate ${d.candidate}`
+
+/**
+ * What a synthesized benchmark showed for one changed function: the calls captured (and from which tests),
+ * why others could not be replayed, the equivalence check with its first differing call, the timings on
+ * repeated and on distinct inputs, and the harness to re-run it. Validate returns it (`Validation.synthesized`)
+ * and `evidence.json` reports it.
+ *
+ * @since 0.2.0
+ */
+export const Evidence = EvidenceSchema.Evidence
+/** @since 0.2.0 */
+export type Evidence = typeof Evidence.Type
+
+/**
+ * Synthesized benchmarks as validate's benchmark source (`Validate.BenchmarkSources`), on the
+ * {@link SynthBench} port: a performance candidate that no repository benchmark measures is proven — or
+ * refuted — on the calls the tests make to the functions it changes. Both `ratchet run` and the server
+ * provide it next to their ports. (`BenchmarkSources` is a reference with a default, so the layer's output type
+ * is `never`: it replaces the default for what it is provided to.)
+ *
+ * @example
+ * ```ts
+ * import { SynthBench } from "@ratchet/core"
+ * import { Synth } from "@ratchet/runner"
+ * import { Layer } from "effect"
+ *
+ * const proofs = SynthBench.benchmarkSources.pipe(Layer.provideMerge(Synth.layer))
+ * ```
+ *
+ * @since 0.2.0
+ */
+export const benchmarkSources: Layer.Layer<never, never, SynthBench> = Layer.effect(
+  BenchmarkSources,
+  Effect.gen(function* () {
+    return [synthesizedSource(yield* SynthBench)]
+  })
+)

@@ -1,13 +1,22 @@
 /**
  * Stage 5 — validate: apply a candidate in its own workspace, check policy, build, test and benchmark it.
  *
- * Order: policy with the run's config (before anything runs) → apply → build → typecheck → tests,
- * run as the baseline stage runs them (every test that passed at baseline must pass; flaky ones
- * are excluded) → the config's `validate` hooks → benchmark baseline vs candidate, interleaved.
+ * Order: policy with the run's config (before anything runs) → the reward-hack guard (a candidate
+ * that touches tests, benchmarks, test-runner configuration or Ratchet's harness is rejected, whatever
+ * it measures) → apply → build → typecheck → tests, run as the baseline stage runs them (every test
+ * that passed at baseline must pass; flaky ones are excluded) → the config's `validate` hooks →
+ * benchmark baseline vs candidate, interleaved.
+ *
  * A performance candidate is accepted as a speedup only when a benchmark that measures the changed
- * code is faster beyond noise — one of the repository's own, else one from a {@link BenchmarkSources}
- * source; with no such benchmark it can only be accepted as tech-debt, with `benchmark: null`,
- * never as a speedup, and not at all when the config sets `validate.allowTechDebt: false`.
+ * code is faster beyond noise — one of the repository's own (its name mentions a changed function),
+ * else one from a {@link BenchmarkSources} source, such as `SynthBench.benchmarkSources`: a benchmark
+ * synthesized from the calls the tests make, after those calls behave identically on the candidate
+ * (the first differing call rejects it). A candidate that adds a cache living across calls (a
+ * module-level `Map`, …) must also be faster on distinct inputs, unless it comes from the `memoize`
+ * template, whose evidence then reports both figures; otherwise it is rejected as "faster only because
+ * the benchmark repeats its inputs". With no such benchmark a candidate is unproven: at most
+ * tech-debt, with `benchmark: null`, never a speedup, and not at all when the config sets
+ * `validate.allowTechDebt: false`.
  *
  * @since 0.1.0
  */
@@ -20,6 +29,9 @@ import { type BenchComparison, BenchRunner } from "./BenchRunner.js"
 import type { Candidate } from "./Candidate.js"
 import { hooksOf, type ResolvedConfig } from "./Config.js"
 import * as Diff from "./Diff.js"
+import { Evidence as SynthEvidence } from "./internal/synth/evidence.js"
+import { addedCaches } from "./internal/synth/source.js"
+import { measuringFiles } from "./internal/validate/guard.js"
 import { changedSymbols, relatedBenchmarks } from "./internal/validate/symbols.js"
 import { PolicyCheck } from "./PolicyCheck.js"
 import { PolicyVerdict } from "./PolicyVerdict.js"
@@ -27,8 +39,7 @@ import { internal, type RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { BaselineReport } from "./Run.js"
 import { type TestOutcome, TestSummary } from "./TestSummary.js"
-import { ArtifactStore } from "./ArtifactStore.js"
-import type { ArtifactRef } from "./Proposal.js"
+import { ArtifactRef, ArtifactStore } from "./ArtifactStore.js"
 import * as Baseline from "./Baseline.js"
 import type { Sandbox } from "./Sandbox.js"
 import { Workspace, type WorkspaceHandle } from "./Workspace.js"
@@ -61,6 +72,13 @@ export const Validation = Schema.Struct({
   /** What an accepted candidate is: a measured speedup, or a tech-debt improvement. */
   kind: Schema.Literals(["performance", "tech-debt"]),
   confidence: Schema.Number,
+  /** Artifacts of the proof (a synthesized benchmark's harness), listed with the proposal. @since 0.2.0 */
+  artifacts: Schema.optionalKey(Schema.Array(ArtifactRef)),
+  /**
+   * What synthesized benchmarks showed, per changed function (captured calls, equivalence, both timings):
+   * `SynthBench.Evidence`, reported in `evidence.json`. @since 0.2.0
+   */
+  synthesized: Schema.optionalKey(Schema.Array(SynthEvidence)),
   /**
    * For a candidate rejected by its build, typecheck or tests: that step's output (the tail, at most
    * 64 KiB), so a repair round can show the model what failed.
@@ -86,31 +104,68 @@ export interface BenchmarkSourceContext {
   /** Minimum relative speedup. */
   readonly threshold: number
   readonly maxSamples?: number
+  /** The source the workspaces were prepared from (path or git URL). */
+  readonly source: string
+  /**
+   * Module-level caches the candidate adds (collections that keep entries from one call to the next). A
+   * source that can must then also measure inputs that do not repeat, and reject a candidate that wins only
+   * on repeated ones (unless it comes from the `memoize` template).
+   */
+  readonly caches: ReadonlyArray<string>
+  /**
+   * Set when a repository benchmark already measured the candidate faster and it adds a cache: the source is
+   * asked whether the gain survives distinct inputs.
+   */
+  readonly repositoryBenchmark?: BenchmarkResult
+}
+
+/**
+ * What a {@link BenchmarkSource} found: the comparisons it made and, when it reached one, its own verdict
+ * (a behaviour change on a captured input rejects; nothing it could measure leaves the candidate unproven),
+ * with the artifacts and evidence behind it.
+ *
+ * @since 0.2.0
+ */
+export interface BenchmarkSourceResult {
+  readonly comparisons: ReadonlyArray<BenchComparison>
+  /** Without one, validate judges `comparisons` like the repository's benchmarks. */
+  readonly verdict?: {
+    readonly status: "accepted" | "rejected" | "unproven"
+    readonly reason: string
+    readonly benchmark: BenchmarkResult | null
+    readonly confidence: number
+  }
+  readonly artifacts?: ReadonlyArray<ArtifactRef>
+  readonly synthesized?: ReadonlyArray<typeof SynthEvidence.Type>
 }
 
 /**
  * Another way to measure a performance candidate, used when none of the repository's own
- * benchmarks measures the code it changes (a synthesized benchmark, for example). `measure`
- * returns the comparisons it made, or `null` when it has nothing for this candidate; the verdicts
- * are judged exactly like the repository's benchmarks (any slower rejects, the fastest beyond
- * noise accepts).
+ * benchmarks measures the code it changes (a synthesized benchmark, for example), and to check a
+ * cache the candidate adds on inputs that do not repeat. `measure` returns the comparisons it made
+ * (judged exactly like the repository's benchmarks: any slower rejects, the fastest beyond noise
+ * accepts), or a {@link BenchmarkSourceResult} with its own verdict, or `null` when it has nothing
+ * for this candidate.
  *
  * @since 0.2.0
  */
 export interface BenchmarkSource {
   readonly name: string
-  readonly measure: (context: BenchmarkSourceContext) => Effect.Effect<ReadonlyArray<BenchComparison> | null, RatchetError>
+  readonly measure: (context: BenchmarkSourceContext) => Effect.Effect<ReadonlyArray<BenchComparison> | BenchmarkSourceResult | null, RatchetError>
 }
 
 /**
- * The benchmark sources validate consults, in order (default: none).
- * Plug one in with `Layer.succeed(Validate.BenchmarkSources, [source])`.
+ * The benchmark sources validate consults, in order (default: none); the first with a result decides.
+ * Plug one in with `Layer.succeed(Validate.BenchmarkSources, [source])`; `SynthBench.benchmarkSources`
+ * provides synthesized benchmarks.
  *
  * @since 0.2.0
  */
 export class BenchmarkSources extends Context.Reference<ReadonlyArray<BenchmarkSource>>("@ratchet/core/Validate/BenchmarkSources", {
   defaultValue: () => []
 }) {}
+
+const isResult = (r: ReadonlyArray<BenchComparison> | BenchmarkSourceResult): r is BenchmarkSourceResult => "comparisons" in r
 
 /** Default minimum relative speedup. */
 export const DEFAULT_THRESHOLD = 0.03
@@ -180,7 +235,15 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
   const done = (
     verdict: "accepted" | "rejected",
     why: string,
-    extra: { tests?: TestSummary | null; benchmark?: BenchmarkResult | null; kind?: "performance" | "tech-debt"; confidence?: number; log?: string } = {}
+    extra: {
+      tests?: TestSummary | null
+      benchmark?: BenchmarkResult | null
+      kind?: "performance" | "tech-debt"
+      confidence?: number
+      log?: string
+      artifacts?: ReadonlyArray<ArtifactRef>
+      synthesized?: ReadonlyArray<typeof SynthEvidence.Type>
+    } = {}
   ) => {
     // validate.allowTechDebt: false — only measured speedups are accepted
     const refused = verdict === "accepted" && extra.kind === "tech-debt" && !allowTechDebt
@@ -201,6 +264,8 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       policy,
       kind: extra.kind ?? candidate.kind,
       confidence: refused ? 0 : (extra.confidence ?? 0),
+      ...(extra.artifacts && extra.artifacts.length > 0 ? { artifacts: extra.artifacts } : {}),
+      ...(extra.synthesized && extra.synthesized.length > 0 ? { synthesized: extra.synthesized } : {}),
       ...(extra.log !== undefined ? { log: extra.log } : {})
     }))
   }
@@ -211,6 +276,12 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
   if (!decision.allowed) {
     const blocks = decision.verdicts.filter((v) => v.severity === "BLOCK")
     return yield* done("rejected", `policy blocked: ${blocks.map((v) => `${v.rule}: ${v.message}`).join("; ")}`)
+  }
+
+  // 1b. The reward-hack guard: a candidate may not change what measures it.
+  const measuring = measuringFiles(candidate.files, profile)
+  if (measuring.length > 0) {
+    return yield* done("rejected", `touches what measures it: ${measuring.join(", ")}; a candidate may not change tests, benchmarks or the harness, whatever it measures`)
   }
 
   return yield* Effect.scoped(
@@ -290,30 +361,29 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
       }
 
       // 6. Benchmark the code the patch changes: with a repository benchmark that measures it, else a benchmark source.
-      const benchmarks = options.benchmarks ?? []
-      if (candidate.kind === "performance") {
-        const symbols = changedSymbols(candidate.diff, (file) => {
-          try {
-            return readFileSync(join(options.baselineWorkspace.path, file), "utf8")
-          } catch {
-            return null
-          }
-        })
-        const maxSamples = options.config?.validate?.maxSamples
-        let measured: { readonly names: ReadonlyArray<string>; readonly comparisons: ReadonlyArray<BenchComparison> } | null = null
-        const related = profile.commands.bench !== null ? relatedBenchmarks(benchmarks, symbols) : []
-        if (related.length > 0) {
-          const comparisons = yield* (yield* BenchRunner).compare({
-            baseline: options.baselineWorkspace,
-            candidate: handle,
-            profile,
-            benchmarks: related,
-            threshold,
-            ...(maxSamples ? { maxRounds: maxSamples } : {}),
-            ...(options.config?.benchmarkAdapters ? { adapters: options.config.benchmarkAdapters } : {})
-          })
-          measured = { names: related, comparisons: comparisons.filter((c) => related.includes(c.result.name)) }
-        } else {
+      if (candidate.kind !== "performance") {
+        return yield* done("accepted", "accepted as tech-debt: build and tests pass", { tests: run.tests, kind: "tech-debt", confidence: 0.5 })
+      }
+      const reader = (root: string) => (file: string): string | null => {
+        try {
+          return readFileSync(join(root, file), "utf8")
+        } catch {
+          return null
+        }
+      }
+      const readBaseline = reader(options.baselineWorkspace.path)
+      const readCandidate = reader(handle.path)
+      const symbols = changedSymbols(candidate.diff, readBaseline)
+      // a cache that lives across calls must also win on inputs it has not seen (or come from `memoize`)
+      const caches = candidate.files.flatMap((file) => {
+        const before = readBaseline(file)
+        const after = readCandidate(file)
+        return before === null || after === null ? [] : addedCaches(before, after, file)
+      })
+      const maxSamples = options.config?.validate?.maxSamples
+      /** The first benchmark source with something to say about this candidate, as a result. */
+      const fromSources = (repositoryBenchmark?: BenchmarkResult) =>
+        Effect.gen(function* () {
           for (const source of yield* BenchmarkSources) {
             const own = yield* source.measure({
               candidate,
@@ -322,32 +392,62 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
               candidateWorkspace: handle,
               symbols,
               threshold,
-              ...(maxSamples ? { maxSamples } : {})
+              source: options.source,
+              caches,
+              ...(maxSamples ? { maxSamples } : {}),
+              ...(repositoryBenchmark ? { repositoryBenchmark } : {})
             })
-            if (own !== null && own.length > 0) {
-              measured = { names: own.map((c) => c.result.name), comparisons: own }
-              break
-            }
+            if (own === null) continue
+            const result: BenchmarkSourceResult = isResult(own) ? own : { comparisons: own }
+            if (result.verdict !== undefined || result.comparisons.length > 0) return result
           }
-        }
-        if (measured !== null) {
-          const relevant = measured.comparisons
+          return null
+        })
+      const proofOf = (r: BenchmarkSourceResult | null) => ({
+        ...(r?.artifacts ? { artifacts: r.artifacts } : {}),
+        ...(r?.synthesized ? { synthesized: r.synthesized } : {})
+      })
+      /** Any slower rejects; the fastest beyond noise accepts; else not faster beyond noise. */
+      const judge = (names: ReadonlyArray<string>, relevant: ReadonlyArray<BenchComparison>, proof: BenchmarkSourceResult | null) =>
+        Effect.gen(function* () {
           const slower = relevant.find((c) => c.verdict === "slower")
           if (slower) {
             return yield* done("rejected", `not faster beyond noise — slower beyond noise: ${describeBenchmark(slower.result)}`, {
               tests: run.tests,
-              benchmark: slower.result
+              benchmark: slower.result,
+              ...proofOf(proof)
             })
           }
           const faster = relevant
             .filter((c) => c.verdict === "faster")
             .sort((a, b) => a.result.change - b.result.change)[0]
+          if (faster && caches.length > 0) {
+            // the gain may come from the benchmark repeating its inputs: a source must show it on distinct ones
+            const distinct = proof ?? (yield* fromSources(faster.result))
+            if (distinct?.verdict?.status !== "accepted") {
+              return yield* done(
+                "rejected",
+                `faster only because the benchmark repeats its inputs: the candidate adds a cache that lives across calls (${caches.join(", ")}); ${describeBenchmark(faster.result)}; ${
+                  distinct?.verdict?.reason ?? "no synthesized benchmark is available to measure distinct inputs"
+                }`,
+                { tests: run.tests, benchmark: faster.result, ...proofOf(distinct) }
+              )
+            }
+            return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}; ${distinct.verdict.reason.replace(/^accepted: /, "")}`, {
+              tests: run.tests,
+              benchmark: faster.result,
+              kind: "performance",
+              confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue)),
+              ...proofOf(distinct)
+            })
+          }
           if (faster) {
             return yield* done("accepted", `accepted: faster beyond noise — ${describeBenchmark(faster.result)}`, {
               tests: run.tests,
               benchmark: faster.result,
               kind: "performance",
-              confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue))
+              confidence: Math.max(0, Math.min(1, 0.95 - faster.result.pValue)),
+              ...proofOf(proof)
             })
           }
           const best = [...relevant].sort((a, b) => a.result.change - b.result.change)[0]
@@ -355,25 +455,57 @@ export const validate = Effect.fn("Validate.validate")(function* (options: Valid
             "rejected",
             best
               ? `not faster beyond noise (needs ≥ ${pct(threshold)} with the whole 95% CI past it and p < 0.05): ${describeBenchmark(best.result)}`
-              : `not faster beyond noise: the benchmarks ${measured.names.join(", ")} reported no samples`,
-            { tests: run.tests, ...(best ? { benchmark: best.result } : {}) }
+              : `not faster beyond noise: the benchmarks ${names.join(", ")} reported no samples`,
+            { tests: run.tests, ...(best ? { benchmark: best.result } : {}), ...proofOf(proof) }
           )
-        }
-        if (profile.commands.bench !== null && benchmarks.length > 0) {
-          return yield* done(
-            "accepted",
-            `accepted as tech-debt: tests pass; no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}, so no speedup is claimed`,
-            { tests: run.tests, kind: "tech-debt", confidence: 0.4 }
-          )
-        }
+        })
+
+      const benchmarks = options.benchmarks ?? []
+      const related = profile.commands.bench !== null ? relatedBenchmarks(benchmarks, symbols) : []
+      if (related.length > 0) {
+        const comparisons = yield* (yield* BenchRunner).compare({
+          baseline: options.baselineWorkspace,
+          candidate: handle,
+          profile,
+          benchmarks: related,
+          threshold,
+          ...(maxSamples ? { maxRounds: maxSamples } : {}),
+          ...(options.config?.benchmarkAdapters ? { adapters: options.config.benchmarkAdapters } : {})
+        })
+        return yield* judge(related, comparisons.filter((c) => related.includes(c.result.name)), null)
       }
-      return yield* done(
-        "accepted",
-        candidate.kind === "performance"
-          ? "accepted as tech-debt: tests pass; the repository has no benchmark, so no speedup is claimed"
-          : "accepted as tech-debt: build and tests pass",
-        { tests: run.tests, kind: "tech-debt", confidence: 0.5 }
-      )
+
+      // no repository benchmark measures the change: a benchmark source (a synthesized benchmark, …)
+      const proof = yield* fromSources()
+      const verdict = proof?.verdict
+      if (proof !== null && verdict === undefined) return yield* judge(proof.comparisons.map((c) => c.result.name), proof.comparisons, proof)
+      if (verdict?.status === "accepted") {
+        return yield* done("accepted", verdict.reason, {
+          tests: run.tests,
+          benchmark: verdict.benchmark,
+          kind: "performance",
+          confidence: verdict.confidence,
+          ...proofOf(proof)
+        })
+      }
+      if (verdict?.status === "rejected") {
+        return yield* done("rejected", verdict.reason, { tests: run.tests, benchmark: verdict.benchmark, ...proofOf(proof) })
+      }
+      const measuredBy = `no benchmark measures ${symbols.length > 0 ? symbols.join(", ") : "the changed code"}`
+      const why = verdict?.reason ?? (profile.commands.bench !== null && benchmarks.length > 0 ? measuredBy : "the repository has no benchmark")
+      if (caches.length > 0) {
+        return yield* done(
+          "rejected",
+          `faster only because the benchmark repeats its inputs cannot be ruled out: the candidate adds a cache that lives across calls (${caches.join(", ")}) and nothing measures it on distinct inputs (${why})`,
+          { tests: run.tests, ...proofOf(proof) }
+        )
+      }
+      return yield* done("accepted", `accepted as tech-debt: tests pass; ${why}, so no speedup is claimed`, {
+        tests: run.tests,
+        kind: "tech-debt",
+        confidence: verdict === undefined && !(profile.commands.bench !== null && benchmarks.length > 0) ? 0.5 : 0.4,
+        ...proofOf(proof)
+      })
     })
   )
 }) satisfies (options: ValidateOptions) => Effect.Effect<Validation, RatchetError, PolicyCheck | Workspace | Sandbox | ArtifactStore | BenchRunner>

@@ -93,4 +93,27 @@ describe("Config.loadConfig", () => {
       expect(error.message).toContain('unknown key "polcy"')
     })
   )
+
+  it.effect("a synchronous endless loop at the top level ends in ConfigInvalid after the timeout, not in a hung process", () =>
+    Effect.gen(function* () {
+      const started = performance.now()
+      const error = yield* Effect.flip(Config.loadConfig(fixture("endless-loop"), undefined, { timeoutMs: 1500 }))
+      expect(error.reason._tag).toBe("ConfigInvalid")
+      expect(error.message).toContain(join(fixture("endless-loop"), "ratchet.config.ts"))
+      expect(error.message).toContain("did not finish within 1.5 s")
+      expect(error.message).toContain("RATCHET_CONFIG_TIMEOUT_MS")
+      expect(performance.now() - started).toBeLessThan(15_000)
+    })
+  )
+
+  it.effect("a config of data only is evaluated in a child process: its side effects stay there", () =>
+    Effect.gen(function* () {
+      delete process.env.RATCHET_TEST_CONFIG_EVALUATED_HERE
+      const config = yield* Config.loadConfig(fixture("data-only"))
+      expect(config.policy).toEqual({ maxFiles: 2 })
+      expect(config.scan).toEqual({ exclude: ["vendor/**"] })
+      expect(config.plugins).toEqual([])
+      expect(process.env.RATCHET_TEST_CONFIG_EVALUATED_HERE).toBeUndefined()
+    })
+  )
 })

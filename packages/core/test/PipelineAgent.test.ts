@@ -70,7 +70,7 @@ describe("the LLM agent in Pipeline.compose", () => {
       const count = { agent: 0, validate: 0 }
       const stored = new Map<string, unknown>()
       const calls: Array<Pipeline.Call> = []
-      const options = { run: { runId: "run-agent", source: "/repo", configFile: null, llm: "openai-compatible:scripted" } }
+      const options = { run: { runId: "run-agent", source: "/repo", configFile: null, llm: { model: "openai-compatible:scripted" } } }
       const first = yield* Pipeline.compose(options, storing(stored, calls)).pipe(Effect.provide(withAgent(count)))
 
       const validates = calls.filter((c) => c.key.startsWith("validate"))

@@ -141,14 +141,15 @@ export const runBaseline = Effect.fn("Baseline.runBaseline")(function* (options:
 })
 
 /**
- * Sandbox + Workspace + ArtifactStore for the CLI: the local sandbox, git worktrees under
- * `<stateDir>` and the content-addressed store under `<stateDir>/artifacts`.
+ * Sandbox + Workspace + ArtifactStore for the CLI: a sandbox (the local one unless `sandbox` names
+ * another layer, e.g. the one `SandboxBackend.select` chose), git worktrees under `<stateDir>` and
+ * the content-addressed store under `<stateDir>/artifacts`.
  *
  * @since 0.1.0
  */
 export const layer = (
-  options: { readonly stateDir?: string } & GitWorkspace.GitWorkspaceOptions = {}
+  options: { readonly stateDir?: string; readonly sandbox?: Layer.Layer<Sandbox.Sandbox> } & GitWorkspace.GitWorkspaceOptions = {}
 ): Layer.Layer<Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore> => {
   const stateDir = resolve(options.stateDir ?? ".ratchet")
-  return Layer.mergeAll(LocalSandbox.layer, GitWorkspace.layer({ ...options, stateDir }), FileArtifactStore.layer(join(stateDir, "artifacts")))
+  return Layer.mergeAll(options.sandbox ?? LocalSandbox.layer, GitWorkspace.layer({ ...options, stateDir }), FileArtifactStore.layer(join(stateDir, "artifacts")))
 }

@@ -658,6 +658,10 @@ export const layer: Layer.Layer<BenchRunner.BenchRunner, never, Sandbox.Sandbox>
         profile.commands.bench === null
           ? Effect.succeed([])
           : provide(list(workspace.path, profile.commands.bench.command, { cwd: profile.commands.bench.cwd, ...adapterOf(listOptions?.adapters) })),
+      inspect: (workspace, profile, listOptions) =>
+        profile.commands.bench === null
+          ? Effect.succeed({ names: [], warning: null })
+          : provide(inspect(workspace.path, profile.commands.bench.command, { cwd: profile.commands.bench.cwd, ...adapterOf(listOptions?.adapters) })),
       compare: (options) => {
         const bench = options.profile.commands.bench
         if (bench === null) return Effect.succeed([])

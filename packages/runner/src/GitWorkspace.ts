@@ -169,9 +169,11 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
   Effect.gen(function* () {
     const stateDir = resolve(options.stateDir ?? ".ratchet")
     const cacheDir = join(stateDir, "cache")
-    // commands may run as a dedicated unprivileged uid: it must be able to reach the worktrees
+    // commands may run as a dedicated unprivileged uid: it must be able to reach the worktrees (the
+    // state directory itself may stay private: the server's data directory is 0700)
     yield* Effect.sync(() => {
-      for (const dir of [stateDir, dirname(worktreesDirOf(stateDir)), worktreesDirOf(stateDir)]) {
+      mkdirSync(stateDir, { recursive: true })
+      for (const dir of [dirname(worktreesDirOf(stateDir)), worktreesDirOf(stateDir)]) {
         mkdirSync(dir, { recursive: true })
         const mode = statSync(dir).mode & 0o7777
         if ((mode & 0o111) !== 0o111) chmodSync(dir, mode | 0o111)
@@ -288,7 +290,9 @@ export const make = (options: GitWorkspaceOptions = {}): Effect.Effect<Context.S
           if (depKey !== null && (await Dependencies.restore(cacheDir, depKey, root))) return true
           const from = prepareOptions.reuseFrom
           if (from && existsSync(from.path)) {
-            const fromKey = from.dependencies?.key ?? Dependencies.key(from.path, prepareOptions.packageManager)
+            // the key the baseline had when it was prepared: its install may have written a lockfile since
+            // (`npm install` in a repository that commits none), and `null` (no lockfile) is a key too
+            const fromKey = from.dependencies !== undefined ? from.dependencies.key : Dependencies.key(from.path, prepareOptions.packageManager)
             if (fromKey === depKey) return (await Dependencies.linkFrom(from.path, root)) > 0
             warnings.push("the candidate's lockfile differs from the baseline's: dependencies were not reused")
           }

@@ -25,9 +25,9 @@
  *
  * @since 0.2.0
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { basename, join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { serialize } from "node:v8"
 import { ArtifactStore, RatchetError, Sandbox, SynthBench, Workspace } from "@ratchet/core"
@@ -142,7 +142,18 @@ export const make = Effect.gen(function* () {
     chmodSync(dir, 0o755)
     return dir
   }
-  const hookFile = join(root, "capture-hook.cjs")
+  // A step in a sandbox with a private /tmp sees only its workspace and the directories it names,
+  // so the harness is copied next to what runs it (same relative path in every checkout).
+  const placeHarness = (harness: string, dir: string): string => {
+    const rel = join(".ratchet-synth", basename(harness))
+    mkdirSync(join(dir, ".ratchet-synth"), { recursive: true })
+    copyFileSync(harness, join(dir, rel))
+    return rel
+  }
+  // the hook lives in a directory of its own that every capture step binds (a sandbox with a
+  // private /tmp sees only the directories a step names)
+  const hookDir = fresh("hook")
+  const hookFile = join(hookDir, "capture-hook.cjs")
   writeFileSync(hookFile, HOOK_SOURCE, { mode: 0o644 })
   const captures = new Map<string, SynthBench.Capture>()
   const provide = <A, E>(effect: Effect.Effect<A, E, Sandbox.Sandbox>) => Effect.provideService(effect, Sandbox.Sandbox, sandbox)
@@ -192,7 +203,7 @@ export const make = Effect.gen(function* () {
             label: `synth:capture:${name}`,
             network: false,
             timeoutMs: 10 * 60_000,
-            writable: [handle.path, out]
+            writable: [handle.path, out, hookDir]
           })
         if (profile.commands.build !== null) {
           const built = yield* run("build", profile.commands.build)
@@ -208,7 +219,7 @@ export const make = Effect.gen(function* () {
             label: "synth:capture:test",
             network: false,
             timeoutMs: 10 * 60_000,
-            writable: [handle.path, out]
+            writable: [handle.path, out, hookDir]
           })
         }
         if (tested.exitCode !== 0) warnings.push(`the test command exited ${tested.exitCode ?? tested.signal} while capturing (calls recorded before that are kept): ${tail(tested.output, 300)}`)
@@ -223,7 +234,7 @@ export const make = Effect.gen(function* () {
           writeFileSync(
             harness,
             harnessSource({
-              target: { file: target.file, name: target.name, id: `${target.file}#${target.name}` },
+              target: { file: target.file, name: target.name, id: `${target.file}#${target.name}`, reference: instrumented.references[target.name] ?? target.name },
               info,
               data: serialize(read.records)
             }),
@@ -253,7 +264,7 @@ export const make = Effect.gen(function* () {
     const dirB = fresh("replay-candidate")
     const replay = (handle: Workspace.WorkspaceHandle, dir: string, label: string) =>
       sandbox.run({
-        command: `node ${quote(c.harness!)} replay ${quote(join(dir, "out.bin"))}`,
+        command: `node ${quote(placeHarness(c.harness!, handle.path))} replay ${quote(join(dir, "out.bin"))}`,
         cwd: handle.path,
         label,
         network: false,
@@ -273,8 +284,10 @@ export const make = Effect.gen(function* () {
       } satisfies SynthBench.Equivalence
     }
     const cmp = fresh("compare")
+    copyFileSync(join(dirA, "out.bin"), join(cmp, "original.bin"))
+    copyFileSync(join(dirB, "out.bin"), join(cmp, "candidate.bin"))
     const compared = yield* sandbox.run({
-      command: `node ${quote(c.harness)} compare ${quote(join(dirA, "out.bin"))} ${quote(join(dirB, "out.bin"))}`,
+      command: `node ${quote(placeHarness(c.harness, cmp))} compare original.bin candidate.bin`,
       cwd: cmp,
       label: "synth:compare",
       network: false,
@@ -330,17 +343,21 @@ export const make = Effect.gen(function* () {
     readonly mode: SynthBench.Mode
     readonly threshold: number
     readonly maxRounds?: number
+    readonly alpha?: number
   }) {
     const { capture: c, mode } = options
     if (c.harness === null) return { mode, verdict: "failed", result: null, reason: "nothing was captured to time" } satisfies SynthBench.Comparison
+    const harness = placeHarness(c.harness, options.baseline.path)
+    placeHarness(c.harness, options.candidate.path)
     const outcome = yield* provide(
       Bench.compareAll({
         baselineDir: options.baseline.path,
         candidateDir: options.candidate.path,
-        command: `node ${quote(c.harness)} bench ${mode}`,
+        command: `node ${quote(harness)} bench ${mode}`,
         adapter: Adapters.ratchetLine,
         threshold: options.threshold,
-        ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {})
+        ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {}),
+        ...(options.alpha !== undefined ? { alpha: options.alpha } : {})
       })
     ).pipe(
       Effect.map((r) => ({ ok: true as const, r })),

@@ -7,6 +7,10 @@
 
 /** @since 0.1.0 */
 export * as LocalSandbox from "./LocalSandbox.js"
+/** @since 0.2.0 */
+export * as BwrapSandbox from "./BwrapSandbox.js"
+/** @since 0.2.0 */
+export * as SandboxBackend from "./SandboxBackend.js"
 /** @since 0.1.0 */
 export * as FileArtifactStore from "./FileArtifactStore.js"
 /** @since 0.1.0 */

@@ -138,7 +138,7 @@ describe("Baseline with hostile repositories", () => {
     })
   )
 
-  it.live("the network is cut off after install (loopback target only)", () =>
+  it.live("install reaches the network only through the egress proxy, later steps not at all (loopback target only)", () =>
     Effect.gen(function* () {
       const repo = yield* fixtureRepo("hostile")
       const state = yield* tempDir("ratchet-state-")
@@ -147,17 +147,22 @@ describe("Baseline with hostile repositories", () => {
       yield* Effect.addFinalizer(() => Effect.sync(() => server.close()))
       const port = (server.address() as { port: number }).port
       const script = `"${node}" net-after-install.js ${port}`
-      const result = yield* Baseline.runBaseline({ source: repo, profile: profile(repo, { install: script, test: script }), stateDir: state }).pipe(
-        Effect.provide(stack(state))
-      )
+      const result = yield* Baseline.runBaseline({
+        source: repo,
+        // install tries a direct connection and then Ratchet's own loopback through the proxy, and goes on either way
+        profile: profile(repo, { install: `${script}; "${node}" proxy-probe.js 127.0.0.1:${port}; true`, test: script }),
+        stateDir: state
+      }).pipe(Effect.provide(stack(state)))
       const logs = yield* artifact(result.artifacts, "logs.txt").pipe(Effect.provide(FileArtifactStore.layer(join(state, "artifacts"))))
       if (LocalSandbox.capabilities().netns) {
         expect(step(result.report, "install").outcome).toBe("passed")
-        expect(logs).toContain("NETWORK-REACHED")
+        expect(logs).not.toContain("NETWORK-REACHED")
+        expect(logs).toMatch(/PROXY-ANSWER HTTP\/1\.1 403/)
+        expect(result.warnings.join("\n")).toMatch(new RegExp(`egress refused 127\\.0\\.0\\.1:${port}`))
         expect(step(result.report, "test").exitCode).toBe(3)
         expect(logs).toContain("NETWORK-BLOCKED")
       } else {
-        expect(result.warnings.join("\n")).toMatch(/network not cut off/)
+        expect(step(result.report, "test").outcome).toBe("refused")
       }
     })
   )
@@ -170,18 +175,23 @@ describe("Baseline with hostile repositories", () => {
         source: repo,
         profile: profile(repo, { build: `"${node}" print-1gb.js`, typecheck: "sh fork-bomb.sh", test: `"${node}" infinite-loop.js` }),
         stateDir: state,
-        timeoutsMs: { build: 60_000, typecheck: 3000, test: 1500 },
+        // 1 GB through a pipe takes seconds on an idle machine, minutes on a loaded one
+        timeoutsMs: { build: 240_000, typecheck: 3000, test: 1500 },
         limits: { maxProcesses: 64 }
       }).pipe(Effect.provide(stack(state)))
       expect(step(result.report, "build").outcome).toBe("passed")
-      expect(step(result.report, "typecheck").outcome).toBe("timed-out")
+      // the fork bomb runs into the process limit; then the timeout kills it, or its shell gives up when
+      // one of its own forks fails (which happens first depends on scheduling)
+      const bomb = step(result.report, "typecheck")
+      expect(["timed-out", "failed"]).toContain(bomb.outcome)
       expect(step(result.report, "test").outcome).toBe("timed-out")
-      expect(result.report.outcome).toBe("typecheck-timed-out")
+      expect(result.report.outcome).toBe(`typecheck-${bomb.outcome}`)
       const logs = yield* artifact(result.artifacts, "logs.txt").pipe(Effect.provide(FileArtifactStore.layer(join(state, "artifacts"))))
       expect(logs.length).toBeLessThan(4 * 1024 * 1024)
       expect(logs).toMatch(/bytes of output dropped/)
+      expect(logs).toMatch(/fork|Resource temporarily unavailable/i)
     }),
-    120_000
+    360_000
   )
 })
 

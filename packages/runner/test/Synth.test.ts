@@ -111,4 +111,51 @@ describe("Synth (capture during node:test, replay, compare)", () => {
       }),
     300_000
   )
+
+  it.live(
+    "CommonJS (`exports.slug = function slug`): captures through require, replays a fresh module instance per pass in distinct mode",
+    () =>
+      Effect.gen(function* () {
+        const repo = yield* fixtureRepo("synth-cjs")
+        const state = yield* tempDir("ratchet-synth-state-")
+        yield* Effect.gen(function* () {
+          const synth = yield* SynthBench.SynthBench
+          // a module-level cache: distinct mode must see a fresh module (an empty cache) on every pass
+          const { baseline, candidate } = yield* workspaces(repo, (dir) => {
+            rewrite(dir, "src/slug.js", "exports.slug = function slug(text) {\n  return text", "const slugCache = new Map()\n\nexports.slug = function slug(text) {\n  if (slugCache.has(text)) return slugCache.get(text)\n  const value = text")
+            rewrite(dir, "src/slug.js", '.replace(/^-|-$/g, "")\n}', '.replace(/^-|-$/g, "")\n  slugCache.set(text, value)\n  return value\n}')
+          })
+          const c = yield* synth.capture({ workspace: baseline, source: repo, profile: profile(repo, { test: "npm test" }), target: { file: "src/slug.js", name: "slug" } })
+          expect(c).toMatchObject({ calls: 51, replayable: 51 })
+          expect(yield* synth.equivalence({ capture: c, baseline, candidate })).toMatchObject({ verdict: "equivalent", compared: 51 })
+          const distinct = yield* synth.compare({ capture: c, baseline, candidate, mode: "distinct", threshold: 0.03, maxRounds: 6 })
+          expect(distinct.verdict, distinct.reason).not.toBe("failed")
+          expect(distinct.result?.name).toBe("synthesized: slug (distinct inputs)")
+        }).pipe(Effect.provide(stack(state)))
+      }),
+    300_000
+  )
+
+  it.live(
+    "TypeScript built to dist/: the instrumented source is built, tests run on dist, replay strips types; -0 is not 0",
+    () =>
+      Effect.gen(function* () {
+        const repo = yield* fixtureRepo("synth-ts-build")
+        const state = yield* tempDir("ratchet-synth-state-")
+        yield* Effect.gen(function* () {
+          const synth = yield* SynthBench.SynthBench
+          const p = profile(repo, { build: "npm run build", test: "npm test" })
+          const { baseline, candidate } = yield* workspaces(repo, (dir) => rewrite(dir, "src/stats.ts", "return x < 0 ? 0 : x", "return Math.max(x, 0)"))
+          const c = yield* synth.capture({ workspace: baseline, source: repo, profile: p, target: { file: "src/stats.ts", name: "clampZero" } })
+          expect(c, c.warnings.join("\n")).toMatchObject({ calls: 3, replayable: 3 })
+          const differs = yield* synth.equivalence({ capture: c, baseline, candidate })
+          expect(differs.difference).toMatchObject({ args: "-0", what: "result", original: "-0", candidate: "0" })
+          // NaN equals NaN: an empty list's median replays identically
+          const m = yield* synth.capture({ workspace: baseline, source: repo, profile: p, target: { file: "src/stats.ts", name: "median" } })
+          expect(m).toMatchObject({ calls: 3, replayable: 3 })
+          expect(yield* synth.equivalence({ capture: m, baseline, candidate })).toMatchObject({ verdict: "equivalent", compared: 3 })
+        }).pipe(Effect.provide(stack(state)))
+      }),
+    300_000
+  )
 })

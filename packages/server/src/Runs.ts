@@ -75,6 +75,14 @@ export const dayIn = (ms: number, timezone: string): string => {
 
 const setupStages: ReadonlyArray<CoreRun.Stage> = ["detect", "baseline"]
 
+/** The LLM budgets a repository's settings impose (only the ones set). */
+const llmBudgetOf = (b: Repo["settings"]["budgets"]) => ({
+  ...(b.llmUsdPerRun !== null ? { usd: b.llmUsdPerRun } : {}),
+  ...(b.llmTokensPerRun !== null ? { tokens: b.llmTokensPerRun } : {}),
+  ...(b.llmUsdPerDay !== null ? { dailyUsd: b.llmUsdPerDay } : {}),
+  ...(b.llmTokensPerDay !== null ? { dailyTokens: b.llmTokensPerDay } : {})
+})
+
 /** What went wrong, for the run's record: the error's message, or a defect's stack (a bug, a plugin that throws). */
 const describeCause = (cause: Cause.Cause<unknown>): string => {
   const error = Cause.findErrorOption(cause)
@@ -289,7 +297,7 @@ const runBody = (runId: string) =>
           configFile: null,
           policy: repo.settings.policy,
           // the repository's stored model runs the LLM agent after the templates (none: template-only)
-          llm: settings.provider !== null && settings.model !== null ? `${settings.provider}:${settings.model}` : null,
+          llm: settings.provider !== null && settings.model !== null ? { model: `${settings.provider}:${settings.model}`, budget: llmBudgetOf(settings.budgets) } : null,
           // a prompted task's run: the agent writing its plan is the only patch source
           ...(task.success === null ? {} : { task: task.success })
         },

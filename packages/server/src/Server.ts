@@ -12,12 +12,14 @@
  *
  * @since 0.1.0
  */
+import * as Fs from "node:fs"
 import { serve as honoServe } from "@hono/node-server"
 import type { WriteGate } from "@ratchet/connectors"
 import { Pipeline } from "@ratchet/core"
 import { Context, Duration, Effect, Layer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import * as Net from "node:net"
+import type { Sandbox } from "@ratchet/core"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
@@ -89,6 +91,12 @@ export interface ServeOptions {
    */
   readonly github?: GitHubWork.WorkOptions | false
   /**
+   * Where repository commands run. {@link serve} chooses from `RATCHET_SANDBOX` (bwrap when
+   * available by default; see `SandboxBackend`) and prints which backend is in force and why;
+   * {@link layer} without one uses bubblewrap when available, else the local sandbox.
+   */
+  readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
+  /**
    * Take the data directory's lock (`<dataDir>/server.pid`) before opening the database (default
    * true): a second server on the same directory fails with `Invalid` naming it and the running pid.
    */
@@ -106,7 +114,7 @@ export interface ServeOptions {
  */
 export const stagesFromEnv = (
   env: Record<string, string | undefined> = process.env,
-  options: { readonly stateDir: string } = { stateDir: resolve(env.RATCHET_HOME ?? ".ratchet") }
+  options: { readonly stateDir: string; readonly sandbox?: Layer.Layer<Sandbox.Sandbox> } = { stateDir: resolve(env.RATCHET_HOME ?? ".ratchet") }
 ): Layer.Layer<Pipeline.Stages, never, Store> =>
   env.RATCHET_STAGES === "fake"
     ? Pipeline.Stages.layerTest({ delay: Duration.millis(Number(env.RATCHET_FAKE_STAGE_MS ?? 20)), failAt: env.RATCHET_FAKE_FAIL_STAGE })
@@ -120,8 +128,14 @@ export const stagesFromEnv = (
         }
         const real = yield* Effect.promise(() => import("./internal/pipeline.js"))
         const store = yield* Store
-        // a run's agent (the repository's model) may use the organisation's stored provider keys
-        return real.stagesLayer({ stateDir: resolve(stateDir), keys: storedKeys(store) })
+        // repository commands and repository configs run in the sandbox (default: bubblewrap when available,
+        // the data directory hidden); a run's agent (the repository's model) may use the organisation's stored provider keys
+        return real.stagesLayer({
+          stateDir: resolve(stateDir),
+          configIn: "sandbox",
+          keys: storedKeys(store),
+          ...(options.sandbox ? { sandbox: options.sandbox } : {})
+        })
       })
     )
 
@@ -188,7 +202,7 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
   const base = writeGateLayer.pipe(Layer.provideMerge(stored))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
-    Layer.provide(options.stages ?? stagesFromEnv(process.env, { stateDir: options.dataDir })),
+    Layer.provide(options.stages ?? stagesFromEnv(process.env, { stateDir: options.dataDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })),
     Layer.provideMerge(base)
   )
   const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer
@@ -242,6 +256,33 @@ const log = (sink: LogSink, msg: string, fields: Record<string, unknown> = {}) =
   Effect.sync(() => sink({ level: "info", msg, time: new Date().toISOString(), ...fields }))
 
 /**
+ * The data directory holds the database, the token hashes and the artifacts: it is created `0700`,
+ * and an existing one that other users can enter is tightened to `0700` (and the change logged).
+ */
+const ensurePrivateDataDir = (dataDir: string, sink: LogSink): Effect.Effect<void, ServerError> =>
+  Effect.gen(function* () {
+    const result = yield* Effect.try({
+      try: () => {
+        Fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+        const st = Fs.statSync(dataDir)
+        if (!st.isDirectory()) throw new Error("not a directory")
+        const mode = st.mode & 0o777
+        if ((mode & 0o077) === 0) return null
+        if (st.uid !== process.getuid?.()) return { mode, tightened: false }
+        Fs.chmodSync(dataDir, 0o700)
+        return { mode, tightened: true }
+      },
+      catch: (e) => invalid("data", `cannot create the data directory ${dataDir}: ${e instanceof Error ? e.message : String(e)}`)
+    })
+    if (result === null) return
+    yield* log(sink, result.tightened ? "data directory tightened" : "data directory is not private", {
+      dataDir,
+      mode: `0${result.mode.toString(8)}`,
+      ...(result.tightened ? { now: "0700" } : { fix: `chmod 700 ${dataDir} (it belongs to another user)` })
+    })
+  })
+
+/**
  * Starts the server and runs until interrupted. On start it ensures the
  * bootstrap token (printing a generated one once, on stderr) and resumes
  * unfinished runs.
@@ -252,10 +293,21 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
   Effect.gen(function* () {
     const sink = options.api?.log ?? stdoutSink
     const host = options.host ?? "127.0.0.1"
+    if (!options.dataDir.startsWith("memory://")) yield* ensurePrivateDataDir(options.dataDir, sink)
     // The data directory's lock first (a second server names the first one), then the port, then the database.
     if (!options.dataDir.startsWith("memory://") && options.lockDataDir !== false) yield* DataLock.acquire(options.dataDir)
     yield* probeListen(host, options.port)
-    const context = yield* Layer.build(layer({ ...options, lockDataDir: false }))
+    let sandbox = options.sandbox
+    if (sandbox === undefined && options.stages === undefined && process.env.RATCHET_STAGES !== "fake") {
+      // loaded here, like the pipeline: the fake stages and the API alone do not need the runner
+      const { SandboxBackend } = yield* Effect.promise(() => import("@ratchet/runner"))
+      const selectOptions = yield* SandboxBackend.optionsFromEnv(process.env).pipe(Effect.mapError((e) => invalid("sandbox", e.message)))
+      const selected = yield* SandboxBackend.select({ ...selectOptions, hidden: [options.dataDir] }).pipe(Effect.mapError((e) => invalid("sandbox", e.message)))
+      sandbox = selected.layer
+      yield* Effect.sync(() => process.stderr.write(`ratchet server: ${SandboxBackend.describe(selected)}\n`))
+      yield* log(sink, "sandbox", { backend: selected.kind, why: selected.why, guarantees: selected.guarantees })
+    }
+    const context = yield* Layer.build(layer({ ...options, lockDataDir: false, ...(sandbox ? { sandbox } : {}) }))
     const runtime: Api.AppRuntime & Dashboard.DashboardRuntime = { runPromiseExit: Effect.runPromiseExitWith(context) as Dashboard.DashboardRuntime["runPromiseExit"] }
     const store = Context.get(context, Store)
     const { generated } = yield* store.bootstrap(options.token ?? (process.env.RATCHET_TOKEN || undefined))
@@ -278,7 +330,8 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
       repoRoots: options.repoRoots ?? repoRootsFromEnv(env),
       publish: {
         patchesDir: join(options.dataDir.startsWith("memory://") ? tmpdir() : options.dataDir, "patches"),
-        githubToken: env.GITHUB_TOKEN || undefined
+        githubToken: env.GITHUB_TOKEN || undefined,
+        sandbox
       },
       ...options.api
     }

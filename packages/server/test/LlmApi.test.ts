@@ -68,6 +68,22 @@ describe("GET /api/llm/models and the repository's model settings", () => {
     )
   })
 
+  it("settings carry the repository's LLM budgets (null: none); bad ones are refused naming the field", async () => {
+    const repos = (await (await req("GET", "/api/repos")).json()) as any
+    const id = repos.items[0].id as string
+    const set = await req("PATCH", `/api/repos/${id}/settings`, { budgets: { llmUsdPerRun: 0.5, llmUsdPerDay: 5, llmTokensPerRun: 200_000, llmTokensPerDay: null } })
+    expect(set.status).toBe(200)
+    expect(((await set.json()) as any).settings.budgets).toMatchObject({ llmUsdPerRun: 0.5, llmUsdPerDay: 5, llmTokensPerRun: 200_000, llmTokensPerDay: null })
+    // absent fields stay; null clears
+    const cleared = await req("PATCH", `/api/repos/${id}/settings`, { budgets: { llmUsdPerRun: null } })
+    expect(((await cleared.json()) as any).settings.budgets).toMatchObject({ llmUsdPerRun: null, llmUsdPerDay: 5, llmTokensPerRun: 200_000 })
+    for (const [field, value] of [["llmUsdPerRun", -1], ["llmUsdPerDay", "5"], ["llmTokensPerRun", 1.5], ["llmTokensPerDay", -3]] as const) {
+      const bad = await req("PATCH", `/api/repos/${id}/settings`, { budgets: { [field]: value } })
+      expect(bad.status, field).toBe(400)
+      expect(((await bad.json()) as any).error.field).toBe(`budgets.${field}`)
+    }
+  })
+
   it("is described in the OpenAPI document", async () => {
     const doc = (await (await app.request("/openapi.json")).json()) as any
     expect(doc.paths["/api/llm/models"].get.summary).toContain("LLM providers")

@@ -154,8 +154,18 @@ describe("server runs with a repository's LLM model", () => {
         expect(data.source).toBe("llm:openai-compatible:scripted")
         expect(data.files).toEqual(["src/dedupe.js"])
         expect(data.llm.calls.map((c: any) => c.stage)).toEqual(["triage", "patch"])
-        expect(data.artifacts.map((a: any) => a.name)).toEqual(["patch.diff", "evidence.json", "explanation.md", "llm-call-001-triage.json", "llm-call-002-patch.json"])
-      }).pipe(Effect.scoped)
+        // the fixture has no benchmark: the server's validate measured dedupe through a benchmark synthesized from the tests' calls
+        expect(data.artifacts.map((a: any) => a.name)).toEqual([
+          "patch.diff",
+          "evidence.json",
+          "explanation.md",
+          "llm-call-001-triage.json",
+          "llm-call-002-patch.json",
+          "synthesized-dedupe.mjs"
+        ])
+      }).pipe(Effect.scoped),
+      // the synthesized benchmark (capture run, equivalence, timing) takes its time on a loaded machine
+      240_000
     )
 
     it.effect("a model that cannot be used (no key) leaves the run to the templates and records why", () =>
@@ -205,6 +215,34 @@ describe("server runs with a repository's LLM model", () => {
         expect(record).toMatchObject({ triage: "openai:gpt-5-mini", patch: "openai:gpt-5-mini" })
         expect(record.stopped).toMatch(/API key was rejected/)
         expect(JSON.stringify(record)).not.toContain(KEY)
+      }).pipe(Effect.scoped)
+    )
+
+    it.effect("the repository's LLM budgets in its settings bind even when its config allows more: no call past them", () =>
+      Effect.gen(function* () {
+        const llm = yield* Effect.acquireRelease(
+          Effect.promise(() => scriptedLlm(() => ({ kind: "json", value: { targets: [] } }))),
+          (server) => Effect.promise(() => server.close())
+        )
+        const generous = repo("dedupe-budget", {
+          "package.json": `${JSON.stringify({ name: "dedupe-budget", version: "1.0.0", private: true, type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
+          "src/dedupe.js": "export function dedupe(items) {\n  const out = []\n  for (const item of items) {\n    if (!out.includes(item)) out.push(item)\n  }\n  return out\n}\n",
+          "test/dedupe.test.js":
+            'import { test } from "node:test"\nimport assert from "node:assert/strict"\nimport { dedupe } from "../src/dedupe.js"\n\ntest("dedupe keeps first-occurrence order", () => {\n  assert.deepEqual(dedupe([3, 1, 3, 2, 1]), [3, 1, 2])\n})\n',
+          "ratchet.config.mjs": "export default { llm: { budget: { tokens: 1000000 }, profile: false } }\n"
+        })
+        const store = yield* Store
+        const runs = yield* Runs
+        const { orgId } = yield* store.bootstrap(undefined)
+        const created = yield* store.createRepo(orgId, { name: "dedupe-budget", url: null, path: generous, defaultBranch: "main" })
+        yield* store.updateSettings(orgId, created.id, { provider: "openai-compatible", model: `scripted@${llm.url}`, llmTokensPerRun: 100 })
+        const run = yield* runs.start(orgId, created.id, "api")
+        const done: Run = yield* waitFor(run.id)
+        expect(done.status).toBe("succeeded")
+        expect(llm.requests).toEqual([])
+        const record = yield* llmRecord(run.id)
+        expect(record.budget).toMatchObject({ tokens: 100 })
+        expect(record.stopped).toMatch(/^the run's LLM token budget of 100 is exhausted/)
       }).pipe(Effect.scoped)
     )
   })

@@ -4,8 +4,9 @@
  * runner, policy engine and worktrees, in process through `Runs`.
  *
  * The fixture has one template opportunity (`indexOf` on a local constant array inside a
- * callback: set-membership) that is accepted as tech-debt, and one opportunity from the repo's
- * own `ratchet.config.mjs` plugin whose candidate breaks a test, so it must be rejected.
+ * callback: set-membership) that is proven faster by a benchmark synthesized from the calls its
+ * test makes (the repository has no benchmark), and one opportunity from the repo's own
+ * `ratchet.config.mjs` plugin whose candidate breaks a test, so it must be rejected.
  */
 import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
@@ -82,7 +83,7 @@ const fixture = repo("tiny", {
   "ratchet.config.mjs": breakerConfig,
   "src/codes.js": [
     "export function keep(codes) {",
-    "  const skip = [200, 201, 202, 204, 206, 301, 302, 304, 307]",
+    `  const skip = [${[...Array.from({ length: 20 }, (_, i) => 200 + i), ...Array.from({ length: 20 }, (_, i) => 300 + i)].join(", ")}]`,
     "  return codes.filter((code) => skip.indexOf(code) === -1)",
     "}",
     ""
@@ -102,6 +103,7 @@ const fixture = repo("tiny", {
     "",
     'test("keep drops success and redirect codes", () => {',
     "  assert.deepEqual(keep([200, 404, 500, 304, 201]), [404, 500])",
+    "  assert.equal(keep(Array.from({ length: 3000 }, (_, i) => 100 + ((i * 7) % 500))).length, 2760)",
     "})",
     ""
   ].join("\n"),
@@ -178,7 +180,7 @@ layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in pro
       }
       const accepted = attempts.find((a) => a.rule === "set-membership")
       expect(accepted?.status).toBe("accepted")
-      expect(accepted?.reason).toContain("tech-debt")
+      expect(accepted?.reason).toContain("synthesized benchmark from 2 captured call(s) of keep (src/codes.js)")
       const rejected = attempts.find((a) => a.rule === "fixture:break")
       expect(rejected?.status).toBe("rejected")
       expect(rejected?.reason).toContain("tests failed")
@@ -194,15 +196,16 @@ layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in pro
       expect(data.files).toEqual(["src/codes.js"])
       expect(data.diff).toContain("+++ b/src/codes.js")
       expect(data.diff).toContain("new Set(")
-      expect(data.kind).toBe("tech-debt")
-      expect(data.benchmark).toBeNull()
+      expect(data.kind).toBe("performance")
+      expect(data.benchmark).toMatchObject({ name: "synthesized: keep (repeated inputs)" })
+      expect(data.benchmark.change).toBeLessThan(-0.03)
       expect(data.tests).toMatchObject({ passed: 2, failed: 0 })
       expect(Array.isArray(data.policy)).toBe(true)
       expect(["low", "medium", "high"]).toContain(data.risk)
       expect(data.candidateId).toBe(accepted?.candidateId)
       expect(data.rule).toBe("set-membership")
       expect(data.trace.map((a: any) => a.id)).toContain(accepted?.id)
-      expect(data.artifacts.map((a: any) => a.name)).toEqual(["patch.diff", "evidence.json", "explanation.md"])
+      expect(data.artifacts.map((a: any) => a.name)).toEqual(["patch.diff", "evidence.json", "explanation.md", "synthesized-keep.mjs"])
       expect(proposal.contentHash).toMatch(/^[0-9a-f]{64}$/)
 
       // Approvals bind to the stored content hash.

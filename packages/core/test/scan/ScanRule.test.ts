@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Buffer } from "node:buffer"
+import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import * as Scan from "../../src/Scan.js"
@@ -78,6 +79,27 @@ describe("ScanRule.query", () => {
       const serial = yield* Scan.scan(root, { builtins: false, plugins: config.plugins.map((p) => ({ ...p })), config, cache: false })
       expect(parallel.opportunities).toEqual(serial.opportunities)
       expect(parallel.opportunities.map((o) => `${o.file}:${o.startLine}`)).toHaveLength(12)
+    })
+  )
+
+  it.effect("a config evaluated as data: workers rebuild its declarative rules and never import the file", () =>
+    Effect.gen(function* () {
+      const files: Record<string, string> = {
+        // were this file imported here or on a worker, the marker would appear
+        "ratchet.config.mjs": "import { writeFileSync } from 'node:fs'\nwriteFileSync(new URL('./IMPORTED', import.meta.url), 'x')\nexport default {}\n"
+      }
+      const filler = "// filler so the tree is worth a worker\n".repeat(300)
+      for (let i = 0; i < 12; i++) files[`src/m${i}.js`] = `${filler}export function f${i}() {\n  debugger\n}\n`
+      const root = makeRepo(files)
+      const rule: ScanRule.QueryRuleData = { name: "acme:debugger", query: "(debugger_statement) @match", prefilter: { regexp: "debug+er" }, kind: "tech-debt", risk: "low", confidence: 0.9, rationale: "debugger left in" }
+      const plugins = [ScanRule.fromData(rule)]
+      const config = { plugins, file: join(root, "ratchet.config.mjs"), queryRules: [rule] }
+      const parallel = yield* Scan.scan(root, { builtins: false, plugins, config, cache: false, concurrency: 2 })
+      expect(parallel.warnings).toEqual([])
+      expect(parallel.stats.workers).toBe(2)
+      expect(parallel.opportunities).toHaveLength(12)
+      expect(existsSync(join(root, "IMPORTED"))).toBe(false)
+      expect(() => ScanRule.fromData({ ...rule, prefilter: { regexp: "(" } })).toThrow(/prefilter is not a valid regular expression/)
     })
   )
 

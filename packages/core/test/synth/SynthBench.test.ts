@@ -49,6 +49,36 @@ describe("SynthBench source helpers", () => {
     expect(Patchgen.syntaxErrorOf("src/a.ts", out.source)).toBeNull()
   })
 
+  it("CommonJS exports that are functions are targets too: module.exports = function f, exports.g = () => …", () => {
+    const cjs = [
+      "'use strict'",
+      "module.exports = function score (type) {",
+      "  return /^x-/.test(type) ? 1 : 2",
+      "}",
+      "exports.rank = (a, b) => a - b",
+      "module.exports.label = function (t) { return t.trim() }",
+      "exports = function ignored () {}",
+      ""
+    ].join("\n")
+    const changed = cjs.replace("/^x-/.test(type)", "type.startsWith('x-')").replace("a - b", "b - a").replace("t.trim()", "t")
+    const { targets } = SynthBench.targetsOf(Patchgen.unifiedDiff("m.js", cjs, changed), () => cjs)
+    expect(targets).toEqual([
+      { file: "m.js", name: "score", line: 2 },
+      { file: "m.js", name: "rank", line: 5 },
+      { file: "m.js", name: "label", line: 6 }
+    ])
+    const out = SynthBench.instrument(cjs, "m.js", ["score", "rank", "label", "ignored"], "/tmp/hook.cjs")
+    expect(out.instrumented).toEqual(["score", "rank", "label"])
+    expect(out.references).toEqual({ score: "module.exports", rank: "exports.rank", label: "module.exports.label" })
+    expect(out.source).toContain('module.exports = __ratchet_rt().wrap("m.js#score", function score (type) {')
+    expect(out.source).toContain('__ratchet_rt().register("m.js#score", module.exports)')
+    expect(out.source).toContain('__ratchet_rt().register("m.js#rank", exports.rank)')
+    // runs the same without a capture runtime
+    const module = { exports: {} as Record<string, unknown> }
+    new Function("module", "exports", out.source)(module, module.exports)
+    expect(typeof module.exports).toBe("function")
+  })
+
   it("instrumented JavaScript runs the same without a capture runtime", async () => {
     const js = "export function add(a, b) { return a + b }\nexport const neg = (x) => -x\n"
     const out = SynthBench.instrument(js, "m.js", ["add", "neg"], "/nonexistent/hook.cjs")

@@ -17,6 +17,16 @@ export interface Capabilities {
   readonly netnsProblem: string | null
   /** `/usr/bin/time` (GNU) for CPU time and peak RSS of the process tree. */
   readonly gnuTime: string | null
+  /** bubblewrap, when it can build a sandbox here: its path, version and whether it runs privileged (as root). */
+  readonly bwrap: {
+    readonly path: string
+    readonly version: string
+    readonly privileged: boolean
+    /** `--disable-userns` is supported (bubblewrap 0.8+; used in unprivileged mode). */
+    readonly disableUserns: boolean
+  } | null
+  /** Why bubblewrap cannot be used, when it cannot. */
+  readonly bwrapProblem: string | null
 }
 
 const works = (argv: ReadonlyArray<string>): string | null => {
@@ -56,6 +66,41 @@ export const probe = (): Capabilities => {
     }
   }
   const gnuTime = linux && existsSync("/usr/bin/time") && works(["/usr/bin/time", "-f", "%e", "true"]) === null ? "/usr/bin/time" : null
-  cached = { prlimit, dropUid, netns, netnsProblem, gnuTime }
+  const { bwrap, bwrapProblem } = probeBwrap(linux, isRoot)
+  cached = { prlimit, dropUid, netns, netnsProblem, gnuTime, bwrap, bwrapProblem }
   return cached
+}
+
+const findOnPath = (name: string): string | null => {
+  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
+    if (dir.length > 0 && existsSync(`${dir}/${name}`)) return `${dir}/${name}`
+  }
+  for (const dir of ["/usr/bin", "/bin", "/usr/local/bin"]) if (existsSync(`${dir}/${name}`)) return `${dir}/${name}`
+  return null
+}
+
+/**
+ * Whether bubblewrap can build the sandbox the bwrap backend needs: it is tried for real, with new
+ * PID, IPC, UTS and network namespaces and a read-only root (as root without a user namespace, so
+ * commands can still drop to a dedicated uid; otherwise through an unprivileged user namespace).
+ */
+const probeBwrap = (linux: boolean, isRoot: boolean): Pick<Capabilities, "bwrap" | "bwrapProblem"> => {
+  if (!linux) return { bwrap: null, bwrapProblem: `bubblewrap needs Linux namespaces; this is ${process.platform}` }
+  const path = findOnPath("bwrap")
+  if (path === null) return { bwrap: null, bwrapProblem: "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)" }
+  let version = "unknown"
+  let help = ""
+  try {
+    version = execFileSync(path, ["--version"], { stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).toString().trim().replace(/^bubblewrap\s+/, "")
+    help = execFileSync(path, ["--help"], { stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).toString()
+  } catch {
+    // old versions have no --version; the trial below decides
+  }
+  const disableUserns = help.includes("--disable-userns")
+  const trial = [path, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--die-with-parent"]
+  if (isRoot) trial.push("--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID")
+  else if (disableUserns) trial.push("--unshare-user", "--disable-userns")
+  const problem = works([...trial, "--", "true"])
+  if (problem !== null) return { bwrap: null, bwrapProblem: `bwrap ${version} cannot create a sandbox here: ${problem}` }
+  return { bwrap: { path, version, privileged: isRoot, disableUserns }, bwrapProblem: null }
 }

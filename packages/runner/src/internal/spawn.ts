@@ -5,11 +5,13 @@
  * @internal
  */
 import { createHash } from "node:crypto"
-import { type Stats, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs"
+import { type Stats, chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { constants, homedir, tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
+import { dirname, join, relative, resolve } from "node:path"
 import { execa } from "execa"
 import type { Sandbox } from "@ratchet/core"
+import { gitDirs, INSIDE, plan, toolchain } from "./bwrap.js"
+import { BRIDGE_PORT, type EgressPolicy, proxyEnv, startEgress, writeBridge } from "./egress.js"
 import { scrubbedEnv } from "./env.js"
 import type { Capabilities } from "./isolation.js"
 import { HeadTail } from "./output.js"
@@ -186,6 +188,31 @@ export const unreachableAncestor = (dir: string): string | null => {
   }
 }
 
+/**
+ * How a step is isolated beyond limits and the uid: the local backend (a network namespace from
+ * `unshare` for offline steps) or bubblewrap (mount, PID, IPC, UTS and network namespaces).
+ */
+export type Backend =
+  | {
+    readonly kind: "local"
+    /** Filtered egress for steps with network, or `null` for the host's network. */
+    readonly egress: EgressPolicy | null
+  }
+  | {
+    readonly kind: "bwrap"
+    readonly egress: EgressPolicy | null
+    /** Never visible inside (the server's data directory). */
+    readonly hidden: ReadonlyArray<string>
+    /** Extra read-only paths (provisioned tools). */
+    readonly readOnly: ReadonlyArray<string>
+  }
+
+/** The refusal text of an offline step when the network cannot be cut. */
+export const offlineRefusal = (label: string, problem: string): string =>
+  `refused to run ${label}: it must run without network, and this host cannot cut the network off (${problem}); ` +
+  "fix the host (allow network namespaces, or use the bwrap backend) or let steps keep the network explicitly " +
+  "(RATCHET_SANDBOX_ALLOW_NETWORK=1, LocalSandbox.layerWith({ allowNetwork: true }))"
+
 /** How the repository wants its commands run (see `LocalSandbox`): CI flag, Node directory, notes for the log. */
 export interface RepoSetup {
   readonly ci: boolean
@@ -199,23 +226,31 @@ export const runCommand = async (
   caps: Capabilities,
   host: NodeJS.ProcessEnv,
   signal: AbortSignal,
+  backend: Backend = { kind: "local", egress: null },
   setup: RepoSetup = { ci: false, notes: [], warnings: [] }
 ): Promise<SpawnOutcome> => {
   const warnings: Array<string> = [...setup.warnings]
-  const network = options.network !== false
+  const network = options.network === true
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs
   const cap = options.maxOutputBytes ?? DEFAULTS.maxOutputBytes
   const limits = options.limits ?? {}
   const owner = options.writable?.[0] ?? options.cwd
   const uid = caps.dropUid ? uidFor(owner) : null
+  const bwrap = backend.kind === "bwrap" ? caps.bwrap : null
+  if (backend.kind === "bwrap" && bwrap === null) throw new Error(`bubblewrap is unavailable: ${caps.bwrapProblem ?? "not probed"}`)
 
   const runDir = mkdtempSync(join(tmpdir(), "ratchet-sbx-"))
   const home = join(runDir, "home")
   const tmp = join(runDir, "tmp")
-  const timeFile = join(runDir, "time.out")
+  // time output, egress socket and bridge: root-owned, so a dropped uid cannot tamper with them
+  const control = join(runDir, "control")
+  const timeFile = join(control, "time.out")
+  const inside = (path: string) => (bwrap === null ? path : join(INSIDE.control, relative(control, path)))
+  let egress: Awaited<ReturnType<typeof startEgress>> | null = null
   try {
     chmodSync(runDir, 0o755)
-    for (const dir of [home, tmp]) mkdirSync(dir, { recursive: true })
+    for (const dir of [home, tmp, control]) mkdirSync(dir, { recursive: true, mode: 0o755 })
+    chmodSync(control, 0o755)
     if (uid !== null) {
       chownSync(home, uid, uid)
       chownSync(tmp, uid, uid)
@@ -226,25 +261,36 @@ export const runCommand = async (
         // LocalSandbox refuses these before it gets here; this is the last line of defence
         if (problem !== null) throw new Error(`refusing to hand ${path} to the sandbox user: ${problem}`)
         chownTree(path, uid)
+        // other workspaces' uids must not read this one (files are created world-readable by default);
+        // the other writable directories (reports, scratch) keep the mode their creator chose
+        if (path === owner && (statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o700)
       }
-      const blocked = unreachableAncestor(dirname(owner))
+      // inside bubblewrap the parents of a mount are fresh, world-searchable directories
+      const blocked = bwrap === null ? unreachableAncestor(dirname(owner)) : null
       if (blocked !== null) {
         warnings.push(
           `the sandbox user (uid ${uid}) cannot reach ${owner}: ${blocked} is not searchable by other users; make it world-searchable (chmod o+x) or place Ratchet's state directory elsewhere`
         )
       }
+    } else if (bwrap !== null) {
+      for (const path of options.writable ?? [options.cwd]) if (!existsSync(path)) mkdirSync(path, { recursive: true })
     }
 
+    // a step with network gets it through the filtering proxy when the step has a namespace of its own
+    const proxied = network && backend.egress !== null && (bwrap !== null || caps.netns !== null)
+    if (network && backend.egress !== null && !proxied) warnings.push(`egress not filtered: ${caps.netnsProblem ?? "no network namespace"}; the step has the host's network`)
     const { env, refused } = scrubbedEnv({
       host,
-      network,
-      home,
-      tmp,
+      network: network && !proxied,
+      home: bwrap === null ? home : INSIDE.home,
+      tmp: bwrap === null ? tmp : INSIDE.tmp,
       ci: setup.ci,
       ...(setup.nodeDir !== undefined ? { nodeDir: setup.nodeDir } : {}),
       ...(options.env ? { extra: options.env } : {})
     })
     if (uid !== null && env.PATH) env.PATH = env.PATH.split(":").filter(worldSearchable).join(":")
+    // the worktree's git metadata belongs to Ratchet, not to the step's uid: let git in the step read it
+    if (uid !== null) writeFileSync(join(home, ".gitconfig"), "[safe]\n\tdirectory = *\n", { mode: 0o644 })
     if (refused.length > 0) warnings.push(`refused secret-looking variables for the sandbox: ${refused.join(", ")}`)
     if (limits.memoryBytes !== undefined) {
       // V8 reserves far more address space than it uses, so RLIMIT_AS would break node; instead cap the
@@ -254,6 +300,14 @@ export const runCommand = async (
     }
 
     let argv: Array<string> = ["sh", "-c", options.command]
+    if (proxied && backend.egress !== null) {
+      const socket = join(control, "egress.sock")
+      writeBridge(join(control, "bridge.mjs"))
+      egress = await startEgress(socket, backend.egress)
+      for (const problem of egress.problems) warnings.push(`egress allow-list entry ignored: ${problem}`)
+      Object.assign(env, proxyEnv())
+      argv = [process.execPath, inside(join(control, "bridge.mjs")), inside(socket), String(BRIDGE_PORT), ...argv]
+    }
     if (uid !== null) argv = ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--no-new-privs", "--", ...argv]
     if (caps.prlimit) {
       const maxProcesses = limits.maxProcesses ?? DEFAULTS.maxProcesses
@@ -270,10 +324,37 @@ export const runCommand = async (
     } else {
       warnings.push("prlimit is unavailable: CPU, process and file-size limits are not applied")
     }
-    if (caps.gnuTime) argv = [caps.gnuTime, "-f", "%e %U %S %M", "-o", timeFile, ...argv]
-    if (!network) {
+    if (caps.gnuTime) argv = [caps.gnuTime, "-f", "%e %U %S %M", "-o", inside(timeFile), ...argv]
+    if (bwrap !== null && backend.kind === "bwrap") {
+      const writable = [...(options.writable ?? [options.cwd])]
+      const git = gitDirs(owner)
+      const built = plan({
+        bwrap: bwrap.path,
+        privileged: bwrap.privileged,
+        uid,
+        cwd: options.cwd,
+        writable,
+        readOnly: toolchain({
+          path: env.PATH,
+          nodeExecPath: process.execPath,
+          home: homedir(),
+          extra: [...backend.readOnly, ...(setup.nodeDir !== undefined ? [setup.nodeDir] : []), ...caFiles(env)]
+        }),
+        hidden: backend.hidden,
+        gitMetadata: git === null ? [] : [...new Set([git.common, git.admin])],
+        home,
+        tmp,
+        control,
+        // unfiltered host network only when the operator chose it (no egress policy) for a step that needs network
+        shareNetwork: network && !proxied,
+        disableUserns: bwrap.disableUserns
+      })
+      argv = [...built.argv, ...argv]
+    } else if (!network) {
       if (caps.netns) argv = [...caps.netns, "sh", "-c", 'ip link set lo up 2>/dev/null; exec "$@"', "sh", ...argv]
       else warnings.push(`network not cut off: ${caps.netnsProblem ?? "no isolation tool available"}`)
+    } else if (proxied && caps.netns) {
+      argv = [...caps.netns, "sh", "-c", 'ip link set lo up 2>/dev/null; exec "$@"', "sh", ...argv]
     }
 
     const combined = new HeadTail(cap)
@@ -364,6 +445,9 @@ export const runCommand = async (
     }
     if (killedFor !== null) warnings.push(killedFor)
     if (sig === null && exitCode === null) exitCode = 1
+    if (egress !== null) {
+      for (const r of egress.refused) warnings.push(`egress refused ${r}`)
+    }
 
     return {
       command: options.command,
@@ -382,6 +466,11 @@ export const runCommand = async (
       notes: setup.notes
     }
   } finally {
+    if (egress !== null) await egress.close()
     rmSync(runDir, { recursive: true, force: true })
   }
 }
+
+/** CA bundles named by the environment: the step needs to read them. */
+const caFiles = (env: Readonly<Record<string, string>>): Array<string> =>
+  [env.NODE_EXTRA_CA_CERTS, env.SSL_CERT_FILE, env.SSL_CERT_DIR, env.DENO_CERT].filter((p): p is string => p !== undefined && p.length > 0)

@@ -3,9 +3,10 @@
  */
 import { statSync } from "node:fs"
 import { resolve } from "node:path"
-import { Effect } from "effect"
+import { Effect, type Layer, type Option } from "effect"
 import { Argument, type Command, Flag } from "effect/cli"
-import { Config, RatchetError } from "@ratchet/core"
+import { Config, RatchetError, type Sandbox } from "@ratchet/core"
+import { SandboxBackend } from "@ratchet/runner"
 
 export const dirArgument = Argument.String("dir").pipe(
   Argument.withDescription("repository root (default: the current directory)"),
@@ -18,7 +19,9 @@ export const jsonFlag = Flag.Boolean("json").pipe(
 )
 
 export const configFlag = Flag.String("config").pipe(
-  Flag.withDescription("path to a ratchet.config.{ts,js,mjs} (default: the one at the repository root)"),
+  Flag.withDescription(
+    "path to a ratchet.config.{ts,js,mjs} (default: the one at the repository root). The CLI trusts it: it is evaluated in a child process killed after RATCHET_CONFIG_TIMEOUT_MS (default 30 s), then in this process when it has plugins, so their hooks run here. The server evaluates a repository's config in the sandbox, as data only"
+  ),
   Flag.optional
 )
 
@@ -39,6 +42,29 @@ export const repositoryRoot = (dir: string): Effect.Effect<string, RatchetError.
       : Effect.fail(
           RatchetError.badInput({ what: "repository path is not a directory", where: root, fix: "pass the path of a repository directory" })
         )
+  })
+
+export const sandboxFlag = Flag.Literals("sandbox", ["bwrap", "local", "auto"]).pipe(
+  Flag.withDescription(
+    "where repository commands run: bwrap (bubblewrap: read-only toolchain, workspace-only writes, private /tmp, own PID/IPC/UTS/network namespaces), local (a dedicated uid and rlimits), or auto (bwrap when available; default, or RATCHET_SANDBOX)"
+  ),
+  Flag.optional
+)
+
+/**
+ * The sandbox backend for this command (`--sandbox`, else `RATCHET_SANDBOX`, else bwrap when
+ * available), announced on stderr with why and what it guarantees.
+ */
+export const chooseSandbox = (
+  flag: Option.Option<"bwrap" | "local" | "auto">,
+  hidden: ReadonlyArray<string>
+): Effect.Effect<Layer.Layer<Sandbox.Sandbox>, RatchetError.RatchetError> =>
+  Effect.gen(function* () {
+    const fromEnv = yield* SandboxBackend.optionsFromEnv(process.env)
+    const options = flag._tag === "Some" ? { ...fromEnv, kind: flag.value, source: `--sandbox ${flag.value}` } : fromEnv
+    const selected = yield* SandboxBackend.select({ ...options, hidden })
+    yield* Effect.sync(() => process.stderr.write(`ratchet: ${SandboxBackend.describe(selected)}\n`))
+    return selected.layer
   })
 
 /** Loads the config for a root, honouring `--config`. */

@@ -7,14 +7,15 @@ import { Baseline as CoreBaseline, Detect } from "@ratchet/core"
 import { Baseline } from "@ratchet/runner"
 import { print, printJson, progress } from "./Output.js"
 import { stateDir } from "./Runtime.js"
-import { configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, type Subcommand } from "./Shared.js"
+import { chooseSandbox, configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, sandboxFlag, type Subcommand } from "./Shared.js"
 
-export const baselineCommand: Subcommand<"baseline"> = Command.make("baseline", { dir: dirArgument, json: jsonFlag, config: configFlag }, (args) =>
+export const baselineCommand: Subcommand<"baseline"> = Command.make("baseline", { dir: dirArgument, json: jsonFlag, config: configFlag, sandbox: sandboxFlag }, (args) =>
   Effect.gen(function* () {
     const root = yield* repositoryRoot(args.dir)
     const config = yield* loadConfig(root, args.config)
     const profile = yield* Detect.detect(root, { config })
     const state = stateDir()
+    const sandbox = yield* chooseSandbox(args.sandbox, [state])
     const result = yield* Baseline.runBaseline({
       source: root,
       profile,
@@ -22,7 +23,7 @@ export const baselineCommand: Subcommand<"baseline"> = Command.make("baseline", 
       stateDir: state,
       onStep: (step) =>
         args.json ? Effect.void : progress(`${step.name}: ${step.outcome ?? step.exitCode} in ${(step.durationMs / 1000).toFixed(1)} s — ${step.command}`)
-    }).pipe(Effect.provide(Baseline.layer({ stateDir: state })))
+    }).pipe(Effect.provide(Baseline.layer({ stateDir: state, sandbox })))
     if (args.json) {
       yield* printJson({ ...result.report, artifacts: result.artifacts, warnings: result.warnings })
     } else {

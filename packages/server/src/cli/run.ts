@@ -6,11 +6,11 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { LlmCall, Pipeline, RatchetError, Report, type Run } from "@ratchet/core"
+import { ArtifactStore, LlmCall, Pipeline, RatchetError, Report, type Run } from "@ratchet/core"
 import { print, printJson, progress } from "./Output.js"
 import { resolveLlm } from "../internal/llm.js"
 import { portsLayer, stateDir, testAdapter } from "./Runtime.js"
-import { configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, type Subcommand } from "./Shared.js"
+import { chooseSandbox, configFlag, dirArgument, jsonFlag, loadConfig, repositoryRoot, sandboxFlag, type Subcommand } from "./Shared.js"
 import { table } from "./Table.js"
 
 export const outFlag = Flag.String("out").pipe(
@@ -38,7 +38,11 @@ export const budgetCandidatesFlag = Flag.Int("budget-candidates").pipe(
 /**
  * Writes the report files and one patch per proposal; returns the paths written.
  */
-export const writeReport = (dir: string, report: Run.RunReport): Effect.Effect<Array<string>, RatchetError.RatchetError> =>
+export const writeReport = (
+  dir: string,
+  report: Run.RunReport,
+  extra: ReadonlyArray<readonly [string, string]> = []
+): Effect.Effect<Array<string>, RatchetError.RatchetError> =>
   Effect.try({
     try: () => {
       const out = resolve(dir)
@@ -48,7 +52,8 @@ export const writeReport = (dir: string, report: Run.RunReport): Effect.Effect<A
         ["report.md", `${Report.markdown(report)}\n`],
         ["report.html", Report.html(report)],
         ...report.proposals.map((p): [string, string] => [`${p.id}.patch`, p.diff]),
-        ...report.proposals.map((p): [string, string] => [`${p.id}.md`, `${Report.proposalMarkdown(p)}\n`])
+        ...report.proposals.map((p): [string, string] => [`${p.id}.md`, `${Report.proposalMarkdown(p)}\n`]),
+        ...extra.map(([name, content]): [string, string] => [name, content])
       ]
       for (const [name, content] of files) writeFileSync(join(out, name), content)
       return files.map(([name]) => join(out, name))
@@ -136,7 +141,7 @@ export const formatRun = (report: Run.RunReport): string => {
 
 export const runCommand: Subcommand<"run"> = Command.make(
   "run",
-  { dir: dirArgument, json: jsonFlag, config: configFlag, out: outFlag, budgetCandidates: budgetCandidatesFlag, llm: llmFlag, llmBudget: llmBudgetFlag },
+  { dir: dirArgument, json: jsonFlag, config: configFlag, out: outFlag, budgetCandidates: budgetCandidatesFlag, llm: llmFlag, llmBudget: llmBudgetFlag, sandbox: sandboxFlag },
   (args) =>
     Effect.gen(function* () {
       // --out is checked before any work: a bad one must not surface after a long run.
@@ -149,31 +154,44 @@ export const runCommand: Subcommand<"run"> = Command.make(
           RatchetError.badInput({ what: "--budget-candidates must be 0 or more", where: String(args.budgetCandidates.value), fix: "pass a non-negative number" })
         )
       }
+      const state = stateDir()
+      const sandbox = yield* chooseSandbox(args.sandbox, [state])
       const llm = yield* resolveLlm({
         config,
         overrides: {
           ...(args.llm._tag === "Some" ? { spec: args.llm.value } : {}),
           ...(args.llmBudget._tag === "Some" ? { budgetUsd: args.llmBudget.value } : {})
         },
-        stateDir: stateDir()
+        stateDir: state
       })
       const started = Date.now()
-      const report = yield* Pipeline.run({
-        source: root,
-        config,
-        testAdapter,
-        ...(llm ? { llm } : {}),
-        ...(args.budgetCandidates._tag === "Some" ? { budgetCandidates: args.budgetCandidates.value } : {}),
-        onProgress: (p) => {
-          if (!args.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${p.stage.padEnd(8)} ${p.message}\n`)
+      const { report, harnesses } = yield* Effect.gen(function* () {
+        const report = yield* Pipeline.run({
+          source: root,
+          config,
+          testAdapter,
+          ...(llm ? { llm } : {}),
+          ...(args.budgetCandidates._tag === "Some" ? { budgetCandidates: args.budgetCandidates.value } : {}),
+          onProgress: (p) => {
+            if (!args.json) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${p.stage.padEnd(8)} ${p.message}\n`)
+          }
+        })
+        // synthesized benchmarks' harnesses go next to the report, so `node synthesized-f.mjs <baseline> <candidate>` works from there
+        const store = yield* ArtifactStore.ArtifactStore
+        const harnesses: Array<readonly [string, string]> = []
+        if (args.out._tag === "Some") {
+          for (const ref of report.proposals.flatMap((p) => p.artifacts ?? []).filter((a) => /^synthesized-[\w$-]+\.mjs$/.test(a.name))) {
+            if (!harnesses.some(([name]) => name === ref.name)) harnesses.push([ref.name, new TextDecoder().decode(yield* store.get(ref.sha256))])
+          }
         }
-      }).pipe(Effect.provide(portsLayer({ stateDir: stateDir() })))
-      const written = args.out._tag === "Some" ? yield* writeReport(args.out.value, report) : []
+        return { report, harnesses }
+      }).pipe(Effect.provide(portsLayer({ stateDir: state, sandbox })))
+      const written = args.out._tag === "Some" ? yield* writeReport(args.out.value, report, harnesses) : []
       if (args.json) {
         yield* printJson(report)
       } else {
         yield* print(formatRun(report))
-        if (written.length > 0) yield* print(`\nReport: ${written.find((f) => f.endsWith("report.html"))} (and report.md, one .patch per proposal)`)
+        if (written.length > 0) yield* print(`\nReport: ${written.find((f) => f.endsWith("report.html"))} (and report.md, one .patch per proposal${harnesses.length > 0 ? `, ${harnesses.map(([name]) => name).join(", ")}` : ""})`)
       }
       if (args.json && written.length > 0) yield* progress(`report written to ${resolve(args.out._tag === "Some" ? args.out.value : ".")}`)
     })

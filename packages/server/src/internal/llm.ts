@@ -109,7 +109,8 @@ export const resolveLlm = (input: {
 
 /**
  * The server's agent resolver (core's `Pipeline.AgentResolver`): a run uses the model of its
- * repository's stored settings (`run.llm`), and none without one. The repository's config may tune
+ * repository's stored settings (`run.llm`), and none without one; the settings' LLM budgets bind
+ * with the config's (the stricter of each applies). The repository's config may tune
  * the agent (repair rounds, targets, context, output tokens, reasoning, profiling, timeout,
  * budgets) but never picks the model, the endpoint or the prices: a repository is untrusted input
  * and must not send the server's keys elsewhere nor make its calls look free.
@@ -122,7 +123,7 @@ export const serverResolver = (options: {
 }): Pipeline.AgentResolver =>
   ({ run, config }) => {
     if (run.llm === undefined || run.llm === null) return Effect.succeed(null)
-    const spec = run.llm
+    const chosen = run.llm
     const llm = config.llm
     const tuning: Config.LlmConfig | undefined = llm === undefined
       ? undefined
@@ -137,15 +138,31 @@ export const serverResolver = (options: {
           ...(llm.timeoutMs !== undefined ? { timeoutMs: llm.timeoutMs } : {})
         }
     const { llm: _ignored, ...rest } = config
+    const host = chosen.budget ?? {}
     return Effect.flatMap(options.keys === undefined ? Effect.succeed({}) : options.keys(run), (keys) =>
       resolveLlm({
         config: tuning === undefined ? rest : { ...rest, llm: tuning },
-        overrides: { spec, keys },
+        overrides: { spec: chosen.model, keys },
         stateDir: options.stateDir,
         ...(options.env ? { env: options.env } : {})
       })
-    ).pipe(Effect.map((agent) => agent ?? null))
+    ).pipe(
+      // the repository settings' budgets bind too: each limit is the stricter of them and the config's
+      Effect.map((agent) => (agent === undefined ? null : { ...agent, settings: { ...agent.settings, budget: stricter(agent.settings?.budget ?? {}, host) } }))
+    )
   }
+
+/** Per limit, the smaller of two budgets (an absent limit does not bind). */
+export const stricter = (a: Agent.Budget, b: Agent.Budget): Agent.Budget => {
+  const out: { usd?: number; tokens?: number; dailyUsd?: number; dailyTokens?: number } = {}
+  for (const key of ["usd", "tokens", "dailyUsd", "dailyTokens"] as const) {
+    const x = a[key]
+    const y = b[key]
+    const v = x === undefined ? y : y === undefined ? x : Math.min(x, y)
+    if (v !== undefined) out[key] = v
+  }
+  return out
+}
 
 /**
  * `GET /api/llm/models`: the providers with whether a key is configured (environment or secret

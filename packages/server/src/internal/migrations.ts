@@ -233,9 +233,22 @@ const tenants = Effect.gen(function* () {
 })
 
 /**
+ * LLM budgets a repository's settings impose on its runs' agent (each `NULL`: none; the stricter of
+ * them and the repository's config applies): USD and tokens per run and per day.
+ */
+const repositoryLlmBudgets = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE repository_settings
+    ADD COLUMN llm_usd_per_run NUMERIC(20, 9),
+    ADD COLUMN llm_usd_per_day NUMERIC(20, 9),
+    ADD COLUMN llm_tokens_per_run BIGINT,
+    ADD COLUMN llm_tokens_per_day BIGINT`
+})
+
+/**
  * Source connectors and encrypted secrets. A secret row holds the id of the key that sealed it, the
- * nonce, the ciphertext and the GCM tag — never the plaintext. Numbered 0010 to leave room for the
- * migrations other changes add in parallel.
+ * nonce, the ciphertext and the GCM tag — never the plaintext. Numbered 0013, after
+ * the LLM budgets (0012) that landed first: the migrator skips ids at or below the latest applied.
  */
 const connectorsAndSecrets = Effect.gen(function* () {
   const sql = yield* SqlClient
@@ -348,8 +361,11 @@ export const runMigrations = Migrator.make({})({
     "0005_run_queue": runQueue,
     "0006_write_ledger": writeLedger,
     "0007_tenants": tenants,
-    "0010_connectors_secrets": connectorsAndSecrets,
-    "0011_github_work": githubWork
+    // numbered after the ones other branches had reserved (connectors 0010-0011)
+    "0012_repository_llm_budgets": repositoryLlmBudgets,
+    // GitHub work landed after 0012: the migrator skips ids at or below the latest applied
+    "0013_connectors_secrets": connectorsAndSecrets,
+    "0014_github_work": githubWork
   }),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

@@ -109,7 +109,11 @@ const document = {
             properties: {
               computeMinutesPerDay: { type: "integer", minimum: 0, maximum: 1440 },
               candidatesPerRun: { type: "integer", minimum: 0, maximum: 1000 },
-              proposalsPerRun: { type: "integer", minimum: 0, maximum: 100 }
+              proposalsPerRun: { type: "integer", minimum: 0, maximum: 100 },
+              llmUsdPerRun: { type: ["number", "null"], minimum: 0, description: "The LLM agent's USD per run (null: none); the stricter of this and the repository's config applies" },
+              llmUsdPerDay: { type: ["number", "null"], minimum: 0, description: "The LLM agent's USD per repository per UTC day (null: none)" },
+              llmTokensPerRun: { type: ["integer", "null"], minimum: 0, description: "The LLM agent's tokens (input + output) per run (null: none)" },
+              llmTokensPerDay: { type: ["integer", "null"], minimum: 0, description: "The LLM agent's tokens per repository per UTC day (null: none)" }
             }
           },
           policy: {

@@ -4,9 +4,9 @@
  */
 import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
-import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type RatchetError, type Sandbox, type Workspace } from "@ratchet/core"
+import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type RatchetError, type Sandbox, SynthBench, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
-import { Baseline, Bench } from "@ratchet/runner"
+import { Baseline, Bench, Synth } from "@ratchet/runner"
 import { serverResolver } from "./llm.js"
 import * as Scrub from "./scrub.js"
 
@@ -40,27 +40,39 @@ export const policyLayer = (defaults: Config.ResolvedConfig | null = null): Laye
 export const withServerPolicy = (config: Config.ResolvedConfig, limits: Config.PolicyLimits | undefined): Config.ResolvedConfig =>
   Config.withPolicyLimits(config, limits)
 
-/** Every port the pipeline's stages run on. */
-export type Ports = Sandbox.Sandbox | Workspace.Workspace | ArtifactStore.ArtifactStore | BenchRunner.BenchRunner | PolicyCheck.PolicyCheck
+/** Every port the pipeline's stages run on, and the benchmark sources validate consults. */
+export type Ports =
+  | Sandbox.Sandbox
+  | Workspace.Workspace
+  | ArtifactStore.ArtifactStore
+  | BenchRunner.BenchRunner
+  | PolicyCheck.PolicyCheck
+  | SynthBench.SynthBench
 
 /**
- * The ports: local sandbox, git worktrees and the content-addressed store under `stateDir`, the
- * interleaved benchmark runner and the policy engine. Building it removes worktrees left by dead processes.
+ * The ports: the sandbox (`sandbox`, default the local one), git worktrees and the content-addressed store under `stateDir`, the
+ * interleaved benchmark runner, the policy engine, and synthesized benchmarks from captured calls as
+ * validate's benchmark source (for a change no repository benchmark measures). Building it removes
+ * worktrees left by dead processes.
  */
-export const portsLayer = (options: { readonly stateDir: string }): Layer.Layer<Ports> => {
-  const base = Baseline.layer({ stateDir: options.stateDir })
-  return Layer.mergeAll(base, scrubbedArtifacts.pipe(Layer.provide(base)), Bench.layer.pipe(Layer.provide(base)), policyLayer())
+export const portsLayer = (options: { readonly stateDir: string; readonly sandbox?: Layer.Layer<Sandbox.Sandbox> }): Layer.Layer<Ports> => {
+  const base = Baseline.layer({ stateDir: options.stateDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })
+  const scrubbed = scrubbedArtifacts.pipe(Layer.provide(base))
+  const synth = Synth.layer.pipe(Layer.provide(Layer.mergeAll(base, scrubbed)))
+  return Layer.mergeAll(base, scrubbed, Bench.layer.pipe(Layer.provide(base)), policyLayer(), SynthBench.benchmarkSources.pipe(Layer.provideMerge(synth)))
 }
 
 /**
  * Run logs and reports (`logs.txt`, `baseline.json`, …) hold what the repository's own commands
- * printed: they are stored with secrets scrubbed. Patches and diffs are stored as they are.
+ * printed: they are stored with secrets scrubbed. Patches and diffs are stored as they are, and so is a
+ * synthesized benchmark's harness (its captured calls are base64 that scrubbing would corrupt; they come
+ * from a test run whose environment never holds Ratchet's secrets).
  */
 const scrubbedArtifacts: Layer.Layer<ArtifactStore.ArtifactStore, never, ArtifactStore.ArtifactStore> = Layer.effect(
   ArtifactStore.ArtifactStore,
   Effect.map(ArtifactStore.ArtifactStore, (inner) => ({
     put: (name: string, content: string | Uint8Array) => {
-      if (/\.(patch|diff)$/i.test(name)) return inner.put(name, content)
+      if (/\.(patch|diff)$/i.test(name) || /^synthesized-[\w$-]+\.mjs$/.test(name)) return inner.put(name, content)
       const text = typeof content === "string" ? content : new TextDecoder("utf-8", { fatal: false }).decode(content)
       // binary content (a NUL byte) is stored as it is
       return text.includes("\0") ? inner.put(name, content) : inner.put(name, Scrub.text(text))
@@ -83,9 +95,15 @@ export const stagesLayer = (options: {
   readonly config?: Config.ResolvedConfig
   /** Provider keys a run may use besides the environment's (the server: its organisation's stored keys). */
   readonly keys?: (run: Pipeline.RunRef) => Effect.Effect<Readonly<Record<string, string>>, RatchetError.RatchetError>
+  /** Where repository commands run. Default: the local sandbox (`ratchet serve` passes the backend it selected). */
+  readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
+  /** Where a run's repository config is evaluated: `"sandbox"` (the server: as data only) or `"process"` (the CLI, trusted). */
+  readonly configIn?: "sandbox" | "process"
 }): Layer.Layer<Pipeline.Stages> =>
+  // `ratchet serve` passes the backend it selected (bwrap when available); without one, the local sandbox
   Pipeline.Stages.layer({
     testAdapter,
     agent: serverResolver({ stateDir: options.stateDir, ...(options.keys ? { keys: options.keys } : {}) }),
-    ...(options.config ? { config: options.config } : {})
-  }).pipe(Layer.provide(portsLayer(options)))
+    ...(options.config ? { config: options.config } : {}),
+    ...(options.configIn ? { configIn: options.configIn } : {})
+  }).pipe(Layer.provide(portsLayer({ stateDir: options.stateDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })))

@@ -18,7 +18,10 @@
  * @internal
  */
 import { execFileSync } from "node:child_process"
-import { Config, Package, Proposal as CoreProposal, type RatchetError } from "@ratchet/core"
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Config, Package, Proposal as CoreProposal, type RatchetError, type Sandbox } from "@ratchet/core"
 import { ApprovalStore, ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
@@ -37,7 +40,65 @@ export interface PublishOptions {
   readonly github?: LiveOptions
   /** The server's public URL, for the report link in pull request bodies. */
   readonly publicUrl?: string | undefined
+  /**
+   * Where a local repository's `ratchet.config.*` is evaluated (as data, for the policy the gate
+   * re-runs). Default: bubblewrap when available, else the local sandbox.
+   */
+  readonly sandbox?: Layer.Layer<Sandbox.Sandbox> | undefined
 }
+
+/** Whether the repository's HEAD names a commit (a fresh `git init` has none). */
+const hasCommit = (top: string): boolean => {
+  try {
+    execFileSync("git", ["-C", top, "rev-parse", "--verify", "-q", "HEAD^{commit}"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The config committed at the HEAD of a local repository, evaluated as data in the sandbox: in a
+ * detached worktree of HEAD (removed afterwards), never in the server process.
+ */
+const repositoryConfig = (where: { readonly top: string; readonly prefix: string }, options: PublishOptions): Effect.Effect<Config.ResolvedConfig, ServerError> =>
+  Effect.acquireUseRelease(
+    Effect.try({
+      try: () => {
+        const dir = mkdtempSync(join(tmpdir(), "ratchet-publish-config-"))
+        chmodSync(dir, 0o755)
+        const tree = join(dir, "tree")
+        if (hasCommit(where.top)) execFileSync("git", ["-C", where.top, "worktree", "add", "--detach", tree, "HEAD"], { stdio: "ignore" })
+        // no commit yet: nothing is committed, so no config either (the defaults apply)
+        else mkdirSync(tree)
+        return { dir, tree }
+      },
+      catch: (e) => internal(`checking out ${where.top} to read its ratchet config: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`, e)
+    }),
+    ({ tree }) =>
+      Effect.gen(function* () {
+        const sandbox =
+          options.sandbox ??
+          (yield* Effect.flatMap(
+            Effect.promise(() => import("@ratchet/runner")),
+            ({ SandboxBackend }) => SandboxBackend.select({ hidden: [options.patchesDir] })
+          ).pipe(Effect.mapError((e) => internal(`no sandbox to evaluate the repository's ratchet config in: ${e.message}`, e)))).layer
+        const loaded = yield* Config.loadConfigInSandbox(join(tree, where.prefix)).pipe(
+          Effect.provide(sandbox),
+          Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`, e))
+        )
+        return loaded.config
+      }),
+    ({ dir, tree }) =>
+      Effect.sync(() => {
+        try {
+          execFileSync("git", ["-C", where.top, "worktree", "remove", "--force", tree], { stdio: "ignore" })
+        } catch {
+          // removed below; `git worktree prune` forgets it
+        }
+        rmSync(dir, { recursive: true, force: true })
+      })
+  )
 
 /** What a publish returns to the API. */
 export interface Published {
@@ -160,9 +221,9 @@ export const publish = (
     }
 
     // The policy the gate re-runs is the repository's own when it is on disk, else the defaults.
-    const config = yield* (repo.path !== null ? Config.loadConfig(repo.path) : Config.resolveConfig({}, null)).pipe(
-      Effect.map((loaded) => withServerPolicy(loaded, repo.settings.policy)),
-      Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`, e))
+    // (evaluated in the sandbox as data: repository code never runs in the server)
+    const config = yield* (where !== null ? repositoryConfig(where, options) : Config.resolveConfig({}, null).pipe(Effect.mapError((e) => internal(e.message, e)))).pipe(
+      Effect.map((loaded) => withServerPolicy(loaded, repo.settings.policy))
     )
     const source = yield* WriteGate.sourceConnector(target.connector)
     const baseCommit = typeof data.commit === "string" ? data.commit : undefined

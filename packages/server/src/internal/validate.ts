@@ -179,9 +179,31 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
     return bad("model", 'an openai-compatible model names its endpoint: "MODEL@http(s)://HOST/v1"')
   }
   const budgets = body.budgets === undefined ? {} : body.budgets
-  if (!isObject(budgets)) return bad("budgets", "expected an object with computeMinutesPerDay, candidatesPerRun, proposalsPerRun")
-  const extraBudget = unknownKeys(budgets, ["computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun"])
-  if (extraBudget) return bad(`budgets.${extraBudget}`, "unknown budget; allowed: computeMinutesPerDay, candidatesPerRun, proposalsPerRun")
+  const budgetNames = ["computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "llmUsdPerRun", "llmUsdPerDay", "llmTokensPerRun", "llmTokensPerDay"]
+  if (!isObject(budgets)) return bad("budgets", `expected an object with ${budgetNames.join(", ")}`)
+  const extraBudget = unknownKeys(budgets, budgetNames)
+  if (extraBudget) return bad(`budgets.${extraBudget}`, `unknown budget; allowed: ${budgetNames.join(", ")}`)
+  // The LLM agent's budgets: null (none) or a limit; the stricter of these and the repository's config applies.
+  const usd = (field: string): V<number | null | undefined> => {
+    const value = budgets[field]
+    if (value === undefined || value === null) return ok(value)
+    return typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= 1_000_000
+      ? ok(value)
+      : bad(`budgets.${field}`, "must be null (no limit) or US dollars from 0 to 1000000, e.g. 0.5")
+  }
+  const tokens = (field: string): V<number | null | undefined> => {
+    if (budgets[field] === null) return ok(null)
+    const value = int(budgets, field, 0, 10_000_000_000)
+    return value.ok ? value : bad(`budgets.${field}`, "must be null (no limit) or a whole number of tokens from 0 to 10000000000")
+  }
+  const llmUsdPerRun = usd("llmUsdPerRun")
+  if (!llmUsdPerRun.ok) return llmUsdPerRun
+  const llmUsdPerDay = usd("llmUsdPerDay")
+  if (!llmUsdPerDay.ok) return llmUsdPerDay
+  const llmTokensPerRun = tokens("llmTokensPerRun")
+  if (!llmTokensPerRun.ok) return llmTokensPerRun
+  const llmTokensPerDay = tokens("llmTokensPerDay")
+  if (!llmTokensPerDay.ok) return llmTokensPerDay
   const compute = int(budgets, "computeMinutesPerDay", 0, 24 * 60)
   if (!compute.ok) return bad("budgets.computeMinutesPerDay", "must be an integer from 0 to 1440")
   const candidates = int(budgets, "candidatesPerRun", 0, 1000)
@@ -207,6 +229,10 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
     computeMinutesPerDay: compute.value,
     candidatesPerRun: candidates.value,
     proposalsPerRun: proposals.value,
+    llmUsdPerRun: llmUsdPerRun.value,
+    llmUsdPerDay: llmUsdPerDay.value,
+    llmTokensPerRun: llmTokensPerRun.value,
+    llmTokensPerDay: llmTokensPerDay.value,
     maxSetupFailures: maxSetup.value,
     paused: body.paused as boolean | undefined,
     policyMaxFiles: maxFiles.value,

@@ -27,6 +27,8 @@ const ratchet = (args: Array<string>, options: { env?: Record<string, string>; i
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: "utf8",
     timeout: options.timeout ?? 180_000,
+    // a CLI stuck in a synchronous loop cannot run its SIGTERM handler
+    killSignal: "SIGKILL",
     env: { ...process.env, XDG_CACHE_HOME: join(scratch, "xdg-cache"), ...options.env },
     ...(options.input === undefined ? {} : { input: options.input }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd })
@@ -121,10 +123,12 @@ describe("hostile CLI: bad input exits 2 with one clear line (#12 item 7)", { ti
     const file = join(dir("out"), "report-file")
     writeFileSync(file, "keep")
     const home = dir("home")
-    expectBadInput(ratchet(["run", repo, "--out", file], { env: { RATCHET_HOME: home } }), file)
+    // the local sandbox: under bubblewrap the marker could never be written, and this check could not fail
+    const env = { RATCHET_HOME: home, RATCHET_SANDBOX: "local" }
+    expectBadInput(ratchet(["run", repo, "--out", file], { env }), file)
     expect(readFileSync(file, "utf8")).toBe("keep")
     // under a file: cannot be created (ENOTDIR), whoever runs it, root included
-    const r = ratchet(["run", repo, "--json", "--out", join(file, "sub")], { env: { RATCHET_HOME: home } })
+    const r = ratchet(["run", repo, "--json", "--out", join(file, "sub")], { env })
     expectBadInput(r, join(file, "sub"), true)
     expect(existsSync(marker), "the baseline ran before --out was checked").toBe(false)
   })
@@ -149,14 +153,22 @@ describe("hostile CLI: bad input exits 2 with one clear line (#12 item 7)", { ti
     rmSync(huge)
   })
 
-  it("a ratchet.config whose loading never settles exits 2 after the timeout (was: exit 13, or a hang)", () => {
-    for (const body of ["await new Promise(() => {})", "await new Promise((r) => setTimeout(r, 1e9))"]) {
+  it("a ratchet.config whose loading never settles, or never returns, exits 2 (was: exit 13, or a hang)", () => {
+    const cases = [
+      // a synchronous endless loop blocks the thread that evaluates it: only another process can stop it (#17)
+      { body: "while (true) {}", says: "did not finish within 1 s" },
+      { body: "await new Promise(() => {})", says: "a top-level await never settles" },
+      { body: "await new Promise((r) => setTimeout(r, 1e9))", says: "did not finish within 1 s" }
+    ]
+    for (const { body, says } of cases) {
       const repo = dir("hang")
       writeFileSync(join(repo, "ratchet.config.mjs"), `${body}\nexport default {}\n`)
       const started = Date.now()
       const r = ratchet(["detect", repo, "--json"], { env: { RATCHET_CONFIG_TIMEOUT_MS: "1000" }, timeout: 30_000 })
+      expect(r.signal, body).toBeNull()
       expectBadInput(r, join(repo, "ratchet.config.mjs"), true)
-      expect(r.stderr).toContain("did not finish within 1 s")
+      expect(r.stderr).toContain(says)
+      expect(r.stderr).toContain("fix the config")
       expect(Date.now() - started).toBeLessThan(25_000)
     }
   })
@@ -231,14 +243,20 @@ describe("hostile CLI: small ones (#12 item 11)", { timeout: 300_000 }, () => {
 
   it("a run stopped with SIGTERM or SIGINT removes its worktrees", async () => {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      const markerDir = dir("marker")
-      chmodSync(markerDir, 0o777) // the sandbox may run the repository's tests as another user
-      const marker = join(markerDir, "test-started")
+      // the marker goes in the step's own worktree: the only place a sandboxed step may write (bwrap shows it nothing else)
       const repo = gitRepo({
         "package.json": JSON.stringify({ name: "slow", scripts: { test: "node slow.js" } }),
-        "slow.js": `require("fs").writeFileSync(${JSON.stringify(marker)}, process.cwd())\nsetTimeout(() => {}, 120000)\n`
+        "slow.js": `require("fs").writeFileSync("test-started", process.cwd())\nsetTimeout(() => {}, 120000)\n`
       })
       const home = dir("home")
+      const worktrees = GitWorkspace.worktreesDirOf(home)
+      let marker = ""
+      const found = () => {
+        if (!existsSync(worktrees)) return false
+        const hit = readdirSync(worktrees, { recursive: true }).map(String).find((f) => f.endsWith("test-started"))
+        if (hit !== undefined) marker = join(worktrees, hit)
+        return hit !== undefined
+      }
       const child = spawn(process.execPath, [bin, "run", repo, "--json"], { env: { ...process.env, RATCHET_HOME: home }, stdio: ["ignore", "pipe", "pipe"] })
       let stderr = ""
       let stdout = ""
@@ -246,8 +264,8 @@ describe("hostile CLI: small ones (#12 item 11)", { timeout: 300_000 }, () => {
       child.stdout.on("data", (d) => (stdout += d))
       const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, sig) => resolve({ code, signal: sig })))
       const deadline = Date.now() + 90_000
-      while (!existsSync(marker) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100))
-      expect(existsSync(marker), `the baseline test never started (exit ${child.exitCode}):\n${stderr}\n${stdout}`).toBe(true)
+      while (!found() && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100))
+      expect(found(), `the baseline test never started (exit ${child.exitCode}):\n${stderr}\n${stdout}`).toBe(true)
       const worktree = readFileSync(marker, "utf8")
       expect(existsSync(worktree)).toBe(true)
       child.kill(signal)

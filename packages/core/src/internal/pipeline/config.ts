@@ -11,8 +11,9 @@
 import { existsSync, readFileSync } from "node:fs"
 import { join, relative, resolve } from "node:path"
 import { Effect } from "effect"
-import { findConfigFile, loadConfig, type ResolvedConfig } from "../../Config.js"
+import { findConfigFile, loadConfig, loadConfigInSandbox, type ResolvedConfig } from "../../Config.js"
 import type { RatchetError } from "../../RatchetError.js"
+import type { Sandbox } from "../../Sandbox.js"
 
 const same = (a: string, b: string): boolean => {
   try {
@@ -46,3 +47,15 @@ export const loadAt = (args: {
     const warnings = local === null ? [] : [`${local} differs from the one in ${at}: the run uses the committed one; commit your changes (or pass --config) to use them`]
     return { config: yield* loadConfig(args.checkout, committed), warnings }
   })
+
+/**
+ * Loads the config committed at the run's commit as data, by evaluating it in the sandbox (see
+ * `Config.loadConfigInSandbox`): never the working tree's copy, never in this process. Code plugins
+ * that did not run come back as warnings.
+ */
+export const loadInSandbox = (args: {
+  readonly checkout: string
+  /** An explicit config file: it must lie inside the checkout. */
+  readonly explicit: string | null
+}): Effect.Effect<{ readonly config: ResolvedConfig; readonly warnings: ReadonlyArray<string> }, RatchetError, Sandbox> =>
+  loadConfigInSandbox(args.checkout, args.explicit === null ? undefined : resolve(args.checkout, args.explicit))

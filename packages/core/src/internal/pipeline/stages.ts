@@ -34,7 +34,7 @@ import * as Scan from "../../Scan.js"
 import * as Templates from "../../Templates.js"
 import * as Validate from "../../Validate.js"
 import { Workspace, type WorkspaceHandle } from "../../Workspace.js"
-import { loadAt } from "./config.js"
+import { loadAt, loadInSandbox } from "./config.js"
 import { stepLogs } from "./logs.js"
 import { blockingFailure, PatchSources } from "./shared.js"
 
@@ -44,6 +44,12 @@ import { blockingFailure, PatchSources } from "./shared.js"
 export interface StagesOptions {
   /** A config used as is for every run (an embedding application's, `ratchet run --config`). */
   readonly config?: ResolvedConfig
+  /**
+   * Where a run's `ratchet.config.*` is evaluated: `"process"` (default; trusted code, see
+   * `Config.loadConfig`) or `"sandbox"` (`Config.loadConfigInSandbox`: a child process under the
+   * `Sandbox` port, data and declarative rules only; a server's choice for repositories it does not trust).
+   */
+  readonly configIn?: "process" | "sandbox"
   /** Reads test results (`@ratchet/runner`'s `Baseline.testAdapter`). */
   readonly testAdapter?: Baseline.TestAdapter
   /**
@@ -180,7 +186,9 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
         ).pipe(Scope.provide(entry.scope))
         const loaded = options.config !== undefined
           ? { config: options.config, warnings: [] }
-          : yield* loadAt({ source: localDir(source), checkout: handle.path, commit: handle.commit, explicit: run.configFile })
+          : options.configIn === "sandbox"
+            ? yield* provide(loadInSandbox({ checkout: handle.path, explicit: run.configFile }))
+            : yield* loadAt({ source: localDir(source), checkout: handle.path, commit: handle.commit, explicit: run.configFile })
         // built once per run: the host's policy limits applied to the config as loaded
         const config = withPolicyLimits(loaded.config, run.policy)
         const checkout: Checkout = { root: handle.path, commit: handle.commit, config, warnings: [...(handle.warnings ?? []), ...loaded.warnings] }
@@ -242,7 +250,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
           const chosen = yield* Effect.result(choose({ run: input.run, config }))
           if (chosen._tag === "Failure") {
             if (task !== null) return yield* Effect.fail(internal(`the prompted task's model cannot be used: ${chosen.failure.message}`, chosen.failure))
-            const spec = input.run.llm ?? config.llm?.patch ?? config.llm?.triage ?? "unknown"
+            const spec = input.run.llm?.model ?? config.llm?.patch ?? config.llm?.triage ?? "unknown"
             callbacks.onProgress(`the LLM agent did not run: ${chosen.failure.message}`)
             return unusable(spec, chosen.failure.message)
           }
@@ -334,15 +342,31 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             entry.baseline = held
             const bench = held.report.steps.find((s) => s.name === "bench")
             const usable = profile.commands.bench !== null && bench !== undefined && bench.exitCode === 0
-            const benchmarks = usable
+            const listed = usable
               ? yield* provide(
                 Effect.gen(function* () {
                   const runner = yield* BenchRunner
-                  return yield* runner.list(held.handle, profile, config.benchmarkAdapters ? { adapters: config.benchmarkAdapters } : {})
+                  const listOptions = config.benchmarkAdapters ? { adapters: config.benchmarkAdapters } : {}
+                  // `inspect` also says why a bench command that ran gave no benchmark (no adapter read its output)
+                  return runner.inspect
+                    ? yield* runner.inspect(held.handle, profile, listOptions)
+                    : { names: yield* runner.list(held.handle, profile, listOptions), warning: null }
                 })
               )
-              : []
-            return { baseline: held.report, logs: held.logs, benchmarks, blocked: null }
+              : { names: [], warning: null }
+            const sources = (yield* provide(
+              Effect.gen(function* () {
+                return yield* Validate.BenchmarkSources
+              })
+            )).map((s) => s.name)
+            return {
+              baseline: held.report,
+              logs: held.logs,
+              benchmarks: listed.names,
+              ...(listed.warning !== null ? { benchWarning: listed.warning } : {}),
+              ...(sources.length > 0 ? { benchmarkSources: sources } : {}),
+              blocked: null
+            }
           })
         ).pipe(Effect.withSpan("Pipeline.baseline")),
 

@@ -4,6 +4,7 @@
  */
 import { createRequire } from "node:module"
 import type { Plugin } from "../../Plugin.js"
+import type { QueryRuleData } from "../../ScanRule.js"
 import { builtin } from "../../Templates.js"
 import { textHeuristics } from "./textHeuristics.js"
 
@@ -15,6 +16,11 @@ export interface PluginSpec {
   readonly builtins: boolean
   /** A `ratchet.config.*` file whose plugins join the set, or `null`. */
   readonly configFile: string | null
+  /**
+   * Declarative rules of a config evaluated as data (in the sandbox): rebuilt from data, the file is
+   * never imported. Used instead of `configFile`.
+   */
+  readonly queryRules?: ReadonlyArray<QueryRuleData>
   readonly root: string
   /** `scan.rules` entries set to "off" (plugin names, rule ids or globs). */
   readonly off: ReadonlyArray<string>
@@ -48,10 +54,14 @@ export const activePlugins = (plugins: ReadonlyArray<Plugin>, off: ReadonlyArray
 /** Rebuilds the plugin set from a spec (used inside workers). */
 export const loadPlugins = async (spec: PluginSpec): Promise<Array<Plugin>> => {
   const plugins: Array<Plugin> = spec.builtins ? builtinPlugins() : []
-  if (spec.configFile !== null) {
+  if (spec.queryRules !== undefined && spec.queryRules.length > 0) {
+    const { fromData } = await import("../../ScanRule.js")
+    plugins.push(...spec.queryRules.map(fromData))
+  } else if (spec.configFile !== null) {
     const { Effect } = await import("effect")
     const { loadConfig } = await import("../../Config.js")
-    const config = await Effect.runPromise(loadConfig(spec.root, spec.configFile))
+    // the host evaluated this file already (in a child process first): import it straight away
+    const config = await Effect.runPromise(loadConfig(spec.root, spec.configFile, { inProcess: true }))
     plugins.push(...config.plugins)
   }
   return activePlugins(plugins, spec.off, spec.on)

@@ -8,8 +8,13 @@ import { type Language, languageOf, parse, type SyntaxNode } from "../treeSitter
 /** A module-level function of a file. */
 export interface FunctionSite {
   readonly name: string
-  /** `declaration`: `function f() {}`; `expression`: `const f = () => …` / `const f = function () {}`. */
+  /**
+   * `declaration`: `function f() {}`; `expression`: `const f = () => …` / `const f = function () {}`, or a
+   * CommonJS export (`module.exports = function f () {}`, `exports.f = function () {}`).
+   */
   readonly form: "declaration" | "expression"
+  /** The module-level expression that reaches the function once the module has run: its name, or `module.exports`, `exports.f`, … */
+  readonly reference: string
   readonly async: boolean
   readonly generator: boolean
   /** The node whose body is wrapped (declaration) or whose value is wrapped (expression). */
@@ -24,6 +29,14 @@ const FUNCTION_VALUES = new Set(["arrow_function", "function_expression", "funct
 const topLevel = (root: SyntaxNode): Array<SyntaxNode> =>
   root.namedChildren.map((n) => (n.type === "export_statement" ? (n.childForFieldName("declaration") ?? n) : n))
 
+/** `module.exports`, `exports.f`, `module.exports.f` (the assignment targets of a CommonJS export), else null. */
+const exportTarget = (left: SyntaxNode): { readonly reference: string; readonly property: string | null } | null => {
+  const text = left.text.replace(/\s+/g, "")
+  const m = /^(?:module\.exports|exports)(?:\.([A-Za-z_$][\w$]*))?$/.exec(text)
+  if (m === null || text === "exports") return null
+  return { reference: text, property: m[1] ?? null }
+}
+
 /** Module-level functions of a parsed file, by name. Classes and nested functions are not listed. */
 export const moduleFunctions = (root: SyntaxNode): Map<string, FunctionSite> => {
   const out = new Map<string, FunctionSite>()
@@ -34,6 +47,7 @@ export const moduleFunctions = (root: SyntaxNode): Map<string, FunctionSite> => 
       out.set(name, {
         name,
         form: "declaration",
+        reference: name,
         async: node.children.some((c) => c.type === "async"),
         generator: node.type === "generator_function_declaration",
         node,
@@ -49,6 +63,7 @@ export const moduleFunctions = (root: SyntaxNode): Map<string, FunctionSite> => 
         out.set(name.text, {
           name: name.text,
           form: "expression",
+          reference: name.text,
           async: value.children.some((c) => c.type === "async"),
           generator: value.type === "generator_function",
           node: value,
@@ -56,6 +71,26 @@ export const moduleFunctions = (root: SyntaxNode): Map<string, FunctionSite> => 
           endLine: node.endPosition.row + 1
         })
       }
+    } else if (node.type === "expression_statement") {
+      // CommonJS: `module.exports = function name () {}`, `exports.name = (…) => …`
+      const assignment = node.namedChildren[0]
+      if (assignment?.type !== "assignment_expression") continue
+      const left = assignment.childForFieldName("left")
+      const value = assignment.childForFieldName("right")
+      const target = left ? exportTarget(left) : null
+      if (target === null || !value || !FUNCTION_VALUES.has(value.type)) continue
+      const name = value.childForFieldName("name")?.text ?? target.property
+      if (!name || out.has(name)) continue
+      out.set(name, {
+        name,
+        form: "expression",
+        reference: target.reference,
+        async: value.children.some((c) => c.type === "async"),
+        generator: value.type === "generator_function",
+        node: value,
+        startLine: node.startPosition.row + 1,
+        endLine: node.endPosition.row + 1
+      })
     }
   }
   return out
@@ -160,14 +195,21 @@ export const instrumentForCapture = (
   file: string,
   names: ReadonlyArray<string>,
   hookPath: string
-): { readonly source: string; readonly instrumented: ReadonlyArray<string>; readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }> } => {
+): {
+  readonly source: string
+  readonly instrumented: ReadonlyArray<string>
+  /** For each instrumented function, the module-level expression that reaches it (its name, `module.exports`, …). */
+  readonly references: Readonly<Record<string, string>>
+  readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>
+} => {
   const language: Language | null = languageOf(file)
   if (language === null || language === "tsx" || language === "jsx") {
-    return { source, instrumented: [], skipped: names.map((name) => ({ name, reason: `${file} is not a .js/.ts module Node can load` })) }
+    return { source, instrumented: [], references: {}, skipped: names.map((name) => ({ name, reason: `${file} is not a .js/.ts module Node can load` })) }
   }
   const functions = moduleFunctions(parse(source, language).rootNode)
   const edits: Array<{ start: number; end: number; text: string }> = []
   const instrumented: Array<string> = []
+  const references: Record<string, string> = {}
   const skipped: Array<{ name: string; reason: string }> = []
   for (const name of names) {
     const fn = functions.get(name)
@@ -193,14 +235,15 @@ export const instrumentForCapture = (
       edits.push({ start: fn.node.endIndex, end: fn.node.endIndex, text: `, ${JSON.stringify(name)})` })
     }
     instrumented.push(name)
+    references[name] = fn.reference
   }
   let out = source
   for (const edit of edits.sort((a, b) => b.start - a.start)) out = `${out.slice(0, edit.start)}${edit.text}${out.slice(edit.end)}`
-  if (instrumented.length === 0) return { source, instrumented, skipped }
-  const registrations = instrumented.map((name) => `__ratchet_rt().register(${JSON.stringify(`${file}#${name}`)}, ${name})`).join("\n")
+  if (instrumented.length === 0) return { source, instrumented, references, skipped }
+  const registrations = instrumented.map((name) => `__ratchet_rt().register(${JSON.stringify(`${file}#${name}`)}, ${references[name]})`).join("\n")
   out = `${out}\n;${registrations}\n${runtimeHelper(hookPath)}\n`
   if (language === "typescript") out = prepend(out, "// @ts-nocheck\n")
-  return { source: out, instrumented, skipped }
+  return { source: out, instrumented, references, skipped }
 }
 
 const COLLECTION = /^(?:new\s+(?:Map|WeakMap|Set|WeakSet|LRUCache|LRU|QuickLRU)\b|\{\s*\}$|\[\s*\]$|Object\.create\(\s*null\s*\)$)/

@@ -89,7 +89,7 @@ const load = async (instance) => {
     const ext = path.extname(original);
     copyFile = path.join(path.dirname(original), ".ratchet-replay-" + process.pid + "-" + path.basename(original, ext) + ext);
     copies.push(copyFile);
-    const register = "\n;globalThis.__ratchetCapture.register(" + JSON.stringify(TARGET.id) + ", " + TARGET.name + ");\n";
+    const register = "\n;globalThis.__ratchetCapture.register(" + JSON.stringify(TARGET.id) + ", " + (TARGET.reference || TARGET.name) + ");\n";
     fs.writeFileSync(copyFile, (TS ? "// @ts-nocheck\n" : "") + source + register);
   }
   registered.delete(TARGET.id);
@@ -324,7 +324,8 @@ else {
 
 /** What the harness carries: the target and the replayable records, in capture order. */
 export interface HarnessData {
-  readonly target: { readonly file: string; readonly name: string; readonly id: string }
+  /** `reference`: the module-level expression that reaches the function (its name, `module.exports`, `exports.f`). */
+  readonly target: { readonly file: string; readonly name: string; readonly id: string; readonly reference: string }
   readonly info: string
   /** `v8.serialize` of `Array<{ index, test, payload: Buffer | null }>`. */
   readonly data: Buffer

@@ -30,6 +30,11 @@ export interface RepoSettings {
     readonly computeMinutesPerDay: number
     readonly candidatesPerRun: number
     readonly proposalsPerRun: number
+    /** The LLM agent's budgets (`null`: none; the stricter of these and the repository's config applies). */
+    readonly llmUsdPerRun: number | null
+    readonly llmUsdPerDay: number | null
+    readonly llmTokensPerRun: number | null
+    readonly llmTokensPerDay: number | null
   }
   /**
    * Policy limits set on the server: at most `maxFiles` files and `maxLines` changed lines per
@@ -52,6 +57,10 @@ export interface SettingsPatch {
   readonly computeMinutesPerDay?: number | undefined
   readonly candidatesPerRun?: number | undefined
   readonly proposalsPerRun?: number | undefined
+  readonly llmUsdPerRun?: number | null | undefined
+  readonly llmUsdPerDay?: number | null | undefined
+  readonly llmTokensPerRun?: number | null | undefined
+  readonly llmTokensPerDay?: number | null | undefined
   readonly maxSetupFailures?: number | undefined
   readonly paused?: boolean | undefined
   readonly policyMaxFiles?: number | null | undefined
@@ -70,6 +79,9 @@ export interface RepoStore {
   readonly recordSetup: (repoId: string, ok: boolean, reason: string | null) => Effect.Effect<RepoSettings, ServerError>
 }
 
+/** A nullable numeric column (PostgreSQL returns NUMERIC and BIGINT as strings). */
+const numOrNull = (r: Row, column: string): number | null => (r[column] === null || r[column] === undefined ? null : num(r, column))
+
 const toSettings = (r: Row): RepoSettings => ({
   schedule: strOrNull(r, "schedule"),
   timezone: str(r, "timezone"),
@@ -78,7 +90,11 @@ const toSettings = (r: Row): RepoSettings => ({
   budgets: {
     computeMinutesPerDay: num(r, "compute_minutes_per_day"),
     candidatesPerRun: num(r, "candidates_per_run"),
-    proposalsPerRun: num(r, "proposals_per_run")
+    proposalsPerRun: num(r, "proposals_per_run"),
+    llmUsdPerRun: numOrNull(r, "llm_usd_per_run"),
+    llmUsdPerDay: numOrNull(r, "llm_usd_per_day"),
+    llmTokensPerRun: numOrNull(r, "llm_tokens_per_run"),
+    llmTokensPerDay: numOrNull(r, "llm_tokens_per_day")
   },
   policy: {
     maxFiles: r.policy_max_files === null || r.policy_max_files === undefined ? null : num(r, "policy_max_files"),
@@ -154,6 +170,10 @@ export const make = ({ sql, q }: StoreContext): RepoStore => {
           compute_minutes_per_day = ${p.computeMinutesPerDay ?? s.budgets.computeMinutesPerDay},
           candidates_per_run = ${p.candidatesPerRun ?? s.budgets.candidatesPerRun},
           proposals_per_run = ${p.proposalsPerRun ?? s.budgets.proposalsPerRun},
+          llm_usd_per_run = ${p.llmUsdPerRun === undefined ? s.budgets.llmUsdPerRun : p.llmUsdPerRun},
+          llm_usd_per_day = ${p.llmUsdPerDay === undefined ? s.budgets.llmUsdPerDay : p.llmUsdPerDay},
+          llm_tokens_per_run = ${p.llmTokensPerRun === undefined ? s.budgets.llmTokensPerRun : p.llmTokensPerRun},
+          llm_tokens_per_day = ${p.llmTokensPerDay === undefined ? s.budgets.llmTokensPerDay : p.llmTokensPerDay},
           max_setup_failures = ${p.maxSetupFailures ?? s.maxSetupFailures},
           policy_max_files = ${p.policyMaxFiles === undefined ? s.policy.maxFiles : p.policyMaxFiles},
           policy_max_lines = ${p.policyMaxLines === undefined ? s.policy.maxLines : p.policyMaxLines},
