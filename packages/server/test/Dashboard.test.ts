@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, realpathSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Duration, ManagedRuntime } from "effect"
+import { Duration, Effect, ManagedRuntime } from "effect"
 import * as Dashboard from "../src/Dashboard.js"
 import { parseDiff } from "../src/internal/dashboard/diff.js"
 import * as Server from "../src/Server.js"
@@ -317,6 +317,37 @@ describe("Dashboard: repositories", () => {
     expect(await refused.text()).toContain("paused")
     expect((await c.post(`${path}/resume`, { _csrf: c.csrf })).status).toBe(303)
     expect((await runtime.runPromise(Store.use((s) => s.getRepo(null, id)))).settings.paused).toBe(false)
+  })
+
+  it("shows a repository's prompted tasks: the request, where it came from, the decision and its reason", async () => {
+    const c = await signIn()
+    const created = await c.post("/dashboard/repos", { _csrf: c.csrf, name: "tasks-repo", location: repoAt("tasks-repo") })
+    const path = created.headers.get("location")!.split("?")[0]!
+    const id = path.split("/").pop()!
+    expect(await (await c.get(path)).text()).toContain("No tasks yet")
+    await runtime.runPromise(
+      Store.use((s) =>
+        Effect.gen(function* () {
+          const repo = yield* s.getRepo(null, id)
+          const source = { via: "label" as const, connectorId: null, deliveryId: null, repo: "octo/tasks", issue: 7, commentId: null, sender: "mona" }
+          const task = yield* s.createTask({ orgId: repo.orgId, repoId: id, instruction: "Rewrite the build in <script>Rust</script>\nall of it", paths: [], source })
+          yield* s.moveTask(task.id, ["queued"], "planning")
+          yield* s.moveTask(task.id, ["planning"], "no-go", { decision: { verdict: "NO-GO", reasons: ["too large: the plan touches 40 files (the limit is 5)"], question: null } })
+          yield* s.createTask({ orgId: repo.orgId, repoId: id, instruction: "Fix the typo", paths: [], source: { ...source, via: "api", repo: null, issue: null, sender: null } })
+        })
+      )
+    )
+    const page = await (await c.get(path)).text()
+    expectStrictPage(page)
+    expect(page).toMatch(/<h2 id="tasks-h">Tasks<\/h2>/)
+    // the request is escaped, first line only
+    expect(page).toContain("Rewrite the build in &lt;script&gt;Rust&lt;/script&gt;")
+    expect(page).not.toContain("all of it")
+    expect(page).toContain("label on octo/tasks#7 by @mona")
+    expect(page).toMatch(/class="pill failed">no go</)
+    expect(page).toContain("too large: the plan touches 40 files (the limit is 5)")
+    expect(page).toMatch(/Fix the typo<div class="sub">API</)
+    expect(page).toMatch(/class="pill queued">queued</)
   })
 })
 

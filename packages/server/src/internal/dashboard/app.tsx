@@ -399,7 +399,8 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       const repo = yield* Store.use((s) => s.getRepo(orgId, id))
       const [summary] = yield* summarize(orgId, [repo], now)
       const runs = yield* DashboardStore.use((d) => d.runs(orgId, { repoId: repo.id, limit: 25 }))
-      return { summary, runs }
+      const tasks = (yield* Store.use((s) => s.listTasks(orgId, repo.id))).slice(0, 25)
+      return { summary, runs, tasks }
     }))
     if (!data.ok) return failPage(c, data.error)
     const p: RepoPageData = { ...data.value, scopes: scopes(c), csrf: c.get("session").csrf, now, timezones: timezones(), values: extra.values, errors: extra.errors }

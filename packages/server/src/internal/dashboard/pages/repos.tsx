@@ -2,16 +2,17 @@
 /**
  * Repositories: the list (last run, next scheduled run, budget use), the form that connects one
  * (validated exactly like `POST /api/repos`), and a repository's page with its settings —
- * schedule and time zone, budgets, policy limits, provider and model — pause/resume, and runs.
+ * schedule and time zone, budgets, policy limits, provider and model — pause/resume, runs and tasks.
  *
  * @internal
  */
 import type { Child } from "hono/jsx"
-import type { Repo } from "../../../Store.js"
+import type { Repo, Task } from "../../../Store.js"
 import type { Scope } from "../../../Tenants.js"
 import type { RunItem } from "../store.js"
 import { Csrf, Flash, href, Lacks, Pill, Tile, When, zoned } from "../ui.js"
 import { RunsTable } from "./runs.js"
+import { TasksTable } from "./tasks.js"
 
 /** A repository with what the list shows about it. */
 export interface RepoSummary {
@@ -136,6 +137,8 @@ export const NewRepoPage = ({ csrf, values, errors, error }: { readonly csrf: st
 export interface RepoPageData {
   readonly summary: RepoSummary
   readonly runs: ReadonlyArray<RunItem>
+  /** Its prompted tasks, newest first. */
+  readonly tasks: ReadonlyArray<Task>
   readonly csrf: string
   readonly now: number
   readonly timezones: ReadonlyArray<string>
@@ -189,6 +192,10 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
       <section class="card flush" aria-labelledby="runs-h">
         <h2 id="runs-h">Runs</h2>
         <RunsTable runs={p.runs} now={p.now} showRepo={false} />
+      </section>
+      <section class="card flush" aria-labelledby="tasks-h">
+        <h2 id="tasks-h">Tasks</h2>
+        <TasksTable tasks={p.tasks} now={p.now} />
       </section>
       <section class="card" aria-labelledby="settings-h">
           <div class="card-head"><h2 id="settings-h">Settings</h2></div>
