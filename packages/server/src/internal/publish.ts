@@ -51,10 +51,11 @@ const hasCommit = (top: string): boolean => {
 }
 
 /**
- * The config committed at the HEAD of a local repository, evaluated as data in the sandbox: in a
- * detached worktree of HEAD (removed afterwards), never in the server process.
+ * The config committed at the HEAD of a local repository, in a detached worktree of HEAD (removed
+ * afterwards): evaluated as data in the sandbox, never in the server process, unless the repository
+ * is `trusted` (then imported here, so its policy plugins run at the gate as they did in validation).
  */
-const repositoryConfig = (where: { readonly top: string; readonly prefix: string }, options: PublishOptions): Effect.Effect<Config.ResolvedConfig, ServerError> =>
+const repositoryConfig = (where: { readonly top: string; readonly prefix: string }, options: PublishOptions, trusted: boolean): Effect.Effect<Config.ResolvedConfig, ServerError> =>
   Effect.acquireUseRelease(
     Effect.try({
       try: () => {
@@ -70,6 +71,11 @@ const repositoryConfig = (where: { readonly top: string; readonly prefix: string
     }),
     ({ tree }) =>
       Effect.gen(function* () {
+        if (trusted) {
+          return yield* Config.loadConfig(join(tree, where.prefix)).pipe(
+            Effect.mapError((e) => invalid("repository", `loading the (trusted) repository's ratchet config: ${e.message}`, e))
+          )
+        }
         const sandbox =
           options.sandbox ??
           (yield* Effect.flatMap(
@@ -204,8 +210,8 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions,
     }
 
     // The policy the gate re-runs is the repository's own when it is on disk, else the defaults.
-    // (evaluated in the sandbox as data: repository code never runs in the server)
-    const config = yield* (where !== null ? repositoryConfig(where, options) : Config.resolveConfig({}, null).pipe(Effect.mapError((e) => internal(e.message, e)))).pipe(
+    // (evaluated in the sandbox as data: repository code never runs in the server, unless an operator trusts the repository)
+    const config = yield* (where !== null ? repositoryConfig(where, options, repo.settings.trusted) : Config.resolveConfig({}, null).pipe(Effect.mapError((e) => internal(e.message, e)))).pipe(
       Effect.map((loaded) => withServerPolicy(loaded, repo.settings.policy))
     )
     const source = yield* WriteGate.sourceConnector(target.connector)
