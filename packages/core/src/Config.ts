@@ -602,7 +602,9 @@ export const loadConfigInSandbox = (
       network: false,
       maxOutputBytes: EVALUATION_BYTES,
       limits: { maxProcesses: 64, memoryBytes: 1024 * 1024 * 1024 },
-      label: "config"
+      label: "config",
+      // the evaluator runs on Ratchet's own Node (by absolute path): a repository's .nvmrc never triggers a Node download for it
+      node: "ratchet"
     })
     if (result.refused !== undefined) {
       return yield* Effect.fail(configInvalid({ file, detail: `the sandbox refused to evaluate it: ${result.refused}` }))
