@@ -43,7 +43,7 @@ import type { Candidate } from "./Candidate.js"
 import type { ResolvedConfig } from "./Config.js"
 import { accumulator } from "./internal/agent/cpuProfile.js"
 import { applyLenient, extractPatch, proposePatchTool, renderDiff } from "./internal/agent/patch.js"
-import { patchPrompt, repairPrompt, systemPrompt, type Target, targetsOf, triagePrompt, triageSchema } from "./internal/agent/prompts.js"
+import { patchPrompt, repairPrompt, systemPrompt, type Target, targetsOf, taskPatchPrompt, taskSystemPrompt, triagePrompt, triageSchema } from "./internal/agent/prompts.js"
 import { estimateTokens, mapRepository, numberedSlice, renderMap } from "./internal/agent/repoMap.js"
 import { costOf, type GenerateOptions, type GenerateResult, type LanguageModel, type Message, type ReasoningOptions } from "./LanguageModel.js"
 import { type LlmCall, type LlmRunSummary, totalsOf } from "./LlmCall.js"
@@ -51,6 +51,7 @@ import type { Opportunity } from "./Opportunity.js"
 import type { RatchetError } from "./RatchetError.js"
 import type { RepoProfile } from "./RepoProfile.js"
 import type { Sandbox } from "./Sandbox.js"
+import type { Plan as TaskPlan, Request as TaskRequest } from "./Task.js"
 import type { Validation } from "./Validate.js"
 import { Workspace, type WorkspaceHandle } from "./Workspace.js"
 
@@ -227,6 +228,13 @@ export interface RunOptions<R> {
   readonly onProgress?: (message: string) => void
   /** Warnings from the profiling run, carried into the summary. */
   readonly warnings?: ReadonlyArray<string>
+  /**
+   * A prompted task (see `Task`): triage is skipped, and the patch model writes the planned change
+   * (all of the plan's files in one patch) through the same patch → validate → repair path.
+   *
+   * @since 0.2.0
+   */
+  readonly task?: { readonly request: TaskRequest; readonly plan: TaskPlan }
   /**
    * Checked before every model call: a reason (the run was cancelled) stops the agent with it, like
    * an exhausted budget — what it has validated so far is kept.
@@ -416,8 +424,16 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
       const code = numberedSlice(options.root, h.file, symbol?.startLine ?? h.line, Math.min((symbol?.endLine ?? h.line + 30), (symbol?.startLine ?? h.line) + 60))
       return code === null ? [] : [{ hotspot: h, code }]
     })
-    const system: Message = { role: "system", content: systemPrompt(options.profile) }
+    const task = options.task
+    const system: Message = { role: "system", content: task === undefined ? systemPrompt(options.profile) : taskSystemPrompt(options.profile) }
 
+    const triageCalls: Array<LlmCall> = []
+    let targets: Array<Target> = []
+    if (task !== undefined) {
+      // --- A prompted task: the plan is the target.
+      targets = [{ file: task.plan.files[0] ?? "", symbol: "task", line: 1, idea: task.request.instruction, rationale: task.plan.approach, impact: task.plan.risk }]
+      yield* note(`task: ${task.plan.summary} (${task.plan.files.join(", ")})`)
+    } else {
     // --- Triage.
     yield* note(`triage with ${specOf(options.models.triage)}: ${hot.length} hot functions, ${options.opportunities.length} findings`)
     const triage = yield* call(
@@ -445,8 +461,6 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
       },
       { round: 1 }
     )
-    const triageCalls: Array<LlmCall> = []
-    let targets: Array<Target> = []
     if (triage._tag === "Stopped") stopped = triage.reason
     else if (triage._tag === "Failed") stopped = `the triage call failed: ${triage.error.message}`
     else {
@@ -456,6 +470,7 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
       targets = (parsed ?? []).slice(0, settings.maxTargets)
       yield* note(`triage picked ${targets.length}: ${targets.map((t) => `${t.file}#${t.symbol}`).join(", ") || "nothing"}`)
     }
+    }
 
     // --- Patch and repair, per target.
 
@@ -464,39 +479,57 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
       if (stopped !== null) break
       const label = `${target.file}#${target.symbol}`
       const outcome = (text: string) => targetsDone.push({ file: target.file, symbol: target.symbol, idea: target.idea, rationale: target.rationale, outcome: text })
-      if (isHarness(target.file)) {
-        outcome("skipped: a test or benchmark file (they measure the change, they are never changed)")
-        continue
-      }
-      const text = read(target.file)
-      if (text === null) {
-        outcome("skipped: no such file in the repository")
-        continue
-      }
-      const fileTokens = estimateTokens(text)
-      const window = Math.max(2_000, Math.floor(settings.contextTokens * 1.5))
-      const lines = text.split("\n")
-      const truncated = fileTokens > window
-      const from = truncated ? Math.max(0, target.line - 120) : 0
-      const shown = truncated ? lines.slice(from, target.line + 180).join("\n") : text
-      const callers = files
-        .flatMap((f) => f.symbols.filter((s) => s.calls.includes(target.symbol) && !(f.path === target.file && s.name === target.symbol)).map((s) => `- ${f.path}:${s.startLine} ${s.name}`))
-        .slice(0, 12)
-        .join("\n")
-      const messages: Array<Message> = [
-        system,
-        {
-          role: "user",
-          content: patchPrompt({
-            target,
-            file: target.file,
-            fileText: shown,
-            truncated,
-            callers,
-            map: renderMap(files, { focus: [target.file, ...focus], focusSymbols: [target.symbol], budgetTokens: Math.floor(settings.contextTokens / 2) })
-          })
+      let messages: Array<Message>
+      if (task !== undefined) {
+        // every planned file, as it is (new files are empty); the policy judges what may change
+        const planned = task.plan.files.map((path) => ({ path, text: read(path) }))
+        messages = [
+          system,
+          {
+            role: "user",
+            content: taskPatchPrompt({
+              request: task.request,
+              plan: task.plan,
+              files: planned,
+              map: renderMap(files, { focus: [...task.plan.files, ...focus], focusSymbols: [], budgetTokens: Math.floor(settings.contextTokens / 2) })
+            })
+          }
+        ]
+      } else {
+        if (isHarness(target.file)) {
+          outcome("skipped: a test or benchmark file (they measure the change, they are never changed)")
+          continue
         }
-      ]
+        const text = read(target.file)
+        if (text === null) {
+          outcome("skipped: no such file in the repository")
+          continue
+        }
+        const fileTokens = estimateTokens(text)
+        const window = Math.max(2_000, Math.floor(settings.contextTokens * 1.5))
+        const lines = text.split("\n")
+        const truncated = fileTokens > window
+        const from = truncated ? Math.max(0, target.line - 120) : 0
+        const shown = truncated ? lines.slice(from, target.line + 180).join("\n") : text
+        const callers = files
+          .flatMap((f) => f.symbols.filter((s) => s.calls.includes(target.symbol) && !(f.path === target.file && s.name === target.symbol)).map((s) => `- ${f.path}:${s.startLine} ${s.name}`))
+          .slice(0, 12)
+          .join("\n")
+        messages = [
+          system,
+          {
+            role: "user",
+            content: patchPrompt({
+              target,
+              file: target.file,
+              fileText: shown,
+              truncated,
+              callers,
+              map: renderMap(files, { focus: [target.file, ...focus], focusSymbols: [target.symbol], budgetTokens: Math.floor(settings.contextTokens / 2) })
+            })
+          }
+        ]
+      }
       const targetCalls: Array<LlmCall> = []
       const rounds = 1 + settings.repairAttempts
       let final = "no patch"
@@ -530,37 +563,41 @@ export const run = <R>(options: RunOptions<R>): Effect.Effect<LlmRunSummary, Rat
           return { calls: all, totals: totalsOf(all) }
         }
         const source = `llm:${specOf(options.models.patch)}`
+        const rule = task === undefined ? "llm" : "prompt"
 
         const extracted = extractPatch(result)
         let reason: string
         let log: string | null = null
         if (!extracted.ok) {
           reason = `no patch: ${extracted.reason}`
-          yield* options.reject({ id: `attempt-llm-${t + 1}-${round}`, source, rule: "llm", status: "rejected", reason: `${label} (round ${round}): ${reason}` })
+          yield* options.reject({ id: `attempt-llm-${t + 1}-${round}`, source, rule, status: "rejected", reason: `${label} (round ${round}): ${reason}` })
         } else {
           const applied = applyLenient(extracted.diff, read)
           if (!applied.ok) {
             reason = `does not apply: ${applied.reason}`
-            yield* options.reject({ id: `attempt-llm-${t + 1}-${round}`, source, rule: "llm", status: "rejected", reason: `${label} (round ${round}): ${reason}` })
+            yield* options.reject({ id: `attempt-llm-${t + 1}-${round}`, source, rule, status: "rejected", reason: `${label} (round ${round}): ${reason}` })
           } else {
             const diff = renderDiff(applied.files)
-            const id = `llm-${createHash("sha256").update(diff).digest("hex").slice(0, 16)}`
+            const id = `${task === undefined ? "llm" : "task"}-${createHash("sha256").update(diff).digest("hex").slice(0, 16)}`
             if (seen.has(id)) {
               reason = "no patch: the same patch as an earlier attempt (it was already rejected)"
-              yield* options.reject({ id: `attempt-llm-${t + 1}-${round}`, candidateId: id, source, rule: "llm", status: "rejected", reason: `${label} (round ${round}): ${reason}` })
+              yield* options.reject({ id: `attempt-llm-${t + 1}-${round}`, candidateId: id, source, rule, status: "rejected", reason: `${label} (round ${round}): ${reason}` })
             } else {
               seen.add(id)
-              const opportunity = options.opportunities.find((o) => o.file === target.file && o.startLine <= target.line + 60 && o.endLine >= target.line - 5)
+              const opportunity = task === undefined ? options.opportunities.find((o) => o.file === target.file && o.startLine <= target.line + 60 && o.endLine >= target.line - 5) : undefined
               const candidate: Candidate = {
                 id,
                 source,
-                rule: "llm",
+                rule,
                 opportunityId: opportunity?.id ?? null,
                 title: extracted.title,
-                explanation: `${extracted.explanation}${extracted.explanation ? "\n\n" : ""}Target chosen by triage: \`${target.symbol}\` in ${target.file} — ${target.idea}${round > 1 ? ` (repaired in round ${round})` : ""}.`,
+                explanation:
+                  task === undefined
+                    ? `${extracted.explanation}${extracted.explanation ? "\n\n" : ""}Target chosen by triage: \`${target.symbol}\` in ${target.file} — ${target.idea}${round > 1 ? ` (repaired in round ${round})` : ""}.`
+                    : `${extracted.explanation}${extracted.explanation ? "\n\n" : ""}Requested: ${task.request.instruction.split("\n")[0]}. Plan: ${task.plan.summary}${round > 1 ? ` (repaired in round ${round})` : ""}.`,
                 diff,
                 files: applied.files.map((f) => f.path),
-                kind: "performance",
+                kind: task === undefined ? "performance" : task.plan.kind,
                 thinking: result.reasoning
                   ? {
                       model: specOf(options.models.patch),

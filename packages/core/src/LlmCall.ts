@@ -15,8 +15,8 @@ import { ArtifactRef } from "./ArtifactStore.js"
  */
 export const LlmCall = Schema.Struct({
   id: Schema.String,
-  /** `triage` (pick targets), `patch` (first patch for a target) or `repair` (a later round). */
-  stage: Schema.Literals(["triage", "patch", "repair"]),
+  /** `triage` (pick targets), `patch` (first patch for a target), `repair` (a later round) or `plan` (a prompted task's plan). */
+  stage: Schema.Literals(["triage", "patch", "repair", "plan"]),
   /** The target (`file#symbol`) for patch and repair calls. */
   target: Schema.optionalKey(Schema.String),
   round: Schema.Number,

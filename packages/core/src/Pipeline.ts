@@ -52,6 +52,7 @@ import { internal, RatchetError } from "./RatchetError.js"
 import { RepoProfile } from "./RepoProfile.js"
 import { BaselineReport, type RunReport, type Stage } from "./Run.js"
 import type { Sandbox } from "./Sandbox.js"
+import { Spec as TaskSpec } from "./Task.js"
 import { Validation } from "./Validate.js"
 import type { Workspace } from "./Workspace.js"
 
@@ -103,7 +104,13 @@ export const RunRef = Schema.Struct({
         )
       })
     )
-  )
+  ),
+  /**
+   * A prompted task (`Task.plan` decided GO): the run's only patch source is then the agent writing
+   * the planned change (templates, plugins and other patch sources are not asked), and the
+   * candidate takes the same validate → package path. Absent: an ordinary run.
+   */
+  task: Schema.optionalKey(Schema.NullOr(TaskSpec))
 })
 /** @since 0.2.0 */
 export type RunRef = typeof RunRef.Type
@@ -733,7 +740,11 @@ export const compose = <E, R>(options: ComposeOptions<E, R>, executor: Executor<
 
         // The LLM agent, when the stages have one: one call (durable as a whole: a resumed run replays
         // what it did instead of calling the models again), its candidates validated by the same
-        // validate function and then taking the same package path.
+        // validate function and then taking the same package path. A prompted task's run has the
+        // agent as its only patch source.
+        if (agent === undefined && run.task) {
+          return yield* Effect.fail(internal("the run carries a prompted task, but these stages have no LLM agent to write its patch"))
+        }
         if (agent !== undefined) {
           const input: AgentStageInput = { run, profile, baseline: baselined, opportunities: scanned.opportunities }
           const at: Call = { key: "validate/llm", index: count, first: count === 0, last: true }
@@ -820,6 +831,13 @@ export interface RunOptions {
    * @since 0.2.0
    */
   readonly llm?: AgentOptions
+  /**
+   * A prompted task whose plan was decided GO (`Task.plan`): the agent (`llm`, required) writes the
+   * planned change as the run's only candidate, which takes the same validate → package path.
+   *
+   * @since 0.2.0
+   */
+  readonly task?: TaskSpec
 }
 
 /**
@@ -831,7 +849,7 @@ export const run = Effect.fn("Pipeline.run")(function* (options: RunOptions) {
   const runId = options.runId ?? `run-${randomUUID().slice(0, 8)}`
   const composed = yield* compose(
     {
-      run: { runId, source: options.source, configFile: null },
+      run: { runId, source: options.source, configFile: null, ...(options.task ? { task: options.task } : {}) },
       budget: { candidates: options.budgetCandidates },
       onProgress: (p) => Effect.sync(() => options.onProgress?.(p))
     },

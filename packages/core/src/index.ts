@@ -58,6 +58,8 @@ export * as SourceConnector from "./SourceConnector.js"
 export * as Stats from "./Stats.js"
 /** @since 0.2.0 */
 export * as SynthBench from "./SynthBench.js"
+/** @since 0.2.0 */
+export * as Task from "./Task.js"
 /** @since 0.1.0 */
 export * as Templates from "./Templates.js"
 /** @since 0.1.0 */

@@ -17,6 +17,8 @@ import { secureHeaders } from "hono/secure-headers"
 import * as Crypto from "node:crypto"
 import { join } from "node:path"
 import { streamRunEvents } from "./internal/events.js"
+import type { LiveOptions } from "./internal/github/connectors.js"
+import { connectorRoutes, type RouteKit, taskRoutes, webhookRoute } from "./internal/github/routes.js"
 import { modelsView } from "./internal/llm.js"
 import { openApiDocument } from "./internal/openapi.js"
 import { type PublishOptions, publishAndRecord } from "./internal/publish.js"
@@ -73,9 +75,16 @@ export interface ApiOptions {
   readonly llmEnv?: Readonly<Record<string, string | undefined>>
   /** Where "create PR" writes local patches, and the GitHub token (default `.ratchet/patches`, no token). */
   readonly publish?: PublishOptions
+  /** Options of the live GitHub connectors (tests shorten their retry delays). @since 0.2.0 */
+  readonly github?: LiveOptions
 }
 
-type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string; tokenId: string } }
+/**
+ * The Hono environment of the API: the caller's principal and request ids.
+ *
+ * @since 0.2.0
+ */
+export type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string; tokenId: string } }
 
 /**
  * What the API needs to run effects: a `ManagedRuntime` or `{ runPromiseExit: Effect.runPromiseExitWith(context) }`.
@@ -176,10 +185,15 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     maxSize: maxBody,
     onError: (c) => c.json(errorBody("PayloadTooLarge", `Request body is larger than ${maxBody} bytes`, c.get("requestId")), 413)
   })
+  // GitHub sends webhook payloads of up to 25 MB (signed, so they cannot be trimmed)
+  const limitWebhookBody = bodyLimit({
+    maxSize: Math.max(maxBody, 25 * 1024 * 1024),
+    onError: (c) => c.json(errorBody("PayloadTooLarge", "Webhook payload is larger than GitHub's 25 MB", c.get("requestId")), 413)
+  })
   // only requests that carry a body are limited (looking for a body makes Node build a full Request)
   app.use("*", async function limitRequestBody(c, next) {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next()
-    return limitBody(c, next)
+    return c.req.path === "/api/webhooks/github" ? limitWebhookBody(c, next) : limitBody(c, next)
   })
 
   app.notFound((c) => c.json(errorBody("NotFound", `No route ${c.req.method} ${c.req.path}; see /openapi.json`, c.get("requestId")), 404))
@@ -191,6 +205,18 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   app.get("/health", (c) =>
     respond(c, Store.use((s) => s.authenticate("health-probe")), () => c.json({ status: "ok" })))
   app.get("/openapi.json", (c) => c.json(openApiDocument))
+
+  const kit: RouteKit<Env> = {
+    respond,
+    readJson,
+    invalid,
+    allowPrivateUrls: options.allowPrivateUrls ?? false,
+    ...(options.github === undefined ? {} : { github: options.github }),
+    background: (effect) => void runtime.runPromiseExit(effect),
+    scope: (needed) => scope(needed)
+  }
+  // GitHub's webhooks carry no bearer token: their signature authenticates them (checked first)
+  webhookRoute(app, kit)
 
   // --- auth for everything under /api
   // Known tokens are remembered briefly (by hash, never in plain text) to spare a query per request;
@@ -367,7 +393,8 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     respond(c, Effect.gen(function* () {
       const s = yield* Store
       const proposal = yield* s.getProposal(org(c), c.req.param("id"))
-      return { ...proposal, cost: Usage.proposalCost(proposal.data, yield* s.runConsumption(proposal.runId)) }
+      // after "create PR": the pull request and where its CI stands
+      return { ...proposal, cost: Usage.proposalCost(proposal.data, yield* s.runConsumption(proposal.runId)), pullRequest: yield* s.getPullRequest(proposal.id) }
     }), (p) => c.json(p)))
   for (const [action, decision] of [["approve", "approved"], ["reject", "rejected"], ["request-changes", "changes-requested"]] as const) {
     app.post(`/api/proposals/:id/${action}`, scope("approve"), async (c) => {
@@ -400,6 +427,10 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       const proposal = yield* store.getProposal(org(c), c.req.param("id"))
       return { proposalId: proposal.id, entries: yield* store.ledgerOf(proposal.id) }
     }), (ledger) => c.json(ledger)))
+
+  // --- source connectors and provider keys (secrets sealed at rest), prompted tasks
+  connectorRoutes(app, kit)
+  taskRoutes(app, kit)
 
   // --- organisations (administrators of the operator organisation manage them all; others see their own)
   const operatorOnly = (c: HonoContext<Env>, what: string): Response | null =>

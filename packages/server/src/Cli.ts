@@ -13,6 +13,7 @@ import { RatchetError } from "@ratchet/core"
 import { baselineCommand } from "./cli/baseline.js"
 import { detectCommand } from "./cli/detect.js"
 import { policyCommand } from "./cli/policy.js"
+import { askCommand } from "./cli/ask.js"
 import { runCommand } from "./cli/run.js"
 import { scanCommand } from "./cli/scan.js"
 import { serveCommand } from "./cli/serve.js"
@@ -28,7 +29,7 @@ export const command = Command.make("ratchet").pipe(
   Command.withDescription(
     "Ratchet turns a repository into small, proven improvements: detect → baseline → scan → patchgen → validate → package."
   ),
-  Command.withSubcommands([detectCommand, scanCommand, baselineCommand, runCommand, policyCommand, serveCommand, tokenCommand, orgCommand])
+  Command.withSubcommands([detectCommand, scanCommand, baselineCommand, runCommand, askCommand, policyCommand, serveCommand, tokenCommand, orgCommand])
 )
 
 /** Re-exported for subcommands that need the shared argument/flag shapes. */

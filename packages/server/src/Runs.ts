@@ -16,6 +16,7 @@ import { Cause, Clock, Context, DateTime, Effect, Layer, Option, Schema, Semapho
 import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
+import { releaseSource, sourceFor, taskSpecOf } from "./internal/github/runs.js"
 import * as Quotas from "./internal/quotas.js"
 import { redact } from "./middleware/logger.js"
 import { budgetExceeded, busy, type ServerError } from "./ServerError.js"
@@ -123,8 +124,14 @@ const runBody = (runId: string) =>
 
     const started: Run = yield* Effect.orDie(store.getRun(null, runId))
     const repo: Repo = yield* Effect.orDie(store.getRepo(null, started.repoId))
-    const source = repo.path ?? repo.url
+    // a GitHub repository with a connector is fetched through it (private repositories run)
+    const fetched = yield* sourceFor(repo, runId).pipe(Effect.result)
+    if (fetched._tag === "Failure") return yield* finish("failed", fetched.failure.message)
+    const source = fetched.success
     if (source === null) return yield* finish("failed", `repository ${repo.name} has neither a path nor a URL; connect it again with one of them`)
+    // a prompted task's run carries its plan: the agent writing it is the run's only patch source
+    const task = yield* taskSpecOf(started).pipe(Effect.result)
+    if (task._tag === "Failure") return yield* finish("failed", task.failure.message)
     const who = { orgId: repo.orgId, tokenId: started.tokenId }
 
     // proposalsPerRun of the organisation and of the token that started the run cap what it packages
@@ -312,7 +319,9 @@ const runBody = (runId: string) =>
           configIn: trusted ? "process" : "sandbox",
           policy: repo.settings.policy,
           // the repository's stored model runs the LLM agent after the templates (none: template-only)
-          llm: settings.provider !== null && settings.model !== null ? { model: `${settings.provider}:${settings.model}`, budget: llmBudgetOf(settings.budgets) } : null
+          llm: settings.provider !== null && settings.model !== null ? { model: `${settings.provider}:${settings.model}`, budget: llmBudgetOf(settings.budgets) } : null,
+          // a prompted task's run: the agent writing its plan is the only patch source
+          ...(task.success === null ? {} : { task: task.success })
         },
         budget: { candidates: settings.budgets.candidatesPerRun, proposals: Math.min(settings.budgets.proposalsPerRun, cap?.limit ?? settings.budgets.proposalsPerRun) },
         record,
@@ -328,7 +337,7 @@ const runBody = (runId: string) =>
         })
       },
       executor
-    ).pipe(Effect.result)
+    ).pipe(Effect.ensuring(releaseSource(runId)), Effect.result)
     if (composed._tag === "Success") return yield* finish("succeeded", null)
     const failure = composed.failure
     if (failure instanceof Stopped) return yield* finish(failure.status, failure.detail)

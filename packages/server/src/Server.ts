@@ -34,6 +34,9 @@ import { silentSink, stdoutSink } from "./middleware/logger.js"
 import { engineLayer, engineLayerCluster, Runs, workflowLayer } from "./Runs.js"
 import * as Scheduler from "./Scheduler.js"
 import { internal, invalid, type ServerError } from "./ServerError.js"
+import { storedKeys } from "./internal/github/runs.js"
+import * as GitHubWork from "./internal/github/work.js"
+import * as Secrets from "./Secrets.js"
 import { Store } from "./Store.js"
 
 /**
@@ -50,7 +53,7 @@ export interface ServeOptions {
   /** PostgreSQL URL; defaults to `DATABASE_URL`. Without one the embedded PGlite is used. */
   readonly databaseUrl?: string | undefined
   /** Core's stage implementations; defaults to `RATCHET_STAGES` (`fake`) or the real ones, working under `dataDir` (see {@link stagesFromEnv}). */
-  readonly stages?: Layer.Layer<Pipeline.Stages>
+  readonly stages?: Layer.Layer<Pipeline.Stages, never, Store>
   /** Bootstrap token; defaults to `RATCHET_TOKEN`, else one is generated on first start and printed once. */
   readonly token?: string | undefined
   /**
@@ -72,6 +75,21 @@ export interface ServeOptions {
    * `RATCHET_RUNNER_PORT` (and `RATCHET_RUNNER_HOST`, default 127.0.0.1) when set.
    */
   readonly cluster?: { readonly host: string; readonly port: number } | undefined
+  /**
+   * The keys that seal secrets at rest; defaults to `RATCHET_SECRET_KEY` and
+   * `RATCHET_SECRET_KEY_PREVIOUS`. See {@link Secrets}.
+   *
+   * @since 0.2.0
+   */
+  readonly secretKeyring?: Secrets.Keyring
+  /**
+   * The GitHub work in the background (webhook deliveries, prompted tasks, CI of opened pull
+   * requests); `false` turns it off. Defaults from `RATCHET_PUBLIC_URL` (links in replies) and
+   * `RATCHET_CI_POLL_SECONDS` (default 60).
+   *
+   * @since 0.2.0
+   */
+  readonly github?: GitHubWork.WorkOptions | false
   /**
    * Where repository commands run. {@link serve} chooses from `RATCHET_SANDBOX` (bwrap when
    * available by default; see `SandboxBackend`) and prints which backend is in force and why;
@@ -97,7 +115,7 @@ export interface ServeOptions {
 export const stagesFromEnv = (
   env: Record<string, string | undefined> = process.env,
   options: { readonly stateDir: string; readonly sandbox?: Layer.Layer<Sandbox.Sandbox> } = { stateDir: resolve(env.RATCHET_HOME ?? ".ratchet") }
-): Layer.Layer<Pipeline.Stages> =>
+): Layer.Layer<Pipeline.Stages, never, Store> =>
   env.RATCHET_STAGES === "fake"
     ? Pipeline.Stages.layerTest({ delay: Duration.millis(Number(env.RATCHET_FAKE_STAGE_MS ?? 20)), failAt: env.RATCHET_FAKE_FAIL_STAGE })
     : Layer.unwrap(
@@ -109,8 +127,15 @@ export const stagesFromEnv = (
           stateDir = dir
         }
         const real = yield* Effect.promise(() => import("./internal/pipeline.js"))
-        // repository commands and repository configs run in the sandbox (default: bubblewrap when available, the data directory hidden)
-        return real.stagesLayer({ stateDir: resolve(stateDir), configIn: "sandbox", ...(options.sandbox ? { sandbox: options.sandbox } : {}) })
+        const store = yield* Store
+        // repository commands and repository configs run in the sandbox (default: bubblewrap when available,
+        // the data directory hidden); a run's agent (the repository's model) may use the organisation's stored provider keys
+        return real.stagesLayer({
+          stateDir: resolve(stateDir),
+          configIn: "sandbox",
+          keys: storedKeys(store),
+          ...(options.sandbox ? { sandbox: options.sandbox } : {})
+        })
       })
     )
 
@@ -171,7 +196,8 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
   const engine = cluster === undefined ? engineLayer : engineLayerCluster(cluster)
   // One writer per data directory: the lock is taken before the database is opened.
   const locked = options.dataDir.startsWith("memory://") || options.lockDataDir === false ? db : db.pipe(Layer.provide(Layer.effectDiscard(DataLock.acquire(options.dataDir))))
-  const stored = Layer.mergeAll(Store.layer, Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
+  const keyring = options.secretKeyring ?? Secrets.keyringFromEnv(process.env)
+  const stored = Layer.mergeAll(Store.layer.pipe(Layer.provide(Layer.succeed(Secrets.SecretKeyring, keyring))), Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
   // the server's one WriteGate: one permit per repository, every audit entry persisted (the proof ledger)
   const base = writeGateLayer.pipe(Layer.provideMerge(stored))
   const runs = Runs.layer.pipe(
@@ -180,8 +206,51 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
     Layer.provideMerge(base)
   )
   const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer
-  return scheduler.pipe(Layer.provideMerge(runs))
+  const github = options.github === false ? Layer.empty : GitHubWork.layer(options.github ?? githubFromEnv(process.env))
+  return Layer.merge(scheduler, github).pipe(Layer.provideMerge(runs))
 }
+
+const githubFromEnv = (env: Readonly<Record<string, string | undefined>>): GitHubWork.WorkOptions => {
+  const ciPollMs = Number(env.RATCHET_CI_POLL_SECONDS) * 1000
+  return {
+    ...(env.RATCHET_PUBLIC_URL ? { publicUrl: env.RATCHET_PUBLIC_URL } : {}),
+    ...(Number.isFinite(ciPollMs) && ciPollMs > 0 ? { ciPollMs } : {})
+  }
+}
+
+/**
+ * The start-up check of secrets at rest: refuses (Invalid, so `ratchet serve` exits 2) a malformed
+ * key, and encrypted secrets whose key is not configured; re-encrypts secrets sealed by a previous
+ * key under the current one. Returns how many were re-encrypted.
+ *
+ * @since 0.2.0
+ */
+export const checkSecrets = (store: Store["Service"], keyring: Secrets.Keyring): Effect.Effect<number, ServerError> =>
+  Effect.gen(function* () {
+    if (keyring.problem !== null) return yield* Effect.fail(invalid("RATCHET_SECRET_KEY", keyring.problem))
+    const inventory = yield* store.secretInventory
+    const total = inventory.reduce((n, k) => n + k.count, 0)
+    if (total === 0) return 0
+    const known = new Set([keyring.current?.id, ...keyring.previous.map((k) => k.id)].filter((id): id is string => id !== undefined))
+    const unknown = inventory.filter((k) => !known.has(k.keyId))
+    if (keyring.current === null) {
+      return yield* Effect.fail(
+        invalid(
+          "RATCHET_SECRET_KEY",
+          `${total} encrypted secret${total === 1 ? "" : "s"} (connector credentials, provider keys) exist but RATCHET_SECRET_KEY is not set: start the server with the key they were sealed with (key id ${inventory.map((k) => k.keyId).join(", ")}); refusing to start`
+        )
+      )
+    }
+    if (unknown.length > 0) {
+      return yield* Effect.fail(
+        invalid(
+          "RATCHET_SECRET_KEY",
+          `${unknown.reduce((n, k) => n + k.count, 0)} encrypted secret(s) are sealed with key ${unknown.map((k) => k.keyId).join(", ")}, which is neither RATCHET_SECRET_KEY (${keyring.current.id}) nor in RATCHET_SECRET_KEY_PREVIOUS: set the old key in RATCHET_SECRET_KEY_PREVIOUS to rotate; refusing to start`
+        )
+      )
+    }
+    return inventory.some((k) => k.keyId !== keyring.current?.id) ? yield* store.rotateSecrets : 0
+  })
 
 const log = (sink: LogSink, msg: string, fields: Record<string, unknown> = {}) =>
   Effect.sync(() => sink({ level: "info", msg, time: new Date().toISOString(), ...fields }))
@@ -247,6 +316,8 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
         process.stderr.write(`\nRatchet bootstrap API token (shown once, stored hashed):\n\n  ${generated}\n\nUse it as: Authorization: Bearer <token>\n\n`)
       )
     }
+    const rotated = yield* checkSecrets(store, options.secretKeyring ?? Secrets.keyringFromEnv(process.env))
+    if (rotated > 0) yield* log(sink, "secrets re-encrypted under the current key", { count: rotated })
     const resumed = yield* Context.get(context, Runs).recover
     const env = process.env
     const corsEnv = env.RATCHET_CORS_ORIGINS

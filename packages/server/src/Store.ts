@@ -13,12 +13,16 @@ import { type ServerError, storeFailure } from "./ServerError.js"
 import * as Artifacts from "./internal/store/artifacts.js"
 import * as Attempts from "./internal/store/attempts.js"
 import * as Budgets from "./internal/store/budgets.js"
+import * as Connectors from "./internal/store/connectors.js"
 import * as Decisions from "./internal/store/decisions.js"
 import * as Events from "./internal/store/events.js"
+import * as GitHubStore from "./internal/store/github.js"
 import * as Ledger from "./internal/store/ledger.js"
 import * as Proposals from "./internal/store/proposals.js"
 import * as Repos from "./internal/store/repos.js"
 import * as Runs from "./internal/store/runs.js"
+import * as Secrets from "./internal/store/secrets.js"
+import { SecretKeyring } from "./Secrets.js"
 import { makeContext, newId as makeId, sha256 as hash } from "./internal/store/sql.js"
 import * as Tokens from "./internal/store/tokens.js"
 import * as Usage from "./internal/store/usage.js"
@@ -57,6 +61,20 @@ export type Proposal = Proposals.Proposal
 export type ArtifactMeta = Artifacts.ArtifactMeta
 /** Budget usage of one repository on one day (in its timezone). @since 0.1.0 */
 export type BudgetUsage = Budgets.BudgetUsage
+/** A source connector (secrets by name only). @since 0.2.0 */
+export type Connector = Connectors.Connector
+/** A GitHub connector's non-secret configuration. @since 0.2.0 */
+export type GitHubConfig = Connectors.GitHubConfig
+/** A prompted task. @since 0.2.0 */
+export type Task = GitHubStore.Task
+/** Where a task came from. @since 0.2.0 */
+export type TaskSource = GitHubStore.TaskSource
+/** A task's state. @since 0.2.0 */
+export type TaskStatus = GitHubStore.TaskStatus
+/** A pull request Ratchet opened and follows. @since 0.2.0 */
+export type PullRequest = GitHubStore.PullRequest
+/** A webhook delivery. @since 0.2.0 */
+export type Delivery = GitHubStore.Delivery
 /** One write the WriteGate allowed or refused, as the proof ledger keeps it. @since 0.2.0 */
 export type LedgerEntry = Ledger.LedgerEntry
 /** The caller behind a bearer token: organisation, token, scopes, expiry and quotas. @since 0.1.0 */
@@ -115,6 +133,9 @@ export type StoreService =
   & Decisions.DecisionStore
   & Artifacts.ArtifactStore
   & Budgets.BudgetStore
+  & Connectors.ConnectorStore
+  & Secrets.SecretStore
+  & GitHubStore.GitHubStore
   & Ledger.LedgerStore
   & Usage.UsageStore
   & {
@@ -135,6 +156,8 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
    */
   static readonly layer: Layer.Layer<Store, never, SqlClient> = Layer.effect(Store, Effect.gen(function* () {
     const ctx = makeContext(yield* SqlClient)
+    // secrets are sealed and opened with the keyring in context at build time (default: the environment)
+    const keyring = yield* SecretKeyring
     const proposals = Proposals.make(ctx)
     return Store.of({
       ...Tokens.make(ctx),
@@ -146,6 +169,9 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       ...Decisions.make(ctx),
       ...Artifacts.make(ctx),
       ...Budgets.make(ctx),
+      ...Connectors.make(ctx),
+      ...Secrets.make(ctx, keyring),
+      ...GitHubStore.make(ctx),
       ...Ledger.make(ctx),
       ...Usage.make(ctx),
       withOrgLock: (orgId, effect) =>

@@ -16,6 +16,8 @@ export * as Database from "./Database.js"
 export * as Runs from "./Runs.js"
 /** @since 0.1.0 */
 export * as Scheduler from "./Scheduler.js"
+/** @since 0.2.0 */
+export * as Secrets from "./Secrets.js"
 /** @since 0.1.0 */
 export * as Server from "./Server.js"
 /** @since 0.1.0 */

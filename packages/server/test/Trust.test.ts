@@ -25,7 +25,8 @@ chmodSync(temp, 0o755)
 
 const SECRETS = {
   RATCHET_TOKEN: "rt_hostile_probe_token_value",
-  RATCHET_SECRET_KEY: "hostile-probe-secret-key-value",
+  // a well-formed key (32 bytes, base64): `ratchet serve` refuses to start with a malformed one
+  RATCHET_SECRET_KEY: "aG9zdGlsZS1wcm9iZS1zZWNyZXQta2V5LTMyYnl0ZXM=",
   GITHUB_TOKEN: "ghp_hostileprobetokenvalue000000000000",
   OPENAI_API_KEY: "sk-hostile-probe-openai-key-value"
 }

@@ -154,7 +154,7 @@ describe("the migration", () => {
       const dir = mkdtempSync(join(tmpdir(), "ratchet-migrate-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       {
-        // an older server's database on disk: every migration before 0015 (and two of another branch's ids above 0012)
+        // an older server's database on disk: every migration before 0015 (stand-ins for 0013/0014 only if they are missing)
         const older = Object.fromEntries(Object.entries(migrations).filter(([id]) => id < "0015"))
         const olderLoader = Migrator.fromRecord({ "0013_connectors_secrets": Effect.void, "0014_github_work": Effect.void, ...older })
         yield* Effect.gen(function* () {

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { DEDUPE_FILES, DEDUPE_PLAN, GOOD } from "./helpers/dedupeRepo.js"
 import { type LlmReply, type LlmRequest, scriptedLlm } from "./helpers/scriptedLlm.js"
 
 // The LLM agent end to end, as a user runs it: the built `ratchet run --llm openai-compatible:MODEL@URL`
@@ -16,48 +17,10 @@ afterAll(() => (process.env.KEEP ? undefined : rmSync(work, { recursive: true, f
 // Present in the environment to prove it never reaches the compatible endpoint, a prompt or a report.
 const OPENAI_KEY = "sk-proj-NeverSendThisKeyToAnotherHost0123456789abcdef"
 
-const SOURCE = `/** Unique items, first occurrence first. */
-export function dedupe(items) {
-  const out = []
-  for (const item of items) {
-    if (!out.includes(item)) out.push(item)
-  }
-  return out
-}
-`
-
 const fixture = (name: string, extra: Record<string, string> = {}) => {
   const root = join(work, name)
   const files: Record<string, string> = {
-    "package.json": `${JSON.stringify({ name: "dedupe-kit", version: "1.0.0", type: "module", scripts: { test: "node --test test/*.test.js", bench: "node bench/run.js" } }, null, 2)}\n`,
-    "src/dedupe.js": SOURCE,
-    "test/dedupe.test.js": `import assert from "node:assert/strict"
-import { test } from "node:test"
-import { dedupe } from "../src/dedupe.js"
-
-test("dedupe keeps first-occurrence order", () => {
-  assert.deepEqual(dedupe([3, 1, 3, 2, 1]), [3, 1, 2])
-})
-
-test("dedupe treats NaN as equal to itself", () => {
-  assert.deepEqual(dedupe([NaN, 1, NaN]), [NaN, 1])
-})
-
-test("dedupe of nothing is empty", () => {
-  assert.deepEqual(dedupe([]), [])
-})
-`,
-    "bench/run.js": `import { dedupe } from "../src/dedupe.js"
-
-const items = Array.from({ length: 4000 }, (_, i) => (i * 7919) % 3000)
-const samples = []
-for (let round = 0; round < 15; round++) {
-  const start = process.hrtime.bigint()
-  dedupe(items)
-  samples.push(Number(process.hrtime.bigint() - start))
-}
-console.log(\`RATCHET_BENCH \${JSON.stringify({ name: "dedupe", samples })}\`)
-`,
+    ...DEDUPE_FILES,
     ...extra
   }
   for (const [path, text] of Object.entries(files)) {
@@ -71,22 +34,6 @@ console.log(\`RATCHET_BENCH \${JSON.stringify({ name: "dedupe", samples })}\`)
   return root
 }
 
-const GOOD = `--- a/src/dedupe.js
-+++ b/src/dedupe.js
-@@ -1,8 +1,11 @@
- /** Unique items, first occurrence first. */
- export function dedupe(items) {
-   const out = []
-+  const seen = new Set()
-   for (const item of items) {
--    if (!out.includes(item)) out.push(item)
-+    if (seen.has(item)) continue
-+    seen.add(item)
-+    out.push(item)
-   }
-   return out
- }
-`
 // Faster, but sorts: the order test fails.
 const BREAKS_A_TEST = `--- a/src/dedupe.js
 +++ b/src/dedupe.js
@@ -146,9 +93,11 @@ interface Report {
   }
 }
 
-const run = (repo: string, args: ReadonlyArray<string>, state: string) =>
+const run = (repo: string, args: ReadonlyArray<string>, state: string) => cli(["run", repo, "--json", ...args], state)
+
+const cli = (args: ReadonlyArray<string>, state: string) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, "run", repo, "--json", ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, RATCHET_HOME: state, OPENAI_API_KEY: OPENAI_KEY },
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -256,6 +205,75 @@ describe("ratchet run --llm openai-compatible:…@http://127.0.0.1:PORT/v1 (scri
       expect(report.llm?.totals.costUsd).toBeCloseTo(0.497, 6)
       expect(report.proposals.filter((p) => p.llm)).toHaveLength(0)
       expect(JSON.parse(readFileSync(join(work, "state-budget", "llm-spend.json"), "utf8")).days).toBeDefined()
+    } finally {
+      await llm.close()
+    }
+  }, 300_000)
+})
+
+// `ratchet ask`: the planner answers with a plan and its verdict, the deterministic rules decide, and
+// on GO the same pipeline runs with the planned change as its only patch source.
+const isPlan = (r: LlmRequest) => r.body.response_format?.json_schema?.name === "plan"
+const askScript = (request: LlmRequest): LlmReply => {
+  switch (request.body.model) {
+    case "go":
+      return isPlan(request) ? { kind: "json", value: DEDUPE_PLAN } : patch(GOOD)
+    case "nogo":
+      return { kind: "json", value: { ...DEDUPE_PLAN, files: ["src/dedupe.js", "test/dedupe.test.js"] } }
+    default:
+      return { kind: "text", text: "unknown script" }
+  }
+}
+
+describe("ratchet ask (scripted server)", () => {
+  it("GO: the plan is carried out as the run's only candidate, proven faster, with the acceptance criteria as evidence", async () => {
+    const llm = await scriptedLlm(askScript)
+    try {
+      const repo = fixture("ask-go")
+      const result = await cli(["ask", repo, "make dedupe faster, it is quadratic", "--json", "--llm", `openai-compatible:go@${llm.url}`], join(work, "state-ask-go"))
+      expect(result.code, result.stderr.slice(-4000)).toBe(0)
+      const out = JSON.parse(result.stdout)
+      expect(out.decision.verdict).toBe("GO")
+      expect(out.plan.files).toEqual(["src/dedupe.js"])
+      // one planning call, then one patch call: no triage, no template candidates
+      expect(llm.requests.map((r) => (isPlan(r) ? "plan" : "patch"))).toEqual(["plan", "patch"])
+      expect(llm.requests[0]!.body.messages.map((m) => m.content ?? "").join("\n")).toContain("<request>\nmake dedupe faster, it is quadratic\n</request>")
+      expect(llm.requests[1]!.body.messages.map((m) => m.content ?? "").join("\n")).toContain("Plan: dedupe tracks seen items in a Set")
+      const report = out.report as Report
+      expect(report.attempts.map((a) => a.rule)).toEqual(["prompt"])
+      expect(report.attempts[0]!.reason, JSON.stringify(report.attempts, null, 2)).toMatch(/^accepted: faster beyond noise/)
+      expect(report.proposals).toHaveLength(1)
+      expect(report.proposals[0]!.files).toEqual(["src/dedupe.js"])
+      expect(out.evidence[0].criteria.map((c: { status: string }) => c.status)).toEqual(["met", "met"])
+    } finally {
+      await llm.close()
+    }
+  }, 300_000)
+
+  it("NO-GO: a plan that changes a test is refused with the policy's reason, and nothing runs", async () => {
+    const llm = await scriptedLlm(askScript)
+    try {
+      const repo = fixture("ask-nogo")
+      const result = await cli(["ask", repo, "make dedupe faster", "--json", "--llm", `openai-compatible:nogo@${llm.url}`], join(work, "state-ask-nogo"))
+      expect(result.code, result.stderr.slice(-4000)).toBe(0)
+      const out = JSON.parse(result.stdout)
+      expect(out.decision.verdict).toBe("NO-GO")
+      expect(out.decision.reasons.join("\n")).toContain("test/dedupe.test.js")
+      expect(out.report).toBeNull()
+      expect(llm.requests).toHaveLength(1)
+      // for people: the decision, its reasons and the plan
+      const human = await cli(["ask", repo, "make dedupe faster", "--llm", `openai-compatible:nogo@${llm.url}`], join(work, "state-ask-nogo"))
+      expect(human.code, human.stderr).toBe(0)
+      expect(human.stdout).toMatch(/^Decision: NO-GO\n {2}- the policy would block it: test\/dedupe.test.js/)
+      expect(human.stdout).toContain("Plan: dedupe tracks seen items in a Set")
+      expect(human.stdout).toContain("accept: [benchmark] the dedupe benchmark gets faster")
+      // bad input: exit 2 with the problem named
+      const empty = await cli(["ask", repo, "  ", "--json", "--llm", `openai-compatible:nogo@${llm.url}`], join(work, "state-ask-nogo"))
+      expect(empty.code).toBe(2)
+      expect(JSON.parse(empty.stdout).error.message).toContain("the instruction is empty")
+      const noModel = await cli(["ask", repo, "make it faster", "--json"], join(work, "state-ask-nogo"))
+      expect(noModel.code).toBe(2)
+      expect(JSON.parse(noModel.stdout).error.message).toContain("needs a language model")
     } finally {
       await llm.close()
     }

@@ -115,9 +115,15 @@ export const resolveLlm = (input: {
  * budgets) but never picks the model, the endpoint or the prices: a repository is untrusted input
  * and must not send the server's keys elsewhere nor make its calls look free.
  */
-export const serverResolver = (options: { readonly stateDir: string; readonly env?: Readonly<Record<string, string | undefined>> }): Pipeline.AgentResolver =>
+export const serverResolver = (options: {
+  readonly stateDir: string
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /** Keys by provider for a run, over the environment's (the server's secret store). */
+  readonly keys?: (run: Pipeline.RunRef) => Effect.Effect<Readonly<Record<string, string>>, RatchetError.RatchetError>
+}): Pipeline.AgentResolver =>
   ({ run, config }) => {
     if (run.llm === undefined || run.llm === null) return Effect.succeed(null)
+    const chosen = run.llm
     const llm = config.llm
     const tuning: Config.LlmConfig | undefined = llm === undefined
       ? undefined
@@ -132,13 +138,15 @@ export const serverResolver = (options: { readonly stateDir: string; readonly en
           ...(llm.timeoutMs !== undefined ? { timeoutMs: llm.timeoutMs } : {})
         }
     const { llm: _ignored, ...rest } = config
-    const host = run.llm.budget ?? {}
-    return resolveLlm({
-      config: tuning === undefined ? rest : { ...rest, llm: tuning },
-      overrides: { spec: run.llm.model },
-      stateDir: options.stateDir,
-      ...(options.env ? { env: options.env } : {})
-    }).pipe(
+    const host = chosen.budget ?? {}
+    return Effect.flatMap(options.keys === undefined ? Effect.succeed({}) : options.keys(run), (keys) =>
+      resolveLlm({
+        config: tuning === undefined ? rest : { ...rest, llm: tuning },
+        overrides: { spec: chosen.model, keys },
+        stateDir: options.stateDir,
+        ...(options.env ? { env: options.env } : {})
+      })
+    ).pipe(
       // the repository settings' budgets bind too: each limit is the stricter of them and the config's
       Effect.map((agent) => (agent === undefined ? null : { ...agent, settings: { ...agent.settings, budget: stricter(agent.settings?.budget ?? {}, host) } }))
     )

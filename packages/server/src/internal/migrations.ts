@@ -246,11 +246,117 @@ const repositoryLlmBudgets = Effect.gen(function* () {
 })
 
 /**
+ * Source connectors and encrypted secrets. A secret row holds the id of the key that sealed it, the
+ * nonce, the ciphertext and the GCM tag — never the plaintext. Numbered 0013, after
+ * the LLM budgets (0012) that landed first: the migrator skips ids at or below the latest applied.
+ */
+const connectorsAndSecrets = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE connectors (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    config JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (org_id, name)
+  )`
+  yield* sql`CREATE TABLE secrets (
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    iv BYTEA NOT NULL,
+    ciphertext BYTEA NOT NULL,
+    tag BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (org_id, owner, name)
+  )`
+  yield* sql`CREATE TABLE repository_connectors (
+    repo_id TEXT PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
+    connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE
+  )`
+  yield* sql`CREATE TABLE connector_installations (
+    connector_id TEXT NOT NULL REFERENCES connectors(id) ON DELETE CASCADE,
+    installation_id BIGINT NOT NULL,
+    account TEXT,
+    repositories JSONB NOT NULL,
+    suspended BOOLEAN NOT NULL DEFAULT false,
+    deleted BOOLEAN NOT NULL DEFAULT false,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (connector_id, installation_id)
+  )`
+})
+
+/**
+ * GitHub work: webhook deliveries (the delivery id is the key, so a redelivery is recognised, and
+ * the signed body's hash is unique, so a captured delivery replayed under another id is too),
+ * prompted tasks, and the pull requests Ratchet opened with their CI state.
+ */
+const githubWork = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    connector_id TEXT REFERENCES connectors(id) ON DELETE SET NULL,
+    event TEXT NOT NULL,
+    action TEXT,
+    payload JSONB NOT NULL,
+    body_sha256 TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    result JSONB,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    received_at TIMESTAMPTZ NOT NULL,
+    claimed_at TIMESTAMPTZ,
+    processed_at TIMESTAMPTZ
+  )`
+  yield* sql`CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (status, received_at)`
+  yield* sql`CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    repo_id TEXT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    instruction TEXT NOT NULL,
+    paths JSONB NOT NULL,
+    source JSONB NOT NULL,
+    status TEXT NOT NULL,
+    plan JSONB,
+    decision JSONB,
+    run_id TEXT,
+    proposal_id TEXT,
+    error TEXT,
+    replies JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE INDEX tasks_status ON tasks (status, updated_at)`
+  yield* sql`CREATE INDEX tasks_repo ON tasks (repo_id, created_at)`
+  yield* sql`CREATE TABLE pull_requests (
+    proposal_id TEXT PRIMARY KEY REFERENCES proposals(id) ON DELETE CASCADE,
+    repo_id TEXT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+    connector_id TEXT,
+    repo TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    head_sha TEXT NOT NULL,
+    state TEXT NOT NULL,
+    ci JSONB,
+    task_id TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+  )`
+  yield* sql`CREATE INDEX pull_requests_head ON pull_requests (repo, head_sha)`
+  yield* sql`CREATE INDEX pull_requests_state ON pull_requests (state, updated_at)`
+})
+
+/**
  * Trusted repositories (#17): a repository's config is evaluated as data in the sandbox unless an
  * operator marks the repository trusted (then it is imported in the server's process and its code
  * plugins run). Every change of that setting is kept in `audit_log` (who, when, old and new value);
- * rows are never updated. Numbered 0015, after the connectors and GitHub work (0013, 0014) another
- * branch adds: the migrator skips ids at or below the latest applied.
+ * rows are never updated. Numbered 0015, after the connectors and GitHub work (0013, 0014): the
+ * migrator skips ids at or below the latest applied.
  */
 const repositoryTrust = Effect.gen(function* () {
   const sql = yield* SqlClient
@@ -280,7 +386,10 @@ export const migrations = {
   "0007_tenants": tenants,
   // numbered after the ones other branches had reserved (connectors 0010-0011)
   "0012_repository_llm_budgets": repositoryLlmBudgets,
-  // after 0013_connectors_secrets and 0014_github_work (the github branch)
+  // GitHub work landed after 0012: the migrator skips ids at or below the latest applied
+  "0013_connectors_secrets": connectorsAndSecrets,
+  "0014_github_work": githubWork,
+  // trusted repositories, after the GitHub work
   "0015_repository_trust": repositoryTrust
 }
 

@@ -1,3 +1,5 @@
+import { githubPaths } from "./github/openapi.js"
+
 const json = (schema: object) => ({ content: { "application/json": { schema } } })
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const err = (description: string) => ({ description, ...json(ref("Error")) })
@@ -210,7 +212,11 @@ const document = {
           contentHash: { type: "string", description: "Core's content hash of the proposal's reviewable content (what an approval covers)" },
           status: { type: "string", enum: ["pending", "approved", "rejected", "changes-requested"] },
           data: { type: "object", description: "The proposal bundle (diff, files, evidence)" },
-          decisions: { type: "array", items: ref("Approval") }
+          decisions: { type: "array", items: ref("Approval") },
+          pullRequest: {
+            type: ["object", "null"],
+            description: "The pull request Ratchet opened for it and its state: verifying-ci (CI is followed), done (CI passed), needs-human (CI failed), merged, closed"
+          }
         }
       },
       LedgerEntry: {
@@ -235,6 +241,7 @@ const document = {
     }
   },
   paths: {
+    ...githubPaths,
     "/health": { get: { security: [], summary: "Liveness and database check", responses: { "200": { description: "OK", ...json({ type: "object", properties: { status: { const: "ok" } } }) } } } },
     "/openapi.json": { get: { security: [], summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
     "/api/repos": {
@@ -370,9 +377,12 @@ const document = {
 /** The scope each operation needs (`GET` needs `read` unless named here). */
 const scopeOf = (method: string, path: string): string | null => {
   if (!path.startsWith("/api/")) return null
+  if (path === "/api/webhooks/github") return null // authenticated by GitHub's signature, not a token
   if (path.startsWith("/api/orgs") || path.startsWith("/api/tokens")) return "admin"
   if (method === "get") return "read"
   if (path === "/api/repos" || path.endsWith("/settings")) return "admin"
+  if (path.startsWith("/api/connectors") || path.startsWith("/api/providers") || path.endsWith("/connector")) return "admin"
+  if (path.endsWith("/tasks")) return "run"
   if (path.endsWith("/runs") || path.endsWith("/cancel")) return "run"
   if (path.endsWith("/pr")) return "publish"
   if (/\/(approve|reject|request-changes)$/.test(path)) return "approve"

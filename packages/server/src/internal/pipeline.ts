@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
-import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type Sandbox, SynthBench, type Workspace } from "@ratchet/core"
+import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type RatchetError, type Sandbox, SynthBench, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench, Synth } from "@ratchet/runner"
 import { serverResolver } from "./llm.js"
@@ -93,6 +93,8 @@ export const testAdapter = Baseline.testAdapter
 export const stagesLayer = (options: {
   readonly stateDir: string
   readonly config?: Config.ResolvedConfig
+  /** Provider keys a run may use besides the environment's (the server: its organisation's stored keys). */
+  readonly keys?: (run: Pipeline.RunRef) => Effect.Effect<Readonly<Record<string, string>>, RatchetError.RatchetError>
   /** Where repository commands run. Default: the local sandbox (`ratchet serve` passes the backend it selected). */
   readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
   /** Where a run's repository config is evaluated unless the run says (core's `RunRef.configIn`: the server's `trusted` setting): `"sandbox"` (as data only) or `"process"` (the CLI, trusted). */
@@ -101,7 +103,7 @@ export const stagesLayer = (options: {
   // `ratchet serve` passes the backend it selected (bwrap when available); without one, the local sandbox
   Pipeline.Stages.layer({
     testAdapter,
-    agent: serverResolver({ stateDir: options.stateDir }),
+    agent: serverResolver({ stateDir: options.stateDir, ...(options.keys ? { keys: options.keys } : {}) }),
     ...(options.config ? { config: options.config } : {}),
     ...(options.configIn ? { configIn: options.configIn } : {})
   }).pipe(Layer.provide(portsLayer({ stateDir: options.stateDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })))

@@ -10,7 +10,8 @@
  *   inside a larger repository (a package of a monorepo) is published at its top level, the
  *   diff re-rooted by the gate after its checks;
  * - an `https://github.com/<owner>/<name>` repository: the GitHub connector (branch, commit, draft
- *   PR) with the token in `GITHUB_TOKEN`.
+ *   PR) of the repository's stored connector (a token or a GitHub App, credentials sealed at rest),
+ *   else the token in `GITHUB_TOKEN`.
  *
  * The published commit carries `Ratchet-Content-Hash: <hash>`, the content hash the approval covers.
  *
@@ -20,19 +21,25 @@ import { execFileSync } from "node:child_process"
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Config, Proposal as CoreProposal, type RatchetError, type Sandbox } from "@ratchet/core"
+import { Config, Package, Proposal as CoreProposal, type RatchetError, type Sandbox } from "@ratchet/core"
 import { ApprovalStore, ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
 import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
 import { type Principal, type Proposal, type Repo, Store } from "../Store.js"
+import { githubName, type LiveOptions, liveConnector } from "./github/connectors.js"
+import { afterPublish, prBody, reportUrl } from "./github/lifecycle.js"
 import { policyLayer, withServerPolicy } from "./pipeline.js"
 
 /** Where and how proposals are published. */
 export interface PublishOptions {
   /** Directory for the local connector's `.patch` files. */
   readonly patchesDir: string
-  /** GitHub token for repositories on github.com. */
+  /** GitHub token for repositories on github.com without a stored connector. */
   readonly githubToken?: string | undefined
+  /** Options of live GitHub connectors (tests shorten their retry delays). */
+  readonly github?: LiveOptions
+  /** The server's public URL, for the report link in pull request bodies. */
+  readonly publicUrl?: string | undefined
   /**
    * Where a local repository's `ratchet.config.*` is evaluated (as data, for the policy the gate
    * re-runs). Default: bubblewrap when available, else the local sandbox.
@@ -186,7 +193,14 @@ export const writeGateLayer: Layer.Layer<WriteGate.WriteGate, never, Store> = La
 /**
  * Publishes `proposal` of `repo` through the `SourceConnector` (the WriteGate), as `actor`.
  */
-export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions, actor: string): Effect.Effect<Published, ServerError, WriteGate.WriteGate> =>
+export const publish = (
+  repo: Repo,
+  proposal: Proposal,
+  options: PublishOptions,
+  actor: string,
+  stored: GitHubConnector.GitHub | null = null,
+  bodyOf: ((proposal: CoreProposal.Proposal, contentHash: string) => string) | null = null
+): Effect.Effect<Published, ServerError, WriteGate.WriteGate> =>
   Effect.gen(function* () {
     const data = (proposal.data ?? {}) as Record<string, unknown>
     // decoded as the gate decodes it, so both hash the same content
@@ -200,9 +214,12 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions,
     let target: { readonly repo: string; readonly connector: WriteGate.Connector }
     if (repo.path !== null || repo.url?.startsWith("file://")) {
       target = { repo: where?.top ?? repo.url ?? "", connector: LocalGitConnector.make({ outDir: options.patchesDir }) }
+    } else if (github !== null && stored !== null) {
+      // the repository's stored connector (token or App)
+      target = { repo: `${github[1]}/${github[2]}`, connector: stored }
     } else if (github !== null) {
       if (!options.githubToken) {
-        return yield* Effect.fail(invalid("repository", `to open pull requests on ${repo.url}, start the server with GITHUB_TOKEN set (a token with contents:write and pull_requests:write)`))
+        return yield* Effect.fail(invalid("repository", `to open pull requests on ${repo.url}, add a GitHub connector (POST /api/connectors) or start the server with GITHUB_TOKEN set (a token with contents:write and pull_requests:write)`))
       }
       target = { repo: `${github[1]}/${github[2]}`, connector: GitHubConnector.make({ token: options.githubToken }) }
     } else {
@@ -221,7 +238,11 @@ export const publish = (repo: Repo, proposal: Proposal, options: PublishOptions,
       baseBranch: repo.defaultBranch,
       ...(baseCommit !== undefined ? { baseCommit } : {}),
       proposal: core,
-      body: typeof data.summary === "string" ? data.summary : typeof data.explanation === "string" ? data.explanation : proposal.title,
+      // on GitHub the pull request's body carries the evidence (see github/lifecycle.ts)
+      body:
+        bodyOf !== null && source.name === "github"
+          ? bodyOf(core, Package.contentHashOf(core))
+          : typeof data.summary === "string" ? data.summary : typeof data.explanation === "string" ? data.explanation : proposal.title,
       actor,
       ...(where !== null && where.prefix !== "" ? { prefix: where.prefix } : {}),
       config
@@ -251,7 +272,14 @@ export const publishAndRecord = (principal: Principal, proposalId: string, optio
     const store = yield* Store
     const proposal = yield* store.getProposal(principal.orgId, proposalId)
     const repo = yield* store.getRepo(principal.orgId, proposal.repoId)
-    const published = yield* publish(repo, proposal, options, actorOf(principal))
+    const connector = repo.url === null ? null : yield* store.connectorOfRepo(principal.orgId, repo.id)
+    const stored = connector === null ? null : yield* liveConnector(connector, options.github)
+    const task = yield* store.taskOfProposal(proposal.id)
+    const published = yield* publish(repo, proposal, options, actorOf(principal), stored, (core, contentHash) =>
+      prBody(core, { task, contentHash, report: reportUrl(options.publicUrl, proposal.id) }))
+    if (stored !== null && connector !== null && published.connector === "github") {
+      yield* afterPublish({ repo, proposalId: proposal.id, github: stored, connectorId: connector.id, name: githubName(repo.url) ?? "", published })
+    }
     yield* store.appendEvent(proposal.runId, "proposal.published", {
       proposalId: proposal.id,
       connector: published.connector,

@@ -253,15 +253,21 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
     const agentOf = (choose: AgentOptions | AgentResolver): NonNullable<StageFunctions["agent"]> => (input, callbacks) =>
       using(input.run.runId, (entry) => Effect.gen(function* () {
         const { config } = yield* checkoutOf(entry, input.run)
+        // a prompted task's only patch source is the agent: without one the run cannot do its work
+        const task = input.run.task ?? null
         let agent: AgentOptions
         if (typeof choose === "function") {
           const chosen = yield* Effect.result(choose({ run: input.run, config }))
           if (chosen._tag === "Failure") {
+            if (task !== null) return yield* Effect.fail(internal(`the prompted task's model cannot be used: ${chosen.failure.message}`, chosen.failure))
             const spec = input.run.llm?.model ?? config.llm?.patch ?? config.llm?.triage ?? "unknown"
             callbacks.onProgress(`the LLM agent did not run: ${chosen.failure.message}`)
             return unusable(spec, chosen.failure.message)
           }
-          if (chosen.success === null) return null
+          if (chosen.success === null) {
+            if (task !== null) return yield* Effect.fail(internal("the run carries a prompted task, but no LLM model was given for it"))
+            return null
+          }
           agent = chosen.success
         } else {
           agent = choose
@@ -269,7 +275,8 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
         const held = yield* baselineOf(entry, input.run.source, input.run.commit, input.profile, config)
         let hotspots: ReadonlyArray<Agent.Hotspot> = []
         const warnings: Array<string> = []
-        const profiled = agent.profile !== false
+        // a prompted task names its files: nothing to find in a profile
+        const profiled = agent.profile !== false && task === null
         if (profiled) {
           callbacks.onProgress("profiling the tests and benchmarks under node --cpu-prof")
           const found = yield* provide(
@@ -299,6 +306,7 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             models: agent.models,
             ...(agent.settings ? { settings: agent.settings } : {}),
             ...(agent.ledger ? { ledger: agent.ledger } : {}),
+            ...(task !== null ? { task } : {}),
             validate: callbacks.validate,
             reject: callbacks.reject,
             onProgress: callbacks.onProgress,
@@ -388,6 +396,8 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
       patchgen: ({ run, profile, opportunities, budget }) =>
         using(run.runId, (entry) =>
           Effect.gen(function* () {
+            // a prompted task's only patch source is the agent writing the planned change
+            if (run.task) return { candidates: [], found: 0, budget }
             const checkout = yield* checkoutOf(entry, run)
             const fromPlugins = yield* Patchgen.patchgen({
               root: checkout.root,
