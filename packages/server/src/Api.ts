@@ -8,13 +8,11 @@
  */
 import type { WriteGate } from "@ratchet/connectors"
 import type { RemoteHost } from "@ratchet/runner"
-import { Cause, Clock, Effect, Exit } from "effect"
+import { Cause, Clock, type Context, Effect, Exit } from "effect"
 import { type Context as HonoContext, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { cors } from "hono/cors"
-import { requestId } from "hono/request-id"
 import { secureHeaders } from "hono/secure-headers"
-import * as Crypto from "node:crypto"
 import { join } from "node:path"
 import { streamRunEvents } from "./internal/events.js"
 import type { LiveOptions } from "./internal/github/connectors.js"
@@ -23,15 +21,15 @@ import { modelsView } from "./internal/llm.js"
 import { openApiDocument } from "./internal/openapi.js"
 import { type PublishOptions, publishAndRecord } from "./internal/publish.js"
 import * as Validate from "./internal/validate.js"
-import { jsonLogger, type LogSink, stdoutSink } from "./middleware/logger.js"
-import { presetHeaders } from "./middleware/presetHeaders.js"
+import * as Edge from "./middleware/edge.js"
+import { type LogSink, stdoutSink } from "./middleware/logger.js"
 import { rateLimit } from "./middleware/rateLimit.js"
 import { requireScope } from "./middleware/requireScope.js"
 import * as Usage from "./internal/usageView.js"
 import { validId } from "./middleware/validId.js"
 import { dayIn, Runs } from "./Runs.js"
 import { ServerError } from "./ServerError.js"
-import { OPERATOR_ORG, type Principal, type Repo, sha256, Store, type TokenInfo } from "./Store.js"
+import { OPERATOR_ORG, type Principal, type Repo, sha256, Store, type StoreService, type TokenInfo } from "./Store.js"
 import type { Scope } from "./Tenants.js"
 
 /**
@@ -84,7 +82,7 @@ export interface ApiOptions {
  *
  * @since 0.2.0
  */
-export type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string; tokenId: string } }
+export type Env = { Variables: { principal: Principal; requestId: string; traceId: string; logError: string; tokenId: string; edgePrepared: boolean } }
 
 /**
  * What the API needs to run effects: a `ManagedRuntime` or `{ runPromiseExit: Effect.runPromiseExitWith(context) }`.
@@ -93,6 +91,42 @@ export type Env = { Variables: { principal: Principal; requestId: string; traceI
  */
 export interface AppRuntime {
   readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, Store | Runs | WriteGate.WriteGate>) => Promise<Exit.Exit<A, E>>
+  /**
+   * Runs an effect and hands back its exit at once when it finishes without waiting (a read served
+   * from a cache), else a promise of it: the read routes then answer without a promise and a
+   * microtask turn per request. Optional; without it every effect goes through `runPromiseExit`.
+   * {@link runtimeOf} builds both.
+   *
+   * @since 0.2.3
+   */
+  readonly runExit?: <A, E>(effect: Effect.Effect<A, E, Store | Runs | WriteGate.WriteGate>) => Exit.Exit<A, E> | Promise<Exit.Exit<A, E>>
+}
+
+/**
+ * An {@link AppRuntime} (and dashboard runtime) on a built context: `runPromiseExit`, and `runExit`,
+ * which starts the fiber and returns its exit directly when it has already finished.
+ *
+ * @example
+ * ```ts
+ * const context = yield* Layer.build(Server.layer({ dataDir: "memory://" }))
+ * const app = Api.make(Api.runtimeOf(context))
+ * ```
+ *
+ * @since 0.2.3
+ */
+export const runtimeOf = <R>(context: Context.Context<R>): {
+  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, R>) => Promise<Exit.Exit<A, E>>
+  readonly runExit: <A, E>(effect: Effect.Effect<A, E, R>) => Exit.Exit<A, E> | Promise<Exit.Exit<A, E>>
+} => {
+  const runFork = Effect.runForkWith(context)
+  return {
+    runPromiseExit: Effect.runPromiseExitWith(context),
+    runExit: <A, E>(effect: Effect.Effect<A, E, R>) => {
+      const fiber = runFork(effect)
+      const done = fiber.pollUnsafe()
+      return done !== undefined ? done : new Promise<Exit.Exit<A, E>>((resolve) => fiber.addObserver(resolve))
+    }
+  }
 }
 
 const errorBody = (code: string, message: string, requestId: string, field?: string, extra: Record<string, unknown> = {}) => ({
@@ -115,10 +149,16 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   const log = options.log ?? stdoutSink
   const maxBody = options.maxBodyBytes ?? 1024 * 1024
 
-  const respond = async <A>(c: HonoContext<Env>, effect: Effect.Effect<A, ServerError, Store | Runs | WriteGate.WriteGate>, ok: (a: A) => Response | Promise<Response>): Promise<Response> => {
-    const exit = await runtime.runPromiseExit(effect)
-    if (Exit.isSuccess(exit)) return ok(exit.value)
-    const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+  const runExit = runtime.runExit ?? runtime.runPromiseExit
+  // an effect that finishes at once (a cached read) is answered without awaiting anything
+  const respond = <A>(c: HonoContext<Env>, effect: Effect.Effect<A, ServerError, Store | Runs | WriteGate.WriteGate>, ok: (a: A) => Response | Promise<Response>): Response | Promise<Response> => {
+    const exit = runExit(effect)
+    return Exit.isExit(exit) ? answer(c, exit, ok) : exit.then((e) => answer(c, e, ok))
+  }
+  const answer = <A>(c: HonoContext<Env>, exit: Exit.Exit<A, ServerError>, ok: (a: A) => Response | Promise<Response>): Response | Promise<Response> =>
+    Exit.isSuccess(exit) ? ok(exit.value) : failed(c, exit.cause)
+  const failed = async (c: HonoContext<Env>, cause: Cause.Cause<ServerError>): Promise<Response> => {
+    const failure = cause.reasons.find((r) => r._tag === "Fail")
     const rid = c.get("requestId")
     if (failure?._tag === "Fail" && failure.error instanceof ServerError) {
       const e = failure.error
@@ -135,7 +175,7 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
       if (e.reason._tag === "Forbidden") return c.json(errorBody(e.reason._tag, e.message, rid, undefined, { scope: e.reason.scope }), 403)
       return c.json(errorBody(e.reason._tag, e.message, rid, e.reason._tag === "Invalid" ? e.reason.field : undefined), e.status as 400)
     }
-    c.set("logError", Cause.pretty(exit.cause))
+    c.set("logError", Cause.pretty(cause))
     return c.json(errorBody("Internal", `Internal error; quote request id ${rid} when reporting it`, rid), 500)
   }
 
@@ -157,30 +197,26 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     c.json(errorBody("Invalid", error.message, c.get("requestId"), error.reason._tag === "Invalid" ? error.reason.field : undefined), 400)
 
   // --- middleware, outermost first
-  app.use("*", requestId({ headerName: "X-Request-ID", limitLength: 100, generator: () => Crypto.randomUUID() }))
-  app.use("*", jsonLogger(log))
-  // Header middleware runs before the handler, so responses are built once with their headers
-  // (rewriting a finished response's headers dominated the cost of a request on Node).
-  app.use("*", presetHeaders(secureHeaders({
-    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-    strictTransportSecurity: "max-age=31536000; includeSubDomains"
-  })))
-  const corsHeaders = cors({
-    origin: (origin) => {
-      const allowed = options.corsOrigins ?? []
-      return allowed.includes("*") ? origin : allowed.includes(origin) ? origin : null
-    },
-    allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID", "traceparent"],
-    allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-    exposeHeaders: ["X-Request-ID", "Retry-After", "Location"],
-    maxAge: 600
+  // The edge: request id, request log, the headers every response carries (secure headers, Vary,
+  // X-Request-ID) and CORS, which concerns browsers (they always send Origin; other clients skip it).
+  const edge = Edge.make({
+    log,
+    headers: secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      strictTransportSecurity: "max-age=31536000; includeSubDomains"
+    }),
+    cors: cors({
+      origin: (origin) => {
+        const allowed = options.corsOrigins ?? []
+        return allowed.includes("*") ? origin : allowed.includes(origin) ? origin : null
+      },
+      allowHeaders: ["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID", "traceparent"],
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-ID", "Retry-After", "Location"],
+      maxAge: 600
+    })
   })
-  // CORS concerns browsers, which always send Origin; other clients skip the middleware
-  app.use("*", async function corsForBrowsers(c, next) {
-    if (c.req.header("origin") !== undefined) return corsHeaders(c, next)
-    c.header("Vary", "Origin")
-    await next()
-  })
+  app.use("*", edge.middleware)
   const limitBody = bodyLimit({
     maxSize: maxBody,
     onError: (c) => c.json(errorBody("PayloadTooLarge", `Request body is larger than ${maxBody} bytes`, c.get("requestId")), 413)
@@ -223,7 +259,15 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   // a write to tokens or organisations through this process drops them all (the store's generation).
   const tokenCache = new Map<string, { readonly principal: Principal; readonly until: number; readonly generation: number }>()
   const tokenCacheMs = options.tokenCacheMs ?? 1_000
-  let generationOf: (() => number) | null = null
+  // the store, looked up once: the token generation and the run-view cache are read without an effect
+  let store: StoreService | undefined
+  const storeOnce = async (): Promise<StoreService | undefined> => {
+    if (store === undefined) {
+      const exit = await runtime.runPromiseExit(Store.use((s) => Effect.succeed(s)))
+      if (Exit.isSuccess(exit)) store = exit.value
+    }
+    return store
+  }
   const unauthorized = (c: HonoContext<Env>, message: string, invalidToken: boolean) => {
     c.header("WWW-Authenticate", invalidToken ? "Bearer realm=\"ratchet\", error=\"invalid_token\"" : "Bearer realm=\"ratchet\"")
     return c.json(errorBody("Unauthorized", message, c.get("requestId")), 401)
@@ -232,13 +276,9 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     const header = c.req.header("authorization") ?? ""
     const m = header.match(/^Bearer\s+(\S{1,500})$/i)
     if (!m) return unauthorized(c, "Missing bearer token: send Authorization: Bearer <token> (the token printed on first start, RATCHET_TOKEN, or one made with ratchet token create / POST /api/tokens)", false)
-    if (generationOf === null) {
-      const store = await runtime.runPromiseExit(Store.use((s) => Effect.succeed(s.tokensGeneration)))
-      if (Exit.isSuccess(store)) generationOf = store.value
-    }
     const key = sha256(m[1])
     const cached = tokenCache.get(key)
-    const generation = generationOf?.() ?? -1
+    const generation = (store ?? await storeOnce())?.tokensGeneration() ?? -1
     let principal: Principal
     if (cached !== undefined && cached.until > Date.now() && cached.generation === generation) {
       principal = cached.principal
@@ -375,8 +415,13 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     }
     return text
   }
-  app.get("/api/runs/:id", read, (c) =>
-    respond(c, Store.use((s) => s.getRunView(org(c), c.req.param("id"))), (r) => c.body(encodeView(r), 200, { "content-type": "application/json" })))
+  // a view fresh in the store's cache is answered without running an effect (the store's cache is
+  // timed by the runtime's Clock, the system clock in a server; under any other clock this misses)
+  app.get("/api/runs/:id", read, (c) => {
+    const cached = store?.peekRunView(org(c), c.req.param("id"), Date.now())
+    if (cached !== undefined) return edge.plain(c, encodeView(cached), 200, "application/json")
+    return respond(c, Store.use((s) => s.getRunView(org(c), c.req.param("id"))), (r) => edge.plain(c, encodeView(r), 200, "application/json"))
+  })
   app.post("/api/runs/:id/cancel", scope("run"), (c) =>
     respond(c, Runs.use((r) => r.cancel(org(c), c.req.param("id"))), (run) => c.json({ id: run.id, status: run.status, cancelRequested: true }, 202)))
 

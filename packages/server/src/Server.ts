@@ -308,7 +308,7 @@ export const serve = (options: ServeOptions): Effect.Effect<never, ServerError> 
       yield* log(sink, "sandbox", { backend: selected.kind, why: selected.why, guarantees: selected.guarantees })
     }
     const context = yield* Layer.build(layer({ ...options, lockDataDir: false, ...(sandbox ? { sandbox } : {}) }))
-    const runtime: Api.AppRuntime & Dashboard.DashboardRuntime = { runPromiseExit: Effect.runPromiseExitWith(context) as Dashboard.DashboardRuntime["runPromiseExit"] }
+    const runtime: Api.AppRuntime & Dashboard.DashboardRuntime = Api.runtimeOf(context)
     const store = Context.get(context, Store)
     const { generated } = yield* store.bootstrap(options.token ?? (process.env.RATCHET_TOKEN || undefined))
     if (generated !== null) {

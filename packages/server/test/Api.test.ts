@@ -154,6 +154,33 @@ describe("API", () => {
     expect(((await res.json()) as any).error.code).toBe("PayloadTooLarge")
   })
 
+  it("a run read from the run-view cache carries every header other routes carry, CORS for browsers and the caller's request id", async () => {
+    clock += 120_000
+    const repo = await createRepo("api-run-headers")
+    const started = (await (await req("POST", `/api/repos/${repo.id}/runs`)).json()) as { id: string }
+    await waitRun(started.id)
+    const first = await req("GET", `/api/runs/${started.id}`)
+    const cached = await req("GET", `/api/runs/${started.id}`, undefined, { "x-request-id": "rid-cached" })
+    const other = await req("GET", `/api/repos/${repo.id}`)
+    const names = (r: Response) => [...r.headers.keys()].filter((n) => n !== "content-length").sort()
+    expect(names(cached)).toEqual(names(other))
+    expect(cached.headers.get("content-security-policy")).toBe(other.headers.get("content-security-policy"))
+    expect(cached.headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains")
+    expect(cached.headers.get("vary")).toBe("Origin")
+    expect(cached.headers.get("content-type")).toBe("application/json")
+    expect(cached.headers.get("x-request-id")).toBe("rid-cached")
+    expect(first.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await cached.text()).toBe(await first.text())
+    // a refused token never reaches the cache
+    expect((await app.request(`/api/runs/${started.id}`, { headers: { authorization: "Bearer rat_nope" } })).status).toBe(401)
+    const browser = await req("GET", `/api/runs/${started.id}`, undefined, { origin: "https://dash.example.com" })
+    expect(browser.headers.get("access-control-allow-origin")).toBe("https://dash.example.com")
+    expect(browser.headers.get("access-control-expose-headers")).toContain("X-Request-ID")
+    expect(browser.headers.get("x-frame-options")).toBe("SAMEORIGIN")
+    expect(browser.headers.get("vary")).toContain("Origin")
+    expect(await browser.text()).toBe(await (await req("GET", `/api/runs/${started.id}`)).text())
+  })
+
   it("runs: 202 queued, completes with stages and counts; proposal approval bound to content hash; artifact download", async () => {
     const repo = await createRepo("api-runs")
     const started = await req("POST", `/api/repos/${repo.id}/runs`)

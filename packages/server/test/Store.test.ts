@@ -1,9 +1,10 @@
 import { afterAll, expect, layer } from "@effect/vitest"
 import { Package } from "@ratchet/core"
-import { Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Database from "../src/Database.js"
 import { Store } from "../src/Store.js"
+import { RUN_VIEW_CACHE_MS } from "../src/internal/store/runs.js"
 import { startPostgres } from "./helpers/postgres.js"
 
 /** A proposal as the package stage stores it (core's content hash covers title, diff, files, tests, benchmark, policy). */
@@ -92,7 +93,14 @@ const suite = (name: string, db: () => Database.DatabaseOptions | null) => {
         const first = yield* store.getRunView(orgId, run.id)
         expect(first.status).toBe("queued")
         expect(yield* store.getRunView(orgId, run.id)).toBe(first) // served from the cache while nothing changed
+        // the API's read path peeks at the same cache without an effect: only a fresh view of the same organisation
+        const t = yield* Clock.currentTimeMillis
+        expect(store.peekRunView(orgId, run.id, t)).toBe(first)
+        expect(store.peekRunView("org_other", run.id, t)).toBeUndefined()
+        expect(store.peekRunView(orgId, run.id, t + RUN_VIEW_CACHE_MS)).toBeUndefined()
+        expect(store.peekRunView(orgId, run.id, t - 1)).toBeUndefined()
         yield* store.setRunStatus(run.id, "running", { runner: "r1" })
+        expect(store.peekRunView(orgId, run.id, t)).toBeUndefined()
         expect((yield* store.getRunView(orgId, run.id)).status).toBe("running")
         yield* store.stageStarted(run.id, "detect", "r1")
         expect((yield* store.getRunView(orgId, run.id)).stages.map((s) => s.status)).toEqual(["running"])

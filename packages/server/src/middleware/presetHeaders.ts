@@ -23,6 +23,16 @@ const headersOf = async (middleware: MiddlewareHandler | null): Promise<Map<stri
 }
 
 /**
+ * The headers `middleware` adds to a response (names in lower case), asked once on a probe request.
+ *
+ * @since 0.2.3
+ */
+export const probeHeaders = (middleware: MiddlewareHandler): Promise<ReadonlyArray<readonly [string, string]>> =>
+  Promise.all([headersOf(null), headersOf(middleware)]).then(([plain, withMiddleware]) =>
+    [...withMiddleware].filter(([name, value]) => plain.get(name) !== value)
+  )
+
+/**
  * Applies the headers `middleware` adds to every response, set up front.
  *
  * @since 0.1.0
@@ -32,9 +42,7 @@ export const presetHeaders = (middleware: MiddlewareHandler): MiddlewareHandler 
   let headers: ReadonlyArray<readonly [string, string]> | undefined
   return async function presetHeaders(c, next) {
     if (headers === undefined) {
-      probe ??= Promise.all([headersOf(null), headersOf(middleware)]).then(([plain, withMiddleware]) =>
-        [...withMiddleware].filter(([name, value]) => plain.get(name) !== value)
-      )
+      probe ??= probeHeaders(middleware)
       headers = await probe
     }
     for (const [name, value] of headers) c.header(name, value)

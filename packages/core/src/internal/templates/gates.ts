@@ -61,6 +61,10 @@ export interface ReceiverCall {
 let receiversText = ""
 const receiversMemo = new Map<string, ReadonlyArray<ReceiverCall>>()
 
+/** Methods the gates ask about: their occurrences are found in one pass (a search per method cost more). */
+const COMMON_METHODS = ["includes", "indexOf", "some", "find"]
+const COMMON_METHOD = /(?:includes|indexOf|some|find)(?=\s*\()/g
+
 const receiversOfMethod = (text: string, method: string): ReadonlyArray<ReceiverCall> => {
   if (text !== receiversText) {
     receiversText = text
@@ -68,22 +72,35 @@ const receiversOfMethod = (text: string, method: string): ReadonlyArray<Receiver
   }
   const known = receiversMemo.get(method)
   if (known !== undefined) return known
+  if (COMMON_METHODS.includes(method)) {
+    const found = new Map<string, Array<ReceiverCall>>(COMMON_METHODS.map((m) => [m, []]))
+    for (const m of text.matchAll(COMMON_METHOD)) receiverCallAt(text, m[0], m.index, found.get(m[0])!)
+    for (const [name, calls] of found) receiversMemo.set(name, calls)
+    return found.get(method)!
+  }
   const out: Array<ReceiverCall> = []
-  for (let i = text.indexOf(method); i !== -1; i = text.indexOf(method, i + 1)) {
+  for (let i = text.indexOf(method); i !== -1; i = text.indexOf(method, i + 1)) receiverCallAt(text, method, i, out)
+  receiversMemo.set(method, out)
+  return out
+}
+
+/** Adds the call of `method` whose name starts at `i` to `out` when it is `x.method(` on a bare name or `this.x.method(`. */
+const receiverCallAt = (text: string, method: string, i: number, out: Array<ReceiverCall>): void => {
+  {
     let j = i + method.length
     while (isSpaceCode(text.charCodeAt(j))) j++
-    if (text.charCodeAt(j) !== 40 /* ( */) continue
+    if (text.charCodeAt(j) !== 40 /* ( */) return
     let k = i - 1
     while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
-    if (text.charCodeAt(k) !== 46 /* . */) continue
+    if (text.charCodeAt(k) !== 46 /* . */) return
     k--
     if (text.charCodeAt(k) === 63 /* ? */) k--
     while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
     const end = k + 1
     while (k >= 0 && isIdentCode(text.charCodeAt(k))) k--
-    if (end === k + 1) continue
+    if (end === k + 1) return
     const first = text.charCodeAt(k + 1)
-    if (first >= 48 && first <= 57) continue
+    if (first >= 48 && first <= 57) return
     // `a.b.method(` / `a?.b.method(`: the receiver is a member expression, not a name (`this.b` is kept apart)
     let p = k
     while (p >= 0 && isSpaceCode(text.charCodeAt(p))) p--
@@ -91,12 +108,10 @@ const receiversOfMethod = (text: string, method: string): ReadonlyArray<Receiver
       let q = p - 1
       while (q >= 0 && isSpaceCode(text.charCodeAt(q))) q--
       if (q >= 3 && text.startsWith("this", q - 3) && !isIdentCode(text.charCodeAt(q - 4))) out.push({ name: text.slice(k + 1, end), at: i, onThis: true })
-      continue
+      return
     }
     out.push({ name: text.slice(k + 1, end), at: i })
   }
-  receiversMemo.set(method, out)
-  return out
 }
 
 const IDENT_SOURCE = "[\\p{ID_Start}$_][\\p{ID_Continue}$\\u200c\\u200d]*"
@@ -186,8 +201,8 @@ interface Brackets {
   readonly closes: Int32Array
   /** For each opening bracket, the index (into `opens`) of the enclosing one, or -1. */
   readonly parents: Int32Array
-  /** Closing bracket position → position of its opening bracket. */
-  readonly openOf: Map<number, number>
+  /** At a closing bracket's position: its opening bracket's position + 1 (0 elsewhere); a typed array, as a Map cost more than the walk. */
+  readonly openAt: Int32Array
   /** Characters the backward walks of {@link loopHeadsStatement} may still visit in this text (bounds the work per file). */
   budget: number
 }
@@ -197,7 +212,7 @@ const bracketsOf = (text: string): Brackets | null => {
   const opens: Array<number> = []
   const parents: Array<number> = []
   const closes: Array<number> = []
-  const openOf = new Map<number, number>()
+  const openAt = new Int32Array(code.length)
   const stack: Array<number> = []
   for (let i = 0; i < code.length; i++) {
     const c = code.charCodeAt(i)
@@ -212,12 +227,15 @@ const bracketsOf = (text: string): Brackets | null => {
       const open = code.charCodeAt(opens[top]!)
       if ((c === 41 && open !== 40) || (c === 93 && open !== 91) || (c === 125 && open !== 123)) return null
       closes[top] = i
-      openOf.set(i, opens[top]!)
+      openAt[i] = opens[top]! + 1
     }
   }
   if (stack.length > 0) return null
-  return { code, opens: Int32Array.from(opens), closes: Int32Array.from(closes), parents: Int32Array.from(parents), openOf, budget: 4 * code.length + 10_000 }
+  return { code, opens: Int32Array.from(opens), closes: Int32Array.from(closes), parents: Int32Array.from(parents), openAt, budget: 4 * code.length + 10_000 }
 }
+
+/** The opening bracket of the closing bracket at `close` (brackets balance, so there always is one). */
+const openOf = (b: Brackets, close: number): number => b.openAt[close]! - 1
 
 const LOOP_WORDS = new Set(["for", "while", "do"])
 /** Words after a `;` or `}` that continue the statement before it (`if (a) x; else y`, `try {} catch {}`). */
@@ -267,7 +285,7 @@ const loopHeadsStatement = (b: Brackets, start: number, end: number): boolean =>
         const after = wordAfter(code, i + 1)
         if (after.hadNewline && after.word !== "" && !CONTINUING_WORDS.has(after.word) && !(after.next >= 48 && after.next <= 57)) return false
       }
-      i = b.openOf.get(i) ?? i
+      i = openOf(b, i)
       continue
     }
     if (c === 59 /* ; */) {
@@ -301,8 +319,7 @@ const braceKind = (b: Brackets, open: number): "loop" | "function" | "other" => 
   const c = code.charCodeAt(k)
   if (c === 62 && code.charCodeAt(k - 1) === 61) return "function" // `=> {`
   if (c === 41) {
-    const paren = b.openOf.get(k)
-    if (paren === undefined) return "other"
+    const paren = openOf(b, k)
     const { word, start } = wordBefore(code, skipSpaceBack(code, paren - 1))
     if (word === "for" || word === "while") return "loop"
     if (word === "await") return wordBefore(code, skipSpaceBack(code, start - 1)).word === "for" ? "loop" : "other"
@@ -320,7 +337,7 @@ const hasTopLevelSemicolon = (b: Brackets, start: number, end: number): boolean 
   for (let i = end - 1; i >= start; i--) {
     const c = b.code.charCodeAt(i)
     if (c === 59) return true
-    if (c === 41 || c === 93 || c === 125) i = b.openOf.get(i) ?? i
+    if (c === 41 || c === 93 || c === 125) i = openOf(b, i)
   }
   return false
 }

@@ -24,7 +24,7 @@ import { connectorBody, connectorView, DEFAULT_CONFIG, githubName, type LiveOpti
 
 /** What the routes borrow from the API. */
 export interface RouteKit<E extends { Variables: { principal: { readonly orgId: string } } }> {
-  readonly respond: <A>(c: HonoContext<E>, effect: Effect.Effect<A, ServerError, Store | Runs>, ok: (a: A) => Response | Promise<Response>) => Promise<Response>
+  readonly respond: <A>(c: HonoContext<E>, effect: Effect.Effect<A, ServerError, Store | Runs>, ok: (a: A) => Response | Promise<Response>) => Response | Promise<Response>
   readonly readJson: (c: HonoContext<E>) => Promise<{ ok: true; value: unknown } | { ok: false; res: Response }>
   readonly invalid: (c: HonoContext<E>, error: ServerError) => Response
   readonly allowPrivateUrls: boolean

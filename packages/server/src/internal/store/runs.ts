@@ -78,6 +78,12 @@ export interface RunStore {
   readonly getRun: (orgId: string | null, id: string) => Effect.Effect<Run, ServerError>
   /** A run with its stages and a summary of its proposals, in one query (the API's read path). */
   readonly getRunView: (orgId: string, id: string) => Effect.Effect<RunView, ServerError>
+  /**
+   * The view `getRunView` would answer from its cache at `nowMs`, without running an effect (the
+   * API's read path); `undefined` when it would read the database, and then the caller calls
+   * `getRunView`. The same view object is handed out while it is fresh.
+   */
+  readonly peekRunView: (orgId: string, id: string, nowMs: number) => RunView | undefined
   readonly listRuns: (repoId: string, limit: number) => Effect.Effect<ReadonlyArray<Run>, ServerError>
   /** Runs handed to the workflow engine and not finished, for recovery after a restart (queued ones wait for the dispatcher). */
   readonly unfinishedRuns: Effect.Effect<ReadonlyArray<string>, ServerError>
@@ -178,6 +184,9 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
     )
 
   const runViews = new Map<string, { readonly view: RunView; readonly generation: number; readonly at: number }>()
+  // a cached view is served while no write of this process came after it and it is younger than the bound
+  const fresh = (hit: { readonly view: RunView; readonly generation: number; readonly at: number } | undefined, at: number): RunView | undefined =>
+    hit !== undefined && hit.generation === generation() && at >= hit.at && at - hit.at < RUN_VIEW_CACHE_MS ? hit.view : undefined
 
   const stagesOf = (runIds: ReadonlyArray<string>) =>
     runIds.length === 0
@@ -239,14 +248,16 @@ export const make = ({ sql, q, invalidating, generation }: StoreContext): RunSto
       Effect.gen(function* () {
         const key = `${orgId}\0${id}`
         const at = yield* Clock.currentTimeMillis
-        const hit = runViews.get(key)
-        if (hit !== undefined && hit.generation === generation() && at - hit.at < RUN_VIEW_CACHE_MS) return hit.view
+        const hit = fresh(runViews.get(key), at)
+        if (hit !== undefined) return hit
         const seen = generation()
         const view = yield* readRunView(orgId, id)
         if (runViews.size >= 10_000) runViews.clear()
         runViews.set(key, { view, generation: seen, at })
         return view
       }),
+
+    peekRunView: (orgId, id, nowMs) => fresh(runViews.get(`${orgId}\0${id}`), nowMs),
 
     listRuns: (repoId, limit) =>
       Effect.gen(function* () {

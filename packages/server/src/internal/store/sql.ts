@@ -38,7 +38,7 @@ export const makeContext = (sql: SqlClient): StoreContext => {
 }
 
 /** sha256 hex of a string or bytes. */
-export const sha256 = (data: string | Uint8Array): string => Crypto.createHash("sha256").update(data).digest("hex")
+export const sha256 = (data: string | Uint8Array): string => Crypto.hash("sha256", data, "hex")
 
 /** A fresh random id with a readable prefix. */
 export const newId = (prefix: string): string => `${prefix}_${Crypto.randomBytes(12).toString("base64url")}`
