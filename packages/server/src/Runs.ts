@@ -17,6 +17,7 @@ import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import { releaseSource, sourceFor, taskSpecOf } from "./internal/github/runs.js"
+import { llmBudgetOf } from "./internal/llmSpend.js"
 import * as Quotas from "./internal/quotas.js"
 import { redact } from "./middleware/logger.js"
 import { budgetExceeded, busy, type ServerError } from "./ServerError.js"
@@ -74,14 +75,6 @@ export const dayIn = (ms: number, timezone: string): string => {
 }
 
 const setupStages: ReadonlyArray<CoreRun.Stage> = ["detect", "baseline"]
-
-/** The LLM budgets a repository's settings impose (only the ones set). */
-const llmBudgetOf = (b: Repo["settings"]["budgets"]) => ({
-  ...(b.llmUsdPerRun !== null ? { usd: b.llmUsdPerRun } : {}),
-  ...(b.llmTokensPerRun !== null ? { tokens: b.llmTokensPerRun } : {}),
-  ...(b.llmUsdPerDay !== null ? { dailyUsd: b.llmUsdPerDay } : {}),
-  ...(b.llmTokensPerDay !== null ? { dailyTokens: b.llmTokensPerDay } : {})
-})
 
 /** What went wrong, for the run's record: the error's message, or a defect's stack (a bug, a plugin that throws). */
 const describeCause = (cause: Cause.Cause<unknown>): string => {

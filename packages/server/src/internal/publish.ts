@@ -28,6 +28,7 @@ import { conflict, internal, invalid, type ServerError } from "../ServerError.js
 import { type Principal, type Proposal, type Repo, Store } from "../Store.js"
 import { githubName, type LiveOptions, liveConnector } from "./github/connectors.js"
 import { afterPublish, prBody, reportUrl } from "./github/lifecycle.js"
+import { configByTrust } from "./repoConfig.js"
 import { policyLayer, withServerPolicy } from "./pipeline.js"
 
 /** Where and how proposals are published. */
@@ -76,25 +77,7 @@ const repositoryConfig = (where: { readonly top: string; readonly prefix: string
       },
       catch: (e) => internal(`checking out ${where.top} to read its ratchet config: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`, e)
     }),
-    ({ tree }) =>
-      Effect.gen(function* () {
-        if (trusted) {
-          return yield* Config.loadConfig(join(tree, where.prefix)).pipe(
-            Effect.mapError((e) => invalid("repository", `loading the (trusted) repository's ratchet config: ${e.message}`, e))
-          )
-        }
-        const sandbox =
-          options.sandbox ??
-          (yield* Effect.flatMap(
-            Effect.promise(() => import("@ratchet/runner")),
-            ({ SandboxBackend }) => SandboxBackend.select({ hidden: [options.patchesDir] })
-          ).pipe(Effect.mapError((e) => internal(`no sandbox to evaluate the repository's ratchet config in: ${e.message}`, e)))).layer
-        const loaded = yield* Config.loadConfigInSandbox(join(tree, where.prefix)).pipe(
-          Effect.provide(sandbox),
-          Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`, e))
-        )
-        return loaded.config
-      }),
+    ({ tree }) => configByTrust(join(tree, where.prefix), { sandbox: options.sandbox, hidden: [options.patchesDir], trusted }),
     ({ dir, tree }) =>
       Effect.sync(() => {
         try {
