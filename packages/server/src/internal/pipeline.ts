@@ -100,7 +100,7 @@ export const stagesLayer = (options: {
   readonly ledger?: (run: Pipeline.RunRef) => Agent.Ledger
   /** Where repository commands run. Default: the local sandbox (`ratchet serve` passes the backend it selected). */
   readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
-  /** Where a run's repository config is evaluated: `"sandbox"` (the server: as data only) or `"process"` (the CLI, trusted). */
+  /** Where a run's repository config is evaluated unless the run says (core's `RunRef.configIn`: the server's `trusted` setting): `"sandbox"` (as data only) or `"process"` (the CLI, trusted). */
   readonly configIn?: "sandbox" | "process"
 }): Layer.Layer<Pipeline.Stages> =>
   // `ratchet serve` passes the backend it selected (bwrap when available); without one, the local sandbox

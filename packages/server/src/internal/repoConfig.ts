@@ -1,6 +1,7 @@
 /**
  * A repository's `ratchet.config.*` as the server reads it: evaluated as data in the sandbox, never
- * imported into the server process (a repository is untrusted code). One place for every server
+ * imported into the server process (a repository is untrusted code), unless an operator marked the
+ * repository `trusted` (then imported here, so its code plugins run). One place for every server
  * path that needs a repository's config outside a run's stages: publishing (the policy the gate
  * re-runs) and planning a prompted task.
  *
@@ -33,3 +34,12 @@ export const sandboxedConfig = (dir: string, where: ConfigSandbox): Effect.Effec
     )
     return loaded.config
   })
+
+/**
+ * The config at `dir` as the repository's trust allows: imported into this process when `trusted`
+ * (its policy plugins run, as in the repository's runs), else {@link sandboxedConfig}.
+ */
+export const configByTrust = (dir: string, where: ConfigSandbox & { readonly trusted: boolean }): Effect.Effect<Config.ResolvedConfig, ServerError> =>
+  where.trusted
+    ? Config.loadConfig(dir).pipe(Effect.mapError((e) => invalid("repository", `loading the (trusted) repository's ratchet config: ${e.message}`, e)))
+    : sandboxedConfig(dir, where)

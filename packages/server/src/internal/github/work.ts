@@ -17,7 +17,7 @@ import { internal, invalid, type ServerError } from "../../ServerError.js"
 import { type Connector, type Repo, sha256, Store, type Task } from "../../Store.js"
 import { checkDailyBudget } from "../llmSpend.js"
 import { policyLayer, withServerPolicy } from "../pipeline.js"
-import { sandboxedConfig } from "../repoConfig.js"
+import { configByTrust } from "../repoConfig.js"
 import { connectorOwner } from "../store/connectors.js"
 import { githubName, type LiveOptions, liveConnector, modelFor } from "./connectors.js"
 import { checkCi, connectorOf, onCi, onPullClosed, planOf, reply, reportUrl } from "./lifecycle.js"
@@ -219,9 +219,9 @@ const planTask = (task: Task, options: WorkOptions): Effect.Effect<void, ServerE
         return yield* checkout(repo, github, (root) =>
           Effect.gen(function* () {
             // the repository's own config (its policy: limits, frozen paths), evaluated as data in the
-            // sandbox (a repository is untrusted code), with the server's limits on top
+            // sandbox (a repository is untrusted code; imported when an operator trusts it), with the server's limits on top
             const config = withServerPolicy(
-              yield* sandboxedConfig(root, { sandbox: options.sandbox, hidden: options.hidden ?? [] }),
+              yield* configByTrust(root, { sandbox: options.sandbox, hidden: options.hidden ?? [], trusted: repo.settings.trusted }),
               repo.settings.policy
             )
             const profile = yield* Detect.detect(root).pipe(Effect.mapError((e) => invalid("repository", `detecting how ${repo.name} builds: ${e.message}`)))
