@@ -599,7 +599,7 @@ const scanWith = (
       if (result.parsed) parsed++
       if (!result.incomplete) next.set(item.path, { size: item.size, mtimeMs: item.mtimeMs, hash: item.hash, result })
     }
-    if (cacheDir !== null) saveCache(cacheDir, fingerprint, next, warnings)
+    if (cacheDir !== null) saveCache(cacheDir, fingerprint, next, warnings, previous)
 
     // A CPU profile, when given, says which functions are hot.
     let hot = new Map<string, Set<number>>()

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
@@ -142,6 +142,20 @@ describe("Scan.scan", () => {
       const warm = yield* Scan.scan(root, cached)
       expect(warm.stats).toMatchObject({ files: 12, cached: 12, parsed: 0 })
       expect(warm.opportunities).toEqual(cold.opportunities)
+      // A warm scan of an unchanged repository leaves the index file alone …
+      const index = join(`${root}-cache`, "index.json")
+      const written = statSync(index, { bigint: true })
+      expect((yield* Scan.scan(root, cached)).stats).toMatchObject({ cached: 12, parsed: 0 })
+      const after = statSync(index, { bigint: true })
+      expect([after.ino, after.mtimeNs]).toEqual([written.ino, written.mtimeNs])
+      // … and an index another process replaced is read again, not the copy this process remembers.
+      const replaced = JSON.parse(readFileSync(index, "utf8")) as { files: Record<string, { result: { opportunities: Array<unknown> } }> }
+      replaced.files["src/f0.ts"]!.result.opportunities = []
+      writeFileSync(`${index}.other`, JSON.stringify(replaced))
+      renameSync(`${index}.other`, index)
+      expect((yield* Scan.scan(root, cached)).opportunities.some((o) => o.file === "src/f0.ts")).toBe(false)
+      writeFiles(root, { "src/f0.ts": `${files["src/f0.ts"]}// edited\n` })
+      expect((yield* Scan.scan(root, cached)).opportunities.some((o) => o.file === "src/f0.ts")).toBe(true)
       writeFiles(root, { "src/f3.ts": "export const f3 = (xs: number[]) => xs.includes(3) || xs.includes(4)\n" })
       const edited = yield* Scan.scan(root, cached)
       expect(edited.stats).toMatchObject({ files: 12, cached: 11, parsed: 1 })

@@ -9,7 +9,9 @@ import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { all } from "../../src/internal/templates/all.js"
 import { fileInfo, nodesOfType } from "../../src/internal/dataflow/fileInfo.js"
-import { mayBeProvableArray, receiversOf } from "../../src/internal/templates/gates.js"
+import { mayBeInLoopAt, mayBeProvableArray, receiversOf } from "../../src/internal/templates/gates.js"
+import { enclosingLoop } from "../../src/internal/dataflow/loops.js"
+import type { SyntaxNode } from "../../src/internal/treeSitter.js"
 import { languageOf, parse } from "../../src/internal/treeSitter.js"
 
 const root = NodePath.join(import.meta.dirname, "fixtures")
@@ -84,6 +86,21 @@ describe("template prefilters", () => {
       id: "set-membership",
       path: "alias.ts",
       text: "const BASE = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] as const\nconst NAMES: readonly string[] = BASE\nexport const f = (xs: string[]) => xs.filter((x) => { for (;;) return NAMES.includes(x) })\n"
+    },
+    {
+      id: "set-membership",
+      path: "definite.ts",
+      text: "export class Filter {\n  allowed!: ReadonlyArray<string>\n  keep(xs: string[]): string[] {\n    return xs.filter((x) => this . allowed\n      .includes(x))\n  }\n}\n"
+    },
+    {
+      id: "set-membership",
+      path: "property.ts",
+      text: "export class Filter {\n  constructor(private readonly allowed: (string | boolean)[]) {}\n  keep(xs: string[]): string[] {\n    return xs.filter((x) => this.allowed.includes(x))\n  }\n}\n"
+    },
+    {
+      id: "loop-invariant",
+      path: "forhead.js",
+      text: "export function f(rows, text) {\n  for (let i = 0, n = rows.length; i < n && rows[i]; i++) for (const k of Object.keys(rows[i])) if (k === JSON.parse(text).key) n++\n  return n\n}\nlet n = 0\n"
     },
     {
       id: "map-index",
@@ -186,6 +203,63 @@ describe("template prefilters", () => {
     expect(mayBeProvableArray("const xs = 'abc'", "xs")).toBe(false)
     expect(mayBeProvableArray("const xs = ys[0]", "xs")).toBe(false)
     expect(mayBeProvableArray("o.xs = [1]; f({ xs: 1 })", "xs")).toBe(false)
+  })
+
+  it("mayBeInLoopAt says yes wherever enclosingLoop finds a loop region", () => {
+    const loops = [
+      "for (const x of xs) use(JSON.parse(x))\n",
+      "for (const x of xs)\n  if (x) a(); else if (b) c(); else d(JSON.parse(x))\n",
+      "for (let i = 0; i < n; i++) try { a() } catch (e) { b(e) } finally { c(JSON.parse(s)) }\n",
+      "async function f() { for await (const x of xs) { await g(JSON.parse(x)) } }\n",
+      "while (ok()) { const o = { a: 1 }, r = Object.keys(o) }\n",
+      "do h(JSON.parse(s)); while (more())\n",
+      "do { h(JSON.parse(s)) } while (more())\n",
+      "for (const x of xs) obj = {\n  a: 1\n}, later(JSON.parse(x))\n",
+      "xs.map(function named(x) { return JSON.parse(x) })\n",
+      "xs?.forEach(async (x) => { await JSON.parse(x) })\n",
+      "xs.filter?.((x) => Object.keys(x).length)\n",
+      "xs.sort((a, b) => { return Object.keys(a).length - Object.keys(b).length })\n",
+      "const f = () => { for (const k in o) g(() => 1, `${k}`, new Set(o[k])) }\n",
+      "label: for (;;) { inner: while (x) { if (y) { z(new Map(m)) } } }\n",
+      "class A { m(xs) { for (const x of xs) this.n(new RegExp(x)) } }\n",
+      "for (const x of xs) switch (x) { case 1: g(JSON.parse(x)); break; default: h(JSON.parse(x)) }\n",
+      "for (const x of xs) f(x, (y) => y, g(JSON.parse(x)))\n",
+      "for (const x of xs) if (a) {\n  b()\n}\nelse c(JSON.parse(x))\n",
+      "const s = `a ${xs.map((x) => `b ${JSON.parse(x)}`).join('')} c`\n",
+      "/* for ( */ const re = /[({]/; xs.every((x) => /}/.test(JSON.parse(x)))\n"
+    ]
+    const sources: Array<[string, string]> = loops.map((text, i) => [`loop${i}.${i % 2 === 0 ? "js" : "ts"}`, text])
+    for (const template of all) {
+      for (const dir of [NodePath.join(root, template.id), NodePath.join(root, template.id, "negative")])
+        for (const f of readdirSync(dir).filter(isSource)) sources.push([f, readFileSync(NodePath.join(dir, f), "utf8")])
+    }
+    let inLoop = 0
+    for (const [path, text] of sources) {
+      const tree = parse(text, languageOf(path)!)
+      const visit = (node: SyntaxNode): void => {
+        if (node.type === "call_expression" || node.type === "new_expression") {
+          if (enclosingLoop(node) !== null) {
+            inLoop++
+            expect(mayBeInLoopAt(text, node.startIndex), `${path}: ${node.text.slice(0, 60)}`).toBe(true)
+          }
+        }
+        for (const child of node.namedChildren) visit(child)
+      }
+      visit(tree.rootNode)
+    }
+    expect(inLoop).toBeGreaterThan(200)
+  })
+
+  it("mayBeInLoopAt says no for code outside loop regions (gates can rule such files out)", () => {
+    const at = (text: string, marker: string): boolean => mayBeInLoopAt(text, text.indexOf(marker))
+    expect(at("export function f(o) {\n  for (const x of o.xs) g(x);\n  return Object.keys(o)\n}\n", "Object")).toBe(false)
+    expect(at("export function f(o) {\n  for (const x of o.xs) { g(x) }\n  const k = Object.keys(o)\n}\n", "Object")).toBe(false)
+    expect(at("for (const x of xs) { setTimeout(function () { JSON.parse(x) }) }\n", "JSON")).toBe(false)
+    expect(at("for (const x of xs) { const o = { m() { return JSON.parse(x) } } }\n", "JSON")).toBe(false)
+    expect(at("xs.map(wrap((x) => { return JSON.parse(x) }))\n", "JSON")).toBe(false)
+    expect(at("toJSON() {\n  if (Object.keys(this.userData).length > 0) out.userData = this.userData\n}\n", "Object")).toBe(false)
+    // unbalanced brackets (the masker misread something): every position may be in a loop
+    expect(at("function f() { const s = a / b / c) ; JSON.parse(s) }\n", "JSON")).toBe(true)
   })
 
   it("nodesOfType finds exactly what tree-sitter's descendantsOfType finds", () => {

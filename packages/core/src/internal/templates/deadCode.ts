@@ -116,7 +116,10 @@ const occursOnlyAt = (text: string, name: string, at: number): boolean => {
  * module-level statements start at column 0 in any usual layout (an indented one is not looked at),
  * which leaves out the many declarations inside functions.
  */
-const DECLARATION_LINE = /(?:^|\n)(?:async[ \t]|function\b|class[ \t]|const[ \t]|let[ \t]|type[ \t]|interface[ \t])/g
+const DECLARATION_HEAD = "(?:async[ \\t]|function\\b|class[ \\t]|const[ \\t]|let[ \\t]|type[ \\t]|interface[ \\t])"
+/** A declaration line after a newline (a pattern led by `(?:^|\n)` cannot skip ahead; the text's start is tried apart). */
+const DECLARATION_LINE = new RegExp(`\\n${DECLARATION_HEAD}`, "g")
+const DECLARATION_AT = new RegExp(DECLARATION_HEAD, "y")
 
 /**
  * Text prefilter: some statement-level declaration whose name occurs only once in the whole text.
@@ -125,8 +128,12 @@ const DECLARATION_LINE = /(?:^|\n)(?:async[ \t]|function\b|class[ \t]|const[ \t]
  */
 const hasLoneDeclaration = (text: string): boolean => {
   const checked = new Set<string>()
-  for (const line of text.matchAll(DECLARATION_LINE)) {
-    DECLARATION.lastIndex = line.index + (text[line.index] === "\n" ? 1 : 0)
+  // each line start (offset 0, then after every newline) that opens a declaration
+  DECLARATION_AT.lastIndex = 0
+  const first = DECLARATION_AT.test(text) ? [0] : []
+  const rest = Array.from(text.matchAll(DECLARATION_LINE), (m) => m.index + 1)
+  for (const start of [...first, ...rest]) {
+    DECLARATION.lastIndex = start
     const m = DECLARATION.exec(text)
     if (m === null) continue
     const name = m[1]!
@@ -139,6 +146,9 @@ const hasLoneDeclaration = (text: string): boolean => {
 
 const MODULE_GATE = /\bimport\b|\bexport\b|\brequire\s*\(|\bmodule\.exports\b|\bexports\.[A-Za-z_$]/
 const NO_ANALYSIS = /\beval\s*\(|\bnew\s+Function\b|\bwith\s*\(/
+/** `NO_ANALYSIS.test(text)`, one alternative at a time (an alternation of `\b`-led words cannot skip ahead; each alone can). */
+const needsNoAnalysis = (text: string): boolean =>
+  /\beval\s*\(/.test(text) || (text.includes("Function") && /\bnew\s+Function\b/.test(text)) || /\bwith\s*\(/.test(text)
 
 const find = (file: FileInfo): Array<Finding> => {
   if (!isModule(file) || NO_ANALYSIS.test(file.text)) return []
@@ -204,6 +214,6 @@ export const deadCode: Template = {
     "Safety: the file is a module, the declaration is not exported and its name occurs nowhere else in the file (no eval/with), and its initializer has no side effects; the build, typecheck and tests of the validate stage confirm the removal.",
   // a module (see `isModule`), no `eval`/`with`, and an unindented declaration whose name occurs once
   prefilter: (text) =>
-    MODULE_GATE.test(text) && !NO_ANALYSIS.test(text) && hasLoneDeclaration(text),
+    MODULE_GATE.test(text) && !needsNoAnalysis(text) && hasLoneDeclaration(text),
   find
 }

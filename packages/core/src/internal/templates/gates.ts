@@ -4,6 +4,8 @@
  * what the safety conditions require to be written out (a declaration, an annotation, a receiver).
  */
 
+import { maskedCodeOf } from "../scan/textHeuristics.js"
+
 const isSpaceCode = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
 /** Identifier characters; any non-ASCII character counts (over-inclusion only widens a gate). */
 const isIdentCode = (c: number): boolean =>
@@ -16,46 +18,100 @@ const isIdentCode = (c: number): boolean =>
  */
 export const receiversOf = (text: string, methods: ReadonlyArray<string>): Set<string> => {
   const out = new Set<string>()
-  for (const method of methods) for (const name of receiversOfMethod(text, method)) out.add(name)
+  for (const method of methods) for (const call of receiversOfMethod(text, method)) if (call.onThis === undefined) out.add(call.name)
   return out
+}
+
+/** The calls `x.method(` on a bare name `x` in the text: the name and the offset of the method name. */
+export const receiverCallsOf = (text: string, methods: ReadonlyArray<string>): Array<ReceiverCall> =>
+  methods.flatMap((method) => receiversOfMethod(text, method).filter((call) => call.onThis === undefined))
+
+/** The field names `x` of the `this.x.method(` calls in the text (whitespace allowed around the dots). */
+export const thisFieldReceiversOf = (text: string, methods: ReadonlyArray<string>): Set<string> => {
+  const out = new Set<string>()
+  for (const method of methods) for (const call of receiversOfMethod(text, method)) if (call.onThis) out.add(call.name)
+  return out
+}
+
+/** After a field name: `?`/`!`, then an annotation with an array type somewhere before the next `;` (a superset of `arrayElementType`'s). */
+const FIELD_ARRAY_ANNOTATION = /\s*[?!]?\s*:[^;]*?(?:\]|Array)/y
+
+/**
+ * Whether some declaration may give the field `name` an array type annotation (a field declaration or a TS
+ * parameter property: `name: T[]`, `name?: Array<T>`, `name!: readonly T[]`). Plain JavaScript has none.
+ */
+export const mayBeArrayField = (text: string, name: string): boolean => {
+  for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + 1)) {
+    const before = i > 0 ? text.charCodeAt(i - 1) : 32
+    if (isIdentCode(before) || before === 46 /* . */ || isIdentCode(text.charCodeAt(i + name.length))) continue
+    FIELD_ARRAY_ANNOTATION.lastIndex = i + name.length
+    if (FIELD_ARRAY_ANNOTATION.test(text)) return true
+  }
+  return false
+}
+
+/** A call `name.method(` (or `this.name.method(`, `onThis`) found by {@link receiversOfMethod}: the receiver and the offset of the method name. */
+export interface ReceiverCall {
+  readonly name: string
+  readonly at: number
+  readonly onThis?: true
 }
 
 // The last text's receivers per method: templates gate on the same methods of the same file in turn.
 let receiversText = ""
-const receiversMemo = new Map<string, ReadonlyArray<string>>()
+const receiversMemo = new Map<string, ReadonlyArray<ReceiverCall>>()
 
-const receiversOfMethod = (text: string, method: string): ReadonlyArray<string> => {
+/** Methods the gates ask about: their occurrences are found in one pass (a search per method cost more). */
+const COMMON_METHODS = ["includes", "indexOf", "some", "find"]
+const COMMON_METHOD = /(?:includes|indexOf|some|find)(?=\s*\()/g
+
+const receiversOfMethod = (text: string, method: string): ReadonlyArray<ReceiverCall> => {
   if (text !== receiversText) {
     receiversText = text
     receiversMemo.clear()
   }
   const known = receiversMemo.get(method)
   if (known !== undefined) return known
-  const out = new Set<string>()
-  for (let i = text.indexOf(method); i !== -1; i = text.indexOf(method, i + 1)) {
+  if (COMMON_METHODS.includes(method)) {
+    const found = new Map<string, Array<ReceiverCall>>(COMMON_METHODS.map((m) => [m, []]))
+    for (const m of text.matchAll(COMMON_METHOD)) receiverCallAt(text, m[0], m.index, found.get(m[0])!)
+    for (const [name, calls] of found) receiversMemo.set(name, calls)
+    return found.get(method)!
+  }
+  const out: Array<ReceiverCall> = []
+  for (let i = text.indexOf(method); i !== -1; i = text.indexOf(method, i + 1)) receiverCallAt(text, method, i, out)
+  receiversMemo.set(method, out)
+  return out
+}
+
+/** Adds the call of `method` whose name starts at `i` to `out` when it is `x.method(` on a bare name or `this.x.method(`. */
+const receiverCallAt = (text: string, method: string, i: number, out: Array<ReceiverCall>): void => {
+  {
     let j = i + method.length
     while (isSpaceCode(text.charCodeAt(j))) j++
-    if (text.charCodeAt(j) !== 40 /* ( */) continue
+    if (text.charCodeAt(j) !== 40 /* ( */) return
     let k = i - 1
     while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
-    if (text.charCodeAt(k) !== 46 /* . */) continue
+    if (text.charCodeAt(k) !== 46 /* . */) return
     k--
     if (text.charCodeAt(k) === 63 /* ? */) k--
     while (k >= 0 && isSpaceCode(text.charCodeAt(k))) k--
     const end = k + 1
     while (k >= 0 && isIdentCode(text.charCodeAt(k))) k--
-    if (end === k + 1) continue
+    if (end === k + 1) return
     const first = text.charCodeAt(k + 1)
-    if (first >= 48 && first <= 57) continue
-    // `a.b.method(` / `a?.b.method(`: the receiver is a member expression, not a name
+    if (first >= 48 && first <= 57) return
+    // `a.b.method(` / `a?.b.method(`: the receiver is a member expression, not a name (`this.b` is kept apart)
     let p = k
     while (p >= 0 && isSpaceCode(text.charCodeAt(p))) p--
-    if (text.charCodeAt(p) === 46 && text.charCodeAt(p - 1) !== 46 /* not a spread */) continue
-    out.add(text.slice(k + 1, end))
+    if (text.charCodeAt(p) === 46 && text.charCodeAt(p - 1) !== 46 /* not a spread */) {
+      let q = p - 1
+      while (q >= 0 && isSpaceCode(text.charCodeAt(q))) q--
+      if (q >= 3 && text.startsWith("this", q - 3) && !isIdentCode(text.charCodeAt(q - 4))) out.push({ name: text.slice(k + 1, end), at: i, onThis: true })
+      return
+    }
+    out.push({ name: text.slice(k + 1, end), at: i })
   }
-  const list = [...out]
-  receiversMemo.set(method, list)
-  return list
 }
 
 const IDENT_SOURCE = "[\\p{ID_Start}$_][\\p{ID_Continue}$\\u200c\\u200d]*"
@@ -130,4 +186,218 @@ const mayBeProvableArrayIn = (text: string, name: string): boolean => {
     if (ARRAY_ANNOTATION.test(text)) return true
   }
   return false
+}
+
+/**
+ * The bracket structure of a text's code (comments, strings and regex literals blanked by `maskedCodeOf`):
+ * every `(`/`[`/`{` with its match and enclosing bracket, for {@link mayBeInLoopAt}. `null` when the
+ * brackets do not balance (the masker misread something): then every position may be in a loop.
+ */
+interface Brackets {
+  readonly code: string
+  /** Positions of the opening brackets, ascending. */
+  readonly opens: Int32Array
+  /** For each opening bracket (same index), the position of its match (`code.length` when unclosed). */
+  readonly closes: Int32Array
+  /** For each opening bracket, the index (into `opens`) of the enclosing one, or -1. */
+  readonly parents: Int32Array
+  /** At a closing bracket's position: its opening bracket's position + 1 (0 elsewhere); a typed array, as a Map cost more than the walk. */
+  readonly openAt: Int32Array
+  /** Characters the backward walks of {@link loopHeadsStatement} may still visit in this text (bounds the work per file). */
+  budget: number
+}
+
+const bracketsOf = (text: string): Brackets | null => {
+  const code = maskedCodeOf(text)
+  const opens: Array<number> = []
+  const parents: Array<number> = []
+  const closes: Array<number> = []
+  const openAt = new Int32Array(code.length)
+  const stack: Array<number> = []
+  for (let i = 0; i < code.length; i++) {
+    const c = code.charCodeAt(i)
+    if (c === 40 || c === 91 || c === 123) {
+      parents.push(stack.length > 0 ? stack[stack.length - 1]! : -1)
+      stack.push(opens.length)
+      opens.push(i)
+      closes.push(code.length)
+    } else if (c === 41 || c === 93 || c === 125) {
+      const top = stack.pop()
+      if (top === undefined) return null
+      const open = code.charCodeAt(opens[top]!)
+      if ((c === 41 && open !== 40) || (c === 93 && open !== 91) || (c === 125 && open !== 123)) return null
+      closes[top] = i
+      openAt[i] = opens[top]! + 1
+    }
+  }
+  if (stack.length > 0) return null
+  return { code, opens: Int32Array.from(opens), closes: Int32Array.from(closes), parents: Int32Array.from(parents), openAt, budget: 4 * code.length + 10_000 }
+}
+
+/** The opening bracket of the closing bracket at `close` (brackets balance, so there always is one). */
+const openOf = (b: Brackets, close: number): number => b.openAt[close]! - 1
+
+const LOOP_WORDS = new Set(["for", "while", "do"])
+/** Words after a `;` or `}` that continue the statement before it (`if (a) x; else y`, `try {} catch {}`). */
+const CONTINUING_WORDS = new Set(["else", "catch", "finally", "while", "in", "instanceof", "of", "as", "satisfies", "extends", "implements"])
+/** Words before `(…) {` that make the braces a plain block (not a function body). */
+const BLOCK_HEADS = new Set(["if", "switch", "catch", "with"])
+/** Array methods whose callbacks are loop regions (`ITERATION_METHODS` of the dataflow layer). */
+const ITERATION_WORDS = new Set(["forEach", "map", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex", "findLast", "findLastIndex", "flatMap", "sort"])
+
+const skipSpaceBack = (code: string, i: number): number => {
+  while (i >= 0 && isSpaceCode(code.charCodeAt(i))) i--
+  return i
+}
+/** The identifier ending at `end` (inclusive), and where it starts. */
+const wordBefore = (code: string, end: number): { word: string; start: number } => {
+  let k = end
+  while (k >= 0 && isIdentCode(code.charCodeAt(k))) k--
+  return { word: code.slice(k + 1, end + 1), start: k + 1 }
+}
+/** The identifier starting at `start` after whitespace; `hadNewline` tells whether a line break came first. */
+const wordAfter = (code: string, start: number): { word: string; hadNewline: boolean; next: number } => {
+  let i = start
+  let hadNewline = false
+  while (i < code.length && isSpaceCode(code.charCodeAt(i))) {
+    if (code.charCodeAt(i) === 10) hadNewline = true
+    i++
+  }
+  let k = i
+  while (k < code.length && isIdentCode(code.charCodeAt(k))) k++
+  return { word: code.slice(i, k), hadNewline, next: code.charCodeAt(i) }
+}
+
+/**
+ * Whether a loop statement at this bracket level heads the statement that reaches `end`: walking back from
+ * `end` to `start` over nested groups, a `for`/`while`/`do` word before any statement end (a `;`, or a `}` on
+ * the line before a new statement) means `end` is in its header or brace-less body. Says "maybe" (`true`) once
+ * the text's budget is spent: many calls deep in one large literal would otherwise cost its length each.
+ */
+const loopHeadsStatement = (b: Brackets, start: number, end: number): boolean => {
+  const code = b.code
+  b.budget -= end - start
+  if (b.budget < 0) return true
+  for (let i = end - 1; i >= start; i--) {
+    const c = code.charCodeAt(i)
+    if (c === 41 || c === 93 || c === 125) {
+      if (c === 125) {
+        const after = wordAfter(code, i + 1)
+        if (after.hadNewline && after.word !== "" && !CONTINUING_WORDS.has(after.word) && !(after.next >= 48 && after.next <= 57)) return false
+      }
+      i = openOf(b, i)
+      continue
+    }
+    if (c === 59 /* ; */) {
+      if (!CONTINUING_WORDS.has(wordAfter(code, i + 1).word)) return false
+      continue
+    }
+    if (isIdentCode(c)) {
+      const { word, start: from } = wordBefore(code, i)
+      if (LOOP_WORDS.has(word)) return true
+      i = from
+    }
+  }
+  return false
+}
+
+/** Whether the `(` at `open` starts the arguments of an iteration method call (`xs.map(`, `xs?.map(`, `xs.map?.(`, `xs.map<T>(`). */
+const isIterationCallOpen = (code: string, open: number): boolean => {
+  let k = skipSpaceBack(code, open - 1)
+  if (code.charCodeAt(k) === 62 /* > */) return true // a generic call: not looked into
+  if (code.charCodeAt(k) === 46 && code.charCodeAt(k - 1) === 63) k = skipSpaceBack(code, k - 2) // `?.(`
+  const { word, start } = wordBefore(code, k)
+  if (!ITERATION_WORDS.has(word)) return false
+  const dot = skipSpaceBack(code, start - 1)
+  return code.charCodeAt(dot) === 46
+}
+
+/** How a `{` is used: a loop body, a function body, or another block or literal. */
+const braceKind = (b: Brackets, open: number): "loop" | "function" | "other" => {
+  const code = b.code
+  const k = skipSpaceBack(code, open - 1)
+  const c = code.charCodeAt(k)
+  if (c === 62 && code.charCodeAt(k - 1) === 61) return "function" // `=> {`
+  if (c === 41) {
+    const paren = openOf(b, k)
+    const { word, start } = wordBefore(code, skipSpaceBack(code, paren - 1))
+    if (word === "for" || word === "while") return "loop"
+    if (word === "await") return wordBefore(code, skipSpaceBack(code, start - 1)).word === "for" ? "loop" : "other"
+    if (word === "" || BLOCK_HEADS.has(word)) return "other"
+    // `class A extends mixin(B) {`: a class body, whose field initializers run where the class is evaluated
+    if (wordBefore(code, skipSpaceBack(code, start - 1)).word === "extends") return "other"
+    return "function"
+  }
+  if (isIdentCode(c) && wordBefore(code, k).word === "do") return "loop"
+  return "other"
+}
+
+/** Whether a `;` sits between `start` and `end` outside nested brackets. */
+const hasTopLevelSemicolon = (b: Brackets, start: number, end: number): boolean => {
+  for (let i = end - 1; i >= start; i--) {
+    const c = b.code.charCodeAt(i)
+    if (c === 59) return true
+    if (c === 41 || c === 93 || c === 125) i = openOf(b, i)
+  }
+  return false
+}
+
+// The last text's bracket structure: templates ask about several positions of the same file in turn.
+let bracketsText: string | undefined
+let bracketsMemo: Brackets | null = null
+
+/**
+ * Whether the code at `index` may be inside a loop region as `enclosingLoop` defines it (a loop's body,
+ * condition or update, or an iteration callback, not looking past the first other function), judged on
+ * the text: the enclosing brackets are walked outwards; a loop header or body, or an iteration call, says
+ * "maybe"; a function body that is no iteration callback says "no". Conservative: unbalanced brackets,
+ * anything unrecognised, and loop headers (`for (const k of Object.keys(o))`) count as "maybe".
+ */
+export const mayBeInLoopAt = (text: string, index: number): boolean => {
+  if (text !== bracketsText) {
+    bracketsText = text
+    bracketsMemo = bracketsOf(text)
+  }
+  const b = bracketsMemo
+  if (b === null) return true
+  // the innermost bracket open before `index` that is still open at `index`
+  let lo = 0
+  let hi = b.opens.length - 1
+  let at = -1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    if (b.opens[mid]! < index) {
+      at = mid
+      lo = mid + 1
+    } else hi = mid - 1
+  }
+  while (at !== -1 && b.closes[at]! < index) at = b.parents[at]!
+  let end = index
+  for (; at !== -1; at = b.parents[at]!) {
+    const open = b.opens[at]!
+    if (loopHeadsStatement(b, open + 1, end)) return true
+    const c = b.code.charCodeAt(open)
+    if (c === 40) {
+      const { word, start } = wordBefore(b.code, skipSpaceBack(b.code, open - 1))
+      if (word === "while") return true
+      const awaited = word === "await" ? wordBefore(b.code, skipSpaceBack(b.code, start - 1)) : null
+      if (word === "for" || awaited?.word === "for") {
+        // a `for (;;)` condition or update repeats; its initializer and a `for…in/of` head do not: look
+        // further out, from before the `for`
+        if (hasTopLevelSemicolon(b, open + 1, end)) return true
+        end = awaited?.start ?? start
+        continue
+      }
+      if (isIterationCallOpen(b.code, open)) return true
+    } else if (c === 123) {
+      const kind = braceKind(b, open)
+      if (kind === "loop") return true
+      if (kind === "function") {
+        const outer = b.parents[at]!
+        return outer !== -1 && b.code.charCodeAt(b.opens[outer]!) === 40 && isIterationCallOpen(b.code, b.opens[outer]!)
+      }
+    }
+    end = open
+  }
+  return loopHeadsStatement(b, 0, end)
 }

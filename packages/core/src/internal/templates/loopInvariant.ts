@@ -37,6 +37,7 @@ import { argumentsOf, isConstantData, unparen } from "../dataflow/nodes.js"
 import { isShadowed, resolve } from "../dataflow/scopes.js"
 import { declaredType } from "../dataflow/types.js"
 import { onlyRead, type ValueKind } from "../dataflow/values.js"
+import { mayBeInLoopAt } from "./gates.js"
 import { derivedName, freshName, hoistEdits, isTs } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -273,7 +274,9 @@ export const loopInvariant: Template = {
     const loop = LOOP_GATE.exec(text)
     if (loop === null) return false
     GATE_AFTER.lastIndex = loop.index
-    return GATE_AFTER.test(text)
+    // and the computation sits in a loop region (judged on the text, conservatively)
+    for (let m = GATE_AFTER.exec(text); m !== null; m = GATE_AFTER.exec(text)) if (mayBeInLoopAt(text, m.index)) return true
+    return false
   },
   find
 }

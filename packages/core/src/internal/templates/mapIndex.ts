@@ -21,7 +21,7 @@ import { enclosingLoop } from "../dataflow/loops.js"
 import { argumentsOf, enclosingFunction, methodName, methodReceiver, parentOf, sameNode, singleParam, statementOf, unparen, within } from "../dataflow/nodes.js"
 import { isShadowed, isWrite, mentions, refsTo, resolve } from "../dataflow/scopes.js"
 import { wordOccurrences } from "../dataflow/text.js"
-import { mayBeProvableArray, receiversOf } from "./gates.js"
+import { mayBeInLoopAt, mayBeProvableArray, receiverCallsOf } from "./gates.js"
 import { derivedName, freshName, indentAt, isTs, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -172,7 +172,7 @@ export const mapIndex: Template = {
   title: "Index an array in a Map instead of searching it in a loop",
   explanation:
     "Safety: the array is provably an array, never mutated or passed on, and no code assigns the looked-up property; lookups use strict equality on a side-effect-free key, the index keeps the first element per key and omits NaN keys, so results match `find`/`indexOf` exactly (assuming elements are objects whose property reads have no side effects).",
-  // a call on a bare name that may be provably an array (initialised, or annotated with an array type)
-  prefilter: (text) => [...receiversOf(text, ["find", "indexOf"])].some((name) => mayBeProvableArray(text, name)),
+  // a call on a bare name that may be provably an array (initialised, or annotated with an array type), in a loop region
+  prefilter: (text) => receiverCallsOf(text, ["find", "indexOf"]).some((call) => mayBeProvableArray(text, call.name) && mayBeInLoopAt(text, call.at)),
   find
 }

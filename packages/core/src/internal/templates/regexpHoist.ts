@@ -150,14 +150,16 @@ const find = (file: FileInfo): Array<Finding> => {
     const flags = constantRegexFlags(file, node)
     if (flags === null || flags.includes("y")) continue
     const global = flags.includes("g")
+    // Used directly, or through a `const` whose every reference is a safe use (the local shape first: most
+    // literals, e.g. property values of large tables, fail it, and walking up to the enclosing loop costs more).
+    const direct = isSafeUse(node, global)
+    const declarator = direct ? null : parentOf(node)
+    if (!direct && declarator?.type !== "variable_declarator") continue
     const loop = enclosingLoop(node)
     const fn = enclosingFunction(node)
     if (!loop && !fn) continue
-    // Used directly, or through a `const` whose every reference is a safe use.
     let baseName = "RE"
-    if (!isSafeUse(node, global)) {
-      const declarator = parentOf(node)
-      if (declarator?.type !== "variable_declarator") continue
+    if (declarator !== null && declarator !== undefined) {
       const name = declarator.childForFieldName("name")
       if (name?.type !== "identifier" || declarator.childForFieldName("type")) continue
       let value = declarator.childForFieldName("value")

@@ -45,12 +45,24 @@ const find = (file: FileInfo): Array<Finding> => {
   return out
 }
 
+const REPLACE_GLOBAL = /replace\s*\(\s*\/[^/\n]+\/g\s*,/g
+
 export const replaceAll: Template = {
   id: "replace-all",
   kind: "performance",
   title: "Replace plain text with replaceAll() instead of a global regex",
   explanation:
     "Safety: the regex has only the `g` flag and its pattern is plain text, so it matches exactly that string everywhere, like `replaceAll` with the string; with no capture groups the replacement's `$` patterns and a replacement function's arguments mean the same in both. The receiver is taken to be a string (`replaceAll` is ES2021; the typecheck confirms the project's `lib`).",
-  prefilter: (text) => /\.\s*replace\s*\(\s*\/[^/\n]+\/g\s*,/.test(text),
+  prefilter: (text) => {
+    // `.replace(/plain/g,`: the regex starts at the method name (a pattern led by `\.\s*` cannot skip ahead), the dot is checked by hand
+    REPLACE_GLOBAL.lastIndex = 0
+    for (let m = REPLACE_GLOBAL.exec(text); m !== null; m = REPLACE_GLOBAL.exec(text)) {
+      let k = m.index - 1
+      while (k >= 0 && /\s/.test(text[k]!)) k--
+      if (text.charCodeAt(k) === 46 /* . */) return true
+      REPLACE_GLOBAL.lastIndex = m.index + 1 // every start, as the pattern with the dot would try
+    }
+    return false
+  },
   find
 }

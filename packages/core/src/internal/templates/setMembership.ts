@@ -38,7 +38,7 @@ import { argumentsOf, enclosingFunction, isDenseArrayLiteral, isPrimitiveLiteral
 import { isShadowed, isWrite, refsTo, resolve } from "../dataflow/scopes.js"
 import { wordOccurrences } from "../dataflow/text.js"
 import { arrayElementType, declaredType, excludesNumbers, fieldType } from "../dataflow/types.js"
-import { mayBeProvableArray, receiversOf } from "./gates.js"
+import { mayBeArrayField, mayBeProvableArray, receiversOf, thisFieldReceiversOf } from "./gates.js"
 import { derivedName, freshName, hoistEdits, indentAt, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -268,6 +268,8 @@ const find = (file: FileInfo): Array<Finding> => {
   return out
 }
 
+const MEMBERSHIP_METHODS = ["includes", "indexOf", "some"]
+
 const edits = (file: FileInfo, source: Source, sites: ReadonlyArray<Site>): Array<Edit> => {
   const setName = freshName(file, derivedName(source.name, "Set"))
   const replacements = sites.map((s) => ({ start: s.node.startIndex, end: s.node.endIndex, text: `${s.negated ? "!" : ""}${setName}.has(${s.value.text})` }))
@@ -283,8 +285,9 @@ export const setMembership: Template = {
   title: "Use a Set for membership tests in a loop",
   explanation:
     "Safety: the array provably is one (a literal, an array factory, a TS or JSDoc array type) and every reference only reads it (never mutated, reassigned, returned or passed on), nothing in the loop can change it meanwhile, and `includes` and `Set#has` both use SameValueZero; `indexOf` and `some(x => x === v)` are rewritten only when the array cannot hold NaN (element type without numbers, or a literal of primitive literals).",
-  // a call on a bare name (or `this.x`) that may be bound to a provable array
+  // a call on a bare name that may be bound to a provable array, or on `this.x` where a field `x` may be annotated with an array type
   prefilter: (text) =>
-    [...receiversOf(text, ["includes", "indexOf", "some"])].some((name) => mayBeProvableArray(text, name)) || /\bthis\s*\.\s*[\p{ID_Start}$_][\p{ID_Continue}$]*\s*\.\s*(?:includes|indexOf|some)\s*\(/u.test(text),
+    [...receiversOf(text, MEMBERSHIP_METHODS)].some((name) => mayBeProvableArray(text, name)) ||
+    [...thisFieldReceiversOf(text, MEMBERSHIP_METHODS)].some((name) => mayBeArrayField(text, name)),
   find
 }

@@ -164,6 +164,8 @@ const find = (file: FileInfo): Array<Finding> => {
     if (assign && assign.type === "augmented_assignment_expression" && assign.childForFieldName("operator")?.startIndex === i) candidates.push(assign)
   }
   if (candidates.length === 0) return out
+  // (declaration, loop) pairs already judged: every append of one string in one loop gets the same answer
+  const judged = new Set<string>()
   for (const assign of candidates) {
     const left = assign.childForFieldName("left")
     if (left?.type !== "identifier" || !appendOf(left)) continue
@@ -183,6 +185,9 @@ const find = (file: FileInfo): Array<Finding> => {
     let loop: SyntaxNode | null = assign
     while (loop && !sameNode(loop.parent, block)) loop = loop.parent
     if (!loop || !LOOP_TYPES.has(loop.type) || loop.startIndex < declaration.endIndex) continue
+    const pair = `${declaration.startIndex}:${loop.startIndex}`
+    if (judged.has(pair)) continue
+    judged.add(pair)
     const home = enclosingFunction(declaration)
     const refs = refsTo(file, binding)
     const appends: Array<SyntaxNode> = []
