@@ -7,10 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { ApprovalStore, WriteGate } from "@ratchet/connectors"
-import { Package, PolicyCheck, type Proposal } from "@ratchet/core"
-import { Effect, Layer, ManagedRuntime, Ref } from "effect"
+import { Package, Pipeline, PolicyCheck, type Proposal } from "@ratchet/core"
+import { Deferred, Effect, Fiber, Layer, ManagedRuntime, Ref } from "effect"
 import * as Database from "../src/Database.js"
 import { writeLockOf } from "../src/internal/publish.js"
+import * as Server from "../src/Server.js"
 import { Store } from "../src/Store.js"
 import { type PostgresCluster, startPostgres } from "./helpers/postgres.js"
 
@@ -156,5 +157,43 @@ describe("repository writes across server processes on one PostgreSQL", () => {
       }), Effect.fail("refused" as const))))
       expect(failed).toBe("refused")
       expect((yield* store.ledgerOf("prop_pglite")).map((e) => e.outcome)).toEqual(["refused"])
+    }), 120_000)
+
+  it.live("a server on PostgreSQL takes the lock for every write: its gate waits while another process holds the repository", () =>
+    Effect.gen(function* () {
+      if (pg === null) return
+      const other = yield* Effect.promise(() => processOn(pg!.url))
+      const server = ManagedRuntime.make(Server.layer({ dataDir: "memory://", databaseUrl: pg.url, stages: Pipeline.Stages.layerTest(), scheduler: false }))
+      runtimes.push(server)
+      const gate = yield* Effect.promise(() => server.runPromise(Effect.gen(function* () {
+        return yield* WriteGate.WriteGate
+      })))
+      const written = yield* Ref.make<ReadonlyArray<WriteGate.WriteRequest & { readonly contentHash: string }>>([])
+      const connector = WriteGate.recordingConnector(written)
+      const order: Array<string> = []
+      const release = yield* Deferred.make<void>()
+      const held = yield* Deferred.make<void>()
+      // the other process holds the lock of ("test", "org/held") until released
+      const holder = yield* Effect.forkChild(other.store.withWriteLock(`${connector.name}\0org/held`, Effect.gen(function* () {
+        yield* Deferred.succeed(held, undefined)
+        yield* Deferred.await(release)
+        order.push("released")
+      })))
+      yield* Deferred.await(held)
+      const publishing = yield* Effect.forkChild(
+        Effect.flip(gate.publish(connector, { repo: "org/held", baseBranch: "main", proposal: proposalOf("prop_server_held", 7), actor: "ann" })).pipe(
+          Effect.tap(() => Effect.sync(() => void order.push("refused")))
+        )
+      )
+      // another repository is not held up
+      const free = yield* Effect.flip(gate.publish(connector, { repo: "org/free", baseBranch: "main", proposal: proposalOf("prop_server_free", 8), actor: "ann" }))
+      expect(free.reason._tag).toBe("NotApproved")
+      yield* Effect.sleep("300 millis")
+      expect(order).toEqual([])
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(holder)
+      const refused = yield* Fiber.join(publishing)
+      expect(refused.reason._tag).toBe("NotApproved")
+      expect(order).toEqual(["released", "refused"])
     }), 120_000)
 })
