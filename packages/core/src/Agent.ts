@@ -273,7 +273,12 @@ const reader = (root: string) => {
   }
 }
 
-const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+/**
+ * The ledger's day of an instant: its UTC date, `YYYY-MM-DD`.
+ *
+ * @since 0.2.0
+ */
+export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
 
 const money = (usd: number) => `$${usd < 0.01 ? usd.toFixed(4) : usd.toFixed(2)}`
 

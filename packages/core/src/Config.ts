@@ -602,7 +602,9 @@ export const loadConfigInSandbox = (
       network: false,
       maxOutputBytes: EVALUATION_BYTES,
       limits: { maxProcesses: 64, memoryBytes: 1024 * 1024 * 1024 },
-      label: "config"
+      label: "config",
+      // the evaluator runs on Ratchet's own Node (by absolute path): a repository's .nvmrc never triggers a Node download for it
+      node: "ratchet"
     })
     if (result.refused !== undefined) {
       return yield* Effect.fail(configInvalid({ file, detail: `the sandbox refused to evaluate it: ${result.refused}` }))
@@ -643,7 +645,7 @@ export const loadConfigInSandbox = (
   })
 
 const codeWarning = (file: string, plugin: Extract<EvaluatedPlugin, { kind: "code" }>): string =>
-  `${file}: plugin "${plugin.name}"${plugin.hooks.length > 0 ? ` (${plugin.hooks.join(", ")})` : ""} did not run: ${plugin.why.join(", ")}, and the repository is not trusted, so its config is data only (mark the repository trusted to run its code plugins)`
+  `${file}: plugin "${plugin.name}"${plugin.hooks.length > 0 ? ` (${plugin.hooks.join(", ")})` : ""} did not run: ${plugin.why.join(", ")}, and the repository is not trusted, so its config is data only (on a Ratchet server, an administrator of the operator organisation can mark the repository trusted to run its code plugins: PATCH /api/repos/:id/settings {"trusted": true})`
 
 const describeSchemaFailure = (cause: unknown): string => String(cause).split(/\n(?=\S)/).map((p) => p.replace(/\n\s+/g, " ")).join("; ")
 

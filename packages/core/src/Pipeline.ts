@@ -72,6 +72,16 @@ export const RunRef = Schema.Struct({
   source: Schema.String,
   commit: Schema.NullOr(Schema.String),
   configFile: Schema.NullOr(Schema.String),
+  /**
+   * Where this run's repository config is evaluated, chosen by the host per run (the server: from
+   * the repository's `trusted` setting); absent: the stages' `configIn` option. `"process"` imports
+   * it into the stages' process, so its code plugins run, and the run's warnings say so; `"sandbox"`
+   * evaluates it as data under the `Sandbox` port (code plugins do not run and are named in the
+   * warnings).
+   *
+   * @since 0.2.0
+   */
+  configIn: Schema.optionalKey(Schema.Literals(["process", "sandbox"])),
   /** Policy limits the host imposes (the stricter of them and the config's apply); absent: none. */
   policy: Schema.optionalKey(Schema.NullOr(Schema.Struct({ maxFiles: Schema.NullOr(Schema.Number), maxLines: Schema.NullOr(Schema.Number) }))),
   /**

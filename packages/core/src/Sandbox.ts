@@ -93,6 +93,16 @@ export interface RunOptions {
    * user give it these; the first one also identifies the workspace. Default: `[cwd]`.
    */
   readonly writable?: ReadonlyArray<string>
+  /**
+   * Which Node.js the command runs on: `"repository"` (the default) — the version the repository
+   * asks for (`.nvmrc`, `.node-version`, `engines`, Volta), which a backend may install when the
+   * host lacks it; `"ratchet"` — Ratchet's own Node, named by absolute path in the command, with
+   * nothing of the repository consulted and nothing installed (Ratchet's own programs, such as the
+   * config evaluator).
+   *
+   * @since 0.2.0
+   */
+  readonly node?: "repository" | "ratchet"
 }
 
 /**

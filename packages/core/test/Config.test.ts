@@ -1,7 +1,7 @@
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Config, Plugin, RatchetError } from "@ratchet/core"
-import { Effect } from "effect"
+import { Config, Plugin, RatchetError, Sandbox } from "@ratchet/core"
+import { Effect, Layer } from "effect"
 
 const fixture = (name: string) => join(import.meta.dirname, "fixtures", "config", name)
 
@@ -114,6 +114,39 @@ describe("Config.loadConfig", () => {
       expect(config.scan).toEqual({ exclude: ["vendor/**"] })
       expect(config.plugins).toEqual([])
       expect(process.env.RATCHET_TEST_CONFIG_EVALUATED_HERE).toBeUndefined()
+    })
+  )
+})
+
+describe("Config.loadConfigInSandbox", () => {
+  it.effect("asks the sandbox for Ratchet's own Node: the evaluator never makes a repository's .nvmrc consulted or a Node installed", () =>
+    Effect.gen(function* () {
+      const seen: Array<Sandbox.RunOptions> = []
+      const recording = Layer.succeed(Sandbox.Sandbox, {
+        run: (options) => {
+          seen.push(options)
+          return Effect.succeed({
+            command: options.command,
+            cwd: options.cwd,
+            exitCode: 1,
+            signal: null,
+            timedOut: false,
+            durationMs: 0,
+            cpuMs: null,
+            peakMemoryBytes: null,
+            output: "",
+            stdout: "",
+            stderr: "no answer",
+            droppedBytes: 0,
+            warnings: []
+          })
+        }
+      })
+      yield* Effect.flip(Config.loadConfigInSandbox(fixture("good-mjs")).pipe(Effect.provide(recording)))
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toMatchObject({ node: "ratchet", network: false, label: "config" })
+      // Ratchet's Node by absolute path, not whatever `node` the step's PATH would give
+      expect(seen[0]!.command).toContain(process.execPath)
     })
   )
 })

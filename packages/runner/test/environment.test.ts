@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -111,6 +111,26 @@ describe("a faithful environment", () => {
       expect(r2.exitCode).toBe(0)
       expect(r2.warnings.join("\n")).toContain("asks for Node 16.20.2 (package.json volta.node")
     })
+  )
+
+  it.live("runs Ratchet's own programs (node: \"ratchet\") on Ratchet's Node without consulting what the repository asks for", () =>
+    Effect.gen(function* () {
+      // a tools directory that stays empty: nothing is installed for such a command
+      const toolsDir = mkdtempSync(join(tmpdir(), "ratchet-env-tools-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(toolsDir, { recursive: true, force: true })))
+      const sandbox = yield* Sandbox.Sandbox.pipe(Effect.provide(LocalSandbox.layerWith({ hostEnv: { PATH: "/usr/bin:/bin" }, toolsDir })))
+      const dir = yield* repo({ ".nvmrc": "16.20.2\n" })
+      const own = printEnv.replace(/^node /, `"${process.execPath}" `)
+      const r = yield* sandbox.run({ command: own, cwd: dir, node: "ratchet" })
+      expect(r.exitCode, r.output).toBe(0)
+      expect(JSON.parse(r.stdout).node).toBe(process.version)
+      expect([...(r.notes ?? []), ...r.warnings].join("\n")).not.toMatch(/16\.20\.2|asks for Node/)
+      expect(readdirSync(toolsDir)).toEqual([])
+      // the same repository's own command consults it (here without installing: a warning)
+      const local = yield* Sandbox.Sandbox.pipe(Effect.provide(LocalSandbox.layerWith({ hostEnv: { PATH: "/usr/bin:/bin" }, provisionTools: false })))
+      const r2 = yield* local.run({ command: printEnv, cwd: dir })
+      expect(r2.warnings.join("\n")).toContain("asks for Node 16.20.2 (.nvmrc")
+    }).pipe(Effect.scoped)
   )
 
   it.live(

@@ -330,6 +330,10 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
   }
 
   const org = (c: HonoContext<Env>) => c.get("principal").orgId
+  /** An administrator of the operator organisation: it manages every organisation, and it alone marks repositories trusted. */
+  const operatorAdmin = (c: HonoContext<Env>): boolean => c.get("principal").operator && c.get("principal").scopes.includes("admin")
+  /** The organisation a repository's settings and audit log are looked up in (`null`: any, for the operator's administrators). */
+  const repoOrg = (c: HonoContext<Env>): string | null => (operatorAdmin(c) ? null : org(c))
   const repoView = (repo: Repo) => ({ ...repo, orgId: undefined })
 
   // --- repositories
@@ -351,8 +355,18 @@ export const make = (runtime: AppRuntime, options: ApiOptions = {}): Hono<Env> =
     if (!body.ok) return body.res
     const v = Validate.settingsPatch(body.value)
     if (!v.ok) return invalid(c, v.error)
-    return respond(c, Store.use((s) => s.updateSettings(org(c), c.req.param("id"), v.value)), (r) => c.json(repoView(r)))
+    // `trusted` only from the operator's administrators (the store refuses anyone else, changing nothing), audited
+    const principal = c.get("principal")
+    const by = { tokenId: principal.tokenId, tokenName: principal.tokenName, operator: operatorAdmin(c) }
+    return respond(c, Store.use((s) => s.updateSettings(repoOrg(c), c.req.param("id"), v.value, by)), (r) => c.json(repoView(r)))
   })
+  // the audit log of a repository's settings: who marked it trusted or untrusted, when, old → new
+  app.get("/api/repos/:id/audit", read, (c) =>
+    respond(c, Effect.gen(function* () {
+      const s = yield* Store
+      const repo = yield* s.getRepo(repoOrg(c), c.req.param("id"))
+      return yield* s.auditOf(repo.orgId, repo.id)
+    }), (items) => c.json({ items })))
   // --- LLM providers and models: which have keys, their models and prices, each repository's model
   app.get("/api/llm/models", read, (c) => respond(c, Store.use((s) => s.listRepos(org(c))), (repos) => c.json(modelsView(repos, options.llmEnv ?? process.env))))
   app.get("/api/repos/:id/budgets", read, (c) =>

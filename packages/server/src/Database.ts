@@ -66,20 +66,27 @@ const pgliteClient = (dataDir: string) =>
   })
 
 /**
- * The SQL client layer, migrated and ready.
+ * The SQL client layer without running the migrations (for tools and tests that migrate
+ * themselves, e.g. to make a database as an older server left it); the server uses {@link layer}.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const layer = (options: DatabaseOptions): Layer.Layer<PgClient.PgClient | SqlClient, ServerError> => {
-  const client: Layer.Layer<PgClient.PgClient | SqlClient, ServerError> = PgClient.layerFrom(
+export const clientLayer = (options: DatabaseOptions): Layer.Layer<PgClient.PgClient | SqlClient, ServerError> =>
+  PgClient.layerFrom(
     options.url
       ? PgClient.make({ url: Redacted.make(options.url), maxConnections: options.maxConnections ?? 10 }).pipe(
         Effect.mapError((e) => storeFailure("connecting to DATABASE_URL", e))
       )
       : pgliteClient(options.dataDir ?? "memory://")
   )
-  return Layer.effectDiscard(runMigrations).pipe(Layer.provideMerge(client))
-}
+
+/**
+ * The SQL client layer, migrated and ready.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: DatabaseOptions): Layer.Layer<PgClient.PgClient | SqlClient, ServerError> =>
+  Layer.effectDiscard(runMigrations).pipe(Layer.provideMerge(clientLayer(options)))
 
 /**
  * Resolves options from the environment: `DATABASE_URL`, else PGlite under `<dataDir>/db`.

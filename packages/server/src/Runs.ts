@@ -17,6 +17,7 @@ import type { Sharding } from "effect/cluster/Sharding"
 import type { SqlClient } from "effect/sql/SqlClient"
 import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 import { releaseSource, sourceFor, taskSpecOf } from "./internal/github/runs.js"
+import { llmBudgetOf } from "./internal/llmSpend.js"
 import * as Quotas from "./internal/quotas.js"
 import { redact } from "./middleware/logger.js"
 import { budgetExceeded, busy, type ServerError } from "./ServerError.js"
@@ -74,14 +75,6 @@ export const dayIn = (ms: number, timezone: string): string => {
 }
 
 const setupStages: ReadonlyArray<CoreRun.Stage> = ["detect", "baseline"]
-
-/** The LLM budgets a repository's settings impose (only the ones set). */
-const llmBudgetOf = (b: Repo["settings"]["budgets"]) => ({
-  ...(b.llmUsdPerRun !== null ? { usd: b.llmUsdPerRun } : {}),
-  ...(b.llmTokensPerRun !== null ? { tokens: b.llmTokensPerRun } : {}),
-  ...(b.llmUsdPerDay !== null ? { dailyUsd: b.llmUsdPerDay } : {}),
-  ...(b.llmTokensPerDay !== null ? { dailyTokens: b.llmTokensPerDay } : {})
-})
 
 /** What went wrong, for the run's record: the error's message, or a defect's stack (a bug, a plugin that throws). */
 const describeCause = (cause: Cause.Cause<unknown>): string => {
@@ -219,6 +212,26 @@ const runBody = (runId: string) =>
         })
     }
 
+    // Whether the repository is trusted is decided once, when the run starts, and kept with the run (an
+    // activity: a replay after a restart sees the same answer even if the setting changed meanwhile).
+    // Trusted: its config is imported in this process and its code plugins run, and the run says so.
+    const trusted = yield* Activity.make({
+      name: "trust",
+      success: Schema.Boolean,
+      execute: Effect.gen(function* () {
+        const current = yield* store.getRepo(null, repo.id)
+        if (!current.settings.trusted) return false
+        const marked = (yield* store.auditOf(null, repo.id)).findLast((e) => e.action === "repository.trusted" && e.new === true)
+        yield* store.appendEvent(runId, "config.trusted", {
+          configIn: "process",
+          detail: "the repository is trusted: its ratchet.config is imported in the server's process and its code plugins run",
+          markedBy: marked === undefined ? null : marked.actor.tokenName,
+          markedAt: marked === undefined ? null : marked.at
+        })
+        return true
+      }).pipe(Effect.orDie)
+    })
+
     const settings = repo.settings
     /** What the store keeps of each stage's output, recorded inside the stage's activity. */
     const record: Pipeline.Recorder<StageFailure, never> = {
@@ -295,6 +308,8 @@ const runBody = (runId: string) =>
           runId,
           source,
           configFile: null,
+          // untrusted (the default): the config is data, evaluated in the sandbox (the stages' default)
+          configIn: trusted ? "process" : "sandbox",
           policy: repo.settings.policy,
           // the repository's stored model runs the LLM agent after the templates (none: template-only)
           llm: settings.provider !== null && settings.model !== null ? { model: `${settings.provider}:${settings.model}`, budget: llmBudgetOf(settings.budgets) } : null,

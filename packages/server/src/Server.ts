@@ -36,6 +36,7 @@ import * as Scheduler from "./Scheduler.js"
 import { internal, invalid, type ServerError } from "./ServerError.js"
 import { storedKeys } from "./internal/github/runs.js"
 import * as GitHubWork from "./internal/github/work.js"
+import { storedLedger } from "./internal/llmSpend.js"
 import * as Secrets from "./Secrets.js"
 import { Store } from "./Store.js"
 
@@ -134,6 +135,8 @@ export const stagesFromEnv = (
           stateDir: resolve(stateDir),
           configIn: "sandbox",
           keys: storedKeys(store),
+          // the daily LLM budgets are checked against the repository's metered calls in the database
+          ledger: storedLedger(store),
           ...(options.sandbox ? { sandbox: options.sandbox } : {})
         })
       })
@@ -207,7 +210,14 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
     Layer.provideMerge(base)
   )
   const scheduler = options.scheduler === false ? Layer.empty : Scheduler.layer
-  const github = options.github === false ? Layer.empty : GitHubWork.layer(options.github ?? githubFromEnv(process.env))
+  // tasks are planned with the repository's config evaluated in the same sandbox as its runs, the data directory out of sight
+  const github = options.github === false
+    ? Layer.empty
+    : GitHubWork.layer({
+        ...(options.github ?? githubFromEnv(process.env)),
+        ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+        hidden: options.dataDir.startsWith("memory://") ? [] : [options.dataDir]
+      })
   return Layer.merge(scheduler, github).pipe(Layer.provideMerge(runs))
 }
 

@@ -39,6 +39,10 @@ export type Repo = Repos.Repo
 export type RepoSettings = Repos.RepoSettings
 /** A patch to {@link RepoSettings}; absent fields stay as they are. @since 0.1.0 */
 export type SettingsPatch = Repos.SettingsPatch
+/** Who changes settings (a trusted repository needs an administrator of the operator organisation). @since 0.2.0 */
+export type Actor = Repos.Actor
+/** One change of a setting in the audit log (a repository's `trusted`). @since 0.2.0 */
+export type AuditEntry = Repos.AuditEntry
 /** One stage of a run. @since 0.1.0 */
 export type RunStage = Runs.RunStage
 /** A run as the API shows it. @since 0.1.0 */

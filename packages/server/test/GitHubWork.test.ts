@@ -125,7 +125,12 @@ beforeAll(async () => {
   })
   gh = await Effect.runPromise(
     fakeGitHub(
-      { "README.md": "Helo world\n", "index.js": "module.exports = 1\n" },
+      {
+        "README.md": "Helo world\n",
+        "index.js": "module.exports = 1\n",
+        // a config with code: the server may evaluate it only as data in the sandbox, never import it
+        "ratchet.config.mjs": "globalThis.__ratchetPlanningImported = true\nexport default { plugins: [{ name: \"probe\", validate: () => null }] }\n"
+      },
       { owner: "Codertocat", repo: "Hello-World", tokens: { [PAT]: { login: "ratchet-bot", scopes: "repo" } }, permissions: { Codertocat: "admin", reader: "read" } }
     ).pipe(Scope.provide(scope))
   )
@@ -271,6 +276,41 @@ describe("POST /api/repos/:id/tasks", () => {
       expect(res.body.error.field).toBe(field)
     }
     expect((await req("POST", "/api/repos/repo_missing/tasks", { instruction: "x" })).status).toBe(404)
+  })
+
+  it("planning evaluates the repository's config only in the sandbox, never in the server process", async () => {
+    // the checkout's config has a code plugin and sets a global when it is imported
+    plans = [{ kind: "json", value: planAnswer({ verdict: "NO-GO", reasons: ["not wanted"] }) }]
+    const created = await req("POST", `/api/repos/${repoId}/tasks`, { instruction: "Fix the spelling" })
+    const done = await eventually(async () => (await req("GET", `/api/tasks/${created.body.id}`)).body, (t) => t.status !== "queued" && t.status !== "planning", "the decision")
+    expect(done.status, JSON.stringify(done)).toBe("no-go")
+    expect(Reflect.get(globalThis, "__ratchetPlanningImported")).toBeUndefined()
+  })
+
+  it("planning calls are metered against the repository's daily LLM budget; once it is spent, a task fails without calling the model", async () => {
+    const planned = () =>
+      sql((s) => s<{ calls: number; tokens: number }>`SELECT count(*)::int AS calls, COALESCE(sum(input_tokens + output_tokens), 0)::int AS tokens
+        FROM usage_records WHERE repo_id = ${repoId} AND kind = 'llm' AND run_id IS NULL`).then((rows) => rows[0]!)
+    const before = await planned()
+    plans = [{ kind: "json", value: planAnswer({ verdict: "NO-GO", reasons: ["not wanted"] }) }]
+    const first = await req("POST", `/api/repos/${repoId}/tasks`, { instruction: "Tidy the README" })
+    await eventually(async () => (await req("GET", `/api/tasks/${first.body.id}`)).body, (t) => t.status === "no-go", "the NO-GO")
+    const after = await planned()
+    // the scripted model reports 1 200 input and 150 output tokens per call
+    expect(after).toEqual({ calls: before.calls + 1, tokens: before.tokens + 1_350 })
+    // the usage API counts the planning call with the repository's
+    const usage = await req("GET", "/api/usage?by=repo")
+    expect(JSON.stringify(usage.body)).toContain(repoId)
+
+    await runtime.runPromise(Store.use((s) => s.updateSettings(null, repoId, { llmTokensPerDay: after.tokens })))
+    const calls = llm.requests.length
+    const refused = await req("POST", `/api/repos/${repoId}/tasks`, { instruction: "Tidy the README again" })
+    const failed = await eventually(async () => (await req("GET", `/api/tasks/${refused.body.id}`)).body, (t) => t.status === "failed", "the refusal")
+    expect(failed.error).toContain(`LLM budget of ${after.tokens} tokens`)
+    expect(failed.error).toContain("llmTokensPerDay")
+    expect(llm.requests.length).toBe(calls)
+    expect(await planned()).toEqual(after)
+    await runtime.runPromise(Store.use((s) => s.updateSettings(null, repoId, { llmTokensPerDay: null })))
   })
 })
 

@@ -68,6 +68,7 @@ const ops: Record<string, { readonly kind: Kind | null; readonly write: boolean;
   listRepos: { kind: null, write: false, path: () => ({ method: "GET", path: "/api/repos" }) },
   getRepo: { kind: "repo", write: false, path: (id) => ({ method: "GET", path: `/api/repos/${id}` }) },
   budgets: { kind: "repo", write: false, path: (id) => ({ method: "GET", path: `/api/repos/${id}/budgets` }) },
+  audit: { kind: "repo", write: false, path: (id) => ({ method: "GET", path: `/api/repos/${id}/audit` }) },
   listRuns: { kind: "repo", write: false, path: (id) => ({ method: "GET", path: `/api/repos/${id}/runs` }) },
   settings: { kind: "repo", write: true, path: (id) => ({ method: "PATCH", path: `/api/repos/${id}/settings`, body: { timezone: "Europe/Paris" } }) },
   startRun: { kind: "repo", write: true, path: (id) => ({ method: "POST", path: `/api/repos/${id}/runs` }) },

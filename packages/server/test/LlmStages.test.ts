@@ -16,6 +16,7 @@ import { SqlClient } from "effect/sql/SqlClient"
 import * as Database from "../src/Database.js"
 import { createServer, type IncomingHttpHeaders } from "node:http"
 import type { AddressInfo } from "node:net"
+import { storedLedger } from "../src/internal/llmSpend.js"
 import { stagesLayer } from "../src/internal/pipeline.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
 import { type Run, Store } from "../src/Store.js"
@@ -62,7 +63,9 @@ const waitFor = (runId: string) =>
   })
 
 const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
-const app = Runs.layer.pipe(Layer.provideMerge(workflowLayer), Layer.provide(stagesLayer({ stateDir })), Layer.provideMerge(base))
+// as `ratchet serve` builds them: the agent's daily ledger is the repository's metered calls in the database
+const stages = Layer.unwrap(Effect.map(Store, (store) => stagesLayer({ stateDir, ledger: storedLedger(store) })))
+const app = Runs.layer.pipe(Layer.provideMerge(workflowLayer), Layer.provide(stages), Layer.provideMerge(base))
 
 /** The run's LLM record (`llm-summary.json`), or `null` when the run has none. */
 const llmRecord = (runId: string) =>
@@ -243,6 +246,35 @@ describe("server runs with a repository's LLM model", () => {
         const record = yield* llmRecord(run.id)
         expect(record.budget).toMatchObject({ tokens: 100 })
         expect(record.stopped).toMatch(/^the run's LLM token budget of 100 is exhausted/)
+      }).pipe(Effect.scoped)
+    )
+
+    it.effect("the daily budget counts every metered call of the repository today (planning included), read from the database", () =>
+      Effect.gen(function* () {
+        const llm = yield* Effect.acquireRelease(
+          Effect.promise(() => scriptedLlm(() => ({ kind: "json", value: { targets: [] } }))),
+          (server) => Effect.promise(() => server.close())
+        )
+        const daily = repo("dedupe-daily", {
+          "package.json": `${JSON.stringify({ name: "dedupe-daily", version: "1.0.0", private: true, type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
+          "src/dedupe.js": "export function dedupe(items) {\n  const out = []\n  for (const item of items) {\n    if (!out.includes(item)) out.push(item)\n  }\n  return out\n}\n",
+          "test/dedupe.test.js":
+            'import { test } from "node:test"\nimport assert from "node:assert/strict"\nimport { dedupe } from "../src/dedupe.js"\n\ntest("dedupe", () => {\n  assert.deepEqual(dedupe([3, 1, 3]), [3, 1])\n})\n',
+          "ratchet.config.mjs": "export default { llm: { profile: false } }\n"
+        })
+        const store = yield* Store
+        const runs = yield* Runs
+        const { orgId } = yield* store.bootstrap(undefined)
+        const created = yield* store.createRepo(orgId, { name: "dedupe-daily", url: null, path: daily, defaultBranch: "main" })
+        yield* store.updateSettings(orgId, created.id, { provider: "openai-compatible", model: `scripted@${llm.url}`, llmTokensPerDay: 4_000 })
+        // a task planned earlier today spent 5 000 tokens of the repository's 4 000
+        yield* store.meterRepoLlm(created.id, { provider: "openai-compatible", model: "scripted", inputTokens: 4_500, outputTokens: 500, costUsd: 0 })
+        const run = yield* runs.start(orgId, created.id, "api")
+        const done: Run = yield* waitFor(run.id)
+        expect(done.status, done.error ?? "").toBe("succeeded")
+        expect(llm.requests).toEqual([])
+        const record = yield* llmRecord(run.id)
+        expect(record.stopped).toMatch(/daily LLM token budget of 4,000 is exhausted: 5,000 used today/)
       }).pipe(Effect.scoped)
     )
   })

@@ -138,6 +138,34 @@ describe("POST /api/proposals/:id/pr", () => {
     expect(branches()).toBe("")
   })
 
+  it("runs a trusted repository's policy plugin at the gate, and not an untrusted one's (#17)", async () => {
+    // a repository whose config has a policy plugin (code) that blocks every change
+    const dir = join(temp, "plugin-policy")
+    execFileSync("mkdir", ["-p", dir])
+    git(dir, "init", "-q")
+    writeFileSync(join(dir, "search.js"), "export function count(lines) {\n  return lines.filter((l) => /^#/.test(l)).length\n}\n")
+    writeFileSync(join(dir, "ratchet.config.mjs"), [
+      "export default {",
+      '  plugins: [{ name: "acme:veto", policy: () => [{ rule: "acme:veto", severity: "BLOCK", file: null, message: "acme vetoes every change" }] }]',
+      "}",
+      ""
+    ].join("\n"))
+    git(dir, "add", "-A")
+    git(dir, "commit", "-q", "-m", "init")
+    const untrusted = await proposalFor("plugin-untrusted", "prop_plugin_untrusted", diff, dir)
+    expect((await req("POST", `/api/proposals/${untrusted.id}/approve`, { contentHash: untrusted.contentHash })).status).toBe(201)
+    // untrusted: the config is data, the plugin does not run, the change is published
+    expect((await req("POST", `/api/proposals/${untrusted.id}/pr`)).status).toBe(201)
+
+    const trusted = await proposalFor("plugin-trusted", "prop_plugin_trusted", diff, dir)
+    expect((await req("PATCH", `/api/repos/${trusted.repoId}/settings`, { trusted: true })).status).toBe(200)
+    expect((await req("POST", `/api/proposals/${trusted.id}/approve`, { contentHash: trusted.contentHash })).status).toBe(201)
+    const res = await req("POST", `/api/proposals/${trusted.id}/pr`)
+    expect(res.status).toBe(409)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/acme vetoes every change/)
+    expect(git(dir, "branch", "--list", `ratchet/${trusted.id}`).trim()).toBe("")
+  })
+
   it("refuses, after approval, a diff beyond the policy limits the server sets for the repository", async () => {
     const p = await proposalFor("limited", "prop_limited")
     // the diff changes 4 lines; the repository's own config allows the defaults (200)

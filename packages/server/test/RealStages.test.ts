@@ -125,6 +125,8 @@ const noTests = repo("no-tests", {
 })
 
 const stateDir = join(temp, "state")
+/** An administrator of the operator organisation, who marks the fixture repository trusted. */
+const operator = { tokenId: "tok_operator", tokenName: "operator-admin", operator: true }
 
 const waitFor = (runId: string) =>
   Effect.gen(function* () {
@@ -157,6 +159,8 @@ layer(app, { timeout: 120_000, excludeTestServices: true })("real stages (in pro
       const sql = yield* SqlClient
       const { orgId } = yield* store.bootstrap(undefined)
       const created = yield* store.createRepo(orgId, { name: "tiny", url: null, path: fixture, defaultBranch: "main" })
+      // its config's plugin is code: it runs in a server run only when an operator trusts the repository (#17)
+      yield* store.updateSettings(null, created.id, { trusted: true }, operator)
       const run = yield* runs.start(orgId, created.id, "api")
       const done: Run = yield* waitFor(run.id)
       expect(done.error).toBeNull()
@@ -340,6 +344,8 @@ layer(app, { timeout: 300_000, excludeTestServices: true })("one pipeline", (it)
       const runs = yield* Runs
       const { orgId } = yield* store.bootstrap(undefined)
       const created = yield* store.createRepo(orgId, { name: "tiny-twice", url: null, path: fixture, defaultBranch: "main" })
+      // its config's plugin is code: it runs in a server run only when an operator trusts the repository (#17)
+      yield* store.updateSettings(null, created.id, { trusted: true }, operator)
       const done = yield* waitFor((yield* runs.start(orgId, created.id, "api")).id)
       expect(done.status).toBe("succeeded")
       const stored = yield* store.listProposals(done.id)

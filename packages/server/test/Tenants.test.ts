@@ -83,6 +83,9 @@ describe("scopes", () => {
       { method: "POST", path: "/api/repos", scope: "admin", body: () => ({ name: `more-${n++}`, path: server.gitDir(`more-${n}`) }) },
       { method: "GET", path: `/api/repos/${repo}`, scope: "read" },
       { method: "PATCH", path: `/api/repos/${repo}/settings`, scope: "admin", body: () => ({ timezone: "UTC" }) },
+      // marking a repository trusted: the operator's administrators only (its config then runs in the server's process)
+      { method: "PATCH", path: `/api/repos/${repo}/settings`, scope: "admin", operatorOnly: true, body: () => ({ trusted: true }) },
+      { method: "GET", path: `/api/repos/${repo}/audit`, scope: "read" },
       { method: "GET", path: `/api/repos/${repo}/budgets`, scope: "read" },
       { method: "POST", path: `/api/repos/${repo}/runs`, scope: "run" },
       { method: "GET", path: `/api/repos/${repo}/runs`, scope: "read" },

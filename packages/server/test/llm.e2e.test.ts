@@ -278,4 +278,24 @@ describe("ratchet ask (scripted server)", () => {
       await llm.close()
     }
   }, 300_000)
+
+  it("planning spends from the daily budget in the ledger: once it is spent, ask refuses before calling the model", async () => {
+    const llm = await scriptedLlm(askScript)
+    try {
+      // 1 350 tokens per scripted call: the first plan fits the 1 000-token day, the second does not start
+      const repo = fixture("ask-daily", { "ratchet.config.mjs": "export default { llm: { budget: { dailyTokens: 1000 } } }\n" })
+      const state = join(work, "state-ask-daily")
+      const first = await cli(["ask", repo, "make dedupe faster", "--json", "--llm", `openai-compatible:nogo@${llm.url}`], state)
+      expect(first.code, first.stderr.slice(-4000)).toBe(0)
+      expect(JSON.parse(first.stdout).decision.verdict).toBe("NO-GO")
+      const ledger = JSON.parse(readFileSync(join(state, "llm-spend.json"), "utf8")) as { days: Record<string, Record<string, { tokens: number }>> }
+      expect(Object.values(ledger.days).flatMap((repos) => Object.values(repos).map((s) => s.tokens))).toEqual([1_350])
+      const second = await cli(["ask", repo, "make dedupe faster", "--json", "--llm", `openai-compatible:nogo@${llm.url}`], state)
+      expect(second.code).toBe(2)
+      expect(JSON.parse(second.stdout).error.message).toContain("the daily LLM budget for this repository is spent")
+      expect(llm.requests).toHaveLength(1)
+    } finally {
+      await llm.close()
+    }
+  }, 300_000)
 })

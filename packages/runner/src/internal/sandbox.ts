@@ -135,10 +135,12 @@ export const make = (
       }
       const extra = toolEnv(runOptions.command, runOptions.writable?.[0] ?? runOptions.cwd, run.env, host)
       if (Object.keys(extra).length > 0) run = { ...run, env: { ...extra, ...run.env } }
-      // the Node.js the repository asks for, and CI=true only where its CI sets it
-      const chosen = yield* Effect.promise(() =>
-        chooseNode(runOptions.cwd, { hostPath: host.PATH, install: options.provisionTools !== false, ...(options.toolsDir ? { toolsDir: options.toolsDir } : {}) })
-      )
+      // the Node.js the repository asks for (not for Ratchet's own programs: they name its Node), and CI=true only where its CI sets it
+      const chosen = runOptions.node === "ratchet"
+        ? null
+        : yield* Effect.promise(() =>
+          chooseNode(runOptions.cwd, { hostPath: host.PATH, install: options.provisionTools !== false, ...(options.toolsDir ? { toolsDir: options.toolsDir } : {}) })
+        )
       const ci = ciOf(runOptions.cwd)
       const notes = [...(chosen ? [chosen.note] : []), ci ? `CI=true (the repository's ${ci} sets it)` : "CI unset (no CI configuration that sets it)"]
       if (chosen?.warning) yield* Effect.logWarning(`Ratchet: ${chosen.warning}`)

@@ -20,7 +20,7 @@ export const jsonFlag = Flag.Boolean("json").pipe(
 
 export const configFlag = Flag.String("config").pipe(
   Flag.withDescription(
-    "path to a ratchet.config.{ts,js,mjs} (default: the one at the repository root). The CLI trusts it: it is evaluated in a child process killed after RATCHET_CONFIG_TIMEOUT_MS (default 30 s), then in this process when it has plugins, so their hooks run here. The server evaluates a repository's config in the sandbox, as data only"
+    "path to a ratchet.config.{ts,js,mjs} (default: the one at the repository root). The CLI trusts it: it is evaluated in a child process killed after RATCHET_CONFIG_TIMEOUT_MS (default 30 s), then in this process when it has plugins, so their hooks run here. The server evaluates a repository's config in the sandbox, as data only, unless its operator marked the repository trusted"
   ),
   Flag.optional
 )

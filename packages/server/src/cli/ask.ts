@@ -7,7 +7,7 @@
 import { resolve } from "node:path"
 import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { Detect, Pipeline, RatchetError, type Run, Task } from "@ratchet/core"
+import { Agent, Detect, Pipeline, RatchetError, type Run, Task } from "@ratchet/core"
 import { resolveLlm } from "../internal/llm.js"
 import { print, printJson, progress } from "./Output.js"
 import { checkOutDir, formatRun, llmBudgetFlag, llmFlag, outFlag, writeReport } from "./run.js"
@@ -84,7 +84,21 @@ export const askCommand: Subcommand<"ask"> = Command.make(
 
       yield* say(`planning with ${llm.models.triage.model.provider}:${llm.models.triage.model.modelId}`)
       const profile = yield* Detect.detect(root)
+      // planning spends from the same daily budget and ledger as the agent's calls
+      const ledger = llm.ledger ?? Agent.memoryLedger()
+      const budget = llm.settings?.budget ?? {}
+      const today = yield* ledger.spent(root, Agent.dayOf(Date.now()))
+      if ((budget.dailyUsd !== undefined && today.usd >= budget.dailyUsd) || (budget.dailyTokens !== undefined && today.tokens >= budget.dailyTokens)) {
+        return yield* Effect.fail(
+          RatchetError.badInput({
+            what: `the daily LLM budget for this repository is spent ($${today.usd.toFixed(4)}, ${today.tokens} tokens today, UTC)`,
+            where: config.file ?? "llm.budget",
+            fix: "raise llm.budget.dailyUsd / dailyTokens in the config, or wait for the next day (UTC)"
+          })
+        )
+      }
       const planned = yield* Task.plan({ root, request, profile, model: llm.models.triage, config }).pipe(Effect.provide(ports))
+      yield* ledger.add(root, Agent.dayOf(Date.now()), { usd: planned.call.costUsd, tokens: planned.call.inputTokens + planned.call.outputTokens })
       yield* say(`${planned.decision.verdict}: ${planned.decision.reasons[0] ?? ""}`)
 
       let report: Run.RunReport | null = null

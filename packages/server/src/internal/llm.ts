@@ -120,6 +120,8 @@ export const serverResolver = (options: {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Keys by provider for a run, over the environment's (the server's secret store). */
   readonly keys?: (run: Pipeline.RunRef) => Effect.Effect<Readonly<Record<string, string>>, RatchetError.RatchetError>
+  /** The daily ledger of a run's repository (the server: its metered calls in the database); absent: `<stateDir>/llm-spend.json`. */
+  readonly ledger?: (run: Pipeline.RunRef) => Agent.Ledger
 }): Pipeline.AgentResolver =>
   ({ run, config }) => {
     if (run.llm === undefined || run.llm === null) return Effect.succeed(null)
@@ -148,7 +150,15 @@ export const serverResolver = (options: {
       })
     ).pipe(
       // the repository settings' budgets bind too: each limit is the stricter of them and the config's
-      Effect.map((agent) => (agent === undefined ? null : { ...agent, settings: { ...agent.settings, budget: stricter(agent.settings?.budget ?? {}, host) } }))
+      Effect.map((agent) =>
+        agent === undefined
+          ? null
+          : {
+              ...agent,
+              settings: { ...agent.settings, budget: stricter(agent.settings?.budget ?? {}, host) },
+              ...(options.ledger ? { ledger: options.ledger(run) } : {})
+            }
+      )
     )
   }
 

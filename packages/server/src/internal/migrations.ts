@@ -351,21 +351,50 @@ const githubWork = Effect.gen(function* () {
   yield* sql`CREATE INDEX pull_requests_state ON pull_requests (state, updated_at)`
 })
 
+/**
+ * Trusted repositories (#17): a repository's config is evaluated as data in the sandbox unless an
+ * operator marks the repository trusted (then it is imported in the server's process and its code
+ * plugins run). Every change of that setting is kept in `audit_log` (who, when, old and new value);
+ * rows are never updated. Numbered 0015, after the connectors and GitHub work (0013, 0014): the
+ * migrator skips ids at or below the latest applied.
+ */
+const repositoryTrust = Effect.gen(function* () {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE repository_settings ADD COLUMN trusted BOOLEAN NOT NULL DEFAULT false`
+  yield* sql`CREATE TABLE audit_log (
+    seq BIGSERIAL PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    org_id TEXT NOT NULL,
+    repo_id TEXT,
+    action TEXT NOT NULL,
+    actor_token_id TEXT NOT NULL,
+    actor_token_name TEXT NOT NULL,
+    old_value JSONB,
+    new_value JSONB
+  )`
+  yield* sql`CREATE INDEX audit_log_repo ON audit_log (repo_id, seq)`
+})
+
+/** The server's migrations by id (a test replays a prefix of them to make an older database). */
+export const migrations = {
+  "0001_initial": initial,
+  "0002_dashboard_sessions": dashboardSessions,
+  "0003_repository_policy": repositoryPolicy,
+  "0004_atomic_decisions": atomicDecisions,
+  "0005_run_queue": runQueue,
+  "0006_write_ledger": writeLedger,
+  "0007_tenants": tenants,
+  // numbered after the ones other branches had reserved (connectors 0010-0011)
+  "0012_repository_llm_budgets": repositoryLlmBudgets,
+  // GitHub work landed after 0012: the migrator skips ids at or below the latest applied
+  "0013_connectors_secrets": connectorsAndSecrets,
+  "0014_github_work": githubWork,
+  // trusted repositories, after the GitHub work
+  "0015_repository_trust": repositoryTrust
+}
+
 /** Runs the server's migrations (idempotent; recorded in `ratchet_migrations`). */
 export const runMigrations = Migrator.make({})({
-  loader: Migrator.fromRecord({
-    "0001_initial": initial,
-    "0002_dashboard_sessions": dashboardSessions,
-    "0003_repository_policy": repositoryPolicy,
-    "0004_atomic_decisions": atomicDecisions,
-    "0005_run_queue": runQueue,
-    "0006_write_ledger": writeLedger,
-    "0007_tenants": tenants,
-    // numbered after the ones other branches had reserved (connectors 0010-0011)
-    "0012_repository_llm_budgets": repositoryLlmBudgets,
-    // GitHub work landed after 0012: the migrator skips ids at or below the latest applied
-    "0013_connectors_secrets": connectorsAndSecrets,
-    "0014_github_work": githubWork
-  }),
+  loader: Migrator.fromRecord(migrations),
   table: "ratchet_migrations"
 }).pipe(Effect.mapError((e) => storeFailure("running migrations", e)))

@@ -127,7 +127,25 @@ const document = {
           maxSetupFailures: { type: "integer", minimum: 1, description: "Auto-pause after this many consecutive setup failures" },
           consecutiveSetupFailures: { type: "integer", readOnly: true },
           paused: { type: "boolean", description: "Set false to resume an auto-paused repository" },
-          pausedReason: { type: ["string", "null"], readOnly: true }
+          pausedReason: { type: ["string", "null"], readOnly: true },
+          trusted: {
+            type: "boolean",
+            default: false,
+            description: "Trusted repository: its ratchet.config is imported in the server's process and its code plugins run (each run records a warning saying so). Untrusted (the default): the config is evaluated as data in the sandbox and code plugins do not run. Only an administrator of the operator organisation may change it (403 otherwise, nothing changed); every change is in GET /api/repos/{id}/audit"
+          }
+        }
+      },
+      AuditEntry: {
+        type: "object",
+        description: "One change of a setting (never updated or removed)",
+        properties: {
+          seq: { type: "integer" },
+          at: { type: "string", format: "date-time" },
+          repoId: { type: ["string", "null"] },
+          action: { type: "string", description: "What changed: repository.trusted" },
+          actor: { type: "object", properties: { tokenId: { type: "string" }, tokenName: { type: "string" } } },
+          old: { description: "The value before (JSON)" },
+          new: { description: "The value after (JSON)" }
         }
       },
       Repo: {
@@ -237,10 +255,17 @@ const document = {
     "/api/repos/{id}": { get: { summary: "Get a repository", parameters: [idParam("repository")], responses: { "200": { description: "OK", ...json(ref("Repo")) }, ...std } } },
     "/api/repos/{id}/settings": {
       patch: {
-        summary: "Change schedule, time zone, budgets, policy limits, provider/model, pause state",
+        summary: "Change schedule, time zone, budgets, policy limits, provider/model, pause state, and (operator administrators only, audited) whether the repository is trusted",
         parameters: [idParam("repository")],
         requestBody: { required: true, ...json(ref("Settings")) },
         responses: { "200": { description: "Updated repository", ...json(ref("Repo")) }, "400": err("Invalid field"), ...std }
+      }
+    },
+    "/api/repos/{id}/audit": {
+      get: {
+        summary: "The audit log of a repository's settings, oldest first: who marked it trusted or untrusted, when, old and new value",
+        parameters: [idParam("repository")],
+        responses: { "200": { description: "OK", ...json({ type: "object", properties: { items: { type: "array", items: ref("AuditEntry") } } }) }, ...std }
       }
     },
     "/api/llm/models": {

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path"
 import { Effect, Layer } from "effect"
-import { ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type RatchetError, type Sandbox, SynthBench, type Workspace } from "@ratchet/core"
+import { type Agent, ArtifactStore, type BenchRunner, Config, Pipeline, PolicyCheck, type RatchetError, type Sandbox, SynthBench, type Workspace } from "@ratchet/core"
 import { PolicyEngine } from "@ratchet/policy"
 import { Baseline, Bench, Synth } from "@ratchet/runner"
 import { serverResolver } from "./llm.js"
@@ -88,22 +88,25 @@ export const testAdapter = Baseline.testAdapter
  * Core's real stages on the ports under `stateDir`, reading test results with the built-in adapter.
  * `config` is used as is for every run (`ratchet run --config`); without it each run loads its own.
  * A run that names a model (`RunRef.llm`: the server's stored repository settings) gets the LLM
- * agent after the templates (see `serverResolver`), its daily spend kept in `<stateDir>/llm-spend.json`.
+ * agent after the templates (see `serverResolver`), its daily spend read from `ledger` (`ratchet serve`:
+ * the repository's metered calls in the database), else kept in `<stateDir>/llm-spend.json`.
  */
 export const stagesLayer = (options: {
   readonly stateDir: string
   readonly config?: Config.ResolvedConfig
   /** Provider keys a run may use besides the environment's (the server: its organisation's stored keys). */
   readonly keys?: (run: Pipeline.RunRef) => Effect.Effect<Readonly<Record<string, string>>, RatchetError.RatchetError>
+  /** The daily LLM ledger of a run's repository (the server: its metered calls); absent: `<stateDir>/llm-spend.json`. */
+  readonly ledger?: (run: Pipeline.RunRef) => Agent.Ledger
   /** Where repository commands run. Default: the local sandbox (`ratchet serve` passes the backend it selected). */
   readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
-  /** Where a run's repository config is evaluated: `"sandbox"` (the server: as data only) or `"process"` (the CLI, trusted). */
+  /** Where a run's repository config is evaluated unless the run says (core's `RunRef.configIn`: the server's `trusted` setting): `"sandbox"` (as data only) or `"process"` (the CLI, trusted). */
   readonly configIn?: "sandbox" | "process"
 }): Layer.Layer<Pipeline.Stages> =>
   // `ratchet serve` passes the backend it selected (bwrap when available); without one, the local sandbox
   Pipeline.Stages.layer({
     testAdapter,
-    agent: serverResolver({ stateDir: options.stateDir, ...(options.keys ? { keys: options.keys } : {}) }),
+    agent: serverResolver({ stateDir: options.stateDir, ...(options.keys ? { keys: options.keys } : {}), ...(options.ledger ? { ledger: options.ledger } : {}) }),
     ...(options.config ? { config: options.config } : {}),
     ...(options.configIn ? { configIn: options.configIn } : {})
   }).pipe(Layer.provide(portsLayer({ stateDir: options.stateDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })))

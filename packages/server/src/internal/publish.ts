@@ -28,6 +28,7 @@ import { conflict, internal, invalid, ServerError } from "../ServerError.js"
 import { type Principal, type Proposal, type Repo, Store } from "../Store.js"
 import { githubName, type LiveOptions, liveConnector } from "./github/connectors.js"
 import { afterPublish, prBody, reportUrl } from "./github/lifecycle.js"
+import { configByTrust } from "./repoConfig.js"
 import { policyLayer, withServerPolicy } from "./pipeline.js"
 
 /** Where and how proposals are published. */
@@ -58,10 +59,11 @@ const hasCommit = (top: string): boolean => {
 }
 
 /**
- * The config committed at the HEAD of a local repository, evaluated as data in the sandbox: in a
- * detached worktree of HEAD (removed afterwards), never in the server process.
+ * The config committed at the HEAD of a local repository, in a detached worktree of HEAD (removed
+ * afterwards): evaluated as data in the sandbox, never in the server process, unless the repository
+ * is `trusted` (then imported here, so its policy plugins run at the gate as they did in validation).
  */
-const repositoryConfig = (where: { readonly top: string; readonly prefix: string }, options: PublishOptions): Effect.Effect<Config.ResolvedConfig, ServerError> =>
+const repositoryConfig = (where: { readonly top: string; readonly prefix: string }, options: PublishOptions, trusted: boolean): Effect.Effect<Config.ResolvedConfig, ServerError> =>
   Effect.acquireUseRelease(
     Effect.try({
       try: () => {
@@ -75,20 +77,7 @@ const repositoryConfig = (where: { readonly top: string; readonly prefix: string
       },
       catch: (e) => internal(`checking out ${where.top} to read its ratchet config: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`, e)
     }),
-    ({ tree }) =>
-      Effect.gen(function* () {
-        const sandbox =
-          options.sandbox ??
-          (yield* Effect.flatMap(
-            Effect.promise(() => import("@ratchet/runner")),
-            ({ SandboxBackend }) => SandboxBackend.select({ hidden: [options.patchesDir] })
-          ).pipe(Effect.mapError((e) => internal(`no sandbox to evaluate the repository's ratchet config in: ${e.message}`, e)))).layer
-        const loaded = yield* Config.loadConfigInSandbox(join(tree, where.prefix)).pipe(
-          Effect.provide(sandbox),
-          Effect.mapError((e) => invalid("repository", `loading the repository's ratchet config: ${e.message}`, e))
-        )
-        return loaded.config
-      }),
+    ({ tree }) => configByTrust(join(tree, where.prefix), { sandbox: options.sandbox, hidden: [options.patchesDir], trusted }),
     ({ dir, tree }) =>
       Effect.sync(() => {
         try {
@@ -240,8 +229,8 @@ export const publish = (
     }
 
     // The policy the gate re-runs is the repository's own when it is on disk, else the defaults.
-    // (evaluated in the sandbox as data: repository code never runs in the server)
-    const config = yield* (where !== null ? repositoryConfig(where, options) : Config.resolveConfig({}, null).pipe(Effect.mapError((e) => internal(e.message, e)))).pipe(
+    // (evaluated in the sandbox as data: repository code never runs in the server, unless an operator trusts the repository)
+    const config = yield* (where !== null ? repositoryConfig(where, options, repo.settings.trusted) : Config.resolveConfig({}, null).pipe(Effect.mapError((e) => internal(e.message, e)))).pipe(
       Effect.map((loaded) => withServerPolicy(loaded, repo.settings.policy))
     )
     const source = yield* WriteGate.sourceConnector(target.connector)

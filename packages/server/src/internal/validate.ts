@@ -152,7 +152,7 @@ const nullableString = (body: Record<string, unknown>, field: string, max: numbe
 
 export const settingsPatch = (body: unknown): V<SettingsPatch> => {
   if (!isObject(body)) return bad("body", "expected a JSON object")
-  const allowed = ["schedule", "timezone", "provider", "model", "budgets", "policy", "maxSetupFailures", "paused"]
+  const allowed = ["schedule", "timezone", "provider", "model", "budgets", "policy", "maxSetupFailures", "paused", "trusted"]
   const extra = unknownKeys(body, allowed)
   if (extra) return bad(extra, `unknown field; allowed: ${allowed.join(", ")}`)
   const schedule = nullableString(body, "schedule", 100)
@@ -221,6 +221,8 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
   const maxSetup = int(body, "maxSetupFailures", 1, 100)
   if (!maxSetup.ok) return maxSetup
   if (body.paused !== undefined && typeof body.paused !== "boolean") return bad("paused", "must be true or false")
+  const trusted = body.trusted
+  if (trusted !== undefined && typeof trusted !== "boolean") return bad("trusted", "must be true (import the repository's config in the server's process: its code plugins run) or false (evaluate it as data in the sandbox)")
   return ok({
     schedule: schedule.value,
     timezone: timezone as string | undefined,
@@ -236,7 +238,8 @@ export const settingsPatch = (body: unknown): V<SettingsPatch> => {
     maxSetupFailures: maxSetup.value,
     paused: body.paused as boolean | undefined,
     policyMaxFiles: maxFiles.value,
-    policyMaxLines: maxLines.value
+    policyMaxLines: maxLines.value,
+    trusted
   })
 }
 

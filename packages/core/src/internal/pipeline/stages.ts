@@ -98,6 +98,12 @@ const localDir = (source: string): string | null => {
   }
 }
 
+/** The run's warning when the host had its config imported in-process (a trusted repository). */
+const importedInProcess = (config: ResolvedConfig): string => {
+  const code = config.plugins.map((p) => p.name)
+  return `${config.file} was imported in Ratchet's process, not evaluated in the sandbox, because the repository is trusted: its code runs with Ratchet's rights${code.length === 0 ? "" : ` (plugins ${code.map((n) => JSON.stringify(n)).join(", ")} run)`}`
+}
+
 /** The summary of an agent that could not start (no key, a bad spec): no calls, and why. */
 const unusable = (spec: string, reason: string): LlmRunSummary => ({
   triage: spec,
@@ -184,11 +190,15 @@ export const makeStages = (options: StagesOptions = {}): Effect.Effect<StageFunc
             return yield* workspace.prepare({ source, purpose: "baseline", ...(commit === null ? {} : { commit }) })
           })
         ).pipe(Scope.provide(entry.scope))
+        // the run's choice (a host trusting this repository, or not) over the stages' default
+        const configIn = run.configIn ?? options.configIn ?? "process"
         const loaded = options.config !== undefined
           ? { config: options.config, warnings: [] }
-          : options.configIn === "sandbox"
+          : configIn === "sandbox"
             ? yield* provide(loadInSandbox({ checkout: handle.path, explicit: run.configFile }))
-            : yield* loadAt({ source: localDir(source), checkout: handle.path, commit: handle.commit, explicit: run.configFile })
+            : yield* Effect.map(loadAt({ source: localDir(source), checkout: handle.path, commit: handle.commit, explicit: run.configFile }), (l) =>
+              run.configIn === "process" && l.config.file !== null ? { ...l, warnings: [...l.warnings, importedInProcess(l.config)] } : l
+            )
         // built once per run: the host's policy limits applied to the config as loaded
         const config = withPolicyLimits(loaded.config, run.policy)
         const checkout: Checkout = { root: handle.path, commit: handle.commit, config, warnings: [...(handle.warnings ?? []), ...loaded.warnings] }

@@ -148,7 +148,7 @@ const MODULE_GATE = /\bimport\b|\bexport\b|\brequire\s*\(|\bmodule\.exports\b|\b
 const NO_ANALYSIS = /\beval\s*\(|\bnew\s+Function\b|\bwith\s*\(/
 /** `NO_ANALYSIS.test(text)`, one alternative at a time (an alternation of `\b`-led words cannot skip ahead; each alone can). */
 const needsNoAnalysis = (text: string): boolean =>
-  /\beval\s*\(/.test(text) || (text.includes("Function") && /\bnew\s+Function\b/.test(text)) || /\bwith\s*\(/.test(text)
+  /\beval\s*\(/.test(text) || (text.includes("Function") && /\bnew\s+Function\b/.test(text)) || (text.includes("with") && /\bwith\s*\(/.test(text))
 
 const find = (file: FileInfo): Array<Finding> => {
   if (!isModule(file) || NO_ANALYSIS.test(file.text)) return []

@@ -188,6 +188,10 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
   const principal = (c: Context<Env>): Principal => c.get("session").principal
   const org = (c: Context<Env>): string => principal(c).orgId
   const scopes = (c: Context<Env>): ReadonlyArray<Scope> => principal(c).scopes
+  /** An administrator of the operator organisation: it alone marks repositories trusted, in any organisation. */
+  const operatorAdmin = (c: Context<Env>): boolean => principal(c).operator && scopes(c).includes("admin")
+  /** Where a repository's page and settings are looked up (`null`: any organisation, for the operator's administrators). */
+  const repoOrg = (c: Context<Env>): string | null => (operatorAdmin(c) ? null : org(c))
 
   /** A refusal page when the session's token lacks `scope` (checked before anything is looked up), else null. */
   const lacking = (c: Context<Env>, scope: Scope, what: string): Promise<Response> | null =>
@@ -393,16 +397,20 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
 
   const repoPage = async (c: Context<Env>, extra: { readonly values?: Readonly<Record<string, string>>; readonly errors?: FieldErrors; readonly status?: number; readonly error?: string } = {}) => {
     const now = Date.now()
-    const orgId = org(c)
     const id = c.req.param("id") ?? ""
     const data = await exec(Effect.gen(function* () {
-      const repo = yield* Store.use((s) => s.getRepo(orgId, id))
+      // the operator's administrators open any organisation's repository by id (to mark it trusted)
+      const repo = yield* Store.use((s) => s.getRepo(repoOrg(c), id))
+      const orgId = repo.orgId
       const [summary] = yield* summarize(orgId, [repo], now)
       const runs = yield* DashboardStore.use((d) => d.runs(orgId, { repoId: repo.id, limit: 25 }))
-      return { summary, runs }
+      const audit = yield* Store.use((s) => s.auditOf(orgId, repo.id))
+      return { summary, runs, lastTrustChange: audit.findLast((e) => e.action === "repository.trusted") ?? null }
     }))
     if (!data.ok) return failPage(c, data.error)
-    const p: RepoPageData = { ...data.value, scopes: scopes(c), csrf: c.get("session").csrf, now, timezones: timezones(), values: extra.values, errors: extra.errors }
+    const ownOrg = data.value.summary.repo.orgId === org(c)
+    // another organisation's repository (seen by the operator's administrators): its settings, not its runs' actions
+    const p: RepoPageData = { ...data.value, operator: operatorAdmin(c), scopes: ownOrg ? scopes(c) : scopes(c).filter((s) => s === "read" || s === "admin"), csrf: c.get("session").csrf, now, timezones: timezones(), values: extra.values, errors: extra.errors }
     const notice = extra.error !== undefined ? <Flash kind="error">{extra.error}</Flash> : <Notice code={c.req.query("notice")} />
     return page(c, data.value.summary.repo.name, "repos", <RepoPage p={p} notice={notice} />, extra.status ?? 200)
   }
@@ -412,7 +420,7 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     const refused = lacking(c, "admin", "change a repository's settings")
     if (refused !== null) return refused
     const form = await c.req.parseBody()
-    const values = Object.fromEntries(["schedule", "timezone", "provider", "model", "computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "maxSetupFailures", "maxFiles", "maxLines"].map((k) => [k, formString(form[k]).trim()]))
+    const values = Object.fromEntries(["schedule", "timezone", "provider", "model", "computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "maxSetupFailures", "maxFiles", "maxLines", "trusted"].map((k) => [k, formString(form[k]).trim()]))
     const num = (k: string): unknown => (values[k] === "" ? undefined : /^-?\d+$/.test(values[k]) ? Number(values[k]) : values[k])
     const orNull = (k: string): string | null => (values[k] === "" ? null : values[k])
     const body = {
@@ -423,16 +431,18 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
       budgets: Object.fromEntries(["computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun"].map((k) => [k, num(k)]).filter(([, v]) => v !== undefined)),
       // an empty limit clears it (the repository's config or the defaults apply)
       policy: { maxFiles: num("maxFiles") ?? null, maxLines: num("maxLines") ?? null },
-      ...(num("maxSetupFailures") === undefined ? {} : { maxSetupFailures: num("maxSetupFailures") })
+      ...(num("maxSetupFailures") === undefined ? {} : { maxSetupFailures: num("maxSetupFailures") }),
+      // the form has the field only for the operator's administrators; the store refuses anyone else
+      ...(values.trusted === "" ? {} : { trusted: values.trusted === "yes" ? true : values.trusted === "no" ? false : values.trusted })
     }
     const v = Validate.settingsPatch(body)
     if (!v.ok) {
       const field = v.error.reason._tag === "Invalid" ? formField(v.error.reason.field) : "schedule"
       return repoPage(c, { values, errors: { [field]: v.error.reason._tag === "Invalid" ? v.error.reason.detail : v.error.message }, status: 400 })
     }
-    const orgId = org(c)
     const id = c.req.param("id")
-    const saved = await exec(Store.use((s) => s.updateSettings(orgId, id, v.value)))
+    const by = { tokenId: principal(c).tokenId, tokenName: principal(c).tokenName, operator: operatorAdmin(c) }
+    const saved = await exec(Store.use((s) => s.updateSettings(repoOrg(c), id, v.value, by)))
     if (!saved.ok) return saved.error.status === 404 ? failPage(c, saved.error) : repoPage(c, { values, error: text(saved.error.message), status: saved.error.status })
     return c.redirect(href(`/repos/${id}`, { notice: "saved" }), 303)
   })
@@ -441,9 +451,8 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     app.post(`${BASE}/repos/:id/${action}`, async (c) => {
       const refused = lacking(c, "admin", `${action} a repository`)
       if (refused !== null) return refused
-      const orgId = org(c)
       const id = c.req.param("id")
-      const saved = await exec(Store.use((s) => s.updateSettings(orgId, id, { paused })))
+      const saved = await exec(Store.use((s) => s.updateSettings(repoOrg(c), id, { paused })))
       if (!saved.ok) return failPage(c, saved.error)
       return c.redirect(href(`/repos/${id}`, { notice: paused ? "paused" : "resumed" }), 303)
     })

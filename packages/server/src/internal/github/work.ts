@@ -10,12 +10,14 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { GitHubConnector, GitHubWebhook } from "@ratchet/connectors"
-import { ArtifactStore, Config, Detect, Task as CoreTask } from "@ratchet/core"
+import { ArtifactStore, Detect, type Sandbox, Task as CoreTask } from "@ratchet/core"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { Runs } from "../../Runs.js"
 import { internal, invalid, type ServerError } from "../../ServerError.js"
 import { type Connector, type Repo, sha256, Store, type Task } from "../../Store.js"
+import { checkDailyBudget } from "../llmSpend.js"
 import { policyLayer, withServerPolicy } from "../pipeline.js"
+import { configByTrust } from "../repoConfig.js"
 import { connectorOwner } from "../store/connectors.js"
 import { githubName, type LiveOptions, liveConnector, modelFor } from "./connectors.js"
 import { checkCi, connectorOf, onCi, onPullClosed, planOf, reply, reportUrl } from "./lifecycle.js"
@@ -29,6 +31,12 @@ export interface WorkOptions {
   readonly ciPollMs?: number
   /** How often queued deliveries and tasks are looked at. Default 1 s. */
   readonly sweepMs?: number
+  /**
+   * Where a repository's config is evaluated (as data) to plan a task: the server's sandbox backend;
+   * absent: the best available one, with `hidden` (the data directory) out of its sight.
+   */
+  readonly sandbox?: Layer.Layer<Sandbox.Sandbox>
+  readonly hidden?: ReadonlyArray<string>
 }
 
 // --- receiving -------------------------------------------------------------------------------
@@ -206,10 +214,16 @@ const planTask = (task: Task, options: WorkOptions): Effect.Effect<void, ServerE
     const outcome = yield* Effect.result(
       Effect.gen(function* () {
         const model = yield* modelFor(repo)
+        // planning spends from the repository's daily LLM budget, like its runs
+        yield* checkDailyBudget(store, repo, Date.now())
         return yield* checkout(repo, github, (root) =>
           Effect.gen(function* () {
-            // the repository's own config (its policy: limits, frozen paths), with the server's limits on top
-            const config = withServerPolicy(yield* Config.loadConfig(root).pipe(Effect.mapError((e) => invalid("repository", `loading ${repo.name}'s ratchet config: ${e.message}`))), repo.settings.policy)
+            // the repository's own config (its policy: limits, frozen paths), evaluated as data in the
+            // sandbox (a repository is untrusted code; imported when an operator trusts it), with the server's limits on top
+            const config = withServerPolicy(
+              yield* configByTrust(root, { sandbox: options.sandbox, hidden: options.hidden ?? [], trusted: repo.settings.trusted }),
+              repo.settings.policy
+            )
             const profile = yield* Detect.detect(root).pipe(Effect.mapError((e) => invalid("repository", `detecting how ${repo.name} builds: ${e.message}`)))
             return yield* CoreTask.plan({ root, request: { instruction: task.instruction, paths: task.paths }, profile, model, config }).pipe(
               Effect.provide(Layer.merge(policyLayer(config), ArtifactStore.ArtifactStore.layerTest)),
@@ -225,6 +239,8 @@ const planTask = (task: Task, options: WorkOptions): Effect.Effect<void, ServerE
       return
     }
     const { plan, decision, call } = outcome.success
+    // the planning call is metered like a run's calls (usage, quotas, the daily budget)
+    yield* store.meterRepoLlm(repo.id, { provider: call.provider, model: call.model, inputTokens: call.inputTokens, outputTokens: call.outputTokens, costUsd: call.costUsd })
     const planRecord = { ...plan, call: { provider: call.provider, model: call.model, inputTokens: call.inputTokens, outputTokens: call.outputTokens, costUsd: call.costUsd, durationMs: call.durationMs } }
     if (decision.verdict !== "GO") {
       yield* store.moveTask(task.id, ["planning"], decision.verdict === "NO-GO" ? "no-go" : "deferred", { plan: planRecord, decision })

@@ -5,8 +5,8 @@
  * @internal
  */
 import { Effect } from "effect"
-import { conflict, notFound, type ServerError } from "../../ServerError.js"
-import { bool, iso, newId, now, num, type Row, type StoreContext, str, strOrNull } from "./sql.js"
+import { conflict, forbidden, notFound, type ServerError } from "../../ServerError.js"
+import { bool, iso, json, newId, now, num, type Row, type StoreContext, str, strOrNull } from "./sql.js"
 
 /** A connected repository. */
 export interface Repo {
@@ -46,6 +46,13 @@ export interface RepoSettings {
   readonly consecutiveSetupFailures: number
   readonly paused: boolean
   readonly pausedReason: string | null
+  /**
+   * Whether an operator marked the repository trusted: its `ratchet.config.*` is then imported in
+   * the server's process and its code plugins run. Otherwise (the default) the config is evaluated
+   * as data in the sandbox and code plugins do not run. Only the operator organisation's
+   * administrators change it; every change is in the audit log.
+   */
+  readonly trusted: boolean
 }
 
 /** A patch to {@link RepoSettings}; absent fields stay as they are. */
@@ -65,6 +72,27 @@ export interface SettingsPatch {
   readonly paused?: boolean | undefined
   readonly policyMaxFiles?: number | null | undefined
   readonly policyMaxLines?: number | null | undefined
+  /** Only with an {@link Actor} of the operator organisation; recorded in the audit log. */
+  readonly trusted?: boolean | undefined
+}
+
+/** Who changes settings: the principal behind the token, and whether it administers the operator organisation. */
+export interface Actor {
+  readonly tokenId: string
+  readonly tokenName: string
+  readonly operator: boolean
+}
+
+/** One change of a setting the audit log keeps (today: a repository's `trusted`); never updated. */
+export interface AuditEntry {
+  readonly seq: number
+  readonly at: string
+  readonly repoId: string | null
+  /** What changed, e.g. `repository.trusted`. */
+  readonly action: string
+  readonly actor: { readonly tokenId: string; readonly tokenName: string }
+  readonly old: unknown
+  readonly new: unknown
 }
 
 /** The repository part of the store. */
@@ -74,7 +102,13 @@ export interface RepoStore {
   readonly listAllRepos: Effect.Effect<ReadonlyArray<Repo>, ServerError>
   /** A repository by id; `orgId` null skips the organisation check (internal callers). */
   readonly getRepo: (orgId: string | null, id: string) => Effect.Effect<Repo, ServerError>
-  readonly updateSettings: (orgId: string | null, id: string, patch: SettingsPatch) => Effect.Effect<Repo, ServerError>
+  /**
+   * Applies a patch. Changing `trusted` needs `by`, an administrator of the operator organisation
+   * (else `Forbidden`, nothing changed), and appends an audit entry in the same transaction.
+   */
+  readonly updateSettings: (orgId: string | null, id: string, patch: SettingsPatch, by?: Actor) => Effect.Effect<Repo, ServerError>
+  /** The audit log of a repository, oldest first (`orgId` null skips the organisation check). */
+  readonly auditOf: (orgId: string | null, repoId: string) => Effect.Effect<ReadonlyArray<AuditEntry>, ServerError>
   /** Records the outcome of a run's setup stages; pauses the repository after `maxSetupFailures` consecutive failures. */
   readonly recordSetup: (repoId: string, ok: boolean, reason: string | null) => Effect.Effect<RepoSettings, ServerError>
 }
@@ -103,8 +137,23 @@ const toSettings = (r: Row): RepoSettings => ({
   maxSetupFailures: num(r, "max_setup_failures"),
   consecutiveSetupFailures: num(r, "consecutive_setup_failures"),
   paused: bool(r, "paused"),
-  pausedReason: strOrNull(r, "paused_reason")
+  pausedReason: strOrNull(r, "paused_reason"),
+  trusted: bool(r, "trusted")
 })
+
+const toAudit = (r: Row): AuditEntry => ({
+  seq: num(r, "seq"),
+  at: iso(r.at),
+  repoId: strOrNull(r, "repo_id"),
+  action: str(r, "action"),
+  actor: { tokenId: str(r, "actor_token_id"), tokenName: str(r, "actor_token_name") },
+  old: r.old_value === null || r.old_value === undefined ? null : json(r.old_value),
+  new: r.new_value === null || r.new_value === undefined ? null : json(r.new_value)
+})
+
+/** Why only the operator may trust a repository, in refusals. */
+export const TRUST_REFUSED =
+  "Only administrators of the operator organisation can mark a repository trusted or untrusted: a trusted repository's config is imported into the server's process, where its code could read every organisation's data and secrets. Ask the server's operator."
 
 const toRepo = (r: Row): Repo => ({
   id: str(r, "id"),
@@ -156,13 +205,14 @@ export const make = ({ sql, q }: StoreContext): RepoStore => {
 
     getRepo,
 
-    updateSettings: (orgId, id, p) =>
+    updateSettings: (orgId, id, p, by) =>
       Effect.gen(function* () {
+        if (p.trusted !== undefined && by?.operator !== true) return yield* Effect.fail(forbidden("admin", TRUST_REFUSED))
         const repo = yield* getRepo(orgId, id)
         const s = repo.settings
         const at = yield* now
         const paused = p.paused ?? s.paused
-        yield* q("updating settings", sql`UPDATE repository_settings SET
+        const update = sql`UPDATE repository_settings SET
           schedule = ${p.schedule === undefined ? s.schedule : p.schedule},
           timezone = ${p.timezone ?? s.timezone},
           provider = ${p.provider === undefined ? s.provider : p.provider},
@@ -181,9 +231,28 @@ export const make = ({ sql, q }: StoreContext): RepoStore => {
           paused_reason = ${paused ? (p.paused === true ? "paused by a user" : s.pausedReason) : null},
           consecutive_setup_failures = ${p.paused === false ? 0 : s.consecutiveSetupFailures},
           updated_at = ${at}
-          WHERE repo_id = ${id}`)
+          WHERE repo_id = ${id}`
+        const trusted = p.trusted
+        if (trusted === undefined || by === undefined) {
+          yield* q("updating settings", update)
+        } else {
+          // the change and its audit entry commit together; the old value is read under the row lock
+          yield* q("updating settings", sql.withTransaction(Effect.gen(function* () {
+            const locked = yield* sql<Row>`SELECT trusted FROM repository_settings WHERE repo_id = ${id} FOR UPDATE`
+            const old = locked[0] === undefined ? s.trusted : bool(locked[0], "trusted")
+            yield* update
+            if (old === trusted) return
+            yield* sql`UPDATE repository_settings SET trusted = ${trusted} WHERE repo_id = ${id}`
+            yield* sql`INSERT INTO audit_log (at, org_id, repo_id, action, actor_token_id, actor_token_name, old_value, new_value)
+              VALUES (${at}, ${repo.orgId}, ${id}, 'repository.trusted', ${by.tokenId}, ${by.tokenName}, ${JSON.stringify(old)}::jsonb, ${JSON.stringify(trusted)}::jsonb)`
+          })))
+        }
         return yield* getRepo(orgId, id)
       }),
+
+    auditOf: (orgId, repoId) =>
+      q("reading the audit log", sql<Row>`SELECT a.* FROM audit_log a JOIN repositories r ON r.id = a.repo_id
+        WHERE a.repo_id = ${repoId} ${orgId === null ? sql`` : sql`AND r.org_id = ${orgId}`} ORDER BY a.seq`).pipe(Effect.map((rows) => rows.map(toAudit))),
 
     recordSetup: (repoId, ok, reason) =>
       Effect.gen(function* () {

@@ -54,6 +54,16 @@ export interface UsageStore {
   readonly meterCompute: (runId: string, computeMs: number) => Effect.Effect<void, ServerError>
   /** Records one model call made for `runId`. */
   readonly meterLlm: (runId: string, call: LlmUsage) => Effect.Effect<void, ServerError>
+  /**
+   * Meters a model call made for a repository outside a run (planning a prompted task), counted at
+   * the time of the call.
+   */
+  readonly meterRepoLlm: (repoId: string, call: LlmUsage) => Effect.Effect<void, ServerError>
+  /**
+   * What a repository's LLM calls cost in `[from, to)` (USD, input + output tokens): the daily ledger
+   * the agent's `dailyUsd` / `dailyTokens` budgets are checked against, shared by every server process.
+   */
+  readonly llmSpent: (repoId: string, from: Date, to: Date) => Effect.Effect<{ readonly usd: number; readonly tokens: number }, ServerError>
   /** What a run consumed (callers check that the run is the caller's). */
   readonly runConsumption: (runId: string) => Effect.Effect<Consumption, ServerError>
   /** A subject's consumption in the day `[dayStart, dayEnd)` and the month `[monthStart, monthEnd)`. */
@@ -95,6 +105,18 @@ export const make = ({ sql, q, invalidating }: StoreContext): UsageStore => {
           SELECT r.org_id, runs.repo_id, runs.id, runs.token_id, 'llm', runs.created_at, 1, ${Math.max(0, Math.round(call.inputTokens))},
             ${Math.max(0, Math.round(call.outputTokens))}, ${Math.max(0, call.costUsd)}, ${call.provider}, ${call.model}
           FROM runs JOIN repositories r ON r.id = runs.repo_id WHERE runs.id = ${runId}`).pipe(Effect.asVoid)),
+
+    meterRepoLlm: (repoId, call) =>
+      invalidating(q("metering an LLM call", sql`INSERT INTO usage_records (org_id, repo_id, run_id, token_id, kind, at, llm_calls, input_tokens, output_tokens, cost_usd, provider, model)
+          SELECT r.org_id, r.id, NULL, NULL, 'llm', ${new Date()}, 1, ${Math.max(0, Math.round(call.inputTokens))},
+            ${Math.max(0, Math.round(call.outputTokens))}, ${Math.max(0, call.costUsd)}, ${call.provider}, ${call.model}
+          FROM repositories r WHERE r.id = ${repoId}`).pipe(Effect.asVoid)),
+
+    llmSpent: (repoId, from, to) =>
+      q("reading a repository's LLM spend", sql<Row>`SELECT COALESCE(sum(cost_usd), 0) AS usd, COALESCE(sum(input_tokens + output_tokens), 0) AS tokens
+          FROM usage_records WHERE repo_id = ${repoId} AND kind = 'llm' AND at >= ${from} AND at < ${to}`).pipe(
+        Effect.map((rows) => ({ usd: rows[0] === undefined ? 0 : Number(num(rows[0], "usd").toFixed(9)), tokens: rows[0] === undefined ? 0 : num(rows[0], "tokens") }))
+      ),
 
     runConsumption: (runId) =>
       q("reading a run's usage", sql<Row>`SELECT ${sums(sql`true`, "")} FROM usage_records WHERE run_id = ${runId}`).pipe(

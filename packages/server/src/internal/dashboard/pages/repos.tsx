@@ -7,7 +7,7 @@
  * @internal
  */
 import type { Child } from "hono/jsx"
-import type { Repo } from "../../../Store.js"
+import type { AuditEntry, Repo } from "../../../Store.js"
 import type { Scope } from "../../../Tenants.js"
 import type { RunItem } from "../store.js"
 import { Csrf, Flash, href, Lacks, Pill, Tile, When, zoned } from "../ui.js"
@@ -143,6 +143,10 @@ export interface RepoPageData {
   readonly errors?: FieldErrors | undefined
   /** What the viewer's token may do. */
   readonly scopes: ReadonlyArray<Scope>
+  /** Whether the viewer administers the operator organisation (only they mark a repository trusted). */
+  readonly operator: boolean
+  /** The latest change of the repository's `trusted` setting, if any. */
+  readonly lastTrustChange: AuditEntry | null
 }
 
 /** A repository's page. */
@@ -265,6 +269,28 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
                   <input type="text" id="model" name="model" value={v("model", s.model ?? "")} maxlength={200} autocomplete="off" {...described(errors, "model")} />
                   <FieldError errors={errors} name="model" />
                 </div>
+              </div>
+            </fieldset>
+            <fieldset>
+              <legend>Trust</legend>
+              <div class="field">
+                <label for="trusted">Repository config</label>
+                {p.operator
+                  ? (
+                    <select id="trusted" name="trusted" {...described(errors, "trusted", "hint")}>
+                      <option value="no" selected={v("trusted", s.trusted ? "yes" : "no") === "no"}>Untrusted: evaluated as data in the sandbox; code plugins do not run</option>
+                      <option value="yes" selected={v("trusted", s.trusted ? "yes" : "no") === "yes"}>Trusted: imported in the server's process; code plugins run</option>
+                    </select>
+                  )
+                  : <span id="trusted">{s.trusted ? <b>Trusted</b> : "Untrusted"}</span>}
+                <span class="hint" id="trusted-hint">
+                  {s.trusted
+                    ? "Its ratchet.config runs in the server's process with the server's rights, and its code plugins run; each run says so."
+                    : "Its ratchet.config is evaluated as data in the sandbox; code plugins are named in each run's warnings and do not run."}{" "}
+                  {p.lastTrustChange === null ? "Never changed." : <>Marked {p.lastTrustChange.new === true ? "trusted" : "untrusted"} by {p.lastTrustChange.actor.tokenName} <When iso={p.lastTrustChange.at} now={p.now} />.</>}
+                  {p.operator ? null : " Only an administrator of the operator organisation can change it."}
+                </span>
+                <FieldError errors={errors} name="trusted" />
               </div>
             </fieldset>
             </div>
