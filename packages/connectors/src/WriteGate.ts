@@ -139,6 +139,16 @@ export interface GateOptions {
    * proof ledger). A failure is logged and does not stop the gate: a refusal stays a refusal.
    */
   readonly onAudit?: (entry: AuditEntry) => Effect.Effect<void, unknown>
+  /**
+   * Held around every write to one repository, inside this gate's own permit for it (`key` names
+   * the connector and the repository). The gate's permits serialise the writes of one process;
+   * where several processes write to the same repositories (servers sharing one PostgreSQL), this
+   * is a lock they all see, so a repository's writes are serialised across processes too. It
+   * reports its own failures as `ConnectorError` (`CheckUnavailable`). Default: none.
+   *
+   * @since 0.2.3
+   */
+  readonly serialize?: <A, R>(key: string, write: Effect.Effect<A, ConnectorError, R>) => Effect.Effect<A, ConnectorError, R>
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
@@ -424,7 +434,10 @@ export const makeGate = Effect.fn("WriteGate.makeGate")(function* (options: Gate
   return WriteGate.of({
     publish: (connector, request) =>
       lockOf(lockKey(connector, request)).pipe(
-        Effect.flatMap((lock) => lock.withPermits(1)(guarded(connector, request))),
+        Effect.flatMap((lock) => {
+          const write = guarded(connector, request)
+          return lock.withPermits(1)(options.serialize === undefined ? write : options.serialize(lockKey(connector, request), write))
+        }),
         Effect.withSpan("WriteGate.publish", { attributes: { connector: connector.name } })
       ),
     audit: Ref.get(log)

@@ -201,8 +201,9 @@ export const layer = (options: Omit<ServeOptions, "port">): Layer.Layer<Store | 
   const locked = options.dataDir.startsWith("memory://") || options.lockDataDir === false ? db : db.pipe(Layer.provide(Layer.effectDiscard(DataLock.acquire(options.dataDir))))
   const keyring = options.secretKeyring ?? Secrets.keyringFromEnv(process.env)
   const stored = Layer.mergeAll(Store.layer.pipe(Layer.provide(Layer.succeed(Secrets.SecretKeyring, keyring))), Dashboard.DashboardStore.layer, engine).pipe(Layer.provideMerge(locked))
-  // the server's one WriteGate: one permit per repository, every audit entry persisted (the proof ledger)
-  const base = writeGateLayer.pipe(Layer.provideMerge(stored))
+  // the server's one WriteGate: one permit per repository (and, on a shared PostgreSQL, its database
+  // lock, so several server processes serialise a repository's writes), every audit entry persisted (the proof ledger)
+  const base = writeGateLayer({ databaseLock: url !== undefined }).pipe(Layer.provideMerge(stored))
   const runs = Runs.layer.pipe(
     Layer.provideMerge(workflowLayer),
     Layer.provide(options.stages ?? stagesFromEnv(process.env, { stateDir: options.dataDir, ...(options.sandbox ? { sandbox: options.sandbox } : {}) })),

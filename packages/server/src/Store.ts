@@ -118,6 +118,12 @@ export const newId: (prefix: string) => string = makeId
  */
 export const contentHashOf: (data: unknown) => Effect.Effect<string, ServerError> = Proposals.contentHashOf
 
+/** The first key of the advisory locks held while writing to a repository ("RATC"). */
+const WRITE_LOCK_CLASS = 0x52415443
+
+/** The second key: the first 32 bits of the sha256 of `key` (which may hold NUL, which text cannot), as a signed int4. */
+const writeLockKey = (key: string): number => Number.parseInt(hash(key).slice(0, 8), 16) | 0
+
 /**
  * What the store offers: the union of its parts. Every method fails only with `ServerError`.
  *
@@ -141,6 +147,16 @@ export type StoreService =
   & {
     /** Runs `effect` in a transaction holding the organisation's row lock (quota admission). */
     readonly withOrgLock: <A, E, R>(orgId: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ServerError, R>
+    /**
+     * Runs `effect` holding the database's lock for writes to one repository (`key` names the
+     * connector and the repository): a transaction-scoped advisory lock that every process sharing
+     * the database waits for, so a repository's writes are serialised across server processes.
+     * The effect's queries run in that transaction, and its own failure does not roll back what it
+     * wrote (the ledger keeps refusals); only a failure to take the lock is a `StoreFailure`.
+     *
+     * @since 0.2.3
+     */
+    readonly withWriteLock: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | ServerError, R>
   }
 
 /**
@@ -177,6 +193,15 @@ export class Store extends Context.Service<Store, StoreService>()("@ratchet/serv
       withOrgLock: (orgId, effect) =>
         ctx.sql.withTransaction(Effect.andThen(ctx.q("locking an organisation", ctx.sql`SELECT id FROM organisations WHERE id = ${orgId} FOR UPDATE`), effect)).pipe(
           Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(storeFailure("a transaction on an organisation", e)))
+        ),
+      withWriteLock: (key, effect) =>
+        // two int4 keys (a class for Ratchet's repository writes, the key's hash): a key space apart
+        // from single-bigint advisory locks; a hash collision only serialises two repositories' writes
+        ctx.sql.withTransaction(
+          Effect.andThen(ctx.sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK_CLASS}::int4, ${writeLockKey(key)}::int4)`, Effect.exit(effect))
+        ).pipe(
+          Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(storeFailure("locking a repository for a write", e))),
+          Effect.flatten
         )
     })
   }))

@@ -24,7 +24,7 @@ import { join } from "node:path"
 import { Config, Package, Proposal as CoreProposal, type RatchetError, type Sandbox } from "@ratchet/core"
 import { ApprovalStore, ConnectorError, GitHubConnector, LocalGitConnector, WriteGate } from "@ratchet/connectors"
 import { Effect, Layer, Schema } from "effect"
-import { conflict, internal, invalid, type ServerError } from "../ServerError.js"
+import { conflict, internal, invalid, ServerError } from "../ServerError.js"
 import { type Principal, type Proposal, type Repo, Store } from "../Store.js"
 import { githubName, type LiveOptions, liveConnector } from "./github/connectors.js"
 import { afterPublish, prBody, reportUrl } from "./github/lifecycle.js"
@@ -166,12 +166,31 @@ export const approvalStoreLayer: Layer.Layer<ApprovalStore.ApprovalStore, never,
 
 /**
  * The server's one WriteGate: approvals from the store, the policy engine (with the repository's
- * config per request), every audit entry persisted in the ledger.
+ * config per request), every audit entry persisted in the ledger. With `databaseLock` (a shared
+ * PostgreSQL, which several server processes may use) each write also holds the database's lock of
+ * its repository, so writes to one repository are serialised across processes; the embedded
+ * database serves one process (the data directory's lock), whose gate permits already serialise
+ * them, and a lock there would hold its only connection for the length of the write.
  */
-export const writeGateLayer: Layer.Layer<WriteGate.WriteGate, never, Store> = Layer.effect(
-  WriteGate.WriteGate,
-  Effect.flatMap(Store, (store) => WriteGate.makeGate({ onAudit: (entry) => store.appendLedger(entry) }))
-).pipe(Layer.provide([approvalStoreLayer, policyLayer()]))
+export const writeGateLayer = (options: { readonly databaseLock: boolean }): Layer.Layer<WriteGate.WriteGate, never, Store> =>
+  Layer.effect(
+    WriteGate.WriteGate,
+    Effect.flatMap(Store, (store) =>
+      WriteGate.makeGate({
+        onAudit: (entry) => store.appendLedger(entry),
+        ...(options.databaseLock ? { serialize: writeLockOf(store) } : {})
+      }))
+  ).pipe(Layer.provide([approvalStoreLayer, policyLayer()]))
+
+/** The store's write lock as the gate's `serialize`: a lock it cannot take is a check it cannot make. */
+export const writeLockOf = (store: Store["Service"]) =>
+<A, R>(key: string, write: Effect.Effect<A, ConnectorError.ConnectorError, R>): Effect.Effect<A, ConnectorError.ConnectorError, R> =>
+  store.withWriteLock(key, write).pipe(
+    Effect.catchIf(
+      (e): e is ServerError => e instanceof ServerError,
+      (e) => Effect.fail(ConnectorError.checkUnavailable({ check: "repository write lock", proposalId: "?", detail: e.message, cause: e }))
+    )
+  )
 
 /**
  * Publishes `proposal` of `repo` through the `SourceConnector` (the WriteGate), as `actor`.
