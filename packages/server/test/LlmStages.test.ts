@@ -6,12 +6,11 @@
  * that cannot be used leaves the run to the templates with the reason; a repository's config
  * cannot redirect the server's key to another endpoint.
  */
-import { execFileSync } from "node:child_process"
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
 import { afterAll, describe, expect, layer } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Database from "../src/Database.js"
 import { createServer, type IncomingHttpHeaders } from "node:http"
@@ -21,23 +20,14 @@ import { stagesLayer } from "../src/internal/pipeline.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
 import { type Run, Store } from "../src/Store.js"
 import { type LlmRequest, scriptedLlm } from "./helpers/scriptedLlm.js"
+import { committedRepo, waitForRun } from "./helpers/fixtureRepo.js"
 
 const temp = mkdtempSync(join(tmpdir(), "ratchet-llm-stages-"))
 chmodSync(temp, 0o755)
 afterAll(() => rmSync(temp, { recursive: true, force: true }))
 
 const repo = (name: string, files: Record<string, string>): string => {
-  const dir = join(temp, name)
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true })
-    writeFileSync(join(dir, file), content)
-  }
-  const git = (...args: Array<string>) =>
-    execFileSync("git", ["-c", "user.email=fixture@example.com", "-c", "user.name=fixture", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe" })
-  git("init", "-q")
-  git("add", "-A")
-  git("commit", "-q", "-m", "fixture")
-  return dir
+  return committedRepo(join(temp, name), files)
 }
 
 // No bench script: an accepted candidate is tech-debt (tests pass), which keeps this test quick.
@@ -51,16 +41,7 @@ const fixture = repo("dedupe", {
 const DIFF = "--- a/src/dedupe.js\n+++ b/src/dedupe.js\n@@ -1,7 +1,3 @@\n export function dedupe(items) {\n-  const out = []\n-  for (const item of items) {\n-    if (!out.includes(item)) out.push(item)\n-  }\n-  return out\n+  return [...new Set(items)]\n }\n"
 
 const stateDir = join(temp, "state")
-const waitFor = (runId: string) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    for (let i = 0; i < 2400; i++) {
-      const run = yield* store.getRun(null, runId)
-      if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") return run
-      yield* Effect.sleep(Duration.millis(25))
-    }
-    return yield* Effect.die(new Error(`run ${runId} did not finish`))
-  })
+const waitFor = (runId: string) => waitForRun(runId, { polls: 2400, everyMs: 25 })
 
 const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
 // as `ratchet serve` builds them: the agent's daily ledger is the repository's metered calls in the database

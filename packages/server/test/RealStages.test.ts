@@ -8,17 +8,17 @@
  * test makes (the repository has no benchmark), and one opportunity from the repo's own
  * `ratchet.config.mjs` plugin whose candidate breaks a test, so it must be rejected.
  */
-import { execFileSync } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
 import { afterAll, describe, expect, it, layer } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Database from "../src/Database.js"
 import { portsLayer, stagesLayer, testAdapter } from "../src/internal/pipeline.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
 import { type Run, Store } from "../src/Store.js"
+import { committedRepo, waitForRun } from "./helpers/fixtureRepo.js"
 import { Pipeline } from "@ratchet/core"
 import { GitWorkspace } from "@ratchet/runner"
 
@@ -65,17 +65,7 @@ const breakerConfig = `export default {
 
 /** Writes files into a fresh directory and commits them (a real git repository). */
 const repo = (name: string, files: Record<string, string>): string => {
-  const dir = join(temp, name)
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true })
-    writeFileSync(join(dir, file), content)
-  }
-  const git = (...args: Array<string>) =>
-    execFileSync("git", ["-c", "user.email=fixture@example.com", "-c", "user.name=fixture", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe" })
-  git("init", "-q")
-  git("add", "-A")
-  git("commit", "-q", "-m", "fixture")
-  return dir
+  return committedRepo(join(temp, name), files)
 }
 
 const fixture = repo("tiny", {
@@ -128,16 +118,7 @@ const stateDir = join(temp, "state")
 /** An administrator of the operator organisation, who marks the fixture repository trusted. */
 const operator = { tokenId: "tok_operator", tokenName: "operator-admin", operator: true }
 
-const waitFor = (runId: string) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    for (let i = 0; i < 1200; i++) {
-      const run = yield* store.getRun(null, runId)
-      if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") return run
-      yield* Effect.sleep(Duration.millis(25))
-    }
-    return yield* Effect.die(new Error(`run ${runId} did not finish`))
-  })
+const waitFor = (runId: string) => waitForRun(runId, { polls: 1200, everyMs: 25 })
 
 const base = Layer.mergeAll(Store.layer, engineLayer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })))
 const app = Runs.layer.pipe(

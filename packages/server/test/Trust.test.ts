@@ -6,19 +6,20 @@
  * the steps that depend on one fail with their reason, the run goes on to the end, and the data
  * directory and the secrets are untouched.
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import type { Sandbox } from "@ratchet/core"
 import { BwrapSandbox, LocalSandbox } from "@ratchet/runner"
 import * as Database from "../src/Database.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
 import { stagesFromEnv } from "../src/Server.js"
 import { type Run, Store } from "../src/Store.js"
+import { committedRepo, waitForRun } from "./helpers/fixtureRepo.js"
 
 const temp = mkdtempSync(join(tmpdir(), "ratchet-trust-"))
 chmodSync(temp, 0o755)
@@ -115,28 +116,10 @@ const repo = (name: string, dataDir: string, outside: string): string => {
       ""
     ].join("\n")
   }
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true })
-    writeFileSync(join(dir, file), content)
-  }
-  const git = (...args: Array<string>) =>
-    execFileSync("git", ["-c", "user.email=fixture@example.com", "-c", "user.name=fixture", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe" })
-  git("init", "-q")
-  git("add", "-A")
-  git("commit", "-q", "-m", "fixture")
-  return dir
+  return committedRepo(dir, files)
 }
 
-const waitFor = (runId: string) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    for (let i = 0; i < 4800; i++) {
-      const run = yield* store.getRun(null, runId)
-      if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") return run
-      yield* Effect.sleep(Duration.millis(50))
-    }
-    return yield* Effect.die(new Error(`run ${runId} did not finish`))
-  })
+const waitFor = (runId: string) => waitForRun(runId, { polls: 4800, everyMs: 50 })
 
 const backends: ReadonlyArray<{ readonly name: string; readonly available: boolean; readonly sandbox: (dataDir: string) => Layer.Layer<Sandbox.Sandbox, unknown> }> = [
   { name: "local", available: LocalSandbox.capabilities().dropUid, sandbox: () => LocalSandbox.layer },

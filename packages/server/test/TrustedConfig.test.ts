@@ -5,17 +5,17 @@
  * the plugin; after an operator marks the repository trusted, the config is imported in the server's
  * process, the hook runs, and the run records that (a `config.trusted` event, a warning).
  */
-import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import * as Database from "../src/Database.js"
 import { engineLayer, Runs, workflowLayer } from "../src/Runs.js"
 import { stagesFromEnv } from "../src/Server.js"
 import { type Run, Store } from "../src/Store.js"
+import { committedRepo, waitForRun } from "./helpers/fixtureRepo.js"
 
 const temp = mkdtempSync(join(tmpdir(), "ratchet-trusted-"))
 afterAll(() => rmSync(temp, { recursive: true, force: true }))
@@ -44,28 +44,10 @@ const fixture = (marker: string): string => {
       ""
     ].join("\n")
   }
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true })
-    writeFileSync(join(dir, file), content)
-  }
-  const git = (...args: Array<string>) =>
-    execFileSync("git", ["-c", "user.email=fixture@example.com", "-c", "user.name=fixture", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe" })
-  git("init", "-q")
-  git("add", "-A")
-  git("commit", "-q", "-m", "fixture")
-  return dir
+  return committedRepo(dir, files)
 }
 
-const waitFor = (runId: string) =>
-  Effect.gen(function* () {
-    const store = yield* Store
-    for (let i = 0; i < 4800; i++) {
-      const run = yield* store.getRun(null, runId)
-      if (run.status === "succeeded" || run.status === "failed" || run.status === "cancelled") return run
-      yield* Effect.sleep(Duration.millis(50))
-    }
-    return yield* Effect.die(new Error(`run ${runId} did not finish`))
-  })
+const waitFor = (runId: string) => waitForRun(runId, { polls: 4800, everyMs: 50 })
 
 describe("a repository's code plugin", () => {
   it.live("does not run while the repository is untrusted (the warning names it), and runs once an operator trusts it", () =>
