@@ -14,7 +14,7 @@ import * as Http from "node:http"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { parseArgs } from "node:util"
-import { build } from "esbuild"
+import { bareHandlerScript, bundleServer, root, seedFinishedRun, serverEnv, waitReady } from "./lib/server-bench.ts"
 
 const { values } = parseArgs({
   options: {
@@ -26,8 +26,6 @@ const { values } = parseArgs({
 const rounds = Math.max(1, Number(values.rounds))
 const duration = Number(values.duration)
 const connections = Number(values.connections)
-const root = Path.resolve(import.meta.dirname, "..")
-const token = "rat_bench_token_0123456789abcdef"
 
 interface Figures {
   readonly rps: number
@@ -40,54 +38,6 @@ interface Target {
   readonly method?: string
   readonly headers?: Record<string, string>
 }
-
-const bundle = async (): Promise<string> => {
-  const outDir = Path.join(root, "node_modules", ".cache", "ratchet-server-bench")
-  Fs.mkdirSync(outDir, { recursive: true })
-  const outfile = Path.join(outDir, "server.mjs")
-  await build({
-    entryPoints: [Path.join(root, "packages/server/test/helpers/server-main.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    conditions: ["source"],
-    logLevel: "error",
-    plugins: [{
-      name: "externals",
-      setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@ratchet/") ? undefined : { path: args.path, external: true }))
-      }
-    }]
-  })
-  return outfile
-}
-
-const waitReady = (proc: ChildProcess, what: string) =>
-  new Promise<number>((resolve, reject) => {
-    let out = ""
-    proc.stderr!.on("data", (d) => (out += d))
-    proc.stdout!.on("data", (d) => {
-      out += d
-      const m = out.match(/"msg":"ready","port":(\d+)/)
-      if (m) resolve(Number(m[1]))
-    })
-    proc.once("exit", (code) => reject(new Error(`${what} exited (${code}):\n${out}`)))
-  })
-
-// The bare handler sends the same bytes as the server (body and response headers, with a fresh
-// request id), so the load generator and the kernel do the same work on both sides.
-const bareScript = (body: string, headers: Record<string, string>) => `
-import { serve } from "@hono/node-server"
-import { Hono } from "hono"
-const body = ${JSON.stringify(body)}
-const headers = ${JSON.stringify(headers)}
-const app = new Hono()
-app.get("/api/runs/:id", (c) => c.body(body, 200, { ...headers, "x-request-id": crypto.randomUUID() }))
-app.post("/api/repos/:id/runs", (c) => c.json({ id: "run_x", status: "queued" }, 202))
-const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => console.log(JSON.stringify({ msg: "ready", port: info.port })))
-`
 
 const builtinLoad = async (t: Target): Promise<Figures> => {
   const agent = new Http.Agent({ keepAlive: true, maxSockets: connections })
@@ -145,38 +95,13 @@ const main = async () => {
   const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ratchet-bench-server-"))
   const children: Array<ChildProcess> = []
   try {
-    const file = await bundle()
-    const server = spawn(process.execPath, [file], {
-      env: {
-        ...process.env,
-        PORT: "0",
-        RATCHET_DATA: dataDir,
-        RATCHET_TOKEN: token,
-        RATCHET_STAGES: "fake",
-        RATCHET_FAKE_STAGE_MS: "5",
-        RATCHET_SCHEDULER: "0",
-        RATCHET_RUNS_PER_MINUTE: "100000000",
-        RATCHET_LOG: "off"
-      },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const file = await bundleServer("ratchet-server-bench")
+    const server = spawn(process.execPath, [file], { env: serverEnv(dataDir), stdio: ["ignore", "pipe", "pipe"] })
     children.push(server)
     const base = `http://127.0.0.1:${await waitReady(server, "ratchet server")}`
-    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
-    const repo = await (await fetch(`${base}/api/repos`, { method: "POST", headers, body: JSON.stringify({ name: "bench", url: "https://140.82.112.3/example/bench" }) })).json() as { id: string }
-    await fetch(`${base}/api/repos/${repo.id}/settings`, { method: "PATCH", headers, body: JSON.stringify({ budgets: { computeMinutesPerDay: 1440 } }) })
-    const run = await (await fetch(`${base}/api/repos/${repo.id}/runs`, { method: "POST", headers })).json() as { id: string }
-    // Let the run finish so the read route returns a complete run (stages, counts, proposals).
-    for (let i = 0; i < 400; i++) {
-      const r = await (await fetch(`${base}/api/runs/${run.id}`, { headers })).json() as { status: string }
-      if (r.status === "succeeded" || r.status === "failed") break
-      await new Promise((res) => setTimeout(res, 50))
-    }
-    const sampled = await fetch(`${base}/api/runs/${run.id}`, { headers })
-    const sample = await sampled.text()
-    const sampleHeaders = Object.fromEntries([...sampled.headers].filter(([name]) => !["date", "connection", "keep-alive", "content-length", "x-request-id"].includes(name)))
+    const { headers, repoId, runId, body: sample, sent: sampleHeaders } = await seedFinishedRun(base)
 
-    const bare = spawn(process.execPath, ["--input-type=module", "-e", bareScript(sample, sampleHeaders)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+    const bare = spawn(process.execPath, ["--input-type=module", "-e", bareHandlerScript(sample, sampleHeaders)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
     children.push(bare)
     const bareBase = `http://127.0.0.1:${await waitReady(bare, "bare Hono server")}`
 
@@ -187,15 +112,15 @@ const main = async () => {
     const bareReads: Array<Figures> = []
     const reads: Array<Figures> = []
     for (let round = 0; round < rounds; round++) {
-      bareReads.push(await load.run({ url: `${bareBase}/api/runs/${run.id}` }))
-      reads.push(await load.run({ url: `${base}/api/runs/${run.id}`, headers }))
+      bareReads.push(await load.run({ url: `${bareBase}/api/runs/${runId}` }))
+      reads.push(await load.run({ url: `${base}/api/runs/${runId}`, headers }))
     }
     const median = (xs: Array<Figures>): Figures => [...xs].sort((a, b) => a.rps - b.rps)[Math.floor(xs.length / 2)]!
     const bareRead = median(bareReads)
     const read = median(reads)
     const ratios = reads.map((r, i) => (r.rps / bareReads[i]!.rps).toFixed(2)).join(", ")
-    const bareWrite = await load.run({ url: `${bareBase}/api/repos/${repo.id}/runs`, method: "POST" })
-    const write = await load.run({ url: `${base}/api/repos/${repo.id}/runs`, method: "POST", headers })
+    const bareWrite = await load.run({ url: `${bareBase}/api/repos/${repoId}/runs`, method: "POST" })
+    const write = await load.run({ url: `${base}/api/repos/${repoId}/runs`, method: "POST", headers })
 
     const row = (name: string, f: Figures, ref: Figures) =>
       `${name.padEnd(28)} ${f.rps.toFixed(0).padStart(8)} req/s   p99 ${String(f.p99).padStart(5)} ms   ${(f.rps / ref.rps).toFixed(2)}x bare Hono${f.errors + f.non2xx > 0 ? `   (errors ${f.errors}, non-2xx ${f.non2xx})` : ""}`

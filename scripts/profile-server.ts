@@ -16,7 +16,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { parseArgs } from "node:util"
-import { build } from "esbuild"
+import { bareHandlerScript, bundleServer, root, seedFinishedRun, serverEnv, waitReady } from "./lib/server-bench.ts"
 
 const { values } = parseArgs({
   options: {
@@ -28,8 +28,6 @@ const { values } = parseArgs({
 const amount = Number(values.requests)
 const connections = Number(values.connections)
 const top = Number(values.top)
-const root = Path.resolve(import.meta.dirname, "..")
-const token = "rat_bench_token_0123456789abcdef"
 const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "ratchet-profile-server-"))
 
 interface ProfileNode {
@@ -43,45 +41,6 @@ interface Profile {
   readonly samples: ReadonlyArray<number>
   readonly timeDeltas: ReadonlyArray<number>
 }
-
-const bundle = async (): Promise<string> => {
-  const given = process.env.RATCHET_PROFILE_BUNDLE
-  const outfile = Path.join(root, "node_modules", ".cache", "ratchet-server-profile", "server.mjs")
-  Fs.mkdirSync(Path.dirname(outfile), { recursive: true })
-  if (given) {
-    Fs.copyFileSync(Path.resolve(given), outfile)
-    return outfile
-  }
-  await build({
-    entryPoints: [Path.join(root, "packages/server/test/helpers/server-main.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    conditions: ["source"],
-    logLevel: "error",
-    plugins: [{
-      name: "externals",
-      setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@ratchet/") ? undefined : { path: args.path, external: true }))
-      }
-    }]
-  })
-  return outfile
-}
-
-const waitReady = (proc: ChildProcess, what: string) =>
-  new Promise<number>((resolve, reject) => {
-    let out = ""
-    proc.stderr!.on("data", (d) => (out += d))
-    proc.stdout!.on("data", (d) => {
-      out += d
-      const m = out.match(/"msg":"ready","port":(\d+)/)
-      if (m) resolve(Number(m[1]))
-    })
-    proc.once("exit", (code) => reject(new Error(`${what} exited (${code}):\n${out}`)))
-  })
 
 /** utime + stime of a process, in clock ticks (100 per second on Linux). */
 const cpuTicks = (pid: number): number => {
@@ -163,46 +122,23 @@ const profileIn = (dir: string) => Path.join(dir, Fs.readdirSync(dir).find((f) =
 const main = async () => {
   const children: Array<ChildProcess> = []
   try {
-    const file = await bundle()
+    const file = await bundleServer("ratchet-server-profile", process.env.RATCHET_PROFILE_BUNDLE)
     const serverProfiles = profileDir("server")
     const dataDir = profileDir("data")
-    const server = spawn(process.execPath, ["--cpu-prof", "--cpu-prof-interval", "200", "--cpu-prof-dir", serverProfiles, file], {
-      env: { ...process.env, PORT: "0", RATCHET_DATA: dataDir, RATCHET_TOKEN: token, RATCHET_STAGES: "fake", RATCHET_FAKE_STAGE_MS: "5", RATCHET_SCHEDULER: "0", RATCHET_LOG: "off" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+    const server = spawn(process.execPath, ["--cpu-prof", "--cpu-prof-interval", "200", "--cpu-prof-dir", serverProfiles, file], { env: serverEnv(dataDir), stdio: ["ignore", "pipe", "pipe"] })
     children.push(server)
     const base = `http://127.0.0.1:${await waitReady(server, "ratchet server")}`
-    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" }
-    const repo = await (await fetch(`${base}/api/repos`, { method: "POST", headers, body: JSON.stringify({ name: "bench", url: "https://140.82.112.3/example/bench" }) })).json() as { id: string }
-    const run = await (await fetch(`${base}/api/repos/${repo.id}/runs`, { method: "POST", headers })).json() as { id: string }
-    for (let i = 0; i < 400; i++) {
-      const r = await (await fetch(`${base}/api/runs/${run.id}`, { headers })).json() as { status: string }
-      if (r.status === "succeeded" || r.status === "failed") break
-      await new Promise((res) => setTimeout(res, 50))
-    }
-    const sampled = await fetch(`${base}/api/runs/${run.id}`, { headers })
-    const body = await sampled.text()
-    const sentHeaders = Object.fromEntries([...sampled.headers].filter(([name]) => !["date", "connection", "keep-alive", "content-length", "x-request-id"].includes(name)))
+    const { headers, runId, body, sent: sentHeaders } = await seedFinishedRun(base)
 
     console.log(`profile:server — ${amount} requests per server, ${connections} connections, loopback, ${Os.cpus().length} CPUs; load average ${Os.loadavg().map((l) => l.toFixed(2)).join(" ")}`)
-    const ours = await measure(server, `${base}/api/runs/${run.id}`, headers)
+    const ours = await measure(server, `${base}/api/runs/${runId}`, headers)
     await stop(server)
 
     const bareProfiles = profileDir("bare")
-    const bareScript = `
-import { serve } from "@hono/node-server"
-import { Hono } from "hono"
-const body = ${JSON.stringify(body)}
-const headers = ${JSON.stringify(sentHeaders)}
-const app = new Hono()
-app.get("/api/runs/:id", (c) => c.body(body, 200, { ...headers, "x-request-id": crypto.randomUUID() }))
-serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => console.log(JSON.stringify({ msg: "ready", port: info.port })))
-process.on("SIGINT", () => process.exit(0))
-`
-    const bare = spawn(process.execPath, ["--cpu-prof", "--cpu-prof-interval", "200", "--cpu-prof-dir", bareProfiles, "--input-type=module", "-e", bareScript], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+    const bare = spawn(process.execPath, ["--cpu-prof", "--cpu-prof-interval", "200", "--cpu-prof-dir", bareProfiles, "--input-type=module", "-e", bareHandlerScript(body, sentHeaders)], { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
     children.push(bare)
     const bareBase = `http://127.0.0.1:${await waitReady(bare, "bare Hono server")}`
-    const reference = await measure(bare, `${bareBase}/api/runs/${run.id}`, {})
+    const reference = await measure(bare, `${bareBase}/api/runs/${runId}`, {})
     await stop(bare)
 
     for (const [name, m, dir] of [["GET /api/runs/:id", ours, serverProfiles], ["bare Hono handler", reference, bareProfiles]] as const) {
