@@ -280,6 +280,15 @@ const reader = (root: string) => {
  */
 export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
 
+/**
+ * Which daily limit of `budget` what the repository spent `today` has reached (`"usd"` first), or
+ * `null`: a call outside the agent's loop (planning a prompted task) is not started once one is.
+ *
+ * @since 0.2.0
+ */
+export const dailyLimitReached = (budget: Budget, today: Spend): "usd" | "tokens" | null =>
+  budget.dailyUsd !== undefined && today.usd >= budget.dailyUsd ? "usd" : budget.dailyTokens !== undefined && today.tokens >= budget.dailyTokens ? "tokens" : null
+
 const money = (usd: number) => `$${usd < 0.01 ? usd.toFixed(4) : usd.toFixed(2)}`
 
 /** Why the next call may not be made, or `null`. */

@@ -322,3 +322,14 @@ describe("Agent.run: triage, patch, repair, on the record, within budget", () =>
     expect(Effect.runSync(Agent.fileLedger(path).spent("/other", "2026-12-01"))).toEqual({ usd: 0, tokens: 0 })
   })
 })
+
+describe("Agent.dailyLimitReached", () => {
+  it("names the daily limit what was spent today reaches (dollars first); none without daily limits or below them", () => {
+    expect(Agent.dailyLimitReached({}, { usd: 100, tokens: 1_000_000 })).toBeNull()
+    expect(Agent.dailyLimitReached({ usd: 1, tokens: 10 }, { usd: 100, tokens: 1_000_000 })).toBeNull()
+    expect(Agent.dailyLimitReached({ dailyUsd: 2, dailyTokens: 5_000 }, { usd: 1.99, tokens: 4_999 })).toBeNull()
+    expect(Agent.dailyLimitReached({ dailyUsd: 2, dailyTokens: 5_000 }, { usd: 2, tokens: 4_999 })).toBe("usd")
+    expect(Agent.dailyLimitReached({ dailyUsd: 2, dailyTokens: 5_000 }, { usd: 1, tokens: 5_000 })).toBe("tokens")
+    expect(Agent.dailyLimitReached({ dailyUsd: 2, dailyTokens: 5_000 }, { usd: 3, tokens: 6_000 })).toBe("usd")
+  })
+})

@@ -88,7 +88,7 @@ export const askCommand: Subcommand<"ask"> = Command.make(
       const ledger = llm.ledger ?? Agent.memoryLedger()
       const budget = llm.settings?.budget ?? {}
       const today = yield* ledger.spent(root, Agent.dayOf(Date.now()))
-      if ((budget.dailyUsd !== undefined && today.usd >= budget.dailyUsd) || (budget.dailyTokens !== undefined && today.tokens >= budget.dailyTokens)) {
+      if (Agent.dailyLimitReached(budget, today) !== null) {
         return yield* Effect.fail(
           RatchetError.badInput({
             what: `the daily LLM budget for this repository is spent ($${today.usd.toFixed(4)}, ${today.tokens} tokens today, UTC)`,

@@ -48,14 +48,15 @@ export const storedLedger = (store: Store["Service"]) => (run: Pipeline.RunRef):
 export const checkDailyBudget = (store: Store["Service"], repo: Repo, now: number): Effect.Effect<void, ServerError> =>
   Effect.gen(function* () {
     const budget = llmBudgetOf(repo.settings.budgets)
+    // no daily limit: nothing to read
     if (budget.dailyUsd === undefined && budget.dailyTokens === undefined) return
     const day = Agent.dayOf(now)
     const { from, to } = window(day)
     const spent = yield* store.llmSpent(repo.id, from, to)
-    if (budget.dailyUsd !== undefined && spent.usd >= budget.dailyUsd) {
-      return yield* Effect.fail(budgetExceeded(repo.id, `the repository's LLM budget of $${budget.dailyUsd} for ${day} (UTC) is spent ($${spent.usd.toFixed(4)}); raise llmUsdPerDay in its settings or wait for the next day`))
-    }
-    if (budget.dailyTokens !== undefined && spent.tokens >= budget.dailyTokens) {
-      return yield* Effect.fail(budgetExceeded(repo.id, `the repository's LLM budget of ${budget.dailyTokens} tokens for ${day} (UTC) is spent (${spent.tokens}); raise llmTokensPerDay in its settings or wait for the next day`))
+    switch (Agent.dailyLimitReached(budget, spent)) {
+      case "usd":
+        return yield* Effect.fail(budgetExceeded(repo.id, `the repository's LLM budget of $${budget.dailyUsd} for ${day} (UTC) is spent ($${spent.usd.toFixed(4)}); raise llmUsdPerDay in its settings or wait for the next day`))
+      case "tokens":
+        return yield* Effect.fail(budgetExceeded(repo.id, `the repository's LLM budget of ${budget.dailyTokens} tokens for ${day} (UTC) is spent (${spent.tokens}); raise llmTokensPerDay in its settings or wait for the next day`))
     }
   })
