@@ -131,4 +131,4 @@ export const askCommand: Subcommand<"ask"> = Command.make(
       }
       if (args.json && written.length > 0) yield* progress(`report written to ${resolve(args.out._tag === "Some" ? args.out.value : ".")}`)
     })
-).pipe(Command.withDescription('Ask for a change in plain words: plan, decide GO / NO-GO / DEFER, and on GO write the patch and prove it (ratchet ask . "make parse() faster")'))
+).pipe(Command.withDescription('Ask for a change in plain words: plan, decide GO / NO-GO / DEFER, and on GO write the patch and prove it (ratchet ask . "make parse() faster"); the plan is not asked for once the config\'s daily LLM budget is spent'))
