@@ -28,6 +28,7 @@ export interface Recorded {
   readonly method: string
   readonly path: string
   readonly authorization: string | undefined
+  /** `performance.now()` when the request's head arrived. */
   readonly at: number
   readonly body: unknown
 }
@@ -380,14 +381,14 @@ export const fakeGitHub = (files: Record<string, string>, options: FakeOptions =
             cgi.stdin.end(raw)
           }
 
-          const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
+          const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer, at: number) => {
             const url = new URL(req.url ?? "/", "http://x")
             const path = decodeURIComponent(url.pathname)
             const method = req.method ?? "GET"
             if (path.startsWith(`/${owner}/${repo}.git/`)) return gitBackend(req, res, raw, path, url.search.slice(1))
             const text = raw.toString("utf8")
             const body = text.length > 0 ? JSON.parse(text) : undefined
-            requests.push({ method, path: `${path}${url.search}`, authorization: req.headers.authorization, at: performance.now(), body })
+            requests.push({ method, path: `${path}${url.search}`, authorization: req.headers.authorization, at, body })
             const prefix = `/repos/${owner}/${repo}`
             const rest = path.startsWith(`${prefix}/`) || path === prefix ? path.slice(prefix.length) : null
             const template = templateOf(method, path, rest)
@@ -573,11 +574,13 @@ export const fakeGitHub = (files: Record<string, string>, options: FakeOptions =
           }
 
           const server = createServer((req, res) => {
+            // when the request's head arrived: a large body's upload time does not shift it
+            const at = performance.now()
             const chunks: Array<Buffer> = []
             req.on("data", (chunk: Buffer) => chunks.push(chunk))
             req.on("end", () => {
               try {
-                handle(req, res, Buffer.concat(chunks))
+                handle(req, res, Buffer.concat(chunks), at)
               } catch (error) {
                 violations.push(`the fake failed on ${req.method} ${req.url}: ${String(error)}`)
                 res.writeHead(500, { "content-type": "application/json" })
