@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import {
   ArtifactStore,
   type Baseline,
@@ -35,8 +35,13 @@ const MEMO = SOURCE.replace(
 )
 const FASTER = SOURCE.replace("for (const name of names) out.push(name.toLowerCase())", "for (let i = 0; i < names.length; i++) out.push(names[i].toLowerCase())")
 
+const repos: Array<string> = []
+afterAll(() => {
+  for (const dir of repos) rmSync(dir, { recursive: true, force: true })
+})
 const makeRepo = () => {
   const dir = mkdtempSync(join(tmpdir(), "ratchet-synth-validate-"))
+  repos.push(dir)
   mkdirSync(join(dir, "src"))
   writeFileSync(join(dir, "src", "m.js"), SOURCE)
   return dir
