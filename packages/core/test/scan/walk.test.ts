@@ -162,6 +162,11 @@ describe("scan file classification", () => {
     expect(skipReasonForText('"use strict";\nexports.__esModule = true;\n')).toBe("generated (compiled output: __esModule marker)")
     expect(skipReasonForText('"use strict";\nvar __create = Object.create;\nvar __defProp = Object.defineProperty;\n')).toBe("generated (bundled output: bundler module helpers)")
     expect(skipReasonForText('export const x = 1\nconst note = "//# sourceMappingURL=x"\nexport const y = 2\n')).toBeNull()
+    // a bundle that closes its wrapper after the comment (date-fns' cdn.js files end so)
+    expect(skipReasonForText("(() => {\n  var x = 1;\n  //# sourceMappingURL=cdn.js.map\n})();\n")).toBe("generated (compiled output with a sourceMappingURL)")
+    expect(skipReasonForText("(function () {\n  var x = 1;\n}());\n/*# sourceMappingURL=cdn.js.map */\n")).toBe("generated (compiled output with a sourceMappingURL)")
+    // code after the comment is not a wrapper's end
+    expect(skipReasonForText("export const x = 1\n//# sourceMappingURL=a.js.map\nexport const y = 2\n")).toBeNull()
     // A marker after the header (in code or a later comment) does not count.
     expect(skipReasonForText('export const note = "DO NOT EDIT"\n// @generated later\n')).toBeNull()
   })

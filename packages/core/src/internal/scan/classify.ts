@@ -15,8 +15,11 @@ const ES_MODULE_INTEROP = /Object\.defineProperty\(\s*exports\s*,\s*["']__esModu
 /** The module helpers bundlers put at the top of their output. */
 const BUNDLE_HELPERS = /\bvar __(?:defProp|create|commonJS|toESM|export) = |\bfunction __webpack_require__\(|\/\*{6} \(\) => \{ \/\/ webpackBootstrap|\bwebpackUniversalModuleDefinition\b/
 
-/** A source map comment on the last lines of a compiled file. */
-const SOURCE_MAP = /\n[ \t]*\/\/[#@] sourceMappingURL=\S+\s*$|\/\*[#@] sourceMappingURL=[^*]*\*\/\s*$/
+/**
+ * A source map comment on the last lines of a compiled file; only brackets and punctuation may follow it
+ * (bundles that wrap their output in a function close it after the comment: `})();`).
+ */
+const SOURCE_MAP = /\n[ \t]*\/\/[#@] sourceMappingURL=\S+[\s(){}[\];,]*$|\/\*[#@] sourceMappingURL=[^*]*\*\/[\s(){}[\];,]*$/
 
 /** Returns why the bytes should not be scanned, or `null` to scan them. */
 export const skipReasonForBytes = (bytes: Uint8Array, maxBytes: number): string | null => {
