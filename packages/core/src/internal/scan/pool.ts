@@ -1,8 +1,9 @@
 /**
- * A small worker-thread pool for the scanner: started before the files are all read, largest files
- * first to the workers while the main thread takes the smallest, a few batches in flight per worker,
- * a per-file watchdog (a hook stuck on one file costs that file, not the scan), and idle workers kept
- * briefly for the next scan.
+ * A small worker-thread pool for the scanner: started before the files are all read; every thread
+ * (the workers, and the main thread once reading is done) takes the largest file left, so the last
+ * files scanned are the smallest and the threads finish together; two batches in flight per worker,
+ * so a worker never waits for the next one; a per-file watchdog (a hook stuck on one file costs that
+ * file, not the scan); and idle workers kept briefly for the next scan.
  */
 import { existsSync } from "node:fs"
 import { getCompileCacheDir } from "node:module"
@@ -25,9 +26,10 @@ export interface PoolOptions {
   readonly fileTimeoutMs: number
   readonly signal?: AbortSignal | undefined
   /**
-   * Scans one item on the main thread. When given, the main thread takes the smallest files from the
-   * queue while the workers start and take the largest, in slices short enough to keep the event
-   * loop responsive. Only for trusted (built-in) hooks: the watchdog cannot stop the main thread.
+   * Scans one item on the main thread. When given, the main thread scans from the queue too once the
+   * pool is closed (largest first, like the workers), in slices short enough that a worker's "done"
+   * is answered with its next batch at once. Only for trusted (built-in) hooks: the watchdog cannot
+   * stop the main thread.
    */
   readonly inThread?: ((item: WorkItem) => FileResult) | undefined
 }
@@ -58,11 +60,24 @@ export const workerEntry = (): URL | null => {
   return null
 }
 
-const BATCH_FILES = 8
+const BATCH_FILES = 64
 const BATCH_CHARS = 64 * 1024
+/**
+ * Once every file is queued, a batch holds at most this share of what is left per thread (guided
+ * self-scheduling): batches shrink towards the end, so no thread is left holding a large one.
+ */
+const BATCH_SHARE = 4
+const MIN_BATCH_CHARS = 4 * 1024
+/** Batches sent to a worker ahead of its results: the next one is waiting when it finishes one. */
 const IN_FLIGHT = 2
+/**
+ * How long the main thread scans before it lets the event loop answer the workers. A file's cost
+ * depends on whether a template's gate passes (then it is parsed), not on its size: a worker waiting
+ * on a slice of 10 ms idled about a third of a scan.
+ */
+const HELP_SLICE_MS = 2
 
-const charsOf = (batch: ReadonlyArray<WorkItem>): number => batch.reduce((n, item) => n + item.text.length, 0)
+const charsOf = (items: ReadonlyArray<WorkItem>): number => items.reduce((n, item) => n + item.text.length, 0)
 
 /**
  * Workers of a finished scan, kept for a few seconds for the next scan with the same built-in plugin
@@ -148,13 +163,20 @@ export interface Pool {
 
 /**
  * Starts `options.workers` worker threads at once, so they boot while the caller is still reading files,
- * and scans what is {@link Pool.add}ed: the workers take the largest files, the main thread (when
- * `inThread` is given) the smallest once the pool is closed.
+ * and scans what is {@link Pool.add}ed, largest file first: on the workers, and on the main thread too
+ * (when `inThread` is given) once the pool is closed.
  */
 export const startPool = (options: PoolOptions): Pool => {
   const results = new Map<string, FileResult>()
   const warnings: Array<string> = []
   const queue: Array<WorkItem> = []
+  let queuedChars = 0
+  /** The largest queued item (the queue is sorted). */
+  const take = (): WorkItem => {
+    const item = queue.shift()!
+    queuedChars -= item.text.length
+    return item
+  }
   let sorted = true
   let total = 0
   let closed = false
@@ -197,19 +219,21 @@ export const startPool = (options: PoolOptions): Pool => {
   const nextBatch = (): Array<WorkItem> | null => {
     sortQueue()
     if (queue.length === 0) return null
+    const threads = slots.filter((s) => !s.dead).length + (options.inThread === undefined ? 0 : 1)
+    const limit = closed ? Math.max(MIN_BATCH_CHARS, Math.min(BATCH_CHARS, queuedChars / (BATCH_SHARE * threads))) : BATCH_CHARS
     const batch: Array<WorkItem> = []
     let chars = 0
-    while (queue.length > 0 && batch.length < BATCH_FILES && (batch.length === 0 || chars + queue[0]!.text.length <= BATCH_CHARS)) {
-      const item = queue.shift()!
+    while (queue.length > 0 && batch.length < BATCH_FILES && (batch.length === 0 || chars + queue[0]!.text.length <= limit)) {
+      const item = take()
       chars += item.text.length
       batch.push(item)
     }
     return batch
   }
   const feed = (slot: Slot): void => {
-    // A second batch is sent ahead only behind a small first one: a worker holding two large files
-    // would leave the main thread idle at the end while it works through both.
-    while (slot.ready && !slot.dead && slot.batches.length < IN_FLIGHT && (slot.batches.length === 0 || charsOf(slot.batches[0]!) < BATCH_CHARS)) {
+    // The queue is largest first: what a worker holds at the end is small, so two in flight cost the
+    // main thread no idle time at the end.
+    while (slot.ready && !slot.dead && slot.batches.length < IN_FLIGHT) {
       const batch = nextBatch()
       if (batch === null) break
       if (slot.batches.length === 0) {
@@ -227,7 +251,9 @@ export const startPool = (options: PoolOptions): Pool => {
     slot.dead = true
     if (requeue)
       for (const [i, batch] of slot.batches.entries()) {
-        queue.unshift(...batch.slice(i === 0 ? slot.cursor : 0))
+        const back = batch.slice(i === 0 ? slot.cursor : 0)
+        queue.unshift(...back)
+        queuedChars += charsOf(back)
         sorted = false
       }
     slot.batches = []
@@ -353,6 +379,7 @@ export const startPool = (options: PoolOptions): Pool => {
       if (closed) throw new Error("scanner pool: add after close")
       if (items.length === 0) return
       queue.push(...items)
+      queuedChars += charsOf(items)
       total += items.length
       sorted = false
       if (!failed) for (const slot of slots) feed(slot)
@@ -366,13 +393,13 @@ export const startPool = (options: PoolOptions): Pool => {
         settleIfDone()
         const inThread = options.inThread
         if (inThread === undefined || finished) return
-        // The main thread takes the smallest files in short slices, keeping the event loop responsive.
+        // The main thread takes the largest file left, like the workers, in short slices.
         const help = (): void => {
           if (finished) return
           sortQueue()
-          const until = performance.now() + 10
+          const until = performance.now() + HELP_SLICE_MS
           while (queue.length > 0 && performance.now() < until) {
-            const item = queue.pop()!
+            const item = take()
             results.set(item.path, inThread(item))
           }
           if (remaining() === 0) finish([])
