@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process"
 import { chmodSync } from "node:fs"
 import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import type { Plugin } from "../../src/Plugin.js"
@@ -117,6 +119,45 @@ describe("Scan.scan on bad input", () => {
       expect(again.warnings).toContain("scanning src/hang.js took longer than 1500 ms; skipped it")
     })
   )
+})
+
+describe("Scan.scan interrupted", () => {
+  // Terminating a worker thread inside a tree-sitter call aborts the whole process (SIGABRT:
+  // "terminate called after throwing an instance of 'Napi::Error'"), so the pool asks busy workers to
+  // stop. The scans run in a child process, where an abort is an exit code rather than a dead runner.
+  it("ends workers that are compiling queries or matching files without aborting the process", () => {
+    const scanRule = pathToFileURL(join(import.meta.dirname, "..", "..", "src", "ScanRule.ts")).href
+    const rule = { kind: "tech-debt", risk: "low", confidence: 0.5, rationale: "debugger left in", query: "(debugger_statement) @match" }
+    const files: Record<string, string> = {
+      // On a worker, each marker is followed by ~300 ms spent almost only in tree-sitter's native code:
+      // compiling queries while the worker starts ("STARTING"), matching a file's tree in a hook ("BUSY").
+      "ratchet.config.mjs": [
+        'import { writeFileSync } from "node:fs"',
+        'import { isMainThread } from "node:worker_threads"',
+        `import { query } from ${JSON.stringify(scanRule)}`,
+        `const rule = ${JSON.stringify(rule)}`,
+        "const busyFor = (ms, work) => { for (const until = Date.now() + ms; Date.now() < until; ) work() }",
+        // tree-sitter is loaded from here on
+        'const debuggers = query({ ...rule, name: "acme:debugger" })',
+        'if (!isMainThread) { writeFileSync(new URL("./STARTING", import.meta.url), ""); busyFor(300, () => query({ ...rule, name: "acme:warm-up" })) }',
+        "let busy = false",
+        "const marker = { name: 'acme:busy', scan: (file, context) => {",
+        "  if (busy || isMainThread) return []",
+        "  busy = true",
+        '  writeFileSync(new URL("./BUSY", import.meta.url), "")',
+        "  busyFor(300, () => debuggers.scan(file, context))",
+        "  return []",
+        "} }",
+        "export default { plugins: [debuggers, marker] }"
+      ].join("\n")
+    }
+    const body = (i: number) => `export function f${i}(dir) {\n  const names = fs.readdirSync(dir).filter((n) => n.endsWith(".js"))\n  return names.map((n) => fs.readFileSync(dir + "/" + n, "utf8"))\n}\n`
+    for (let i = 0; i < 4; i++) files[`src/m${i}.js`] = Array.from({ length: 300 }, (_, j) => body(j)).join("")
+    const root = makeRepo(files)
+    const child = spawnSync(process.execPath, [join(import.meta.dirname, "..", "fixtures", "scan-stop", "child.mjs"), root, "2"], { encoding: "utf8", timeout: 50_000 })
+    expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({ status: 0, signal: null, stderr: "" })
+    expect(child.stdout.trim()).toBe("ok")
+  })
 })
 
 describe("Scan config", () => {

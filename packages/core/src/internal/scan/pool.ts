@@ -115,6 +115,23 @@ const takeIdle = (key: string): IdleWorker | undefined => {
   return taken
 }
 
+/**
+ * Ends a worker that may be busy: it is asked to exit by itself between two files (after the batches
+ * it holds; a worker still starting, after loading its plugins), and terminated only when it has not
+ * exited within `graceMs` (a hook that hangs). `terminate()` must not catch a worker inside a
+ * tree-sitter call: the addon's N-API calls then fail, and the C++ exception it makes of that cannot
+ * be handed to JavaScript, so the whole process aborts ("terminate called after throwing an instance
+ * of 'Napi::Error'", SIGABRT). The worker stays referenced until it exits: a process that ends right
+ * after a scan waits for it rather than tearing it down mid-call.
+ */
+const stop = (worker: Worker, graceMs: number): void => {
+  worker.on("error", ignore)
+  worker.postMessage({ type: "stop" })
+  const timer = setTimeout(() => void worker.terminate(), graceMs)
+  timer.unref()
+  worker.once("exit", () => clearTimeout(timer))
+}
+
 const park = (worker: Worker, key: string, pendingDone: number): void => {
   const forget = (): void => {
     const i = idleWorkers.findIndex((w) => w.worker === worker)
@@ -205,7 +222,8 @@ export const startPool = (options: PoolOptions): Pool => {
       if (key !== null && !slot.dead && slot.ready && idle) park(slot.worker, key, slot.staleDone + slot.batches.length)
       else {
         slot.worker.on("error", ignore)
-        void slot.worker.terminate()
+        // a retired worker is ended already; any other may be starting or scanning: asked to stop
+        if (!slot.dead) stop(slot.worker, options.fileTimeoutMs)
       }
     }
     outcome = { results, leftover, warnings }
@@ -247,7 +265,8 @@ export const startPool = (options: PoolOptions): Pool => {
   const settleIfDone = (): void => {
     if (closed && remaining() === 0) finish([])
   }
-  const retire = (slot: Slot, requeue: boolean): void => {
+  /** Takes a worker out of the pool: terminated when it hangs or has failed already, else asked to stop. */
+  const retire = (slot: Slot, requeue: boolean, end: "terminate" | "stop" = "terminate"): void => {
     slot.dead = true
     if (requeue)
       for (const [i, batch] of slot.batches.entries()) {
@@ -257,7 +276,8 @@ export const startPool = (options: PoolOptions): Pool => {
         sorted = false
       }
     slot.batches = []
-    void slot.worker.terminate()
+    if (end === "terminate") void slot.worker.terminate()
+    else stop(slot.worker, options.fileTimeoutMs)
   }
   const spawn = (url: URL): void => {
     const key = reuseKey(options.spec)
@@ -336,7 +356,8 @@ export const startPool = (options: PoolOptions): Pool => {
   const fail = (): void => {
     if (failed) return
     failed = true
-    for (const slot of slots) if (!slot.dead) retire(slot, true)
+    // the others may still be loading their plugins (compiling tree-sitter queries)
+    for (const slot of slots) if (!slot.dead) retire(slot, true, "stop")
     if (closed) finish(pending())
   }
   const replace = (): void => {

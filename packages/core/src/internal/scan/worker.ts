@@ -32,7 +32,10 @@ try {
   const plugins = await loadPlugins(data.spec)
   const hooks = hooksOf(plugins, "scan")
   // A worker can serve several scans of different repositories (see `pool.ts`): the root comes with each batch.
-  port.on("message", (message: { readonly type: "batch"; readonly root: string; readonly files: ReadonlyArray<{ readonly path: string; readonly text: string }> }) => {
+  type Message = { readonly type: "batch"; readonly root: string; readonly files: ReadonlyArray<{ readonly path: string; readonly text: string }> } | { readonly type: "stop" }
+  port.on("message", (message: Message) => {
+    // The pool's way to end this thread: here, between files, never inside a tree-sitter call (see `stop` in pool.ts).
+    if (message.type === "stop") process.exit(0)
     for (const file of message.files) {
       port.postMessage({ type: "result", path: file.path, result: scanText(file.path, file.text, hooks, message.root) })
     }
