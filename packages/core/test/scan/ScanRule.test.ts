@@ -103,6 +103,24 @@ describe("ScanRule.query", () => {
     })
   )
 
+  it.effect("workers that ran a repository's rules never serve a scan without them", () =>
+    Effect.gen(function* () {
+      const files: Record<string, string> = {}
+      const filler = "// filler so the tree is worth a worker\n".repeat(300)
+      for (let i = 0; i < 12; i++) files[`src/m${i}.js`] = `${filler}export function f${i}() {\n  debugger\n}\n`
+      const rule: ScanRule.QueryRuleData = { name: "acme:debugger", query: "(debugger_statement) @match", kind: "tech-debt", risk: "low", confidence: 0.9, rationale: "debugger left in" }
+      const plugins = [ScanRule.fromData(rule)]
+      const withRules = makeRepo(files)
+      const ruled = yield* Scan.scan(withRules, { builtins: false, plugins, config: { plugins, file: join(withRules, "ratchet.config.mjs"), queryRules: [rule] }, cache: false, concurrency: 2 })
+      expect(ruled.opportunities).toHaveLength(12)
+      // another repository, large enough for a worker next to the main thread, scanned without any rule
+      const big: Record<string, string> = {}
+      for (let i = 0; i < 40; i++) big[`lib/m${i}.js`] = `${filler.repeat(2)}export function g${i}() {\n  debugger\n}\n`
+      const plain = yield* Scan.scan(makeRepo(big), { builtins: false, plugins: [], cache: false, concurrency: 2 })
+      expect(plain.opportunities).toEqual([])
+    })
+  )
+
   it("refuses a broken query when the rule is made, naming the plugin, the language and the reason", () => {
     const make = () => syncFs({ query: "(call_expression function: (no_such_node)) @match" })
     expect(make).toThrow(/the query is not valid for javascript/)

@@ -101,9 +101,12 @@ const ignore = (): void => {}
 export const idleWorkerCount = (): number => idleWorkers.length
 const IDLE_MS = 5_000
 
-/** The reuse key of a plugin spec, or `null` when its workers must not be reused. */
+/**
+ * The reuse key of a plugin spec, or `null` when its workers must not be reused. A repository's
+ * declarative rules are part of it: a worker that built them serves only scans with the same rules.
+ */
 const reuseKey = (spec: PluginSpec): string | null =>
-  spec.configFile === null ? JSON.stringify({ builtins: spec.builtins, off: spec.off, on: spec.on }) : null
+  spec.configFile === null ? JSON.stringify({ builtins: spec.builtins, off: spec.off, on: spec.on, rules: spec.queryRules ?? null }) : null
 
 const takeIdle = (key: string): IdleWorker | undefined => {
   const i = idleWorkers.findIndex((w) => w.key === key)
