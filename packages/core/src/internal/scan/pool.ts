@@ -82,8 +82,11 @@ const charsOf = (items: ReadonlyArray<WorkItem>): number => items.reduce((n, ite
 /**
  * Workers of a finished scan, kept for a few seconds for the next scan with the same built-in plugin
  * set (a long-lived process — the server, an SDK embedder — then skips their start-up and JIT
- * warm-up). Unreferenced: they never keep the process alive. Workers that ran config-file plugins
- * (third-party code, possibly changed since) are never kept.
+ * warm-up). A worker still starting when the scan ended (the main thread scanned every file first)
+ * is kept too, for the next scan. Unreferenced once ready: they never keep the process alive (a
+ * starting one does until it is ready: ending a thread inside a tree-sitter call aborts the process,
+ * see {@link stop}). Workers that ran config-file plugins (third-party code, possibly changed since)
+ * are never kept.
  */
 interface IdleWorker {
   readonly worker: Worker
@@ -91,15 +94,21 @@ interface IdleWorker {
   readonly timer: NodeJS.Timeout
   /** "done" messages still on their way for batches whose results all arrived. */
   readonly pendingDone: number
+  /** Whether the worker said it loaded the expected plugins (else it is still starting). */
+  ready: boolean
   /** Removes the idle-time listeners (never `removeAllListeners`: Node's own keep the port working). */
   readonly detach: () => void
 }
 const idleWorkers: Array<IdleWorker> = []
 const ignore = (): void => {}
 
-/** How many workers wait for the next scan (for tests). */
-export const idleWorkerCount = (): number => idleWorkers.length
+/** How many workers wait for the next scan, or only those that are ready (for tests). */
+export const idleWorkerCount = (only?: "ready"): number => idleWorkers.filter((w) => only === undefined || w.ready).length
 const IDLE_MS = 5_000
+
+/** Whether a worker's "ready" message lists the plugins the pool expects. */
+const samePlugins = (got: ReadonlyArray<string> | undefined, want: ReadonlyArray<string>): boolean =>
+  [...(got ?? [])].sort().join(",") === [...want].sort().join(",")
 
 /**
  * The reuse key of a plugin spec, or `null` when its workers must not be reused. A repository's
@@ -135,7 +144,7 @@ const stop = (worker: Worker, graceMs: number): void => {
   worker.once("exit", () => clearTimeout(timer))
 }
 
-const park = (worker: Worker, key: string, pendingDone: number): void => {
+const park = (worker: Worker, key: string, pendingDone: number, ready: boolean, expectedPlugins: ReadonlyArray<string>): void => {
   const forget = (): void => {
     const i = idleWorkers.findIndex((w) => w.worker === worker)
     if (i !== -1) {
@@ -143,19 +152,32 @@ const park = (worker: Worker, key: string, pendingDone: number): void => {
       idleWorkers.splice(i, 1)
     }
   }
+  // a starting worker: ready to serve (and unreferenced) once it loaded the expected plugins
+  const onMessage = (message: { type: string; plugins?: Array<string> }): void => {
+    if (message.type === "ready" && samePlugins(message.plugins, expectedPlugins)) {
+      entry.ready = true
+      worker.unref()
+    } else if (message.type === "ready" || message.type === "failed") {
+      forget()
+      stop(worker, IDLE_MS)
+    }
+  }
   worker.on("error", forget)
   worker.on("exit", forget)
+  if (!ready) worker.on("message", onMessage)
   const detach = (): void => {
     worker.off("error", forget)
     worker.off("exit", forget)
+    worker.off("message", onMessage)
   }
   const timer = setTimeout(() => {
     forget()
-    void worker.terminate()
+    stop(worker, IDLE_MS)
   }, IDLE_MS)
   timer.unref()
-  worker.unref()
-  idleWorkers.push({ worker, key, timer, pendingDone, detach })
+  if (ready) worker.unref()
+  const entry: IdleWorker = { worker, key, timer, pendingDone, ready, detach }
+  idleWorkers.push(entry)
 }
 
 interface Slot {
@@ -222,7 +244,7 @@ export const startPool = (options: PoolOptions): Pool => {
       // idle: nothing in flight, or only a batch whose every result arrived (its "done" is on the way)
       const idle = slot.batches.length === 0 || (slot.batches.length === 1 && slot.cursor >= slot.batches[0]!.length)
       slot.detach()
-      if (key !== null && !slot.dead && slot.ready && idle) park(slot.worker, key, slot.staleDone + slot.batches.length)
+      if (key !== null && !slot.dead && idle) park(slot.worker, key, slot.staleDone + slot.batches.length, slot.ready, options.expectedPlugins)
       else {
         slot.worker.on("error", ignore)
         // a retired worker is ended already; any other may be starting or scanning: asked to stop
@@ -286,10 +308,10 @@ export const startPool = (options: PoolOptions): Pool => {
     const key = reuseKey(options.spec)
     const reused = key !== null ? takeIdle(key) : undefined
     const worker = reused?.worker ?? new Worker(url, { workerData: { spec: options.spec, compileCache: compileCacheBase() } })
-    // a reused worker already loaded this plugin set and said so
+    // a reused worker that is ready loaded this plugin set and said so; one still starting says so later
     const slot: Slot = {
       worker,
-      ready: reused !== undefined,
+      ready: reused?.ready === true,
       batches: [],
       cursor: 0,
       lastProgress: performance.now(),
@@ -306,10 +328,8 @@ export const startPool = (options: PoolOptions): Pool => {
       if (finished || slot.dead) return
       switch (message.type) {
         case "ready": {
-          const got = [...(message.plugins ?? [])].sort().join(",")
-          const want = [...options.expectedPlugins].sort().join(",")
-          if (got !== want) {
-            warnings.push(`scanner workers loaded plugins [${got}] instead of [${want}]; scanning in the main thread`)
+          if (!samePlugins(message.plugins, options.expectedPlugins)) {
+            warnings.push(`scanner workers loaded plugins [${[...(message.plugins ?? [])].sort().join(",")}] instead of [${[...options.expectedPlugins].sort().join(",")}]; scanning in the main thread`)
             fail()
             return
           }
