@@ -7,7 +7,24 @@
  *    findings (the first ones by a hash of package, file, line and rule) is looked up in
  *    `scripts/eval-scan/labels.json`, where each was read by hand and recorded as a true or false positive
  *    (locations and verdicts only — never the packages' code). Every true positive must also rewrite:
- *    patchgen produces a candidate that re-parses.
+ *    patchgen produces a candidate that re-parses (tree-sitter; column `tp rewrites`). Each rewrite is then
+ *    checked further (column `tp type-checks`, scripts/lib/rewrite-check.ts):
+ *    - it adds no TypeScript diagnostic to its file. The file is type-checked as it is in the unpacked
+ *      package and again with the rewrite, each in a fresh program: TS files as TS, JS files with `allowJs`
+ *      + `checkJs` (so JSDoc types and casts count), `strict`, ES2023 + DOM libs, `module: NodeNext`,
+ *      every file module-scoped. The context is the package directory (its other files, its package.json
+ *      files and shipped .d.ts), TypeScript's libs and @types/node — nothing else: the packages' own
+ *      dependencies are not installed, so imports of them are errors before and after alike. Diagnostics
+ *      are compared as a multiset of code + message text (positions shift); one left over after that
+ *      counts as an old one reworded when the original has one of the same code at the same place (same
+ *      line and column of an unchanged line, or inside the same changed lines). Any other is listed.
+ *    - a JS rewrite compiles in V8 the way Node loads the file (ES module for `.mjs` and `.js` under
+ *      `"type": "module"`, CommonJS's function wrapper for `.cjs` and `.js` under `"type": "commonjs"`,
+ *      Node's syntax detection for a `.js` without a `type`), whenever V8 compiles the original.
+ *    Not checked: the packages' own tests (published tarballs mostly lack them, and their dependencies are
+ *    not installed), so "keeps the repository's tests green" is not measured here; nor the packages' own
+ *    tsconfig (one fixed set of options above: a diagnostic under `strict` counts even for a package that
+ *    never type-checks its JS); nor behaviour at run time beyond what the hand labels say.
  * 2. Recall on seeded variants: `scripts/eval-scan/seeded/*` are small functions we wrote in the shapes
  *    real code takes (JS/TS, CJS/ESM, classes, arrow functions, JSDoc types). A trailing
  *    `// expect: <rule>` marks a line where the template must report; `// unsafe: <rule>` a line where it
@@ -27,6 +44,7 @@ import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs"
 import { registerHooks } from "node:module"
 import { join, resolve } from "node:path"
+import { createRewriteChecker } from "./lib/rewrite-check.ts"
 
 // The workspace sources import each other with `.js` specifiers; map them to the `.ts` files.
 registerHooks({
@@ -79,6 +97,8 @@ interface Row {
   todo: number
   rewrites: number
   rewriteFailures: Array<string>
+  typeChecks: number
+  typeFailures: Array<string>
   expected: number
   found: number
   unsafe: number
@@ -91,7 +111,7 @@ const rows = new Map<string, Row>()
 const row = (rule: string): Row => {
   let r = rows.get(rule)
   if (r === undefined) {
-    r = { findings: 0, sampled: 0, tp: 0, fp: 0, todo: 0, rewrites: 0, rewriteFailures: [], expected: 0, found: 0, unsafe: 0, unexpected: 0, seededRewrites: 0, seededFailures: [], missed: [] }
+    r = { findings: 0, sampled: 0, tp: 0, fp: 0, todo: 0, rewrites: 0, rewriteFailures: [], typeChecks: 0, typeFailures: [], expected: 0, found: 0, unsafe: 0, unexpected: 0, seededRewrites: 0, seededFailures: [], missed: [] }
     rows.set(rule, r)
   }
   return r
@@ -163,6 +183,8 @@ for (const spec of corpus.packages) {
 }
 const scanSeconds = (performance.now() - t0) / 1000
 const todo: Array<string> = []
+/** True positives that rewrote, checked below with TypeScript and V8 (scripts/lib/rewrite-check.ts). */
+const rewritten: Array<{ readonly rule: string; readonly found: Found; readonly after: string }> = []
 for (const rule of Templates.ids) {
   const r = row(rule)
   const mine = all.filter((f) => f.opportunity.rule === rule).sort((a, b) => (a.order < b.order ? -1 : 1))
@@ -182,10 +204,43 @@ for (const rule of Templates.ids) {
     }
     r.tp++
     const result = await rewrite(f.root, f.opportunity)
-    if ("text" in result) r.rewrites++
-    else r.rewriteFailures.push(`${f.spec} ${f.opportunity.file}:${f.opportunity.startLine}: ${result.error}`)
+    if ("text" in result) {
+      r.rewrites++
+      rewritten.push({ rule, found: f, after: result.text })
+    } else r.rewriteFailures.push(`${f.spec} ${f.opportunity.file}:${f.opportunity.startLine}: ${result.error}`)
   }
 }
+// Each rewrite must add no TypeScript diagnostic to its file, type-checked in its package (JS with checkJs),
+// and a JS rewrite must compile in V8 the way Node loads the file (scripts/lib/rewrite-check.ts).
+const t1 = performance.now()
+const cpu1 = process.cpuUsage()
+const checker = createRewriteChecker(repoRoot)
+let v8Compiled = 0
+// By package, then file: each original is type-checked once, and a package's files are parsed once.
+const byFile = new Map<string, Array<(typeof rewritten)[number]>>()
+for (const t of [...rewritten].sort((a, b) => (a.found.spec < b.found.spec ? -1 : a.found.spec > b.found.spec ? 1 : 0))) {
+  const key = `${t.found.spec}\0${t.found.opportunity.file}`
+  byFile.set(key, [...(byFile.get(key) ?? []), t])
+}
+for (const group of byFile.values()) {
+  const { root, opportunity } = group[0]!.found
+  const file = join(root, opportunity.file)
+  const before = readFileSync(file, "utf8")
+  const diagnostics = checker.newDiagnostics(root, file, group.map((t) => t.after))
+  for (const [i, { rule, found: f, after }] of group.entries()) {
+    const r = row(rule)
+    const where = `${f.spec} ${f.opportunity.file}:${f.opportunity.startLine}`
+    const v8 = await checker.v8Check(root, file, before, after)
+    if (v8.checked) v8Compiled++
+    if (diagnostics[i]!.length === 0 && v8.error === null) r.typeChecks++
+    for (const d of diagnostics[i]!) r.typeFailures.push(`${where}: new ${d}`)
+    if (v8.error !== null) r.typeFailures.push(`${where}: V8 does not compile it: ${v8.error}`)
+  }
+}
+await checker.close()
+const checkSeconds = (performance.now() - t1) / 1000
+const checkCpu = process.cpuUsage(cpu1)
+const checkCpuSeconds = (checkCpu.user + checkCpu.system) / 1e6
 if (flag("all")) for (const f of all) console.log(`${f.spec}\t${f.opportunity.file}:${f.opportunity.startLine}\t${f.opportunity.rule}`)
 
 // 2. Seeded variants.
@@ -322,8 +377,9 @@ if (existsSync(fixesPath)) {
 const pct = (n: number, d: number): string => (d === 0 ? "–" : `${Math.round((100 * n) / d)}%`)
 console.log(`corpus: ${corpus.packages.length} npm packages, ${files} files in the default scope, ${(bytes / 1e6).toFixed(1)} MB, scanned in ${scanSeconds.toFixed(1)} s`)
 console.log(`sample: the first ${sampleSize} findings per template (by a hash of package, file, line, rule), labelled by hand in scripts/eval-scan/labels.json`)
+console.log(`tp type-checks: ${rewritten.length} rewritten true positives type-checked in their package before and after the rewrite (JS with checkJs), ${v8Compiled} of them also compiled by V8; ${checkSeconds.toFixed(1)} s (${checkCpuSeconds.toFixed(1)} s CPU, all threads)`)
 console.log("")
-const header = ["template", "findings", "sampled", "tp", "fp", "unlabelled", "precision", "tp rewrites", "seeded", "found", "recall", "unsafe flagged", "unexpected", "seeded rewrites"]
+const header = ["template", "findings", "sampled", "tp", "fp", "unlabelled", "precision", "tp rewrites", "tp type-checks", "seeded", "found", "recall", "unsafe flagged", "unexpected", "seeded rewrites"]
 const table = [...rows].map(([rule, r]) => [
   rule,
   String(r.findings),
@@ -333,6 +389,7 @@ const table = [...rows].map(([rule, r]) => [
   String(r.todo),
   pct(r.tp, r.tp + r.fp),
   `${r.rewrites}/${r.tp}`,
+  `${r.typeChecks}/${r.rewrites}`,
   String(r.expected),
   String(r.found),
   pct(r.found, r.expected),
@@ -347,6 +404,7 @@ console.log(render(widths.map((w) => "-".repeat(w))))
 for (const t of table) console.log(render(t))
 for (const [rule, r] of rows) {
   for (const f of r.rewriteFailures) console.log(`${rule}: true positive does not rewrite: ${f}`)
+  for (const f of r.typeFailures) console.log(`${rule}: true positive's rewrite fails a check: ${f}`)
   for (const f of r.seededFailures) console.log(`${rule}: ${f}`)
   if (r.missed.length > 0) console.log(`${rule}: seeded variants not found: ${r.missed.join(", ")}`)
 }
