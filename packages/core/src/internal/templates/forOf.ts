@@ -79,6 +79,9 @@ const forEachFindings = (file: FileInfo): Array<Finding> => {
     if (!ok) continue
     if (body.type !== "statement_block" && (body.type === "object" || body.type === "sequence_expression")) continue
     const theParam = param
+    // a callback that assigns its parameter gets a `let` loop variable (a `const` one would throw there)
+    const names = param.type === "identifier" ? [param] : param.descendantsOfType(["identifier", "shorthand_property_identifier_pattern"])
+    const keyword = names.some((n) => referencesOf(file, n.text).some((r) => within(r, body) && isWrite(r))) ? "let" : "const"
     out.push({
       node: call,
       rationale: `\`${iterator.text}(…).forEach\` with an arrow callback is a plain loop; \`for…of\` says so directly and avoids a callback per element.`,
@@ -99,7 +102,7 @@ const forEachFindings = (file: FileInfo): Array<Finding> => {
           const indent = /^[ \t]*/.exec(file.text.slice(file.text.lastIndexOf("\n", statement.startIndex - 1) + 1))![0]
           block = `{\n${indent}  ${body.text}${statement.text.endsWith(";") ? ";" : ""}\n${indent}}`
         }
-        return [{ start: statement.startIndex, end: statement.endIndex, text: `for (const ${theParam.text} of ${receiver.text}) ${block}` }]
+        return [{ start: statement.startIndex, end: statement.endIndex, text: `for (${keyword} ${theParam.text} of ${receiver.text}) ${block}` }]
       }
     })
   }
@@ -176,7 +179,7 @@ export const forOf: Template = {
   kind: "tech-debt",
   title: "Use for…of instead of Object.keys().forEach / for…in over an array",
   explanation:
-    "Safety: forEach callbacks are non-async arrows with one plain parameter, no own var/function declarations and only bare returns (→ `continue`); for…in loops are rewritten only over provable arrays where the index is used solely to read the element.",
+    "Safety: forEach callbacks are non-async arrows with one plain parameter (a `let` loop variable when the callback assigns it), no own var/function declarations and only bare returns (→ `continue`); for…in loops are rewritten only over provable arrays where the index is used solely to read the element.",
   // `Object.keys/values/entries(…).forEach(`, or a `for (… in …)` loop
   prefilter: (text) =>
     (text.includes("Object.") && text.includes("forEach") && /\bObject\.(?:keys|values|entries)\s*\(/.test(text) && /\)\s*\.\s*forEach\s*\(/.test(text)) ||

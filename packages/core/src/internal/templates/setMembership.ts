@@ -270,9 +270,12 @@ const find = (file: FileInfo): Array<Finding> => {
 
 const MEMBERSHIP_METHODS = ["includes", "indexOf", "some"]
 
+/** The searched value as written: the whole argument of `includes(…)`/`indexOf(…)`, comments (a JSDoc cast) included. */
+const argumentText = (value: SyntaxNode): string => (value.parent?.type === "arguments" ? value.parent.text.slice(1, -1).trim() : value.text)
+
 const edits = (file: FileInfo, source: Source, sites: ReadonlyArray<Site>): Array<Edit> => {
   const setName = freshName(file, derivedName(source.name, "Set"))
-  const replacements = sites.map((s) => ({ start: s.node.startIndex, end: s.node.endIndex, text: `${s.negated ? "!" : ""}${setName}.has(${s.value.text})` }))
+  const replacements = sites.map((s) => ({ start: s.node.startIndex, end: s.node.endIndex, text: `${s.negated ? "!" : ""}${setName}.has(${argumentText(s.value)})` }))
   if (source.kind === "hoisted") return hoistEdits(file, source.target, `const ${setName} = new Set(${source.text})`, replacements)
   const statement = source.declarator.parent!
   const indent = indentAt(file.text, statement.startIndex)
