@@ -17,6 +17,7 @@ import { askCommand } from "./cli/ask.js"
 import { runCommand } from "./cli/run.js"
 import { scanCommand } from "./cli/scan.js"
 import { serveCommand } from "./cli/serve.js"
+import { repoCommand } from "./cli/repo.js"
 import { orgCommand, tokenCommand } from "./cli/token.js"
 import { VERSION } from "./cli/Version.js"
 
@@ -29,7 +30,7 @@ export const command = Command.make("ratchet").pipe(
   Command.withDescription(
     "Ratchet turns a repository into small, proven improvements: detect → baseline → scan → patchgen → validate → package."
   ),
-  Command.withSubcommands([detectCommand, scanCommand, baselineCommand, runCommand, askCommand, policyCommand, serveCommand, tokenCommand, orgCommand])
+  Command.withSubcommands([detectCommand, scanCommand, baselineCommand, runCommand, askCommand, policyCommand, serveCommand, tokenCommand, orgCommand, repoCommand])
 )
 
 /** Re-exported for subcommands that need the shared argument/flag shapes. */

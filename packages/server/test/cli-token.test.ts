@@ -1,5 +1,5 @@
 /**
- * `ratchet token create|list|revoke` and `ratchet org create|list|update` as users run them: the
+ * `ratchet token create|list|revoke`, `ratchet org create|list|update` and `ratchet repo list|trust|audit` as users run them: the
  * built binary in a child process against a data directory's embedded database. A token made by
  * the CLI works against the API on that database; a revoked one is refused on the next request;
  * bad input exits 2 naming the flag; a data directory held by a server is refused with a pointer
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import * as Api from "../src/Api.js"
 import * as Database from "../src/Database.js"
-import { Store } from "../src/Store.js"
+import { OPERATOR_ORG, type Repo, Store } from "../src/Store.js"
 
 const bin = join(import.meta.dirname, "..", "dist", "bin.js")
 const data = mkdtempSync(join(tmpdir(), "ratchet-cli-token-"))
@@ -122,4 +122,79 @@ describe("ratchet token / ratchet org", () => {
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain("no Ratchet database")
   }, 60_000)
+})
+
+describe("ratchet repo", () => {
+  /** Repositories as `ratchet serve` would have registered them, made in this process. */
+  const register = async (orgId: string, name: string): Promise<Repo> => {
+    const runtime = ManagedRuntime.make(Store.layer.pipe(Layer.provideMerge(Database.layer({ dataDir: join(data, "db") }))))
+    try {
+      return await runtime.runPromise(Store.use((s) => s.createRepo(orgId, { name, url: null, path: `/srv/${name}`, defaultBranch: "main" })))
+    } finally {
+      await runtime.dispose()
+    }
+  }
+  const json = (...args: Array<string>) => {
+    const r = ratchet(...args, "--data", data, "--json")
+    expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0)
+    return JSON.parse(r.stdout)
+  }
+
+  it("lists repositories, trusts one by id with an audit entry naming the user, and stops trusting it", async () => {
+    const beta = json("org", "create", "beta")
+    const web = await register(OPERATOR_ORG, "web")
+    const betaWeb = await register(beta.id, "web")
+    await register(OPERATOR_ORG, "api")
+
+    const listed = json("repo", "list").items as Array<Repo>
+    expect(listed.map((r) => [r.name, r.settings.trusted]).sort()).toEqual([["api", false], ["web", false], ["web", false]])
+    expect((json("repo", "list", "--org", "beta").items as Array<Repo>).map((r) => r.id)).toEqual([betaWeb.id])
+    const human = ratchet("repo", "list", "--data", data)
+    expect(human.stdout).toContain(web.id)
+    expect(human.stdout).toContain("beta")
+
+    // a name two repositories share is refused, naming both ids; nothing changes
+    const ambiguous = ratchet("repo", "trust", "web", "--data", data)
+    expect(ambiguous.code).toBe(2)
+    expect(ambiguous.stderr).toContain(web.id)
+    expect(ambiguous.stderr).toContain(betaWeb.id)
+
+    const trusted = json("repo", "trust", web.id)
+    expect(trusted).toMatchObject({ changed: true, repo: { id: web.id, settings: { trusted: true } } })
+    expect(trusted.audit).toHaveLength(1)
+    expect(trusted.audit[0]).toMatchObject({ action: "repository.trusted", old: false, new: true, actor: { tokenId: "cli" } })
+    expect(trusted.audit[0].actor.tokenName).toMatch(/^ratchet repo trust \(.+@.+\)$/)
+    // trusting it again changes nothing and records nothing
+    expect(json("repo", "trust", web.id)).toMatchObject({ changed: false, audit: [{ new: true }] })
+    // a unique name works; an untrusted repository stays so with --off
+    expect(json("repo", "trust", "api", "--off")).toMatchObject({ changed: false, repo: { settings: { trusted: false } }, audit: [] })
+
+    expect(json("repo", "trust", web.id, "--off")).toMatchObject({ changed: true, repo: { settings: { trusted: false } } })
+    const audit = json("repo", "audit", web.id)
+    expect(audit.items.map((a: { old: boolean; new: boolean }) => [a.old, a.new])).toEqual([[false, true], [true, false]])
+    expect(ratchet("repo", "audit", web.id, "--data", data).stdout).toContain("repository.trusted")
+    // the other organisation's repository of the same name was never touched
+    expect((json("repo", "list", "--org", "beta").items as Array<Repo>)[0]!.settings.trusted).toBe(false)
+    expect(json("repo", "audit", betaWeb.id).items).toEqual([])
+  }, 180_000)
+
+  it("bad input exits 2 naming what is wrong; a data directory a server holds is refused", () => {
+    for (const [args, where] of [
+      [["repo", "trust", "repo_nowhere"], "no repository"],
+      [["repo", "audit", "nowhere"], "ratchet repo list"],
+      [["repo", "list", "--org", "nowhere"], "nowhere"]
+    ] as const) {
+      const r = ratchet(...args, "--data", data)
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2)
+      expect(r.stderr, args.join(" ")).toContain(where)
+    }
+    writeFileSync(join(data, "server.pid"), JSON.stringify({ pid: process.pid, host: "test", startedAt: new Date().toISOString() }))
+    try {
+      const r = ratchet("repo", "trust", "api", "--data", data)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain("PATCH /api/repos/:id/settings")
+    } finally {
+      rmSync(join(data, "server.pid"), { force: true })
+    }
+  }, 120_000)
 })

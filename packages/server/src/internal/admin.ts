@@ -1,5 +1,5 @@
 /**
- * What `ratchet token …` and `ratchet org …` do, against a data directory's database (or
+ * What `ratchet token …`, `ratchet org …` and `ratchet repo …` do, against a data directory's database (or
  * `DATABASE_URL`). Loaded by the CLI only when one of those commands runs.
  *
  * One writer per data directory: with the embedded database these commands take the data
@@ -15,7 +15,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Database from "../Database.js"
 import { invalid, type ServerError } from "../ServerError.js"
-import { OPERATOR_ORG, type Organisation, Store, type TokenInfo } from "../Store.js"
+import { type Actor, type AuditEntry, OPERATOR_ORG, type Organisation, type Repo, Store, type TokenInfo } from "../Store.js"
 import type { QuotaName, Quotas, Scope } from "../Tenants.js"
 import * as DataLock from "./dataLock.js"
 
@@ -38,7 +38,7 @@ export const withStore = <A>(dataDir: string, f: (store: StoreService) => Effect
         yield* DataLock.acquire(dir).pipe(
           Effect.mapError((e) =>
             e.reason._tag === "Invalid"
-              ? invalid("data", `${e.reason.detail.replace(" Stop that server, or pass another --data directory.", "")} Token and organisation commands write to the database directly, so they do not run beside a server: use its API (POST/GET/DELETE /api/tokens, /api/orgs with an admin token), or stop the server and run this again.`)
+              ? invalid("data", `${e.reason.detail.replace(" Stop that server, or pass another --data directory.", "")} Token, organisation and repository commands write to the database directly, so they do not run beside a server: use its API (POST/GET/DELETE /api/tokens, /api/orgs, PATCH /api/repos/:id/settings with an admin token), or stop the server and run this again.`)
               : e
           )
         )
@@ -96,3 +96,61 @@ export const listOrgs = (dataDir: string): Effect.Effect<ReadonlyArray<Organisat
 /** `ratchet org update`. */
 export const updateOrg = (dataDir: string, org: string, quotas: { readonly [K in QuotaName]?: number | null }): Effect.Effect<Organisation, ServerError> =>
   withStore(dataDir, (store) => Effect.flatMap(findOrg(store, org), (o) => store.updateOrgQuotas(o.id, quotas)))
+
+/** A repository named by id (`repo_…`) or by a name no other repository has. */
+const findRepo = (store: StoreService, idOrName: string): Effect.Effect<Repo, ServerError> =>
+  Effect.gen(function* () {
+    const orgs = yield* store.listOrgs(null)
+    const repos = (yield* Effect.forEach(orgs, (o) => store.listRepos(o.id))).flat()
+    const byId = repos.find((r) => r.id === idOrName)
+    if (byId !== undefined) return byId
+    const named = repos.filter((r) => r.name === idOrName)
+    if (named.length === 1) return named[0]!
+    return yield* Effect.fail(
+      invalid(
+        "repo",
+        named.length > 1
+          ? `${named.length} repositories are named ${JSON.stringify(idOrName)} (${named.map((r) => r.id).join(", ")}): pass the id`
+          : `no repository ${JSON.stringify(idOrName)}; list them with ratchet repo list`
+      )
+    )
+  })
+
+/** `ratchet repo list`: the repositories of one organisation (id or name), or of every one. */
+export const listRepos = (dataDir: string, org: string | undefined): Effect.Effect<{ readonly repos: ReadonlyArray<Repo>; readonly orgs: ReadonlyArray<Organisation> }, ServerError> =>
+  withStore(dataDir, (store) =>
+    Effect.gen(function* () {
+      const orgs = yield* store.listOrgs(null)
+      const chosen = org === undefined ? orgs : [yield* findOrg(store, org)]
+      const repos = (yield* Effect.forEach(chosen, (o) => store.listRepos(o.id))).flat()
+      return { repos, orgs }
+    })
+  )
+
+/**
+ * `ratchet repo trust`: marks a repository trusted (its config is imported and its plugins run in the
+ * server's process) or not. Whoever can open the data directory's database is the operator; `actor`
+ * names them in the audit log. Returns the repository, whether the setting changed, and its audit log.
+ */
+export const setTrusted = (
+  dataDir: string,
+  repo: string,
+  trusted: boolean,
+  actor: Actor
+): Effect.Effect<{ readonly repo: Repo; readonly changed: boolean; readonly audit: ReadonlyArray<AuditEntry> }, ServerError> =>
+  withStore(dataDir, (store) =>
+    Effect.gen(function* () {
+      const found = yield* findRepo(store, repo)
+      const updated = yield* store.updateSettings(null, found.id, { trusted }, actor)
+      return { repo: updated, changed: found.settings.trusted !== trusted, audit: yield* store.auditOf(null, found.id) }
+    })
+  )
+
+/** `ratchet repo audit`: a repository's audit log, oldest first. */
+export const auditOf = (dataDir: string, repo: string): Effect.Effect<{ readonly repo: Repo; readonly audit: ReadonlyArray<AuditEntry> }, ServerError> =>
+  withStore(dataDir, (store) =>
+    Effect.gen(function* () {
+      const found = yield* findRepo(store, repo)
+      return { repo: found, audit: yield* store.auditOf(null, found.id) }
+    })
+  )
