@@ -147,6 +147,11 @@ const bucket = (options: RateLimitOptions) => {
 }
 
 /** Maps a validation error's field to the form field that shows it. */
+/** The settings form's fields besides the LLM budgets. */
+const SETTINGS_FIELDS = ["schedule", "timezone", "provider", "model", "computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "maxSetupFailures", "maxFiles", "maxLines", "trusted"]
+/** The LLM agent's budgets (`budgets.*` of the settings API); an empty field is no limit. */
+const LLM_BUDGETS = ["llmUsdPerRun", "llmUsdPerDay", "llmTokensPerRun", "llmTokensPerDay"]
+
 const formField = (field: string): string => {
   if (field.startsWith("budgets.")) return field.slice("budgets.".length)
   if (field.startsWith("policy.")) return field.slice("policy.".length)
@@ -421,15 +426,20 @@ export const make = (runtime: DashboardRuntime, options: DashboardOptions = {}):
     const refused = lacking(c, "admin", "change a repository's settings")
     if (refused !== null) return refused
     const form = await c.req.parseBody()
-    const values = Object.fromEntries(["schedule", "timezone", "provider", "model", "computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "maxSetupFailures", "maxFiles", "maxLines", "trusted"].map((k) => [k, formString(form[k]).trim()]))
+    const values = Object.fromEntries([...SETTINGS_FIELDS, ...LLM_BUDGETS].map((k) => [k, formString(form[k]).trim()]))
     const num = (k: string): unknown => (values[k] === "" ? undefined : /^-?\d+$/.test(values[k]) ? Number(values[k]) : values[k])
+    // an LLM budget left empty is no limit; a decimal is allowed (US$)
+    const limit = (k: string): unknown => (values[k] === "" ? null : /^\d+(\.\d+)?$/.test(values[k]) ? Number(values[k]) : values[k])
     const orNull = (k: string): string | null => (values[k] === "" ? null : values[k])
     const body = {
       schedule: orNull("schedule"),
       ...(values.timezone === "" ? {} : { timezone: values.timezone }),
       provider: orNull("provider"),
       model: orNull("model"),
-      budgets: Object.fromEntries(["computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun"].map((k) => [k, num(k)]).filter(([, v]) => v !== undefined)),
+      budgets: {
+        ...Object.fromEntries(["computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun"].map((k) => [k, num(k)]).filter(([, v]) => v !== undefined)),
+        ...Object.fromEntries(LLM_BUDGETS.map((k) => [k, limit(k)]))
+      },
       // an empty limit clears it (the repository's config or the defaults apply)
       policy: { maxFiles: num("maxFiles") ?? null, maxLines: num("maxLines") ?? null },
       ...(num("maxSetupFailures") === undefined ? {} : { maxSetupFailures: num("maxSetupFailures") }),

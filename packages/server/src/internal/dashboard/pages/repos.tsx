@@ -30,8 +30,9 @@ export type FieldErrors = Readonly<Record<string, string>>
 const FieldError = ({ errors, name }: { readonly errors: FieldErrors; readonly name: string }) =>
   errors[name] === undefined ? null : <span class="hint bad-mark" id={`${name}-error`} role="alert">{errors[name]}</span>
 
-const described = (errors: FieldErrors, name: string, hint?: string) => {
-  const ids = [hint === undefined ? null : `${name}-hint`, errors[name] === undefined ? null : `${name}-error`].filter((x) => x !== null)
+/** `aria-describedby` for a field: the id of its hint (when it has one) and of its error (when there is one). */
+const described = (errors: FieldErrors, name: string, hintId?: string) => {
+  const ids = [hintId ?? null, errors[name] === undefined ? null : `${name}-error`].filter((x) => x !== null)
   return ids.length === 0 ? {} : { "aria-describedby": ids.join(" "), "aria-invalid": errors[name] === undefined ? undefined : "true" }
 }
 
@@ -110,13 +111,13 @@ export const NewRepoPage = ({ csrf, values, errors, error }: { readonly csrf: st
       <Csrf token={csrf} />
       <div class="field">
         <label for="name">Name</label>
-        <input type="text" id="name" name="name" required maxlength={100} value={values.name ?? ""} autocomplete="off" placeholder="catalog-kit" {...described(errors, "name", "hint")} />
+        <input type="text" id="name" name="name" required maxlength={100} value={values.name ?? ""} autocomplete="off" placeholder="catalog-kit" {...described(errors, "name", "name-hint")} />
         <span class="hint" id="name-hint">Letters, digits, “.”, “_” or “-”.</span>
         <FieldError errors={errors} name="name" />
       </div>
       <div class="field">
         <label for="location">Git URL or path on the server</label>
-        <input type="text" id="location" name="location" required maxlength={4096} value={values.location ?? ""} autocomplete="off" placeholder="https://github.com/acme/shop  or  /srv/repos/shop" {...described(errors, "location", "hint")} />
+        <input type="text" id="location" name="location" required maxlength={4096} value={values.location ?? ""} autocomplete="off" placeholder="https://github.com/acme/shop  or  /srv/repos/shop" {...described(errors, "location", "location-hint")} />
         <span class="hint" id="location-hint">An <code>https://</code> URL (public hosts only), or an absolute path to a local checkout under the server's allowed repository roots.</span>
         <FieldError errors={errors} name="location" />
       </div>
@@ -153,6 +154,14 @@ export interface RepoPageData {
 }
 
 /** A repository's page. */
+/** The LLM agent's budgets in the settings form: field (as the API names it), label, input step. Empty means no limit. */
+const llmBudgetFields = [
+  ["llmUsdPerRun", "LLM US$ per run", "0.01"],
+  ["llmUsdPerDay", "LLM US$ per day", "0.01"],
+  ["llmTokensPerRun", "LLM tokens per run", "1"],
+  ["llmTokensPerDay", "LLM tokens per day", "1"]
+] as const
+
 export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly notice?: Child }) => {
   const { repo, lastRun, nextRun, usedMinutes, runsToday, pending } = p.summary
   const s = repo.settings
@@ -210,7 +219,7 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
               <legend>Schedule</legend>
               <div class="field">
                 <label for="schedule">Cron expression</label>
-                <input type="text" id="schedule" name="schedule" value={v("schedule", s.schedule ?? "")} placeholder="0 2 * * *" maxlength={100} autocomplete="off" {...described(errors, "schedule", "hint")} />
+                <input type="text" id="schedule" name="schedule" value={v("schedule", s.schedule ?? "")} placeholder="0 2 * * *" maxlength={100} autocomplete="off" {...described(errors, "schedule", "schedule-hint")} />
                 <span class="hint" id="schedule-hint">Empty: runs start only by hand. “0 2 * * *” is every night at 02:00.</span>
                 <FieldError errors={errors} name="schedule" />
               </div>
@@ -251,7 +260,7 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
               <div class="fields">
                 <div class="field">
                   <label for="maxFiles">Files per change, at most</label>
-                  <input type="number" id="maxFiles" name="maxFiles" min={1} max={1000} value={v("maxFiles", s.policy.maxFiles === null ? "" : String(s.policy.maxFiles))} placeholder="5" {...described(errors, "maxFiles", "hint")} />
+                  <input type="number" id="maxFiles" name="maxFiles" min={1} max={1000} value={v("maxFiles", s.policy.maxFiles === null ? "" : String(s.policy.maxFiles))} placeholder="5" {...described(errors, "maxFiles", "maxFiles-hint")} />
                   <FieldError errors={errors} name="maxFiles" />
                 </div>
                 <div class="field">
@@ -276,7 +285,15 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
                   <input type="text" id="model" name="model" value={v("model", s.model ?? "")} maxlength={200} autocomplete="off" {...described(errors, "model")} />
                   <FieldError errors={errors} name="model" />
                 </div>
+                {llmBudgetFields.map(([name, label, step]) => (
+                  <div class="field">
+                    <label for={name}>{label}</label>
+                    <input type="number" id={name} name={name} min={0} step={step} value={v(name, s.budgets[name] === null ? "" : String(s.budgets[name]))} placeholder="no limit" {...described(errors, name, "llm-budgets-hint")} />
+                    <FieldError errors={errors} name={name} />
+                  </div>
+                ))}
               </div>
+              <span class="hint" id="llm-budgets-hint">Empty: no limit here. The stricter of these and the repository's <code>ratchet.config</code> applies; a run stops calling the model when one is spent.</span>
             </fieldset>
             <fieldset>
               <legend>Trust</legend>
@@ -284,7 +301,7 @@ export const RepoPage = ({ p, notice }: { readonly p: RepoPageData; readonly not
                 <label for="trusted">Repository config</label>
                 {p.operator
                   ? (
-                    <select id="trusted" name="trusted" {...described(errors, "trusted", "hint")}>
+                    <select id="trusted" name="trusted" {...described(errors, "trusted", "trusted-hint")}>
                       <option value="no" selected={v("trusted", s.trusted ? "yes" : "no") === "no"}>Untrusted: evaluated as data in the sandbox; code plugins do not run</option>
                       <option value="yes" selected={v("trusted", s.trusted ? "yes" : "no") === "yes"}>Trusted: imported in the server's process; code plugins run</option>
                     </select>
