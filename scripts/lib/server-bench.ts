@@ -4,38 +4,20 @@
 import type { ChildProcess } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { build } from "esbuild"
+import { bundleServerTo } from "../../packages/server/test/helpers/process.ts"
 
 export const root = Path.resolve(import.meta.dirname, "..", "..")
 export const token = "rat_bench_token_0123456789abcdef"
 
 /**
- * Bundles the server's entry into `node_modules/.cache/<cacheName>/server.mjs` (packages from their
- * sources, everything else external) and returns its path; `prebuilt` is copied there instead.
+ * Bundles the server's entry into `node_modules/.cache/<cacheName>/server.mjs` the way the server tests
+ * do (`bundleServerTo`) and returns its path; `prebuilt` is copied there instead.
  */
 export const bundleServer = async (cacheName: string, prebuilt?: string): Promise<string> => {
   const outfile = Path.join(root, "node_modules", ".cache", cacheName, "server.mjs")
+  if (!prebuilt) return bundleServerTo(outfile)
   Fs.mkdirSync(Path.dirname(outfile), { recursive: true })
-  if (prebuilt) {
-    Fs.copyFileSync(Path.resolve(prebuilt), outfile)
-    return outfile
-  }
-  await build({
-    entryPoints: [Path.join(root, "packages/server/test/helpers/server-main.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    conditions: ["source"],
-    logLevel: "error",
-    plugins: [{
-      name: "externals",
-      setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@ratchet/") ? undefined : { path: args.path, external: true }))
-      }
-    }]
-  })
+  Fs.copyFileSync(Path.resolve(prebuilt), outfile)
   return outfile
 }
 

@@ -11,30 +11,35 @@ import { build } from "esbuild"
 const root = Path.resolve(import.meta.dirname, "../../../..")
 const outDir = Path.join(root, "node_modules", ".cache", "ratchet-server-test")
 
+/**
+ * Bundles `server-main.ts` into `outfile`: the workspace packages' sources inlined, npm packages left
+ * external. The tests and the server benchmarks (`scripts/lib/server-bench.ts`) run this same bundle.
+ */
+export const bundleServerTo = async (outfile: string): Promise<string> => {
+  Fs.mkdirSync(Path.dirname(outfile), { recursive: true })
+  await build({
+    entryPoints: [Path.join(import.meta.dirname, "server-main.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    conditions: ["source"],
+    logLevel: "error",
+    plugins: [{
+      name: "externals",
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@ratchet/") ? undefined : { path: args.path, external: true }))
+      }
+    }]
+  })
+  return outfile
+}
+
 let built: Promise<string> | undefined
 
 export const buildServer = (): Promise<string> => {
-  built ??= (async () => {
-    Fs.mkdirSync(outDir, { recursive: true })
-    const outfile = Path.join(outDir, `server-${process.pid}.mjs`)
-    await build({
-      entryPoints: [Path.join(import.meta.dirname, "server-main.ts")],
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node22",
-      conditions: ["source"],
-      logLevel: "error",
-      plugins: [{
-        name: "externals",
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@ratchet/") ? undefined : { path: args.path, external: true }))
-        }
-      }]
-    })
-    return outfile
-  })()
+  built ??= bundleServerTo(Path.join(outDir, `server-${process.pid}.mjs`))
   return built
 }
 
