@@ -7,6 +7,7 @@ import { Effect, type Layer, type Option } from "effect"
 import { Argument, type Command, Flag } from "effect/cli"
 import { Config, RatchetError, type Sandbox } from "@ratchet/core"
 import { SandboxBackend } from "@ratchet/runner"
+import type { ServerError } from "../ServerError.js"
 
 export const dirArgument = Argument.String("dir").pipe(
   Argument.withDescription("repository root (default: the current directory)"),
@@ -17,6 +18,33 @@ export const jsonFlag = Flag.Boolean("json").pipe(
   Flag.withDescription("print machine-readable JSON on stdout"),
   Flag.withDefault(false)
 )
+
+/** `--data` of the commands that open the server's database directly (`token`, `org`, `repo`). */
+export const dataFlag = Flag.String("data").pipe(
+  Flag.withDescription("the server's data directory (default .ratchet); with DATABASE_URL set, that PostgreSQL is used"),
+  Flag.withDefault(".ratchet")
+)
+
+/**
+ * A server error of those commands as the CLI reports it: bad input (exit 2) for invalid arguments,
+ * a held or missing data directory, unknown ids and names in use; anything else is internal. `fix`
+ * gives each command's own advice: its help, what to do about an invalid argument, where to list.
+ */
+export const adminError =
+  (where: string, fix: { readonly help: string; readonly invalid: string; readonly list: string }) =>
+  (error: ServerError): RatchetError.RatchetError => {
+    const r = error.reason
+    switch (r._tag) {
+      case "Invalid":
+        return RatchetError.badInput({ what: r.detail, where: r.field === "data" ? "--data" : r.field === "org" ? "--org" : where, fix: r.field === "data" ? fix.help : fix.invalid })
+      case "NotFound":
+        return RatchetError.badInput({ what: error.message, where, fix: fix.list })
+      case "Conflict":
+        return RatchetError.badInput({ what: error.message, where, fix: "pick another name" })
+      default:
+        return RatchetError.internal(error.message)
+    }
+  }
 
 export const configFlag = Flag.String("config").pipe(
   Flag.withDescription(

@@ -11,30 +11,17 @@
 import { hostname, userInfo } from "node:os"
 import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { RatchetError } from "@ratchet/core"
-import type { ServerError } from "../ServerError.js"
 import type { AuditEntry, Organisation, Repo } from "../Store.js"
 import { print, printJson } from "./Output.js"
-import { jsonFlag, type Subcommand } from "./Shared.js"
+import { adminError, dataFlag, jsonFlag, type Subcommand } from "./Shared.js"
 import { table } from "./Table.js"
-
-const dataFlag = Flag.String("data").pipe(
-  Flag.withDescription("the server's data directory (default .ratchet); with DATABASE_URL set, that PostgreSQL is used"),
-  Flag.withDefault(".ratchet")
-)
 
 /** The admin module, loaded only when a repository command runs (it opens the database). */
 const admin = Effect.promise(() => import("../internal/admin.js"))
 
-const toCli = (where: string) => (error: ServerError): RatchetError.RatchetError => {
-  const r = error.reason
-  if (r._tag === "Invalid") {
-    const at = r.field === "data" ? "--data" : r.field === "org" ? "--org" : where
-    return RatchetError.badInput({ what: r.detail, where: at, fix: r.field === "data" ? "see ratchet repo --help" : "list the repositories with ratchet repo list" })
-  }
-  if (r._tag === "NotFound") return RatchetError.badInput({ what: error.message, where, fix: "list the repositories with ratchet repo list" })
-  return RatchetError.internal(error.message)
-}
+/** A server error as the CLI reports it (see `adminError`). */
+const toCli = (where: string) =>
+  adminError(where, { help: "see ratchet repo --help", invalid: "list the repositories with ratchet repo list", list: "list the repositories with ratchet repo list" })
 
 const repoRows = (repos: ReadonlyArray<Repo>, orgs: ReadonlyArray<Organisation>): string =>
   table(

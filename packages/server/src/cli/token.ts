@@ -9,17 +9,11 @@
 import { Clock, Effect, type Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { RatchetError } from "@ratchet/core"
-import type { ServerError } from "../ServerError.js"
 import type { Organisation, TokenInfo } from "../Store.js"
 import { isScope, parseDuration, parseQuotas, type QuotaName, quotaNames, type Quotas, type Scope, scopes as allScopes } from "../Tenants.js"
 import { print, printJson } from "./Output.js"
-import { jsonFlag, type Subcommand } from "./Shared.js"
+import { adminError, dataFlag, jsonFlag, type Subcommand } from "./Shared.js"
 import { table } from "./Table.js"
-
-const dataFlag = Flag.String("data").pipe(
-  Flag.withDescription("the server's data directory (default .ratchet); with DATABASE_URL set, that PostgreSQL is used"),
-  Flag.withDefault(".ratchet")
-)
 
 const quotaFlag = Flag.String("quota").pipe(
   Flag.withDescription(`a quota as NAME=LIMIT, repeatable (${quotaNames.join(", ")}); LIMIT none removes one`),
@@ -29,20 +23,9 @@ const quotaFlag = Flag.String("quota").pipe(
 /** The admin module, loaded only when a token or organisation command runs (it opens the database). */
 const admin = Effect.promise(() => import("../internal/admin.js"))
 
-/** A server error as the CLI reports it: bad input (exit 2) for invalid arguments, a held data directory, unknown ids. */
-const toCli = (where: string) => (error: ServerError): RatchetError.RatchetError => {
-  const r = error.reason
-  switch (r._tag) {
-    case "Invalid":
-      return RatchetError.badInput({ what: r.detail, where: r.field === "data" ? "--data" : r.field === "org" ? "--org" : where, fix: r.field === "data" ? "see ratchet token --help" : "check the argument" })
-    case "NotFound":
-      return RatchetError.badInput({ what: error.message, where, fix: "list them with ratchet token list / ratchet org list" })
-    case "Conflict":
-      return RatchetError.badInput({ what: error.message, where, fix: "pick another name" })
-    default:
-      return RatchetError.internal(error.message)
-  }
-}
+/** A server error as the CLI reports it (see `adminError`). */
+const toCli = (where: string) =>
+  adminError(where, { help: "see ratchet token --help", invalid: "check the argument", list: "list them with ratchet token list / ratchet org list" })
 
 /** `NAME=LIMIT` flags → a quotas patch (`none` → null). */
 const quotasOf = (raw: ReadonlyArray<string>): Effect.Effect<{ readonly [K in QuotaName]?: number | null }, RatchetError.RatchetError> =>
