@@ -97,11 +97,14 @@ export const listOrgs = (dataDir: string): Effect.Effect<ReadonlyArray<Organisat
 export const updateOrg = (dataDir: string, org: string, quotas: { readonly [K in QuotaName]?: number | null }): Effect.Effect<Organisation, ServerError> =>
   withStore(dataDir, (store) => Effect.flatMap(findOrg(store, org), (o) => store.updateOrgQuotas(o.id, quotas)))
 
+/** The repositories of these organisations. */
+const reposOf = (store: StoreService, orgs: ReadonlyArray<Organisation>): Effect.Effect<Array<Repo>, ServerError> =>
+  Effect.map(Effect.forEach(orgs, (o) => store.listRepos(o.id)), (lists) => lists.flat())
+
 /** A repository named by id (`repo_…`) or by a name no other repository has. */
 const findRepo = (store: StoreService, idOrName: string): Effect.Effect<Repo, ServerError> =>
   Effect.gen(function* () {
-    const orgs = yield* store.listOrgs(null)
-    const repos = (yield* Effect.forEach(orgs, (o) => store.listRepos(o.id))).flat()
+    const repos = yield* reposOf(store, yield* store.listOrgs(null))
     const byId = repos.find((r) => r.id === idOrName)
     if (byId !== undefined) return byId
     const named = repos.filter((r) => r.name === idOrName)
@@ -122,8 +125,7 @@ export const listRepos = (dataDir: string, org: string | undefined): Effect.Effe
     Effect.gen(function* () {
       const orgs = yield* store.listOrgs(null)
       const chosen = org === undefined ? orgs : [yield* findOrg(store, org)]
-      const repos = (yield* Effect.forEach(chosen, (o) => store.listRepos(o.id))).flat()
-      return { repos, orgs }
+      return { repos: yield* reposOf(store, chosen), orgs }
     })
   )
 
