@@ -33,7 +33,7 @@ import { getAssets } from "./assets.js"
 import * as Audio from "./audio.js"
 import { ErrorPage, LoginPage, OverviewPage, RefusedPage } from "./pages/home.js"
 import { type AudioState, InboxPage, type LedgerEntry, ProposalPage, type ProposalPageData, type Publication, readProposal } from "./pages/proposals.js"
-import { type FieldErrors, NewRepoPage, RepoPage, type RepoPageData, ReposPage, type RepoSummary } from "./pages/repos.js"
+import { type FieldErrors, llmBudgetFields, NewRepoPage, RepoPage, type RepoPageData, ReposPage, type RepoSummary } from "./pages/repos.js"
 import { type AttemptView, RunLive, type RunLiveData, RunPage, RunsPage, type StepView } from "./pages/runs.js"
 import { UsagePage } from "./pages/usage.js"
 import * as Session from "./session.js"
@@ -149,8 +149,8 @@ const bucket = (options: RateLimitOptions) => {
 /** Maps a validation error's field to the form field that shows it. */
 /** The settings form's fields besides the LLM budgets. */
 const SETTINGS_FIELDS = ["schedule", "timezone", "provider", "model", "computeMinutesPerDay", "candidatesPerRun", "proposalsPerRun", "maxSetupFailures", "maxFiles", "maxLines", "trusted"]
-/** The LLM agent's budgets (`budgets.*` of the settings API); an empty field is no limit. */
-const LLM_BUDGETS = ["llmUsdPerRun", "llmUsdPerDay", "llmTokensPerRun", "llmTokensPerDay"]
+/** The LLM agent's budgets (`budgets.*` of the settings API), as the form shows them; an empty field is no limit. */
+const LLM_BUDGETS = llmBudgetFields.map(([name]) => name)
 
 const formField = (field: string): string => {
   if (field.startsWith("budgets.")) return field.slice("budgets.".length)

@@ -155,7 +155,7 @@ export interface RepoPageData {
 
 /** A repository's page. */
 /** The LLM agent's budgets in the settings form: field (as the API names it), label, input step. Empty means no limit. */
-const llmBudgetFields = [
+export const llmBudgetFields = [
   ["llmUsdPerRun", "LLM US$ per run", "0.01"],
   ["llmUsdPerDay", "LLM US$ per day", "0.01"],
   ["llmTokensPerRun", "LLM tokens per run", "1"],
