@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { all } from "../../src/internal/templates/all.js"
 import { fileInfo, nodesOfType } from "../../src/internal/dataflow/fileInfo.js"
-import { mayBeInLoopAt, mayBeProvableArray, receiversOf } from "../../src/internal/templates/gates.js"
+import { isModuleLevelAt, mayBeInLoopAt, mayBeLookupArray, mayBeProvableArray, receiversOf } from "../../src/internal/templates/gates.js"
 import { enclosingLoop } from "../../src/internal/dataflow/loops.js"
 import type { SyntaxNode } from "../../src/internal/treeSitter.js"
 import { languageOf, parse } from "../../src/internal/treeSitter.js"
@@ -177,6 +177,20 @@ describe("template prefilters", () => {
     expect(gate("export const tokens = () => [{ name: 'id', pattern: /[a-z]+/ }]\n")).toBe(false)
     expect(gate("export const f = (s) => s.replace(/a/, 'b')\n")).toBe(true)
     expect(gate("export const f = (s) => s.split((/,/))\n")).toBe(true)
+    // in a comment or a string there is no regex; a module-level `const` is created once already
+    expect(gate("/*\nconst debug = (n) => { if ( /^(a|b)/.test( n ) ) log(n) }\n*/\nexport class A {}\n")).toBe(false)
+    expect(gate("export const doc = 'use /a+/.test(s) to check'\n")).toBe(false)
+    expect(gate("const PATH_RE = /(\\w+)(\\])?/g\nexport function f(s) {\n  return s.match(PATH_RE)\n}\n")).toBe(false)
+    expect(gate("export class A {\n  m(s) {\n    const re = /a+/\n    return re.test(s)\n  }\n}\n")).toBe(true)
+  })
+
+  it("isModuleLevelAt is true outside every bracket only", () => {
+    const text = "const a = /x/\nfunction f() { const b = /y/ }\nfor (;;) c = /z/\n"
+    expect(isModuleLevelAt(text, text.indexOf("/x/"))).toBe(true)
+    expect(isModuleLevelAt(text, text.indexOf("/y/"))).toBe(false)
+    expect(isModuleLevelAt(text, text.indexOf("/z/"))).toBe(true)
+    // unbalanced brackets (the masker misread something): never "module level"
+    expect(isModuleLevelAt("const a = /x/\n}", 10)).toBe(false)
   })
 
   it("string-join's gate needs a loop between the string `let` and the append", () => {
@@ -203,6 +217,46 @@ describe("template prefilters", () => {
     expect(mayBeProvableArray("const xs = 'abc'", "xs")).toBe(false)
     expect(mayBeProvableArray("const xs = ys[0]", "xs")).toBe(false)
     expect(mayBeProvableArray("o.xs = [1]; f({ xs: 1 })", "xs")).toBe(false)
+    // a keyword is no alias of an array
+    expect(mayBeProvableArray("let start = null, xs = null, end = null", "xs")).toBe(false)
+    expect(mayBeProvableArray("let xs = this;", "xs")).toBe(false)
+    expect(mayBeProvableArray("/** @type {string[]} */\nlet xs = null", "xs")).toBe(true)
+    // small literals still count for the templates that do not look at sizes (for…in over an array)
+    expect(mayBeProvableArray("const xs = []", "xs")).toBe(true)
+  })
+
+  it("mayBeLookupArray leaves out declarations with a small literal, and only those", () => {
+    const small = [
+      "const handlers = [];\nhandlers.push(h)",
+      "let xs = ['a', 'b']",
+      "const xs = [1, 2, 3, 4, 5, 6, 7, 8]",
+      "const xs = [f(a, b), [c, d], { e, g }]",
+      "const xs = ['a,b,c,d,e,f,g,h,i', `j,k,${l},m`] // commas in strings",
+      "const xs = ['a', 'b'] as const;",
+      "const xs: string[] = []\nconst ys = 1",
+      "/** @type {string[]} */\nconst xs = []",
+      "let a = 1, xs = [], b = 2",
+      "{ const xs = [] }",
+      "const xs = [...ys, 'z'] // a spread is one element, as the templates count"
+    ]
+    for (const text of small) {
+      expect(mayBeProvableArray(text, "xs") || text.includes("handlers"), text).toBe(true)
+      expect(mayBeLookupArray(text, text.includes("handlers") ? "handlers" : "xs"), text).toBe(false)
+    }
+    const large = [
+      "const xs = [1, 2, 3, 4, 5, 6, 7, 8, 9]",
+      "const xs = [].concat(a)",
+      "const xs = []\n.concat(a)",
+      "const xs = []\n  in o",
+      "const xs = [a, , b] // a hole",
+      "const xs = ['a'] as string[]",
+      "const xs = ['a']\n[0]",
+      "const xs = []; function f(xs: string[]) {}",
+      "const xs = ys"
+    ]
+    for (const text of large) expect(mayBeLookupArray(text, "xs"), text).toBe(mayBeProvableArray(text, "xs"))
+    expect(mayBeLookupArray("const xs = [].concat(a)", "xs")).toBe(true)
+    expect(mayBeLookupArray("const xs = [1, 2, 3, 4, 5, 6, 7, 8, 9]", "xs")).toBe(true)
   })
 
   it("mayBeInLoopAt says yes wherever enclosingLoop finds a loop region", () => {

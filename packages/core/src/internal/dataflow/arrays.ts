@@ -65,6 +65,35 @@ export const isProvableArray = (file: FileInfo, node: SyntaxNode, depth = 0, hol
   return false
 }
 
+/**
+ * The most elements an array literal may have for a `Set` or `Map` built from it to cost more than the
+ * linear searches it replaces: lookup templates leave such arrays alone (their text gates rely on it too).
+ */
+export const SMALL_ARRAY_LITERAL = 8
+
+/** The dense array literal a value is (`[…]`, also under `as`/`satisfies`), or `null`. */
+export const arrayLiteralOf = (value: SyntaxNode | null): SyntaxNode | null => {
+  if (!value) return null
+  let bare = unparen(value)
+  while ((bare.type === "as_expression" || bare.type === "satisfies_expression") && bare.namedChildren[0]) bare = unparen(bare.namedChildren[0])
+  return isDenseArrayLiteral(bare) ? bare : null
+}
+
+/** The elements of an array literal (spreads count as one), comments left out. */
+export const literalElements = (literal: SyntaxNode): Array<SyntaxNode> => literal.namedChildren.filter((c) => c.type !== "comment")
+
+/**
+ * Whether a binding is declared with a small array literal as its value (`const xs = ["a", "b"]`, at most
+ * {@link SMALL_ARRAY_LITERAL} elements): a lookup in it never pays for a `Set` or `Map`, and if code adds
+ * elements later the array is mutated, which the lookup templates refuse anyway.
+ */
+export const isDeclaredSmallLiteral = (binding: SyntaxNode): boolean => {
+  const declarator = binding.parent
+  if (declarator?.type !== "variable_declarator" || !sameNode(declarator.childForFieldName("name"), binding)) return false
+  const literal = arrayLiteralOf(declarator.childForFieldName("value"))
+  return literal !== null && literalElements(literal).length <= SMALL_ARRAY_LITERAL
+}
+
 /** Methods whose result keeps the holes of the array they are called on. */
 const HOLE_KEEPING_METHODS = new Set(["map", "slice", "concat", "toSpliced", "reverse", "sort", "fill", "copyWithin"])
 

@@ -4,6 +4,7 @@
  * what the safety conditions require to be written out (a declaration, an annotation, a receiver).
  */
 
+import { SMALL_ARRAY_LITERAL } from "../dataflow/arrays.js"
 import { maskedCodeOf } from "../scan/textHeuristics.js"
 
 const isSpaceCode = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
@@ -151,15 +152,26 @@ const isDeclaredAt = (text: string, i: number): boolean => {
  * name (an alias, checked in turn by `isProvableArray`), or an array type annotation. Walks the name's
  * occurrences with patterns compiled once (a pattern per name cost more to compile than to run).
  */
-export const mayBeProvableArray = (text: string, name: string): boolean => {
+export const mayBeProvableArray = (text: string, name: string): boolean => provableAnswer(text, name, false)
+
+/**
+ * {@link mayBeProvableArray} for the lookup templates (`set-membership`, `map-index`), which leave alone an
+ * array declared with a literal of at most `SMALL_ARRAY_LITERAL` elements: such a declaration does not count
+ * (its lookups never pay for a `Set` or `Map`, and an array that code grows later is mutated, which those
+ * templates refuse). `const handlers = []` filled by `push` is the common case.
+ */
+export const mayBeLookupArray = (text: string, name: string): boolean => provableAnswer(text, name, true)
+
+const provableAnswer = (text: string, name: string, lookup: boolean): boolean => {
   if (text !== provableText) {
     provableText = text
     provableMemo.clear()
   }
-  let known = provableMemo.get(name)
+  const key = lookup ? `${name}\0lookup` : name
+  let known = provableMemo.get(key)
   if (known === undefined) {
-    known = mayBeProvableArrayIn(text, name)
-    provableMemo.set(name, known)
+    known = mayBeProvableArrayIn(text, name, lookup)
+    provableMemo.set(key, known)
   }
   return known
 }
@@ -168,14 +180,19 @@ export const mayBeProvableArray = (text: string, name: string): boolean => {
 let provableText = ""
 const provableMemo = new Map<string, boolean>()
 
-const mayBeProvableArrayIn = (text: string, name: string): boolean => {
+/** After a declared name: `= null`, `= true`, `= false` or `= this` as the whole initializer (never an array). */
+const KEYWORD_INITIALIZER = /\s*=\s*(?:null|true|false|this)\s*(?:[;,})]|$)/my
+
+const mayBeProvableArrayIn = (text: string, name: string, lookup: boolean): boolean => {
   for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + 1)) {
     const before = i > 0 ? text.charCodeAt(i - 1) : 32
     if (isIdentCode(before) || before === 46 /* . */) continue
     const end = i + name.length
     if (isDeclaredAt(text, i)) {
+      if (lookup && initializesSmallLiteral(text, end)) continue
       ARRAY_INITIALIZER.lastIndex = end
-      if (ARRAY_INITIALIZER.test(text)) return true
+      KEYWORD_INITIALIZER.lastIndex = end
+      if (ARRAY_INITIALIZER.test(text) && !KEYWORD_INITIALIZER.test(text)) return true
       if (JSDOC_TYPE_BEFORE.test(text.slice(Math.max(0, i - 300), i))) return true
     }
     // `@param {T[]} name` (the comment before a JS function)
@@ -186,6 +203,77 @@ const mayBeProvableArrayIn = (text: string, name: string): boolean => {
     if (ARRAY_ANNOTATION.test(text)) return true
   }
   return false
+}
+
+/** After a declared name: an optional annotation, `=`, then the `[` of an array literal. */
+const LITERAL_INITIALIZER = /\s*(?::[^;=]*?)?=(?![=>])\s*\[/y
+/** Words that continue an expression after a line break (no semicolon is inserted before them). */
+const CONTINUING_OPERATORS = new Set(["in", "instanceof", "as", "satisfies"])
+
+/**
+ * Whether the declaration whose name ends at `end` initializes it with a dense array literal of at most
+ * `SMALL_ARRAY_LITERAL` elements and nothing else (`= []`, `= ["a", "b"];`, `= [1, 2] as const`), judged on the
+ * masked code: top-level commas are counted; a hole, a longer literal, or anything after the `]` that may
+ * continue the expression (`[].concat(…)`, `[…]\n.map(…)`) says no.
+ */
+const initializesSmallLiteral = (text: string, end: number): boolean => {
+  LITERAL_INITIALIZER.lastIndex = end
+  if (!LITERAL_INITIALIZER.test(text)) return false
+  const code = maskedCodeOf(text)
+  const open = LITERAL_INITIALIZER.lastIndex - 1
+  if (code.charCodeAt(open) !== 91) return false // inside a comment or string
+  let depth = 0
+  let commas = 0
+  let expectValue = true
+  let close = -1
+  for (let i = open; i < code.length && close === -1; i++) {
+    const c = code.charCodeAt(i)
+    if (isSpaceCode(c)) continue
+    if (c === 40 || c === 91 || c === 123) depth++
+    else if (c === 41 || c === 93 || c === 125) {
+      depth--
+      if (depth === 0) close = i
+    } else if (c === 44 && depth === 1) {
+      if (expectValue) return false // a hole: not the dense literal the templates count
+      if (++commas >= SMALL_ARRAY_LITERAL) return false
+      expectValue = true
+      continue
+    }
+    if (depth >= 1 && i !== open) expectValue = false
+  }
+  if (close === -1) return false
+  // the literal must be the whole initializer: `as const` may follow, then the end of the declarator
+  let i = close + 1
+  let hadNewline = false
+  /** The word at the next non-space character (`i` is left there), or "". */
+  const nextWord = (): string => {
+    hadNewline = false
+    while (i < code.length && isSpaceCode(code.charCodeAt(i))) if (code.charCodeAt(i++) === 10) hadNewline = true
+    let k = i
+    while (k < code.length && isIdentCode(code.charCodeAt(k))) k++
+    return code.slice(i, k)
+  }
+  let word = nextWord()
+  if (word === "as") {
+    i += 2
+    if (nextWord() !== "const") return false
+    i += 5
+    word = nextWord()
+  }
+  if (word !== "") return hadNewline && !CONTINUING_OPERATORS.has(word)
+  const c = code.charCodeAt(i)
+  return i >= code.length || c === 59 || c === 44 || c === 41 || c === 125 // the end, `;`, `,`, `)`, `}`
+}
+
+/**
+ * Whether `index` is outside every bracket of the text's code (module level, outside any function, class
+ * or block). `false` when the brackets do not balance.
+ */
+export const isModuleLevelAt = (text: string, index: number): boolean => {
+  const b = bracketsFor(text)
+  if (b === null) return false
+  const at = innermostOpenAt(b, index)
+  return at === -1
 }
 
 /**
@@ -346,21 +434,16 @@ const hasTopLevelSemicolon = (b: Brackets, start: number, end: number): boolean 
 let bracketsText: string | undefined
 let bracketsMemo: Brackets | null = null
 
-/**
- * Whether the code at `index` may be inside a loop region as `enclosingLoop` defines it (a loop's body,
- * condition or update, or an iteration callback, not looking past the first other function), judged on
- * the text: the enclosing brackets are walked outwards; a loop header or body, or an iteration call, says
- * "maybe"; a function body that is no iteration callback says "no". Conservative: unbalanced brackets,
- * anything unrecognised, and loop headers (`for (const k of Object.keys(o))`) count as "maybe".
- */
-export const mayBeInLoopAt = (text: string, index: number): boolean => {
+const bracketsFor = (text: string): Brackets | null => {
   if (text !== bracketsText) {
     bracketsText = text
     bracketsMemo = bracketsOf(text)
   }
-  const b = bracketsMemo
-  if (b === null) return true
-  // the innermost bracket open before `index` that is still open at `index`
+  return bracketsMemo
+}
+
+/** The index (into `opens`) of the innermost bracket open before `index` and still open at it; -1 at top level. */
+const innermostOpenAt = (b: Brackets, index: number): number => {
   let lo = 0
   let hi = b.opens.length - 1
   let at = -1
@@ -372,6 +455,20 @@ export const mayBeInLoopAt = (text: string, index: number): boolean => {
     } else hi = mid - 1
   }
   while (at !== -1 && b.closes[at]! < index) at = b.parents[at]!
+  return at
+}
+
+/**
+ * Whether the code at `index` may be inside a loop region as `enclosingLoop` defines it (a loop's body,
+ * condition or update, or an iteration callback, not looking past the first other function), judged on
+ * the text: the enclosing brackets are walked outwards; a loop header or body, or an iteration call, says
+ * "maybe"; a function body that is no iteration callback says "no". Conservative: unbalanced brackets,
+ * anything unrecognised, and loop headers (`for (const k of Object.keys(o))`) count as "maybe".
+ */
+export const mayBeInLoopAt = (text: string, index: number): boolean => {
+  const b = bracketsFor(text)
+  if (b === null) return true
+  let at = innermostOpenAt(b, index)
   let end = index
   for (; at !== -1; at = b.parents[at]!) {
     const open = b.opens[at]!

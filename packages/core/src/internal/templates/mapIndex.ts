@@ -7,6 +7,7 @@
  * - `xs` is provably an array (array literal, `Array.from/of`, `Object.keys/values/entries`, TS array type)
  *   bound once in the file (a `const` or a parameter), declared before the loop, and every reference to it
  *   only reads it (never mutated, never passed on), and no code in the file assigns `.key` of anything;
+ * - `xs` is not a literal of 8 or fewer elements (a `Map` cannot pay for itself there);
  * - the `find` callback is an arrow `(x) => x.key === v` (or `v === x.key`) with strict equality, `v` is an
  *   identifier or property chain that does not mention `x` and has no side effects;
  * - first-match semantics are kept (the index keeps the first element per key), and NaN keys are left out of
@@ -15,13 +16,13 @@
  * Assumes every element is an object whose `.key` read has no side effects (the index reads it once per element).
  */
 import type { SyntaxNode } from "../treeSitter.js"
-import { isProvableArray, isReadOnlyArrayUse } from "../dataflow/arrays.js"
+import { isDeclaredSmallLiteral, isProvableArray, isReadOnlyArrayUse } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { enclosingLoop } from "../dataflow/loops.js"
 import { argumentsOf, enclosingFunction, methodName, methodReceiver, parentOf, sameNode, singleParam, statementOf, unparen, within } from "../dataflow/nodes.js"
 import { isShadowed, isWrite, mentions, refsTo, resolve } from "../dataflow/scopes.js"
 import { wordOccurrences } from "../dataflow/text.js"
-import { mayBeInLoopAt, mayBeProvableArray, receiverCallsOf } from "./gates.js"
+import { mayBeInLoopAt, mayBeLookupArray, receiverCallsOf } from "./gates.js"
 import { derivedName, freshName, indentAt, isTs, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -111,6 +112,8 @@ const find = (file: FileInfo): Array<Finding> => {
     const receiver = lookups[0]!.call.childForFieldName("function")!.childForFieldName("object")!
     const binding = resolve(file, receiver)
     if (!binding || !isProvableArray(file, receiver)) continue
+    // a small literal never pays for a Map (the text gate skips such declarations too)
+    if (isDeclaredSmallLiteral(binding)) continue
     if (!refsTo(file, binding).every(isReadOnlyArrayUse)) continue
     // The index goes right before the statement holding the outermost loop of this lookup, in the array's scope.
     let outer = loop
@@ -173,6 +176,6 @@ export const mapIndex: Template = {
   explanation:
     "Safety: the array is provably an array, never mutated or passed on, and no code assigns the looked-up property; lookups use strict equality on a side-effect-free key, the index keeps the first element per key and omits NaN keys, so results match `find`/`indexOf` exactly (assuming elements are objects whose property reads have no side effects).",
   // a call on a bare name that may be provably an array (initialised, or annotated with an array type), in a loop region
-  prefilter: (text) => receiverCallsOf(text, ["find", "indexOf"]).some((call) => mayBeProvableArray(text, call.name) && mayBeInLoopAt(text, call.at)),
+  prefilter: (text) => receiverCallsOf(text, ["find", "indexOf"]).some((call) => mayBeLookupArray(text, call.name) && mayBeInLoopAt(text, call.at)),
   find
 }

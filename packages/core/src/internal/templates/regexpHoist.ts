@@ -23,6 +23,8 @@ import type { FileInfo } from "../dataflow/fileInfo.js"
 import { enclosingLoop } from "../dataflow/loops.js"
 import { argumentsOf, enclosingFunction, methodName, parentOf, sameNode } from "../dataflow/nodes.js"
 import { constDeclaratorOf, isShadowed, refsTo } from "../dataflow/scopes.js"
+import { maskedCodeOf } from "../scan/textHeuristics.js"
+import { isModuleLevelAt } from "./gates.js"
 import { freshName, moduleInsertionPoint, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -109,7 +111,8 @@ const GLOBAL_FLAGS = /[a-z]*g/y
 
 /**
  * Text gate: a regex literal whose flags have no `g`/`y`, after a token an expression can start after
- * (`=`, `(`, `,`, `return`, …). Walks the `/` characters instead of running one pattern at every position.
+ * (`=`, `(`, `,`, `return`, …), in code (not in a comment or string) and, when it initializes a `const`, not at
+ * module level. Walks the `/` characters instead of running one pattern at every position.
  */
 const hasHoistableRegexLiteral = (text: string): boolean => {
   for (let i = text.indexOf("/"); i !== -1; i = text.indexOf("/", i + 1)) {
@@ -125,13 +128,16 @@ const hasHoistableRegexLiteral = (text: string): boolean => {
     if (!REGEX_PRECEDERS.has(before) && !REGEX_KEYWORD_BEFORE.test(text.slice(Math.max(0, j - 9), j + 1))) continue
     REGEX_BODY.lastIndex = i
     if (!REGEX_BODY.test(text)) continue
+    // in a comment or a string (the masked code blanks those, a regex literal keeps its `/`)
+    if (maskedCodeOf(text).charCodeAt(i) !== 47) continue
     // The uses `find` can hoist: `/re/.test(…)`/`.exec(…)` anywhere; the first argument of
     // `.match/.replace/.search/.split(`; the initializer of an unannotated `const`.
     GLOBAL_FLAGS.lastIndex = REGEX_BODY.lastIndex
     const global = GLOBAL_FLAGS.test(text)
     DIRECT_USE.lastIndex = REGEX_BODY.lastIndex
     if (!global && DIRECT_USE.test(text)) return true
-    if (before === 61 /* = */ && CONST_DECLARATOR_BEFORE.test(text.slice(Math.max(0, j - 200), j))) return true
+    // a `const` at module level is created once already (a declaration cannot be a brace-less loop body)
+    if (before === 61 /* = */ && CONST_DECLARATOR_BEFORE.test(text.slice(Math.max(0, j - 200), j)) && !isModuleLevelAt(text, i)) return true
     if (before === 40 /* ( */ && STRING_METHOD_OR_PAREN_BEFORE.test(text.slice(Math.max(0, j - 40), j))) return true
   }
   return false

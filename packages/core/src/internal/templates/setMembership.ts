@@ -30,15 +30,15 @@
  */
 import type { Edit } from "../../Patchgen.js"
 import type { SyntaxNode } from "../treeSitter.js"
-import { isProvableArray, isReadOnlyArrayUse } from "../dataflow/arrays.js"
+import { arrayLiteralOf, isDeclaredSmallLiteral, isProvableArray, isReadOnlyArrayUse, literalElements } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { type HoistTarget, hoistTarget, mayChangeIn, mayMutateAlias, repeatsWithin } from "../dataflow/flow.js"
 import { enclosingLoop } from "../dataflow/loops.js"
-import { argumentsOf, enclosingFunction, isDenseArrayLiteral, isPrimitiveLiteral, methodName, parentOf, sameNode, unparen, within } from "../dataflow/nodes.js"
+import { argumentsOf, enclosingFunction, isPrimitiveLiteral, methodName, parentOf, sameNode, unparen, within } from "../dataflow/nodes.js"
 import { isShadowed, isWrite, refsTo, resolve } from "../dataflow/scopes.js"
 import { wordOccurrences } from "../dataflow/text.js"
 import { arrayElementType, declaredType, excludesNumbers, fieldType } from "../dataflow/types.js"
-import { mayBeArrayField, mayBeProvableArray, receiversOf, thisFieldReceiversOf } from "./gates.js"
+import { mayBeArrayField, mayBeLookupArray, receiversOf, thisFieldReceiversOf } from "./gates.js"
 import { derivedName, freshName, hoistEdits, indentAt, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -110,16 +110,6 @@ const someValue = (file: FileInfo, call: SyntaxNode): SyntaxNode | null => {
   return value
 }
 
-/** A literal array's element count, or `null` when the array is not a literal. */
-const literalOf = (value: SyntaxNode | null): SyntaxNode | null => {
-  if (!value) return null
-  let bare = unparen(value)
-  while ((bare.type === "as_expression" || bare.type === "satisfies_expression") && bare.namedChildren[0]) bare = unparen(bare.namedChildren[0])
-  return isDenseArrayLiteral(bare) ? bare : null
-}
-
-const elements = (literal: SyntaxNode): Array<SyntaxNode> => literal.namedChildren.filter((c) => c.type !== "comment")
-
 /** The element type stated for a binding (TS or JSDoc), when it is an array type. */
 const declaredElement = (binding: SyntaxNode): string | null => {
   const type = declaredType(binding)
@@ -128,8 +118,8 @@ const declaredElement = (binding: SyntaxNode): string | null => {
 
 /** Whether a `const` initializer provably holds no `NaN`: a literal of primitive literals, or a split of a string. */
 const initializerHasNoNaN = (value: SyntaxNode | null): boolean => {
-  const literal = literalOf(value)
-  if (literal) return elements(literal).every((c) => isPrimitiveLiteral(c))
+  const literal = arrayLiteralOf(value)
+  if (literal) return literalElements(literal).every((c) => isPrimitiveLiteral(c))
   const n = value ? unparen(value) : null
   return n?.type === "call_expression" && methodName(n) === "split" || (n?.type === "call_expression" && n.childForFieldName("function")?.text === "Object.keys")
 }
@@ -141,14 +131,14 @@ const sourceOf = (file: FileInfo, receiver: SyntaxNode, call: SyntaxNode): Sourc
     const binding = resolve(file, receiver)
     if (!binding) return null
     if (!refsTo(file, binding).every(isReadOnlyArrayUse)) return null
+    // a small literal never pays for a Set (the text gate skips such declarations too)
+    if (isDeclaredSmallLiteral(binding)) return null
     const parent = binding.parent!
     const element = declaredElement(binding)
     const typedNoNaN = element !== null && excludesNumbers(file, element)
     if (parent.type === "variable_declarator" && sameNode(parent.childForFieldName("name"), binding)) {
       const declaration = parent.parent
       const value = parent.childForFieldName("value")
-      const literal = literalOf(value)
-      if (literal && elements(literal).length <= 8) return null
       if (declaration?.type === "lexical_declaration" && declaration.children[0]?.type === "const") {
         if (declaration.parent?.type === "export_statement") return null
         if (declaration.parent?.type !== "program" && declaration.parent?.type !== "statement_block") return null
@@ -290,7 +280,7 @@ export const setMembership: Template = {
     "Safety: the array provably is one (a literal, an array factory, a TS or JSDoc array type) and every reference only reads it (never mutated, reassigned, returned or passed on), nothing in the loop can change it meanwhile, and `includes` and `Set#has` both use SameValueZero; `indexOf` and `some(x => x === v)` are rewritten only when the array cannot hold NaN (element type without numbers, or a literal of primitive literals).",
   // a call on a bare name that may be bound to a provable array, or on `this.x` where a field `x` may be annotated with an array type
   prefilter: (text) =>
-    [...receiversOf(text, MEMBERSHIP_METHODS)].some((name) => mayBeProvableArray(text, name)) ||
+    [...receiversOf(text, MEMBERSHIP_METHODS)].some((name) => mayBeLookupArray(text, name)) ||
     [...thisFieldReceiversOf(text, MEMBERSHIP_METHODS)].some((name) => mayBeArrayField(text, name)),
   find
 }
