@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { all } from "../../src/internal/templates/all.js"
 import { fileInfo, nodesOfType } from "../../src/internal/dataflow/fileInfo.js"
-import { isModuleLevelAt, mayBeInLoopAt, mayBeLookupArray, mayBeProvableArray, receiversOf } from "../../src/internal/templates/gates.js"
+import { isModuleLevelAt, mayBeInLoopAt, mayBeLookupArray, mayBeProvableArray, mayBeProvableArrayAt, receiversOf } from "../../src/internal/templates/gates.js"
 import { enclosingLoop } from "../../src/internal/dataflow/loops.js"
 import type { SyntaxNode } from "../../src/internal/treeSitter.js"
 import { languageOf, parse } from "../../src/internal/treeSitter.js"
@@ -182,6 +182,30 @@ describe("template prefilters", () => {
     expect(gate("export const doc = 'use /a+/.test(s) to check'\n")).toBe(false)
     expect(gate("const PATH_RE = /(\\w+)(\\])?/g\nexport function f(s) {\n  return s.match(PATH_RE)\n}\n")).toBe(false)
     expect(gate("export class A {\n  m(s) {\n    const re = /a+/\n    return re.test(s)\n  }\n}\n")).toBe(true)
+  })
+
+  it("for-of's gate looks for the array's declaration where the for…in loop can see it", () => {
+    const gate = prefilterOf("for-of")
+    // `values` is an array only in another function
+    expect(gate("function a() {\n  const values = []\n  return values\n}\nfunction b(values) {\n  for (const k in values) use(values[k])\n}\n")).toBe(false)
+    expect(gate("const values = []\nfunction b() {\n  for (const k in values) use(values[k])\n}\n")).toBe(true)
+    expect(gate("function b(values: string[]) {\n  for (const k in values) use(values[k])\n}\n")).toBe(true)
+    expect(gate("class A {\n  /** @param {string[]} values */\n  m(values) {\n    for (const k in values) use(values[k])\n  }\n}\n")).toBe(true)
+    const text = "function a() { if (x) { var xs = [1] } }\nfunction b() { for (const i in xs) f(xs[i]) }\n"
+    expect(mayBeProvableArrayAt(text, "xs", text.indexOf("for"))).toBe(false)
+    expect(mayBeProvableArrayAt(text, "xs", text.indexOf("if"))).toBe(true) // `var` escapes the block, not the function
+    expect(mayBeProvableArrayAt("const xs = [1]\n}}", "xs", 16)).toBe(true) // unbalanced: maybe
+  })
+
+  it("constant-constructor's gate skips module-level constants only", () => {
+    const gate = prefilterOf("constant-constructor")
+    expect(gate("export const KINDS = new Set(['a', 'b'])\nexport const f = (k) => KINDS.has(k)\n")).toBe(false)
+    expect(gate("const m = new Map([[1, 2]]), n = 1\n")).toBe(false)
+    expect(gate("export function f(k) {\n  const kinds = new Set(['a', 'b'])\n  return kinds.has(k)\n}\n")).toBe(true)
+    // a brace-less loop body at module level can hold an expression, or a `var`, but no `const`
+    expect(gate("for (const k of ks) ok = new Set(['a']).has(k)\n")).toBe(true)
+    expect(gate("for (const k of ks) var s = new Set(['a'])\n")).toBe(true)
+    expect(gate("class A {\n  kinds = new Set(['a'])\n}\n")).toBe(true)
   })
 
   it("isModuleLevelAt is true outside every bracket only", () => {

@@ -25,6 +25,7 @@ import { argumentsOf, enclosingFunction, isConstantData, parentOf, unparen } fro
 import { isShadowed } from "../dataflow/scopes.js"
 import { wordOccurrences } from "../dataflow/text.js"
 import { onlyRead, type ValueKind } from "../dataflow/values.js"
+import { isModuleLevelAt } from "./gates.js"
 import { derivedName, freshName, moduleInsertionPoint, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -220,6 +221,15 @@ const find = (file: FileInfo): Array<Finding> => {
   return out
 }
 
+/** A covered constructor with an argument that may be literal data (`new Set([`, `new Intl.X(`, …). */
+const CONSTRUCTION = /new\s+(?:(?:TextDecoder|TextEncoder|Intl\s*\.\s*\w+)\s*\(|(?:Set|Map)\s*\(\s*\(*\s*\[)/g
+/** Right before a `new`: `const name =` or `let name =` (a lexical declaration is never a brace-less loop body). */
+const LEXICAL_DECLARATOR_BEFORE = /(?:^|[^\p{ID_Continue}$.])(?:const|let)\s+[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s*=\s*$/u
+
+/** Whether the construction at `index` initializes a module-level `const`/`let` (built once already: never a finding). */
+const isModuleConstant = (text: string, index: number): boolean =>
+  LEXICAL_DECLARATOR_BEFORE.test(text.slice(Math.max(0, index - 200), index)) && isModuleLevelAt(text, index)
+
 export const constantConstructor: Template = {
   id: "constant-constructor",
   kind: "performance",
@@ -227,8 +237,10 @@ export const constantConstructor: Template = {
   explanation:
     "Safety: the arguments are literal data, so every evaluation builds an equal instance; the instance keeps no state between the ways it is used (no streaming decode, only formatting, only lookups) and never escapes, so one module-level instance behaves like a fresh one per call. A constructor that throws on those arguments would now throw when the module loads.",
   // a Set or Map needs an array literal argument (an empty one, or one built from variables, is not constant)
-  prefilter: (text) =>
-    (text.includes("Set") || text.includes("Map") || text.includes("Text") || text.includes("Intl")) &&
-    /new\s+(?:(?:TextDecoder|TextEncoder|Intl\s*\.\s*\w+)\s*\(|(?:Set|Map)\s*\(\s*\(*\s*\[)/.test(text),
+  prefilter: (text) => {
+    if (!(text.includes("Set") || text.includes("Map") || text.includes("Text") || text.includes("Intl"))) return false
+    for (const m of text.matchAll(CONSTRUCTION)) if (!isModuleConstant(text, m.index)) return true
+    return false
+  },
   find
 }

@@ -19,7 +19,7 @@ import type { FileInfo } from "../dataflow/fileInfo.js"
 import { LOOP_TYPES } from "../dataflow/loops.js"
 import { argumentsOf, isFunction, methodName, methodReceiver, sameNode, unparen, within } from "../dataflow/nodes.js"
 import { bindingsOf, isShadowed, isWrite, referencesOf } from "../dataflow/scopes.js"
-import { mayBeProvableArray } from "./gates.js"
+import { mayBeProvableArrayAt } from "./gates.js"
 import { derivedName, freshName } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -111,10 +111,10 @@ const forEachFindings = (file: FileInfo): Array<Finding> => {
 
 const FOR_IN = /\bfor\s*\(\s*(?:const|let)\s+[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s+in\s+\(*\s*([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)\s*\)*\s*\)/gu
 
-/** Text gate for `forInFindings`: a `for (const|let i in xs)` whose `xs` may be provably an array. */
+/** Text gate for `forInFindings`: a `for (const|let i in xs)` whose `xs` may be provably an array there. */
 const mayLoopInOverArray = (text: string): boolean => {
   if (!text.includes(" in ")) return false
-  for (const m of text.matchAll(FOR_IN)) if (mayBeProvableArray(text, m[1]!)) return true
+  for (const m of text.matchAll(FOR_IN)) if (mayBeProvableArrayAt(text, m[1]!, m.index)) return true
   return false
 }
 

@@ -118,11 +118,12 @@ const receiverCallAt = (text: string, method: string, i: number, out: Array<Rece
 const IDENT_SOURCE = "[\\p{ID_Start}$_][\\p{ID_Continue}$\\u200c\\u200d]*"
 
 /**
- * After a declared name: an initializer that starts like an array (literal, factory call, an alias name,
+ * After a declared name: an initializer that starts like an array (literal, `Array.from/of`,
+ * `Object.keys/values/entries`, an alias name,
  * or a call of an array-returning method at the end of a member chain: `items.map(`, `s.split(`).
  */
 const ARRAY_INITIALIZER = new RegExp(
-  `\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.|Object\\s*\\.|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b)|${IDENT_SOURCE}(?:\\s*\\??\\.\\s*${IDENT_SOURCE}|\\s*\\([^;]*?\\))*?\\s*\\.\\s*(?:map|filter|flatMap|slice|concat|flat|toSorted|toReversed|split)\\s*\\()`,
+  `\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.\\s*(?:from|of)\\b|Object\\s*\\.\\s*(?:keys|values|entries)\\b|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b)|${IDENT_SOURCE}(?:\\s*\\??\\.\\s*${IDENT_SOURCE}|\\s*\\([^;]*?\\))*?\\s*\\.\\s*(?:map|filter|flatMap|slice|concat|flat|toSorted|toReversed|split)\\s*\\()`,
   "muy"
 )
 /** Before a name: the end of a JSDoc type that names an array (`{string[]} `, `{Array<T>} [`). */
@@ -183,10 +184,18 @@ const provableMemo = new Map<string, boolean>()
 /** After a declared name: `= null`, `= true`, `= false` or `= this` as the whole initializer (never an array). */
 const KEYWORD_INITIALIZER = /\s*=\s*(?:null|true|false|this)\s*(?:[;,})]|$)/my
 
-const mayBeProvableArrayIn = (text: string, name: string, lookup: boolean): boolean => {
+/**
+ * {@link mayBeProvableArray} for a use of `name` at `at`: declarations inside a function whose body does not
+ * hold `at` are left out (a `const`, `let` or `var` is never visible outside its function; a parameter or an
+ * annotation in a function's header counts for the enclosing function, a superset of where it is visible).
+ */
+export const mayBeProvableArrayAt = (text: string, name: string, at: number): boolean => mayBeProvableArrayIn(text, name, false, at)
+
+const mayBeProvableArrayIn = (text: string, name: string, lookup: boolean, at = -1): boolean => {
   for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + 1)) {
     const before = i > 0 ? text.charCodeAt(i - 1) : 32
     if (isIdentCode(before) || before === 46 /* . */) continue
+    if (at !== -1 && !mayBeVisibleAt(text, i, at)) continue
     const end = i + name.length
     if (isDeclaredAt(text, i)) {
       if (lookup && initializesSmallLiteral(text, end)) continue
@@ -263,6 +272,22 @@ const initializesSmallLiteral = (text: string, end: number): boolean => {
   if (word !== "") return hadNewline && !CONTINUING_OPERATORS.has(word)
   const c = code.charCodeAt(i)
   return i >= code.length || c === 59 || c === 44 || c === 41 || c === 125 // the end, `;`, `,`, `)`, `}`
+}
+
+/**
+ * Whether a name declared (or annotated) at `declared` may be visible at `use`: `false` only when the innermost
+ * function body around `declared` does not hold `use`. A brace is a function body by `braceKind`: `=> {`, or
+ * `) {` after a name that is no `if`/`for`/`while`/`switch`/`catch`/`with`; a block or literal brace is looked
+ * past (so the answer is a superset). Unbalanced brackets say "maybe".
+ */
+const mayBeVisibleAt = (text: string, declared: number, use: number): boolean => {
+  const b = bracketsFor(text)
+  if (b === null) return true
+  for (let at = innermostOpenAt(b, declared); at !== -1; at = b.parents[at]!) {
+    const open = b.opens[at]!
+    if (b.code.charCodeAt(open) === 123 && braceKind(b, open) === "function") return open < use && use < b.closes[at]!
+  }
+  return true
 }
 
 /**
