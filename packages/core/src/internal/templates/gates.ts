@@ -216,6 +216,8 @@ const mayBeProvableArrayIn = (text: string, name: string, lookup: boolean, at = 
 
 /** After a declared name: an optional annotation, `=`, then the `[` of an array literal. */
 const LITERAL_INITIALIZER = /\s*(?::[^;=]*?)?=(?![=>])\s*\[/y
+/** After the `[` of an initializer: `]` and the end of the declaration (`;`, or a line break before a new statement). */
+const EMPTY_LITERAL_END = /[ \t]*\][ \t]*(?:;|\r?\n[ \t]*(?:const|let|var|return|if|for|while|export|function|class)\b)/y
 /** Words that continue an expression after a line break (no semicolon is inserted before them). */
 const CONTINUING_OPERATORS = new Set(["in", "instanceof", "as", "satisfies"])
 
@@ -228,6 +230,9 @@ const CONTINUING_OPERATORS = new Set(["in", "instanceof", "as", "satisfies"])
 const initializesSmallLiteral = (text: string, end: number): boolean => {
   LITERAL_INITIALIZER.lastIndex = end
   if (!LITERAL_INITIALIZER.test(text)) return false
+  // `= [];` and `= []\n`, the common case, on the raw text; anything else on the masked code
+  EMPTY_LITERAL_END.lastIndex = LITERAL_INITIALIZER.lastIndex
+  if (EMPTY_LITERAL_END.test(text)) return true
   const code = maskedCodeOf(text)
   const open = LITERAL_INITIALIZER.lastIndex - 1
   if (code.charCodeAt(open) !== 91) return false // inside a comment or string

@@ -128,17 +128,18 @@ const hasHoistableRegexLiteral = (text: string): boolean => {
     if (!REGEX_PRECEDERS.has(before) && !REGEX_KEYWORD_BEFORE.test(text.slice(Math.max(0, j - 9), j + 1))) continue
     REGEX_BODY.lastIndex = i
     if (!REGEX_BODY.test(text)) continue
-    // in a comment or a string (the masked code blanks those, a regex literal keeps its `/`)
-    if (maskedCodeOf(text).charCodeAt(i) !== 47) continue
     // The uses `find` can hoist: `/re/.test(…)`/`.exec(…)` anywhere; the first argument of
     // `.match/.replace/.search/.split(`; the initializer of an unannotated `const`.
     GLOBAL_FLAGS.lastIndex = REGEX_BODY.lastIndex
     const global = GLOBAL_FLAGS.test(text)
     DIRECT_USE.lastIndex = REGEX_BODY.lastIndex
-    if (!global && DIRECT_USE.test(text)) return true
-    // a `const` at module level is created once already (a declaration cannot be a brace-less loop body)
-    if (before === 61 /* = */ && CONST_DECLARATOR_BEFORE.test(text.slice(Math.max(0, j - 200), j)) && !isModuleLevelAt(text, i)) return true
-    if (before === 40 /* ( */ && STRING_METHOD_OR_PAREN_BEFORE.test(text.slice(Math.max(0, j - 40), j))) return true
+    const hoistable =
+      (!global && DIRECT_USE.test(text)) ||
+      // a `const` at module level is created once already (a declaration cannot be a brace-less loop body)
+      (before === 61 /* = */ && CONST_DECLARATOR_BEFORE.test(text.slice(Math.max(0, j - 200), j)) && !isModuleLevelAt(text, i)) ||
+      (before === 40 /* ( */ && STRING_METHOD_OR_PAREN_BEFORE.test(text.slice(Math.max(0, j - 40), j)))
+    // not in a comment or a string (the masked code blanks those; a regex literal keeps its `/`)
+    if (hoistable && maskedCodeOf(text).charCodeAt(i) === 47) return true
   }
   return false
 }
