@@ -17,7 +17,9 @@
  * - names stay bound to the same things: `F` mentions neither `acc` nor `y` (the fused callback declares
  *   them), and the `map` parameter is renamed to a fresh name when it is `acc`, `y` or mentioned by `G`
  *   (only when `F` has no nested function, where a rename could be shadowed).
- * In TypeScript the parameter annotations are kept; the fused callback's item is typed by `xs`.
+ * In TypeScript the parameter annotations are kept; the fused callback's item is typed by `xs`. An untyped `[]`
+ * seed was typed by the mapped values (`reduce`'s `T` overload) and is typed by nothing once fused: in TypeScript
+ * the accumulator must then have an annotation; in JavaScript the seed becomes `/** @type {any[]} *\/ ([])`.
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import { mayRunGetter } from "../dataflow/accessors.js"
@@ -26,7 +28,7 @@ import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, isFunction, methodName, methodReceiver, singleParam, unparen } from "../dataflow/nodes.js"
 import { isPureFunction } from "../dataflow/purity.js"
 import { isShadowed, mentions } from "../dataflow/scopes.js"
-import { freshName, indentAt, indentUnit, renameIn, semi } from "./rewrite.js"
+import { freshName, indentAt, indentUnit, isTs, isUntypedEmptyArray, renameIn, semi, TYPED_EMPTY_ARRAY_JS } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
 /** The two plain parameters `(acc, y)` of a reducer arrow (annotations allowed), else `null`. */
@@ -90,6 +92,11 @@ const find = (file: FileInfo): Array<Finding> => {
     if ((acc !== x && mentions(file, mapBody, acc)) || (item !== x && mentions(file, mapBody, item))) continue
     const rename = x === acc || x === item || mentions(file, reduceBody, x)
     if (rename && hasNestedFunction(mapBody)) continue
+    // an untyped `[]` seed was typed by the mapped values (reduce's `T` overload); fused, it is typed by nothing:
+    // TypeScript needs a written accumulator type, JavaScript gets a JSDoc cast (see isUntypedEmptyArray)
+    const seed = reduceArgs[1]!
+    const untypedSeed = isUntypedEmptyArray(seed)
+    if (untypedSeed && isTs(file) && params.accText === acc) continue
     const mapperParam = mapper.childForFieldName("parameters")?.namedChildren.find((c) => c.type !== "comment") ?? param
     out.push({
       node: reduceCall,
@@ -119,7 +126,8 @@ const find = (file: FileInfo): Array<Finding> => {
         return [
           // `xs.map(f).reduce(` → `xs.reduce(` (the layout around the dots is kept)
           { start: receiver.endIndex, end: mapCall.endIndex, text: "" },
-          { start: reducer.startIndex, end: reducer.endIndex, text: fused }
+          { start: reducer.startIndex, end: reducer.endIndex, text: fused },
+          ...(untypedSeed && !isTs(file) ? [{ start: seed.startIndex, end: seed.endIndex, text: TYPED_EMPTY_ARRAY_JS }] : [])
         ]
       }
     })

@@ -16,7 +16,8 @@
  * - object members are plain (`key: value`, `[key]: value`, shorthand, `...other`), with no literal
  *   `__proto__` key; array elements are values or spreads after the leading `...acc`;
  * - in TypeScript, the accumulator has a written type (an annotated parameter, `reduce<T>`, or `{} as T`),
- *   so `acc[k] = v` and `acc.push(x)` type-check as the copy did.
+ *   so `acc[k] = v` and `acc.push(x)` type-check as the copy did. In JavaScript an untyped `[]` seed becomes
+ *   `/** @type {any[]} *\/ ([])`, so a `checkJs` type check accepts `acc.push(x)` too (the copies typed it).
  * Computed keys are assumed not to be `"__proto__"` (assigning it sets the prototype, defining it does not).
  */
 import type { Edit } from "../../Patchgen.js"
@@ -24,7 +25,7 @@ import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, isFunction, methodName, sameNode, unparen, within } from "../dataflow/nodes.js"
 import { isShadowed, isWrite, refsTo, resolve } from "../dataflow/scopes.js"
-import { indentAt, indentUnit, isTs, semi } from "./rewrite.js"
+import { indentAt, indentUnit, isTs, isUntypedEmptyArray, semi, TYPED_EMPTY_ARRAY_JS } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
 const READ_METHODS = new Set(["includes", "indexOf", "lastIndexOf", "find", "findIndex", "findLast", "findLastIndex", "some", "every", "at", "hasOwnProperty", "has", "get", "join", "slice"])
@@ -215,7 +216,13 @@ const find = (file: FileInfo): Array<Finding> => {
       benefit: 0.7,
       risk: "low",
       confidence: 0.8,
-      edits: () => rewrite(file, fn, acc, plans, statements.filter((x): x is Array<string> => x !== null))
+      edits: () => {
+        const edits = rewrite(file, fn, acc, plans, statements.filter((x): x is Array<string> => x !== null))
+        const seed = args[1]!
+        // JavaScript: `[]` no longer gets its type from the copies the reducer returned (see isUntypedEmptyArray)
+        if (!isTs(file) && isUntypedEmptyArray(seed)) edits.push({ start: seed.startIndex, end: seed.endIndex, text: TYPED_EMPTY_ARRAY_JS })
+        return edits
+      }
     })
   }
   return out

@@ -100,6 +100,17 @@ export const semi = (file: FileInfo): string => (usesSemicolons(file) ? ";" : ""
 /** Whether the file is TypeScript (type annotations allowed in generated code). */
 export const isTs = (file: FileInfo): boolean => file.language === "typescript" || file.language === "tsx"
 
+/**
+ * Whether a `reduce` seed is a bare empty array literal `[]` (no cast, no elements, no comment). Type checkers
+ * infer a reducer's accumulator from its seed and from what the reducer returns: once a rewritten reducer
+ * returns the accumulator itself, `[]` alone gives `never[]` under `strict`, and `acc.push(x)` no longer
+ * type-checks where the original did.
+ */
+export const isUntypedEmptyArray = (seed: SyntaxNode): boolean => seed.type === "array" && seed.childCount === 2
+
+/** The text replacing an untyped `[]` seed in a JavaScript file: a JSDoc cast that `checkJs` reads (nothing at run time). */
+export const TYPED_EMPTY_ARRAY_JS = "/** @type {any[]} */ ([])"
+
 const indentUnits = new WeakMap<FileInfo, string>()
 
 /** The file's indentation step: the smallest leading whitespace of an indented line (two spaces when none). */
