@@ -206,6 +206,23 @@ describe.each(backends)("hostile repository code on the $name backend", (backend
     30_000
   )
 
+  // Only a dedicated uid makes the limit per workspace (the local backend as root); some inits reap orphans
+  // only every couple of seconds (the machines here: ~1.7 s), and until then RLIMIT_NPROC still counts them.
+  const liveWithUid = backend.name === "local" && caps.dropUid ? it.live : it.skip
+  liveWithUid("the next step gets its whole process limit although init reaps the killed processes late", () =>
+    Effect.gen(function* () {
+      const dir = yield* copyFixture("hostile")
+      // four children exit at once and stay zombies (their parent never waits); the timeout kills the parent
+      const first = yield* runWith(layer(), { command: "for i in 1 2 3 4; do sleep 0.1 & done; exec sleep 30", cwd: dir, timeoutMs: 1000 })
+      expect(first.timedOut).toBe(true)
+      // same workspace, same uid, at once: two processes needed (the shell, then one `true` at a time)
+      const next = yield* runWith(layer(), { command: "/bin/true; /bin/true; echo started", cwd: dir, timeoutMs: 10_000, limits: { maxProcesses: 3 } })
+      expect(next.output).toContain("started")
+      expect(next.exitCode).toBe(0)
+    }),
+    30_000
+  )
+
   live("exfiltrating environment variables finds no secret", () =>
     Effect.gen(function* () {
       const dir = yield* copyFixture("hostile")

@@ -137,3 +137,27 @@ export const killTree = (target: Target): number => {
   }
   return killed
 }
+
+/**
+ * Waits until no process of a dedicated sandbox uid is left, zombies included, for up to `timeoutMs`, and
+ * returns how many are left then. Killed processes whose parent died too are reaped by init, and until
+ * then they count against the uid's RLIMIT_NPROC: an init that reaps orphans late (some sweep only every
+ * couple of seconds) would start the next step of that uid short of processes — a `node` that cannot
+ * create its threads fails at once. Anything still running is killed again on every round.
+ */
+export const waitForUidGone = async (uid: number | null, timeoutMs: number): Promise<number> => {
+  if (!killableUid(uid)) return 0
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const left = listProcesses().filter((p) => p.uid === uid)
+    if (left.length === 0 || performance.now() >= deadline) return left.length
+    for (const p of left) {
+      try {
+        process.kill(p.pid, "SIGKILL")
+      } catch {
+        // already gone (or a zombie: nothing to kill)
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}

@@ -15,7 +15,7 @@ import { BRIDGE_PORT, type EgressPolicy, proxyEnv, startEgress, writeBridge } fr
 import { scrubbedEnv } from "./env.js"
 import type { Capabilities } from "./isolation.js"
 import { HeadTail } from "./output.js"
-import { killTree, listProcesses, type Target, treeOf } from "./procfs.js"
+import { killTree, listProcesses, type Target, treeOf, waitForUidGone } from "./procfs.js"
 
 export const DEFAULTS = {
   timeoutMs: 10 * 60_000,
@@ -23,6 +23,9 @@ export const DEFAULTS = {
   maxProcesses: 1024,
   maxFileBytes: 2 * 1024 * 1024 * 1024
 }
+
+/** How long a step waits for init to reap its killed processes (one init seen here sweeps every ~1.7 s). */
+const REAP_WAIT_MS = 5_000
 
 const signalName = (n: number): string =>
   Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`
@@ -311,8 +314,10 @@ export const runCommand = async (
     if (uid !== null) argv = ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--no-new-privs", "--", ...argv]
     if (caps.prlimit) {
       const maxProcesses = limits.maxProcesses ?? DEFAULTS.maxProcesses
-      // RLIMIT_NPROC counts every process of the real uid; without a dedicated uid, leave room for ours.
-      const base = uid === null ? listProcesses().filter((p) => p.uid === process.getuid?.()).length : 0
+      // RLIMIT_NPROC counts every process of the real uid, zombies included: without a dedicated uid, leave
+      // room for ours; with one, for a previous step's killed processes init has still not reaped (see waitForUidGone)
+      const counted = uid ?? process.getuid?.()
+      const base = listProcesses().filter((p) => p.uid === counted).length
       const flags = [
         `--nproc=${base + maxProcesses}`,
         `--fsize=${limits.maxFileBytes ?? DEFAULTS.maxFileBytes}`,
@@ -423,6 +428,9 @@ export const runCommand = async (
     // after the child is reaped only the dedicated uid identifies leftovers safely
     const leftovers = killTree(root)
     if (leftovers > 0) warnings.push(`killed ${leftovers} leftover background process(es) after the command ended`)
+    // the step is over once its processes are gone: unreaped ones would count against the next step's process limit
+    const unreaped = await waitForUidGone(uid, REAP_WAIT_MS)
+    if (unreaped > 0) warnings.push(`${unreaped} killed process(es) of the sandbox uid were not reaped by init within ${REAP_WAIT_MS} ms; the next step's process limit leaves room for them`)
     const durationMs = Math.round(performance.now() - started)
 
     let exitCode: number | null = typeof result.exitCode === "number" ? result.exitCode : null
