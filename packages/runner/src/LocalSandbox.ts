@@ -2,7 +2,8 @@
  * The local `Sandbox` backend: runs untrusted repository commands with `execa`.
  *
  * - wall-clock timeout with a kill of the whole process tree (process group, descendants, and
- *   when running as root every process of a dedicated per-workspace uid);
+ *   when running as root every process of a dedicated per-workspace uid); with that uid the step ends
+ *   once init has reaped what was killed (RLIMIT_NPROC counts zombies; some inits reap late);
  * - output capped, keeping head and tail and saying how much was dropped;
  * - environment scrubbed to an allow-list (no `*_TOKEN`, `*_KEY`, `DATABASE_URL`, …);
  * - `prlimit` limits: processes (RLIMIT_NPROC), CPU seconds, file size, no core dumps. Memory is
