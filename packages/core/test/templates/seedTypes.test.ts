@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Patchgen, Templates } from "@ratchet/core"
 import { Effect } from "effect"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import ts from "typescript"
@@ -19,7 +19,6 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 /** The semantic and syntactic diagnostics of one file, type-checked alone (`checkJs`, `strict`, ES2023 libs). */
 const diagnosticsOf = (path: string, text: string): Array<string> => {
   const dir = mkdtempSync(NodePath.join(scratch, "case-"))
-  mkdirSync(dir, { recursive: true })
   const file = NodePath.join(dir, path)
   writeFileSync(file, text)
   const program = ts.createProgram([file], {

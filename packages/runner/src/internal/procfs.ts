@@ -125,14 +125,21 @@ export const killTree = (target: Target): number => {
     for (let round = 0; round < 50; round++) {
       const left = listProcesses().filter((p) => p.uid === target.uid)
       if (left.length === 0) break
-      for (const p of left) {
-        try {
-          process.kill(p.pid, "SIGKILL")
-          killed++
-        } catch {
-          // already gone
-        }
-      }
+      killed += killAll(left)
+    }
+  }
+  return killed
+}
+
+/** SIGKILLs each process; returns how many signals were delivered (a zombie takes one and stays until reaped). */
+const killAll = (processes: ReadonlyArray<ProcInfo>): number => {
+  let killed = 0
+  for (const p of processes) {
+    try {
+      process.kill(p.pid, "SIGKILL")
+      killed++
+    } catch {
+      // already gone
     }
   }
   return killed
@@ -151,13 +158,7 @@ export const waitForUidGone = async (uid: number | null, timeoutMs: number): Pro
   for (;;) {
     const left = listProcesses().filter((p) => p.uid === uid)
     if (left.length === 0 || performance.now() >= deadline) return left.length
-    for (const p of left) {
-      try {
-        process.kill(p.pid, "SIGKILL")
-      } catch {
-        // already gone (or a zombie: nothing to kill)
-      }
-    }
+    killAll(left)
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }

@@ -257,26 +257,15 @@ const initializesSmallLiteral = (text: string, end: number): boolean => {
   }
   if (close === -1) return false
   // the literal must be the whole initializer: `as const` may follow, then the end of the declarator
-  let i = close + 1
-  let hadNewline = false
-  /** The word at the next non-space character (`i` is left there), or "". */
-  const nextWord = (): string => {
-    hadNewline = false
-    while (i < code.length && isSpaceCode(code.charCodeAt(i))) if (code.charCodeAt(i++) === 10) hadNewline = true
-    let k = i
-    while (k < code.length && isIdentCode(code.charCodeAt(k))) k++
-    return code.slice(i, k)
+  let after = wordAfter(code, close + 1)
+  if (after.word === "as") {
+    const constant = wordAfter(code, after.end)
+    if (constant.word !== "const") return false
+    after = wordAfter(code, constant.end)
   }
-  let word = nextWord()
-  if (word === "as") {
-    i += 2
-    if (nextWord() !== "const") return false
-    i += 5
-    word = nextWord()
-  }
-  if (word !== "") return hadNewline && !CONTINUING_OPERATORS.has(word)
-  const c = code.charCodeAt(i)
-  return i >= code.length || c === 59 || c === 44 || c === 41 || c === 125 // the end, `;`, `,`, `)`, `}`
+  if (after.word !== "") return after.hadNewline && !CONTINUING_OPERATORS.has(after.word)
+  const c = after.next
+  return Number.isNaN(c) || c === 59 || c === 44 || c === 41 || c === 125 // the end, `;`, `,`, `)`, `}`
 }
 
 /**
@@ -373,8 +362,8 @@ const wordBefore = (code: string, end: number): { word: string; start: number } 
   while (k >= 0 && isIdentCode(code.charCodeAt(k))) k--
   return { word: code.slice(k + 1, end + 1), start: k + 1 }
 }
-/** The identifier starting at `start` after whitespace; `hadNewline` tells whether a line break came first. */
-const wordAfter = (code: string, start: number): { word: string; hadNewline: boolean; next: number } => {
+/** The identifier starting at `start` after whitespace (`end` is after it); `hadNewline` tells whether a line break came first. */
+const wordAfter = (code: string, start: number): { word: string; hadNewline: boolean; next: number; end: number } => {
   let i = start
   let hadNewline = false
   while (i < code.length && isSpaceCode(code.charCodeAt(i))) {
@@ -383,7 +372,7 @@ const wordAfter = (code: string, start: number): { word: string; hadNewline: boo
   }
   let k = i
   while (k < code.length && isIdentCode(code.charCodeAt(k))) k++
-  return { word: code.slice(i, k), hadNewline, next: code.charCodeAt(i) }
+  return { word: code.slice(i, k), hadNewline, next: code.charCodeAt(i), end: k }
 }
 
 /**

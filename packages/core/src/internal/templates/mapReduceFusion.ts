@@ -28,7 +28,7 @@ import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, isFunction, methodName, methodReceiver, singleParam, unparen } from "../dataflow/nodes.js"
 import { isPureFunction } from "../dataflow/purity.js"
 import { isShadowed, mentions } from "../dataflow/scopes.js"
-import { freshName, indentAt, indentUnit, isTs, isUntypedEmptyArray, renameIn, semi, TYPED_EMPTY_ARRAY_JS } from "./rewrite.js"
+import { freshName, indentAt, indentUnit, isTs, isUntypedEmptyArray, renameIn, semi, typedSeedEdits } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
 /** The two plain parameters `(acc, y)` of a reducer arrow (annotations allowed), else `null`. */
@@ -95,8 +95,7 @@ const find = (file: FileInfo): Array<Finding> => {
     // an untyped `[]` seed was typed by the mapped values (reduce's `T` overload); fused, it is typed by nothing:
     // TypeScript needs a written accumulator type, JavaScript gets a JSDoc cast (see isUntypedEmptyArray)
     const seed = reduceArgs[1]!
-    const untypedSeed = isUntypedEmptyArray(seed)
-    if (untypedSeed && isTs(file) && params.accText === acc) continue
+    if (isTs(file) && isUntypedEmptyArray(seed) && params.accText === acc) continue
     const mapperParam = mapper.childForFieldName("parameters")?.namedChildren.find((c) => c.type !== "comment") ?? param
     out.push({
       node: reduceCall,
@@ -127,7 +126,7 @@ const find = (file: FileInfo): Array<Finding> => {
           // `xs.map(f).reduce(` → `xs.reduce(` (the layout around the dots is kept)
           { start: receiver.endIndex, end: mapCall.endIndex, text: "" },
           { start: reducer.startIndex, end: reducer.endIndex, text: fused },
-          ...(untypedSeed && !isTs(file) ? [{ start: seed.startIndex, end: seed.endIndex, text: TYPED_EMPTY_ARRAY_JS }] : [])
+          ...typedSeedEdits(file, seed)
         ]
       }
     })

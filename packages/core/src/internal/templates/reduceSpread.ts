@@ -25,7 +25,7 @@ import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, isFunction, methodName, sameNode, unparen, within } from "../dataflow/nodes.js"
 import { isShadowed, isWrite, refsTo, resolve } from "../dataflow/scopes.js"
-import { indentAt, indentUnit, isTs, isUntypedEmptyArray, semi, TYPED_EMPTY_ARRAY_JS } from "./rewrite.js"
+import { indentAt, indentUnit, isTs, semi, typedSeedEdits } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
 const READ_METHODS = new Set(["includes", "indexOf", "lastIndexOf", "find", "findIndex", "findLast", "findLastIndex", "some", "every", "at", "hasOwnProperty", "has", "get", "join", "slice"])
@@ -216,13 +216,8 @@ const find = (file: FileInfo): Array<Finding> => {
       benefit: 0.7,
       risk: "low",
       confidence: 0.8,
-      edits: () => {
-        const edits = rewrite(file, fn, acc, plans, statements.filter((x): x is Array<string> => x !== null))
-        const seed = args[1]!
-        // JavaScript: `[]` no longer gets its type from the copies the reducer returned (see isUntypedEmptyArray)
-        if (!isTs(file) && isUntypedEmptyArray(seed)) edits.push({ start: seed.startIndex, end: seed.endIndex, text: TYPED_EMPTY_ARRAY_JS })
-        return edits
-      }
+      // JavaScript: `[]` no longer gets its type from the copies the reducer returned (see isUntypedEmptyArray)
+      edits: () => [...rewrite(file, fn, acc, plans, statements.filter((x): x is Array<string> => x !== null)), ...typedSeedEdits(file, args[1]!)]
     })
   }
   return out

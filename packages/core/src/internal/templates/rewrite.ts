@@ -108,8 +108,12 @@ export const isTs = (file: FileInfo): boolean => file.language === "typescript" 
  */
 export const isUntypedEmptyArray = (seed: SyntaxNode): boolean => seed.type === "array" && seed.childCount === 2
 
-/** The text replacing an untyped `[]` seed in a JavaScript file: a JSDoc cast that `checkJs` reads (nothing at run time). */
-export const TYPED_EMPTY_ARRAY_JS = "/** @type {any[]} */ ([])"
+/**
+ * The edit that types an untyped `[]` seed in a JavaScript file (a JSDoc cast that `checkJs` reads, nothing
+ * at run time), for rewrites whose reducer returns its accumulator; none for other seeds and in TypeScript.
+ */
+export const typedSeedEdits = (file: FileInfo, seed: SyntaxNode): Array<Edit> =>
+  !isTs(file) && isUntypedEmptyArray(seed) ? [{ start: seed.startIndex, end: seed.endIndex, text: "/** @type {any[]} */ ([])" }] : []
 
 const indentUnits = new WeakMap<FileInfo, string>()
 
