@@ -116,6 +116,21 @@ describe.each(backends)("hostile repository code on the $name backend", (backend
     })
   )
 
+  live("finds the workspace's own node_modules/.bin on the PATH a test plan gives the step", () =>
+    Effect.gen(function* () {
+      const dir = yield* copyFixture("hostile")
+      const bin = join(dir, "node_modules", ".bin")
+      yield* Effect.sync(() => {
+        mkdirSync(bin, { recursive: true })
+        writeFileSync(join(bin, "repo-tool"), "#!/bin/sh\necho REPO-TOOL-RAN\n", { mode: 0o755 })
+      })
+      // as `TestResults.plan` does for an expanded `npm test`: the workspace's .bin ahead of the host's PATH
+      const r = yield* runWith(layer(), { command: "repo-tool", cwd: dir, env: { PATH: `${bin}:${process.env.PATH ?? ""}` } })
+      expect(r.output).toContain("REPO-TOOL-RAN")
+      expect(r.exitCode).toBe(0)
+    })
+  )
+
   live("rejects a missing working directory with a clear error", () =>
     Effect.gen(function* () {
       const error = yield* Effect.gen(function* () {

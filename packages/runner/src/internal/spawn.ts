@@ -132,22 +132,6 @@ export const chownTree = (root: string, uid: number): void => {
   visit(root, 0)
 }
 
-/** Whether a directory and all its ancestors can be searched by any user (PATH entries for a dropped uid). */
-const worldSearchable = (dir: string): boolean => {
-  if (!dir.startsWith("/")) return false
-  let path = dir
-  for (;;) {
-    try {
-      if ((statSync(path).mode & 0o001) === 0) return false
-    } catch {
-      return false
-    }
-    const parent = dirname(path)
-    if (parent === path) return true
-    path = parent
-  }
-}
-
 export interface SpawnOutcome extends Sandbox.RunResult {}
 
 /**
@@ -176,12 +160,21 @@ export const handOverProblem = (path: string): string | null => {
   return null
 }
 
-/** The first ancestor of `dir` that other users cannot search, or `null`. */
-export const unreachableAncestor = (dir: string): string | null => {
+/**
+ * The first of `dir` and its ancestors that a user cannot search (execute permission), or `null`. With
+ * `uid`, permissions are read as for a step running under that uid and its own group with no others
+ * (`setpriv --reuid=uid --regid=uid --clear-groups`): the owner's bits on what it owns (its workspace,
+ * 0700), the group's where only the group matches, the others' elsewhere. Without, as for any other user.
+ * A relative path is unreachable.
+ */
+export const unreachableAncestor = (dir: string, uid?: number): string | null => {
+  if (!dir.startsWith("/")) return dir
   let path = dir
   for (;;) {
     try {
-      if ((statSync(path).mode & 0o001) === 0) return path
+      const st = statSync(path)
+      const bit = uid !== undefined && st.uid === uid ? 0o100 : uid !== undefined && st.gid === uid ? 0o010 : 0o001
+      if ((st.mode & bit) === 0) return path
     } catch {
       return path
     }
@@ -291,7 +284,9 @@ export const runCommand = async (
       ...(setup.nodeDir !== undefined ? { nodeDir: setup.nodeDir } : {}),
       ...(options.env ? { extra: options.env } : {})
     })
-    if (uid !== null && env.PATH) env.PATH = env.PATH.split(":").filter(worldSearchable).join(":")
+    // PATH entries the step's uid cannot search are dropped; its own workspace (0700) stays, so a test
+    // plan's `node_modules/.bin` there is found
+    if (uid !== null && env.PATH) env.PATH = env.PATH.split(":").filter((dir) => unreachableAncestor(dir, uid) === null).join(":")
     // the worktree's git metadata belongs to Ratchet, not to the step's uid: let git in the step read it
     if (uid !== null) writeFileSync(join(home, ".gitconfig"), "[safe]\n\tdirectory = *\n", { mode: 0o644 })
     if (refused.length > 0) warnings.push(`refused secret-looking variables for the sandbox: ${refused.join(", ")}`)
