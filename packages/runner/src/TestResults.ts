@@ -92,6 +92,25 @@ export const runnerOf = (segment: string): Runner | null => {
   return null
 }
 
+/**
+ * The segment up to its first pipe (`tape test/*.js | tap-spec` → `tape test/*.js`), ignoring `|` inside
+ * quotes; `null` when it has none. Runners read back from stdout (ava, tape) must print their TAP to
+ * Ratchet, not to a pretty-printer, whose exit code would also stand in for the tests'.
+ */
+const beforePipe = (segment: string): string | null => {
+  let quote: string | null = null
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i]
+    if (quote !== null) {
+      if (c === quote) quote = null
+      else if (c === "\\" && quote === '"') i++
+    } else if (c === "'" || c === '"') quote = c
+    else if (c === "\\") i++
+    else if (c === "|") return segment.slice(0, i).trimEnd()
+  }
+  return null
+}
+
 const inject = (segment: string, runner: Runner, reportFile: string): string => {
   switch (runner) {
     case "vitest": {
@@ -108,9 +127,9 @@ const inject = (segment: string, runner: Runner, reportFile: string): string => 
         `$1$2 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=${reportFile}$3`
       )
     case "ava":
-      return `${segment} --tap`
+      return `${beforePipe(segment) ?? segment} --tap`
     case "tape":
-      return segment // TAP on stdout already
+      return beforePipe(segment) ?? segment // TAP on stdout already
     case "bun":
       return `${segment} --reporter=junit --reporter-outfile=${reportFile}`
     case "deno":
@@ -248,6 +267,7 @@ export const plan = (options: {
     .map((s, i) => {
       if (runners[i] !== runner) return s
       index++
+      if (reportFile === null && beforePipe(s) !== null) notes.push(`dropped what ${runner}'s output was piped into (\`${s.slice(beforePipe(s)!.length).trim()}\`): Ratchet reads its TAP`)
       // several invocations of the same runner: each writes its own file, read back in order
       return inject(s, runner, reportFile === null ? "" : index === 1 ? reportFile : `${reportFile}.${index}`)
     })

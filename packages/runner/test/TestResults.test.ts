@@ -42,7 +42,9 @@ describe("TestResults.plan", () => {
             "test:mocha": "mocha",
             "test:node": "node --test test/",
             "test:ava": "ava",
-            "test:bun": "bun test"
+            "test:bun": "bun test",
+            "test:tape": 'tape "./tests/**/*.test.js" | tap-dancer  --color always',
+            "test:ava-pretty": "ava --verbose | tap-spec"
           }
         })
       )
@@ -62,6 +64,12 @@ describe("TestResults.plan", () => {
         `node --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=${reportDir}/report-node-test.tap --test test/`
       )
       expect(plan("pnpm run test:ava").command).toBe("ava --tap")
+      // TAP read from stdout: what it was piped into (a pretty-printer) is dropped, a quoted `|` is an argument
+      const tape = plan("npm run test:tape")
+      expect(tape).toMatchObject({ command: 'tape "./tests/**/*.test.js"', runner: "tape", reportFile: null })
+      expect(tape.notes.join("\n")).toContain("`| tap-dancer  --color always`")
+      expect(plan("npm run test:ava-pretty").command).toBe("ava --verbose --tap")
+      expect(plan('tape "test/a|b.js"').command).toBe('tape "test/a|b.js"')
       expect(plan("bun run test:bun").command).toBe(`bun test --reporter=junit --reporter-outfile=${reportDir}/report-bun.xml`)
       // a direct runner command is not expanded and gets no PATH change
       const direct = plan("vitest run")
