@@ -4,7 +4,7 @@
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "./fileInfo.js"
-import { argumentsOf, isDenseArrayLiteral, isFunction, sameNode, unparen } from "./nodes.js"
+import { argumentsOf, isDenseArrayLiteral, isFunction, sameNode, unparen, untyped } from "./nodes.js"
 import { isShadowed, isWrite, resolve } from "./scopes.js"
 import { wordOccurrences } from "./text.js"
 import { arrayElementType, declaredType } from "./types.js"
@@ -26,9 +26,8 @@ const ARRAY_METHODS = new Set(["map", "slice", "concat", "flat", "toSorted", "to
  *   an array by a TS annotation or a JSDoc `@type`/`@param` tag (parameters without a default, not optional).
  */
 export const isProvableArray = (file: FileInfo, node: SyntaxNode, depth = 0, holes = false): boolean => {
-  let n = unparen(node)
   // `[…] as const` / `satisfies T` do not change the runtime value.
-  while ((n.type === "as_expression" || n.type === "satisfies_expression") && n.namedChildren[0]) n = unparen(n.namedChildren[0])
+  const n = untyped(node)
   if (isDenseArrayLiteral(n)) return true
   if (n.type === "call_expression") {
     const callee = n.childForFieldName("function")
@@ -74,8 +73,7 @@ export const SMALL_ARRAY_LITERAL = 8
 /** The dense array literal a value is (`[…]`, also under `as`/`satisfies`), or `null`. */
 export const arrayLiteralOf = (value: SyntaxNode | null): SyntaxNode | null => {
   if (!value) return null
-  let bare = unparen(value)
-  while ((bare.type === "as_expression" || bare.type === "satisfies_expression") && bare.namedChildren[0]) bare = unparen(bare.namedChildren[0])
+  const bare = untyped(value)
   return isDenseArrayLiteral(bare) ? bare : null
 }
 

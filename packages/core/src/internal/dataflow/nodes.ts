@@ -41,6 +41,13 @@ export const unparen = (node: SyntaxNode): SyntaxNode => {
   return n
 }
 
+/** Strips parentheses and the TypeScript wrappers that leave the value as it is: `x as T`, `x satisfies T`, `x!`. */
+export const untyped = (node: SyntaxNode): SyntaxNode => {
+  let n = unparen(node)
+  while ((n.type === "as_expression" || n.type === "satisfies_expression" || n.type === "non_null_expression") && n.namedChildren[0]) n = unparen(n.namedChildren[0])
+  return n
+}
+
 /** Parent skipping parentheses. */
 export const parentOf = (node: SyntaxNode): SyntaxNode | null => {
   let p = node.parent

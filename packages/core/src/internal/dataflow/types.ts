@@ -218,16 +218,45 @@ const jsdocTag = (node: SyntaxNode, tag: "param" | "type", name: string | null):
 const STRING_RESULTS = /\.(?:toLowerCase|toUpperCase|toLocaleLowerCase|toLocaleUpperCase|trim|trimStart|trimEnd|slice|substring|padStart|padEnd|normalize|repeat|replace|replaceAll|charAt|join)\s*\([^()]*\)$/
 
 /**
+ * The type written for what `node` names: a name's declared type, the element type of the array a
+ * `for (const x of xs)` walks (when `xs`'s own declared type is an array), or the annotation of the class
+ * field `this.x` reads (where `this` is the instance of the enclosing class: not inside a `function`).
+ * `null` when nothing is written.
+ */
+export const referenceType = (file: FileInfo, node: SyntaxNode, depth = 0): string | null => {
+  const n = unparen(node)
+  if (depth > 4) return null
+  if (n.type === "identifier") {
+    const binding = resolve(file, n)
+    if (binding === null) return null
+    const declared = declaredType(binding)
+    if (declared !== null) return declared
+    const loop = binding.parent
+    if (loop?.type !== "for_in_statement" || !sameNode(loop.childForFieldName("left"), binding)) return null
+    if (loop.childForFieldName("kind")?.type !== "const" || !loop.children.some((c) => c.type === "of")) return null
+    const iterable = loop.childForFieldName("right")
+    const type = iterable ? referenceType(file, iterable, depth + 1) : null
+    return type === null ? null : arrayElementType(type)
+  }
+  if (n.type === "member_expression" && n.childForFieldName("object")?.type === "this") {
+    const property = n.childForFieldName("property")
+    if (property?.type !== "property_identifier") return null
+    for (let p = n.parent; p; p = p.parent) {
+      if (p.type === "function_expression" || p.type === "function_declaration" || p.type === "generator_function" || p.type === "generator_function_declaration") return null
+      if (p.type === "class_body") return fieldType(p, property.text)?.type ?? null
+    }
+  }
+  return null
+}
+
+/**
  * Whether `node` is provably a string: a string literal or template, the result of a method that returns
- * one (`toLowerCase()`, `slice(…)`, `join(…)`, …), `String(…)`, or a name declared `string` (TS or JSDoc).
+ * one (`toLowerCase()`, `slice(…)`, `join(…)`, …), `String(…)`, or a reference whose written type is
+ * `string` (see {@link referenceType}: a TS or JSDoc declaration, a `for…of` over a `string[]`, a field).
  */
 export const isStringValue = (file: FileInfo, node: SyntaxNode): boolean => {
   const n = unparen(node)
   if (n.type === "string" || n.type === "template_string") return true
   if (n.type === "call_expression") return STRING_RESULTS.test(n.text) || n.childForFieldName("function")?.text === "String"
-  if (n.type === "identifier") {
-    const binding = resolve(file, n)
-    return binding !== null && declaredType(binding) === "string"
-  }
-  return false
+  return referenceType(file, n) === "string"
 }

@@ -12,7 +12,7 @@
  */
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
-import { argumentsOf, methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"
+import { argumentsOf, methodName, parentOf, sameNode, unparen, untyped } from "../dataflow/nodes.js"
 import { isShadowed, resolve } from "../dataflow/scopes.js"
 import { isStringValue } from "../dataflow/types.js"
 import { freshName, moduleInsertionPoint, semi } from "./rewrite.js"
@@ -23,7 +23,7 @@ const ABSENT = new Map([["===", "-1"], ["==", "-1"], ["<", "0"]])
 
 /** Whether `node` is one character of a provable string (or `undefined` past its end). */
 const isOneChar = (file: FileInfo, node: SyntaxNode): boolean => {
-  const n = unparen(node)
+  const n = untyped(node)
   if (n.type === "subscript_expression") return isStringValue(file, n.childForFieldName("object")!)
   if (n.type !== "identifier") return false
   const binding = resolve(file, n)

@@ -16,6 +16,8 @@
  *   every use of the field is `this.<field>` used that way); module-level code already runs once.
  * - the constructor does not throw on these arguments: it is built once while scanning (with the scanner's
  *   own runtime) and refused if that throws, so the constant cannot fail when the module loads.
+ * - type arguments (`new Set<Kind>([…])`) name no type parameter of an enclosing declaration and no type
+ *   declared inside an enclosing block, so they mean the same at module level.
  * The constant is inserted after the module's imports, before any other module code runs.
  */
 import type { SyntaxNode } from "../treeSitter.js"
@@ -37,10 +39,34 @@ interface Built {
   readonly benefit: number
 }
 
+const LOCAL_TYPE_DECLARATIONS = new Set(["type_alias_declaration", "interface_declaration", "class_declaration", "enum_declaration"])
+
+/**
+ * Whether the type arguments of `new X<…>(…)` name only types that module level sees too: none is a type
+ * parameter of an enclosing function, method or class, nor a type declared inside an enclosing block.
+ */
+const typeArgumentsMove = (node: SyntaxNode): boolean => {
+  const typeArgs = node.childForFieldName("type_arguments")
+  if (!typeArgs) return true
+  const named = new Set<string>()
+  const collect = (n: SyntaxNode): void => {
+    if (n.type === "type_identifier") named.add(n.text)
+    for (const c of n.namedChildren) collect(c)
+  }
+  collect(typeArgs)
+  for (let p = node.parent; p && p.type !== "program"; p = p.parent) {
+    for (const c of p.namedChildren) {
+      if (c.type === "type_parameters" && c.namedChildren.some((t) => named.has(t.childForFieldName("name")?.text ?? ""))) return false
+      if (LOCAL_TYPE_DECLARATIONS.has(c.type) && named.has(c.childForFieldName("name")?.text ?? "")) return false
+    }
+  }
+  return true
+}
+
 /** What `new X(args)` builds, when it is one of the covered constructors with constant arguments. */
 const builtBy = (file: FileInfo, node: SyntaxNode): Built | null => {
   const made = node.childForFieldName("constructor")
-  if (!made || node.childForFieldName("type_arguments")) return null
+  if (!made || !typeArgumentsMove(node)) return null
   const args = argumentsOf(node)
   if (!args.every(isConstantData)) return null
   if (made.type === "identifier") {
@@ -222,7 +248,7 @@ const find = (file: FileInfo): Array<Finding> => {
 }
 
 /** A covered constructor with an argument that may be literal data (`new Set([`, `new Intl.X(`, …). */
-const CONSTRUCTION = /new\s+(?:(?:TextDecoder|TextEncoder|Intl\s*\.\s*\w+)\s*\(|(?:Set|Map)\s*\(\s*\(*\s*\[)/g
+const CONSTRUCTION = /new\s+(?:(?:TextDecoder|TextEncoder|Intl\s*\.\s*\w+)\s*\(|(?:Set|Map)\s*(?:<[^()]*?>\s*)?\(\s*\(*\s*\[)/g
 /** Right before a `new`: `const name =` or `let name =` (a lexical declaration is never a brace-less loop body). */
 const LEXICAL_DECLARATOR_BEFORE = /(?:^|[^\p{ID_Continue}$.])(?:const|let)\s+[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*\s*=\s*$/u
 

@@ -3,8 +3,8 @@
  * `keys()`/`values()`/`entries()` iterators → the first value of the iterator, without copying everything.
  *
  * Safe when:
- * - `xs` is provably a `Set` or `Map` (a `const` built with `new Set`/`new Map`, or a TS/JSDoc type
- *   `Set<…>`, `Map<…>`, `ReadonlySet<…>`, `ReadonlyMap<…>`), or a `keys()`/`values()`/`entries()` call on one:
+ * - `xs` is provably a `Set` or `Map` (a `const` built with `new Set`/`new Map`, or a name or class field
+ *   `this.xs` with a TS/JSDoc type `Set<…>`, `Map<…>`, `ReadonlySet<…>`, `ReadonlyMap<…>`), or a `keys()`/`values()`/`entries()` call on one:
  *   iterating them runs no user code, so stopping after the first value cannot be observed;
  * - `[0]` is only read; both give `undefined` for an empty collection.
  */
@@ -12,20 +12,20 @@ import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"
 import { isShadowed, isWrite, resolve } from "../dataflow/scopes.js"
-import { declaredType } from "../dataflow/types.js"
+import { referenceType } from "../dataflow/types.js"
 import type { Finding, Template } from "./template.js"
 
 /** "set" / "map" when `node` is provably one, else `null`. */
 const collectionOf = (file: FileInfo, node: SyntaxNode): "set" | "map" | null => {
   const n = unparen(node)
-  if (n.type !== "identifier") return null
-  const binding = resolve(file, n)
-  if (!binding) return null
-  const type = declaredType(binding)
+  const type = referenceType(file, n)
   if (type !== null) {
     if (/^(?:Readonly)?Set\s*</.test(type)) return "set"
     if (/^(?:Readonly)?Map\s*</.test(type)) return "map"
   }
+  if (n.type !== "identifier") return null
+  const binding = resolve(file, n)
+  if (!binding) return null
   const declarator = binding.parent
   if (declarator?.type !== "variable_declarator" || declarator.parent?.children[0]?.type !== "const") return null
   const value = declarator.childForFieldName("value")

@@ -5,7 +5,8 @@
  * Safe when:
  * - `X` is a `const` (single binding in the file) initialised with pure JSON-like literal data: objects with
  *   plain keys, arrays without holes or spreads, strings, numbers, booleans, `null` — no functions, getters,
- *   references to other bindings or computed keys, so nothing can change what it serialises to;
+ *   references to other bindings or computed keys, so nothing can change what it serialises to (a type
+ *   annotation, `as const` or `satisfies T` change only its type);
  * - every other reference to `X` either passes it as the first argument of `JSON.stringify` or reads a
  *   property holding a primitive (`X.port`), so it is never mutated and never escapes;
  * - the other `stringify` arguments are literals (no replacer function), and `JSON` is not shadowed.
@@ -14,14 +15,14 @@
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { enclosingLoop } from "../dataflow/loops.js"
-import { argumentsOf, calleeIs, enclosingFunction, isPrimitiveLiteral, sameNode, unparen } from "../dataflow/nodes.js"
+import { argumentsOf, calleeIs, enclosingFunction, isPrimitiveLiteral, sameNode, unparen, untyped } from "../dataflow/nodes.js"
 import { constDeclaratorOf, isShadowed, isWrite, refsTo } from "../dataflow/scopes.js"
 import { derivedName, freshName, indentAt, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
 /** JSON-like literal data with no way to run code or change later. */
 const isJsonLiteral = (node: SyntaxNode): boolean => {
-  const n = unparen(node)
+  const n = untyped(node)
   if (isPrimitiveLiteral(n)) return true
   if (n.type === "array") {
     let previousWasComma = true
@@ -50,7 +51,7 @@ const isJsonLiteral = (node: SyntaxNode): boolean => {
 
 /** The literal value at `X.key` (when `X` is an object literal), or `null`. */
 const propertyValue = (object: SyntaxNode, key: string): SyntaxNode | null => {
-  const n = unparen(object)
+  const n = untyped(object)
   if (n.type !== "object") return null
   for (const pair of n.namedChildren) {
     if (pair.type !== "pair") continue
@@ -76,9 +77,9 @@ const stringifyCall = (ref: SyntaxNode): SyntaxNode | null => {
 
 const STRINGIFY_NAME = /\bJSON\.stringify\s*\(\s*\(*\s*([\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*)\s*\)*\s*[,)]/gu
 
-/** Whether some declarator (without a type annotation) may initialise `name` with JSON-like literal data. */
+/** Whether some declarator (a type annotation allowed) may initialise `name` with JSON-like literal data. */
 const mayInitializeJson = (text: string, name: string): boolean =>
-  new RegExp(`(?<=(?:\\bconst\\s+|,\\s*))${name.replace(/\$/g, "\\$")}\\s*=(?![=>])\\s*\\(*\\s*(?:[{\\["'\\d.-]|true\\b|false\\b|null\\b)`).test(text)
+  new RegExp(`(?<=(?:\\bconst\\s+|,\\s*))${name.replace(/\$/g, "\\$")}\\s*(?::[^=;]*)?=(?![=>])\\s*\\(*\\s*(?:[{\\["'\\d.-]|true\\b|false\\b|null\\b)`).test(text)
 
 const find = (file: FileInfo): Array<Finding> => {
   if (isShadowed(file, "JSON")) return []
@@ -90,7 +91,7 @@ const find = (file: FileInfo): Array<Finding> => {
     if (!first || unparen(first).type !== "identifier") continue
     const name = unparen(first).text
     const declarator = constDeclaratorOf(file, unparen(first))
-    if (!declarator || declarator.childForFieldName("type")) continue
+    if (!declarator) continue
     const value = declarator.childForFieldName("value")
     if (!value || !isJsonLiteral(value)) continue
     const statement = declarator.parent!

@@ -23,7 +23,7 @@
 import type { Edit } from "../../Patchgen.js"
 import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
-import { argumentsOf, isFunction, methodName, sameNode, unparen, within } from "../dataflow/nodes.js"
+import { argumentsOf, isFunction, methodName, sameNode, unparen, untyped, within } from "../dataflow/nodes.js"
 import { isShadowed, isWrite, refsTo, resolve } from "../dataflow/scopes.js"
 import { indentAt, indentUnit, isTs, semi, typedSeedEdits } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
@@ -38,12 +38,6 @@ interface Result {
   readonly statement: SyntaxNode | null
 }
 
-/** Strips parentheses and TS `as`/`satisfies`/`!` wrappers. */
-const bare = (node: SyntaxNode): SyntaxNode => {
-  let n = unparen(node)
-  while ((n.type === "as_expression" || n.type === "satisfies_expression" || n.type === "non_null_expression") && n.namedChildren[0]) n = unparen(n.namedChildren[0])
-  return n
-}
 
 const members = (literal: SyntaxNode): Array<SyntaxNode> => literal.namedChildren.filter((c) => c.type !== "comment")
 
@@ -51,11 +45,11 @@ const members = (literal: SyntaxNode): Array<SyntaxNode> => literal.namedChildre
 const spreadsFirst = (literal: SyntaxNode, acc: string): boolean => {
   if (literal.type !== "object" && literal.type !== "array") return false
   const first = members(literal)[0]
-  return first?.type === "spread_element" && bare(first.namedChildren[0]!).type === "identifier" && bare(first.namedChildren[0]!).text === acc
+  return first?.type === "spread_element" && untyped(first.namedChildren[0]!).type === "identifier" && untyped(first.namedChildren[0]!).text === acc
 }
 
 const isAcc = (node: SyntaxNode, acc: string): boolean => {
-  const n = bare(node)
+  const n = untyped(node)
   return n.type === "identifier" && n.text === acc
 }
 
@@ -170,7 +164,7 @@ const find = (file: FileInfo): Array<Finding> => {
     const args = isLodash(file, call) ? all.slice(1) : all
     if (args.length !== 2 || (all.length === 3 && args === all)) continue
     const fn = unparen(args[0]!)
-    const init = bare(args[1]!)
+    const init = untyped(args[1]!)
     if (!isFunction(fn) || fn.type === "function_declaration" || fn.children.some((c) => c.type === "async" || c.type === "*")) continue
     if (init.type !== "object" && init.type !== "array") continue
     const params = fn.childForFieldName("parameters")?.namedChildren.filter((c) => c.type !== "comment") ?? []
@@ -183,13 +177,13 @@ const find = (file: FileInfo): Array<Finding> => {
     const plans: Array<Plan> = []
     let ok = true
     for (const result of results) {
-      const e = bare(result.expr)
+      const e = untyped(result.expr)
       if (isAcc(e, acc)) plans.push({ result, kind: "acc" })
       else if (spreadsFirst(e, acc)) plans.push({ result, kind: "literal", literal: e })
       else if (e.type === "ternary_expression") {
         const c = e.childForFieldName("condition")!
-        const yes = bare(e.childForFieldName("consequence")!)
-        const no = bare(e.childForFieldName("alternative")!)
+        const yes = untyped(e.childForFieldName("consequence")!)
+        const no = untyped(e.childForFieldName("alternative")!)
         if (spreadsFirst(yes, acc) && isAcc(no, acc)) plans.push({ result, kind: "ternary", condition: c, literal: yes, negate: false })
         else if (isAcc(yes, acc) && spreadsFirst(no, acc)) plans.push({ result, kind: "ternary", condition: c, literal: no, negate: true })
         else ok = false
@@ -203,7 +197,7 @@ const find = (file: FileInfo): Array<Finding> => {
       ...literals.map((l) => members(l)[0]!),
       ...plans.filter((p) => p.kind === "acc").map((p) => p.result.expr),
       // the `acc` arm of `cond ? { ...acc, … } : acc`
-      ...plans.flatMap((p) => (p.kind === "ternary" ? [bare(p.result.expr).childForFieldName(p.negate ? "consequence" : "alternative")!] : []))
+      ...plans.flatMap((p) => (p.kind === "ternary" ? [untyped(p.result.expr).childForFieldName(p.negate ? "consequence" : "alternative")!] : []))
     ]
     if (!refsTo(file, accParam).every((ref) => within(ref, fn) && allowedRef(ref, places))) continue
     if (isTs(file) && !typedAccumulator(call, fn, args[1]!)) continue
@@ -254,10 +248,16 @@ const rewrite = (file: FileInfo, fn: SyntaxNode, acc: string, plans: ReadonlyArr
     }
     if (plan.kind === "acc") continue
     const produced = lines(plan)
-    if (statement.parent?.type === "statement_block") {
+    // a statement list (a block, a `case`) takes the statements in its place
+    if (statement.parent?.type === "statement_block" || statement.parent?.type === "switch_case" || statement.parent?.type === "switch_default") {
       const indent = indentAt(file.text, statement.startIndex)
       edits.push({ start: statement.startIndex, end: statement.endIndex, text: produced.map((l, i) => `${i === 0 ? "" : indent}${unit.repeat(l.depth)}${l.text}`).join("\n") })
-    } else edits.push({ start: statement.startIndex, end: statement.endIndex, text: `{ ${produced.map((l) => l.text).join(" ")} }` })
+    } else {
+      // a lone statement (`if (…) return …`): a block of its own, one statement a line, which
+      // also holds when the file leaves semicolons out
+      const indent = indentAt(file.text, statement.startIndex)
+      edits.push({ start: statement.startIndex, end: statement.endIndex, text: `{\n${produced.map((l) => `${indent}${unit}${unit.repeat(l.depth)}${l.text}`).join("\n")}\n${indent}}` })
+    }
   }
   return edits
 }

@@ -8,7 +8,8 @@
  * - inside the loop `s` is only appended to, as whole statements `s += part`, and every other reference
  *   comes after the loop — none in nested functions, so nothing can read `s` while the loop runs;
  * - every `part` is provably a primitive that is not `null`/`undefined` (string/number literals, templates,
- *   arithmetic, `String(…)`, …), so `join` (which renders `null`/`undefined` as "") stringifies it exactly
+ *   arithmetic, `String(…)`, a name or field whose written type is `string` — a TS or JSDoc declaration,
+ *   or the variable of a `for (const x of xs)` over an `xs` declared `string[]` —, …), so `join` (which renders `null`/`undefined` as "") stringifies it exactly
  *   like `+=` does;
  * - the loop has no labelled `break`/`continue` and sits in no `try` block of its function, so control
  *   always reaches the join before any later read of `s`.
@@ -18,6 +19,7 @@ import type { FileInfo } from "../dataflow/fileInfo.js"
 import { LOOP_TYPES } from "../dataflow/loops.js"
 import { enclosingFunction, isFunction, sameNode, unparen, within } from "../dataflow/nodes.js"
 import { isShadowed, refsTo, resolve } from "../dataflow/scopes.js"
+import { isStringValue } from "../dataflow/types.js"
 import { derivedName, freshName, indentAt, isTs, semi } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -43,6 +45,9 @@ const isNonNullPrimitive = (file: FileInfo, node: SyntaxNode): boolean => {
       const callee = n.childForFieldName("function")
       return callee?.type === "identifier" && callee.text === "String" && !isShadowed(file, "String") && n.childForFieldName("arguments")?.namedChildCount === 1
     }
+    case "identifier":
+    case "member_expression":
+      return isStringValue(file, n)
     default:
       return false
   }
