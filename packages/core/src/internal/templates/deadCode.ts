@@ -175,7 +175,9 @@ const find = (file: FileInfo): Array<Finding> => {
     if (file.text.slice(lineStart, stmt.startIndex).trim() !== "") continue
     let lineEnd = file.text.indexOf("\n", stmt.endIndex)
     if (lineEnd < 0) lineEnd = file.text.length
-    if (file.text.slice(stmt.endIndex, lineEnd).trim() !== "") continue
+    // …a trailing line comment (`const TTL = 30 // seconds`) belongs to the declaration and goes with it
+    const rest = file.text.slice(stmt.endIndex, lineEnd).trim()
+    if (rest !== "" && !rest.startsWith("//")) continue
     // Attached comments: directly above, no blank line in between.
     let start = lineStart
     for (let j = i - 1; j >= 0; j--) {

@@ -126,8 +126,8 @@ const ARRAY_INITIALIZER = new RegExp(
   `\\s*(?::[^;]*?)?=(?![=>])\\s*[(\\s]*(?:\\[|Array\\s*\\.\\s*(?:from|of)\\b|Object\\s*\\.\\s*(?:keys|values|entries)\\b|${IDENT_SOURCE}[)\\s]*(?:[;,}]|$|as\\b|satisfies\\b)|${IDENT_SOURCE}(?:\\s*\\??\\.\\s*${IDENT_SOURCE}|\\s*\\([^;]*?\\))*?\\s*\\.\\s*(?:map|filter|flatMap|slice|concat|flat|toSorted|toReversed|split)\\s*\\()`,
   "muy"
 )
-/** Before a name: the end of a JSDoc type that names an array (`{string[]} `, `{Array<T>} [`). */
-const JSDOC_ARRAY_BEFORE = /(?:\[\s*\]|Array\s*\.?\s*<[^{}]*>)\s*\}\s*\[?\s*$/
+/** Before a name: the end of a JSDoc type that names an array (`{string[]} `, `{Array<T>} [`, `{Array<{ id: string }>}`). */
+const JSDOC_ARRAY_BEFORE = /(?:\[\s*\]|Array\s*\.?\s*<(?:[^{}]|\{[^{}]*\})*>)\s*\}\s*\[?\s*$/
 /** Before a declaration keyword: a JSDoc `@type` naming an array, then the end of the comment. */
 const JSDOC_TYPE_BEFORE = /@type\s*\{[^{}]*(?:\[\s*\]|Array\s*\.?\s*<)[^{}]*\}[\s\S]*?\*\/\s*(?:export\s+)?(?:const|let|var)\s+$/
 /** After a name: an array type annotation (`: T[]`, `: Array<T>`, `: ReadonlyArray<T>`, optional `?`). */

@@ -33,7 +33,8 @@ const callbackOf = (call: SyntaxNode): Callback | null => {
   const param = singleParam(args[0]!)
   if (!param) return null
   const body = args[0]!.childForFieldName("body")!
-  if (body.type === "statement_block" || !isSideEffectFree(body) || body.descendantsOfType(["this", "super"]).length > 0) return null
+  // an arrow's `this` and `super` are those of the function around it, which the loop stays in
+  if (body.type === "statement_block" || !isSideEffectFree(body)) return null
   return { param: param.text, body }
 }
 

@@ -17,7 +17,8 @@ import type { SyntaxNode } from "../treeSitter.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"
 import { isSideEffectFree } from "../dataflow/purity.js"
-import { isShadowed, resolve } from "../dataflow/scopes.js"
+import { isShadowed } from "../dataflow/scopes.js"
+import { literalRegexOf } from "./regexLiteral.js"
 import { inBooleanContext } from "./filterCallback.js"
 import { isTs } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
@@ -52,11 +53,8 @@ const isFreshRegex = (file: FileInfo, node: SyntaxNode): boolean => {
   const n = unparen(node)
   if (n.type === "regex") return true
   if (n.type === "identifier") {
-    const binding = resolve(file, n)
-    const declarator = binding?.parent
-    if (declarator?.type !== "variable_declarator" || declarator.parent?.children[0]?.type !== "const") return false
-    const value = declarator.childForFieldName("value")
-    return value?.type === "regex" && !(value.childForFieldName("flags")?.text ?? "").includes("g")
+    const value = literalRegexOf(file, n)
+    return value !== null && !(value.childForFieldName("flags")?.text ?? "").includes("g")
   }
   if (n.type !== "new_expression") return false
   const made = n.childForFieldName("constructor")

@@ -35,7 +35,8 @@ const IMPURE = new Set(["this", "super", "await_expression", "yield_expression",
 
 const primitiveType = (annotation: SyntaxNode | null): string | null => {
   const t = annotation?.namedChildren[0]
-  return t && t.type === "predefined_type" && PRIMITIVES.has(t.text) ? t.text : null
+  // tree-sitter-typescript reads `bigint` as a type name; no type can be declared with that name
+  return t && (t.type === "predefined_type" || (t.type === "type_identifier" && t.text === "bigint")) && PRIMITIVES.has(t.text) ? t.text : null
 }
 
 /** Checks purity; returns the number of self-calls, or -1 when impure. */

@@ -10,7 +10,7 @@
  *   locals, creates only plain values (`new Map()`, literals), and calls only pure globals (`Math.*`, `JSON.*`,
  *   `setTimeout`, …), methods of values it created, and other such functions; or a file-system read or timer
  *   from Node (`readFile`/`stat`/… of `node:fs/promises` or `fs.promises`, `setTimeout` of
- *   `node:timers/promises`). Parameters, other modules' exports, object methods and `this` could share state
+ *   `node:timers/promises`), imported or taken with a `const … = require(…)`. Parameters, other modules' exports, object methods and `this` could share state
  *   between calls, and are refused;
  * - it is a plain `for…of` (not `for await`) over any iterable (`Array.from` preserves its iteration);
  * - `Promise` and `Array` are not shadowed.
@@ -70,8 +70,34 @@ const PURE_NAMESPACES = new Set(["Math", "JSON", "Number", "String", "Array", "P
 /** Constructors a checked function may call. */
 const PURE_CONSTRUCTORS = new Set(["Promise", "Map", "Set", "Array", "Error", "TypeError", "RangeError", "URL", "Date"])
 
-/** The module a name was imported from (`import x`, `import { y as x }`, `import * as x`) and the name it exports, or `null`. */
-const importOf = (binding: SyntaxNode): { source: string; exported: string } | null => {
+/**
+ * The module a CommonJS `const` takes a name from — `const fs = require("m")` (the whole module, like
+ * `import * as`), `const { x } = require("m")`, `const { y: x } = require("m")` — or `null`.
+ */
+const requireOf = (file: FileInfo, binding: SyntaxNode): { source: string; exported: string } | null => {
+  let exported = "*"
+  let node: SyntaxNode | null = binding.parent
+  if (node?.type === "object_pattern" && binding.type === "shorthand_property_identifier_pattern") {
+    exported = binding.text
+    node = node.parent
+  } else if (node?.type === "pair_pattern" && sameNode(node.childForFieldName("value"), binding) && node.parent?.type === "object_pattern") {
+    const key = node.childForFieldName("key")
+    if (key?.type !== "property_identifier") return null
+    exported = key.text
+    node = node.parent.parent
+  } else if (!(node?.type === "variable_declarator" && sameNode(node.childForFieldName("name"), binding))) return null
+  if (node?.type !== "variable_declarator" || node.parent?.children[0]?.type !== "const") return null
+  const value = node.childForFieldName("value")
+  const call = value ? unparen(value) : null
+  if (call?.type !== "call_expression" || call.childForFieldName("function")?.text !== "require" || isShadowed(file, "require")) return null
+  const args = argumentsOf(call)
+  return args.length === 1 && args[0]!.type === "string" ? { source: args[0]!.text.slice(1, -1), exported } : null
+}
+
+/** The module a name was imported from (`import x`, `import { y as x }`, `import * as x`, or a `require`) and the name it exports, or `null`. */
+const importOf = (file: FileInfo, binding: SyntaxNode): { source: string; exported: string } | null => {
+  const required = requireOf(file, binding)
+  if (required) return required
   let node: SyntaxNode | null = binding.parent
   let exported = "default"
   if (node?.type === "import_specifier") exported = node.childForFieldName("name")?.text ?? binding.text
@@ -99,7 +125,7 @@ const isIndependentCallee = (file: FileInfo, callee: SyntaxNode, visited: Set<nu
     const root = unparen(viaPromises ? object.childForFieldName("object")! : object)
     if (root.type !== "identifier") return false
     const binding = resolve(file, root)
-    const origin = binding ? importOf(binding) : null
+    const origin = binding ? importOf(file, binding) : null
     if (!origin || (origin.exported !== "*" && origin.exported !== "default")) return false
     if (viaPromises) return FS_MODULES.has(origin.source) && INDEPENDENT_EXPORTS["node:fs/promises"]!.has(method)
     return INDEPENDENT_EXPORTS[origin.source]?.has(method) ?? false
@@ -107,7 +133,7 @@ const isIndependentCallee = (file: FileInfo, callee: SyntaxNode, visited: Set<nu
   if (c.type !== "identifier") return false
   const binding = resolve(file, c)
   if (!binding) return false // a global (not allow-listed for the awaited call) or an ambiguous name
-  const origin = importOf(binding)
+  const origin = importOf(file, binding)
   if (origin) return INDEPENDENT_EXPORTS[origin.source]?.has(origin.exported) ?? false
   return isLocalFunctionIndependent(file, binding, visited)
 }

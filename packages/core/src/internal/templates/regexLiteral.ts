@@ -4,6 +4,9 @@
  * characters (classes, quantifiers, `.`, anchors inside, groups, escapes such as `\d`) answers `null`.
  */
 import type { SyntaxNode } from "../treeSitter.js"
+import type { FileInfo } from "../dataflow/fileInfo.js"
+import { unparen } from "../dataflow/nodes.js"
+import { resolve } from "../dataflow/scopes.js"
 
 const SYNTAX = new Set([..."\\^$.|?*+()[]{}/"])
 /** Escapes that stand for one literal character (the character itself, or a control character). */
@@ -33,6 +36,17 @@ export const plainText = (pattern: string): string | null => {
     out += c
   }
   return out
+}
+
+/** The regex literal `node` is, or the one a `const` that `node` names is bound to; else `null`. */
+export const literalRegexOf = (file: FileInfo, node: SyntaxNode): SyntaxNode | null => {
+  const n = unparen(node)
+  if (n.type === "regex") return n
+  if (n.type !== "identifier") return null
+  const declarator = resolve(file, n)?.parent
+  if (declarator?.type !== "variable_declarator" || declarator.parent?.children[0]?.type !== "const") return null
+  const value = declarator.childForFieldName("value")
+  return value?.type === "regex" ? value : null
 }
 
 /** The pattern and flags of a regex literal node. */
