@@ -52,17 +52,22 @@ const PURE_GLOBAL_CALLS = /^(?:String|Number|Boolean|parseInt|parseFloat|isNaN|i
  * Whether calling `fn` (an arrow function, function expression or declaration) can have no side effects: it assigns only
  * its own locals, and calls only methods and functions that read their arguments (string methods,
  * read-only array methods with such callbacks, `Map`/`Set` lookups, `Math.*`, `Object.keys`, …) and
- * `test`/`exec` of a regex literal without `g`/`y`. No `await`, `yield`, `new`, `delete`, tagged
- * templates or calls of unknown functions. Property reads are assumed to run no code, except those
+ * `test`/`exec` of a regex literal without `g`/`y`, and functions of the file that are pure by the same
+ * rules (`declared` finds them; a call of a function still being checked counts as pure, so recursion
+ * is judged by the rest of its body). No `await`, `yield`, `new`, `delete`, tagged templates or calls of
+ * unknown functions. Property reads are assumed to run no code, except those
  * `mayRunGetter` names (getters the file defines, see `accessors.ts`; `"[]"` for a computed read).
  * Such a function may still throw (e.g. reading a property of `undefined`).
  */
 export const isPureFunction = (
   fn: SyntaxNode,
   globalsShadowed: (name: string) => boolean = () => false,
-  mayRunGetter: (property: string) => boolean = () => false
+  mayRunGetter: (property: string) => boolean = () => false,
+  declared: (callee: SyntaxNode) => SyntaxNode | null = () => null,
+  checking: Set<number> = new Set()
 ): boolean => {
   if (fn.type !== "arrow_function" && fn.type !== "function_expression" && fn.type !== "function" && fn.type !== "function_declaration") return false
+  checking.add(fn.startIndex)
   if (fn.children.some((c) => c.type === "async" || c.type === "*")) return false
   const body = fn.childForFieldName("body")
   if (!body) return false
@@ -111,7 +116,12 @@ export const isPureFunction = (
           if (!PURE_METHOD_NAMES.has(method) && !isRegexCall && !global) return false
           // callbacks handed to read-only array methods must be pure too (visited below as nested functions)
         } else if (callee.type === "identifier") {
-          if (!PURE_GLOBAL_CALLS.test(callee.text) || globalsShadowed(callee.text) || locals.has(callee.text)) return false
+          if (locals.has(callee.text)) return false
+          if (!PURE_GLOBAL_CALLS.test(callee.text) || globalsShadowed(callee.text)) {
+            const target = declared(callee)
+            if (target === null) return false
+            if (!checking.has(target.startIndex) && !isPureFunction(target, globalsShadowed, mayRunGetter, declared, checking)) return false
+          }
         } else return false
         break
       }
@@ -125,7 +135,7 @@ export const isPureFunction = (
         break
       case "arrow_function":
       case "function_expression":
-        if (!isPureFunction(n, globalsShadowed, mayRunGetter)) return false
+        if (!isPureFunction(n, globalsShadowed, mayRunGetter, declared, checking)) return false
         continue
     }
     for (const c of n.namedChildren) stack.push(c)

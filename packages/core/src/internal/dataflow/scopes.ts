@@ -251,5 +251,18 @@ export const constDeclaratorOf = (file: FileInfo, ref: SyntaxNode): SyntaxNode |
   return declarator
 }
 
+/**
+ * The function a name stands for when this file declares it and never rebinds it: a `function` declaration
+ * nothing assigns to, or a `const` bound to a function or arrow. `null` for anything else.
+ */
+export const declaredFunction = (file: FileInfo, ref: SyntaxNode): SyntaxNode | null => {
+  const binding = resolve(file, ref)
+  const parent = binding?.parent
+  if (!binding || !parent) return null
+  if (parent.type === "function_declaration" && sameNode(parent.childForFieldName("name"), binding)) return refsTo(file, binding).some(isWrite) ? null : parent
+  const value = constDeclaratorOf(file, ref)?.childForFieldName("value")
+  return value && isFunction(value) ? value : null
+}
+
 /** Whether the subtree mentions identifier `name` (references or bindings). */
 export const mentions = (file: FileInfo, node: SyntaxNode, name: string): boolean => file.identifiers(name).some((id) => within(id, node))

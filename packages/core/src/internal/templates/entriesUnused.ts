@@ -7,7 +7,8 @@
  *
  * Safe when:
  * - the pair is destructured right away as `[k]`, `[k, unused]`, `[, v]` or `[_, v]` with the unused name
- *   never referenced, no defaults and no rest element;
+ *   never referenced, no defaults and no rest element; a TypeScript annotation on it is a plain two-element
+ *   tuple (`[string, number]`), and the kept binding gets its half (`: number`);
  * - for callbacks, only the pair parameter is declared (the index stays the same, but the third parameter —
  *   the array — would change), and the method returns what the callback returns, not the elements
  *   (`forEach`, `map`, `some`, `every`, `flatMap`), so no pair escapes;
@@ -23,6 +24,15 @@ import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, methodName, parentOf, sameNode, unparen } from "../dataflow/nodes.js"
 import { isShadowed, refsTo } from "../dataflow/scopes.js"
 import type { Finding, Template } from "./template.js"
+
+/** The key or value type of a pair annotated as a plain two-element tuple (`: [string, number]`), else `null`. */
+const tupleHalf = (annotation: SyntaxNode, keep: "keys" | "values"): string | null => {
+  const tuple = annotation.namedChildren.find((c) => c.type !== "comment")
+  if (tuple?.type !== "tuple_type") return null
+  const members = tuple.namedChildren.filter((c) => c.type !== "comment")
+  if (members.length !== 2 || members.some((m) => m.type === "optional_type" || m.type === "rest_type" || m.type === "named_tuple_member")) return null
+  return members[keep === "keys" ? 0 : 1]!.text
+}
 
 const METHODS = new Set(["forEach", "map", "some", "every", "flatMap"])
 
@@ -58,6 +68,8 @@ const find = (file: FileInfo): Array<Finding> => {
     if (call.childForFieldName("function")?.text !== "Object.entries" || argumentsOf(call).length !== 1) continue
     const parent = parentOf(call)
     let pattern: SyntaxNode | null = null
+    /** The pair's TypeScript annotation (`: [string, number]`), whose half the kept binding takes. */
+    let annotation: SyntaxNode | null = null
     let where = ""
     if (parent?.type === "member_expression" && METHODS.has(parent.childForFieldName("property")?.text ?? "")) {
       const outer = parent.parent
@@ -68,7 +80,7 @@ const find = (file: FileInfo): Array<Finding> => {
       const params = fn.childForFieldName("parameters")?.namedChildren.filter((c) => c.type !== "comment") ?? []
       if (params.length !== 1) continue
       pattern = params[0]!.type === "required_parameter" ? params[0]!.childForFieldName("pattern") : params[0]!
-      if (params[0]!.type === "required_parameter" && params[0]!.childForFieldName("type")) continue
+      annotation = params[0]!.type === "required_parameter" ? params[0]!.childForFieldName("type") : null
       where = `\`${methodName(outer)}\` callback`
     } else if (parent?.type === "for_in_statement" && sameNode(parent.childForFieldName("right"), unparen(call)) && parent.children.some((c) => c.type === "of")) {
       pattern = parent.childForFieldName("left")
@@ -79,6 +91,8 @@ const find = (file: FileInfo): Array<Finding> => {
     if (!half) continue
     // `entries` reads every value (running getters), `keys` reads none: refused when this file makes own accessors
     if (half.keep === "keys" && accessorsOf(file).ownAccessors) continue
+    const halfType = annotation === null ? null : tupleHalf(annotation, half.keep)
+    if (annotation !== null && halfType === null) continue
     const target = pattern
     const method = call.childForFieldName("function")!.childForFieldName("property")!
     out.push({
@@ -89,7 +103,8 @@ const find = (file: FileInfo): Array<Finding> => {
       confidence: 0.85,
       edits: () => [
         { start: method.startIndex, end: method.endIndex, text: half.keep },
-        { start: target.startIndex, end: target.endIndex, text: half.binding }
+        { start: target.startIndex, end: target.endIndex, text: half.binding },
+        ...(annotation !== null && halfType !== null ? [{ start: annotation.startIndex, end: annotation.endIndex, text: `: ${halfType}` }] : [])
       ]
     })
   }

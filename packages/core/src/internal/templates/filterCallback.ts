@@ -15,7 +15,7 @@ import { mayRunGetter } from "../dataflow/accessors.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, isFunction, sameNode, unparen } from "../dataflow/nodes.js"
 import { isPureFunction } from "../dataflow/purity.js"
-import { isShadowed, resolve } from "../dataflow/scopes.js"
+import { declaredFunction, isShadowed, resolve } from "../dataflow/scopes.js"
 import { arrayElementType, fieldType } from "../dataflow/types.js"
 
 const PURE_NAMED = new Set(["Boolean"])
@@ -30,15 +30,10 @@ const callbackFunction = (file: FileInfo, arg: SyntaxNode): SyntaxNode | "pure" 
   if (isFunction(a)) return a
   if (a.type !== "identifier") return null
   if (PURE_NAMED.has(a.text) && !isShadowed(file, a.text)) return "pure"
-  const binding = resolve(file, a)
-  if (!binding) return null
-  const parent = binding.parent
-  if (parent?.type === "function_declaration" && sameNode(parent.childForFieldName("name"), binding)) return parent
-  if (parent?.type === "variable_declarator" && parent.parent?.children[0]?.type === "const") {
-    const value = parent.childForFieldName("value")
-    return value && isFunction(value) ? value : null
-  }
+  const declared = declaredFunction(file, a)
+  if (declared) return declared
   // `import { isIPv4 } from "node:net"`
+  const parent = resolve(file, a)?.parent
   if (parent?.type === "import_specifier") {
     const source = parent.parent?.parent?.parent?.childForFieldName("source")?.text.slice(1, -1) ?? ""
     const imported = parent.childForFieldName("name")?.text ?? ""
@@ -57,7 +52,8 @@ export const isPureCallback = (file: FileInfo, call: SyntaxNode): boolean => {
   return isPureFunction(
     fn,
     (name) => isShadowed(file, name),
-    (property) => mayRunGetter(file, property)
+    (property) => mayRunGetter(file, property),
+    (callee) => declaredFunction(file, callee)
   )
 }
 

@@ -27,7 +27,7 @@ import { isProvableArray } from "../dataflow/arrays.js"
 import type { FileInfo } from "../dataflow/fileInfo.js"
 import { argumentsOf, isFunction, methodName, methodReceiver, singleParam, unparen } from "../dataflow/nodes.js"
 import { isPureFunction } from "../dataflow/purity.js"
-import { isShadowed, mentions } from "../dataflow/scopes.js"
+import { declaredFunction, isShadowed, mentions } from "../dataflow/scopes.js"
 import { freshName, indentAt, indentUnit, isTs, isUntypedEmptyArray, renameIn, semi, typedSeedEdits } from "./rewrite.js"
 import type { Finding, Template } from "./template.js"
 
@@ -65,7 +65,8 @@ const find = (file: FileInfo): Array<Finding> => {
     isPureFunction(
       fn,
       (name) => isShadowed(file, name),
-      (property) => mayRunGetter(file, property)
+      (property) => mayRunGetter(file, property),
+      (callee) => declaredFunction(file, callee)
     )
   for (const reduceCall of file.methodCalls(["reduce"])) {
     if (methodName(reduceCall) !== "reduce" || reduceCall.childForFieldName("type_arguments")) continue
