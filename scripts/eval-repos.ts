@@ -97,6 +97,7 @@ interface Row {
 }
 const rows: Array<Row> = []
 const broken: Array<string> = []
+const baselineProblems: Array<string> = []
 const missing: Array<string> = []
 
 for (const entry of entries) {
@@ -138,6 +139,7 @@ for (const entry of entries) {
     const report = JSON.parse(readFileSync(reportFile, "utf8")) as Report
     const outcomes = report.attempts.map(outcomeOf)
     for (const [i, a] of report.attempts.entries()) if (outcomes[i] === "broke") broken.push(`${entry.repo} ${a.rule}: ${a.reason.slice(0, 240)}`)
+    if (report.baseline.reason) baselineProblems.push(`${entry.repo}: ${report.baseline.reason.slice(0, 300)}`)
     const t = report.baseline.tests
     rows.push({
       repo: entry.repo,
@@ -173,4 +175,5 @@ const green = rows.reduce((n, r) => n + r.green, 0)
 console.log("")
 console.log(`candidates that kept the repository's own tests green: ${green} of ${validated} validated; proven faster: ${rows.reduce((n, r) => n + r.proven, 0)}`)
 for (const b of broken) console.log(`broke: ${b}`)
+for (const p of baselineProblems) console.log(`baseline: ${p}`)
 if (missing.length > 0) console.log(`no local mirror (under ${mirrors}) for: ${missing.join(", ")} — fetch them to run them`)

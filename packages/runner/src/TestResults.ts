@@ -12,7 +12,7 @@
  * | runner    | injected                                                                 |
  * |-----------|--------------------------------------------------------------------------|
  * | vitest    | `--run --reporter=default --reporter=json --outputFile.json=<file>`      |
- * | jest      | `--ci --json --outputFile=<file>`                                        |
+ * | jest      | `--ci --json --outputFile=<file>` (no `--ci` before Jest 20, which refuses it) |
  * | mocha     | `--reporter=json --reporter-option output=<file>`                        |
  * | node:test | `--test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=<file>` |
  * | ava       | `--tap` (parsed from stdout)                                             |
@@ -111,14 +111,31 @@ const beforePipe = (segment: string): string | null => {
   return null
 }
 
-const inject = (segment: string, runner: Runner, reportFile: string): string => {
+/**
+ * Whether the jest installed for `cwd` (the nearest `node_modules/jest` up to `stopAt`) knows `--ci`, which
+ * Jest 20 added; Jest 19 and older refuse unknown options and run no test. `true` when none is found.
+ */
+const jestKnowsCi = (cwd: string, stopAt: string | undefined): boolean => {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    try {
+      const { version } = JSON.parse(readFileSync(join(dir, "node_modules", "jest", "package.json"), "utf8")) as { version?: unknown }
+      const major = typeof version === "string" ? Number.parseInt(version, 10) : Number.NaN
+      return !(major < 20)
+    } catch {
+      // not installed here: look further up
+    }
+    if ((stopAt !== undefined && dir === stopAt) || dirname(dir) === dir) return true
+  }
+}
+
+const inject = (segment: string, runner: Runner, reportFile: string, jestCi = true): string => {
   switch (runner) {
     case "vitest": {
       const hasRun = /\bvitest\s+run\b/.test(segment) || /\s--run\b/.test(segment)
       return `${segment}${hasRun ? "" : " --run"} --reporter=default --reporter=json --outputFile.json=${reportFile}`
     }
     case "jest":
-      return `${segment} --ci --json --outputFile=${reportFile}`
+      return `${segment}${jestCi ? " --ci" : ""} --json --outputFile=${reportFile}`
     case "mocha":
       return `${segment} --reporter=json --reporter-option output=${reportFile}`
     case "node:test":
@@ -262,6 +279,8 @@ export const plan = (options: {
   const runner = found[0]
   const ext = runner === "bun" || runner === "deno" ? "xml" : runner === "node:test" ? "tap" : "json"
   const reportFile = runner === "ava" || runner === "tape" ? null : join(options.reportDir, `report-${runner.replace(":", "-")}.${ext}`)
+  const jestCi = runner !== "jest" || jestKnowsCi(options.cwd, options.root)
+  if (!jestCi) notes.push("jest older than 20: no --ci (it would refuse the option)")
   let index = 0
   const command = segments
     .map((s, i) => {
@@ -269,7 +288,7 @@ export const plan = (options: {
       index++
       if (reportFile === null && beforePipe(s) !== null) notes.push(`dropped what ${runner}'s output was piped into (\`${s.slice(beforePipe(s)!.length).trim()}\`): Ratchet reads its TAP`)
       // several invocations of the same runner: each writes its own file, read back in order
-      return inject(s, runner, reportFile === null ? "" : index === 1 ? reportFile : `${reportFile}.${index}`)
+      return inject(s, runner, reportFile === null ? "" : index === 1 ? reportFile : `${reportFile}.${index}`, jestCi)
     })
     .join("")
   notes.push(`test runner: ${runner}${expanded ? ` (expanded from "${options.command}")` : ""}`)

@@ -82,6 +82,25 @@ describe("TestResults.plan", () => {
       expect(plan("npm test --workspaces").command).toBe("npm test --workspaces")
     })
   )
+
+  it.effect("leaves --ci out for a jest older than 20, which refuses unknown options", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir("ratchet-plan-jest-")
+      const jestAt = (version: string) => {
+        mkdirSync(join(dir, "node_modules", "jest"), { recursive: true })
+        writeFileSync(join(dir, "node_modules", "jest", "package.json"), JSON.stringify({ name: "jest", version }))
+      }
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ scripts: { test: "cross-env BABEL_ENV=commonjs jest" } }))
+      const reportDir = join(dir, "reports")
+      const plan = () => TestResults.plan({ command: "npm test", cwd: dir, reportDir, root: dir })
+      jestAt("19.0.2")
+      const old = plan()
+      expect(old.command).toBe(`cross-env BABEL_ENV=commonjs jest --json --outputFile=${reportDir}/report-jest.json`)
+      expect(old.notes.join("\n")).toContain("no --ci")
+      jestAt("29.7.0")
+      expect(plan().command).toBe(`cross-env BABEL_ENV=commonjs jest --ci --json --outputFile=${reportDir}/report-jest.json`)
+    })
+  )
 })
 
 describe("TestResults parsers", () => {
