@@ -67,8 +67,8 @@ export const renameIn = (file: FileInfo, expr: SyntaxNode, from: string, to: str
 
 /**
  * Where a module-level declaration can be inserted so it runs before any other code of the module:
- * after the hashbang, directives and leading imports; otherwise before the first statement
- * (and the comments attached to it).
+ * after the hashbang, directives and leading imports (a blank line after imports); otherwise before the
+ * first statement (and the comments attached to it).
  */
 export const moduleInsertionPoint = (file: FileInfo): { index: number; prefix: string; suffix: string } => {
   let after: SyntaxNode | null = null
@@ -80,7 +80,9 @@ export const moduleInsertionPoint = (file: FileInfo): { index: number; prefix: s
     if (stmt.type === "comment") continue
     break
   }
-  if (after) return { index: after.endIndex, prefix: "\n", suffix: "" }
+  // after imports: a blank line between them and the new declaration, as linters expect
+  // (`import/newline-after-import`, which airbnb and standard make an error)
+  if (after) return { index: after.endIndex, prefix: after.type === "import_statement" ? "\n\n" : "\n", suffix: "" }
   const siblings = file.root.namedChildren
   const firstIndex = siblings.findIndex((s) => s.type !== "comment")
   if (firstIndex < 0) return { index: file.text.length, prefix: "\n", suffix: "" }
